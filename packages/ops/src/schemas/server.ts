@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+// Config fragments both apps share, so a zone, a listener or the ops ports are
+// spelled the same way in the gateway's and the authority's YAML. Every object is
+// strict: an operator's typo is an error naming the key, never silently ignored.
+
+export const ipAddress = z.union([z.ipv4(), z.ipv6()], {
+  error: 'expected an IPv4 or IPv6 address',
+});
+
+// A DNS name as written in config: case and a trailing dot are tolerated and
+// normalized away by the apps.
+export const dnsName = z
+  .string()
+  .min(1)
+  .max(254)
+  .regex(
+    /^(\*\.)?([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.)*[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.?$/,
+    {
+      message: 'expected a DNS name such as prod.example.tld',
+    },
+  );
+
+export const port = z.number().int().min(0).max(65535);
+
+export const soaSchema = z
+  .object({
+    // Defaults follow what operators expect from a small dynamic zone.
+    mname: dnsName.optional(), // default: the first nameserver, else ns1.<zone>
+    rname: dnsName.optional(), // default: hostmaster.<zone>
+    serial: z.number().int().min(0).max(0xffffffff).optional(), // default: start time (unix seconds)
+    refresh: z.number().int().min(1).default(3600),
+    retry: z.number().int().min(1).default(600),
+    expire: z.number().int().min(1).default(86400),
+    minimum: z.number().int().min(0).max(86400).default(30),
+    ttl: z.number().int().min(0).max(86400).default(60),
+  })
+  .strict();
+
+export const nameserverSchema = z
+  .object({
+    name: dnsName,
+    // Glue: answered as additional A/AAAA when the name is inside the zone.
+    addresses: z.array(ipAddress).default([]),
+  })
+  .strict();
+
+export const zoneSchema = z
+  .object({
+    name: dnsName,
+    soa: soaSchema.default(soaSchema.parse({})),
+    nameservers: z.array(nameserverSchema).default([]),
+    nsTtl: z.number().int().min(0).max(86400).default(3600),
+  })
+  .strict();
+
+export const listenSchema = z
+  .object({
+    host: z.string().default('0.0.0.0'),
+    port: port.default(53),
+    udpSize: z.number().int().min(512).max(4096).default(1232),
+    tcpIdleTimeoutMs: z.number().int().min(100).default(10_000),
+    maxTcpConnections: z.number().int().min(1).default(1000),
+  })
+  .strict();
+
+export const opsPortsSchema = z
+  .object({
+    host: z.string().default('0.0.0.0'),
+    metricsPort: port.default(9153),
+    healthPort: port.default(8080),
+    readyPort: port.default(8181),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type ZoneConfig = z.infer<typeof zoneSchema>;
+export type ListenConfig = z.infer<typeof listenSchema>;
+export type OpsPortsConfig = z.infer<typeof opsPortsSchema>;
+export type LogConfig = z.infer<typeof logSchema>;
+
+/** The apex data a server answers locally, built from a zone's config. */
+export interface ZoneApexConfig {
+  zone: string;
+  soa: {
+    mname: string;
+    rname: string;
+    serial: number;
+    refresh: number;
+    retry: number;
+    expire: number;
+    minimum: number;
+  };
+  soaTtl: number;
+  ns: string[];
+  nsTtl: number;
+  glue: Map<string, { a: string[]; aaaa: string[] }>;
+}
+
+const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
+
+/**
+ * Turns a validated zone config into apex data (structurally the protocol's
+ * `ZoneApex`). `serialDefault` lets a process pick one serial at start so every
+ * answer agrees until the config changes.
+ */
+export function zoneApexFromConfig(zone: ZoneConfig, serialDefault: number): ZoneApexConfig {
+  const name = normalize(zone.name);
+  const ns = zone.nameservers.map((n) => normalize(n.name));
+  const glue = new Map<string, { a: string[]; aaaa: string[] }>();
+  for (const n of zone.nameservers) {
+    if (n.addresses.length === 0) continue;
+    glue.set(normalize(n.name), {
+      a: n.addresses.filter((a) => !a.includes(':')),
+      aaaa: n.addresses.filter((a) => a.includes(':')),
+    });
+  }
+  return {
+    zone: name,
+    soa: {
+      mname: zone.soa.mname ? normalize(zone.soa.mname) : (ns[0] ?? `ns1.${name}`),
+      rname: zone.soa.rname ? normalize(zone.soa.rname) : `hostmaster.${name}`,
+      serial: zone.soa.serial ?? serialDefault,
+      refresh: zone.soa.refresh,
+      retry: zone.soa.retry,
+      expire: zone.soa.expire,
+      minimum: zone.soa.minimum,
+    },
+    soaTtl: zone.soa.ttl,
+    ns: ns.length > 0 ? ns : [`ns1.${name}`],
+    nsTtl: zone.nsTtl,
+    glue,
+  };
+}
