@@ -1,12 +1,10 @@
+import type { ZoneApex } from '@mdns/protocol';
 import { z } from 'zod';
+import { ipAddress, logLevel, port } from './schemas.js';
 
 // Config fragments both apps share, so a zone, a listener or the ops ports are
 // spelled the same way in the gateway's and the authority's YAML. Every object is
 // strict: an operator's typo is an error naming the key, never silently ignored.
-
-export const ipAddress = z.union([z.ipv4(), z.ipv6()], {
-  error: 'expected an IPv4 or IPv6 address',
-});
 
 // A DNS name as written in config: case and a trailing dot are tolerated and
 // normalized away by the apps.
@@ -20,8 +18,6 @@ export const dnsName = z
       message: 'expected a DNS name such as prod.example.tld',
     },
   );
-
-export const port = z.number().int().min(0).max(65535);
 
 export const soaSchema = z
   .object({
@@ -41,7 +37,7 @@ export const nameserverSchema = z
   .object({
     name: dnsName,
     // Glue: answered as additional A/AAAA when the name is inside the zone.
-    addresses: z.array(ipAddress).default([]),
+    addresses: z.array(ipAddress()).default([]),
   })
   .strict();
 
@@ -57,7 +53,7 @@ export const zoneSchema = z
 export const listenSchema = z
   .object({
     host: z.string().default('0.0.0.0'),
-    port: port.default(53),
+    port: port().default(53),
     udpSize: z.number().int().min(512).max(4096).default(1232),
     tcpIdleTimeoutMs: z.number().int().min(100).default(10_000),
     maxTcpConnections: z.number().int().min(1).default(1000),
@@ -67,15 +63,15 @@ export const listenSchema = z
 export const opsPortsSchema = z
   .object({
     host: z.string().default('0.0.0.0'),
-    metricsPort: port.default(9153),
-    healthPort: port.default(8080),
-    readyPort: port.default(8181),
+    metricsPort: port().default(9153),
+    healthPort: port().default(8080),
+    readyPort: port().default(8181),
   })
   .strict();
 
 export const logSchema = z
   .object({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    level: logLevel().default('info'),
   })
   .strict();
 
@@ -84,32 +80,13 @@ export type ListenConfig = z.infer<typeof listenSchema>;
 export type OpsPortsConfig = z.infer<typeof opsPortsSchema>;
 export type LogConfig = z.infer<typeof logSchema>;
 
-/** The apex data a server answers locally, built from a zone's config. */
-export interface ZoneApexConfig {
-  zone: string;
-  soa: {
-    mname: string;
-    rname: string;
-    serial: number;
-    refresh: number;
-    retry: number;
-    expire: number;
-    minimum: number;
-  };
-  soaTtl: number;
-  ns: string[];
-  nsTtl: number;
-  glue: Map<string, { a: string[]; aaaa: string[] }>;
-}
-
 const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
 /**
- * Turns a validated zone config into apex data (structurally the protocol's
- * `ZoneApex`). `serialDefault` lets a process pick one serial at start so every
+ * Turns a validated zone config into the protocol's `ZoneApex`. `serialDefault` lets a process pick one serial at start so every
  * answer agrees until the config changes.
  */
-export function zoneApexFromConfig(zone: ZoneConfig, serialDefault: number): ZoneApexConfig {
+export function zoneApexFromConfig(zone: ZoneConfig, serialDefault: number): ZoneApex {
   const name = normalize(zone.name);
   const ns = zone.nameservers.map((n) => normalize(n.name));
   const glue = new Map<string, { a: string[]; aaaa: string[] }>();

@@ -1,0 +1,64 @@
+export {
+  type CliCommand,
+  type CliContext,
+  EXIT_USAGE,
+  parseCliArgs,
+  type RunCliOptions,
+  runCli,
+  usageText,
+} from './cli.js';
+export { formatPath, formatZodError, formatZodIssues } from './config/format.js';
+export {
+  applyEnvOverrides,
+  type ConfigResult,
+  type EnvOverride,
+  envParsers,
+  loadConfigFile,
+  type ParseConfigOptions,
+  parseConfigText,
+} from './config/load.js';
+export { ipAddress, LOG_LEVELS, type LogLevel, logLevel, port } from './config/schemas.js';
+export {
+  dnsName,
+  type ListenConfig,
+  type LogConfig,
+  listenSchema,
+  logSchema,
+  nameserverSchema,
+  type OpsPortsConfig,
+  opsPortsSchema,
+  soaSchema,
+  type ZoneConfig,
+  zoneApexFromConfig,
+  zoneSchema,
+} from './config/server.js';
+export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config/watch.js';
+export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
+export {
+  type CollectedMetric,
+  type CollectedValue,
+  registerCollected,
+} from './metrics/collected.js';
+export { type ExportCountersOptions, exportCounters, snakeCase } from './metrics/counters.js';
+export {
+  DNS_DURATION_BUCKETS,
+  type DnsQueryMetrics,
+  type DnsQueryMetricsOptions,
+  dnsQueryMetrics,
+  qtypeLabel,
+  rcodeLabel,
+} from './metrics/dns.js';
+export { type CreateRegistryOptions, createRegistry } from './metrics/registry.js';
+export {
+  type OpsServer,
+  type OpsServerOptions,
+  planListeners,
+  type ReadyState,
+  readyReply,
+  startOpsServer,
+} from './server.js';
+export {
+  type OnSignalsOptions as SignalOptions,
+  onSignals,
+  type SignalHandlers,
+} from './signals.js';
