@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// The local demo (README's first command runs this through scripts/demo.sh).
+//   node infra/demo/run.mjs            run until Ctrl-C
+//   node infra/demo/run.mjs --check    start, verify the example answers, stop (exit 0/1)
+// Env: DEMO_PORT_BASE (default 5300).
+import { execFileSync } from 'node:child_process';
+import { startTopology, ZONE } from './topology.mjs';
+
+const check = process.argv.includes('--check');
+const portBase = Number(process.env.DEMO_PORT_BASE ?? 5300);
+
+function shortLog(name, line) {
+  // The apps log JSON lines; show the level and message, keep the rest out of the way.
+  try {
+    const o = JSON.parse(line);
+    if (check && o.level !== 'warn' && o.level !== 'error') return;
+    const extra = o.err?.message ?? o.error ?? '';
+    console.log(`[${name}] ${o.level ?? ''} ${o.msg ?? ''}${extra ? ` (${extra})` : ''}`);
+  } catch {
+    console.log(`[${name}] ${line}`);
+  }
+}
+
+function dig(port, name, type = 'A') {
+  return execFileSync(
+    'dig',
+    [`@127.0.0.1`, '-p', String(port), name, type, '+short', '+time=2', '+tries=1'],
+    { encoding: 'utf8' },
+  )
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+}
+
+function digStatus(port, name) {
+  const out = execFileSync('dig', [`@127.0.0.1`, '-p', String(port), name, '+time=2', '+tries=1'], {
+    encoding: 'utf8',
+  });
+  return /status: (\w+)/.exec(out)?.[1] ?? 'no answer';
+}
+
+const examples = [
+  { name: `shop.${ZONE}`, what: 'served by cluster-x only' },
+  { name: `grafana.${ZONE}`, what: 'served by cluster-y only (HTTPRoute + Gateway)' },
+  { name: `api.${ZONE}`, what: 'served by both clusters (policy all: both addresses)' },
+  { name: `nope.${ZONE}`, what: 'served by nobody: NXDOMAIN' },
+];
+
+const topology = await startTopology({ portBase, onLog: shortLog });
+const { ports } = topology;
+let failed = false;
+
+console.log(`\nmdns demo is up: zone ${ZONE}`);
+console.log(`  fanout-authority  dns 127.0.0.1:${ports.authority.dns}`);
+console.log(
+  `  cluster-x gateway dns 127.0.0.1:${ports['cluster-x'].dns} (manifests: infra/demo/cluster-x)`,
+);
+console.log(
+  `  cluster-y gateway dns 127.0.0.1:${ports['cluster-y'].dns} (manifests: infra/demo/cluster-y)\n`,
+);
+console.log('Try (answers as seen just now):');
+for (const ex of examples) {
+  const status = digStatus(ports.authority.dns, ex.name);
+  const answers = status === 'NOERROR' ? dig(ports.authority.dns, ex.name) : [];
+  console.log(`  dig @127.0.0.1 -p ${ports.authority.dns} ${ex.name}   # ${ex.what}`);
+  console.log(`      -> ${status}${answers.length ? ` ${answers.join(', ')}` : ''}`);
+  const expectAnswer = !ex.name.startsWith('nope.');
+  if (expectAnswer ? answers.length === 0 : status !== 'NXDOMAIN') failed = true;
+}
+console.log('\nMetrics, health and readiness:');
+for (const [name, p] of Object.entries(ports)) {
+  console.log(`  ${name.padEnd(10)} http://127.0.0.1:${p.ops}/metrics  /health  /ready`);
+}
+console.log(
+  `\nWhy did a name resolve that way? curl 'http://127.0.0.1:${ports.authority.explain}/explain?name=api.${ZONE}&type=A'`,
+);
+console.log(
+  'Edit a file under infra/demo/cluster-x or cluster-y (e.g. change an IP) and dig again: the answer follows.',
+);
+
+if (check) {
+  await topology.stop();
+  console.log(failed ? '\ndemo check FAILED' : '\ndemo check passed');
+  process.exit(failed ? 1 : 0);
+}
+
+console.log('\nCtrl-C stops everything.\n');
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping...');
+    await topology.stop();
+    process.exit(0);
+  });
+}
+for (const { name, child } of topology.children) {
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`[${name}] exited (${signal ?? code}); stopping the demo`);
+    stopping = true;
+    topology.stop().then(() => process.exit(1));
+  });
+}

@@ -1,0 +1,172 @@
+// The seed's topology on loopback: one fanout-authority for prod.example.test in
+// front of two cluster-gateways ("cluster-x", "cluster-y") fed by the manifests
+// source. Used by the README's demo command (infra/demo/run.mjs) and by the
+// end-to-end tests (infra/test/*.test.ts), so both run exactly the same thing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '..', '..');
+export const ZONE = 'prod.example.test';
+
+const appMain = (app) => join(repoRoot, 'apps', app, 'dist', 'main.js');
+
+/**
+ * Ports: authority DNS on `base`, gateways on base+1 and base+2; each process serves
+ * /metrics, /health and /ready on one ops port (base+100, +101, +102); the authority's
+ * explain endpoint on base+200.
+ */
+export function demoPorts(base) {
+  return {
+    authority: { dns: base, ops: base + 100, explain: base + 200 },
+    'cluster-x': { dns: base + 1, ops: base + 101 },
+    'cluster-y': { dns: base + 2, ops: base + 102 },
+  };
+}
+
+function gatewayConfig(name, ports, manifestsDir, notify) {
+  return {
+    zones: [
+      {
+        name: ZONE,
+        nameservers: [{ name: `gw.${name}.${ZONE}`, addresses: ['127.0.0.1'] }],
+      },
+    ],
+    ttl: 30,
+    listen: { host: '127.0.0.1', port: ports[name].dns },
+    ops: {
+      host: '127.0.0.1',
+      metricsPort: ports[name].ops,
+      healthPort: ports[name].ops,
+      readyPort: ports[name].ops,
+    },
+    log: { level: 'info' },
+    sources: {
+      kubernetes: { enabled: false },
+      manifests: { enabled: true, directory: manifestsDir },
+    },
+    notify: notify
+      ? { targets: [{ address: '127.0.0.1', port: ports.authority.dns }], debounceMs: 100 }
+      : { targets: [] },
+  };
+}
+
+function authorityConfig(ports, policy) {
+  return {
+    zones: [
+      {
+        name: ZONE,
+        soa: { minimum: 10 },
+        nameservers: [{ name: `ns1.${ZONE}`, addresses: ['127.0.0.1'] }],
+        policy,
+        upstreams: [
+          { name: 'cluster-x', address: '127.0.0.1', port: ports['cluster-x'].dns },
+          { name: 'cluster-y', address: '127.0.0.1', port: ports['cluster-y'].dns },
+        ],
+      },
+    ],
+    listen: { host: '127.0.0.1', port: ports.authority.dns },
+    ops: {
+      host: '127.0.0.1',
+      metricsPort: ports.authority.ops,
+      healthPort: ports.authority.ops,
+      readyPort: ports.authority.ops,
+    },
+    explain: { enabled: true, host: '127.0.0.1', port: ports.authority.explain },
+    log: { level: 'info' },
+  };
+}
+
+async function waitReady(url, deadlineMs) {
+  const end = Date.now() + deadlineMs;
+  let last = '';
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      if (r.status === 200) return;
+      last = `HTTP ${r.status}: ${await r.text()}`;
+    } catch (e) {
+      last = String(e);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready after ${deadlineMs} ms (${last})`);
+}
+
+/**
+ * Starts the three processes and resolves once every /ready answers 200.
+ * Options: portBase (default 5300), manifestsRoot (default infra/demo: edit a file
+ * there and the answer changes), policy ('all' so the name in both clusters shows
+ * both addresses), notify (gateways NOTIFY the authority on change), onLog(name, line).
+ */
+export async function startTopology(options = {}) {
+  const portBase = options.portBase ?? 5300;
+  const ports = demoPorts(portBase);
+  const manifestsRoot = options.manifestsRoot ?? here;
+  const workDir = mkdtempSync(join(tmpdir(), 'mdns-demo-'));
+  const children = [];
+  const onLog = options.onLog ?? (() => {});
+
+  const launch = (name, app, config) => {
+    const file = join(workDir, `${name}.json`);
+    // JSON is YAML: the apps read it with their YAML loader.
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    const child = spawn(process.execPath, [appMain(app), '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (d) => {
+        buf += d;
+        let i = buf.indexOf('\n');
+        while (i >= 0) {
+          onLog(name, buf.slice(0, i));
+          buf = buf.slice(i + 1);
+          i = buf.indexOf('\n');
+        }
+      });
+    }
+    children.push({ name, child, configFile: file });
+    return child;
+  };
+
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise((res) => {
+            if (child.exitCode !== null || child.signalCode !== null) return res();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              res();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    rmSync(workDir, { recursive: true, force: true });
+  };
+
+  try {
+    for (const name of ['cluster-x', 'cluster-y']) {
+      launch(
+        name,
+        'cluster-gateway',
+        gatewayConfig(name, ports, join(manifestsRoot, name), options.notify ?? true),
+      );
+    }
+    launch('authority', 'fanout-authority', authorityConfig(ports, options.policy ?? 'all'));
+    await Promise.all(
+      Object.values(ports).map((p) => waitReady(`http://127.0.0.1:${p.ops}/ready`, 30_000)),
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { ports, workDir, children, stop };
+}

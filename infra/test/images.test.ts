@@ -1,0 +1,171 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM module shared with the demo
+import { repoRoot, ZONE } from '../demo/topology.mjs';
+
+// Base images cannot be pulled here, so this proves the image payload instead: the
+// exact folder each Dockerfile copies into the runtime stage runs from an empty
+// directory with no node_modules, on Node 24 (the images' runtime, from the npm
+// registry's `node` package) and on this machine's Node 20, and answers a query.
+
+const apps = ['cluster-gateway', 'fanout-authority'] as const;
+
+function payloadOf(app: string): { dir: string; cmd: string[] } {
+  const dockerfile = readFileSync(join(repoRoot, 'infra', 'images', `Dockerfile.${app}`), 'utf8');
+  const copy = /^COPY --from=build \/src\/(\S+?)\/? \/app\/$/m.exec(dockerfile);
+  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
+  if (!copy || !cmd) throw new Error(`Dockerfile.${app}: no COPY --from=build or CMD line`);
+  expect(/^FROM node:24/m.test(dockerfile), 'build stage on Node 24').toBe(true);
+  expect(/^FROM gcr\.io\/distroless\/nodejs24/m.test(dockerfile), 'runtime on Node 24').toBe(true);
+  expect(/^USER 65532/m.test(dockerfile), 'non-root').toBe(true);
+  for (const p of ['53/udp', '53/tcp', '9153', '8080', '8181']) expect(dockerfile).toContain(p);
+  return { dir: join(repoRoot, copy[1]), cmd: JSON.parse(cmd[1]) };
+}
+
+function node24(): string {
+  const prefix = join(homedir(), '.cache', 'mdns-node24');
+  const bin = join(prefix, 'node_modules', '.bin', 'node');
+  if (!existsSync(bin)) {
+    mkdirSync(prefix, { recursive: true });
+    execFileSync(
+      'npm',
+      ['install', '--no-save', '--no-package-lock', '--loglevel=error', 'node@24'],
+      {
+        cwd: prefix,
+        stdio: 'inherit',
+        timeout: 300_000,
+      },
+    );
+  }
+  return bin;
+}
+
+const runtimes: Array<{ label: string; bin: () => string }> = [
+  { label: 'Node 24 (image runtime)', bin: node24 },
+  { label: `this machine's Node ${process.versions.node}`, bin: () => process.execPath },
+];
+
+function dig(port: number, name: string): string[] {
+  return execFileSync(
+    'dig',
+    ['@127.0.0.1', '-p', String(port), name, 'A', '+short', '+time=2', '+tries=2'],
+    {
+      encoding: 'utf8',
+    },
+  )
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+}
+
+async function waitReady(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/ready`)).status === 200) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} never became ready`);
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((res) => {
+    if (child.exitCode !== null) return res(child.exitCode);
+    child.once('exit', (code) => res(code));
+    child.kill('SIGTERM');
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'mdns-payload-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('image payloads', () => {
+  const payload: Record<string, { root: string; main: string }> = {};
+
+  beforeAll(() => {
+    for (const app of apps) {
+      const { dir, cmd } = payloadOf(app);
+      expect(existsSync(join(dir, 'main.js')), `${dir}/main.js is built`).toBe(true);
+      // The runtime stage: /app holds exactly what the Dockerfile copies, nothing else.
+      const root = join(work, app, 'app');
+      cpSync(dir, root, { recursive: true });
+      expect(cmd[0]).toBe('/app/main.js');
+      payload[app] = { root, main: join(root, 'main.js') };
+    }
+  });
+
+  for (const [i, runtime] of runtimes.entries()) {
+    it(`runs both bundles from an empty directory on ${runtime.label} and answers`, async () => {
+      const bin = runtime.bin();
+      const base = 25400 + i * 20;
+      const cfgDir = join(work, `cfg-${i}`);
+      mkdirSync(cfgDir, { recursive: true });
+      const gwCfg = join(cfgDir, 'gateway.yaml');
+      writeFileSync(
+        gwCfg,
+        JSON.stringify({
+          zones: [{ name: ZONE }],
+          listen: { host: '127.0.0.1', port: base },
+          ops: {
+            host: '127.0.0.1',
+            metricsPort: base + 1,
+            healthPort: base + 1,
+            readyPort: base + 1,
+          },
+          sources: {
+            kubernetes: { enabled: false },
+            manifests: { enabled: true, directory: join(repoRoot, 'infra', 'demo', 'cluster-x') },
+          },
+        }),
+      );
+      const authCfg = join(cfgDir, 'authority.yaml');
+      writeFileSync(
+        authCfg,
+        JSON.stringify({
+          zones: [{ name: ZONE, upstreams: [{ name: 'x', address: '127.0.0.1', port: base }] }],
+          listen: { host: '127.0.0.1', port: base + 2 },
+          ops: {
+            host: '127.0.0.1',
+            metricsPort: base + 3,
+            healthPort: base + 3,
+            readyPort: base + 3,
+          },
+          explain: { enabled: false },
+        }),
+      );
+      // cwd is the empty /app copy: nothing to resolve modules from but the bundle.
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_LEVEL: 'warn' };
+      const gw = spawn(bin, [payload['cluster-gateway'].main, '--config', gwCfg], {
+        cwd: payload['cluster-gateway'].root,
+        env,
+        stdio: 'inherit',
+      });
+      const auth = spawn(bin, [payload['fanout-authority'].main, '--config', authCfg], {
+        cwd: payload['fanout-authority'].root,
+        env,
+        stdio: 'inherit',
+      });
+      try {
+        await waitReady(base + 1);
+        await waitReady(base + 3);
+        expect(dig(base, `shop.${ZONE}`)).toEqual(['192.0.2.10']);
+        expect(dig(base + 2, `shop.${ZONE}`)).toEqual(['192.0.2.10']);
+      } finally {
+        // SIGTERM drains and exits 0: the image's signal handling.
+        expect(await stop(gw)).toBe(0);
+        expect(await stop(auth)).toBe(0);
+      }
+    });
+  }
+});
