@@ -1,0 +1,48 @@
+/**
+ * Process-wide client counters (plain numbers, exported as metrics by the apps).
+ * Every dropped reply is counted once in `mismatched` and once in its reason.
+ */
+export interface ClientCounters {
+  /** Calls to dnsQuery/dnsQueryRaw. */
+  queries: number;
+  /** UDP exchanges started. */
+  udpExchanges: number;
+  /** TCP exchanges started (TCP-only queries and truncation retries). */
+  tcpExchanges: number;
+  /** UDP replies with TC=1 that were retried over TCP. */
+  truncatedRetries: number;
+  /** Replies dropped because source, ID or question did not match the query. */
+  mismatched: number;
+  /** ... of which from another address or port than the one queried. */
+  mismatchedSource: number;
+  /** ... of which with another message ID (or QR=0). */
+  mismatchedId: number;
+  /** ... of which with another question (name case-insensitively, type, class). */
+  mismatchedQuestion: number;
+  /** Replies from the right source that could not be scanned as DNS. */
+  malformedReplies: number;
+  /** Queries that failed with kind 'timeout'. */
+  timeouts: number;
+  /** Queries that failed with kind 'aborted'. */
+  aborted: number;
+  /** Queries that failed with kind 'network'. */
+  networkErrors: number;
+  /** Queries that failed with kind 'malformed'. */
+  malformed: number;
+}
+
+export const clientCounters: ClientCounters = {
+  queries: 0,
+  udpExchanges: 0,
+  tcpExchanges: 0,
+  truncatedRetries: 0,
+  mismatched: 0,
+  mismatchedSource: 0,
+  mismatchedId: 0,
+  mismatchedQuestion: 0,
+  malformedReplies: 0,
+  timeouts: 0,
+  aborted: 0,
+  networkErrors: 0,
+  malformed: 0,
+};

@@ -1,0 +1,20 @@
+export { type ClientCounters, clientCounters } from './client/counters.js';
+export { DnsQueryError, type DnsQueryErrorKind } from './client/errors.js';
+export {
+  type DnsQueryOptions,
+  type DnsQueryRawOptions,
+  type DnsQueryResult,
+  dnsQuery,
+  dnsQueryRaw,
+} from './client/query.js';
+export { randomQueryId } from './client/query-bytes.js';
+export type { ServerCounters } from './server/counters.js';
+export { DnsServer } from './server/server.js';
+export type {
+  CloseOptions,
+  DnsServerOptions,
+  Handler,
+  HandlerReply,
+  Peer,
+  Transport,
+} from './server/types.js';

@@ -1,0 +1,59 @@
+/**
+ * Server counters: a plain object of numbers so an app can export each field
+ * as a Prometheus counter/gauge without knowing anything about the transport.
+ */
+export interface ServerCounters {
+  /** UDP datagrams received (including the ones dropped below). */
+  udpQueries: number;
+  /** UDP replies handed to the socket. */
+  udpReplies: number;
+  /** Framed TCP messages received. */
+  tcpQueries: number;
+  /** TCP replies written. */
+  tcpReplies: number;
+  /** Messages never given to the handler: shorter than a header, QR=1, or received while closing. */
+  dropped: number;
+  /** Handler returned null (the handler decided not to answer). */
+  noReply: number;
+  /** Handler threw or rejected (each answered with SERVFAIL when the question could be scanned). */
+  handlerErrors: number;
+  /** Of `handlerErrors`: the query could not be scanned, so nothing was sent. */
+  handlerErrorsUnanswered: number;
+  /** Replies not sent because they exceed the transport's maximum (65507 UDP, 65535 TCP). */
+  oversizeReplies: number;
+  /** Socket send/write errors (UDP send failures, TCP socket errors). */
+  sendErrors: number;
+  /** TCP connections accepted (total). */
+  tcpConnections: number;
+  /** TCP connections open now (a gauge). */
+  tcpOpen: number;
+  /** TCP connections closed at once because `maxTcpConnections` were open. */
+  tcpRejected: number;
+  /** TCP connections closed after `tcpIdleTimeoutMs` without traffic. */
+  tcpIdleClosed: number;
+  /** TCP connections closed because a length prefix was shorter than a DNS header. */
+  tcpFramingErrors: number;
+  /** Times a TCP connection stopped reading because `maxTcpPipelined` queries were in flight. */
+  tcpPipelinePauses: number;
+}
+
+export function newServerCounters(): ServerCounters {
+  return {
+    udpQueries: 0,
+    udpReplies: 0,
+    tcpQueries: 0,
+    tcpReplies: 0,
+    dropped: 0,
+    noReply: 0,
+    handlerErrors: 0,
+    handlerErrorsUnanswered: 0,
+    oversizeReplies: 0,
+    sendErrors: 0,
+    tcpConnections: 0,
+    tcpOpen: 0,
+    tcpRejected: 0,
+    tcpIdleClosed: 0,
+    tcpFramingErrors: 0,
+    tcpPipelinePauses: 0,
+  };
+}

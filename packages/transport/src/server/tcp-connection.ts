@@ -1,0 +1,185 @@
+import type { Socket } from 'node:net';
+import { lengthPrefix, MALFORMED_FRAME, TcpFrameDecoder } from '../tcp-framing.js';
+import type { ServerCounters } from './counters.js';
+import { isThenable, looksLikeQuery, MAX_TCP_MESSAGE } from './query-gate.js';
+import type { Handler, HandlerReply, Peer } from './types.js';
+
+/** What a connection needs from its server; kept narrow so the two files stay independent. */
+export interface ConnectionHost {
+  readonly handler: Handler;
+  readonly counters: ServerCounters;
+  readonly maxPipelined: number;
+  readonly idleTimeoutMs: number;
+  /** Bytes to send for what the handler produced (counts null replies and wrong types). */
+  replyOf(value: unknown, query: Uint8Array, peer: Peer): Uint8Array | null;
+  /** Counts the failure and returns the SERVFAIL to send (null: send nothing). */
+  handlerFailed(error: unknown, query: Uint8Array, peer: Peer): Uint8Array | null;
+  queryStarted(): void;
+  queryFinished(): void;
+  connectionClosed(connection: TcpConnection): void;
+}
+
+/**
+ * A slow reader must not make us buffer replies without bound: past this many
+ * unsent bytes the connection stops reading new queries until the socket drains.
+ */
+const WRITE_HIGH_WATER = 256 * 1024;
+
+/**
+ * One accepted TCP connection (RFC 7766): queries are read back-to-back and
+ * answered as each handler settles, so replies may leave out of order.
+ */
+export class TcpConnection {
+  private readonly decoder = new TcpFrameDecoder();
+  private readonly peer: Peer;
+  private inFlight = 0;
+  private readingPaused = false;
+  private draining = false;
+  private closed = false;
+
+  constructor(
+    private readonly host: ConnectionHost,
+    private readonly socket: Socket,
+  ) {
+    this.peer = {
+      address: socket.remoteAddress ?? '',
+      port: socket.remotePort ?? 0,
+      transport: 'tcp',
+    };
+    socket.setNoDelay(true);
+    socket.setTimeout(host.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.pump());
+    socket.on('timeout', () => this.onIdle());
+    socket.on('error', () => {
+      host.counters.sendErrors++;
+    });
+    socket.on('close', () => this.onClose());
+  }
+
+  /** Stop reading queries; close once the ones in flight are answered. */
+  drain(): void {
+    this.draining = true;
+    this.updateReading();
+    if (this.inFlight === 0) this.socket.end();
+  }
+
+  /**
+   * End of drain: close now, but let replies already written leave first
+   * (bounded by `flushMs`, so a client that stopped reading cannot hold us).
+   */
+  close(flushMs: number): void {
+    if (this.socket.writableLength === 0) {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), flushMs).unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.decoder.feed(chunk);
+    this.pump();
+  }
+
+  private pump(): void {
+    const { counters, maxPipelined } = this.host;
+    while (!this.closed && !this.draining && this.inFlight < maxPipelined) {
+      if (this.socket.writableLength > WRITE_HIGH_WATER) break;
+      const frame = this.decoder.next();
+      if (frame === null) break;
+      if (frame === MALFORMED_FRAME) {
+        counters.tcpFramingErrors++;
+        this.socket.destroy();
+        return;
+      }
+      counters.tcpQueries++;
+      this.dispatch(frame);
+    }
+    this.updateReading();
+  }
+
+  private dispatch(query: Uint8Array): void {
+    const host = this.host;
+    if (!looksLikeQuery(query)) {
+      host.counters.dropped++;
+      return;
+    }
+    let result: unknown;
+    try {
+      result = host.handler(query, this.peer);
+    } catch (error) {
+      this.send(host.handlerFailed(error, query, this.peer));
+      return;
+    }
+    if (result instanceof Uint8Array) {
+      this.send(result);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.send(host.replyOf(result, query, this.peer));
+      return;
+    }
+    this.inFlight++;
+    host.queryStarted();
+    result.then(
+      (reply) => this.settled(host.replyOf(reply, query, this.peer)),
+      (error: unknown) => this.settled(host.handlerFailed(error, query, this.peer)),
+    );
+  }
+
+  private settled(reply: HandlerReply): void {
+    this.inFlight--;
+    this.host.queryFinished();
+    this.send(reply);
+    if (this.draining) {
+      if (this.inFlight === 0 && !this.closed) this.socket.end();
+      return;
+    }
+    this.pump();
+  }
+
+  private send(reply: HandlerReply): void {
+    if (reply == null || this.closed || this.socket.destroyed) return;
+    if (reply.length > MAX_TCP_MESSAGE) {
+      this.host.counters.oversizeReplies++;
+      return;
+    }
+    // Two corked writes go out as one writev: no copy of the reply to prepend its length.
+    this.socket.cork();
+    this.socket.write(lengthPrefix(reply.length));
+    this.socket.write(reply);
+    this.socket.uncork();
+    this.host.counters.tcpReplies++;
+  }
+
+  private updateReading(): void {
+    const full = this.inFlight >= this.host.maxPipelined;
+    const pause = full || this.draining || this.socket.writableLength > WRITE_HIGH_WATER;
+    if (pause && !this.readingPaused) {
+      this.readingPaused = true;
+      if (full) this.host.counters.tcpPipelinePauses++;
+      this.socket.pause();
+    } else if (!pause && this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private onIdle(): void {
+    // Node fires 'timeout' once per idle period; a slow handler is not idleness, so re-arm.
+    if (this.inFlight > 0 || this.socket.writableLength > 0) {
+      this.socket.setTimeout(this.host.idleTimeoutMs);
+      return;
+    }
+    this.host.counters.tcpIdleClosed++;
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.counters.tcpOpen--;
+    this.host.connectionClosed(this);
+  }
+}

@@ -1,0 +1,48 @@
+export type Transport = 'udp' | 'tcp';
+
+/** Who sent the query. A fresh small object per query; the handler may keep it. */
+export interface Peer {
+  address: string;
+  port: number;
+  transport: Transport;
+}
+
+export type HandlerReply = Uint8Array | null;
+
+/**
+ * Bytes in, bytes out. Return `null` to send nothing. The query bytes may be a
+ * view into a larger receive buffer: copy them if they must outlive the call.
+ * A returned view (subarray) is sent without copying.
+ */
+export type Handler = (query: Uint8Array, peer: Peer) => HandlerReply | Promise<HandlerReply>;
+
+export interface DnsServerOptions {
+  /** Address for both UDP and TCP. IPv4 or IPv6 literal. Default `'0.0.0.0'`. */
+  host?: string;
+  /** Port for both UDP and TCP; `0` picks one free for both. */
+  port: number;
+  handler: Handler;
+  /** Close a TCP connection with no traffic and nothing in flight after this long. Default 10_000. */
+  tcpIdleTimeoutMs?: number;
+  /** Open TCP connections allowed; more are closed at once and counted. Default 1000. */
+  maxTcpConnections?: number;
+  /** Queries in flight per TCP connection before it stops reading. Default 100. */
+  maxTcpPipelined?: number;
+  /** Shorthand for both `recvBufferSize` and `sendBufferSize`. Default: OS default. */
+  udpBufferBytes?: number;
+  /** UDP SO_RCVBUF in bytes. Default `udpBufferBytes`, else the OS default. */
+  recvBufferSize?: number;
+  /** UDP SO_SNDBUF in bytes. Default `udpBufferBytes`, else the OS default. */
+  sendBufferSize?: number;
+  /** SO_REUSEPORT on UDP and TCP for multi-process workers (Node >= 22.12; ignored before). Default false. */
+  reusePort?: boolean;
+  /** Attempts to find a port free for both UDP and TCP when `port` is 0. Default 10. */
+  listenAttempts?: number;
+  /** Called when the handler throws or rejects (for logging). Must not throw. */
+  onHandlerError?: (error: unknown, peer: Peer) => void;
+}
+
+export interface CloseOptions {
+  /** How long to wait for in-flight handlers before closing sockets anyway. Default 5000. */
+  drainMs?: number;
+}
