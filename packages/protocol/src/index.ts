@@ -1,0 +1,33 @@
+export type { ApexRecords, SoaFields, ZoneApex } from './apex.js';
+export { anyResponseRecord, apexAnswer, negativeSoa } from './apex.js';
+export { CLASS, OPCODE, QTYPE, RCODE, typeName, typeNumber } from './constants.js';
+export type {
+  DecodedMessage,
+  DecodeResult,
+  DnsMessage,
+  DnsQuestion,
+  DnsRecord,
+} from './message.js';
+export { decode, EncodeError, encode } from './message.js';
+export {
+  ancestors,
+  isAtOrBelow,
+  labelCount,
+  labels,
+  normalizeName,
+  parentName,
+  validateDnsName,
+  validateHostname,
+} from './names.js';
+export type { ResponseOptions, ResponseParts, Transport } from './response.js';
+export {
+  buildResponse,
+  DEFAULT_UDP_SIZE,
+  errorResponse,
+  maxResponseSize,
+} from './response.js';
+export type { EdnsInfo, ScannedQuery, ScanResult } from './scan.js';
+export { scan } from './scan.js';
+export type { PatchOptions, PrepareResult, StoredAnswer } from './stored.js';
+export { patchStored, prepareStored, tryPrepareStored } from './stored.js';
+export { ZoneSet } from './zone-set.js';

@@ -1,0 +1,128 @@
+/**
+ * Walks one wire-format name without allocating: follows compression pointers, enforces
+ * RFC 1035 limits, and optionally copies the name as normalized presentation text into a
+ * shared scratch buffer. Errors are reported through `nameError`/`nameErrorOffset` (module
+ * state, valid right after a -1 return) so the hot path allocates nothing per label.
+ */
+
+export let nameError = '';
+export let nameErrorOffset = 0;
+
+// 255 wire octets can expand to ~4x as \DDD escapes; 1024 is always enough.
+const scratch = Buffer.allocUnsafe(1024);
+let scratchLen = 0;
+// Buffer#latin1Slice skips toString's argument checks (Node 20 and 24 both have it); fall
+// back to toString where it is missing.
+const latin1Slice: (this: Buffer, start: number, end: number) => string =
+  (scratch as unknown as { latin1Slice?: (s: number, e: number) => string }).latin1Slice ??
+  function (this: Buffer, start: number, end: number) {
+    return this.toString('latin1', start, end);
+  };
+
+function fail(error: string, offset: number): number {
+  nameError = error;
+  nameErrorOffset = offset;
+  return -1;
+}
+
+// Recently seen query names: a direct-mapped cache so that a repeated name (the common case
+// for a server) costs a hash and a byte compare instead of a string allocation.
+const CACHE_SLOTS = 1024;
+const cachedBytes: (Uint8Array | undefined)[] = new Array(CACHE_SLOTS);
+const cachedText: string[] = new Array(CACHE_SLOTS);
+
+/** The text collected by the last `readName(..., true)`: lowercase, no trailing dot. */
+export function collectedName(): string {
+  const len = scratchLen;
+  if (len === 0) return '';
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < len; i++) hash = Math.imul(hash ^ scratch[i], 0x01000193);
+  const slot = (hash >>> 0) & (CACHE_SLOTS - 1);
+  const known = cachedBytes[slot];
+  if (known !== undefined && known.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (known[i] !== scratch[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cachedText[slot];
+  }
+  const text = latin1Slice.call(scratch, 0, len);
+  cachedBytes[slot] = Uint8Array.prototype.slice.call(scratch, 0, len);
+  cachedText[slot] = text;
+  return text;
+}
+
+function writeEscaped(b: number, pos: number): number {
+  if (b === 0x2e || b === 0x5c) {
+    scratch[pos] = 0x5c;
+    scratch[pos + 1] = b;
+    return pos + 2;
+  }
+  // \DDD decimal escape as dig prints it, so odd bytes can never alias a plain name.
+  scratch[pos] = 0x5c;
+  scratch[pos + 1] = 0x30 + ((b / 100) | 0);
+  scratch[pos + 2] = 0x30 + (((b / 10) | 0) % 10);
+  scratch[pos + 3] = 0x30 + (b % 10);
+  return pos + 4;
+}
+
+/**
+ * Reads the name starting at `offset` in `buf`. Returns the offset just after the name in
+ * the linear stream (after the first pointer, if any), or -1 on a malformed name.
+ * Pointers must point strictly before the start of the piece that contains them (so loops
+ * are impossible) and never into the 12-byte header.
+ */
+export function readName(buf: Uint8Array, offset: number, collect: boolean): number {
+  const len = buf.length;
+  let pos = offset;
+  let limit = offset;
+  let wireLen = 1;
+  let end = -1;
+  let out = 0;
+  for (;;) {
+    if (pos >= len) return fail('name runs past the end of the packet', pos);
+    const b = buf[pos];
+    if (b === 0) {
+      if (end < 0) end = pos + 1;
+      break;
+    }
+    const kind = b & 0xc0;
+    if (kind === 0xc0) {
+      if (pos + 1 >= len) return fail('compression pointer cut off by the end of the packet', pos);
+      const target = ((b & 0x3f) << 8) | buf[pos + 1];
+      if (target >= limit) {
+        return fail(`compression pointer to ${target} does not point strictly backward`, pos);
+      }
+      if (target < 12) return fail(`compression pointer to ${target} points into the header`, pos);
+      if (end < 0) end = pos + 2;
+      limit = target;
+      pos = target;
+      continue;
+    }
+    if (kind !== 0) {
+      return fail(
+        `label length byte 0x${b.toString(16)} is over 63 (extended label types unsupported)`,
+        pos,
+      );
+    }
+    wireLen += b + 1;
+    if (wireLen > 255) return fail('name is longer than 255 octets', pos);
+    const labelEnd = pos + 1 + b;
+    if (labelEnd > len) return fail('label runs past the end of the packet', pos);
+    if (collect) {
+      if (out > 0) scratch[out++] = 0x2e;
+      for (let i = pos + 1; i < labelEnd; i++) {
+        const c = buf[i];
+        if (c >= 0x41 && c <= 0x5a) scratch[out++] = c | 0x20;
+        else if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) scratch[out++] = c;
+        else out = writeEscaped(c, out);
+      }
+    }
+    pos = labelEnd;
+  }
+  if (collect) scratchLen = out;
+  return end;
+}
