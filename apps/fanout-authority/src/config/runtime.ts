@@ -1,0 +1,83 @@
+import { zoneApexFromConfig } from '@mdns/ops';
+import { type DnsRecord, negativeSoa, normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import type { Policy } from '../fanout/merge.js';
+import { UpstreamHealth } from '../upstream/health.js';
+import { Upstream, type UpstreamLimits, upstreamKey } from '../upstream/upstream.js';
+import type { AuthorityConfig } from './schema.js';
+
+/** One upstream as a member of a zone's fan-out. */
+export interface ZoneMember {
+  upstream: Upstream;
+  /** Lower = preferred (`priority` policy). */
+  priority: number;
+}
+
+export interface ZoneRuntime {
+  name: string;
+  apex: ZoneApex;
+  policy: Policy;
+  members: readonly ZoneMember[];
+  /** Precomputed: the authority section of every NODATA/NXDOMAIN in this zone. */
+  negativeSoa: DnsRecord;
+}
+
+/**
+ * Everything a query needs, built whole from one validated config and swapped in with a
+ * single reference assignment: a query sees either the old runtime or the new one, never
+ * a mix.
+ */
+export interface Runtime {
+  config: AuthorityConfig;
+  zoneSet: ZoneSet;
+  zones: ReadonlyMap<string, ZoneRuntime>;
+  upstreams: readonly Upstream[];
+  /** NOTIFY senders we accept: source address -> the upstreams configured there. */
+  notifiers: ReadonlyMap<string, readonly Upstream[]>;
+  limits: UpstreamLimits;
+  allPolicyWaitMs: number;
+}
+
+/**
+ * Builds a runtime. Upstreams whose identity (zone, name, address, port) is unchanged from
+ * `previous` keep their health object: learned RTT, circuit state and counters.
+ */
+export function buildRuntime(config: AuthorityConfig, serial: number, previous?: Runtime): Runtime {
+  const u = config.upstream;
+  const limits: UpstreamLimits = {
+    floorMs: u.timeoutFloorMs,
+    ceilingMs: u.timeoutCeilingMs,
+    initialMs: u.initialTimeoutMs,
+    failureThreshold: u.failureThreshold,
+    probeIntervalMs: u.probeIntervalMs,
+  };
+  const oldHealth = new Map<string, UpstreamHealth>();
+  for (const up of previous?.upstreams ?? []) oldHealth.set(up.key, up.health);
+
+  const zones = new Map<string, ZoneRuntime>();
+  const upstreams: Upstream[] = [];
+  const notifiers = new Map<string, Upstream[]>();
+  for (const zc of config.zones) {
+    const name = normalizeName(zc.name);
+    const members: ZoneMember[] = zc.upstreams.map((uc) => {
+      const where = { zone: name, name: uc.name, address: uc.address, port: uc.port };
+      const health = oldHealth.get(upstreamKey(where)) ?? new UpstreamHealth();
+      const upstream = new Upstream(where, health, limits);
+      upstreams.push(upstream);
+      const list = notifiers.get(uc.address) ?? [];
+      list.push(upstream);
+      notifiers.set(uc.address, list);
+      return { upstream, priority: uc.priority };
+    });
+    const apex = zoneApexFromConfig(zc, serial);
+    zones.set(name, { name, apex, policy: zc.policy, members, negativeSoa: negativeSoa(apex) });
+  }
+  return {
+    config,
+    zoneSet: new ZoneSet(zones.keys()),
+    zones,
+    upstreams,
+    notifiers,
+    limits,
+    allPolicyWaitMs: u.allPolicyWaitMs,
+  };
+}

@@ -1,0 +1,283 @@
+import type { Logger } from '@mdns/ops';
+import {
+  buildResponse,
+  errorResponse,
+  maxResponseSize,
+  OPCODE,
+  patchStored,
+  RCODE,
+  type ResponseParts,
+  type ScannedQuery,
+  scan,
+} from '@mdns/protocol';
+import type { Handler, Peer } from '@mdns/transport';
+import type { AnswerCache, CacheHit, SingleFlight } from '../cache/index.js';
+import type { Runtime, ZoneRuntime } from '../config/runtime.js';
+import { type FanoutResult, fanout } from '../fanout/fanout.js';
+import type { AuthorityMetrics } from '../metrics.js';
+import { localAnswer, precheck } from './local.js';
+
+export interface HandlerContext {
+  /** The current runtime; read once per query so a reload never mixes two configs. */
+  runtime: () => Runtime;
+  cache: () => AnswerCache | null;
+  flights: SingleFlight<FanoutResult>;
+  metrics: AuthorityMetrics;
+  logger: Pick<Logger, 'warn' | 'debug'>;
+}
+
+const NO_ZONE = 'none';
+
+/** The DNS hot path: scan, shared rules, cache, fan-out, reply. */
+export function createHandler(ctx: HandlerContext): Handler {
+  const { metrics } = ctx;
+
+  // Every cache call goes through here: a cache that throws is counted and bypassed, it
+  // never fails or slows an answer.
+  function guarded<T>(what: string, f: (cache: AnswerCache) => T): T | null {
+    const cache = ctx.cache();
+    if (cache === null) return null;
+    try {
+      return f(cache);
+    } catch (err) {
+      metrics.cacheErrors++;
+      ctx.logger.warn({ err, what }, 'cache call failed; answering without the cache');
+      return null;
+    }
+  }
+
+  function observe(zone: string, q: ScannedQuery, reply: Uint8Array, started: number): Uint8Array {
+    metrics.queries.observe(zone, q.qtype, reply[3] & 0x0f, (performance.now() - started) / 1000);
+    return reply;
+  }
+
+  function respond(
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    peer: Peer,
+    rt: Runtime,
+    parts: ResponseParts,
+  ): Uint8Array {
+    const udpSize = rt.config.listen.udpSize;
+    return buildResponse(q, bytes, parts, {
+      maxSize: maxResponseSize(q, peer.transport, udpSize),
+      serverUdpSize: udpSize,
+    });
+  }
+
+  function partsOf(result: FanoutResult, zone: ZoneRuntime): ResponseParts | null {
+    const d = result.decision;
+    if (d.kind === 'positive') return { rcode: RCODE.NOERROR, aa: true, answers: result.records };
+    if (d.kind === 'nodata')
+      return { rcode: RCODE.NOERROR, aa: true, authorities: [zone.negativeSoa] };
+    if (d.kind === 'nxdomain')
+      return { rcode: RCODE.NXDOMAIN, aa: true, authorities: [zone.negativeSoa] };
+    return null;
+  }
+
+  function serveStale(
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    peer: Peer,
+    rt: Runtime,
+    hit: CacheHit,
+  ): Uint8Array | null {
+    const udpSize = rt.config.listen.udpSize;
+    try {
+      const out = patchStored(hit.stored, q, bytes, {
+        elapsedSeconds: hit.elapsedSeconds,
+        ttlOverride: hit.ttlOverride ?? 30,
+        maxSize: maxResponseSize(q, peer.transport, udpSize),
+        serverUdpSize: udpSize,
+      });
+      guarded('recordStaleServed', (c) => c.recordStaleServed());
+      metrics.answers.stale++;
+      return out;
+    } catch (err) {
+      metrics.cacheErrors++;
+      ctx.logger.warn({ err }, 'stale answer could not be patched');
+      return null;
+    }
+  }
+
+  /**
+   * One fan-out per (key) however many ask at once; the caller that started it stores the
+   * full-size reply in the cache (partial negatives are not stored: the name may live on a
+   * cluster we could not ask).
+   */
+  function fanoutAndStore(
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    key: string | null,
+  ) {
+    const work = async (): Promise<FanoutResult> => {
+      const result = await fanout(zone, q.qname, q.qtype, { allPolicyWaitMs: rt.allPolicyWaitMs });
+      metrics.fanout[result.decision.kind]++;
+      const parts = partsOf(result, zone);
+      const partial = result.decision.kind === 'nxdomain' && result.decision.partial;
+      if (key !== null && parts !== null && !partial) {
+        guarded('store', (c) => {
+          const full = buildResponse(q, bytes, parts, {
+            maxSize: 65535,
+            serverUdpSize: rt.config.listen.udpSize,
+          });
+          c.store(
+            key,
+            full,
+            result.winners.length > 0 ? result.winners : zone.members.map((m) => m.upstream.name),
+            Date.now(),
+          );
+        });
+      }
+      return result;
+    };
+    return key === null ? work() : ctx.flights.run(key, work);
+  }
+
+  async function fromUpstreams(
+    q: ScannedQuery,
+    queryBytes: Uint8Array,
+    peer: Peer,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    key: string | null,
+    stale: CacheHit | null,
+    started: number,
+  ): Promise<Uint8Array> {
+    // The receive buffer may be reused once we yield; keep our own copy of the query.
+    const bytes = Uint8Array.from(queryBytes);
+    let result: FanoutResult | null = null;
+    try {
+      result = await fanoutAndStore(q, bytes, rt, zone, key);
+    } catch (err) {
+      ctx.logger.warn({ err, qname: q.qname }, 'fan-out failed');
+    }
+    const parts = result ? partsOf(result, zone) : null;
+    const partial = result?.decision.kind === 'nxdomain' && result.decision.partial;
+    if ((parts === null || partial) && stale !== null) {
+      const out = serveStale(q, bytes, peer, rt, stale);
+      if (out) return observe(zone.name, q, out, started);
+    }
+    if (parts === null) {
+      metrics.answers.servfail++;
+      return observe(
+        zone.name,
+        q,
+        errorResponse(q, bytes, RCODE.SERVFAIL, rt.config.listen.udpSize),
+        started,
+      );
+    }
+    metrics.answers.fanout++;
+    return observe(zone.name, q, respond(q, bytes, peer, rt, parts), started);
+  }
+
+  function prefetch(
+    q: ScannedQuery,
+    queryBytes: Uint8Array,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    key: string,
+  ): void {
+    metrics.prefetches++;
+    const bytes = Uint8Array.from(queryBytes);
+    fanoutAndStore(q, bytes, rt, zone, key).catch((err) =>
+      ctx.logger.warn({ err, qname: q.qname }, 'prefetch failed'),
+    );
+  }
+
+  function notify(
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    peer: Peer,
+    rt: Runtime,
+    started: number,
+  ): Uint8Array {
+    const zone = q.qdcount === 1 ? rt.zoneSet.match(q.qname) : undefined;
+    const address = peer.address.startsWith('::ffff:') ? peer.address.slice(7) : peer.address;
+    const senders = (rt.notifiers.get(address) ?? []).filter((u) => u.zone === zone);
+    if (zone === undefined || senders.length === 0) {
+      metrics.notify.refused++;
+      return observe(
+        zone ?? NO_ZONE,
+        q,
+        errorResponse(q, bytes, RCODE.REFUSED, rt.config.listen.udpSize),
+        started,
+      );
+    }
+    guarded('dropNegative', (c) => c.dropNegative());
+    for (const u of senders) guarded('dropUpstream', (c) => c.dropUpstream(u.name));
+    metrics.notify.accepted++;
+    ctx.logger.debug(
+      { zone, from: address, upstreams: senders.map((u) => u.name) },
+      'NOTIFY: cache entries dropped',
+    );
+    return observe(
+      zone,
+      q,
+      respond(q, bytes, peer, rt, { rcode: RCODE.NOERROR, aa: true }),
+      started,
+    );
+  }
+
+  return (bytes: Uint8Array, peer: Peer): Uint8Array | null | Promise<Uint8Array> => {
+    const started = performance.now();
+    const scanned = scan(bytes);
+    if (!scanned.ok) return null; // not a DNS message: no answer (counted by the server)
+    const q = scanned.query;
+    if (q.qr) return null; // a response sent to us: never answer it (reflection loops)
+    const rt = ctx.runtime();
+    const udpSize = rt.config.listen.udpSize;
+    if (q.opcode === OPCODE.NOTIFY) return notify(q, bytes, peer, rt, started);
+
+    const early = precheck(q);
+    if (early !== null && early.kind === 'error') {
+      metrics.answers.local++;
+      return observe(NO_ZONE, q, errorResponse(q, bytes, early.rcode, udpSize), started);
+    }
+    const zoneName = rt.zoneSet.match(q.qname);
+    const zone = zoneName === undefined ? undefined : rt.zones.get(zoneName);
+    if (zone === undefined) {
+      metrics.answers.local++;
+      return observe(NO_ZONE, q, errorResponse(q, bytes, RCODE.REFUSED, udpSize), started);
+    }
+    const local = localAnswer(q, zone);
+    if (local !== null) {
+      metrics.answers.local++;
+      const reply =
+        local.kind === 'error'
+          ? errorResponse(q, bytes, local.rcode, udpSize)
+          : respond(q, bytes, peer, rt, local.parts);
+      return observe(zone.name, q, reply, started);
+    }
+
+    const dnssecOk = q.edns?.dnssecOk ?? false;
+    const key = guarded('key', (c) => c.key(q.qname, q.qtype, q.qclass, dnssecOk));
+    const hit = key === null ? null : guarded('lookup', (c) => c.lookup(key, Date.now()));
+    if (hit !== null && hit.state === 'fresh') {
+      const out = guarded('patch', () =>
+        patchStored(hit.stored, q, bytes, {
+          elapsedSeconds: hit.elapsedSeconds,
+          maxSize: maxResponseSize(q, peer.transport, udpSize),
+          serverUdpSize: udpSize,
+        }),
+      );
+      if (out !== null) {
+        if (hit.prefetch && key !== null) prefetch(q, bytes, rt, zone, key);
+        metrics.answers.cache++;
+        return observe(zone.name, q, out, started);
+      }
+    }
+    return fromUpstreams(
+      q,
+      bytes,
+      peer,
+      rt,
+      zone,
+      key,
+      hit?.state === 'stale' ? hit : null,
+      started,
+    );
+  };
+}

@@ -1,0 +1,78 @@
+import {
+  anyResponseRecord,
+  apexAnswer,
+  CLASS,
+  type DnsRecord,
+  OPCODE,
+  QTYPE,
+  RCODE,
+  type ResponseParts,
+  type ScannedQuery,
+} from '@mdns/protocol';
+import type { ZoneRuntime } from '../config/runtime.js';
+
+/**
+ * The shared rules (spec: "Shared rules (both servers)") that need no upstream: a pure
+ * function from the scanned query (and the zone it falls in) to a local answer, or `null`
+ * when the name must be fanned out.
+ */
+export type LocalAnswer =
+  | { kind: 'error'; rcode: number; reason: string }
+  | { kind: 'answer'; parts: ResponseParts; reason: string };
+
+/** Checks before the zone lookup: opcode, question count, EDNS version, class. */
+export function precheck(q: ScannedQuery): LocalAnswer | null {
+  if (q.opcode !== OPCODE.QUERY) return { kind: 'error', rcode: RCODE.NOTIMP, reason: 'opcode' };
+  if (q.qdcount !== 1) return { kind: 'error', rcode: RCODE.FORMERR, reason: 'qdcount' };
+  if (q.edns !== null && q.edns.version > 0)
+    return { kind: 'error', rcode: RCODE.BADVERS, reason: 'edns-version' };
+  if (q.qclass !== CLASS.IN && !(q.qclass === CLASS.ANY && q.qtype === QTYPE.SOA)) {
+    return { kind: 'error', rcode: RCODE.REFUSED, reason: 'class' };
+  }
+  return null;
+}
+
+/**
+ * Inside a served zone: transfers refused, ANY per RFC 8482, the apex SOA/NS and the A/AAAA
+ * of in-zone nameservers (glue) from config. Everything else is fanned out (null).
+ */
+export function localAnswer(q: ScannedQuery, zone: ZoneRuntime): LocalAnswer | null {
+  const { qname, qtype } = q;
+  if (qtype === QTYPE.AXFR || qtype === QTYPE.IXFR)
+    return { kind: 'error', rcode: RCODE.REFUSED, reason: 'transfer' };
+  if (qtype === QTYPE.ANY) {
+    return {
+      kind: 'answer',
+      parts: { rcode: RCODE.NOERROR, aa: true, answers: [anyResponseRecord(qname)] },
+      reason: 'any',
+    };
+  }
+  if (qname === zone.name) {
+    const apex = apexAnswer(zone.apex, qtype);
+    if (apex)
+      return { kind: 'answer', parts: { rcode: RCODE.NOERROR, aa: true, ...apex }, reason: 'apex' };
+    return null;
+  }
+  // The nameserver names we publish at the apex must resolve even though no cluster serves
+  // them: their A/AAAA come from the configured glue.
+  if (qtype === QTYPE.A || qtype === QTYPE.AAAA) {
+    const glue = zone.apex.glue.get(qname);
+    if (glue) {
+      const family = qtype === QTYPE.A ? glue.a : glue.aaaa;
+      const type = qtype === QTYPE.A ? 'A' : 'AAAA';
+      const answers: DnsRecord[] = family.map((data) => ({
+        name: qname,
+        type,
+        class: 'IN',
+        ttl: zone.apex.nsTtl,
+        data,
+      }));
+      const parts: ResponseParts =
+        answers.length > 0
+          ? { rcode: RCODE.NOERROR, aa: true, answers }
+          : { rcode: RCODE.NOERROR, aa: true, authorities: [zone.negativeSoa] };
+      return { kind: 'answer', parts, reason: 'glue' };
+    }
+  }
+  return null;
+}

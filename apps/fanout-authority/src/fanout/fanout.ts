@@ -1,0 +1,159 @@
+import { type DnsRecord, normalizeName } from '@mdns/protocol';
+import type { ZoneRuntime } from '../config/runtime.js';
+import type { Exchange } from '../upstream/upstream.js';
+import { type Decision, decide, type UpstreamState } from './merge.js';
+
+/** The decided result of one fan-out, before it becomes reply bytes. */
+export interface FanoutResult {
+  decision: Exclude<Decision, { kind: 'wait' }>;
+  /** Answer records for a positive decision (merged and deduplicated for `all`). */
+  records: DnsRecord[];
+  /** Names of the upstreams whose records are in the answer. */
+  winners: string[];
+  /** Per zone member, in config order: its exchange, or null when skipped or cancelled early. */
+  exchanges: Array<Exchange | null>;
+  /** ms from start to the decision. */
+  decidedAfterMs: number;
+}
+
+export interface FanoutOptions {
+  allPolicyWaitMs: number;
+  /**
+   * `explain`: do not cancel the losers; resolve once every asked upstream has finished, so
+   * each one's reply can be shown. The decision is still the one taken at the moment the
+   * live path would have taken it.
+   */
+  waitForAll?: boolean;
+}
+
+/**
+ * Asks every healthy upstream of the zone in parallel and feeds each outcome to `decide`
+ * (merge.ts) until it returns something other than `wait`; the rest are then cancelled.
+ * Every wait is bounded: each upstream query by its learned timeout, the `all` policy by
+ * `allPolicyWaitMs` after the first POSITIVE.
+ */
+export function fanout(
+  zone: ZoneRuntime,
+  qname: string,
+  qtype: number,
+  options: FanoutOptions,
+): Promise<FanoutResult> {
+  const started = performance.now();
+  const members = zone.members;
+  const controller = new AbortController();
+  const states: UpstreamState[] = members.map((m) => ({
+    name: m.upstream.name,
+    priority: m.priority,
+    status: m.upstream.healthy ? 'pending' : 'skipped',
+    unhealthy: !m.upstream.healthy,
+  }));
+  const exchanges: Array<Exchange | null> = members.map(() => null);
+
+  return new Promise<FanoutResult>((resolve) => {
+    let arrivals = 0;
+    let outstanding = 0;
+    let decided: FanoutResult | null = null;
+    let allTimer: NodeJS.Timeout | undefined;
+
+    const finish = () => {
+      if (allTimer) clearTimeout(allTimer);
+      if (decided && (!options.waitForAll || outstanding === 0)) resolve(decided);
+    };
+
+    const evaluate = (allWaitExpired: boolean) => {
+      if (decided) return finish();
+      for (let i = 0; i < states.length; i++) states[i].unhealthy = !members[i].upstream.healthy;
+      const decision = decide({ policy: zone.policy, upstreams: states, allWaitExpired });
+      if (decision.kind === 'wait') {
+        if (
+          zone.policy === 'all' &&
+          !allTimer &&
+          states.some((s) => s.outcome?.class === 'POSITIVE')
+        ) {
+          allTimer = setTimeout(() => evaluate(true), options.allPolicyWaitMs);
+        }
+        return;
+      }
+      decided = resultOf(decision, states, exchanges, performance.now() - started);
+      if (!options.waitForAll) controller.abort();
+      finish();
+    };
+
+    members.forEach((member, i) => {
+      if (states[i].status !== 'pending') return;
+      outstanding++;
+      void member.upstream.ask(qname, qtype, controller.signal).then((exchange) => {
+        outstanding--;
+        exchanges[i] = exchange;
+        if (!decided) {
+          states[i] = {
+            ...states[i],
+            status: 'done',
+            outcome: exchange.outcome,
+            order: arrivals++,
+          };
+        }
+        evaluate(false);
+      });
+    });
+    evaluate(false);
+  });
+}
+
+function resultOf(
+  decision: Exclude<Decision, { kind: 'wait' }>,
+  states: readonly UpstreamState[],
+  exchanges: ReadonlyArray<Exchange | null>,
+  decidedAfterMs: number,
+): FanoutResult {
+  if (decision.kind !== 'positive') {
+    return { decision, records: [], winners: [], exchanges: [...exchanges], decidedAfterMs };
+  }
+  const lists = decision.winners.map((i) => states[i].outcome?.records ?? []);
+  return {
+    decision,
+    records: lists.length === 1 ? lists[0] : mergeRecords(lists),
+    winners: decision.winners.map((i) => states[i].name),
+    exchanges: [...exchanges],
+    decidedAfterMs,
+  };
+}
+
+/**
+ * Union of several upstreams' answers (`all` policy): records deduplicated by owner, type
+ * and data; RRsets kept contiguous in first-seen order; each RRset gets the lowest TTL any
+ * of its records had (RFC 2181 5.2: an RRset has one TTL, and the lower one is the safe one).
+ */
+export function mergeRecords(lists: ReadonlyArray<readonly DnsRecord[]>): DnsRecord[] {
+  const sets = new Map<string, Map<string, DnsRecord>>();
+  for (const list of lists) {
+    for (const rr of list) {
+      const setKey = `${normalizeName(rr.name)}/${rr.type}`;
+      let set = sets.get(setKey);
+      if (!set) {
+        set = new Map();
+        sets.set(setKey, set);
+      }
+      const dataKey = JSON.stringify((rr as { data?: unknown }).data, bufferAsHex);
+      if (!set.has(dataKey)) set.set(dataKey, rr);
+    }
+  }
+  const out: DnsRecord[] = [];
+  for (const set of sets.values()) {
+    let ttl = Number.POSITIVE_INFINITY;
+    for (const rr of set.values()) ttl = Math.min(ttl, ttlOf(rr));
+    for (const rr of set.values()) out.push({ ...rr, ttl } as DnsRecord);
+  }
+  return out;
+}
+
+function ttlOf(rr: DnsRecord): number {
+  return (rr as { ttl?: number }).ttl ?? 0;
+}
+
+function bufferAsHex(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer') {
+    return Buffer.from((value as { data: number[] }).data).toString('hex');
+  }
+  return value;
+}

@@ -1,0 +1,132 @@
+import type { Classification } from './classify.js';
+
+/**
+ * The merge decision (spec: fanout-authority answer table), as one pure function over
+ * what is known so far. The orchestrator calls it after every upstream outcome (and when
+ * the `all` wait runs out) and acts on anything but `wait`.
+ */
+export type Policy = 'first' | 'all' | 'priority';
+
+export interface UpstreamState {
+  name: string;
+  /** Lower number = higher priority (`priority` policy only). */
+  priority: number;
+  /** 'skipped': circuit open when the query started, never asked. */
+  status: 'pending' | 'done' | 'skipped';
+  /** Set when status is 'done'. */
+  outcome?: Classification;
+  /** Arrival order of the outcome (0 = first reply); set when status is 'done'. */
+  order?: number;
+  /** Circuit open *now* (at decision time), e.g. opened by this very query's timeout. */
+  unhealthy: boolean;
+}
+
+export type Decision =
+  | { kind: 'wait' }
+  /** Indexes into the upstream list whose records form the answer (several only for `all`). */
+  | { kind: 'positive'; winners: number[]; why: string }
+  | { kind: 'nodata'; why: string }
+  /**
+   * `partial`: an upstream was skipped or failed (all of those known unhealthy), so the name
+   * may live on a cluster we could not ask: a stale answer beats it and it is not cached.
+   */
+  | { kind: 'nxdomain'; why: string; partial: boolean }
+  /** No answer worth giving: the caller serves stale if it has it, else SERVFAIL. */
+  | { kind: 'failed'; why: string };
+
+export interface MergeInput {
+  policy: Policy;
+  upstreams: readonly UpstreamState[];
+  /** `all` only: the bounded wait after the first POSITIVE has run out. */
+  allWaitExpired?: boolean;
+}
+
+const WAIT: Decision = { kind: 'wait' };
+
+export function decide(input: MergeInput): Decision {
+  const { upstreams } = input;
+  const positive = decidePositive(input);
+  if (positive !== null) return positive;
+  // No POSITIVE decision yet. While anyone is pending a POSITIVE may still arrive, and
+  // a NODATA or NXDOMAIN must never beat it (unlike CoreDNS fanout).
+  if (upstreams.some((u) => u.status === 'pending')) return WAIT;
+  return decideNegative(upstreams);
+}
+
+function decidePositive({ policy, upstreams, allWaitExpired }: MergeInput): Decision | null {
+  const positives: number[] = [];
+  for (let i = 0; i < upstreams.length; i++) {
+    if (upstreams[i].outcome?.class === 'POSITIVE') positives.push(i);
+  }
+  if (positives.length === 0) return null;
+  const byArrival = (a: number, b: number) => (upstreams[a].order ?? 0) - (upstreams[b].order ?? 0);
+  positives.sort(byArrival);
+  const pending = upstreams.filter((u) => u.status === 'pending');
+
+  if (policy === 'first') {
+    return {
+      kind: 'positive',
+      winners: [positives[0]],
+      why: `first POSITIVE: ${upstreams[positives[0]].name}`,
+    };
+  }
+  if (policy === 'all') {
+    if (pending.length > 0 && !allWaitExpired) return WAIT;
+    const names = positives.map((i) => upstreams[i].name).join(', ');
+    const cut = pending.length > 0 ? ` (wait ran out, ${pending.length} still pending)` : '';
+    return {
+      kind: 'positive',
+      winners: positives,
+      why: `all: merged POSITIVE from ${names}${cut}`,
+    };
+  }
+  // priority: the best (lowest number) POSITIVE, ties by arrival; wait only while an upstream
+  // of strictly better priority may still answer.
+  let best = positives[0];
+  for (const i of positives) if (upstreams[i].priority < upstreams[best].priority) best = i;
+  const bestPriority = upstreams[best].priority;
+  if (pending.some((u) => u.priority < bestPriority)) return WAIT;
+  return {
+    kind: 'positive',
+    winners: [best],
+    why: `priority: ${upstreams[best].name} (priority ${bestPriority}) is the best with a POSITIVE`,
+  };
+}
+
+function decideNegative(upstreams: readonly UpstreamState[]): Decision {
+  let nodata = 0;
+  let nxdomain = 0;
+  const failed: UpstreamState[] = [];
+  for (const u of upstreams) {
+    if (u.status !== 'done') continue;
+    const c = u.outcome?.class;
+    if (c === 'NODATA') nodata++;
+    else if (c === 'NXDOMAIN') nxdomain++;
+    else if (c === 'FAILED') failed.push(u);
+  }
+  if (nodata > 0) return { kind: 'nodata', why: `no POSITIVE, ${nodata} NODATA` };
+  if (nxdomain === 0) {
+    return { kind: 'failed', why: 'every upstream failed or is unhealthy' };
+  }
+  const skipped = upstreams.some((u) => u.status === 'skipped');
+  if (failed.length === 0) {
+    return {
+      kind: 'nxdomain',
+      why: `all ${nxdomain} healthy upstream(s) NXDOMAIN`,
+      partial: skipped,
+    };
+  }
+  // Some failed on this query: their silence proves nothing unless they are known dead.
+  const alive = failed.filter((u) => !u.unhealthy);
+  if (alive.length === 0) {
+    return {
+      kind: 'nxdomain',
+      why: `${nxdomain} NXDOMAIN; the ${failed.length} that failed are known unhealthy`,
+      partial: true,
+    };
+  }
+  return {
+    kind: 'failed',
+    why: `${nxdomain} NXDOMAIN but ${alive.map((u) => u.name).join(', ')} failed and may hold the name`,
+  };
+}

@@ -1,0 +1,189 @@
+import {
+  type CliContext,
+  createLogger,
+  createRegistry,
+  exportCounters,
+  type Logger,
+  onSignals,
+  runCli,
+  startOpsServer,
+  watchConfig,
+} from '@mdns/ops';
+import { DnsServer } from '@mdns/transport';
+import { AnswerCache, SingleFlight } from './cache/index.js';
+import { buildRuntime } from './config/runtime.js';
+import { type AuthorityConfig, authorityConfigSchema } from './config/schema.js';
+import { createHandler } from './dns/handler.js';
+import { explainCli } from './explain/cli.js';
+import { type ExplainServer, startExplainServer } from './explain/server.js';
+import type { FanoutResult } from './fanout/fanout.js';
+import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
+import { Prober } from './upstream/prober.js';
+
+const NAME = 'fanout-authority';
+const DEFAULT_CONFIG_PATH = '/etc/mdns/authority.yaml';
+const CACHE_SWEEP_MS = 60_000;
+
+async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
+  const config = ctx.config;
+  const logger = createLogger({ name: NAME, level: config.log.level });
+  let serial = Math.floor(Date.now() / 1000);
+  let runtime = buildRuntime(config, serial);
+  let cache = new AnswerCache(config.cache);
+  const registry = createRegistry();
+  const metrics = registerAuthorityMetrics(
+    registry,
+    () => runtime,
+    () => cache,
+  );
+
+  const handler = createHandler({
+    runtime: () => runtime,
+    cache: () => cache,
+    flights: new SingleFlight<FanoutResult>(),
+    metrics,
+    logger,
+  });
+  const server = new DnsServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    handler,
+    tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
+    maxTcpConnections: config.listen.maxTcpConnections,
+    onHandlerError: (err, peer) =>
+      logger.error({ err, peer: peer.address }, 'handler failed; answered SERVFAIL'),
+  });
+  const { port: dnsPort } = await server.listen();
+  exportCounters(registry, `${METRICS_PREFIX}server_`, () => ({ ...server.counters }), {
+    gauges: ['tcpConnections'],
+  });
+
+  const ops = await startOpsServer({
+    host: config.ops.host,
+    metricsPort: config.ops.metricsPort,
+    healthPort: config.ops.healthPort,
+    readyPort: config.ops.readyPort,
+    registry,
+    // Ready once listening: with every cluster down we still answer the apex, stale
+    // entries and SERVFAIL quickly, which beats no pod at all.
+    ready: () => ({
+      ready: true,
+      detail: {
+        upstreams: runtime.upstreams.map((u) => ({
+          zone: u.zone,
+          name: u.name,
+          healthy: u.healthy,
+        })),
+      },
+    }),
+  });
+  let explainServer: ExplainServer | null = null;
+  if (config.explain.enabled) {
+    explainServer = await startExplainServer(
+      config.explain.host,
+      config.explain.port,
+      () => runtime,
+      () => cache,
+    );
+  }
+
+  const prober = new Prober(
+    () => runtime.upstreams,
+    () => runtime.limits.probeIntervalMs,
+    logger,
+  );
+  prober.start();
+  const sweeper = setInterval(() => {
+    try {
+      cache.sweep(Date.now());
+    } catch (err) {
+      logger.warn({ err }, 'cache sweep failed');
+    }
+  }, CACHE_SWEEP_MS);
+  sweeper.unref();
+
+  const apply = (next: AuthorityConfig) => {
+    try {
+      serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
+      const built = buildRuntime(next, serial, runtime);
+      warnRestartOnly(logger, runtime.config, next);
+      let nextCache = cache;
+      if (JSON.stringify(next.cache) !== JSON.stringify(runtime.config.cache))
+        nextCache = new AnswerCache(next.cache);
+      const kept = new Set(built.upstreams.map((u) => u.key));
+      const removed = runtime.upstreams.filter((u) => !kept.has(u.key));
+      // The swap: one assignment each; in-flight queries finish on the runtime they read.
+      runtime = built;
+      cache = nextCache;
+      for (const u of removed) cache.dropUpstream(u.name);
+      logger.info(
+        {
+          zones: [...built.zones.keys()],
+          upstreams: built.upstreams.map((u) => `${u.zone}/${u.name}@${u.address}:${u.port}`),
+          removed: removed.map((u) => `${u.zone}/${u.name}`),
+        },
+        'config reloaded',
+      );
+    } catch (err) {
+      logger.error({ err }, 'config reload failed while building; keeping the running config');
+    }
+  };
+  const watcher = watchConfig(ctx.configPath, {
+    load: ctx.load,
+    onValid: apply,
+    onInvalid: (errors) =>
+      logger.error(
+        { errors, file: ctx.configPath },
+        `config reload rejected: ${errors.join('; ')}; keeping the running config`,
+      ),
+  });
+
+  onSignals({
+    logger,
+    onShutdown: () => ops.markShuttingDown(),
+    drain: async () => {
+      watcher.close();
+      prober.stop();
+      clearInterval(sweeper);
+      await server.close({ drainMs: 5000 });
+      await explainServer?.close();
+      await ops.close();
+    },
+  });
+
+  logger.info(
+    {
+      dns: dnsPort,
+      metrics: ops.ports.metrics,
+      health: ops.ports.health,
+      ready: ops.ports.ready,
+      explain: explainServer?.port ?? null,
+      zones: [...runtime.zones.keys()],
+      upstreams: runtime.upstreams.length,
+    },
+    'listening',
+  );
+}
+
+/** Keys bound at start: a reload that changes them is applied everywhere else, with a warning. */
+function warnRestartOnly(logger: Logger, before: AuthorityConfig, after: AuthorityConfig): void {
+  for (const key of ['listen', 'ops', 'explain', 'log'] as const) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      logger.warn({ key }, `config key "${key}" changed: takes effect on restart`);
+    }
+  }
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === 'explain') {
+  process.exitCode = await explainCli(argv.slice(1), DEFAULT_CONFIG_PATH);
+} else {
+  await runCli({
+    name: NAME,
+    description:
+      'Authoritative DNS for the management cluster: fans each query out to every cluster gateway.',
+    schema: authorityConfigSchema,
+    defaultConfigPath: DEFAULT_CONFIG_PATH,
+    run: start,
+  });
+}

@@ -1,0 +1,163 @@
+import {
+  type DnsQueryMetrics,
+  dnsQueryMetrics,
+  exportCounters,
+  rcodeLabel,
+  registerCollected,
+} from '@mdns/ops';
+import type { Registry } from 'prom-client';
+import type { AnswerCache } from './cache/index.js';
+import type { Runtime } from './config/runtime.js';
+import { UPSTREAM_LATENCY_BUCKETS } from './upstream/health.js';
+
+export const METRICS_PREFIX = 'mdns_authority_';
+
+/** Plain counters bumped on the hot path; formatted only when Prometheus scrapes. */
+export interface AuthorityMetrics {
+  queries: DnsQueryMetrics;
+  /** Fan-out decisions by kind: positive, nodata, nxdomain, failed. */
+  fanout: Record<'positive' | 'nodata' | 'nxdomain' | 'failed', number>;
+  /** Answers by where they came from. */
+  answers: Record<'local' | 'cache' | 'fanout' | 'stale' | 'servfail', number>;
+  notify: Record<'accepted' | 'refused', number>;
+  /** Cache calls that threw (the answer went on without the cache). */
+  cacheErrors: number;
+  prefetches: number;
+}
+
+const P = METRICS_PREFIX;
+
+export function registerAuthorityMetrics(
+  registry: Registry,
+  runtime: () => Runtime,
+  cache: () => AnswerCache | null,
+): AuthorityMetrics {
+  const m: AuthorityMetrics = {
+    queries: dnsQueryMetrics(registry, P),
+    fanout: { positive: 0, nodata: 0, nxdomain: 0, failed: 0 },
+    answers: { local: 0, cache: 0, fanout: 0, stale: 0, servfail: 0 },
+    notify: { accepted: 0, refused: 0 },
+    cacheErrors: 0,
+    prefetches: 0,
+  };
+  const record =
+    <K extends string>(r: Record<K, number>, label: string) =>
+    () =>
+      (Object.keys(r) as K[]).map((k) => ({ value: r[k], labels: { [label]: k } }));
+
+  registerCollected(registry, {
+    name: `${P}fanout_decisions_total`,
+    help: 'Fan-out results by decision (positive, nodata, nxdomain, failed).',
+    type: 'counter',
+    values: record(m.fanout, 'decision'),
+  });
+  registerCollected(registry, {
+    name: `${P}answers_total`,
+    help: 'Answers by source: local (apex, errors), cache, fanout, stale, servfail.',
+    type: 'counter',
+    values: record(m.answers, 'source'),
+  });
+  registerCollected(registry, {
+    name: `${P}notify_total`,
+    help: 'NOTIFY messages by result.',
+    type: 'counter',
+    values: record(m.notify, 'result'),
+  });
+  registerCollected(registry, {
+    name: `${P}cache_errors_total`,
+    help: 'Cache calls that threw; the answer continued without the cache.',
+    type: 'counter',
+    values: () => [{ value: m.cacheErrors }],
+  });
+  exportCounters(registry, `${P}cache_`, () => ({ ...(cache()?.stats ?? emptyCacheStats) }), {
+    gauges: ['entries', 'bytes'],
+  });
+  registerUpstreamMetrics(registry, runtime);
+  return m;
+}
+
+const emptyCacheStats = {
+  entries: 0,
+  bytes: 0,
+  hits: 0,
+  misses: 0,
+  staleServed: 0,
+  prefetches: 0,
+  evictions: 0,
+  expired: 0,
+  stores: 0,
+  notStored: 0,
+  unparseable: 0,
+  dropped: 0,
+};
+
+function registerUpstreamMetrics(registry: Registry, runtime: () => Runtime): void {
+  const each =
+    <T>(f: (u: Runtime['upstreams'][number], labels: { zone: string; upstream: string }) => T[]) =>
+    () =>
+      runtime().upstreams.flatMap((u) => f(u, { zone: u.zone, upstream: u.name }));
+
+  registerCollected(registry, {
+    name: `${P}upstream_requests_total`,
+    help: 'Queries sent to each upstream (client fan-outs and health probes).',
+    type: 'counter',
+    values: each((u, labels) => [{ value: u.health.stats.requests, labels }]),
+  });
+  registerCollected(registry, {
+    name: `${P}upstream_replies_total`,
+    help: 'Replies from each upstream by rcode.',
+    type: 'counter',
+    values: each((u, labels) =>
+      [...u.health.stats.replies].map(([rcode, value]) => ({
+        value,
+        labels: { ...labels, rcode: rcodeLabel(rcode) },
+      })),
+    ),
+  });
+  registerCollected(registry, {
+    name: `${P}upstream_failures_total`,
+    help: 'Upstream queries without a usable reply, by kind (timeout, network, malformed).',
+    type: 'counter',
+    values: each((u, labels) =>
+      [...u.health.stats.failures].map(([kind, value]) => ({ value, labels: { ...labels, kind } })),
+    ),
+  });
+  registerCollected(registry, {
+    name: `${P}upstream_healthy`,
+    help: '1 while the upstream circuit is closed (queried), 0 while open (skipped, probed).',
+    type: 'gauge',
+    values: each((u, labels) => [{ value: u.healthy ? 1 : 0, labels }]),
+  });
+  registerCollected(registry, {
+    name: `${P}upstream_timeout_seconds`,
+    help: 'Current learned timeout per upstream: clamp(srtt + 4 * rttvar, floor, ceiling).',
+    type: 'gauge',
+    values: each((u, labels) => [{ value: u.health.timeoutMs(u.limits) / 1000, labels }]),
+  });
+  registerCollected(registry, {
+    name: `${P}upstream_circuit_opens_total`,
+    help: 'Times the upstream circuit opened.',
+    type: 'counter',
+    values: each((u, labels) => [{ value: u.health.stats.circuitOpens, labels }]),
+  });
+  const latency = `${P}upstream_latency_seconds`;
+  registerCollected(registry, {
+    name: latency,
+    help: 'Upstream round-trip time of replies, in seconds.',
+    type: 'histogram',
+    values: each((u, labels) => {
+      const s = u.health.stats;
+      const out = [];
+      let cumulative = 0;
+      for (let i = 0; i <= UPSTREAM_LATENCY_BUCKETS.length; i++) {
+        cumulative += s.latencyBuckets[i];
+        const le =
+          i < UPSTREAM_LATENCY_BUCKETS.length ? String(UPSTREAM_LATENCY_BUCKETS[i]) : '+Inf';
+        out.push({ metricName: `${latency}_bucket`, value: cumulative, labels: { ...labels, le } });
+      }
+      out.push({ metricName: `${latency}_sum`, value: s.latencySum, labels });
+      out.push({ metricName: `${latency}_count`, value: s.latencyCount, labels });
+      return out;
+    }),
+  });
+}

@@ -1,0 +1,107 @@
+import { type CircuitState, closedCircuit, recordFailure, recordSuccess } from './circuit.js';
+import {
+  addSample,
+  addTimeout,
+  initialRtt,
+  type RttLimits,
+  type RttState,
+  timeoutMs,
+} from './rtt.js';
+
+/** Upper bounds (seconds) of the per-upstream latency histogram. */
+export const UPSTREAM_LATENCY_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
+
+export interface HealthLimits extends RttLimits {
+  failureThreshold: number;
+}
+
+/** Plain counters, read at scrape time; they survive config reloads with the health state. */
+export interface UpstreamStats {
+  requests: number;
+  /** Replies by rcode number. */
+  replies: Map<number, number>;
+  /** No usable reply, by kind: timeout, network, malformed. */
+  failures: Map<string, number>;
+  /** Cancelled because the answer was already decided (not a failure, not a sample). */
+  aborted: number;
+  probes: number;
+  probeFailures: number;
+  circuitOpens: number;
+  latencyCount: number;
+  latencySum: number;
+  /** Non-cumulative; last slot is +Inf. */
+  latencyBuckets: Float64Array;
+}
+
+function newStats(): UpstreamStats {
+  return {
+    requests: 0,
+    replies: new Map(),
+    failures: new Map(),
+    aborted: 0,
+    probes: 0,
+    probeFailures: 0,
+    circuitOpens: 0,
+    latencyCount: 0,
+    latencySum: 0,
+    latencyBuckets: new Float64Array(UPSTREAM_LATENCY_BUCKETS.length + 1),
+  };
+}
+
+/**
+ * Everything learned about one upstream: RTT, circuit, counters. Kept across config reloads
+ * for an upstream whose identity (zone, name, address, port) did not change, so a reload
+ * neither forgets that a cluster is dead nor resets its learned timeout.
+ */
+export class UpstreamHealth {
+  rtt: RttState = initialRtt();
+  circuit: CircuitState = closedCircuit();
+  readonly stats: UpstreamStats = newStats();
+  lastError: string | null = null;
+  lastSuccessAtMs: number | null = null;
+
+  get healthy(): boolean {
+    return !this.circuit.open;
+  }
+
+  timeoutMs(limits: RttLimits): number {
+    return timeoutMs(this.rtt, limits);
+  }
+
+  /** A reply arrived after `rttMs`; `good` = not FAILED (SERVFAIL etc. still give an RTT). */
+  onReply(rcode: number, rttMs: number, good: boolean, limits: HealthLimits, nowMs: number): void {
+    this.rtt = addSample(this.rtt, rttMs);
+    this.stats.replies.set(rcode, (this.stats.replies.get(rcode) ?? 0) + 1);
+    this.observeLatency(rttMs);
+    if (good) {
+      this.circuit = recordSuccess(this.circuit);
+      this.lastSuccessAtMs = nowMs;
+    } else this.fail(`rcode ${rcode}`, limits, nowMs);
+  }
+
+  /** No usable reply: `kind` is the transport's error kind. */
+  onNoReply(kind: string, message: string, limits: HealthLimits, nowMs: number): void {
+    if (kind === 'timeout') this.rtt = addTimeout(this.rtt);
+    this.stats.failures.set(kind, (this.stats.failures.get(kind) ?? 0) + 1);
+    this.fail(message, limits, nowMs);
+  }
+
+  private fail(message: string, limits: HealthLimits, nowMs: number): void {
+    const wasOpen = this.circuit.open;
+    this.circuit = recordFailure(this.circuit, limits.failureThreshold, nowMs);
+    if (!wasOpen && this.circuit.open) this.stats.circuitOpens++;
+    this.lastError = message;
+  }
+
+  private observeLatency(ms: number): void {
+    const s = ms / 1000;
+    const st = this.stats;
+    st.latencyCount++;
+    st.latencySum += s;
+    let i = 0;
+    while (i < UPSTREAM_LATENCY_BUCKETS.length && s > UPSTREAM_LATENCY_BUCKETS[i]) i++;
+    st.latencyBuckets[i]++;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Logger } from '@mdns/ops';
+import type { Upstream } from './upstream.js';
+
+/**
+ * Background health checks. At start every upstream is probed once (so the first client
+ * queries already use a learned timeout and skip clusters that are down); after that, every
+ * `intervalMs` the upstreams whose circuit is open are probed, and a success takes them back.
+ * Client queries never wait for a probe.
+ */
+export class Prober {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly controller = new AbortController();
+  private readonly lastHealthy = new Map<string, boolean>();
+
+  constructor(
+    private readonly upstreams: () => readonly Upstream[],
+    private readonly intervalMs: () => number,
+    private readonly logger: Pick<Logger, 'info' | 'warn'>,
+  ) {}
+
+  start(): void {
+    void this.round(true);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.controller.abort();
+  }
+
+  private async round(all: boolean): Promise<void> {
+    const list = this.upstreams();
+    this.logTransitions(list);
+    const targets = all ? list : list.filter((u) => !u.healthy);
+    await Promise.all(targets.map((u) => u.probe(this.controller.signal)));
+    this.logTransitions(list);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.round(false), this.intervalMs());
+    this.timer.unref();
+  }
+
+  private logTransitions(list: readonly Upstream[]): void {
+    for (const u of list) {
+      const before = this.lastHealthy.get(u.key);
+      if (before === u.healthy) continue;
+      this.lastHealthy.set(u.key, u.healthy);
+      if (before === undefined && u.healthy) continue;
+      const detail = { upstream: u.name, zone: u.zone, address: `${u.address}:${u.port}` };
+      if (u.healthy) this.logger.info(detail, 'upstream healthy again: circuit closed');
+      else
+        this.logger.warn(
+          { ...detail, lastError: u.health.lastError },
+          'upstream unhealthy: circuit open, skipped until a probe passes',
+        );
+    }
+  }
+}

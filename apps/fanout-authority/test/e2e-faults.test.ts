@@ -1,0 +1,139 @@
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Authority, configYaml, startAuthority } from './support/authority.js';
+import {
+  a,
+  type Behaviour,
+  type FakeUpstream,
+  startFakeUpstream,
+} from './support/fake-upstream.js';
+
+// The fault table of the fanout-authority: one good cluster plus one misbehaving one. For
+// every row: the good cluster's positive answer is not held up by the bad one (a bound far
+// below the ~6 s of CoreDNS fanout, not a speed benchmark), and a name nobody has follows the
+// spec's NXDOMAIN rule: SERVFAIL while the failing cluster may still hold it, NXDOMAIN once
+// its circuit is open (known unhealthy).
+const ZONE = 'prod.test';
+const POSITIVE_BOUND_MS = 1000;
+const ANSWER_BOUND_MS = 2000;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+});
+
+async function good(): Promise<FakeUpstream> {
+  const up = await startFakeUpstream(ZONE, (q) =>
+    q.name === `svc.${ZONE}` && q.type === 'A'
+      ? { kind: 'answer', answers: [a(`svc.${ZONE}`, '10.0.0.1')] }
+      : { kind: 'answer', rcode: q.name === ZONE ? 0 : 3 },
+  );
+  cleanups.push(() => up.close());
+  return up;
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function authorityWith(badPort: number, extra = ''): Promise<Authority> {
+  const g = await good();
+  const auth = await startAuthority(
+    configYaml(
+      [
+        {
+          name: ZONE,
+          upstreams: [
+            { name: 'good', port: g.port },
+            { name: 'bad', port: badPort },
+          ],
+        },
+      ],
+      extra,
+    ),
+  );
+  cleanups.push(() => auth.stop());
+  return auth;
+}
+
+async function badUpstream(b: Behaviour): Promise<number> {
+  const up = await startFakeUpstream(ZONE, () => b);
+  cleanups.push(() => up.close());
+  return up.port;
+}
+
+async function expectFaultRow(auth: Authority): Promise<void> {
+  const pos = await auth.query(`svc.${ZONE}`, 'A');
+  expect(pos.rcode).toBe(0);
+  expect(pos.aa).toBe(true);
+  expect(pos.answers.map((r) => r.data)).toEqual(['10.0.0.1']);
+  expect(pos.elapsedMs).toBeLessThan(POSITIVE_BOUND_MS);
+
+  // Each query for a missing name costs the bad cluster one failure; the circuit opens on
+  // the 3rd (the start-up probe may be one of them). Bounded loop.
+  const seen: number[] = [];
+  for (let i = 0; i < 6 && seen.at(-1) !== 3; i++) {
+    const r = await auth.query(`missing${i}.${ZONE}`, 'A');
+    expect(r.elapsedMs).toBeLessThan(ANSWER_BOUND_MS);
+    seen.push(r.rcode);
+  }
+  expect(seen[0]).toBe(2); // SERVFAIL: the failed cluster might hold the name
+  expect(seen.at(-1)).toBe(3); // NXDOMAIN once it is known unhealthy
+  expect(seen.every((rc) => rc === 2 || rc === 3)).toBe(true);
+
+  // With the bad cluster skipped, the positive answer is still there and quick.
+  const again = await auth.query(`svc.${ZONE}`, 'A');
+  expect(again.answers.map((r) => r.data)).toEqual(['10.0.0.1']);
+}
+
+describe('fault table: one good cluster, one bad', () => {
+  it('upstream port closed', async () => {
+    await expectFaultRow(await authorityWith(await closedPort()));
+  });
+  it('blackholed upstream (a UDP socket that never answers)', async () => {
+    await expectFaultRow(await authorityWith(await badUpstream({ kind: 'silent' })));
+  });
+  it('slow upstream (answers after 3 s)', async () => {
+    await expectFaultRow(
+      await authorityWith(await badUpstream({ kind: 'answer', rcode: 3, delayMs: 3000 })),
+    );
+  });
+  it('SERVFAIL', async () => {
+    await expectFaultRow(await authorityWith(await badUpstream({ kind: 'answer', rcode: 2 })));
+  });
+  it('REFUSED', async () => {
+    await expectFaultRow(await authorityWith(await badUpstream({ kind: 'answer', rcode: 5 })));
+  });
+  it('garbage bytes', async () => {
+    await expectFaultRow(await authorityWith(await badUpstream({ kind: 'garbage' })));
+  });
+  it('reply with a wrong ID (dropped, the wait goes on)', async () => {
+    await expectFaultRow(await authorityWith(await badUpstream({ kind: 'wrong-id' })));
+  });
+  it('reply with a wrong question (dropped, the wait goes on)', async () => {
+    await expectFaultRow(await authorityWith(await badUpstream({ kind: 'wrong-question' })));
+  });
+});
+
+describe('fault table: TC=1 over UDP, full answer over TCP', () => {
+  it('retries over TCP and answers with the full RRset', async () => {
+    const many = Array.from({ length: 5 }, (_, i) => a(`big.${ZONE}`, `10.1.0.${i + 1}`));
+    const tc = await startFakeUpstream(ZONE, (q) =>
+      q.name === `big.${ZONE}`
+        ? { kind: 'truncate', answers: many }
+        : { kind: 'answer', rcode: q.name === ZONE ? 0 : 3 },
+    );
+    cleanups.push(() => tc.close());
+    const auth = await authorityWith(tc.port);
+    const r = await auth.query(`big.${ZONE}`, 'A');
+    expect(r.rcode).toBe(0);
+    expect(r.answers).toHaveLength(5);
+    expect(tc.queries.some((q) => q.name === `big.${ZONE}` && q.transport === 'tcp')).toBe(true);
+    // The other names are unaffected: both clusters answer, NXDOMAIN.
+    expect((await auth.query(`nothing.${ZONE}`, 'A')).rcode).toBe(3);
+  });
+});

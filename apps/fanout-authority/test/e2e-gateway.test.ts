@@ -1,0 +1,80 @@
+import { dnsQuery } from '@mdns/transport';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Authority, configYaml, startAuthority } from './support/authority.js';
+import { type Gateway, gatewayBuilt, ingress, startGateway } from './support/gateway.js';
+
+// Three real cluster-gateway processes (manifests source) serving the same zone, each with
+// its own services, behind one fanout-authority.
+const ZONE = 'prod.test';
+
+async function untilSynced(g: Gateway, name: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      const r = await dnsQuery({
+        host: '127.0.0.1',
+        port: g.port,
+        name,
+        type: 'A',
+        timeoutMs: 500,
+      });
+      if (r.rcode === 0) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gateway on ${g.port} never answered ${name}`);
+}
+
+// turbo builds @mdns/cluster-gateway first (a devDependency): never skip silently.
+if (!gatewayBuilt) throw new Error('apps/cluster-gateway/dist/main.js is missing: build it first');
+
+describe('against cluster-gateway upstreams', () => {
+  const gateways: Gateway[] = [];
+  let auth: Authority;
+  beforeAll(async () => {
+    gateways.push(
+      await startGateway(ZONE, { 'a.yaml': ingress('web', `web.${ZONE}`, '10.3.0.1') }),
+    );
+    gateways.push(
+      await startGateway(ZONE, { 'b.yaml': ingress('api', `api.${ZONE}`, '10.4.0.1') }),
+    );
+    gateways.push(
+      await startGateway(ZONE, { 'c.yaml': ingress('shop', `shop.${ZONE}`, '10.5.0.1') }),
+    );
+    await untilSynced(gateways[0], `web.${ZONE}`);
+    await untilSynced(gateways[1], `api.${ZONE}`);
+    await untilSynced(gateways[2], `shop.${ZONE}`);
+    auth = await startAuthority(
+      configYaml([
+        { name: ZONE, upstreams: gateways.map((g, i) => ({ name: `cluster-${i}`, port: g.port })) },
+      ]),
+    );
+  });
+  afterAll(async () => {
+    await auth?.stop();
+    for (const g of gateways) await g.stop();
+  });
+
+  it('each service is answered from whichever cluster runs it', async () => {
+    expect((await auth.query(`web.${ZONE}`, 'A')).answers.map((a) => a.data)).toEqual(['10.3.0.1']);
+    expect((await auth.query(`api.${ZONE}`, 'A')).answers.map((a) => a.data)).toEqual(['10.4.0.1']);
+    expect((await auth.query(`shop.${ZONE}`, 'A')).answers.map((a) => a.data)).toEqual([
+      '10.5.0.1',
+    ]);
+  });
+
+  it('AAAA for an IPv4-only service is NODATA; an unknown name NXDOMAIN', async () => {
+    const nodata = await auth.query(`web.${ZONE}`, 'AAAA');
+    expect(nodata).toMatchObject({ rcode: 0, aa: true, answers: [] });
+    expect((await auth.query(`nothing.${ZONE}`, 'A')).rcode).toBe(3);
+  });
+
+  it('a stopped cluster neither delays the others nor turns its names into a quick NXDOMAIN', async () => {
+    await gateways[2].stop();
+    const web = await auth.query(`web.${ZONE}`, 'A');
+    expect(web.answers.map((a) => a.data)).toEqual(['10.3.0.1']);
+    expect(web.elapsedMs).toBeLessThan(1000);
+    // Never asked before, so not cached: SERVFAIL while the dead cluster may still hold it.
+    const first = await auth.query(`new-svc.${ZONE}`, 'A');
+    expect(first.rcode).toBe(2);
+  });
+});

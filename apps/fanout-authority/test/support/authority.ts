@@ -1,0 +1,189 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decode } from '@mdns/protocol';
+import { dnsQuery, dnsQueryRaw } from '@mdns/transport';
+
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
+
+export interface UpstreamSpec {
+  name: string;
+  port: number;
+  address?: string;
+  priority?: number;
+}
+
+export interface ZoneSpec {
+  name: string;
+  policy?: 'first' | 'all' | 'priority';
+  upstreams: UpstreamSpec[];
+}
+
+/** The YAML for a test authority on loopback, ephemeral ports. */
+export function configYaml(zones: ZoneSpec[], extra = ''): string {
+  const lines = ['zones:'];
+  for (const z of zones) {
+    lines.push(`  - name: ${z.name}`);
+    lines.push(`    soa: { minimum: 30, ttl: 60 }`);
+    lines.push(`    nameservers: [{ name: ns1.${z.name}, addresses: [192.0.2.53] }]`);
+    if (z.policy) lines.push(`    policy: ${z.policy}`);
+    lines.push('    upstreams:');
+    for (const u of z.upstreams) {
+      lines.push(
+        `      - { name: ${u.name}, address: ${u.address ?? '127.0.0.1'}, port: ${u.port}, priority: ${u.priority ?? 0} }`,
+      );
+    }
+  }
+  lines.push('listen: { host: 127.0.0.1, port: 0 }');
+  lines.push('ops: { host: 127.0.0.1, metricsPort: 0, healthPort: 0, readyPort: 0 }');
+  lines.push('explain: { host: 127.0.0.1, port: 0 }');
+  lines.push('log: { level: debug }');
+  return `${lines.join('\n')}\n${extra}`;
+}
+
+export interface Authority {
+  dir: string;
+  configPath: string;
+  proc: ChildProcess;
+  ports: { dns: number; metrics: number; health: number; ready: number; explain: number | null };
+  logs: Array<Record<string, unknown>>;
+  stderr: string[];
+  query(
+    name: string,
+    type: string,
+    options?: { tcp?: boolean; timeoutMs?: number },
+  ): Promise<Answer>;
+  waitForLog(
+    pred: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  writeConfig(yaml: string): void;
+  stop(): Promise<number | null>;
+}
+
+export interface Answer {
+  rcode: number;
+  aa: boolean;
+  answers: Array<{ name: string; type: string; ttl: number; data: unknown }>;
+  authorities: Array<{ name: string; type: string; ttl: number; data: unknown }>;
+  elapsedMs: number;
+}
+
+export function decodeAnswer(bytes: Uint8Array, elapsedMs: number): Answer {
+  const d = decode(bytes);
+  if (!d.ok) throw new Error(`authority reply does not decode: ${d.error}`);
+  const m = d.message as unknown as {
+    flags: number;
+    answers: Answer['answers'];
+    authorities: Answer['authorities'];
+  };
+  return {
+    rcode: m.flags & 0x0f,
+    aa: (m.flags & 0x0400) !== 0,
+    answers: m.answers ?? [],
+    authorities: m.authorities ?? [],
+    elapsedMs,
+  };
+}
+
+export async function startAuthority(yaml: string): Promise<Authority> {
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-authority-'));
+  const configPath = join(dir, 'authority.yaml');
+  writeFileSync(configPath, yaml);
+  const proc = spawn(process.execPath, [MAIN, '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  let partial = '';
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+    for (const w of waiters) w();
+  });
+  proc.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+
+  const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000) =>
+    new Promise<Record<string, unknown>>((resolvePromise, reject) => {
+      const check = () => {
+        const hit = logs.find(pred);
+        if (hit) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolvePromise(hit);
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(
+          new Error(
+            `log line not seen in ${timeoutMs} ms; stderr: ${stderr.join('')}; logs: ${JSON.stringify(logs.slice(-5))}`,
+          ),
+        );
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+
+  const listening = await waitForLog((l) => l.msg === 'listening');
+  const ports = {
+    dns: listening.dns as number,
+    metrics: listening.metrics as number,
+    health: listening.health as number,
+    ready: listening.ready as number,
+    explain: (listening.explain as number | null) ?? null,
+  };
+  return {
+    dir,
+    configPath,
+    proc,
+    ports,
+    logs,
+    stderr,
+    waitForLog,
+    async query(name, type, options = {}) {
+      const started = performance.now();
+      const r = await dnsQuery({
+        host: '127.0.0.1',
+        port: ports.dns,
+        name,
+        type,
+        rd: false,
+        tcp: options.tcp,
+        timeoutMs: options.timeoutMs ?? 8000,
+      });
+      return decodeAnswer(r.bytes, performance.now() - started);
+    },
+    writeConfig(text) {
+      writeFileSync(configPath, text);
+    },
+    stop() {
+      return new Promise((resolvePromise) => {
+        if (proc.exitCode !== null) {
+          rmSync(dir, { recursive: true, force: true });
+          return resolvePromise(proc.exitCode);
+        }
+        const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        proc.once('exit', (code) => {
+          clearTimeout(kill);
+          rmSync(dir, { recursive: true, force: true });
+          resolvePromise(code);
+        });
+        proc.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+export { dnsQueryRaw };
