@@ -27,7 +27,7 @@ export function demoPorts(base) {
   };
 }
 
-function gatewayConfig(name, ports, manifestsDir, notify) {
+function gatewayConfig(name, ports, manifestsDir, notify, ttl) {
   return {
     zones: [
       {
@@ -35,7 +35,7 @@ function gatewayConfig(name, ports, manifestsDir, notify) {
         nameservers: [{ name: `gw.${name}.${ZONE}`, addresses: ['127.0.0.1'] }],
       },
     ],
-    ttl: 30,
+    ttl,
     listen: { host: '127.0.0.1', port: ports[name].dns },
     ops: {
       host: '127.0.0.1',
@@ -100,7 +100,8 @@ async function waitReady(url, deadlineMs) {
  * Starts the three processes and resolves once every /ready answers 200.
  * Options: portBase (default 5300), manifestsRoot (default infra/demo: edit a file
  * there and the answer changes), policy ('all' so the name in both clusters shows
- * both addresses), notify (gateways NOTIFY the authority on change), onLog(name, line).
+ * both addresses), notify (gateways NOTIFY the authority on change), recordTtl
+ * (default 30 s: the gateways' TTL for objects without a TTL annotation), onLog(name, line).
  */
 export async function startTopology(options = {}) {
   const portBase = options.portBase ?? 5300;
@@ -157,7 +158,13 @@ export async function startTopology(options = {}) {
       launch(
         name,
         'cluster-gateway',
-        gatewayConfig(name, ports, join(manifestsRoot, name), options.notify ?? true),
+        gatewayConfig(
+          name,
+          ports,
+          join(manifestsRoot, name),
+          options.notify ?? true,
+          options.recordTtl ?? 30,
+        ),
       );
     }
     launch('authority', 'fanout-authority', authorityConfig(ports, options.policy ?? 'all'));

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { sourcesConfigSchema } from '../sources/config.js';
+import { listenSchema, logSchema, opsPortsSchema, zoneSchema } from './shared.js';
+
+const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
+
+const notifyTargetSchema = z.strictObject({
+  address: z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' }),
+  port: z.number().int().min(1).max(65535).default(53),
+});
+
+/** DNS NOTIFY (RFC 1996) to the authorities after index changes. No targets: off. */
+export const notifySchema = z.strictObject({
+  targets: z.array(notifyTargetSchema).default([]),
+  /** Quiet time after the last index change before notifying: a rollout is one NOTIFY. */
+  debounceMs: z.number().int().min(0).max(600_000).default(1000),
+  /** Zones to notify for; default every configured zone. */
+  zones: z.array(z.string().min(1)).optional(),
+  /** Wait for each acknowledgement, then retry. */
+  timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+  retries: z.number().int().min(0).max(10).default(3),
+});
+
+/** The whole gateway YAML: shared fragments (@mdns/ops) + sources + gateway keys. */
+export const gatewayConfigSchema = z
+  .strictObject({
+    zones: z.array(zoneSchema).min(1, { message: 'at least one zone is required' }),
+    /** Record TTL in seconds when an object has no `external-dns.alpha.kubernetes.io/ttl`. */
+    ttl: z.number().int().min(0).max(86400).default(60),
+    listen: listenSchema.prefault({}),
+    ops: opsPortsSchema.prefault({}),
+    log: logSchema.prefault({}),
+    sources: sourcesConfigSchema.prefault({}),
+    notify: notifySchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.zones.forEach((zone, i) => {
+      const name = normalize(zone.name);
+      if (seen.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['zones', i, 'name'],
+          message: `zone ${name} is listed twice`,
+        });
+      }
+      seen.add(name);
+    });
+    config.notify.zones?.forEach((zone, i) => {
+      if (!seen.has(normalize(zone))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notify', 'zones', i],
+          message: `${zone} is not one of the configured zones`,
+        });
+      }
+    });
+  });
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type NotifyConfig = GatewayConfig['notify'];

@@ -1,0 +1,132 @@
+import {
+  anyResponseRecord,
+  apexAnswer,
+  CLASS,
+  type DnsRecord,
+  negativeSoa,
+  OPCODE,
+  QTYPE,
+  RCODE,
+  type ResponseParts,
+  type ScannedQuery,
+  type ZoneApex,
+} from '@mdns/protocol';
+import type { NameRecords } from '../index/name-records.js';
+import type { IndexLookup } from '../index/record-index.js';
+
+/** What the answer needs to know about the served zones and the index, without any I/O. */
+export interface AnswerSource {
+  /** The most specific served zone at or above `qname`, or undefined. */
+  matchZone(qname: string): string | undefined;
+  apex(zone: string): ZoneApex;
+  lookup(qname: string, zone: string): IndexLookup;
+  /** False until every enabled kind finished its first sync: answers are SERVFAIL until then. */
+  ready(): boolean;
+}
+
+/**
+ * The decision for one query: the response parts, the zone it fell in (for metrics; `null`
+ * when refused for being outside every zone), and whether the bytes built from it may be
+ * reused for the same (qname, qtype) until the index changes.
+ */
+export interface Answer {
+  readonly parts: ResponseParts;
+  readonly zone: string | null;
+  readonly cacheable: boolean;
+}
+
+const error = (rcode: number, zone: string | null = null): Answer => ({
+  parts: { rcode },
+  zone,
+  cacheable: false,
+});
+
+/**
+ * Answers one scanned query per the behaviour table (shared rules + cluster-gateway rows).
+ * Pure: the same query against the same index state gives the same parts.
+ * Checks run in the table's order: opcode, question count, class, zone, transfer, readiness.
+ */
+export function answerQuery(query: ScannedQuery, source: AnswerSource): Answer {
+  if (query.opcode !== OPCODE.QUERY) return error(RCODE.NOTIMP);
+  if (query.qdcount !== 1) return error(RCODE.FORMERR);
+  const { qname, qtype, qclass } = query;
+  if (qclass !== CLASS.IN && !(qclass === CLASS.ANY && qtype === QTYPE.SOA)) {
+    return error(RCODE.REFUSED);
+  }
+  const zone = source.matchZone(qname);
+  if (zone === undefined) return error(RCODE.REFUSED);
+  if (qtype === QTYPE.AXFR || qtype === QTYPE.IXFR) return error(RCODE.REFUSED, zone);
+  if (!source.ready()) return error(RCODE.SERVFAIL, zone);
+
+  const apex = source.apex(zone);
+  const found = source.lookup(qname, zone);
+  const cacheable = qclass === CLASS.IN;
+
+  if (found.type === 'nxdomain') {
+    return { parts: negative(RCODE.NXDOMAIN, apex), zone, cacheable };
+  }
+  if (qtype === QTYPE.ANY) {
+    return {
+      parts: { rcode: RCODE.NOERROR, aa: true, answers: [anyResponseRecord(qname)] },
+      zone,
+      cacheable,
+    };
+  }
+  if (qname === zone) {
+    const local = apexAnswer(apex, qtype);
+    if (local) return { parts: { rcode: RCODE.NOERROR, aa: true, ...local }, zone, cacheable };
+  }
+  // A CNAME cannot sit beside the apex SOA/NS (RFC 1034 3.6.2): at the apex it is ignored.
+  const records =
+    found.type === 'records' && !(qname === zone && found.records.cname) ? found.records : null;
+  const answers = records ? recordsFor(qname, qtype, records) : null;
+  if (answers === null) return { parts: negative(RCODE.NOERROR, apex), zone, cacheable };
+  return { parts: { rcode: RCODE.NOERROR, aa: true, answers }, zone, cacheable };
+}
+
+function negative(rcode: number, apex: ZoneApex): ResponseParts {
+  return { rcode, aa: true, authorities: [negativeSoa(apex)] };
+}
+
+/**
+ * The RRset of `qtype` at a name with `records`, owned by the query name (so a wildcard's
+ * synthesized answer carries the asked name, RFC 4592 3.3.1); `null` means NODATA.
+ * A name holding a CNAME answers it for every type but CNAME's own (RFC 1034 3.6.2). The
+ * target is not chased: it is a load balancer's name outside our data, resolved by the client.
+ */
+export function recordsFor(qname: string, qtype: number, records: NameRecords): DnsRecord[] | null {
+  const ttl = records.ttl;
+  if (records.cname !== null) {
+    return [{ name: qname, type: 'CNAME', class: 'IN', ttl, data: records.cname }];
+  }
+  let list: readonly string[];
+  let type: 'A' | 'AAAA' | 'TXT';
+  if (qtype === QTYPE.A) {
+    list = records.a;
+    type = 'A';
+  } else if (qtype === QTYPE.AAAA) {
+    list = records.aaaa;
+    type = 'AAAA';
+  } else if (qtype === QTYPE.TXT) {
+    list = records.txt;
+    type = 'TXT';
+  } else {
+    return null;
+  }
+  if (list.length === 0) return null;
+  return list.map((value) => ({
+    name: qname,
+    type,
+    class: 'IN',
+    ttl,
+    data: type === 'TXT' ? characterStrings(value) : value,
+  })) as DnsRecord[];
+}
+
+/** A TXT value longer than 255 bytes is split into several character-strings (RFC 1035 3.3). */
+function characterStrings(text: string): string[] {
+  if (text.length <= 255) return [text];
+  const parts: string[] = [];
+  for (let i = 0; i < text.length; i += 255) parts.push(text.slice(i, i + 255));
+  return parts;
+}

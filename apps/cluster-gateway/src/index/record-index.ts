@@ -1,0 +1,243 @@
+import { parentName } from '@mdns/protocol';
+import type { Claim, IndexSink, KindState, SourceKind } from '../sources/types.js';
+import { DEFAULT_KIND_ORDER, mergeClaims, type NameRecords, sameRecords } from './name-records.js';
+
+/** What the index knows about a query name inside one zone (RFC 4592 wildcard rules applied). */
+export type IndexLookup =
+  /** The name (or the wildcard that covers it) has records. */
+  | { readonly type: 'records'; readonly records: NameRecords; readonly wildcard: boolean }
+  /** The name exists but has no records of its own: an empty non-terminal (RFC 8020: NODATA). */
+  | { readonly type: 'empty' }
+  /** Nothing at or below the name. */
+  | { readonly type: 'nxdomain' };
+
+const EMPTY: IndexLookup = { type: 'empty' };
+const NXDOMAIN: IndexLookup = { type: 'nxdomain' };
+
+/** Every claim made on one name, by kind then by object key, and the merged winner. */
+interface NameEntry {
+  readonly byKind: Map<SourceKind, Map<string, Claim[]>>;
+  records: NameRecords | null;
+  /** Cached lookup result so a hit allocates nothing. */
+  hit: IndexLookup | null;
+  wildHit: IndexLookup | null;
+}
+
+/**
+ * The gateway's in-memory name index, fed by the sources through `IndexSink` and read by the
+ * DNS handler. Updates are incremental (cost grows with the names an object touches, never
+ * with the index size) and a lookup costs one Map probe per label of the query name.
+ *
+ * Names with records are kept in `#names`; `#descendants` counts, for every ancestor of such a
+ * name, how many names with records lie below it, which is what makes an empty non-terminal
+ * (`ns.zone` when only `svc.ns.zone` exists) answer NODATA and not NXDOMAIN.
+ */
+export class RecordIndex implements IndexSink {
+  readonly #rank: Map<SourceKind, number>;
+  readonly #objects = new Map<SourceKind, Map<string, Claim[]>>();
+  readonly #names = new Map<string, NameEntry>();
+  readonly #descendants = new Map<string, number>();
+  /** Wildcard entries keyed by the wildcard's parent (`apps.zone` for `*.apps.zone`). */
+  readonly #wildcards = new Map<string, NameEntry>();
+  readonly #namesPerKind = new Map<SourceKind, number>();
+  readonly #states = new Map<SourceKind, KindState>();
+  readonly #listeners: Array<(generation: number) => void> = [];
+  readonly #stateListeners: Array<(kind: SourceKind, state: KindState) => void> = [];
+  #generation = 0;
+  #withRecords = 0;
+
+  /** `kindOrder`: the configured `resources` order; the first kind claiming a name wins it. */
+  constructor(kindOrder: readonly SourceKind[] = DEFAULT_KIND_ORDER) {
+    this.#rank = new Map();
+    for (const kind of [...kindOrder, ...DEFAULT_KIND_ORDER]) {
+      if (!this.#rank.has(kind)) this.#rank.set(kind, this.#rank.size);
+    }
+  }
+
+  /** Moves on every change of what any name answers; response caches key on it. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Number of names that currently answer with records. */
+  get size(): number {
+    return this.#withRecords;
+  }
+
+  /** Called after each change (once per `replaceKind`), with the new generation. */
+  onChange(listener: (generation: number) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  replaceObject(kind: SourceKind, key: string, claims: Claim[]): void {
+    if (this.#applyObject(kind, key, claims)) this.#changed();
+  }
+
+  /** After a (re)list: objects not in `objects` are dropped, all in one synchronous step. */
+  replaceKind(kind: SourceKind, objects: Map<string, Claim[]>): void {
+    let changed = false;
+    const current = this.#objects.get(kind);
+    if (current) {
+      for (const key of [...current.keys()]) {
+        if (!objects.has(key) && this.#applyObject(kind, key, [])) changed = true;
+      }
+    }
+    for (const [key, claims] of objects) {
+      if (this.#applyObject(kind, key, claims)) changed = true;
+    }
+    if (changed) this.#changed();
+  }
+
+  setKindState(kind: SourceKind, state: KindState): void {
+    this.#states.set(kind, state);
+    for (const listener of this.#stateListeners) listener(kind, state);
+  }
+
+  /** Called after each `setKindState` (readiness, logs). */
+  onKindState(listener: (kind: SourceKind, state: KindState) => void): void {
+    this.#stateListeners.push(listener);
+  }
+
+  kindState(kind: SourceKind): KindState | undefined {
+    return this.#states.get(kind);
+  }
+
+  kindStates(): ReadonlyMap<SourceKind, KindState> {
+    return this.#states;
+  }
+
+  /** Distinct names each kind claims (won or not), for the index-size metric. */
+  namesPerKind(): ReadonlyMap<SourceKind, number> {
+    return this.#namesPerKind;
+  }
+
+  /** Objects each kind has in the index. */
+  objectsPerKind(kind: SourceKind): number {
+    return this.#objects.get(kind)?.size ?? 0;
+  }
+
+  /** The records a name has of its own (no wildcard), e.g. A/AAAA at a zone apex. */
+  recordsAt(name: string): NameRecords | null {
+    return this.#names.get(name)?.records ?? null;
+  }
+
+  /**
+   * Looks `qname` up inside `zone` (both normalized, `qname` at or below `zone`). The zone apex
+   * always exists (it has SOA/NS), so it is never NXDOMAIN and is the last closest encloser.
+   */
+  lookup(qname: string, zone: string): IndexLookup {
+    const entry = this.#names.get(qname);
+    if (entry?.hit) return entry.hit;
+    if (qname === zone || this.#descendants.has(qname)) return EMPTY;
+    // RFC 4592: find the closest encloser, then the source of synthesis `*.<encloser>`.
+    let n = qname;
+    while (n !== zone && n !== '') {
+      n = parentName(n);
+      if (n === zone || this.#names.get(n)?.records || this.#descendants.has(n)) break;
+    }
+    const wild = this.#wildcards.get(n);
+    return wild?.wildHit ?? NXDOMAIN;
+  }
+
+  #changed(): void {
+    this.#generation++;
+    for (const listener of this.#listeners) listener(this.#generation);
+  }
+
+  /** Applies one object's claims; true when any name's answer changed. */
+  #applyObject(kind: SourceKind, key: string, claims: Claim[]): boolean {
+    let perKind = this.#objects.get(kind);
+    const old = perKind?.get(key);
+    if (!old && claims.length === 0) return false;
+    if (!perKind) {
+      perKind = new Map();
+      this.#objects.set(kind, perKind);
+    }
+    if (claims.length === 0) perKind.delete(key);
+    else perKind.set(key, claims);
+
+    const touched = new Set<string>();
+    if (old) for (const claim of old) touched.add(claim.name);
+    for (const claim of claims) touched.add(claim.name);
+
+    let changed = false;
+    for (const name of touched) {
+      const mine = claims.filter((c) => c.name === name);
+      if (this.#setContribution(name, kind, key, mine)) changed = true;
+    }
+    return changed;
+  }
+
+  #setContribution(name: string, kind: SourceKind, key: string, claims: Claim[]): boolean {
+    let entry = this.#names.get(name);
+    if (!entry) {
+      if (claims.length === 0) return false;
+      entry = { byKind: new Map(), records: null, hit: null, wildHit: null };
+      this.#names.set(name, entry);
+    }
+    let byKey = entry.byKind.get(kind);
+    if (claims.length > 0) {
+      if (!byKey) {
+        byKey = new Map();
+        entry.byKind.set(kind, byKey);
+        this.#countKindName(kind, 1);
+      }
+      byKey.set(key, claims);
+    } else if (byKey) {
+      byKey.delete(key);
+      if (byKey.size === 0) {
+        entry.byKind.delete(kind);
+        this.#countKindName(kind, -1);
+      }
+    }
+
+    const before = entry.records;
+    const after = this.#resolve(entry);
+    if (entry.byKind.size === 0) this.#names.delete(name);
+    if (sameRecords(before, after)) return false;
+    this.#setRecords(name, entry, after);
+    return true;
+  }
+
+  /** The first kind (in configured order) with a mergeable claim wins the name. */
+  #resolve(entry: NameEntry): NameRecords | null {
+    let best: NameRecords | null = null;
+    let bestRank = Number.POSITIVE_INFINITY;
+    for (const [kind, byKey] of entry.byKind) {
+      const rank = this.#rank.get(kind) ?? Number.MAX_SAFE_INTEGER;
+      if (rank >= bestRank) continue;
+      const merged = mergeClaims(kind, [...byKey.values()].flat());
+      if (merged) {
+        best = merged;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  #setRecords(name: string, entry: NameEntry, records: NameRecords | null): void {
+    const had = entry.records !== null;
+    entry.records = records;
+    entry.hit = records ? { type: 'records', records, wildcard: false } : null;
+    entry.wildHit = records ? { type: 'records', records, wildcard: true } : null;
+    const isWildcard = name.startsWith('*.');
+    if (isWildcard) {
+      const parent = name.slice(2);
+      if (records) this.#wildcards.set(parent, entry);
+      else this.#wildcards.delete(parent);
+    }
+    if (had === (records !== null)) return;
+    this.#withRecords += records ? 1 : -1;
+    const delta = records ? 1 : -1;
+    for (let n = parentName(name); ; n = parentName(n)) {
+      const count = (this.#descendants.get(n) ?? 0) + delta;
+      if (count > 0) this.#descendants.set(n, count);
+      else this.#descendants.delete(n);
+      if (n === '') break;
+    }
+  }
+
+  #countKindName(kind: SourceKind, delta: number): void {
+    this.#namesPerKind.set(kind, (this.#namesPerKind.get(kind) ?? 0) + delta);
+  }
+}

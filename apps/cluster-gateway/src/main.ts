@@ -1,0 +1,155 @@
+import {
+  createLogger,
+  createRegistry,
+  type Logger,
+  onSignals,
+  runCli,
+  startOpsServer,
+} from '@mdns/ops';
+import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import { DnsServer } from '@mdns/transport';
+import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
+import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
+import { zoneApexFromConfig } from './config/shared.js';
+import { createGatewayHandler } from './dns/handler.js';
+import { readinessDetail, SyncLatch } from './index/readiness.js';
+import { RecordIndex } from './index/record-index.js';
+import { registerGatewayMetrics } from './metrics.js';
+import { Notifier } from './notify/notifier.js';
+import { createSources } from './sources/index.js';
+
+const NAME = 'cluster-gateway';
+
+/** Wires config -> sources -> index -> DNS server + ops server, and drains on SIGTERM. */
+async function run(config: GatewayConfig): Promise<void> {
+  const logger = createLogger({ name: NAME, level: config.log.level });
+  const zones = config.zones.map((z) => normalizeName(z.name));
+  const zoneSet = new ZoneSet(zones);
+  // One serial per process start: every answer agrees until the next start.
+  const serial = Math.floor(Date.now() / 1000);
+  const apexes = new Map<string, ZoneApex>(
+    config.zones.map((z) => [normalizeName(z.name), zoneApexFromConfig(z, serial) as ZoneApex]),
+  );
+
+  const kinds = config.sources.resources;
+  const index = new RecordIndex(kinds);
+  const sources = createSources(config.sources, {
+    zones,
+    defaultTtl: config.ttl,
+    logger: logger.child({ component: 'sources' }),
+  });
+  // With no source enabled nothing will ever sync: serve the apex rather than SERVFAIL forever.
+  if (sources.length === 0) logger.warn('no source enabled: only the zone apex will answer');
+  const awaited = sources.length === 0 ? [] : kinds;
+  const latch = new SyncLatch(
+    awaited,
+    () => index.kindStates(),
+    () => logger.info({ names: index.size }, 'first full sync done: answering from the index'),
+  );
+  // Close the latch as soon as the last kind settles, not at the next query.
+  index.onKindState(() => latch.synced());
+
+  const notifier = new Notifier({
+    targets: config.notify.targets,
+    zones: config.notify.zones?.map(normalizeName) ?? zones,
+    debounceMs: config.notify.debounceMs,
+    timeoutMs: config.notify.timeoutMs,
+    retries: config.notify.retries,
+    logger: logger.child({ component: 'notify' }),
+  });
+  index.onChange(() => notifier.changed());
+
+  const registry = createRegistry();
+  const handler = createGatewayHandler({
+    source: {
+      matchZone: (name) => zoneSet.match(name),
+      apex: (zone) => apexes.get(zone)!,
+      lookup: (name, zone) => index.lookup(name, zone),
+      ready: () => latch.synced(),
+    },
+    generation: () => index.generation,
+    serverUdpSize: config.listen.udpSize,
+    // `queryMetrics` is assigned below (it needs the handler's counters), before any query.
+    observe: (zone, qtype, rcode, seconds) => queryMetrics.observe(zone, qtype, rcode, seconds),
+  });
+  const dnsServer = new DnsServer({
+    host: config.listen.host,
+    port: config.listen.port,
+    tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
+    maxTcpConnections: config.listen.maxTcpConnections,
+    handler: handler.handle,
+    onHandlerError: (err, peer) =>
+      logger.error(
+        { err, peer: `${peer.address}:${peer.port}` },
+        'handler failed: answered SERVFAIL',
+      ),
+  });
+  const queryMetrics = registerGatewayMetrics({
+    registry,
+    kinds,
+    index,
+    transport: () => dnsServer.counters as unknown as Record<string, unknown>,
+    handler: handler.counters,
+    notify: notifier.counters,
+  });
+
+  const { port } = await dnsServer.listen();
+  const ops = await startOpsServer({
+    host: config.ops.host,
+    metricsPort: config.ops.metricsPort,
+    healthPort: config.ops.healthPort,
+    readyPort: config.ops.readyPort,
+    registry,
+    ready: () => ({
+      ready: latch.synced(),
+      detail: {
+        names: index.size,
+        generation: index.generation,
+        kinds: readinessDetail(kinds, index.kindStates(), index.namesPerKind(), Date.now()),
+      },
+    }),
+  });
+  logger.info(
+    { zones, dnsHost: config.listen.host, dnsPort: port, opsPorts: ops.ports, kinds },
+    'listening',
+  );
+
+  // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
+  for (const source of sources) {
+    source.start(index).catch((err: unknown) => logger.error({ err }, 'source failed to start'));
+  }
+
+  onSignals({
+    logger,
+    onShutdown: () => ops.markShuttingDown(),
+    drain: () => drain(logger, { sources, notifier, dnsServer, ops }),
+  });
+}
+
+async function drain(
+  logger: Logger,
+  parts: {
+    sources: { stop(): Promise<void> }[];
+    notifier: Notifier;
+    dnsServer: DnsServer;
+    ops: { close(): Promise<void> };
+  },
+): Promise<void> {
+  // Answer what is in flight first, then stop watching: the index stays valid meanwhile.
+  await parts.dnsServer.close({ drainMs: 2000 });
+  const stops = await Promise.allSettled([
+    ...parts.sources.map((s) => s.stop()),
+    parts.notifier.stop(),
+  ]);
+  for (const s of stops) if (s.status === 'rejected') logger.warn({ err: s.reason }, 'stop failed');
+  await parts.ops.close();
+}
+
+await runCli({
+  name: NAME,
+  description: 'Per-cluster DNS server: Kubernetes objects -> names in the configured zones.',
+  schema: gatewayConfigSchema,
+  defaultConfigPath: DEFAULT_CONFIG_PATH,
+  envOverrides: GATEWAY_ENV_OVERRIDES,
+  run: ({ config }) => run(config),
+});

@@ -1,0 +1,85 @@
+import {
+  type DnsQueryMetrics,
+  dnsQueryMetrics,
+  exportCounters,
+  registerCollected,
+} from '@mdns/ops';
+import type { Registry } from 'prom-client';
+import type { HandlerCounters } from './dns/handler.js';
+import { secondsSince } from './index/readiness.js';
+import type { RecordIndex } from './index/record-index.js';
+import type { NotifyCounters } from './notify/notifier.js';
+import type { SourceKind } from './sources/types.js';
+
+const PREFIX = 'mdns_gateway_';
+const PHASES = ['syncing', 'synced', 'absent', 'forbidden', 'error'] as const;
+
+export interface GatewayMetricsInputs {
+  registry: Registry;
+  kinds: readonly SourceKind[];
+  index: RecordIndex;
+  transport: () => Readonly<Record<string, unknown>>;
+  handler: HandlerCounters;
+  notify: NotifyCounters;
+}
+
+/**
+ * Registers every gateway series. Values are read at scrape time from state the gateway
+ * already keeps, so the answer path only pays for `observe` (plain number updates).
+ */
+export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMetrics {
+  const { registry, kinds, index } = inputs;
+  const queries = dnsQueryMetrics(registry, PREFIX);
+
+  registerCollected(registry, {
+    name: `${PREFIX}index_names`,
+    help: 'Names claimed in the record index, by source kind.',
+    type: 'gauge',
+    values: () =>
+      kinds.map((kind) => ({ value: index.namesPerKind().get(kind) ?? 0, labels: { kind } })),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}index_objects`,
+    help: 'Objects with claims in the record index, by source kind.',
+    type: 'gauge',
+    values: () => kinds.map((kind) => ({ value: index.objectsPerKind(kind), labels: { kind } })),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}index_generation`,
+    help: 'Changes applied to the record index since start.',
+    type: 'counter',
+    values: () => [{ value: index.generation }],
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}sync_state`,
+    help: 'Watch state per source kind: 1 for the current phase, 0 for the others.',
+    type: 'gauge',
+    values: () =>
+      kinds.flatMap((kind) => {
+        const phase = index.kindState(kind)?.phase;
+        return PHASES.map((p) => ({ value: phase === p ? 1 : 0, labels: { kind, phase: p } }));
+      }),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}seconds_since_last_event`,
+    help: 'Seconds since the last successful list or watch event per source kind (-1: none yet).',
+    type: 'gauge',
+    values: () => {
+      const now = Date.now();
+      return kinds.map((kind) => ({
+        value: secondsSince(index.kindState(kind)?.lastEventAt ?? null, now) ?? -1,
+        labels: { kind },
+      }));
+    },
+  });
+  exportCounters(registry, `${PREFIX}transport_`, inputs.transport, { gauges: ['tcpOpen'] });
+  exportCounters(registry, `${PREFIX}handler_`, () => ({ ...inputs.handler }), {
+    help: {
+      malformed: 'Packets dropped without an answer: not a DNS query.',
+      storedHits: 'Answers served from built bytes (same name and type, index unchanged).',
+      storedMisses: 'Answers built from the index.',
+    },
+  });
+  exportCounters(registry, `${PREFIX}notify_`, () => ({ ...inputs.notify }));
+  return queries;
+}

@@ -1,0 +1,122 @@
+import {
+  type DnsQueryRawOptions,
+  type DnsQueryResult,
+  dnsQueryRaw,
+  randomQueryId,
+} from '@mdns/transport';
+import { isNotifyAck, notifyMessage } from './message.js';
+
+export interface NotifyTarget {
+  address: string;
+  port: number;
+}
+
+export interface NotifierLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface NotifierOptions {
+  targets: readonly NotifyTarget[];
+  zones: readonly string[];
+  debounceMs: number;
+  timeoutMs: number;
+  /** Extra attempts after a timeout or a network error. */
+  retries: number;
+  logger: NotifierLogger;
+  /** For tests; default the transport's `dnsQueryRaw`. */
+  send?: (options: DnsQueryRawOptions) => Promise<DnsQueryResult>;
+}
+
+export interface NotifyCounters {
+  sent: number;
+  acknowledged: number;
+  /** A target answered with an error rcode (e.g. REFUSED: we are not a configured upstream). */
+  rejected: number;
+  /** Every attempt timed out or failed on the network. */
+  failed: number;
+}
+
+/**
+ * Sends NOTIFY for every zone to every target after index changes, debounced so a rollout
+ * that touches many objects is one NOTIFY. Runs entirely beside the answer path: `changed()`
+ * only (re)arms a timer, and sending never blocks or delays answering.
+ */
+export class Notifier {
+  readonly counters: NotifyCounters = { sent: 0, acknowledged: 0, rejected: 0, failed: 0 };
+  readonly #options: NotifierOptions;
+  readonly #send: (options: DnsQueryRawOptions) => Promise<DnsQueryResult>;
+  readonly #inFlight = new Set<Promise<void>>();
+  #timer: NodeJS.Timeout | null = null;
+  #abort = new AbortController();
+  #stopped = false;
+
+  constructor(options: NotifierOptions) {
+    this.#options = options;
+    this.#send = options.send ?? dnsQueryRaw;
+  }
+
+  get enabled(): boolean {
+    return this.#options.targets.length > 0 && this.#options.zones.length > 0;
+  }
+
+  /** The index changed: notify once things have been quiet for `debounceMs`. */
+  changed(): void {
+    if (!this.enabled || this.#stopped) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#notifyAll();
+    }, this.#options.debounceMs);
+    this.#timer.unref();
+  }
+
+  /** Cancels a pending NOTIFY and abandons retries; resolves when sends in flight ended. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#abort.abort();
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #notifyAll(): void {
+    for (const zone of this.#options.zones) {
+      for (const target of this.#options.targets) {
+        const p = this.#notifyOne(zone, target).finally(() => this.#inFlight.delete(p));
+        this.#inFlight.add(p);
+      }
+    }
+  }
+
+  async #notifyOne(zone: string, target: NotifyTarget): Promise<void> {
+    const { timeoutMs, retries, logger } = this.#options;
+    const where = { zone, target: `${target.address}:${target.port}` };
+    let lastError = '';
+    for (let attempt = 0; attempt <= retries && !this.#stopped; attempt++) {
+      this.counters.sent++;
+      try {
+        const reply = await this.#send({
+          host: target.address,
+          port: target.port,
+          packet: notifyMessage(zone, randomQueryId()),
+          timeoutMs,
+          signal: this.#abort.signal,
+        });
+        if (isNotifyAck(reply)) {
+          this.counters.acknowledged++;
+          return;
+        }
+        // An explicit refusal will not change by asking again.
+        this.counters.rejected++;
+        logger.warn({ ...where, rcode: reply.rcode }, 'NOTIFY not acknowledged');
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+    }
+    if (this.#stopped) return;
+    this.counters.failed++;
+    logger.warn({ ...where, attempts: retries + 1, error: lastError }, 'NOTIFY got no answer');
+  }
+}

@@ -1,0 +1,32 @@
+import { isAtOrBelow, normalizeName, validateHostname } from '@mdns/protocol';
+
+export type HostCheck =
+  | { ok: true; name: string }
+  | { ok: false; outside: string }
+  | { ok: false; warning: string };
+
+/**
+ * Validates (RFC 1123, leading `*.` allowed) and normalizes one host an object asks for,
+ * then checks it lies at or under a served zone. `where` names the object and field.
+ */
+export function checkHost(raw: string, zones: readonly string[], where: string): HostCheck {
+  const trimmed = raw.trim();
+  const error = validateHostname(trimmed, { wildcard: true });
+  if (error !== null)
+    return { ok: false, warning: `${where}: "${raw}" is not a valid host name: ${error}` };
+  const name = normalizeName(trimmed);
+  const base = name.startsWith('*.') ? name.slice(2) : name;
+  for (const zone of zones) {
+    if (isAtOrBelow(base, zone)) return { ok: true, name };
+  }
+  return { ok: false, outside: name };
+}
+
+/** A CNAME target (a load balancer host name): RFC 1123, no wildcard, normalized. */
+export function checkTarget(raw: string, where: string): { name: string } | { warning: string } {
+  const trimmed = raw.trim();
+  const error = validateHostname(trimmed);
+  if (error !== null)
+    return { warning: `${where}: "${raw}" is not a valid target host name: ${error}` };
+  return { name: normalizeName(trimmed) };
+}

@@ -1,0 +1,64 @@
+import type { SlimGateway, SlimRoute } from '../slim.js';
+import { objectKey } from '../slim.js';
+import { addIp, foldAddresses, hasAddress } from './addresses.js';
+import { claimHosts, emptyResult } from './build.js';
+import { type ClaimContext, type ClaimResult, type GatewayTarget, objectRef } from './context.js';
+import { objectTtl } from './ttl.js';
+
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
+
+const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+/** The `namespace/name` of every parent that is a Gateway (other parent kinds publish no addresses). */
+export function parentGatewayKeys(route: SlimRoute): string[] {
+  const keys: string[] = [];
+  for (const ref of route.parentRefs) {
+    if (ref.group !== GATEWAY_GROUP || ref.kind !== 'Gateway') continue;
+    const key = objectKey(ref);
+    if (!keys.includes(key)) keys.push(key);
+  }
+  return keys;
+}
+
+/** A Gateway's `status.addresses`: IPAddress -> A/AAAA, Hostname -> CNAME candidates. */
+export function gatewayTarget(gw: SlimGateway): { target: GatewayTarget; warnings: string[] } {
+  const target: GatewayTarget = { a: [], aaaa: [], hostnames: [] };
+  const warnings: string[] = [];
+  const ref = objectRef('Gateway', gw.metadata);
+  for (const { type, value } of gw.addresses) {
+    if (type === 'IPAddress') {
+      if (!addIp(target, value))
+        warnings.push(`${ref} status.addresses: "${value}" is not an IP address`);
+    } else if (type === 'Hostname') {
+      if (!target.hostnames.includes(value)) target.hostnames.push(value);
+    } else {
+      warnings.push(`${ref} status.addresses: type "${type}" is not supported`);
+    }
+  }
+  return { target, warnings };
+}
+
+/** HTTPRoute / GRPCRoute / TLSRoute: `spec.hostnames` -> addresses of every parent Gateway. */
+export function routeClaims(kind: RouteKind, route: SlimRoute, ctx: ClaimContext): ClaimResult {
+  const result = emptyResult();
+  const ref = objectRef(kind, route.metadata);
+  const ips: string[] = [];
+  const hostnames: string[] = [];
+  for (const key of parentGatewayKeys(route)) {
+    const target = ctx.gateway(key);
+    if (!target) continue;
+    ips.push(...target.a, ...target.aaaa);
+    hostnames.push(...target.hostnames);
+  }
+  const addresses = foldAddresses(
+    ips,
+    hostnames,
+    `${ref} parent Gateway status.addresses`,
+    result.warnings,
+  );
+  if (!hasAddress(addresses)) return result;
+  const ttl = objectTtl(route.metadata, ctx.defaultTtl, ref, result.warnings);
+  const hosts = route.hostnames.map((value) => ({ value, field: 'spec.hostnames' }));
+  claimHosts(hosts, addresses, ttl, ctx.zones, ref, result);
+  return result;
+}

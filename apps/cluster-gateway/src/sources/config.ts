@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { SOURCE_KINDS } from './kinds.js';
+import { parseLabelSelector } from './label-selector.js';
+import type { SourceKind } from './types.js';
+
+const kindSchema = z.enum(SOURCE_KINDS as unknown as [SourceKind, ...SourceKind[]]);
+
+const backoffSchema = z
+  .strictObject({
+    initialMs: z.number().int().positive().default(500),
+    maxMs: z.number().int().positive().default(30_000),
+  })
+  .refine((b) => b.maxMs >= b.initialMs, { message: 'maxMs must be >= initialMs' });
+
+const gatewayApiVersionsSchema = z.strictObject({
+  HTTPRoute: z.string().min(1).default('v1'),
+  GRPCRoute: z.string().min(1).default('v1'),
+  TLSRoute: z.string().min(1).default('v1alpha2'),
+  Gateway: z.string().min(1).default('v1'),
+});
+
+const kubernetesSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Path to a kubeconfig; null -> KUBECONFIG env, else in-cluster config. */
+  kubeconfig: z.string().min(1).nullable().default(null),
+  context: z.string().min(1).nullable().default(null),
+  crdRecheckSeconds: z.number().positive().default(60),
+  watchSilenceSeconds: z.number().positive().default(120),
+  backoff: backoffSchema.prefault({}),
+  gatewayApiVersions: gatewayApiVersionsSchema.prefault({}),
+});
+
+const manifestsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    directory: z.string().min(1).nullable().default(null),
+  })
+  .refine((m) => !m.enabled || m.directory !== null, {
+    message: 'directory is required when manifests are enabled',
+    path: ['directory'],
+  });
+
+const filtersSchema = z.strictObject({
+  ingressClasses: z.array(z.string().min(1)).default([]),
+  gatewayClasses: z.array(z.string().min(1)).default([]),
+  labelSelector: z
+    .string()
+    .default('')
+    .superRefine((sel, ctx) => {
+      const parsed = parseLabelSelector(sel);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+    }),
+  namespaces: z.array(z.string().min(1)).default([]),
+});
+
+export const sourcesConfigSchema = z.strictObject({
+  /** Enabled kinds, and their precedence order (first wins). */
+  resources: z
+    .array(kindSchema)
+    .refine((r) => new Set(r).size === r.length, { message: 'resources must not repeat a kind' })
+    .default([...SOURCE_KINDS]),
+  kubernetes: kubernetesSchema.prefault({}),
+  manifests: manifestsSchema.prefault({}),
+  filters: filtersSchema.prefault({}),
+});
+
+export type SourcesConfig = z.output<typeof sourcesConfigSchema>;
+/** What a user may write (every key optional). */
+export type SourcesConfigInput = z.input<typeof sourcesConfigSchema>;

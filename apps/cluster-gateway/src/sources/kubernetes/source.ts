@@ -1,0 +1,147 @@
+import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import type { SourcesConfig } from '../config.js';
+import type { Filters } from '../filters.js';
+import { ClaimLedger, type WatchedKind } from '../ledger.js';
+import { objectKey, slimMeta } from '../slim.js';
+import type { IndexSink, KindState, Source, SourceKind, SourceLogger } from '../types.js';
+import { Reflector } from './reflector.js';
+import { type ResourceApi, resourceApi, resourceOf } from './resources.js';
+
+export interface KubernetesSourceOptions {
+  kc: KubeConfig;
+  config: SourcesConfig['kubernetes'];
+  kinds: readonly SourceKind[];
+  zones: readonly string[];
+  defaultTtl: number;
+  filters: Filters;
+  logger: SourceLogger;
+  /** For tests: replaces the client-node discovery/list calls. */
+  api?: ResourceApi;
+}
+
+const ROUTE_KINDS: ReadonlySet<SourceKind> = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute']);
+/** Sign-of-life updates reach the sink at most this often (the index only shows staleness). */
+const ALIVE_REPORT_MS = 1000;
+
+/**
+ * One reflector per enabled kind, plus one for Gateways when any route kind is enabled
+ * (routes take their addresses from their parent Gateways). Route kinds start after the
+ * Gateways' first list so a route is never briefly published without its addresses.
+ */
+export class KubernetesSource implements Source {
+  private readonly reflectors: Reflector[] = [];
+  private readonly states = new Map<SourceKind, KindState>();
+  private readonly reportedAt = new Map<SourceKind, number>();
+  private readonly trailing = new Map<SourceKind, NodeJS.Timeout>();
+  private gatewaysSettled: (() => void) | null = null;
+  private stopped = false;
+  private routesStarted = false;
+
+  constructor(private readonly opts: KubernetesSourceOptions) {}
+
+  async start(sink: IndexSink): Promise<void> {
+    const o = this.opts;
+    const ledger = new ClaimLedger(o.kinds, o.zones, o.defaultTtl, o.filters, sink, o.logger);
+    const api = o.api ?? resourceApi(o.kc);
+    const watch = new Watch(o.kc);
+    const labelSelector = o.filters.labelSelectorText || undefined;
+    const reflectorOpts = {
+      labelSelector,
+      silenceMs: o.config.watchSilenceSeconds * 1000,
+      recheckMs: o.config.crdRecheckSeconds * 1000,
+      backoff: o.config.backoff,
+      logger: o.logger,
+    };
+    for (const kind of o.kinds)
+      this.report(sink, kind, { phase: 'syncing', objects: 0, lastEventAt: null });
+
+    const routes = o.kinds.filter((k) => ROUTE_KINDS.has(k));
+    const make = (kind: WatchedKind) =>
+      new Reflector(resourceOf(kind, o.config.gatewayApiVersions), api, watch, reflectorOpts, {
+        listed: (items) => ledger.replaceAll(kind, items),
+        upsert: (obj) => ledger.upsert(kind, obj),
+        remove: (obj) => {
+          const meta = slimMeta(obj);
+          if (meta) ledger.remove(kind, objectKey(meta));
+        },
+        state: (phase, message) => {
+          if (kind === 'Gateway') {
+            if (phase !== 'syncing' && phase !== 'error') this.gatewaysSettled?.();
+            else if (phase === 'error' && !this.routesStarted) {
+              // Routes wait for Gateways: say why they are not synced yet.
+              for (const r of routes) {
+                this.report(sink, r, {
+                  phase: 'error',
+                  objects: 0,
+                  lastEventAt: null,
+                  message: `waiting for Gateways: ${message}`,
+                });
+              }
+            }
+            return;
+          }
+          const prev = this.states.get(kind);
+          this.report(sink, kind, {
+            phase,
+            objects: ledger.count(kind),
+            lastEventAt: prev?.lastEventAt ?? null,
+            message,
+          });
+        },
+        alive: (at) => {
+          if (kind === 'Gateway') return;
+          const prev = this.states.get(kind);
+          if (!prev) return;
+          prev.lastEventAt = at;
+          // Event bursts would otherwise call the sink once per event: report at most once
+          // per ALIVE_REPORT_MS, with one trailing report so the last event is not lost.
+          const since = at - (this.reportedAt.get(kind) ?? 0);
+          if (since >= ALIVE_REPORT_MS) {
+            this.report(sink, kind, { ...prev, objects: ledger.count(kind) });
+          } else if (!this.trailing.has(kind)) {
+            const t = setTimeout(() => {
+              this.trailing.delete(kind);
+              const now = this.states.get(kind);
+              if (now && !this.stopped)
+                this.report(sink, kind, { ...now, objects: ledger.count(kind) });
+            }, ALIVE_REPORT_MS - since);
+            t.unref();
+            this.trailing.set(kind, t);
+          }
+        },
+      });
+
+    const others = o.kinds.filter((k) => !ROUTE_KINDS.has(k));
+    for (const kind of others) this.add(make(kind));
+    if (routes.length > 0) {
+      const settled = new Promise<void>((resolve) => {
+        this.gatewaysSettled = resolve;
+      });
+      this.add(make('Gateway'));
+      void settled.then(() => {
+        this.routesStarted = true;
+        if (this.stopped) return;
+        for (const kind of routes) this.add(make(kind));
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.gatewaysSettled?.();
+    for (const t of this.trailing.values()) clearTimeout(t);
+    await Promise.all(this.reflectors.map((r) => r.stop()));
+  }
+
+  private add(r: Reflector): void {
+    this.reflectors.push(r);
+    r.start();
+  }
+
+  private report(sink: IndexSink, kind: SourceKind, state: KindState): void {
+    if (state.message === undefined) delete state.message;
+    this.states.set(kind, state);
+    this.reportedAt.set(kind, Date.now());
+    sink.setKindState(kind, { ...state });
+  }
+}

@@ -1,0 +1,273 @@
+import type { ClaimContext, ClaimResult, GatewayTarget } from './claims/context.js';
+import { dnsEndpointClaims } from './claims/dns-endpoint.js';
+import { ingressClaims } from './claims/ingress.js';
+import { gatewayTarget, parentGatewayKeys, type RouteKind, routeClaims } from './claims/route.js';
+import { serviceClaims } from './claims/service.js';
+import { admitsGateway, admitsIngress, admitsMeta, type Filters } from './filters.js';
+import {
+  objectKey,
+  type SlimMeta,
+  type SlimRoute,
+  slimDnsEndpoint,
+  slimGateway,
+  slimIngress,
+  slimRoute,
+  slimService,
+} from './slim.js';
+import type { Claim, IndexSink, SourceKind, SourceLogger } from './types.js';
+
+/** What a source watches: the index kinds plus Gateways, which only feed route addresses. */
+export type WatchedKind = SourceKind | 'Gateway';
+
+interface Entry {
+  claims: Claim[];
+  /** Cheap identity of `claims`, so a no-op update (status churn) never reaches the index. */
+  fingerprint: string;
+  warnings: string;
+  route?: SlimRoute;
+}
+
+/** Slims, filters and claims one object: null when the object is filtered out or malformed. */
+function evaluate(
+  kind: SourceKind,
+  raw: unknown,
+  f: Filters,
+  ctx: ClaimContext,
+): { meta: SlimMeta; result: ClaimResult; route?: SlimRoute } | null {
+  switch (kind) {
+    case 'Ingress': {
+      const ing = slimIngress(raw);
+      return ing && admitsIngress(f, ing)
+        ? { meta: ing.metadata, result: ingressClaims(ing, ctx) }
+        : null;
+    }
+    case 'Service': {
+      const svc = slimService(raw);
+      return svc && admitsMeta(f, svc.metadata)
+        ? { meta: svc.metadata, result: serviceClaims(svc, ctx) }
+        : null;
+    }
+    case 'DNSEndpoint': {
+      const ep = slimDnsEndpoint(raw);
+      return ep && admitsMeta(f, ep.metadata)
+        ? { meta: ep.metadata, result: dnsEndpointClaims(ep, ctx) }
+        : null;
+    }
+    default: {
+      const route = slimRoute(raw);
+      if (!route || !admitsMeta(f, route.metadata)) return null;
+      return { meta: route.metadata, result: routeClaims(kind, route, ctx), route };
+    }
+  }
+}
+
+/**
+ * The objects one source has seen, per kind, and the claims they gave the index.
+ * Sources feed it raw objects (watch events, list results, parsed files); it slims,
+ * filters, claims, logs new warnings once, and forwards changes to the IndexSink.
+ * It also keeps Gateways and a reverse map Gateway -> routes, so a Gateway's new
+ * address re-emits the claims of every route that names it.
+ */
+export class ClaimLedger {
+  private readonly entries = new Map<SourceKind, Map<string, Entry>>();
+  private readonly gateways = new Map<string, GatewayTarget>();
+  private readonly gatewayWarnings = new Map<string, string>();
+  /** Gateway key -> `${kind} ${routeKey}` of each route naming it. */
+  private readonly routesByGateway = new Map<string, Set<string>>();
+  private readonly ctx: ClaimContext;
+
+  constructor(
+    kinds: readonly SourceKind[],
+    zones: readonly string[],
+    defaultTtl: number,
+    private readonly filters: Filters,
+    private readonly sink: IndexSink,
+    private readonly logger: SourceLogger,
+  ) {
+    for (const k of kinds) this.entries.set(k, new Map());
+    this.ctx = { zones, defaultTtl, gateway: (key) => this.gateways.get(key) };
+  }
+
+  /** Objects of the kind that currently claim at least one name. */
+  count(kind: SourceKind): number {
+    let n = 0;
+    for (const e of this.entries.get(kind)?.values() ?? []) if (e.claims.length > 0) n++;
+    return n;
+  }
+
+  /** An added or modified object (a filtered-out one is removed: its labels may have changed). */
+  upsert(kind: WatchedKind, raw: unknown): void {
+    if (kind === 'Gateway') {
+      this.upsertGateway(raw);
+      return;
+    }
+    const table = this.entries.get(kind);
+    if (!table) return;
+    const evaluated = evaluate(kind, raw, this.filters, this.ctx);
+    if (!evaluated) {
+      const meta = (raw as { metadata?: { namespace?: string; name?: string } })?.metadata;
+      if (meta?.name)
+        this.remove(kind, objectKey({ namespace: meta.namespace ?? 'default', name: meta.name }));
+      return;
+    }
+    const key = objectKey(evaluated.meta);
+    const entry = this.record(kind, key, evaluated.result, evaluated.route);
+    if (entry.changed) this.sink.replaceObject(kind, key, entry.claims);
+  }
+
+  remove(kind: WatchedKind, key: string): void {
+    if (kind === 'Gateway') {
+      this.gatewayWarnings.delete(key);
+      if (this.gateways.delete(key)) this.reemitRoutesOf([key]);
+      return;
+    }
+    const table = this.entries.get(kind);
+    const entry = table?.get(key);
+    if (!table || !entry) return;
+    table.delete(key);
+    this.unlinkRoute(kind, key, entry.route);
+    if (entry.claims.length > 0) this.sink.replaceObject(kind, key, []);
+  }
+
+  /** After a (re)list: every object of the kind; those not in `raws` vanish atomically. */
+  replaceAll(kind: WatchedKind, raws: readonly unknown[]): void {
+    if (kind === 'Gateway') {
+      this.replaceGateways(raws);
+      return;
+    }
+    const table = this.entries.get(kind);
+    if (!table) return;
+    const seen = new Set<string>();
+    for (const raw of raws) {
+      const evaluated = evaluate(kind, raw, this.filters, this.ctx);
+      if (!evaluated) continue;
+      const key = objectKey(evaluated.meta);
+      seen.add(key);
+      this.record(kind, key, evaluated.result, evaluated.route);
+    }
+    for (const [key, entry] of table) {
+      if (seen.has(key)) continue;
+      table.delete(key);
+      this.unlinkRoute(kind, key, entry.route);
+    }
+    this.sink.replaceKind(kind, this.claimsOf(kind));
+  }
+
+  /** Every object of the kind with its claims (objects claiming nothing are left out). */
+  claimsOf(kind: SourceKind): Map<string, Claim[]> {
+    const out = new Map<string, Claim[]>();
+    for (const [key, e] of this.entries.get(kind) ?? [])
+      if (e.claims.length > 0) out.set(key, e.claims);
+    return out;
+  }
+
+  private record(
+    kind: SourceKind,
+    key: string,
+    result: ClaimResult,
+    route?: SlimRoute,
+  ): { claims: Claim[]; changed: boolean } {
+    const table = this.entries.get(kind)!;
+    const previous = table.get(key);
+    const fingerprint = JSON.stringify(result.claims);
+    const warnings = result.warnings.join('\n');
+    if (warnings !== '' && warnings !== previous?.warnings) {
+      this.logger.warn(
+        { kind, object: key, warnings: result.warnings },
+        `${kind} ${key}: ${result.warnings.join('; ')}`,
+      );
+    }
+    if (result.outside.length > 0 && fingerprint !== previous?.fingerprint) {
+      this.logger.debug(
+        { kind, object: key, names: result.outside },
+        'names outside every served zone skipped',
+      );
+    }
+    if (previous?.route) this.unlinkRoute(kind, key, previous.route);
+    if (route) this.linkRoute(kind, key, route);
+    table.set(key, { claims: result.claims, fingerprint, warnings, route });
+    const changed = previous ? previous.fingerprint !== fingerprint : result.claims.length > 0;
+    return { claims: result.claims, changed };
+  }
+
+  private linkRoute(kind: SourceKind, key: string, route: SlimRoute): void {
+    for (const gw of parentGatewayKeys(route)) {
+      const set = this.routesByGateway.get(gw) ?? new Set<string>();
+      set.add(`${kind} ${key}`);
+      this.routesByGateway.set(gw, set);
+    }
+  }
+
+  private unlinkRoute(kind: SourceKind, key: string, route: SlimRoute | undefined): void {
+    if (!route) return;
+    for (const gw of parentGatewayKeys(route)) {
+      const set = this.routesByGateway.get(gw);
+      set?.delete(`${kind} ${key}`);
+      if (set?.size === 0) this.routesByGateway.delete(gw);
+    }
+  }
+
+  /** The Gateway's target, or null when filtered out or malformed. */
+  private gatewayOf(raw: unknown): { key: string; target: GatewayTarget } | null {
+    const gw = slimGateway(raw);
+    if (!gw || !admitsGateway(this.filters, gw)) return null;
+    const key = objectKey(gw.metadata);
+    const { target, warnings } = gatewayTarget(gw);
+    const text = warnings.join('\n');
+    if (text !== '' && text !== this.gatewayWarnings.get(key)) {
+      this.logger.warn(
+        { kind: 'Gateway', object: key, warnings },
+        `Gateway ${key}: ${warnings.join('; ')}`,
+      );
+    }
+    this.gatewayWarnings.set(key, text);
+    return { key, target };
+  }
+
+  private upsertGateway(raw: unknown): void {
+    const gw = this.gatewayOf(raw);
+    if (!gw) {
+      const meta = (raw as { metadata?: { namespace?: string; name?: string } })?.metadata;
+      if (meta?.name)
+        this.remove(
+          'Gateway',
+          objectKey({ namespace: meta.namespace ?? 'default', name: meta.name }),
+        );
+      return;
+    }
+    const before = this.gateways.get(gw.key);
+    this.gateways.set(gw.key, gw.target);
+    if (JSON.stringify(before) !== JSON.stringify(gw.target)) this.reemitRoutesOf([gw.key]);
+  }
+
+  private replaceGateways(raws: readonly unknown[]): void {
+    const next = new Map<string, GatewayTarget>();
+    for (const raw of raws) {
+      const gw = this.gatewayOf(raw);
+      if (gw) next.set(gw.key, gw.target);
+    }
+    const changed: string[] = [];
+    for (const key of new Set([...this.gateways.keys(), ...next.keys()])) {
+      if (JSON.stringify(this.gateways.get(key)) !== JSON.stringify(next.get(key)))
+        changed.push(key);
+    }
+    this.gateways.clear();
+    for (const [k, v] of next) this.gateways.set(k, v);
+    this.reemitRoutesOf(changed);
+  }
+
+  private reemitRoutesOf(gatewayKeys: readonly string[]): void {
+    const routes = new Set<string>();
+    for (const gw of gatewayKeys) for (const r of this.routesByGateway.get(gw) ?? []) routes.add(r);
+    for (const r of routes) {
+      const space = r.indexOf(' ');
+      const kind = r.slice(0, space) as RouteKind;
+      const key = r.slice(space + 1);
+      const entry = this.entries.get(kind)?.get(key);
+      if (!entry?.route) continue;
+      const result = routeClaims(kind, entry.route, this.ctx);
+      const rec = this.record(kind, key, result, entry.route);
+      if (rec.changed) this.sink.replaceObject(kind, key, rec.claims);
+    }
+  }
+}

@@ -1,0 +1,224 @@
+// Informer caches and the manifests source keep only these slim shapes: metadata we key on
+// plus the few spec/status fields the claims read. Memory then grows with names, not with
+// object size (no managedFields, no last-applied-configuration, no pod templates...).
+// Slimming is also the boundary check: every field is type-checked here, so the claims
+// code never meets a number where it expects a string, whatever a manifest file contains.
+
+/** The annotations any claim or filter reads; every other annotation is dropped. */
+export const ANNOTATIONS = {
+  corednsHostname: 'coredns.io/hostname',
+  externalDnsHostname: 'external-dns.alpha.kubernetes.io/hostname',
+  ttl: 'external-dns.alpha.kubernetes.io/ttl',
+  ingressClass: 'kubernetes.io/ingress.class',
+} as const;
+
+const KEPT_ANNOTATIONS: ReadonlySet<string> = new Set(Object.values(ANNOTATIONS));
+
+export interface SlimMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  resourceVersion?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+}
+
+export interface SlimIngress {
+  metadata: SlimMeta;
+  ingressClassName?: string;
+  hosts: string[];
+  loadBalancer: LoadBalancerIngress[];
+}
+
+export interface SlimService {
+  metadata: SlimMeta;
+  type: string;
+  externalIPs: string[];
+  loadBalancer: LoadBalancerIngress[];
+}
+
+export interface ParentRef {
+  group: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface SlimRoute {
+  metadata: SlimMeta;
+  hostnames: string[];
+  parentRefs: ParentRef[];
+}
+
+export interface GatewayAddress {
+  type: string;
+  value: string;
+}
+
+export interface SlimGateway {
+  metadata: SlimMeta;
+  gatewayClassName?: string;
+  addresses: GatewayAddress[];
+}
+
+export interface DnsEndpointEntry {
+  dnsName: string;
+  recordType: string;
+  targets: string[];
+  recordTTL?: unknown;
+}
+
+export interface SlimDnsEndpoint {
+  metadata: SlimMeta;
+  endpoints: DnsEndpointEntry[];
+}
+
+type Raw = Record<string, unknown>;
+
+function record(v: unknown): Raw {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : {};
+}
+
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function strings(v: unknown): string[] {
+  return list(v).filter((s): s is string => typeof s === 'string');
+}
+
+function stringMap(v: unknown, keep?: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(record(v))) {
+    if (typeof val === 'string' && (keep === undefined || keep.has(k))) out[k] = val;
+  }
+  return out;
+}
+
+/** Metadata of any object; `null` when it has no name (nothing to key it by). */
+export function slimMeta(obj: unknown): SlimMeta | null {
+  const m = record(record(obj).metadata);
+  const name = str(m.name);
+  if (!name) return null;
+  const meta: SlimMeta = {
+    name,
+    namespace: str(m.namespace) ?? 'default',
+    labels: stringMap(m.labels),
+    annotations: stringMap(m.annotations, KEPT_ANNOTATIONS),
+  };
+  const uid = str(m.uid);
+  if (uid) meta.uid = uid;
+  const rv = str(m.resourceVersion);
+  if (rv) meta.resourceVersion = rv;
+  return meta;
+}
+
+function loadBalancer(status: unknown): LoadBalancerIngress[] {
+  const out: LoadBalancerIngress[] = [];
+  for (const item of list(record(record(status).loadBalancer).ingress)) {
+    const r = record(item);
+    const entry: LoadBalancerIngress = {};
+    const ip = str(r.ip);
+    const hostname = str(r.hostname);
+    if (ip) entry.ip = ip;
+    if (hostname) entry.hostname = hostname;
+    if (ip || hostname) out.push(entry);
+  }
+  return out;
+}
+
+export function slimIngress(obj: unknown): SlimIngress | null {
+  const metadata = slimMeta(obj);
+  if (!metadata) return null;
+  const spec = record(record(obj).spec);
+  const hosts: string[] = [];
+  for (const rule of list(spec.rules)) {
+    const host = str(record(rule).host);
+    if (host) hosts.push(host);
+  }
+  const slim: SlimIngress = { metadata, hosts, loadBalancer: loadBalancer(record(obj).status) };
+  const cls = str(spec.ingressClassName);
+  if (cls) slim.ingressClassName = cls;
+  return slim;
+}
+
+export function slimService(obj: unknown): SlimService | null {
+  const metadata = slimMeta(obj);
+  if (!metadata) return null;
+  const spec = record(record(obj).spec);
+  return {
+    metadata,
+    type: str(spec.type) ?? 'ClusterIP',
+    externalIPs: strings(spec.externalIPs),
+    loadBalancer: loadBalancer(record(obj).status),
+  };
+}
+
+export function slimRoute(obj: unknown): SlimRoute | null {
+  const metadata = slimMeta(obj);
+  if (!metadata) return null;
+  const spec = record(record(obj).spec);
+  const parentRefs: ParentRef[] = [];
+  for (const ref of list(spec.parentRefs)) {
+    const r = record(ref);
+    const name = str(r.name);
+    if (!name) continue;
+    parentRefs.push({
+      group: str(r.group) ?? 'gateway.networking.k8s.io',
+      kind: str(r.kind) ?? 'Gateway',
+      namespace: str(r.namespace) ?? metadata.namespace,
+      name,
+    });
+  }
+  return { metadata, hostnames: strings(spec.hostnames), parentRefs };
+}
+
+export function slimGateway(obj: unknown): SlimGateway | null {
+  const metadata = slimMeta(obj);
+  if (!metadata) return null;
+  const addresses: GatewayAddress[] = [];
+  for (const a of list(record(record(obj).status).addresses)) {
+    const r = record(a);
+    const value = str(r.value);
+    // The Gateway API default address type is IPAddress.
+    if (value) addresses.push({ type: str(r.type) ?? 'IPAddress', value });
+  }
+  const slim: SlimGateway = { metadata, addresses };
+  const cls = str(record(record(obj).spec).gatewayClassName);
+  if (cls) slim.gatewayClassName = cls;
+  return slim;
+}
+
+export function slimDnsEndpoint(obj: unknown): SlimDnsEndpoint | null {
+  const metadata = slimMeta(obj);
+  if (!metadata) return null;
+  const endpoints: DnsEndpointEntry[] = [];
+  for (const e of list(record(record(obj).spec).endpoints)) {
+    const r = record(e);
+    const dnsName = str(r.dnsName);
+    if (!dnsName) continue;
+    const entry: DnsEndpointEntry = {
+      dnsName,
+      recordType: str(r.recordType) ?? 'A',
+      targets: strings(r.targets),
+    };
+    // Kept raw: the claims code reports a bad TTL as a warning naming the object.
+    if (r.recordTTL !== undefined) entry.recordTTL = r.recordTTL;
+    endpoints.push(entry);
+  }
+  return { metadata, endpoints };
+}
+
+/** `namespace/name`, the key of an object in the index. */
+export function objectKey(meta: { namespace: string; name: string }): string {
+  return `${meta.namespace}/${meta.name}`;
+}

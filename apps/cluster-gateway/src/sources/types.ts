@@ -1,0 +1,68 @@
+// The seam between the gateway's sources (this folder) and its core (index/, dns/, main.ts).
+// Core reads these types; sources produce Claims and push them into an IndexSink.
+
+export type SourceKind =
+  | 'HTTPRoute'
+  | 'TLSRoute'
+  | 'GRPCRoute'
+  | 'Ingress'
+  | 'Service'
+  | 'DNSEndpoint';
+
+/** One name claimed by one object. */
+export interface Claim {
+  /** Normalized (lowercase, no trailing dot); may start with '*.' (wildcard). */
+  name: string;
+  a: string[];
+  aaaa: string[];
+  cname?: string;
+  txt: string[];
+  /** Seconds. */
+  ttl: number;
+}
+
+export interface IndexSink {
+  /** Replace every claim of one object; `[]` removes the object. key = `namespace/name`. */
+  replaceObject(kind: SourceKind, key: string, claims: Claim[]): void;
+  /** After a (re)list: atomically swap every object of the kind (objects not in the map vanish). */
+  replaceKind(kind: SourceKind, objects: Map<string, Claim[]>): void;
+  setKindState(kind: SourceKind, state: KindState): void;
+}
+
+export type KindPhase = 'syncing' | 'synced' | 'absent' | 'forbidden' | 'error';
+
+export type KindState = {
+  phase: KindPhase;
+  objects: number;
+  /** Epoch ms of the last list, watch event or bookmark seen; null before any. */
+  lastEventAt: number | null;
+  message?: string;
+};
+
+export interface Source {
+  start(sink: IndexSink): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The logger sources write to: structurally a subset of pino's Logger, so a pino
+ * logger (or a child) can be passed as is, and tests can pass a recording object.
+ */
+export interface SourceLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface SourcesContext {
+  /** Served zones, normalized. */
+  zones: string[];
+  /** Seconds, used when an object has no TTL annotation. */
+  defaultTtl: number;
+  logger: SourceLogger;
+}
+
+export type { SourcesConfig } from './config.js';
+export { createSources } from './index.js';
+export { SOURCE_KINDS } from './kinds.js';

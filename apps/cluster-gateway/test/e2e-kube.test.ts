@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs';
+import { type Standin, startStandin } from '@mdns/kube-standin';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ask } from './support/answers.js';
+import {
+  eventually,
+  GatewayProcess,
+  MAIN,
+  sleep,
+  type TempDir,
+  tempDir,
+  testConfig,
+} from './support/gateway-process.js';
+
+const ZONE = 'prod.example.tld';
+
+function ingress(
+  namespace: string,
+  name: string,
+  host: string,
+  status: object | undefined,
+  annotations = {},
+) {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace, annotations },
+    spec: { rules: [{ host }] },
+    ...(status ? { status } : {}),
+  };
+}
+
+const lbIp = (ip: string) => ({ loadBalancer: { ingress: [{ ip }] } });
+
+// The real process against the kube stand-in (a fake API server speaking list+watch), through a
+// kubeconfig, exactly as in a cluster. DNSEndpoint's CRD is not installed at first.
+describe.skipIf(!existsSync(MAIN))('end to end: Kubernetes API (kube stand-in)', () => {
+  let standin: Standin;
+  let dir: TempDir;
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    standin = await startStandin({
+      kinds: [
+        'namespaces',
+        'services',
+        'ingresses',
+        'gateways',
+        'httproutes',
+        'grpcroutes',
+        'tlsroutes',
+      ],
+      objects: [
+        ingress('web', 'web', `web.${ZONE}`, lbIp('10.0.0.1')),
+        // Bad objects: each skipped (or partly skipped) with a warning, the rest serves.
+        ingress('bad', 'no-status', `nostatus.${ZONE}`, undefined),
+        ingress('bad', 'bad-host', `bad_host!.${ZONE}`, lbIp('10.0.0.2')),
+        ingress('bad', 'bad-ttl', `badttl.${ZONE}`, lbIp('10.0.0.3'), {
+          'external-dns.alpha.kubernetes.io/ttl': 'soon',
+        }),
+      ],
+    });
+    // Hold every API request: the gateway starts but cannot finish its first sync.
+    standin.stall(true);
+    dir = tempDir();
+    const config = testConfig({
+      sources: {
+        kubernetes: {
+          kubeconfig: standin.kubeconfigPath,
+          crdRecheckSeconds: 1,
+          backoff: { initialMs: 200, maxMs: 1000 },
+        },
+      },
+    });
+    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await standin?.close();
+    dir?.remove();
+  });
+
+  it('before the first full sync: SERVFAIL and /ready 503', async () => {
+    await sleep(300);
+    expect((await ask(gw, `web.${ZONE}`, 'A')).rcode).toBe('SERVFAIL');
+    const ready = await gw.http('/ready');
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body).ready).toBe(false);
+    // Outside the zones nothing changes: REFUSED as always.
+    expect((await ask(gw, 'example.com', 'A')).rcode).toBe('REFUSED');
+  });
+
+  it('after it: answers; a missing CRD is "absent" and holds nothing back', async () => {
+    standin.stall(false);
+    await eventually(async () => (await gw.http('/ready')).status === 200, 20_000);
+    expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
+    const detail = JSON.parse((await gw.http('/ready')).body).detail;
+    expect(detail.kinds.DNSEndpoint.phase).toBe('absent');
+    expect(detail.kinds.Ingress).toMatchObject({ phase: 'synced' });
+    expect(detail.kinds.Ingress.objects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('bad objects: skipped with a warning naming namespace/name, the rest serves', async () => {
+    expect((await ask(gw, `nostatus.${ZONE}`, 'A')).rcode).toBe('NXDOMAIN');
+    expect((await ask(gw, `badttl.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.3']);
+    const warnings = gw.logs.filter((l) => l.level === 'warn').map((l) => JSON.stringify(l));
+    expect(warnings.some((w) => w.includes('bad/bad-host'))).toBe(true);
+    expect(warnings.some((w) => w.includes('bad/bad-ttl'))).toBe(true);
+  });
+
+  it('create, change, delete: answers follow the watch', async () => {
+    standin.apply(ingress('shop', 'shop', `shop.${ZONE}`, lbIp('10.5.0.1')));
+    await eventually(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.1');
+    standin.patchStatus('ingresses', 'shop', 'shop', lbIp('10.5.0.2'));
+    await eventually(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.2');
+    standin.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'api', namespace: 'shop' },
+      spec: { type: 'LoadBalancer' },
+      status: { loadBalancer: { ingress: [{ hostname: 'api.lb.example.net' }] } },
+    });
+    await eventually(
+      async () =>
+        (await ask(gw, `api.shop.${ZONE}`, 'A')).answers[0] === 'CNAME api.lb.example.net',
+    );
+    expect((await ask(gw, `shop.${ZONE}`, 'A')).answers).toEqual(['A 10.5.0.2']);
+    standin.delete('ingresses', 'shop', 'shop');
+    // `api.shop.<zone>` (the Service) is below it: `shop.<zone>` is now an empty non-terminal.
+    await eventually(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers.length === 0);
+    expect(await ask(gw, `shop.${ZONE}`, 'A')).toMatchObject({
+      rcode: 'NOERROR',
+      authority: ['SOA'],
+    });
+    standin.delete('services', 'shop', 'api');
+    await eventually(async () => (await ask(gw, `shop.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
+  });
+
+  it('a CRD installed later is picked up', async () => {
+    standin.installKind('dnsendpoints');
+    standin.apply({
+      apiVersion: 'externaldns.k8s.io/v1alpha1',
+      kind: 'DNSEndpoint',
+      metadata: { name: 'txt', namespace: 'dns' },
+      spec: { endpoints: [{ dnsName: `txt.${ZONE}`, recordType: 'TXT', targets: ['v=1'] }] },
+    });
+    await eventually(
+      async () => (await ask(gw, `txt.${ZONE}`, 'TXT')).answers[0] === 'TXT v=1',
+      20_000,
+    );
+  });
+
+  it('API down: answers keep coming from the index, /ready stays 200, staleness is exposed', async () => {
+    await standin.down();
+    await sleep(1500);
+    expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
+    const ready = await gw.http('/ready');
+    expect(ready.status).toBe(200);
+    const since = JSON.parse(ready.body).detail.kinds.Ingress.secondsSinceLastEvent;
+    expect(since).toBeGreaterThanOrEqual(1);
+    expect((await gw.http('/metrics')).body).toMatch(
+      /mdns_gateway_seconds_since_last_event\{kind="Ingress"\} [\d.]+/,
+    );
+  });
+
+  it('API back: watches resume and new objects answer', async () => {
+    await standin.up();
+    standin.apply(ingress('shop', 'back', `back.${ZONE}`, lbIp('10.6.0.1')));
+    await eventually(
+      async () => (await ask(gw, `back.${ZONE}`, 'A')).answers[0] === 'A 10.6.0.1',
+      30_000,
+    );
+  }, 40_000);
+
+  it('SIGTERM: exit 0', async () => {
+    expect(await gw.stop()).toBe(0);
+  });
+});

@@ -1,0 +1,146 @@
+import { decode, RCODE, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import { describe, expect, it } from 'vitest';
+import { createGatewayHandler } from '../src/dns/handler.js';
+import { RecordIndex } from '../src/index/record-index.js';
+import type { Claim } from '../src/sources/types.js';
+import { queryBytes } from './support/query.js';
+
+const ZONE = 'prod.example.tld';
+const APEX: ZoneApex = {
+  zone: ZONE,
+  soa: {
+    mname: `ns1.${ZONE}`,
+    rname: `hostmaster.${ZONE}`,
+    serial: 1,
+    refresh: 3600,
+    retry: 600,
+    expire: 86400,
+    minimum: 30,
+  },
+  soaTtl: 60,
+  ns: [`ns1.${ZONE}`],
+  nsTtl: 3600,
+  glue: new Map(),
+};
+
+function claim(name: string, parts: Partial<Claim>): Claim {
+  return { name, a: [], aaaa: [], txt: [], ttl: 60, ...parts };
+}
+
+function setup(ready = true) {
+  const index = new RecordIndex();
+  const zones = new ZoneSet([ZONE]);
+  const observed: string[] = [];
+  let isReady = ready;
+  const handler = createGatewayHandler({
+    source: {
+      matchZone: (n) => zones.match(n),
+      apex: () => APEX,
+      lookup: (n, z) => index.lookup(n, z),
+      ready: () => isReady,
+    },
+    generation: () => index.generation,
+    serverUdpSize: 1232,
+    observe: (zone, qtype, rcode) => observed.push(`${zone} ${qtype} ${rcode}`),
+  });
+  const ask = (bytes: Uint8Array, transport: 'udp' | 'tcp' = 'udp') => {
+    const out = handler.handle(bytes, { transport });
+    if (!out) return null;
+    const d = decode(out);
+    if (!d.ok) throw new Error(d.error);
+    return { bytes: out, msg: d.message as any };
+  };
+  return { index, handler, ask, observed, setReady: (r: boolean) => (isReady = r) };
+}
+
+describe('handler: stored answers', () => {
+  it('a repeat is served from stored bytes with the new ID and the client’s case', () => {
+    const { index, handler, ask } = setup();
+    index.replaceObject('Ingress', 'ns/web', [claim(`web.${ZONE}`, { a: ['10.0.0.1'] })]);
+    const first = ask(queryBytes(`web.${ZONE}`, 'A', { id: 1 }))!;
+    const second = ask(queryBytes(`WeB.${ZONE.toUpperCase()}`, 'A', { id: 2 }))!;
+    expect(handler.counters).toMatchObject({ storedHits: 1, storedMisses: 1 });
+    expect(second.msg.id).toBe(2);
+    expect(second.msg.questions[0].name).toBe(`WeB.${ZONE.toUpperCase()}`);
+    expect(second.msg.answers.map((a: any) => a.data)).toEqual(['10.0.0.1']);
+    expect(first.bytes.length).toBe(second.bytes.length);
+  });
+
+  it('an index change drops stored answers', () => {
+    const { index, ask } = setup();
+    index.replaceObject('Ingress', 'ns/web', [claim(`web.${ZONE}`, { a: ['10.0.0.1'] })]);
+    expect(ask(queryBytes(`web.${ZONE}`, 'A'))!.msg.answers.map((a: any) => a.data)).toEqual([
+      '10.0.0.1',
+    ]);
+    index.replaceObject('Ingress', 'ns/web', [claim(`web.${ZONE}`, { a: ['10.0.0.2'] })]);
+    expect(ask(queryBytes(`web.${ZONE}`, 'A'))!.msg.answers.map((a: any) => a.data)).toEqual([
+      '10.0.0.2',
+    ]);
+  });
+
+  it('EDNS is per client: OPT echoed for one, absent for the next', () => {
+    const { index, ask } = setup();
+    index.replaceObject('Ingress', 'ns/web', [claim(`web.${ZONE}`, { a: ['10.0.0.1'] })]);
+    const withOpt = ask(queryBytes(`web.${ZONE}`, 'A', { edns: { dnssecOk: true } }))!;
+    const without = ask(queryBytes(`web.${ZONE}`, 'A'))!;
+    expect(withOpt.msg.additionals.some((r: any) => r.type === 'OPT')).toBe(true);
+    expect(without.msg.additionals).toEqual([]);
+  });
+
+  it('BADVERS for EDNS version 1, even for a stored answer', () => {
+    const { index, ask } = setup();
+    index.replaceObject('Ingress', 'ns/web', [claim(`web.${ZONE}`, { a: ['10.0.0.1'] })]);
+    ask(queryBytes(`web.${ZONE}`, 'A'));
+    const r = ask(queryBytes(`web.${ZONE}`, 'A', { edns: { version: 1 } }))!;
+    const opt = r.msg.additionals.find((x: any) => x.type === 'OPT') as any;
+    expect(r.msg.answers).toEqual([]);
+    expect(((opt?.extendedRcode ?? 0) << 4) | (r.msg.flags & 0xf)).toBe(RCODE.BADVERS);
+  });
+
+  it('truncates at an RRset boundary over UDP 512, full over TCP', () => {
+    const { index, ask } = setup();
+    const many = Array.from({ length: 40 }, (_, i) => `10.0.1.${i + 1}`);
+    index.replaceObject('Ingress', 'ns/many', [claim(`many.${ZONE}`, { a: many })]);
+    const udp = ask(queryBytes(`many.${ZONE}`, 'A'))!;
+    expect(udp.bytes.length).toBeLessThanOrEqual(512);
+    expect(udp.msg.flags & 0x0200).toBe(0x0200);
+    const tcp = ask(queryBytes(`many.${ZONE}`, 'A'), 'tcp')!;
+    expect(tcp.msg.flags & 0x0200).toBe(0);
+    expect(tcp.msg.answers).toHaveLength(40);
+  });
+});
+
+describe('handler: what is never answered or never stored', () => {
+  it('garbage and responses get no answer', () => {
+    const { handler } = setup();
+    expect(handler.handle(new Uint8Array([1, 2, 3]), { transport: 'udp' })).toBeNull();
+    const response = queryBytes(`web.${ZONE}`, 'A');
+    response[2] |= 0x80;
+    expect(handler.handle(response, { transport: 'udp' })).toBeNull();
+    expect(handler.counters.malformed).toBe(2);
+  });
+
+  it('SERVFAIL before sync is not kept once synced', () => {
+    const { index, ask, setReady } = setup(false);
+    index.replaceObject('Ingress', 'ns/web', [claim(`web.${ZONE}`, { a: ['10.0.0.1'] })]);
+    expect(ask(queryBytes(`web.${ZONE}`, 'A'))!.msg.rcode).toBe('SERVFAIL');
+    setReady(true);
+    expect(ask(queryBytes(`web.${ZONE}`, 'A'))!.msg.rcode).toBe('NOERROR');
+  });
+
+  it('observes zone, qtype and rcode; out of zone as "none"', () => {
+    const { ask, observed } = setup();
+    ask(queryBytes(`nope.${ZONE}`, 'A'));
+    ask(queryBytes(`nope.${ZONE}`, 'A'));
+    ask(queryBytes('example.com', 'AAAA'));
+    expect(observed).toEqual([`${ZONE} 1 3`, `${ZONE} 1 3`, 'none 28 5']);
+  });
+
+  it('flags: AA set, RA clear, RD copied', () => {
+    const { ask } = setup();
+    const r = ask(queryBytes(ZONE, 'SOA'))!;
+    expect(r.msg.flags & 0x0400).toBe(0x0400);
+    expect(r.msg.flags & 0x0080).toBe(0);
+    expect(r.msg.flags & 0x0100).toBe(0x0100);
+  });
+});

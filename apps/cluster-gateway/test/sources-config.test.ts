@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { sourcesConfigSchema } from '../src/sources/config.js';
+
+describe('sources config', () => {
+  it('fills every default from an empty object', () => {
+    const c = sourcesConfigSchema.parse({});
+    expect(c).toEqual({
+      resources: ['HTTPRoute', 'TLSRoute', 'GRPCRoute', 'Ingress', 'Service', 'DNSEndpoint'],
+      kubernetes: {
+        enabled: true,
+        kubeconfig: null,
+        context: null,
+        crdRecheckSeconds: 60,
+        watchSilenceSeconds: 120,
+        backoff: { initialMs: 500, maxMs: 30_000 },
+        gatewayApiVersions: {
+          HTTPRoute: 'v1',
+          GRPCRoute: 'v1',
+          TLSRoute: 'v1alpha2',
+          Gateway: 'v1',
+        },
+      },
+      manifests: { enabled: false, directory: null },
+      filters: { ingressClasses: [], gatewayClasses: [], labelSelector: '', namespaces: [] },
+    });
+  });
+
+  it('keeps partial nested values and defaults the rest', () => {
+    const c = sourcesConfigSchema.parse({ kubernetes: { backoff: { maxMs: 1000 } } });
+    expect(c.kubernetes.backoff).toEqual({ initialMs: 500, maxMs: 1000 });
+    expect(c.kubernetes.gatewayApiVersions.TLSRoute).toBe('v1alpha2');
+  });
+
+  it.each([
+    [{ kubernetes: { nope: 1 } }, 'kubernetes'],
+    [{ resources: ['Pod'] }, 'resources.0'],
+    [{ resources: ['Service', 'Service'] }, 'resources'],
+    [{ manifests: { enabled: true } }, 'manifests.directory'],
+    [{ kubernetes: { backoff: { initialMs: 10, maxMs: 5 } } }, 'kubernetes.backoff'],
+    [{ filters: { labelSelector: 'app in (a' } }, 'filters.labelSelector'],
+    [{ filters: { nope: [] } }, 'filters'],
+  ])('rejects %j at %s', (input, path) => {
+    const r = sourcesConfigSchema.safeParse(input);
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path.join('.'))).toContain(path);
+  });
+});
