@@ -121,6 +121,10 @@ async function run(config: GatewayConfig): Promise<void> {
 
   onSignals({
     logger,
+    // Without a handler SIGHUP (the usual "reload" signal) terminated the process and took
+    // the zone down (found by reliability/). There is nothing to reload yet: say so, keep serving.
+    hup: () =>
+      logger.warn('SIGHUP: the gateway does not reload its config; restart it to apply changes'),
     onShutdown: () => ops.markShuttingDown(),
     drain: () => drain(logger, { sources, notifier, dnsServer, ops }),
   });

@@ -12,7 +12,7 @@ describe('sources config', () => {
         context: null,
         crdRecheckSeconds: 60,
         watchSilenceSeconds: 120,
-        backoff: { initialMs: 500, maxMs: 30_000 },
+        backoff: { initialMs: 500, maxMs: 4000 },
         gatewayApiVersions: {
           HTTPRoute: 'v1',
           GRPCRoute: 'v1',

@@ -8,7 +8,10 @@ const kindSchema = z.enum(SOURCE_KINDS as unknown as [SourceKind, ...SourceKind[
 const backoffSchema = z
   .strictObject({
     initialMs: z.number().int().positive().default(500),
-    maxMs: z.number().int().positive().default(30_000),
+    // The longest wait between retries is also the longest an API outage outlives the API:
+    // 4 s (2-4 s with the jitter) keeps recovery within 5 s of the API returning (the
+    // reliability target; 30 s gave up to 30 s of stale answers after the API was back).
+    maxMs: z.number().int().positive().default(4000),
   })
   .refine((b) => b.maxMs >= b.initialMs, { message: 'maxMs must be >= initialMs' });
 

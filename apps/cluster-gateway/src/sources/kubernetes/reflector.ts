@@ -74,6 +74,8 @@ export class Reflector {
   private failures = 0;
   /** The last definitive phase; null until the first list, absence or refusal. */
   private settled: 'synced' | 'absent' | 'forbidden' | null = null;
+  /** The index holds this kind's objects from a successful list (not wiped since). */
+  private hasListed = false;
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -146,19 +148,29 @@ export class Reflector {
     return false;
   }
 
-  /** Absent or forbidden: the kind is empty, said once, re-checked later. */
+  /**
+   * Absent: the kind is empty. Forbidden: empty too, unless a list already succeeded — RBAC
+   * taken away is not "the objects were deleted", so the last good list keeps being served
+   * (found by reliability/: a 403 during a role rollout turned every Ingress name into
+   * NXDOMAIN). Said once, re-checked later.
+   */
   private async unavailable(phase: 'absent' | 'forbidden', message: string): Promise<void> {
-    this.on.listed([]);
+    const keep = phase === 'forbidden' && this.hasListed;
+    const said = keep ? `${message}; serving the objects of the last successful list` : message;
+    if (!keep) {
+      this.on.listed([]);
+      this.hasListed = false;
+    }
     this.resourceVersion = '';
     // Said once; every re-check after that stays quiet.
     if (this.settled !== phase) {
       this.log.warn(
         { kind: this.resource.kind, phase },
-        `${message}; checking again every ${this.opts.recheckMs} ms`,
+        `${said}; checking again every ${this.opts.recheckMs} ms`,
       );
     }
     this.settled = phase;
-    this.setPhase(phase, message);
+    this.setPhase(phase, said);
     this.failures = 0;
     await this.sleep(this.opts.recheckMs);
   }
@@ -191,6 +203,7 @@ export class Reflector {
       );
       this.resourceVersion = res.resourceVersion;
       this.on.listed(res.items);
+      this.hasListed = true;
       this.on.alive(Date.now());
       this.failures = 0;
       if (this.settled !== 'synced')

@@ -1,0 +1,81 @@
+// Servers under dnsperf: throughput with each server's CPU and memory from /proc, then
+// latency percentiles at a fixed rate. All servers of a scenario run side by side (idle
+// when not measured) and their throughput runs are interleaved round by round, so a
+// burst of load from other users of the box hits ours and the peer alike.
+import { latencyAtRate, onePass, throughput } from './dnsperf.mjs';
+import { procTreeStats, stopProcess } from './proc.mjs';
+import { cpuPer100k, latencySummary } from './stats.mjs';
+
+async function throughputSample(server, queryFile, seconds) {
+  const before = procTreeStats(server.proc.pid);
+  const run = await throughput(server.port, queryFile, seconds);
+  const after = procTreeStats(server.proc.pid);
+  const cpuSeconds = after.cpuSeconds - before.cpuSeconds;
+  return {
+    qps: run.qps,
+    completed: run.completed,
+    lost: run.lost,
+    rcodes: run.rcodes,
+    cpuSeconds,
+    // Busy share of one core during the run: 1.0 = one core saturated.
+    cpuCores: run.runSeconds > 0 ? cpuSeconds / run.runSeconds : Number.NaN,
+    cpuPer100k: cpuPer100k(cpuSeconds, run.completed),
+  };
+}
+
+const bestRun = (runs) => runs.reduce((a, b) => (b.qps > a.qps ? b : a));
+
+/**
+ * One rate for every server of a scenario, at most half of the slowest one's throughput:
+ * percentiles of a server past its capacity measure its queue, not its answer path.
+ */
+export function latencyRate(configured, bestQps) {
+  const half = Math.floor(Math.min(...bestQps) / 2 / 100) * 100;
+  return Math.max(100, Math.min(configured, half));
+}
+
+/**
+ * `specs`: `[{ start: () => Promise<{ name, proc, port }>, warmPasses? }]`.
+ * Every server is started first, measured `rounds` times (the best round is kept: the one
+ * least disturbed by others), latency-sampled, and always stopped.
+ */
+export async function compareServers(ctx, specs) {
+  const servers = [];
+  try {
+    for (const spec of specs) servers.push({ spec, server: await spec.start(), runs: [] });
+    for (const s of servers) {
+      for (let i = 0; i < (s.spec.warmPasses ?? 0); i++)
+        await onePass(s.server.port, ctx.queryFile);
+    }
+    for (let round = 0; round < ctx.rounds; round++) {
+      for (const s of servers) {
+        const run = await throughputSample(s.server, ctx.queryFile, ctx.measure.seconds);
+        s.runs.push(run);
+        ctx.log(
+          `  ${s.server.name}: ${Math.round(run.qps)} qps, ${run.cpuPer100k.toFixed(2)} CPU s/100k`,
+        );
+      }
+    }
+    const rows = [];
+    const m = ctx.measure;
+    const rate = latencyRate(
+      m.latencyQps,
+      servers.map((s) => bestRun(s.runs).qps),
+    );
+    for (const s of servers) {
+      const lat = await latencyAtRate(s.server.port, ctx.queryFile, m.latencySeconds, rate);
+      const mem = procTreeStats(s.server.proc.pid);
+      rows.push({
+        server: s.server.name,
+        ...bestRun(s.runs),
+        rounds: s.runs.map((r) => Math.round(r.qps)),
+        rssBytes: mem.rssBytes,
+        hwmBytes: mem.hwmBytes,
+        latency: { ...latencySummary(lat.latencies), qps: rate, lost: lat.stats.lost },
+      });
+    }
+    return rows;
+  } finally {
+    await Promise.all(servers.map((s) => stopProcess(s.server.proc)));
+  }
+}

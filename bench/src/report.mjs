@@ -1,0 +1,167 @@
+// Results -> the generated part of BENCHMARKS.md. Pure: takes the results object,
+// returns markdown; the runner writes it between the markers, keeping the hand-written rest.
+
+export const START = '<!-- bench:generated:start -->';
+export const END = '<!-- bench:generated:end -->';
+
+const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
+const mb = (bytes) => fmt(bytes / 1024 / 1024, 1);
+const ms = (v) => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toFixed(0)) : '—');
+const met = (ok) => (ok ? '**met**' : '**not met**');
+
+const TITLES = {
+  gateway: 'Gateway answering 10k names (A, mixed AAAA/NXDOMAIN)',
+  'authority-hits': 'Authority, all cache hits',
+  'authority-misses': 'Authority, all misses, 3 upstream gateways',
+  blackhole: 'NXDOMAIN with 1 of 3 upstreams blackholed',
+  change: 'Change → answer (stand-in → gateway → NOTIFY → authority)',
+  memory: 'Memory: gateway with 20k objects',
+};
+
+function throughputSummary(s) {
+  const peer = s.rows.find((r) => r.server.startsWith(s.peer));
+  return s.rows
+    .filter((r) => r !== peer && !r.server.includes('(reference)'))
+    .map((r) => {
+      const ratio = peer ? r.qps / peer.qps : Number.NaN;
+      return `| ${TITLES[s.id]} | ${r.server}: ${int(r.qps)} qps | ${peer?.server}: ${int(peer?.qps)} qps | ratio ${fmt(ratio, 2)} (≥ ${fmt(s.targetRatio, 1)}) | ${met(ratio >= s.targetRatio)} |`;
+    });
+}
+
+function summaryRows(results) {
+  const out = [];
+  for (const s of results.scenarios) {
+    if (s.error) {
+      out.push(
+        `| ${TITLES[s.id]} | — | — | failed: ${s.error.split('\n')[0]} | **not measured** |`,
+      );
+    } else if (s.rows) {
+      out.push(...throughputSummary(s));
+    } else if (s.id === 'blackhole') {
+      out.push(
+        `| ${TITLES[s.id]} | fanout-authority: p99 ${ms(s.warm.p99)} ms (circuit open), ${ms(s.cold.p99)} ms (first seconds) | fanout plugin ≈ 6.3 s by design | p99 ≤ ${s.targetP99Ms} ms | ${met(s.warm.p99 <= s.targetP99Ms)} (open) / ${met(s.cold.p99 <= s.targetP99Ms)} (first seconds) |`,
+      );
+    } else if (s.id === 'change') {
+      for (const v of s.variants) {
+        out.push(
+          `| ${TITLES[s.id]}, NOTIFY debounce ${v.debounceMs} ms | p50 ${ms(v.p50)} ms, p99 ${ms(v.p99)} ms | — | p99 ≤ ${s.targetP99Ms} ms | ${met(v.p99 <= s.targetP99Ms && v.timedOut === 0)} |`,
+        );
+      }
+    } else if (s.id === 'memory') {
+      const worst = Math.max(s.rssIdleBytes, s.rssLoadedBytes);
+      out.push(
+        `| ${TITLES[s.id]} | RSS ${mb(s.rssIdleBytes)} MB synced, ${mb(s.rssLoadedBytes)} MB after load (peak ${mb(s.hwmBytes)} MB) | — | RSS ≤ ${s.targetMb} MB | ${met(worst <= s.targetMb * 1024 * 1024)} |`,
+      );
+    }
+  }
+  return out;
+}
+
+function throughputDetail(s) {
+  const head = [
+    `### ${TITLES[s.id]}`,
+    '',
+    '| server | qps | lost | CPU s / 100k q | CPU busy (cores) | latency p50 / p90 / p99 / max (ms) at fixed rate | RSS MB (peak) | response codes |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+  ];
+  const rows = s.rows.map((r) => {
+    const l = r.latency;
+    const codes = Object.entries(r.rcodes)
+      .map(([k, v]) => `${k} ${fmt((100 * v) / r.completed, 0)}%`)
+      .join(', ');
+    return `| ${r.server} | ${int(r.qps)} | ${int(r.lost)} | ${fmt(r.cpuPer100k, 2)} | ${fmt(r.cpuCores, 2)} | ${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)} at ${int(l.qps)} qps | ${mb(r.rssBytes)} (${mb(r.hwmBytes)}) | ${codes} |`;
+  });
+  return [...head, ...rows, ''];
+}
+
+function blackholeDetail(s) {
+  const row = (label, p) =>
+    `| ${label} | ${int(p.sent)} | ${int(p.qps)} | ${ms(p.p50)} | ${ms(p.p90)} | ${ms(p.p99)} | ${ms(p.max)} | ${int(p.lost)} | ${Object.entries(
+      p.rcodes,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} |`;
+  return [
+    `### ${TITLES[s.id]}`,
+    '',
+    '| phase | queries | rate (qps) | p50 ms | p90 ms | p99 ms | max ms | lost | response codes |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    row('first seconds after start (circuit closed)', s.cold),
+    row('after warm-up (circuit open)', s.warm),
+    '',
+    `The dead upstream received ${int(s.deadUpstreamQueries)} queries in total (fanout + health probes).`,
+    '',
+  ];
+}
+
+function changeDetail(s) {
+  return [
+    `### ${TITLES[s.id]}`,
+    '',
+    `Polled at the authority every ${s.pollMs} ms after the write.`,
+    '',
+    '| gateway `notify.debounceMs` | samples | p50 ms | p90 ms | p99 ms | max ms | no answer within 5 s |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...s.variants.map(
+      (v) =>
+        `| ${v.debounceMs} | ${v.samples} | ${ms(v.p50)} | ${ms(v.p90)} | ${ms(v.p99)} | ${ms(v.max)} | ${v.timedOut} |`,
+    ),
+    '',
+  ];
+}
+
+function memoryDetail(s) {
+  return [
+    `### ${TITLES[s.id]}`,
+    '',
+    '| objects | source | start → last name answered | RSS synced (idle) | RSS after dnsperf load | VmHWM (peak) | qps during load |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    `| ${int(s.objects)} | ${s.source} | ${fmt(s.syncMs / 1000, 1)} s | ${mb(s.rssIdleBytes)} MB | ${mb(s.rssLoadedBytes)} MB | ${mb(s.hwmBytes)} MB | ${int(s.loadQps)} |`,
+    '',
+  ];
+}
+
+function details(s) {
+  if (s.error) return [`### ${TITLES[s.id]}`, '', '```', s.error.slice(0, 2000), '```', ''];
+  if (s.rows) return throughputDetail(s);
+  if (s.id === 'blackhole') return blackholeDetail(s);
+  if (s.id === 'change') return changeDetail(s);
+  if (s.id === 'memory') return memoryDetail(s);
+  return [];
+}
+
+export function renderGenerated(results) {
+  const m = results.machine;
+  return [
+    START,
+    `## Results (generated by \`pnpm bench\`, ${results.finishedAt})`,
+    '',
+    `Mode: ${results.mode}; dnsperf runs ${results.settings.seconds} s per server and round (\`BENCH_SECONDS\`), best of ${results.settings.rounds ?? 1} interleaved rounds (\`BENCH_ROUNDS\`), ${int(results.settings.names)} names, ${results.settings.queryLines.toLocaleString('en-US')} query lines; total run ${fmt(results.totalSeconds, 0)} s.`,
+    '',
+    '| machine | |',
+    '| --- | --- |',
+    `| CPU | ${m.cpuModel}, \`nproc\` = ${m.nproc} |`,
+    `| load average (1 min) at start / end | ${m.loadStart} / ${m.loadEnd} (other engineers share this box) |`,
+    `| kernel | ${m.kernel} |`,
+    `| node | ${m.node} |`,
+    `| knotd | ${m.knotd} |`,
+    `| dnsdist | ${m.dnsdist} |`,
+    `| dnsperf | ${m.dnsperf} |`,
+    '',
+    '| scenario | ours | peer in the same run | target | verdict |',
+    '| --- | --- | --- | --- | --- |',
+    ...summaryRows(results),
+    '',
+    ...results.scenarios.flatMap(details),
+    END,
+  ].join('\n');
+}
+
+/** Replaces the generated block of an existing BENCHMARKS.md, or appends one. */
+export function spliceGenerated(existing, generated) {
+  const a = existing.indexOf(START);
+  const b = existing.indexOf(END);
+  if (a >= 0 && b > a) return existing.slice(0, a) + generated + existing.slice(b + END.length);
+  return `${existing.trimEnd()}\n\n${generated}\n`;
+}

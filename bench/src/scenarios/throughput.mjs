@@ -1,0 +1,113 @@
+// The three dnsperf scenarios: ours and the peer in the same run (see measure.mjs for
+// how runs are interleaved).
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hostOf, zoneFile } from '../dataset.mjs';
+import { queryOnce } from '../dns-wire.mjs';
+import { compareServers } from '../measure.mjs';
+import { startAuthority, startGateway } from '../ours.mjs';
+import { startDnsdist, startKnot } from '../peers.mjs';
+import { freePort, startProcess, stopProcess, waitFor } from '../proc.mjs';
+
+/** Three Knot "gateways", name i living on gateway i % 3 (the others say NXDOMAIN). */
+async function startUpstreams(ctx, tag) {
+  const ups = [];
+  for (let k = 0; k < 3; k++) {
+    const dir = join(ctx.dir, `${tag}-up${k}`);
+    ups.push(
+      await startKnot(
+        dir,
+        zoneFile(ctx.names, (i) => i % 3 === k),
+        `knot-upstream-${k}`,
+      ),
+    );
+  }
+  return ups.map((u, k) => ({ ...u, name: `gw${k}` }));
+}
+
+const withWorkers = (label, w) => (w > 1 ? `${label} (${w} workers)` : label);
+
+const ECHO = fileURLToPath(new URL('../echo-server.mjs', import.meta.url));
+
+/** The Node dgram floor: a process that answers every packet with itself (see echo-server.mjs). */
+async function startNodeEcho() {
+  const port = await freePort();
+  const proc = startProcess('node-echo (reference)', process.execPath, [ECHO, String(port)]);
+  await waitFor(
+    'node-echo answering',
+    async () => (await queryOnce(port, 'x.test', 'A', 300)) !== null,
+    {
+      proc,
+    },
+  );
+  return { name: proc.name, proc, port };
+}
+
+export async function gatewayScenario(ctx) {
+  const specs = [
+    { start: () => startKnot(join(ctx.dir, 'knot-gateway'), zoneFile(ctx.names), 'knot') },
+    ...ctx.workers.map((w) => ({
+      start: () =>
+        startGateway(join(ctx.dir, `gateway-w${w}`), {
+          source: { manifests: ctx.manifestsDir },
+          readyName: hostOf(ctx.names - 1),
+          workers: w,
+          label: withWorkers('cluster-gateway', w),
+        }),
+    })),
+    { start: startNodeEcho },
+  ];
+  return { id: 'gateway', rows: await compareServers(ctx, specs), peer: 'knot', targetRatio: 1.0 };
+}
+
+/** Authority scenarios: dnsdist -> one Knot with every name; ours -> three Knot gateways. */
+async function authorityScenario(ctx, { id, tag, dnsdistCache, authorityCache, targetRatio }) {
+  const knot = await startKnot(join(ctx.dir, `${tag}-knot`), zoneFile(ctx.names), 'knot-backend');
+  try {
+    const ups = await startUpstreams(ctx, tag);
+    try {
+      const specs = [
+        {
+          start: () =>
+            startDnsdist(join(ctx.dir, `${tag}-dnsdist`), knot.port, { cache: dnsdistCache }),
+          warmPasses: dnsdistCache ? 1 : 0,
+        },
+        ...ctx.workers.map((w) => ({
+          start: () =>
+            startAuthority(join(ctx.dir, `${tag}-authority-w${w}`), {
+              upstreams: ups,
+              cache: authorityCache,
+              workers: w,
+              label: withWorkers('fanout-authority', w),
+            }),
+          // Each worker has its own cache and gets a random share of each warm-up pass.
+          warmPasses: authorityCache.enabled === false ? 0 : 2 * w,
+        })),
+      ];
+      const rows = await compareServers(ctx, specs);
+      return { id, rows, peer: dnsdistCache ? 'dnsdist-cache' : 'dnsdist', targetRatio };
+    } finally {
+      await Promise.all(ups.map((u) => stopProcess(u.proc)));
+    }
+  } finally {
+    await stopProcess(knot.proc);
+  }
+}
+
+export const authorityHitsScenario = (ctx) =>
+  authorityScenario(ctx, {
+    id: 'authority-hits',
+    tag: 'hits',
+    dnsdistCache: true,
+    authorityCache: {},
+    targetRatio: 1.0,
+  });
+
+export const authorityMissesScenario = (ctx) =>
+  authorityScenario(ctx, {
+    id: 'authority-misses',
+    tag: 'misses',
+    dnsdistCache: false,
+    authorityCache: { enabled: false },
+    targetRatio: 0.5,
+  });

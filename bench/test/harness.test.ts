@@ -1,0 +1,120 @@
+// The harness's pure parts: no servers, no timing. (The benchmark itself is `pnpm bench`.)
+import { describe, expect, it } from 'vitest';
+import { mixedQueries, zoneFile } from '../src/dataset.mjs';
+import { buildQuery, parseResponse } from '../src/dns-wire.mjs';
+import { latencyRate } from '../src/measure.mjs';
+import { END, renderGenerated, START, spliceGenerated } from '../src/report.mjs';
+import { settingsFor } from '../src/run.mjs';
+import { cpuPer100k, parseDnsperfStats, parseDnsperfVerbose, percentile } from '../src/stats.mjs';
+
+const DNSPERF_OUT = `
+Statistics:
+
+  Queries sent:         172992
+  Queries completed:    172990 (100.00%)
+  Queries lost:         2 (0.00%)
+
+  Response codes:       NOERROR 86496 (50.00%), NXDOMAIN 86494 (50.00%)
+  Average packet size:  request 31, response 64
+  Run time (s):         2.001827
+  Queries per second:   86417.058018
+
+  Average Latency (s):  0.000786 (min 0.000014, max 0.012645)
+`;
+
+describe('dnsperf output', () => {
+  it('reads the statistics block', () => {
+    const s = parseDnsperfStats(DNSPERF_OUT);
+    expect(s).toMatchObject({ sent: 172992, completed: 172990, lost: 2, runSeconds: 2.001827 });
+    expect(s.qps).toBeCloseTo(86417.058, 2);
+    expect(s.avgLatencyMs).toBeCloseTo(0.786, 6);
+    expect(s.rcodes).toEqual({ NOERROR: 86496, NXDOMAIN: 86494 });
+  });
+
+  it('reads per-query latencies of -v', () => {
+    const text =
+      '[Status] x\n> NOERROR a.bench.test A 0.000186\n> NXDOMAIN zz.bench.test AAAA 0.0015\n';
+    expect(parseDnsperfVerbose(text)).toEqual([0.186, 1.5]);
+  });
+});
+
+describe('numbers', () => {
+  it('nearest-rank percentiles', () => {
+    const v = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile(v, 100)).toBe(100);
+    expect(percentile([], 50)).toBeNaN();
+  });
+
+  it('CPU seconds per 100k queries', () => {
+    expect(cpuPer100k(2, 200_000)).toBe(1);
+    expect(cpuPer100k(1, 0)).toBeNaN();
+  });
+
+  it('latency rate: half the slowest server, capped, at least 100', () => {
+    expect(latencyRate(10_000, [80_000, 45_000])).toBe(10_000);
+    expect(latencyRate(10_000, [80_000, 2_080])).toBe(1_000);
+    expect(latencyRate(10_000, [80_000, 50])).toBe(100);
+  });
+});
+
+describe('dataset', () => {
+  it('the same names in the query file and the zone file', () => {
+    const queries = mixedQueries(70);
+    expect(queries).toHaveLength(70 + 20 + 10);
+    expect(queries.filter((q) => q.startsWith('nx-'))).toHaveLength(10);
+    const zone = zoneFile(70);
+    expect(zone).toContain('app-69 A 10.0.0.69');
+    expect(zone).toContain('app-68 AAAA 2001:db8::44');
+    expect(zoneFile(9, (i) => i % 3 === 0).match(/^app-\d+ A /gm)).toHaveLength(3);
+  });
+
+  it('queries encode and answers decode', () => {
+    const q = buildQuery(0x1234, 'app-1.bench.test', 1);
+    const r = parseResponse(q);
+    expect(r).toEqual({ id: 0x1234, rcode: 0, addresses: [] });
+  });
+});
+
+describe('settings', () => {
+  it('defaults, quick mode and bad env values', () => {
+    const full = settingsFor([], {});
+    expect(full).toMatchObject({ seconds: 10, rounds: 2, workers: [1, 2], write: true });
+    const quick = settingsFor(['--quick', '--only', 'gateway'], { BENCH_SECONDS: '3' });
+    expect(quick).toMatchObject({ seconds: 3, only: ['gateway'], write: false });
+    expect(() => settingsFor([], { BENCH_SECONDS: 'x' })).toThrow(/BENCH_SECONDS/);
+    expect(() => settingsFor(['--only', 'nope'], {})).toThrow(/unknown scenario nope/);
+  });
+});
+
+describe('report', () => {
+  it('replaces only the generated block', () => {
+    const doc = `# B\nintro\n${START}\nold\n${END}\nmethod\n`;
+    const out = spliceGenerated(doc, `${START}\nnew\n${END}`);
+    expect(out).toBe(`# B\nintro\n${START}\nnew\n${END}\nmethod\n`);
+  });
+
+  it('renders a failed scenario as not measured', () => {
+    const md = renderGenerated({
+      mode: 'quick',
+      finishedAt: 'now',
+      totalSeconds: 1,
+      settings: { seconds: 1, rounds: 1, names: 10, queryLines: 14 },
+      machine: {
+        cpuModel: 'x',
+        nproc: 2,
+        loadStart: '0',
+        loadEnd: '0',
+        kernel: 'k',
+        node: 'v20',
+        knotd: 'k',
+        dnsdist: 'd',
+        dnsperf: 'p',
+      },
+      scenarios: [{ id: 'gateway', error: 'cluster-gateway exited' }],
+    });
+    expect(md).toContain('**not measured**');
+    expect(md.startsWith(START)).toBe(true);
+  });
+});
