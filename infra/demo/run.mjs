@@ -46,7 +46,20 @@ const examples = [
   { name: `nope.${ZONE}`, what: 'served by nobody: NXDOMAIN' },
 ];
 
-const topology = await startTopology({ portBase, onLog: shortLog });
+// Ctrl-C during start-up stops the processes already launched, too.
+const starting = new AbortController();
+const abortStart = () => starting.abort();
+process.once('SIGINT', abortStart);
+process.once('SIGTERM', abortStart);
+let topology;
+try {
+  topology = await startTopology({ portBase, onLog: shortLog, signal: starting.signal });
+} catch (e) {
+  console.error(`\ndemo failed to start: ${e.message}`);
+  process.exit(1);
+}
+process.off('SIGINT', abortStart);
+process.off('SIGTERM', abortStart);
 const { ports } = topology;
 let failed = false;
 

@@ -104,6 +104,7 @@ async function waitReady(url, deadlineMs) {
  * (default 30 s: the gateways' TTL for objects without a TTL annotation), onLog(name, line).
  */
 export async function startTopology(options = {}) {
+  // options.signal: an AbortSignal that stops a start in progress (Ctrl-C while waiting).
   const portBase = options.portBase ?? 5300;
   const ports = demoPorts(portBase);
   const manifestsRoot = options.manifestsRoot ?? here;
@@ -153,6 +154,10 @@ export async function startTopology(options = {}) {
     rmSync(workDir, { recursive: true, force: true });
   };
 
+  const onAbort = () => {
+    stop();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (const name of ['cluster-x', 'cluster-y']) {
       launch(
@@ -168,12 +173,27 @@ export async function startTopology(options = {}) {
       );
     }
     launch('authority', 'fanout-authority', authorityConfig(ports, options.policy ?? 'all'));
-    await Promise.all(
-      Object.values(ports).map((p) => waitReady(`http://127.0.0.1:${p.ops}/ready`, 30_000)),
-    );
+    // A process that dies while starting (bad config, port taken) fails the start at
+    // once instead of after the readiness deadline.
+    const died = new Promise((_, reject) => {
+      for (const { name, child } of children) {
+        child.once('exit', (code, signal) =>
+          reject(new Error(`${name} exited while starting (${signal ?? `exit code ${code}`})`)),
+        );
+      }
+    });
+    died.catch(() => {});
+    await Promise.race([
+      Promise.all(
+        Object.values(ports).map((p) => waitReady(`http://127.0.0.1:${p.ops}/ready`, 30_000)),
+      ),
+      died,
+    ]);
   } catch (e) {
     await stop();
     throw e;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
   return { ports, workDir, children, stop };
 }
