@@ -71,7 +71,7 @@ export function settingsFor(argv, env) {
       : { coldQueries: 300, coldQps: 100, warmQueries: 2000, warmQps: 400 },
     change: quick
       ? { samples: 5, debounces: [100], backgroundObjects: 100 }
-      : { samples: 50, debounces: [1000, 100], backgroundObjects: 1000 },
+      : { samples: 50, debounces: [250, 100], backgroundObjects: 1000 },
     memory: { objectsPerKind: quick ? 2000 : 10_000, loadSeconds: quick ? 2 : 5 },
   };
 }

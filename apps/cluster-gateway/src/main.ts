@@ -1,3 +1,5 @@
+// First: tunes the V8 heap before any other module allocates (see heap-tuning.ts).
+
 import {
   createLogger,
   createRegistry,
@@ -12,6 +14,7 @@ import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { zoneApexFromConfig } from './config/shared.js';
 import { createGatewayHandler } from './dns/handler.js';
+import { allowYoungGrowth } from './heap-tuning.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { RecordIndex } from './index/record-index.js';
 import { registerGatewayMetrics } from './metrics.js';
@@ -44,7 +47,10 @@ async function run(config: GatewayConfig): Promise<void> {
   const latch = new SyncLatch(
     awaited,
     () => index.kindStates(),
-    () => logger.info({ names: index.size }, 'first full sync done: answering from the index'),
+    () => {
+      logger.info({ names: index.size }, 'first full sync done: answering from the index');
+      allowYoungGrowth();
+    },
   );
   // Close the latch as soon as the last kind settles, not at the next query.
   index.onKindState(() => latch.synced());

@@ -21,7 +21,7 @@ describe('config schema', () => {
       listen: { host: '0.0.0.0', port: 53, udpSize: 1232 },
       ops: { metricsPort: 9153, healthPort: 8080, readyPort: 8181 },
       log: { level: 'info' },
-      notify: { targets: [], debounceMs: 1000, timeoutMs: 2000, retries: 3 },
+      notify: { targets: [], debounceMs: 250, timeoutMs: 2000, retries: 3 },
       sources: {
         resources: ['HTTPRoute', 'TLSRoute', 'GRPCRoute', 'Ingress', 'Service', 'DNSEndpoint'],
       },

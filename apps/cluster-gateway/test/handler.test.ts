@@ -27,7 +27,7 @@ function claim(name: string, parts: Partial<Claim>): Claim {
   return { name, a: [], aaaa: [], txt: [], ttl: 60, ...parts };
 }
 
-function setup(ready = true) {
+function setup(ready = true, maxStoredAnswers?: number) {
   const index = new RecordIndex();
   const zones = new ZoneSet([ZONE]);
   const observed: string[] = [];
@@ -42,6 +42,7 @@ function setup(ready = true) {
     generation: () => index.generation,
     serverUdpSize: 1232,
     observe: (zone, qtype, rcode) => observed.push(`${zone} ${qtype} ${rcode}`),
+    maxStoredAnswers,
   });
   const ask = (bytes: Uint8Array, transport: 'udp' | 'tcp' = 'udp') => {
     const out = handler.handle(bytes, { transport });
@@ -107,6 +108,44 @@ describe('handler: stored answers', () => {
     const tcp = ask(queryBytes(`many.${ZONE}`, 'A'), 'tcp')!;
     expect(tcp.msg.flags & 0x0200).toBe(0);
     expect(tcp.msg.answers).toHaveLength(40);
+  });
+});
+
+describe('handler: the store is bounded', () => {
+  it('keeps the recently asked half: an old answer asked again is kept, a forgotten one rebuilt', () => {
+    const { index, handler, ask } = setup(true, 4);
+    for (let i = 0; i < 6; i++)
+      index.replaceObject('Ingress', `ns/n${i}`, [claim(`n${i}.${ZONE}`, { a: [`10.0.0.${i}`] })]);
+    // Young half holds 2: n0 n1 | n2 n3 (n0 n1 now old) | n4 ... (n0 n1 dropped).
+    for (let i = 0; i < 4; i++) ask(queryBytes(`n${i}.${ZONE}`, 'A'));
+    ask(queryBytes(`n2.${ZONE}`, 'A')); // old -> young again
+    expect(handler.counters).toMatchObject({ storedHits: 1, storedMisses: 4 });
+    ask(queryBytes(`n4.${ZONE}`, 'A')); // the young half (n2 n4...) fills: n3 drops later
+    ask(queryBytes(`n5.${ZONE}`, 'A'));
+    ask(queryBytes(`n0.${ZONE}`, 'A')); // dropped long ago: rebuilt
+    expect(handler.counters).toMatchObject({ storedHits: 1, storedMisses: 7 });
+    const r = ask(queryBytes(`n5.${ZONE}`, 'A'))!;
+    expect(r.msg.answers.map((x: any) => x.data)).toEqual(['10.0.0.5']);
+    expect(handler.counters.storedHits).toBe(2);
+  });
+
+  it('thousands of stored answers all answer right (shared TTL/cut tables, packed bytes)', () => {
+    const { index, handler, ask } = setup();
+    const n = 3000;
+    for (let i = 0; i < n; i++) {
+      const ip = `10.1.${i >> 8}.${i & 255}`;
+      index.replaceObject('Ingress', `ns/h${i}`, [claim(`h${i}.${ZONE}`, { a: [ip] })]);
+    }
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < n; i += 7) {
+        const r = ask(queryBytes(`h${i}.${ZONE}`, 'A', { id: i }))!;
+        expect(r.msg.id).toBe(i);
+        expect(r.msg.answers.map((x: any) => `${x.name} ${x.ttl} ${x.data}`)).toEqual([
+          `h${i}.${ZONE} 60 10.1.${i >> 8}.${i & 255}`,
+        ]);
+      }
+    }
+    expect(handler.counters.storedHits).toBe(handler.counters.storedMisses);
   });
 });
 

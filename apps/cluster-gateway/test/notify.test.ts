@@ -76,6 +76,27 @@ describe('Notifier', () => {
     await n.stop();
   });
 
+  it('notifies during continuous churn: later changes do not push the NOTIFY back', async () => {
+    const a = await authority();
+    const n = new Notifier({
+      targets: [{ address: '127.0.0.1', port: a.port }],
+      zones: ['z.tld'],
+      debounceMs: 100,
+      timeoutMs: 500,
+      retries: 2,
+      logger: silent,
+    });
+    // A change every 20 ms for up to 5 s: a debounce re-armed per change would never fire.
+    const churn = setInterval(() => n.changed(), 20);
+    try {
+      await until(() => n.counters.acknowledged >= 1, 5000);
+    } finally {
+      clearInterval(churn);
+    }
+    expect(a.received[0]?.zone).toBe('z.tld');
+    await n.stop();
+  });
+
   it('retries after a timeout', async () => {
     const a = await authority({ ignoreFirst: 1 });
     const n = new Notifier({

@@ -1,4 +1,6 @@
+import { QTYPE } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
+import { recordsFor } from '../src/dns/answer.js';
 import { RecordIndex } from '../src/index/record-index.js';
 import type { Claim, SourceKind } from '../src/sources/types.js';
 
@@ -106,7 +108,22 @@ describe('RecordIndex: merging claims', () => {
     index.replaceObject('Ingress', 'ns/a', [claim(`n.${ZONE}`, { a: ['10.0.0.1'], ttl: 300 })]);
     index.replaceObject('Ingress', 'ns/b', [claim(`n.${ZONE}`, { a: ['10.0.0.2'], ttl: 30 })]);
     const r = index.lookup(`n.${ZONE}`, ZONE);
-    expect(r.type === 'records' && r.records.ttl).toBe(30);
+    expect(r.type === 'records' && r.records.aTtl).toBe(30);
+  });
+
+  it('each RRset keeps the TTL of the claims for its own type (DNSEndpoint recordTTL)', () => {
+    const index = new RecordIndex();
+    index.replaceObject('DNSEndpoint', 'ops/legacy', [
+      claim(`legacy.${ZONE}`, { a: ['10.0.0.1'], ttl: 120 }),
+      claim(`legacy.${ZONE}`, { txt: ['owner=ops'], ttl: 60 }),
+      claim(`legacy.${ZONE}`, { aaaa: ['2001:db8::1'], ttl: 300 }),
+    ]);
+    const r = index.lookup(`legacy.${ZONE}`, ZONE);
+    expect(r.type).toBe('records');
+    if (r.type !== 'records') return;
+    expect([r.records.aTtl, r.records.txtTtl, r.records.aaaaTtl]).toEqual([120, 60, 300]);
+    expect(recordsFor(`legacy.${ZONE}`, QTYPE.A, r.records)?.[0].ttl).toBe(120);
+    expect(recordsFor(`legacy.${ZONE}`, QTYPE.TXT, r.records)?.[0].ttl).toBe(60);
   });
 
   it('a claim with no data makes no name', () => {

@@ -335,4 +335,31 @@ describe('kubernetes source against kube-standin', () => {
     for (const r of selected)
       expect(decodeURIComponent(r.query)).toContain('labelSelector=dns=public');
   });
+
+  it('lists in pages of 500 (limit + continue) and trims managedFields and unread annotations', async () => {
+    const objects = Array.from({ length: 1201 }, (_, i) => ({
+      ...ingress(`app-${i}`, `10.0.${i >> 8}.${i & 255}`),
+      metadata: {
+        name: `app-${i}`,
+        namespace: 'shop',
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': '{"big":"blob"}',
+          'external-dns.alpha.kubernetes.io/ttl': '120',
+        },
+      },
+    }));
+    const { standin, sink } = await setup({ resources: ['Ingress'], objects });
+    await eventually(() => expect(sink.phase('Ingress')).toBe('synced'));
+    const names = sink.names('Ingress');
+    expect(Object.keys(names)).toHaveLength(1201);
+    expect(names[`app-1200.${ZONE}`]).toBe('10.0.4.176');
+    // The TTL annotation survived trimming.
+    expect(sink.kinds.get('Ingress')?.get('shop/app-0')?.[0].ttl).toBe(120);
+    const lists = standin.requests.filter(
+      (r) => r.kind?.startsWith('ingresses') && r.verb === 'list',
+    );
+    expect(lists).toHaveLength(3);
+    for (const r of lists) expect(r.query).toContain('limit=500');
+    expect(lists[1].query).toContain('continue=');
+  });
 });

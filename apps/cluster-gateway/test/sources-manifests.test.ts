@@ -120,6 +120,32 @@ describe('manifests source', () => {
     );
   });
 
+  it('JSON files (kind: List) are read with JSON.parse; flow-style YAML still goes to YAML', async () => {
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [1, 2].map((i) => ({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: `s${i}`, namespace: 'shop', managedFields: [{ manager: 'x' }] },
+        spec: { type: 'LoadBalancer' },
+        status: { loadBalancer: { ingress: [{ ip: `198.51.100.${i}` }] } },
+      })),
+    };
+    await writeFile(join(dir, 'list.yaml'), JSON.stringify(list));
+    // Starts with '{' but is not JSON: unquoted keys.
+    await writeFile(
+      join(dir, 'flow.yaml'),
+      '{apiVersion: v1, kind: Service, metadata: {name: s3, namespace: shop}, spec: {type: LoadBalancer}, status: {loadBalancer: {ingress: [{ip: 198.51.100.3}]}}}',
+    );
+    await source.start(sink);
+    expect(sink.names('Service')).toEqual({
+      's1.shop.prod.example.tld': '198.51.100.1',
+      's2.shop.prod.example.tld': '198.51.100.2',
+      's3.shop.prod.example.tld': '198.51.100.3',
+    });
+  });
+
   it('missing directory -> error state naming it, then picked up once it exists', async () => {
     await rm(dir, { recursive: true });
     const f = compileFilters({

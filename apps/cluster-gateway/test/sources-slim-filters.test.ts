@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFilters } from '../src/sources/filters.js';
 import { matchesLabels, parseLabelSelector } from '../src/sources/label-selector.js';
 import { ClaimLedger } from '../src/sources/ledger.js';
-import { slimIngress, slimService } from '../src/sources/slim.js';
+import { slimIngress, slimService, trimListed } from '../src/sources/slim.js';
 import type { Claim, IndexSink, KindState, SourceKind } from '../src/sources/types.js';
 
 describe('slimming', () => {
@@ -66,6 +66,39 @@ describe('slimming', () => {
       externalIPs: [],
       loadBalancer: [],
     });
+  });
+});
+
+describe('trimming a listed object', () => {
+  it('drops managedFields and unread annotations, keeps the raw shape and what claims read', () => {
+    const raw = {
+      kind: 'Ingress',
+      metadata: {
+        name: 'web',
+        namespace: 'apps',
+        labels: { app: 'web' },
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': '{"huge":"blob"}',
+          'external-dns.alpha.kubernetes.io/ttl': '30',
+        },
+        managedFields: [{ manager: 'kubectl' }],
+      },
+      spec: { rules: [{ host: 'web.zone' }] },
+    };
+    const before = slimIngress(structuredClone(raw));
+    expect(trimListed(raw)).toBe(raw);
+    expect(raw.metadata).toEqual({
+      name: 'web',
+      namespace: 'apps',
+      labels: { app: 'web' },
+      annotations: { 'external-dns.alpha.kubernetes.io/ttl': '30' },
+    });
+    expect(slimIngress(raw)).toEqual(before);
+  });
+
+  it('leaves objects without metadata alone', () => {
+    expect(trimListed(null)).toBeNull();
+    expect(trimListed({ kind: 'Ingress' })).toEqual({ kind: 'Ingress' });
   });
 });
 
@@ -211,6 +244,18 @@ describe('ledger', () => {
     l.upsert('Ingress', ing('a'));
     l.upsert('Ingress', { ...ing('a'), metadata: { ...ing('a').metadata, resourceVersion: '9' } });
     expect(sink.calls).toEqual(['object Ingress apps/a a.zone']);
+  });
+
+  it('a changed address, TTL or name is re-sent; an equal one rebuilt from scratch is not', () => {
+    const sink = new RecordingSink();
+    const l = ledger(noFilters, sink);
+    l.upsert('Ingress', ing('a'));
+    l.upsert('Ingress', structuredClone(ing('a')));
+    const changed = ing('a');
+    changed.status.loadBalancer.ingress[0].ip = '192.0.2.99';
+    l.upsert('Ingress', changed);
+    expect(sink.calls).toEqual(['object Ingress apps/a a.zone', 'object Ingress apps/a a.zone']);
+    expect(sink.objects.get('Ingress apps/a')?.[0].a).toEqual(['192.0.2.99']);
   });
 
   it('replaceAll drops objects gone while disconnected', () => {

@@ -115,7 +115,10 @@ export function tryPrepareStored(response: Uint8Array): PrepareResult {
     }
   }
   const body = optStart >= 0 ? response.subarray(0, optStart) : response.subarray(0, pos);
-  const bytes = Buffer.from(body);
+  // Its own memory, not a slice of Node's shared 8 KiB pool (Buffer.from): a stored
+  // answer lives long, and a pooled slice would keep the whole slab alive with it.
+  const bytes = Buffer.alloc(body.length);
+  bytes.set(body);
   bytes[10] = kept[2] >> 8;
   bytes[11] = kept[2] & 0xff;
   return {

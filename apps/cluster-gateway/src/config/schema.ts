@@ -12,8 +12,12 @@ const notifyTargetSchema = z.strictObject({
 /** DNS NOTIFY (RFC 1996) to the authorities after index changes. No targets: off. */
 export const notifySchema = z.strictObject({
   targets: z.array(notifyTargetSchema).default([]),
-  /** Quiet time after the last index change before notifying: a rollout is one NOTIFY. */
-  debounceMs: z.number().int().min(0).max(600_000).default(1000),
+  /**
+   * NOTIFY goes out this long after the first change not yet notified (changes meanwhile ride
+   * along). 250 ms: the bench's write -> answer-at-the-authority p99 was 1.07 s at 1000 ms
+   * (target 1 s); 250 ms still folds a burst of events into one NOTIFY.
+   */
+  debounceMs: z.number().int().min(0).max(600_000).default(250),
   /** Zones to notify for; default every configured zone. */
   zones: z.array(z.string().min(1)).optional(),
   /** Wait for each acknowledgement, then retry. */

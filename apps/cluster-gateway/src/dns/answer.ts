@@ -95,21 +95,24 @@ function negative(rcode: number, apex: ZoneApex): ResponseParts {
  * target is not chased: it is a load balancer's name outside our data, resolved by the client.
  */
 export function recordsFor(qname: string, qtype: number, records: NameRecords): DnsRecord[] | null {
-  const ttl = records.ttl;
   if (records.cname !== null) {
-    return [{ name: qname, type: 'CNAME', class: 'IN', ttl, data: records.cname }];
+    return [{ name: qname, type: 'CNAME', class: 'IN', ttl: records.ttl, data: records.cname }];
   }
   let list: readonly string[];
   let type: 'A' | 'AAAA' | 'TXT';
+  let ttl: number;
   if (qtype === QTYPE.A) {
     list = records.a;
     type = 'A';
+    ttl = records.aTtl;
   } else if (qtype === QTYPE.AAAA) {
     list = records.aaaa;
     type = 'AAAA';
+    ttl = records.aaaaTtl;
   } else if (qtype === QTYPE.TXT) {
     list = records.txt;
     type = 'TXT';
+    ttl = records.txtTtl;
   } else {
     return null;
   }

@@ -5,10 +5,10 @@ import {
   patchStored,
   prepareStored,
   RCODE,
-  type StoredAnswer,
   scan,
 } from '@mdns/protocol';
 import { type AnswerSource, answerQuery } from './answer.js';
+import { StoredCompactor, type StoredEntry } from './compact-stored.js';
 
 /** Called once per answered query; `zone` is `'none'` for names outside every zone. */
 export type ObserveQuery = (zone: string, qtype: number, rcode: number, seconds: number) => void;
@@ -20,20 +20,24 @@ export interface GatewayHandlerOptions {
   /** UDP payload size we advertise in our OPT (listen.udpSize). */
   serverUdpSize: number;
   observe?: ObserveQuery;
-  /** Upper bound of reused answers; past it the store starts over. Default 100 000. */
+  /**
+   * Upper bound of reused answers (default 100 000), kept in two halves: when the young half
+   * is full the old half is dropped and the young one becomes old; an old answer asked for
+   * again moves back to the young half. An LRU approximation that costs a hit nothing.
+   */
   maxStoredAnswers?: number;
+  /** Upper bound of the reused answers' bytes, counted like entries. Default 16 MiB. */
+  maxStoredBytes?: number;
 }
+
+/** Estimated bytes per stored answer beside its own bytes (key, Map slot, objects). */
+const ENTRY_OVERHEAD_BYTES = 200;
 
 export interface HandlerCounters {
   /** Packets that did not scan as DNS, or were responses: dropped without an answer. */
   malformed: number;
   storedHits: number;
   storedMisses: number;
-}
-
-interface StoredEntry {
-  readonly stored: StoredAnswer;
-  readonly zone: string;
 }
 
 export interface GatewayHandler {
@@ -54,24 +58,50 @@ export interface GatewayHandler {
  */
 export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHandler {
   const { source, generation, serverUdpSize, observe } = options;
-  const maxStored = options.maxStoredAnswers ?? 100_000;
+  const halfEntries = Math.max(1, Math.floor((options.maxStoredAnswers ?? 100_000) / 2));
+  const halfBytes = Math.max(1, Math.floor((options.maxStoredBytes ?? 16 * 1024 * 1024) / 2));
   const counters: HandlerCounters = { malformed: 0, storedHits: 0, storedMisses: 0 };
-  let byType = new Map<number, Map<string, StoredEntry>>();
-  let storedCount = 0;
+  const compactor = new StoredCompactor();
+  // One options object for every patch (handle is synchronous): no allocation per query.
+  const patchOptions = { elapsedSeconds: 0, maxSize: 0, serverUdpSize };
+  /** Young half: qtype -> qname -> answer. */
+  let young = new Map<number, Map<string, StoredEntry>>();
+  let old = new Map<number, Map<string, StoredEntry>>();
+  let youngCount = 0;
+  let youngBytes = 0;
   let storedGeneration = generation();
 
+  function dropAll(): void {
+    young = new Map();
+    old = new Map();
+    youngCount = 0;
+    youngBytes = 0;
+  }
+
   function remember(qtype: number, qname: string, entry: StoredEntry): void {
-    if (storedCount >= maxStored) {
-      byType = new Map();
-      storedCount = 0;
+    if (youngCount >= halfEntries || youngBytes >= halfBytes) {
+      old = young;
+      young = new Map();
+      youngCount = 0;
+      youngBytes = 0;
     }
-    let byName = byType.get(qtype);
+    let byName = young.get(qtype);
     if (!byName) {
       byName = new Map();
-      byType.set(qtype, byName);
+      young.set(qtype, byName);
     }
     byName.set(qname, entry);
-    storedCount++;
+    youngCount++;
+    // The name key and the objects around the bytes cost about as much again as small bytes.
+    youngBytes += entry.bytes.length + ENTRY_OVERHEAD_BYTES;
+  }
+
+  function lookup(qtype: number, qname: string): StoredEntry | undefined {
+    const hit = young.get(qtype)?.get(qname);
+    if (hit !== undefined || old.size === 0) return hit;
+    const aged = old.get(qtype)?.get(qname);
+    if (aged !== undefined) remember(qtype, qname, aged);
+    return aged;
   }
 
   function handle(bytes: Uint8Array, peer: { transport: 'udp' | 'tcp' }): Uint8Array | null {
@@ -90,20 +120,15 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     if (reusable) {
       const gen = generation();
       if (gen !== storedGeneration) {
-        byType = new Map();
-        storedCount = 0;
+        dropAll();
         storedGeneration = gen;
       }
-      const hit = byType.get(q.qtype)?.get(q.qname);
+      const hit = lookup(q.qtype, q.qname);
       if (hit) {
         counters.storedHits++;
-        const out = patchStored(hit.stored, q, bytes, {
-          elapsedSeconds: 0,
-          maxSize,
-          serverUdpSize,
-        });
-        if (observe)
-          observe(hit.zone, q.qtype, hit.stored.rcode, (performance.now() - started) / 1000);
+        patchOptions.maxSize = maxSize;
+        const out = patchStored(hit, q, bytes, patchOptions);
+        if (observe) observe(hit.zone, q.qtype, hit.rcode, (performance.now() - started) / 1000);
         return out;
       }
       counters.storedMisses++;
@@ -114,9 +139,10 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     if (reusable && answer.cacheable && answer.zone !== null) {
       // Build the full answer once; each client gets it cut to its own size limit.
       const full = buildResponse(q, bytes, answer.parts, { maxSize: 65535, serverUdpSize });
-      const stored = prepareStored(full);
-      remember(q.qtype, q.qname, { stored, zone: answer.zone });
-      out = patchStored(stored, q, bytes, { elapsedSeconds: 0, maxSize, serverUdpSize });
+      const stored = compactor.compact(prepareStored(full), answer.zone);
+      remember(q.qtype, q.qname, stored);
+      patchOptions.maxSize = maxSize;
+      out = patchStored(stored, q, bytes, patchOptions);
     } else {
       out = buildResponse(q, bytes, answer.parts, { maxSize, serverUdpSize });
     }

@@ -10,7 +10,15 @@ export interface NameRecords {
   /** Target of a CNAME (a cloud load balancer's host name); `null` when the name has addresses. */
   readonly cname: string | null;
   readonly txt: readonly string[];
+  /**
+   * TTL per RRset: each is the smallest TTL among the claims that contributed to that
+   * type, so a DNSEndpoint's A endpoint with recordTTL 120 keeps 120 beside a TXT
+   * endpoint of the same name with the default TTL. `ttl` is the CNAME's.
+   */
   readonly ttl: number;
+  readonly aTtl: number;
+  readonly aaaaTtl: number;
+  readonly txtTtl: number;
   /** The kind whose claims won this name. */
   readonly kind: SourceKind;
 }
@@ -25,8 +33,13 @@ export const DEFAULT_KIND_ORDER: readonly SourceKind[] = [
   'DNSEndpoint',
 ];
 
-function sortedUnique(values: string[]): string[] {
-  if (values.length <= 1) return values;
+/** Shared by every name without values of a type: one empty array, not one per name. */
+const NONE: readonly string[] = Object.freeze([]);
+
+function sortedUnique(values: string[]): readonly string[] {
+  if (values.length === 0) return NONE;
+  // A literal is exactly one slot; the array built by push has room for 17 (~150 bytes).
+  if (values.length === 1) return [values[0]];
   return [...new Set(values)].sort();
 }
 
@@ -38,7 +51,8 @@ function sortedUnique(values: string[]): string[] {
  * addresses win over a host name (an object that has both an IP and a load balancer host name
  * is answered by its IPs, which needs no second lookup) and a CNAME, when it stays, drops the
  * TXT records. Among several host names the smallest wins, again for stability.
- * The TTL is the smallest any claim asked for, so no claimant's TTL is stretched.
+ * Each RRset's TTL is the smallest any claim for that type asked for, so no claimant's
+ * TTL is stretched and no other type's TTL is shortened.
  */
 export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRecords | null {
   const a: string[] = [];
@@ -46,12 +60,18 @@ export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRec
   const txt: string[] = [];
   let cname: string | null = null;
   let ttl = Number.POSITIVE_INFINITY;
+  let aTtl = Number.POSITIVE_INFINITY;
+  let aaaaTtl = Number.POSITIVE_INFINITY;
+  let txtTtl = Number.POSITIVE_INFINITY;
   for (const claim of claims) {
     for (const ip of claim.a) a.push(ip);
     for (const ip of claim.aaaa) aaaa.push(ip.toLowerCase());
     for (const t of claim.txt) txt.push(t);
     if (claim.cname && (cname === null || claim.cname < cname)) cname = claim.cname;
-    if (claim.ttl < ttl) ttl = claim.ttl;
+    if (claim.a.length > 0 && claim.ttl < aTtl) aTtl = claim.ttl;
+    if (claim.aaaa.length > 0 && claim.ttl < aaaaTtl) aaaaTtl = claim.ttl;
+    if (claim.txt.length > 0 && claim.ttl < txtTtl) txtTtl = claim.ttl;
+    if (claim.cname && claim.ttl < ttl) ttl = claim.ttl;
   }
   const hasAddress = a.length > 0 || aaaa.length > 0;
   if (!hasAddress && cname === null && txt.length === 0) return null;
@@ -60,10 +80,17 @@ export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRec
     a: sortedUnique(a),
     aaaa: sortedUnique(aaaa),
     cname,
-    txt: cname === null ? sortedUnique(txt) : [],
-    ttl: Number.isFinite(ttl) ? Math.max(0, Math.floor(ttl)) : 0,
+    txt: cname === null ? sortedUnique(txt) : NONE,
+    ttl: seconds(ttl),
+    aTtl: seconds(aTtl),
+    aaaaTtl: seconds(aaaaTtl),
+    txtTtl: seconds(txtTtl),
     kind,
   };
+}
+
+function seconds(ttl: number): number {
+  return Number.isFinite(ttl) ? Math.max(0, Math.floor(ttl)) : 0;
 }
 
 /** Two merge results answer the same way (so the index generation need not move). */
@@ -73,6 +100,9 @@ export function sameRecords(x: NameRecords | null, y: NameRecords | null): boole
   return (
     x.kind === y.kind &&
     x.ttl === y.ttl &&
+    x.aTtl === y.aTtl &&
+    x.aaaaTtl === y.aaaaTtl &&
+    x.txtTtl === y.txtTtl &&
     x.cname === y.cname &&
     sameList(x.a, y.a) &&
     sameList(x.aaaa, y.aaaa) &&

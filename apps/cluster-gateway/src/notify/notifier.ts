@@ -60,10 +60,14 @@ export class Notifier {
     return this.#options.targets.length > 0 && this.#options.zones.length > 0;
   }
 
-  /** The index changed: notify once things have been quiet for `debounceMs`. */
+  /**
+   * The index changed: notify `debounceMs` after the first change not yet notified. Later
+   * changes inside that window ride along and do not push the timer back: a trailing
+   * debounce re-armed on every change never fires while objects keep changing (a rollout,
+   * status churn), so change -> NOTIFY is bounded by `debounceMs` whatever the churn.
+   */
   changed(): void {
-    if (!this.enabled || this.#stopped) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (!this.enabled || this.#stopped || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#notifyAll();

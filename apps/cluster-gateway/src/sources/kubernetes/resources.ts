@@ -1,11 +1,8 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  NetworkingV1Api,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { SourcesConfig } from '../config.js';
 import type { WatchedKind } from '../ledger.js';
+import { trimListed } from '../slim.js';
+import { getJson } from './api-request.js';
 
 /** Where one kind is served, and how to list it. */
 export interface Resource {
@@ -75,32 +72,48 @@ export function httpStatus(err: unknown): number | undefined {
   return undefined;
 }
 
-export function resourceApi(kc: KubeConfig): ResourceApi {
-  const core = kc.makeApiClient(CoreV1Api);
-  const networking = kc.makeApiClient(NetworkingV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+/** Objects per list request: bounds the memory a list needs, whatever the cluster size. */
+export const LIST_PAGE_SIZE = 500;
+
+interface ApiResourceList {
+  resources?: { name?: unknown }[];
+}
+
+interface ListPage {
+  items?: unknown[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+/**
+ * Discovery and paginated lists over plain HTTP GETs (see `getJson`). Each page is trimmed
+ * as it arrives (`trimListed`); the list's resourceVersion is the first page's, as for
+ * client-go's pager (a continued list is a consistent snapshot at that version).
+ */
+export function resourceApi(kc: KubeConfig, timeoutMs = 60_000): ResourceApi {
   return {
     async served(r) {
-      const list =
-        r.group === ''
-          ? await core.getAPIResources()
-          : await custom.getAPIResources({ group: r.group, version: r.version });
+      const path = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+      const list = (await getJson(kc, path, {}, timeoutMs)) as ApiResourceList;
       return (list.resources ?? []).some((res) => res.name === r.plural);
     },
     async list(r, labelSelector) {
-      let out: { items?: unknown[]; metadata?: { resourceVersion?: string } };
-      if (r.kind === 'Service') out = await core.listServiceForAllNamespaces({ labelSelector });
-      else if (r.kind === 'Ingress')
-        out = await networking.listIngressForAllNamespaces({ labelSelector });
-      else {
-        out = (await custom.listClusterCustomObject({
-          group: r.group,
-          version: r.version,
-          plural: r.plural,
-          labelSelector,
-        })) as typeof out;
+      const items: unknown[] = [];
+      let resourceVersion = '';
+      let token: string | undefined;
+      // Bounded: a server that keeps handing out continue tokens cannot loop us forever.
+      for (let page = 0; page < 100_000; page++) {
+        const out = (await getJson(
+          kc,
+          r.path,
+          { labelSelector, limit: String(LIST_PAGE_SIZE), continue: token },
+          timeoutMs,
+        )) as ListPage;
+        for (const item of out.items ?? []) items.push(trimListed(item));
+        if (page === 0) resourceVersion = out.metadata?.resourceVersion ?? '';
+        token = out.metadata?.continue || undefined;
+        if (!token) break;
       }
-      return { items: out.items ?? [], resourceVersion: out.metadata?.resourceVersion ?? '' };
+      return { items, resourceVersion };
     },
   };
 }

@@ -42,7 +42,7 @@ export class KubernetesSource implements Source {
   async start(sink: IndexSink): Promise<void> {
     const o = this.opts;
     const ledger = new ClaimLedger(o.kinds, o.zones, o.defaultTtl, o.filters, sink, o.logger);
-    const api = o.api ?? resourceApi(o.kc);
+    const api = o.api ?? resourceApi(o.kc, o.config.watchSilenceSeconds * 1000);
     const watch = new Watch(o.kc);
     const labelSelector = o.filters.labelSelectorText || undefined;
     const reflectorOpts = {
