@@ -26,10 +26,11 @@ describe('config schema', () => {
     expect(r.config.upstream).toEqual({
       timeoutFloorMs: 50,
       timeoutCeilingMs: 1000,
-      initialTimeoutMs: 500,
+      initialTimeoutMs: 200,
       failureThreshold: 3,
       probeIntervalMs: 2000,
       allPolicyWaitMs: 300,
+      sockets: 16,
     });
     expect(r.config.listen.port).toBe(53);
     expect(r.config.ops).toMatchObject({ metricsPort: 9153, healthPort: 8080, readyPort: 8181 });

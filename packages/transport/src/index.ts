@@ -1,5 +1,15 @@
 export { type ClientCounters, clientCounters } from './client/counters.js';
+export {
+  DnsClient,
+  type DnsClientOptions,
+  type DnsClientQuery,
+} from './client/dns-client.js';
 export { DnsQueryError, type DnsQueryErrorKind } from './client/errors.js';
+export type {
+  LateReplyCallback,
+  PendingQuery,
+  QueryCallback,
+} from './client/pooled-query.js';
 export {
   type DnsQueryOptions,
   type DnsQueryRawOptions,

@@ -161,6 +161,24 @@ export class AnswerCache {
     return keys === undefined ? 0 : this.dropKeys([...keys]);
   }
 
+  /**
+   * NOTIFY from `upstream`: its entries must be asked again, but they stay for serve-stale.
+   * Deleting them (dropUpstream) let anyone who can send UDP from a gateway's address empty
+   * the cache thousands of times a second, and with the gateway slow every answer became
+   * SERVFAIL instead of stale (found by reliability/ fuzzing). An expired entry makes the next
+   * lookup fan out (fresh data when the upstream answers) and is served stale only if that
+   * fails, within the entry's original serve-stale window.
+   */
+  expireUpstream(upstream: string, nowMs: number): number {
+    const keys = this.byUpstream.get(upstream);
+    return keys === undefined ? 0 : this.expireKeys(keys, nowMs);
+  }
+
+  /** Every NXDOMAIN / NODATA entry expires now (names may exist now); stale-eligible as above. */
+  expireNegative(nowMs: number): number {
+    return this.expireKeys(this.negativeKeys, nowMs);
+  }
+
   clear(): void {
     const dropped = this.entries.size;
     this.stats.dropped += dropped;
@@ -276,6 +294,18 @@ export class AnswerCache {
       this.remove(oldest);
       this.count('eviction');
     }
+  }
+
+  private expireKeys(keys: ReadonlySet<string>, nowMs: number): number {
+    let expired = 0;
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (entry === undefined || entry.expiresAtMs <= nowMs) continue;
+      // Same key: Map.set keeps the entry's LRU position; the indexes hold keys, not entries.
+      this.entries.set(key, { ...entry, expiresAtMs: nowMs, prefetchSignalled: false });
+      expired++;
+    }
+    return expired;
   }
 
   private dropKeys(keys: string[]): number {

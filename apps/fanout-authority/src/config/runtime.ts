@@ -49,6 +49,7 @@ export function buildRuntime(config: AuthorityConfig, serial: number, previous?:
     initialMs: u.initialTimeoutMs,
     failureThreshold: u.failureThreshold,
     probeIntervalMs: u.probeIntervalMs,
+    sockets: u.sockets,
   };
   const oldHealth = new Map<string, UpstreamHealth>();
   for (const up of previous?.upstreams ?? []) oldHealth.set(up.key, up.health);

@@ -48,18 +48,25 @@ export const authorityZoneSchema = zoneSchema
  * Defaults are chosen for the "one cluster is dead" case: a query to a healthy cluster on
  * the same network answers in a few ms, so its learned timeout sits at the 50 ms floor; a
  * cluster that dies costs the queries in flight at most floor, then 2 x floor (back-off),
- * and the circuit opens on the 3rd failure, after which it is skipped. An NXDOMAIN that has
- * to wait for the dead cluster therefore waits <= ~100 ms (p99 well under 250 ms), and only
- * while the circuit is not yet open.
+ * and the circuit opens on the 3rd failure, after which it is skipped; opening it releases
+ * every query still waiting on that cluster at once. An NXDOMAIN that has to wait for the
+ * dead cluster therefore waits <= ~100 ms (p99 well under 250 ms), and only while the
+ * circuit is not yet open. Before any RTT is known (start-up: every upstream is probed at
+ * once and a reply teaches its RTT), the wait is `initialTimeoutMs`: 200 ms, so a cluster
+ * that is dead from the start costs the first queries ~200 ms plus the few ms until the
+ * 3rd timeout, still under 250 ms, while a slow-but-alive cluster (up to ~200 ms away)
+ * is not failed by its very first queries.
  */
 export const upstreamLimitsSchema = z
   .strictObject({
     timeoutFloorMs: z.number().int().min(1).default(50),
     timeoutCeilingMs: z.number().int().min(1).default(1000),
-    initialTimeoutMs: z.number().int().min(1).default(500),
+    initialTimeoutMs: z.number().int().min(1).default(200),
     failureThreshold: z.number().int().min(1).default(3),
     probeIntervalMs: z.number().int().min(100).default(2000),
     allPolicyWaitMs: z.number().int().min(0).default(300),
+    // Long-lived UDP sockets for upstream queries (rotated); 0 = a fresh socket per query.
+    sockets: z.number().int().min(0).max(1024).default(16),
   })
   .refine((u) => u.timeoutFloorMs <= u.timeoutCeilingMs, {
     message: 'timeoutFloorMs must not be greater than timeoutCeilingMs',

@@ -1,4 +1,5 @@
 import { type DnsRecord, normalizeName } from '@mdns/protocol';
+import type { PendingQuery } from '@mdns/transport';
 import type { ZoneRuntime } from '../config/runtime.js';
 import type { Exchange } from '../upstream/upstream.js';
 import { type Decision, decide, type UpstreamState } from './merge.js';
@@ -40,7 +41,8 @@ export function fanout(
 ): Promise<FanoutResult> {
   const started = performance.now();
   const members = zone.members;
-  const controller = new AbortController();
+  // The losers are cancelled with a plain call (no AbortController/DOMException per query).
+  const pending: Array<PendingQuery | null> = members.map(() => null);
   const states: UpstreamState[] = members.map((m) => ({
     name: m.upstream.name,
     priority: m.priority,
@@ -75,23 +77,27 @@ export function fanout(
         return;
       }
       decided = resultOf(decision, states, exchanges, performance.now() - started);
-      if (!options.waitForAll) controller.abort();
+      if (!options.waitForAll) {
+        for (let i = 0; i < pending.length; i++) {
+          pending[i]?.cancel();
+          pending[i] = null;
+        }
+      }
       finish();
     };
 
     members.forEach((member, i) => {
       if (states[i].status !== 'pending') return;
       outstanding++;
-      void member.upstream.ask(qname, qtype, controller.signal).then((exchange) => {
+      pending[i] = member.upstream.send(qname, qtype, (exchange) => {
+        pending[i] = null;
         outstanding--;
         exchanges[i] = exchange;
         if (!decided) {
-          states[i] = {
-            ...states[i],
-            status: 'done',
-            outcome: exchange.outcome,
-            order: arrivals++,
-          };
+          const state = states[i]; // this fan-out's own object: updated in place
+          state.status = 'done';
+          state.outcome = exchange.outcome;
+          state.order = arrivals++;
         }
         evaluate(false);
       });

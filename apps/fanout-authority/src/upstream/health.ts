@@ -26,6 +26,10 @@ export interface UpstreamStats {
   failures: Map<string, number>;
   /** Cancelled because the answer was already decided (not a failure, not a sample). */
   aborted: number;
+  /** Timeouts while our event loop was stalled: counted in `failures`, not toward the circuit. */
+  inconclusiveTimeouts: number;
+  /** Replies that arrived after their query had timed out (the upstream is slow, not dead). */
+  lateReplies: number;
   probes: number;
   probeFailures: number;
   circuitOpens: number;
@@ -41,6 +45,8 @@ function newStats(): UpstreamStats {
     replies: new Map(),
     failures: new Map(),
     aborted: 0,
+    inconclusiveTimeouts: 0,
+    lateReplies: 0,
     probes: 0,
     probeFailures: 0,
     circuitOpens: 0,
@@ -70,29 +76,72 @@ export class UpstreamHealth {
     return timeoutMs(this.rtt, limits);
   }
 
-  /** A reply arrived after `rttMs`; `good` = not FAILED (SERVFAIL etc. still give an RTT). */
-  onReply(rcode: number, rttMs: number, good: boolean, limits: HealthLimits, nowMs: number): void {
+  /**
+   * A reply arrived after `rttMs`; `good` = not FAILED (SERVFAIL etc. still give an RTT).
+   * Returns true when this reply opened the circuit.
+   */
+  onReply(
+    rcode: number,
+    rttMs: number,
+    good: boolean,
+    limits: HealthLimits,
+    nowMs: number,
+  ): boolean {
     this.rtt = addSample(this.rtt, rttMs);
     this.stats.replies.set(rcode, (this.stats.replies.get(rcode) ?? 0) + 1);
     this.observeLatency(rttMs);
     if (good) {
       this.circuit = recordSuccess(this.circuit);
       this.lastSuccessAtMs = nowMs;
-    } else this.fail(`rcode ${rcode}`, limits, nowMs);
+      return false;
+    }
+    return this.fail(`rcode ${rcode}`, limits, nowMs);
   }
 
-  /** No usable reply: `kind` is the transport's error kind. */
-  onNoReply(kind: string, message: string, limits: HealthLimits, nowMs: number): void {
+  /**
+   * The reply to a query that already timed out arrived after `rttMs`: the upstream is alive,
+   * only slower than its timeout. Its RTT is a sample (one query, one reply: no ambiguity for
+   * Karn's rule to avoid), so the timeout grows to fit; and like a passed probe it clears the
+   * failures (closing the circuit), unless it came later than the ceiling, which no query
+   * would wait for.
+   */
+  onLateReply(rttMs: number, good: boolean, limits: HealthLimits, nowMs: number): void {
+    this.stats.lateReplies++;
+    if (!good || rttMs > limits.ceilingMs) return;
+    this.rtt = addSample(this.rtt, rttMs);
+    this.circuit = recordSuccess(this.circuit);
+    this.lastSuccessAtMs = nowMs;
+  }
+
+  /**
+   * No usable reply: `kind` is the transport's error kind. Returns true when this opened the
+   * circuit. An `inconclusive` failure (a timeout while our own event loop was stalled) backs
+   * the timeout off and is counted, but does not count toward opening the circuit.
+   */
+  onNoReply(
+    kind: string,
+    message: string,
+    limits: HealthLimits,
+    nowMs: number,
+    inconclusive = false,
+  ): boolean {
     if (kind === 'timeout') this.rtt = addTimeout(this.rtt);
     this.stats.failures.set(kind, (this.stats.failures.get(kind) ?? 0) + 1);
-    this.fail(message, limits, nowMs);
+    if (inconclusive) {
+      this.stats.inconclusiveTimeouts++;
+      this.lastError = `${message} (our event loop was stalled: not counted toward the circuit)`;
+      return false;
+    }
+    return this.fail(message, limits, nowMs);
   }
 
-  private fail(message: string, limits: HealthLimits, nowMs: number): void {
+  private fail(message: string, limits: HealthLimits, nowMs: number): boolean {
     const wasOpen = this.circuit.open;
     this.circuit = recordFailure(this.circuit, limits.failureThreshold, nowMs);
-    if (!wasOpen && this.circuit.open) this.stats.circuitOpens++;
     this.lastError = message;
+    if (wasOpen || !this.circuit.open) return false;
+    this.stats.circuitOpens++;
+    return true;
   }
 
   private observeLatency(ms: number): void {

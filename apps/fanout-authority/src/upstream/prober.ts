@@ -1,4 +1,5 @@
 import type { Logger } from '@mdns/ops';
+import type { PendingQuery } from '@mdns/transport';
 import type { Upstream } from './upstream.js';
 
 /**
@@ -10,7 +11,7 @@ import type { Upstream } from './upstream.js';
 export class Prober {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private readonly controller = new AbortController();
+  private readonly inflight = new Set<PendingQuery>();
   private readonly lastHealthy = new Map<string, boolean>();
 
   constructor(
@@ -26,18 +27,30 @@ export class Prober {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.controller.abort();
+    for (const probe of this.inflight) probe.cancel();
+    this.inflight.clear();
   }
 
   private async round(all: boolean): Promise<void> {
     const list = this.upstreams();
     this.logTransitions(list);
     const targets = all ? list : list.filter((u) => !u.healthy);
-    await Promise.all(targets.map((u) => u.probe(this.controller.signal)));
+    await Promise.all(targets.map((u) => this.probe(u)));
     this.logTransitions(list);
     if (this.stopped) return;
     this.timer = setTimeout(() => void this.round(false), this.intervalMs());
     this.timer.unref();
+  }
+
+  /** Resolves when the probe is done; never when `stop()` cancelled it (the round ends there). */
+  private probe(upstream: Upstream): Promise<boolean> {
+    return new Promise((resolve) => {
+      const pending = upstream.probe((ok) => {
+        this.inflight.delete(pending);
+        resolve(ok);
+      });
+      this.inflight.add(pending);
+    });
   }
 
   private logTransitions(list: readonly Upstream[]): void {

@@ -1,12 +1,19 @@
-import { decode, QTYPE } from '@mdns/protocol';
-import { DnsQueryError, dnsQuery } from '@mdns/transport';
+import { type DnsRecord, decode, QTYPE, RCODE } from '@mdns/protocol';
+import { DnsQueryError, type DnsQueryResult, type PendingQuery } from '@mdns/transport';
 import { type Classification, classifyFailure, classifyReply } from '../fanout/classify.js';
+import { upstreamClient } from './client.js';
 import type { HealthLimits, UpstreamHealth } from './health.js';
+import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
 
 /** Settings shared by every upstream (the `upstream:` key of the config). */
 export interface UpstreamLimits extends HealthLimits {
   probeIntervalMs: number;
+  /** Long-lived UDP sockets shared by all upstream queries; 0 = a fresh socket per query. */
+  sockets?: number;
 }
+
+/** Default of `upstream.sockets` (also the schema's). */
+export const DEFAULT_UPSTREAM_SOCKETS = 16;
 
 /** One gateway of one zone. */
 export interface UpstreamAddress {
@@ -34,12 +41,24 @@ export function upstreamKey(u: UpstreamAddress): string {
   return `${u.zone}|${u.name}|${u.address}|${u.port}`;
 }
 
+export type ExchangeCallback = (exchange: Exchange) => void;
+
+const NO_RECORDS: readonly DnsRecord[] = [];
+
 export class Upstream implements UpstreamAddress {
   readonly zone: string;
   readonly name: string;
   readonly address: string;
   readonly port: number;
   readonly key: string;
+  private recheckInFlight = false;
+  /** Queries sent and not yet settled: released at once when the circuit opens. */
+  private readonly inflight = new Set<UpstreamQuery>();
+  /** One per upstream (not per query): a reply that arrived after its query timed out. */
+  private readonly onLate = (late: DnsQueryResult) => {
+    const good = late.rcode === RCODE.NOERROR || late.rcode === RCODE.NXDOMAIN;
+    this.health.onLateReply(late.rttMs, good, this.limits, Date.now());
+  };
 
   constructor(
     where: UpstreamAddress,
@@ -58,21 +77,23 @@ export class Upstream implements UpstreamAddress {
   }
 
   /**
-   * Ask (qname, qtype) with the learned timeout. Never rejects: failures are FAILED outcomes.
-   * Random ID and source port, reply checks, EDNS 1232 and the TC=1 -> TCP retry are the
-   * transport client's (see @mdns/transport).
+   * Ask (qname, qtype) with the learned timeout; `done` gets the Exchange (never an error:
+   * failures are FAILED outcomes). `cancel()` on the returned query drops it silently: no
+   * callback, no health penalty. Random ID, reply checks, EDNS 1232 and the TC=1 -> TCP
+   * retry are the transport client's (see @mdns/transport `DnsClient`).
    */
-  async ask(
+  send(
     qname: string,
     qtype: number,
-    signal?: AbortSignal,
+    done: ExchangeCallback,
     timeoutOverrideMs?: number,
-  ): Promise<Exchange> {
-    const timeoutMs = timeoutOverrideMs ?? this.health.timeoutMs(this.limits);
-    const started = performance.now();
+  ): PendingQuery {
+    const timeoutMs = timeoutOverrideMs ?? this.currentTimeoutMs();
     this.health.stats.requests++;
-    try {
-      const reply = await dnsQuery({
+    const query = new UpstreamQuery(this, qname, qtype, timeoutMs, done);
+    this.inflight.add(query);
+    query.pending = upstreamClient(this.limits.sockets ?? DEFAULT_UPSTREAM_SOCKETS).send(
+      {
         host: this.address,
         port: this.port,
         name: qname,
@@ -80,68 +101,185 @@ export class Upstream implements UpstreamAddress {
         rd: false,
         udpSize: 1232,
         timeoutMs,
-        signal,
-      });
-      const decoded = decode(reply.bytes);
-      const outcome = decoded.ok
-        ? classifyReply(
-            { rcode: reply.rcode, answers: decoded.message.answers ?? [] },
-            qname,
-            qtype,
-          )
-        : classifyFailure(`reply does not decode: ${decoded.error}`);
-      this.health.onReply(
-        reply.rcode,
-        reply.rttMs,
-        outcome.class !== 'FAILED',
-        this.limits,
-        Date.now(),
-      );
-      return {
-        upstream: this,
-        outcome,
-        elapsedMs: reply.rttMs,
-        timeoutMs,
-        transport: reply.transport,
-        aborted: false,
-      };
-    } catch (error) {
-      const elapsedMs = performance.now() - started;
-      const kind = error instanceof DnsQueryError ? error.kind : 'network';
-      const message = error instanceof Error ? error.message : String(error);
-      if (kind === 'aborted') {
-        this.health.stats.aborted++;
-        return {
-          upstream: this,
-          outcome: classifyFailure('cancelled: answer already decided'),
-          elapsedMs,
-          timeoutMs,
-          transport: null,
-          aborted: true,
-        };
-      }
-      const reason = kind === 'timeout' ? `timeout after ${timeoutMs} ms` : `${kind}: ${message}`;
-      this.health.onNoReply(kind, reason, this.limits, Date.now());
-      return {
-        upstream: this,
-        outcome: classifyFailure(reason),
-        elapsedMs,
-        timeoutMs,
-        transport: null,
-        aborted: false,
-      };
-    }
+      },
+      query.onOutcome,
+      this.onLate,
+    );
+    return query;
+  }
+
+  /**
+   * The learned timeout plus our own recent event-loop stall. The initial timeout (no RTT
+   * sample yet) is already generous and bounds the first seconds of a dead cluster, so it
+   * is used as is.
+   */
+  currentTimeoutMs(): number {
+    const learned = this.health.timeoutMs(this.limits);
+    if (this.health.rtt.srtt === null) return learned;
+    return lagAwareTimeoutMs(learned, recentLoopLagMs(), this.limits.ceilingMs);
+  }
+
+  /** `send` as a promise, for probes and `explain`. */
+  ask(qname: string, qtype: number, timeoutOverrideMs?: number): Promise<Exchange> {
+    return new Promise((resolve) => this.send(qname, qtype, resolve, timeoutOverrideMs));
   }
 
   /**
    * Background health check: the zone's SOA with the ceiling timeout (a slow but alive
-   * cluster must be able to pass). A reply that is not FAILED closes the circuit.
+   * cluster must be able to pass). A reply that is not FAILED closes the circuit; its RTT is
+   * a sample like any other, so the start-up probe teaches each upstream's timeout before
+   * (or while) the first client queries arrive.
    */
-  async probe(signal?: AbortSignal): Promise<boolean> {
+  probe(done: (ok: boolean) => void): PendingQuery {
     this.health.stats.probes++;
-    const ex = await this.ask(this.zone, QTYPE.SOA, signal, this.limits.ceilingMs);
-    const ok = ex.outcome.class !== 'FAILED';
-    if (!ok && !ex.aborted) this.health.stats.probeFailures++;
-    return ok;
+    return this.send(
+      this.zone,
+      QTYPE.SOA,
+      (ex) => {
+        const ok = ex.outcome.class !== 'FAILED';
+        if (!ok && !ex.aborted) this.health.stats.probeFailures++;
+        done(ok);
+      },
+      this.limits.ceilingMs,
+    );
   }
+
+  /** @internal A query of ours was cancelled by its caller. */
+  forget(query: UpstreamQuery): boolean {
+    if (!this.inflight.delete(query)) return false;
+    this.health.stats.aborted++;
+    return true;
+  }
+
+  /** @internal The transport settled `query`. */
+  settle(query: UpstreamQuery, outcome: DnsQueryResult | DnsQueryError): void {
+    if (!this.inflight.delete(query)) return; // already released (circuit opened) or cancelled
+    const elapsedMs = performance.now() - query.started;
+    if (outcome instanceof DnsQueryError) {
+      if (outcome.kind === 'aborted') {
+        this.health.stats.aborted++;
+        query.done(
+          query.exchange(classifyFailure('cancelled: client closed'), elapsedMs, null, true),
+        );
+        return;
+      }
+      const reason =
+        outcome.kind === 'timeout'
+          ? `timeout after ${query.timeoutMs} ms`
+          : `${outcome.kind}: ${outcome.message}`;
+      const inconclusive =
+        outcome.kind === 'timeout' && timeoutIsInconclusive(recentLoopLagMs(), query.timeoutMs);
+      const opened = this.health.onNoReply(
+        outcome.kind,
+        reason,
+        this.limits,
+        Date.now(),
+        inconclusive,
+      );
+      query.done(query.exchange(classifyFailure(reason), elapsedMs, null, false));
+      if (opened) this.circuitOpened();
+      return;
+    }
+    const classification = classify(outcome, query.qname, query.qtype);
+    const opened = this.health.onReply(
+      outcome.rcode,
+      outcome.rttMs,
+      classification.class !== 'FAILED',
+      this.limits,
+      Date.now(),
+    );
+    query.done(query.exchange(classification, outcome.rttMs, outcome.transport, false));
+    if (opened) this.circuitOpened();
+  }
+
+  /**
+   * The circuit just opened. Release the queries still waiting on this upstream, and probe it
+   * once right away: if it was only stalled (a busy host, a burst of drops), the probe's reply
+   * closes the circuit within one round trip instead of at the next probe round, seconds later.
+   * A dead upstream costs one more probe per opening, and stays open.
+   */
+  private circuitOpened(): void {
+    this.releaseInflight();
+    if (this.recheckInFlight) return;
+    this.recheckInFlight = true;
+    this.probe(() => {
+      this.recheckInFlight = false;
+    });
+  }
+
+  /**
+   * Every query still waiting on this upstream fails now instead of at its own timeout, so
+   * the fan-outs waiting on it decide at once (the upstream is now known unhealthy). Not
+   * counted as further failures.
+   */
+  private releaseInflight(): void {
+    if (this.inflight.size === 0) return;
+    const waiting = [...this.inflight];
+    this.inflight.clear();
+    for (const q of waiting) {
+      q.pending?.cancel();
+      q.done(
+        q.exchange(
+          classifyFailure('circuit opened while waiting'),
+          performance.now() - q.started,
+          null,
+          false,
+        ),
+      );
+    }
+  }
+}
+
+/**
+ * One question to one upstream: the transport's callback target and the caller's handle.
+ * `onOutcome` is created once per query, the only closure on the miss path per upstream.
+ */
+class UpstreamQuery implements PendingQuery {
+  pending: PendingQuery | null = null;
+  readonly started = performance.now();
+  readonly onOutcome = (outcome: DnsQueryResult | DnsQueryError) =>
+    this.upstream.settle(this, outcome);
+
+  constructor(
+    private readonly upstream: Upstream,
+    readonly qname: string,
+    readonly qtype: number,
+    readonly timeoutMs: number,
+    readonly done: ExchangeCallback,
+  ) {}
+
+  cancel(): void {
+    if (this.upstream.forget(this)) this.pending?.cancel();
+  }
+
+  exchange(
+    outcome: Classification,
+    elapsedMs: number,
+    transport: 'udp' | 'tcp' | null,
+    aborted: boolean,
+  ): Exchange {
+    return {
+      upstream: this.upstream,
+      outcome,
+      elapsedMs,
+      timeoutMs: this.timeoutMs,
+      transport,
+      aborted,
+    };
+  }
+}
+
+/**
+ * Only replies with answer records need a full decode: an error rcode, an NXDOMAIN or an
+ * empty NOERROR is classified from the header the transport already scanned.
+ */
+function classify(reply: DnsQueryResult, qname: string, qtype: number): Classification {
+  const rcode = reply.rcode;
+  if (reply.query.ancount === 0 || (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN)) {
+    return classifyReply({ rcode, answers: NO_RECORDS }, qname, qtype);
+  }
+  const decoded = decode(reply.bytes);
+  return decoded.ok
+    ? classifyReply({ rcode, answers: decoded.message.answers ?? NO_RECORDS }, qname, qtype)
+    : classifyFailure(`reply does not decode: ${decoded.error}`);
 }

@@ -29,6 +29,18 @@ export interface ClientCounters {
   networkErrors: number;
   /** Queries that failed with kind 'malformed'. */
   malformed: number;
+  /** DnsClient: queries sent through its long-lived sockets (also counted in `queries`). */
+  pooledQueries: number;
+  /** DnsClient: queries cancelled by their caller (no callback, not a failure). */
+  cancelled: number;
+  /** DnsClient: replies to a query already timed out or cancelled (dropped, not a mismatch). */
+  lateReplies: number;
+  /** DnsClient: sockets opened (each bound to a new random port). */
+  socketsOpened: number;
+  /** DnsClient: sockets closed after their query count or lifetime (rotation). */
+  socketsRotated: number;
+  /** DnsClient: timeouts whose verdict was deferred past a busy event loop and then saved. */
+  lateTimersSaved: number;
 }
 
 export const clientCounters: ClientCounters = {
@@ -45,4 +57,10 @@ export const clientCounters: ClientCounters = {
   aborted: 0,
   networkErrors: 0,
   malformed: 0,
+  pooledQueries: 0,
+  cancelled: 0,
+  lateReplies: 0,
+  socketsOpened: 0,
+  socketsRotated: 0,
+  lateTimersSaved: 0,
 };

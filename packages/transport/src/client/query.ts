@@ -100,7 +100,7 @@ async function exchange(options: DnsQueryRawOptions): Promise<DnsQueryResult> {
     clientCounters.truncatedRetries++;
     return result(await tcpExchange(req), started, 'tcp', true);
   } catch (error) {
-    throw counted(error);
+    throw countedFailure(error);
   }
 }
 
@@ -157,7 +157,8 @@ function result(
   };
 }
 
-function counted(error: unknown): DnsQueryError {
+/** `error` as a DnsQueryError, counted once in `clientCounters` by kind. */
+export function countedFailure(error: unknown): DnsQueryError {
   const e =
     error instanceof DnsQueryError
       ? error
@@ -170,5 +171,5 @@ function counted(error: unknown): DnsQueryError {
 }
 
 function rejectWith(error: DnsQueryError): Promise<never> {
-  return Promise.reject(counted(error));
+  return Promise.reject(countedFailure(error));
 }

@@ -1,0 +1,257 @@
+import { scan, typeNumber } from '@mdns/protocol';
+import { clientCounters } from './counters.js';
+import { DnsQueryError } from './errors.js';
+import { canonicalIp, type ExchangeRequest } from './exchange.js';
+import { PoolSocket } from './pool-socket.js';
+import {
+  type LateReplyCallback,
+  type PendingQuery,
+  PooledQuery,
+  type QueryCallback,
+} from './pooled-query.js';
+import { countedFailure, type DnsQueryOptions, type DnsQueryResult } from './query.js';
+import { buildQuery } from './query-bytes.js';
+import type { ExpectedReply } from './reply-match.js';
+
+export interface DnsClientOptions {
+  /**
+   * Long-lived UDP sockets per address family, used in turn. Default 16. `0` = a fresh
+   * socket (new random port) per query, as `dnsQuery` does: the strict mode.
+   */
+  sockets?: number;
+  /** A socket is replaced (new random port) after this many queries. Default 2000. */
+  queriesPerSocket?: number;
+  /** ... or once it is this old, in ms (each socket at a random point of the second half). Default 10000. */
+  socketLifetimeMs?: number;
+  /**
+   * Queries in flight per socket before the next socket is tried; when every pooled socket
+   * is that busy, the query gets a socket of its own. Default 256.
+   */
+  maxPendingPerSocket?: number;
+  /** `SO_RCVBUF` of each socket in bytes (the kernel caps it at `net.core.rmem_max`); 0 = OS default. Default 1 MiB. */
+  recvBufferBytes?: number;
+}
+
+/** One question for `DnsClient`: `dnsQuery`'s options without `tcp` and `signal`. */
+export type DnsClientQuery = Omit<DnsQueryOptions, 'tcp' | 'signal'>;
+
+const DEFAULT_SOCKETS = 16;
+const DEFAULT_QUERIES_PER_SOCKET = 2000;
+const DEFAULT_SOCKET_LIFETIME_MS = 10_000;
+const DEFAULT_MAX_PENDING_PER_SOCKET = 256;
+const DEFAULT_RECV_BUFFER_BYTES = 1 << 20;
+const DEFAULT_TIMEOUT_MS = 5000;
+// Canonical forms of the hosts asked (an IPv6 literal costs a URL parse otherwise).
+const MAX_KNOWN_HOSTS = 1024;
+
+/**
+ * A DNS client for many queries to known servers: a few UDP sockets bound to random ports
+ * and rotated, random IDs, strict reply matching (source address and port, ID, question),
+ * a per-query timeout whose verdict waits out a busy event loop, TC=1 -> TCP retry, and
+ * cancellation by a plain `cancel()`. See the README for the spoofing trade-off.
+ */
+export class DnsClient {
+  private readonly size: number;
+  private readonly queriesPerSocket: number;
+  private readonly lifetimeMs: number;
+  private readonly maxPending: number;
+  private readonly recvBufferBytes: number;
+  private readonly slots: Record<'udp4' | 'udp6', Array<PoolSocket | null>>;
+  private cursor = 0;
+  private closed = false;
+  private readonly hosts = new Map<string, string | null>();
+
+  constructor(options: DnsClientOptions = {}) {
+    this.size = wholeAtLeast(options.sockets ?? DEFAULT_SOCKETS, 0, 'sockets');
+    this.queriesPerSocket = wholeAtLeast(
+      options.queriesPerSocket ?? DEFAULT_QUERIES_PER_SOCKET,
+      1,
+      'queriesPerSocket',
+    );
+    this.lifetimeMs = wholeAtLeast(
+      options.socketLifetimeMs ?? DEFAULT_SOCKET_LIFETIME_MS,
+      1,
+      'socketLifetimeMs',
+    );
+    this.maxPending = wholeAtLeast(
+      options.maxPendingPerSocket ?? DEFAULT_MAX_PENDING_PER_SOCKET,
+      1,
+      'maxPendingPerSocket',
+    );
+    this.recvBufferBytes = wholeAtLeast(
+      options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES,
+      0,
+      'recvBufferBytes',
+    );
+    this.slots = { udp4: new Array(this.size).fill(null), udp6: new Array(this.size).fill(null) };
+  }
+
+  /**
+   * Sends one question; `done` is called once with the result or a `DnsQueryError` (never
+   * synchronously), unless the returned query is cancelled first. `onLate` hears of a reply
+   * that still arrives after a timeout (see `LateReplyCallback`).
+   */
+  send(options: DnsClientQuery, done: QueryCallback, onLate?: LateReplyCallback): PendingQuery {
+    clientCounters.queries++;
+    clientCounters.pooledQueries++;
+    const host = this.canonical(options.host);
+    const port = options.port ?? 53;
+    const qtype = typeof options.type === 'number' ? options.type : typeNumber(options.type);
+    let problem: DnsQueryError | null = null;
+    if (this.closed) problem = new DnsQueryError('aborted', 'DnsClient is closed');
+    else if (host === null)
+      problem = new DnsQueryError('network', `host "${options.host}" is not an IP address`);
+    else if (!Number.isInteger(port) || port <= 0 || port > 65535)
+      problem = new DnsQueryError('network', `port ${port} is not 1..65535`);
+    else if (qtype == null)
+      problem = new DnsQueryError('malformed', `unknown query type "${options.type}"`);
+    if (problem !== null || host === null || qtype == null) return later(problem, done);
+
+    const socket = this.socketFor(host.includes(':') ? 'udp6' : 'udp4');
+    const ownSocket = socket.retired; // strict mode or overflow: this query only
+    const id = socket.freeId();
+    if (id < 0) {
+      return later(new DnsQueryError('network', `no free query ID on a udp socket`), done);
+    }
+    const qclass = options.class ?? 1;
+    const packet = buildQuery({
+      id,
+      name: options.name,
+      qtype,
+      qclass,
+      rd: options.rd ?? true,
+      edns:
+        options.edns === false
+          ? null
+          : { udpSize: options.udpSize ?? 1232, dnssecOk: options.dnssecOk ?? false },
+    });
+    if (typeof packet === 'string') {
+      if (ownSocket) socket.close();
+      return later(new DnsQueryError('malformed', `cannot build query: ${packet}`), done);
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const req: ExchangeRequest = {
+      host,
+      port,
+      packet,
+      expect: expected(id, options.name, qtype, qclass, packet),
+      deadline: Date.now() + timeoutMs,
+      signal: undefined,
+    };
+    clientCounters.udpExchanges++;
+    const query = new PooledQuery(id, socket, req, timeoutMs, done, onLate);
+    socket.send(query, packet);
+    return query;
+  }
+
+  /** `send` as a promise (probes, tests); rejects with a `DnsQueryError`. */
+  query(options: DnsClientQuery): Promise<DnsQueryResult> {
+    return new Promise((resolve, reject) => {
+      this.send(options, (outcome) =>
+        outcome instanceof DnsQueryError ? reject(outcome) : resolve(outcome),
+      );
+    });
+  }
+
+  /** Sockets open now (pooled ones plus retired ones still waiting for replies). */
+  get openSockets(): number {
+    let n = 0;
+    for (const list of [this.slots.udp4, this.slots.udp6])
+      for (const s of list) if (s !== null && !s.closed) n++;
+    return n;
+  }
+
+  /**
+   * No new queries (they fail with kind 'aborted'); each socket closes once its queries in
+   * flight are answered or timed out, so closing never fails a query already sent.
+   */
+  close(): void {
+    this.closed = true;
+    for (const list of [this.slots.udp4, this.slots.udp6]) {
+      for (let i = 0; i < list.length; i++) {
+        list[i]?.retire();
+        list[i] = null;
+      }
+    }
+  }
+
+  /**
+   * The next pooled socket in turn (replaced when it reached its query count or age), or the
+   * next one with room when it is busy; a retired socket of its own (strict mode, or every
+   * pooled socket full) otherwise.
+   */
+  private socketFor(family: 'udp4' | 'udp6'): PoolSocket {
+    if (this.size === 0) return this.ownSocket(family);
+    const slots = this.slots[family];
+    for (let tries = 0; tries < this.size; tries++) {
+      this.cursor = (this.cursor + 1) % this.size;
+      let socket = slots[this.cursor];
+      if (socket === null || socket.closed || this.worn(socket)) {
+        if (socket !== null && !socket.closed) {
+          socket.retire();
+          clientCounters.socketsRotated++;
+        }
+        socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs);
+        slots[this.cursor] = socket;
+      }
+      if (socket.pending.size < this.maxPending) return socket;
+    }
+    return this.ownSocket(family);
+  }
+
+  private ownSocket(family: 'udp4' | 'udp6'): PoolSocket {
+    const socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs);
+    socket.retired = true; // closes once its one query is answered or its tombstone expires
+    return socket;
+  }
+
+  private worn(socket: PoolSocket): boolean {
+    return socket.sent >= this.queriesPerSocket || performance.now() >= socket.retireAt;
+  }
+
+  private canonical(host: string): string | null {
+    const known = this.hosts.get(host);
+    if (known !== undefined) return known;
+    const value = canonicalIp(host);
+    if (this.hosts.size >= MAX_KNOWN_HOSTS) this.hosts.clear();
+    this.hosts.set(host, value);
+    return value;
+  }
+}
+
+/** What the reply must echo; the name as `scan` normalizes it, without scanning our own packet. */
+function expected(
+  id: number,
+  name: string,
+  qtype: number,
+  qclass: number,
+  packet: Uint8Array,
+): ExpectedReply {
+  if (name.includes('\\')) {
+    const s = scan(packet);
+    if (s.ok) return { id, qname: s.query.qname, qtype, qclass };
+  }
+  const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
+  return { id, qname: trimmed.toLowerCase(), qtype, qclass };
+}
+
+/** A query that failed before it was sent: reported on the next tick, unless cancelled. */
+function later(error: DnsQueryError | null, done: QueryCallback): PendingQuery {
+  let cancelled = false;
+  const failure = countedFailure(error);
+  process.nextTick(() => {
+    if (!cancelled) done(failure);
+  });
+  return {
+    cancel: () => {
+      cancelled = true;
+    },
+  };
+}
+
+function wholeAtLeast(n: number, min: number, what: string): number {
+  if (!Number.isInteger(n) || n < min) {
+    throw new RangeError(`DnsClient ${what} must be a whole number >= ${min}, got ${n}`);
+  }
+  return n;
+}

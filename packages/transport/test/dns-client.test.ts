@@ -1,0 +1,263 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  clientCounters,
+  DnsClient,
+  DnsQueryError,
+  type DnsQueryResult,
+  DnsServer,
+  type Peer,
+} from '../src/index.js';
+import { BusyUpstream, busyWait } from './support/busy-upstream.js';
+import { FakeUpstream, forgedReply } from './support/fake-upstream.js';
+import { testZoneHandler } from './support/test-zone.js';
+
+const HOST = '127.0.0.1';
+
+function delta<K extends keyof typeof clientCounters>(key: K): () => number {
+  const before = clientCounters[key];
+  return () => clientCounters[key] - before;
+}
+
+async function failure(p: Promise<unknown>): Promise<DnsQueryError> {
+  try {
+    await p;
+  } catch (error) {
+    expect(error).toBeInstanceOf(DnsQueryError);
+    return error as DnsQueryError;
+  }
+  throw new Error('expected the query to fail');
+}
+
+describe('DnsClient against DnsServer', () => {
+  const seen: Peer[] = [];
+  const server = new DnsServer({ host: HOST, port: 0, handler: testZoneHandler(seen) });
+  let port = 0;
+  beforeAll(async () => {
+    port = (await server.listen()).port;
+  });
+  afterAll(() => server.close({ drainMs: 100 }));
+
+  const sourcePorts = (from: number) => new Set(seen.slice(from).map((p) => p.port));
+
+  it('answers many queries over a few long-lived sockets', async () => {
+    const client = new DnsClient({ sockets: 2 });
+    const opened = delta('socketsOpened');
+    const from = seen.length;
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        client.query({ host: HOST, port, name: `n${i}.example.test`, type: 'A', timeoutMs: 3000 }),
+      ),
+    );
+    for (const r of results) {
+      expect(r.rcode).toBe(0);
+      expect(r.transport).toBe('udp');
+      expect(r.query.ancount).toBe(1);
+    }
+    expect(opened()).toBe(2);
+    expect(sourcePorts(from).size).toBe(2);
+    client.close();
+  });
+
+  it('rotates each socket to a new random port after queriesPerSocket', async () => {
+    const client = new DnsClient({ sockets: 1, queriesPerSocket: 3 });
+    const rotated = delta('socketsRotated');
+    const from = seen.length;
+    for (let i = 0; i < 9; i++) {
+      await client.query({ host: HOST, port, name: `r${i}.example.test`, type: 'A' });
+    }
+    expect(sourcePorts(from).size).toBe(3);
+    expect(rotated()).toBe(2);
+    client.close();
+  });
+
+  it('sockets: 0 is the strict mode: a fresh socket (new port) per query', async () => {
+    const client = new DnsClient({ sockets: 0 });
+    const from = seen.length;
+    for (let i = 0; i < 5; i++) {
+      await client.query({ host: HOST, port, name: `s${i}.example.test`, type: 'A' });
+    }
+    expect(sourcePorts(from).size).toBe(5);
+    expect(client.openSockets).toBe(0);
+  });
+
+  it('gives a query its own socket when every pooled socket is busy', async () => {
+    const client = new DnsClient({ sockets: 1, maxPendingPerSocket: 1 });
+    const opened = delta('socketsOpened');
+    const from = seen.length;
+    const results = await Promise.all(
+      [0, 1, 2].map((i) =>
+        client.query({ host: HOST, port, name: `delay50.o${i}.example.test`, type: 'A' }),
+      ),
+    );
+    expect(results.map((r) => r.rcode)).toEqual([0, 0, 0]);
+    expect(opened()).toBe(3);
+    expect(sourcePorts(from).size).toBe(3);
+    expect(client.openSockets).toBe(1);
+    client.close();
+  });
+
+  it('retries over TCP when the UDP reply has TC=1', async () => {
+    const client = new DnsClient();
+    const r = await client.query({ host: HOST, port, name: 'big.example.test', type: 'TXT' });
+    expect(r.transport).toBe('tcp');
+    expect(r.truncatedRetry).toBe(true);
+    expect(r.query.ancount).toBe(60);
+    client.close();
+  });
+
+  it('reports bad input as errors on a later tick, never by throwing', async () => {
+    const client = new DnsClient();
+    expect((await failure(client.query({ host: 'example.test', name: 'a', type: 'A' }))).kind).toBe(
+      'network',
+    );
+    expect((await failure(client.query({ host: HOST, port, name: 'a', type: 'NOPE' }))).kind).toBe(
+      'malformed',
+    );
+    const long = `${'x'.repeat(64)}.example.test`;
+    expect((await failure(client.query({ host: HOST, port, name: long, type: 'A' }))).kind).toBe(
+      'malformed',
+    );
+    client.close();
+    expect((await failure(client.query({ host: HOST, port, name: 'a', type: 'A' }))).kind).toBe(
+      'aborted',
+    );
+  });
+
+  it('rejects options that make no sense', () => {
+    expect(() => new DnsClient({ sockets: -1 })).toThrow(/sockets/);
+    expect(() => new DnsClient({ queriesPerSocket: 0 })).toThrow(/queriesPerSocket/);
+  });
+});
+
+describe('DnsClient reply matching', () => {
+  let fake: FakeUpstream;
+  let script: (q: Buffer, reply: (b: Uint8Array) => void, other: (b: Uint8Array) => void) => void =
+    () => {};
+  beforeAll(async () => {
+    fake = await FakeUpstream.start((q, reply, other) => script(q, reply, other));
+  });
+  afterAll(() => fake.close());
+
+  it('drops wrong ID, wrong question and wrong source port, then takes the real reply', async () => {
+    const id = delta('mismatchedId');
+    const question = delta('mismatchedQuestion');
+    const source = delta('mismatchedSource');
+    script = (q, reply, other) => {
+      const realId = (q[0] << 8) | q[1];
+      reply(forgedReply(q, { id: (realId + 1) & 0xffff, address: '198.51.100.1' }));
+      reply(forgedReply(q, { name: 'evil.example.test', address: '198.51.100.2' }));
+      other(forgedReply(q, { address: '198.51.100.3' }));
+      setTimeout(() => reply(forgedReply(q, { address: '192.0.2.7' })), 20);
+    };
+    const client = new DnsClient({ sockets: 1 });
+    const r = await client.query({
+      host: HOST,
+      port: fake.port,
+      name: 'www.example.test',
+      type: 'A',
+      timeoutMs: 3000,
+    });
+    expect([...r.bytes.subarray(r.bytes.length - 4)]).toEqual([192, 0, 2, 7]);
+    expect(id()).toBe(1);
+    expect(question()).toBe(1);
+    expect(source()).toBe(1);
+    client.close();
+  });
+
+  it('times out with kind timeout when nothing comes back', async () => {
+    script = () => {};
+    const client = new DnsClient({ sockets: 1 });
+    const timeouts = delta('timeouts');
+    const e = await failure(
+      client.query({
+        host: HOST,
+        port: fake.port,
+        name: 'quiet.example.test',
+        type: 'A',
+        timeoutMs: 60,
+      }),
+    );
+    expect(e.kind).toBe('timeout');
+    expect(e.message).toContain(`127.0.0.1:${fake.port}`);
+    expect(timeouts()).toBe(1);
+    client.close();
+  });
+
+  it('a reply after the timeout is reported to onLate (the server is slow, not dead)', async () => {
+    script = (q, reply) => setTimeout(() => reply(forgedReply(q)), 150);
+    const client = new DnsClient({ sockets: 1 });
+    const outcomes: Array<DnsQueryResult | DnsQueryError> = [];
+    const late = await new Promise<DnsQueryResult>((resolve) => {
+      client.send(
+        { host: HOST, port: fake.port, name: 'slow.example.test', type: 'A', timeoutMs: 50 },
+        (o) => outcomes.push(o),
+        resolve,
+      );
+    });
+    expect(outcomes).toHaveLength(1);
+    expect((outcomes[0] as DnsQueryError).kind).toBe('timeout');
+    expect(late.rcode).toBe(0);
+    expect(late.rttMs).toBeGreaterThanOrEqual(100);
+    client.close();
+  });
+
+  it('cancel() drops a query: no callback, and its late reply is known as late', async () => {
+    let replied!: () => void;
+    const sent = new Promise<void>((r) => {
+      replied = r;
+    });
+    script = (q, reply) =>
+      setTimeout(() => {
+        reply(forgedReply(q));
+        replied();
+      }, 30);
+    const client = new DnsClient({ sockets: 1 });
+    const late = delta('lateReplies');
+    const cancelled = delta('cancelled');
+    const mismatched = delta('mismatched');
+    const outcomes: Array<DnsQueryResult | DnsQueryError> = [];
+    const q = client.send(
+      { host: HOST, port: fake.port, name: 'gone.example.test', type: 'A', timeoutMs: 3000 },
+      (o) => outcomes.push(o),
+      (o) => outcomes.push(o), // never: a cancelled query has no late reply to report
+    );
+    q.cancel();
+    q.cancel();
+    await sent;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(outcomes).toEqual([]);
+    expect(cancelled()).toBe(1);
+    expect(late()).toBe(1);
+    expect(mismatched()).toBe(0);
+    client.close();
+  });
+});
+
+describe('DnsClient and a busy event loop', () => {
+  let upstream: BusyUpstream;
+  beforeAll(async () => {
+    upstream = await BusyUpstream.start(20);
+  });
+  afterAll(() => upstream.close());
+
+  it('a reply that arrived while the loop was blocked past the deadline is not a timeout', async () => {
+    const client = new DnsClient({ sockets: 2 });
+    const saved = delta('lateTimersSaved');
+    upstream.reset();
+    const answer = client.query({
+      host: HOST,
+      port: upstream.port,
+      name: 'busy.example.test',
+      type: 'A',
+      timeoutMs: 50,
+    });
+    await upstream.queryReceived();
+    busyWait(150); // the upstream answers 20 ms into this; our 50 ms timer is long overdue
+    expect(upstream.state).toBe(2);
+    const r = await answer;
+    expect(r.rcode).toBe(0);
+    expect(r.query.ancount).toBe(1);
+    expect(saved()).toBe(1);
+    client.close();
+  });
+});
