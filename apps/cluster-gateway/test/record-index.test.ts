@@ -122,8 +122,8 @@ describe('RecordIndex: merging claims', () => {
     expect(r.type).toBe('records');
     if (r.type !== 'records') return;
     expect([r.records.aTtl, r.records.txtTtl, r.records.aaaaTtl]).toEqual([120, 60, 300]);
-    expect(recordsFor(`legacy.${ZONE}`, QTYPE.A, r.records)?.[0].ttl).toBe(120);
-    expect(recordsFor(`legacy.${ZONE}`, QTYPE.TXT, r.records)?.[0].ttl).toBe(60);
+    expect(recordsFor(`legacy.${ZONE}`, QTYPE.A, r.records)?.[0]).toMatchObject({ ttl: 120 });
+    expect(recordsFor(`legacy.${ZONE}`, QTYPE.TXT, r.records)?.[0]).toMatchObject({ ttl: 60 });
   });
 
   it('a claim with no data makes no name', () => {

@@ -1,13 +1,14 @@
 import { createRegistry, parseConfigText } from '@mdns/ops';
 import { decode, encode, QTYPE } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// One copy of the worker-thread upstream, shared with the transport client tests.
+import { BusyUpstream, busyWait } from '../../../packages/transport/test/support/busy-upstream.js';
 import { SingleFlight } from '../src/cache/index.js';
 import { buildRuntime, type Runtime } from '../src/config/runtime.js';
 import { authorityConfigSchema } from '../src/config/schema.js';
 import { createHandler } from '../src/dns/handler.js';
 import { type FanoutResult, fanout } from '../src/fanout/fanout.js';
 import { registerAuthorityMetrics } from '../src/metrics.js';
-import { BusyUpstream, busyWait } from './support/busy-upstream.js';
 import { type FakeUpstream, soaRecord, startFakeUpstream } from './support/fake-upstream.js';
 
 const ZONE = 'prod.test';

@@ -1,3 +1,4 @@
+import { SOURCE_KINDS } from '../sources/kinds.js';
 import type { Claim, SourceKind } from '../sources/types.js';
 
 /**
@@ -24,14 +25,7 @@ export interface NameRecords {
 }
 
 /** The order k8s_gateway uses when the configured `resources` list does not say otherwise. */
-export const DEFAULT_KIND_ORDER: readonly SourceKind[] = [
-  'HTTPRoute',
-  'TLSRoute',
-  'GRPCRoute',
-  'Ingress',
-  'Service',
-  'DNSEndpoint',
-];
+export const DEFAULT_KIND_ORDER: readonly SourceKind[] = SOURCE_KINDS;
 
 /** Shared by every name without values of a type: one empty array, not one per name. */
 const NONE: readonly string[] = Object.freeze([]);
