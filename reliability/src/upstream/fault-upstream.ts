@@ -1,0 +1,174 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { type DnsRecord, decode, encode } from '@mdns/protocol';
+import { ZONE } from '../fixtures.js';
+
+/**
+ * An upstream gateway that misbehaves on purpose, for the authority's fault table.
+ * Modes:
+ * - `good`: answers its own names, NXDOMAIN (+SOA) for the rest;
+ * - `flap`: `good` and silent in turns of `periodMs`;
+ * - `partial`: answers only every `everyNth` query, silent for the rest;
+ * - `huge`: every positive answer carries `hugeRecords` A records (tens of KB, over UDP too);
+ * - `flood`: before each real answer (sent `floodDelayMs` later) sends `floodCount` forged
+ *   replies to the asker — random IDs, or the right ID with another question — all carrying
+ *   `POISON` addresses. Forged replies go only to the asker's own address and port: a blind
+ *   spray at random loopback ports would hit other programs on a shared machine.
+ */
+export type FaultMode = 'good' | 'flap' | 'partial' | 'huge' | 'flood';
+
+export const POISON = '198.18.0.66';
+
+export interface FaultUpstreamOptions {
+  /** name -> IPv4 address this upstream serves. */
+  names: Record<string, string>;
+  mode?: FaultMode;
+  periodMs?: number;
+  everyNth?: number;
+  hugeRecords?: number;
+  floodCount?: number;
+  floodDelayMs?: number;
+}
+
+export interface FaultUpstream {
+  port: number;
+  readonly counters: { queries: number; answered: number; forged: number };
+  setMode(mode: FaultMode): void;
+  close(): Promise<void>;
+}
+
+const soa: DnsRecord = {
+  name: ZONE,
+  type: 'SOA',
+  ttl: 30,
+  class: 'IN',
+  data: {
+    mname: `gw.${ZONE}`,
+    rname: `hostmaster.${ZONE}`,
+    serial: 1,
+    refresh: 60,
+    retry: 60,
+    expire: 60,
+    minimum: 30,
+  },
+} as DnsRecord;
+
+function answer(
+  id: number,
+  question: { name: string; type: string; class?: string },
+  addresses: string[],
+  rcode: number,
+): Uint8Array {
+  return encode({
+    id,
+    type: 'response',
+    flags: 0x0400 | rcode,
+    questions: [question],
+    answers: addresses.map((data) => ({ name: question.name, type: 'A', ttl: 60, data })),
+    authorities: addresses.length === 0 ? [soa] : [],
+  } as never);
+}
+
+export async function startFaultUpstream(options: FaultUpstreamOptions): Promise<FaultUpstream> {
+  let mode: FaultMode = options.mode ?? 'good';
+  const counters = { queries: 0, answered: 0, forged: 0 };
+  const startedAt = Date.now();
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, f: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      f();
+    }, ms);
+    timers.add(t);
+  };
+
+  /** The replies to send for one query, each after its delay. */
+  const respond = (query: Uint8Array, send: (bytes: Uint8Array) => void) => {
+    const d = decode(query);
+    if (!d.ok || !d.message.questions?.length) return;
+    counters.queries++;
+    const id = d.message.id ?? 0;
+    const q = d.message.questions[0];
+    const question = { name: q.name, type: String(q.type), class: 'IN' };
+    const address = options.names[q.name.toLowerCase()];
+    const wantsA = question.type === 'A';
+    const addresses = address && wantsA ? [address] : [];
+    const rcode = address ? 0 : 3;
+    if (mode === 'flap' && Math.floor((Date.now() - startedAt) / (options.periodMs ?? 500)) % 2)
+      return;
+    if (mode === 'partial' && counters.queries % (options.everyNth ?? 2) !== 0) return;
+    if (mode === 'huge' && addresses.length > 0) {
+      const many = Array.from(
+        { length: options.hugeRecords ?? 3000 },
+        (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      );
+      counters.answered++;
+      return send(answer(id, question, many, 0));
+    }
+    if (mode === 'flood') {
+      const count = options.floodCount ?? 50;
+      for (let i = 0; i < count; i++) {
+        const forgedId = i % 5 === 0 ? id : (id + 1 + Math.floor(Math.random() * 65535)) & 0xffff;
+        // Same ID but another question (a cache-poisoning attempt for a neighbour name)...
+        const forgedQuestion =
+          forgedId === id ? { ...question, name: `victim${i}.${ZONE}` } : question;
+        const forged = answer(forgedId, forgedQuestion, [POISON], 0);
+        send(forged);
+        counters.forged++;
+      }
+      counters.answered++;
+      return later(options.floodDelayMs ?? 20, () => send(answer(id, question, addresses, rcode)));
+    }
+    counters.answered++;
+    send(answer(id, question, addresses, rcode));
+  };
+
+  const tcp = net.createServer((socket) => {
+    let buf = Buffer.alloc(0);
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + msg.length);
+        respond(msg, (b) => {
+          if (socket.destroyed) return;
+          const head = Buffer.alloc(2);
+          head.writeUInt16BE(b.length);
+          socket.write(Buffer.concat([head, b]));
+        });
+      }
+    });
+  });
+  let udp: dgram.Socket | null = null;
+  let port = 0;
+  for (let attempt = 0; attempt < 10 && udp === null; attempt++) {
+    const socket = dgram.createSocket('udp4');
+    socket.on('error', () => {});
+    socket.on('message', (msg, rinfo) =>
+      respond(msg, (b) => socket.send(b, rinfo.port, rinfo.address)),
+    );
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    port = socket.address().port;
+    const ok = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) udp = socket;
+    else socket.close();
+  }
+  if (udp === null) throw new Error('fault upstream: no port free for both UDP and TCP');
+  const bound = udp;
+  return {
+    port,
+    counters,
+    setMode(next) {
+      mode = next;
+    },
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      bound.close();
+      await new Promise<void>((r) => tcp.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { type Standin, startStandin } from '@mdns/kube-standin';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  answerProblem,
+  dnsEndpoint,
+  type Expectation,
+  fixtureObjects,
+  ingress,
+  readiness,
+  runApiOutage,
+  type ServerProcess,
+  sleep,
+  startKubeGateway,
+  timeUntil,
+  WEB_A,
+  type Workdir,
+  workdir,
+  ZONE,
+} from '../src/index.js';
+
+// The Kubernetes API fault table against a real gateway process through the API stand-in.
+// Pass: the last good answers keep being served, the gateway recovers within 5 s of the API
+// returning, and /ready + metrics say what is going on. The gateway runs with its default
+// backoff and watch-silence settings; only the CRD re-check is shortened (it is a
+// configured interval, not a recovery path).
+const RECOVERY_MS = 5000;
+const OUTAGE_MS = Number(process.env.RELIABILITY_OUTAGE_MS ?? 20_000);
+
+const a = (name: string, ip: string) => ({ name, type: 'A' as const, addresses: [ip] });
+const DEP = a(`dep.${ZONE}`, '203.0.113.7');
+
+describe('Kubernetes API faults against the gateway (kube stand-in)', () => {
+  let work: Workdir;
+  let standin: Standin;
+  let gateway: ServerProcess;
+
+  beforeAll(async () => {
+    work = workdir();
+    standin = await startStandin({
+      objects: [
+        ...fixtureObjects(),
+        dnsEndpoint('dns', 'dep', DEP.name, DEP.addresses[0]),
+      ] as never,
+    });
+    gateway = await startKubeGateway(work, standin, { crdRecheckSeconds: 2 });
+    expect(await answerProblem(gateway, WEB_A)).toBe('');
+    expect(await answerProblem(gateway, DEP)).toBe('');
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await standin?.close();
+    work?.remove();
+  });
+
+  const recovers = async (expectation: Expectation) => {
+    const r = await timeUntil(() => answerProblem(gateway, expectation), 30_000);
+    expect(r.ms, `not recovered: ${r.last}`).not.toBeNull();
+    return r.ms!;
+  };
+
+  // Each fault starts from a gateway that serves the baseline, so one failure does not
+  // cascade into the next row.
+  beforeEach(async () => {
+    await recovers(WEB_A);
+  });
+
+  it('watch stream cut mid-event: answers kept, the next change arrives within 5 s', async () => {
+    await standin.waitForWatch('ingresses');
+    expect(standin.dropConnections({ cutMidEvent: true })).toBeGreaterThan(0);
+    expect(await answerProblem(gateway, WEB_A)).toBe('');
+    standin.apply(ingress('web', 'cut', `cut.${ZONE}`, '192.0.2.31'));
+    expect(await recovers(a(`cut.${ZONE}`, '192.0.2.31'))).toBeLessThan(RECOVERY_MS);
+    expect(gateway.alive).toBe(true);
+  });
+
+  it('stalled stream: answers kept, staleness shows, the queued change arrives on release', async () => {
+    standin.stall(true);
+    standin.apply(ingress('web', 'stalled', `stalled.${ZONE}`, '192.0.2.32'));
+    await sleep(4000);
+    expect(await answerProblem(gateway, WEB_A)).toBe('');
+    const staleness = await gateway.metric('mdns_gateway_seconds_since_last_event{kind="Ingress"}');
+    expect(staleness, 'staleness metric during a stall').toBeGreaterThanOrEqual(3);
+    expect((await gateway.http('/ready')).status).toBe(200);
+    standin.stall(false);
+    expect(await recovers(a(`stalled.${ZONE}`, '192.0.2.32'))).toBeLessThan(RECOVERY_MS);
+  });
+
+  it('410 loops: every re-watch expired, changes still arrive, answers kept', async () => {
+    const listsBefore = standin.count('list', 'ingresses.networking.k8s.io');
+    for (let round = 0; round < 5; round++) {
+      standin.apply(
+        ingress('web', `loop${round}`, `loop${round}.${ZONE}`, `192.0.2.${40 + round}`),
+      );
+      standin.compact();
+      standin.endWatches();
+      expect(await answerProblem(gateway, WEB_A), `round ${round}`).toBe('');
+      expect(await recovers(a(`loop${round}.${ZONE}`, `192.0.2.${40 + round}`))).toBeLessThan(
+        RECOVERY_MS,
+      );
+    }
+    expect(standin.count('list', 'ingresses.networking.k8s.io')).toBeGreaterThan(listsBefore);
+    expect(gateway.alive).toBe(true);
+  });
+
+  it('403 on one kind: its last good answers kept, readiness says forbidden, back within 5 s', async () => {
+    standin.forbid('ingresses', true);
+    try {
+      standin.endWatches('ingresses');
+      const phase = await timeUntil(async () => {
+        const r = await readiness(gateway);
+        return r.kinds.Ingress?.phase === 'forbidden' ? '' : JSON.stringify(r.kinds.Ingress);
+      }, 15_000);
+      expect(phase.ms, `Ingress phase: ${phase.last}`).not.toBeNull();
+      // RBAC taken away is not "the objects were deleted": keep answering what we had.
+      expect(await answerProblem(gateway, WEB_A), 'Ingress name after 403').toBe('');
+      expect(await answerProblem(gateway, DEP), 'other kinds unaffected').toBe('');
+      standin.apply(ingress('web', 'after403', `after403.${ZONE}`, '192.0.2.33'));
+    } finally {
+      standin.forbid('ingresses', false);
+    }
+    expect(await recovers(a(`after403.${ZONE}`, '192.0.2.33'))).toBeLessThan(RECOVERY_MS);
+  });
+
+  it('CRD removed and re-added: its names go (the objects are gone), the rest stays, back when re-added', async () => {
+    standin.uninstallKind('dnsendpoints');
+    try {
+      const gone = await timeUntil(async () => {
+        const p = await answerProblem(gateway, DEP);
+        return p.includes('NXDOMAIN') ? '' : p || 'still answered';
+      }, 10_000);
+      expect(gone.ms, gone.last).not.toBeNull();
+      expect(await answerProblem(gateway, WEB_A)).toBe('');
+      const phase = await timeUntil(async () => {
+        const p = (await readiness(gateway)).kinds.DNSEndpoint?.phase;
+        return p === 'absent' ? '' : String(p);
+      }, 10_000);
+      expect(phase.ms, `DNSEndpoint phase ${phase.last}`).not.toBeNull();
+      expect((await gateway.http('/ready')).status).toBe(200);
+    } finally {
+      standin.installKind('dnsendpoints');
+    }
+    standin.apply(dnsEndpoint('dns', 'dep', DEP.name, DEP.addresses[0]));
+    // Re-found at the next CRD re-check (2 s here), then listed.
+    expect(await recovers(DEP)).toBeLessThan(2000 + RECOVERY_MS);
+  });
+
+  it('malformed objects: skipped with warnings, nothing lost, the process lives', async () => {
+    const bad: Record<string, unknown>[] = [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'b1', namespace: 'bad' },
+        spec: { rules: 'oops' },
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'b2', namespace: 'bad' },
+        spec: { rules: [{ host: 12345 }] },
+        status: { loadBalancer: { ingress: [{ ip: 'not-an-ip' }] } },
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'b3', namespace: 'bad' },
+        spec: { rules: [{ host: `${'x'.repeat(300)}.${ZONE}` }] },
+        status: { loadBalancer: { ingress: 'nope' } },
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: {
+          name: 'b4',
+          namespace: 'bad',
+          annotations: { 'external-dns.alpha.kubernetes.io/ttl': '-1' },
+        },
+        spec: { rules: [null, {}, { host: `ok4.${ZONE}` }] },
+        status: { loadBalancer: { ingress: [null, { ip: '192.0.2.44' }] } },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {
+          name: 'b5',
+          namespace: 'bad',
+          annotations: { 'coredns.io/hostname': ',,,*.*.x' },
+        },
+        spec: { type: 'LoadBalancer', externalIPs: { a: 1 } },
+      },
+      {
+        apiVersion: 'externaldns.k8s.io/v1alpha1',
+        kind: 'DNSEndpoint',
+        metadata: { name: 'b6', namespace: 'bad' },
+        spec: {
+          endpoints: [{ dnsName: `mx.${ZONE}`, recordType: 'MX', targets: 'x' }, { dnsName: 7 }],
+        },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'b7', namespace: 'bad' },
+        spec: { hostnames: [`r.${ZONE}`], parentRefs: 'gw' },
+      },
+    ];
+    for (const o of bad) standin.apply(o as never);
+    standin.apply(ingress('web', 'good', `good.${ZONE}`, '192.0.2.50'));
+    expect(await recovers(a(`good.${ZONE}`, '192.0.2.50'))).toBeLessThan(RECOVERY_MS);
+    expect(await answerProblem(gateway, WEB_A)).toBe('');
+    expect(gateway.alive).toBe(true);
+    expect((await gateway.http('/ready')).status).toBe(200);
+  });
+
+  it(`API down for ${OUTAGE_MS / 1000} s then back: answers kept throughout, change served within 5 s of up()`, async () => {
+    const r = await runApiOutage(standin, gateway, {
+      outageMs: OUTAGE_MS,
+      lastGood: WEB_A,
+      change: {
+        object: ingress('web', 'during', `during.${ZONE}`, '192.0.2.60'),
+        expect: a(`during.${ZONE}`, '192.0.2.60'),
+      },
+    });
+    console.log(JSON.stringify(r));
+    expect(r.wrong).toEqual([]);
+    expect(r.notReady).toBe(0);
+    // Staleness: the metric keeps counting while the API is away.
+    expect(r.maxStalenessSeconds).toBeGreaterThanOrEqual(OUTAGE_MS / 1000 - 3);
+    expect(r.recoveryMs, `no recovery: ${r.recoveryLast}`).not.toBeNull();
+    expect(r.recoveryMs!).toBeLessThan(RECOVERY_MS);
+  });
+});
