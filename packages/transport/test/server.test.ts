@@ -321,6 +321,26 @@ describe('DnsServer TCP resource limits', () => {
     expect(server.counters.tcpIdleClosed).toBe(1);
   });
 
+  it('closes a connection that trickles bytes without ever completing a query (slowloris)', async () => {
+    const before = server.counters.tcpIdleClosed;
+    const client = await RawTcpClient.connect(HOST, port);
+    const framed = Buffer.concat([Buffer.from([0, 40]), Buffer.alloc(40)]);
+    let sent = 0;
+    // One byte every 100 ms: each byte would restart a plain socket timeout of 300 ms.
+    const timer = setInterval(() => {
+      if (client.closed || sent >= framed.length) return;
+      client.socket.write(framed.subarray(sent, sent + 1));
+      sent++;
+    }, 100);
+    try {
+      await client.waitClosed(3000);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(sent).toBeLessThan(framed.length);
+    expect(server.counters.tcpIdleClosed).toBe(before + 1);
+  });
+
   it('does not close a connection whose handler is still working', async () => {
     const client = await RawTcpClient.connect(HOST, port);
     client.send(query('delay700.example.test', 2));

@@ -36,6 +36,12 @@ export class TcpConnection {
   private readingPaused = false;
   private draining = false;
   private closed = false;
+  /**
+   * When the connection last made progress (a whole query read or a reply sent). Node's
+   * socket timeout restarts on every byte, so a client trickling one byte at a time would
+   * hold the connection forever (slowloris); this clock restarts only on whole messages.
+   */
+  private lastProgress = Date.now();
 
   constructor(
     private readonly host: ConnectionHost,
@@ -80,6 +86,15 @@ export class TcpConnection {
   private onData(chunk: Buffer): void {
     this.decoder.feed(chunk);
     this.pump();
+    if (
+      this.inFlight === 0 &&
+      !this.closed &&
+      Date.now() - this.lastProgress > this.host.idleTimeoutMs
+    ) {
+      // Bytes keep coming but no whole query within the idle timeout: a trickle, not a client.
+      this.host.counters.tcpIdleClosed++;
+      this.socket.destroy();
+    }
   }
 
   private pump(): void {
@@ -94,6 +109,7 @@ export class TcpConnection {
         return;
       }
       counters.tcpQueries++;
+      this.lastProgress = Date.now();
       this.dispatch(frame);
     }
     this.updateReading();
@@ -150,6 +166,7 @@ export class TcpConnection {
     this.socket.write(lengthPrefix(reply.length));
     this.socket.write(reply);
     this.socket.uncork();
+    this.lastProgress = Date.now();
     this.host.counters.tcpReplies++;
   }
 
