@@ -2,7 +2,6 @@ import {
   type DnsQueryMetrics,
   dnsQueryMetrics,
   exportCounters,
-  qtypeLabel,
   registerCollected,
 } from '@mdns/ops';
 import type { Registry } from 'prom-client';
@@ -14,21 +13,6 @@ import type { SourceKind } from './sources/types.js';
 
 const PREFIX = 'mdns_gateway_';
 const PHASES = ['syncing', 'synced', 'absent', 'forbidden', 'error'] as const;
-
-/**
- * @mdns/ops keys its series by the qtype *number* it is given and only maps it to a label
- * (`'other'` for unknown types) when exporting, so a client cycling through the 65 536 types
- * created one series per number: RSS grew ~110 MB per million fuzz packets (to ~500 MB) and
- * /metrics to many MB (found by reliability/ fuzzing). Passing the label makes every unknown
- * type share the one `other` series; `qtypeLabel` is a table lookup, no allocation per query.
- */
-function boundedQtypes(queries: DnsQueryMetrics): DnsQueryMetrics {
-  return {
-    observe: (zone, qtype, rcode, seconds) =>
-      queries.observe(zone, qtypeLabel(qtype), rcode, seconds),
-    reset: () => queries.reset(),
-  };
-}
 
 export interface GatewayMetricsInputs {
   registry: Registry;
@@ -45,7 +29,7 @@ export interface GatewayMetricsInputs {
  */
 export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMetrics {
   const { registry, kinds, index } = inputs;
-  const queries = boundedQtypes(dnsQueryMetrics(registry, PREFIX));
+  const queries = dnsQueryMetrics(registry, PREFIX);
 
   registerCollected(registry, {
     name: `${PREFIX}index_names`,

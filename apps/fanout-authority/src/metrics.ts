@@ -2,7 +2,6 @@ import {
   type DnsQueryMetrics,
   dnsQueryMetrics,
   exportCounters,
-  qtypeLabel,
   rcodeLabel,
   registerCollected,
 } from '@mdns/ops';
@@ -28,28 +27,13 @@ export interface AuthorityMetrics {
 
 const P = METRICS_PREFIX;
 
-/**
- * @mdns/ops keys its series by the qtype *number* it is given and only maps it to a label
- * (`'other'` for unknown types) when exporting, so a client cycling through the 65 536 types
- * created one series per number: memory grew ~100 MB per million fuzz packets and /metrics
- * grew to many MB (found by reliability/ fuzzing). Passing the label makes every unknown type
- * share the one `other` series. `qtypeLabel` is a table lookup: no allocation per query.
- */
-function boundedQtypes(queries: DnsQueryMetrics): DnsQueryMetrics {
-  return {
-    observe: (zone, qtype, rcode, seconds) =>
-      queries.observe(zone, qtypeLabel(qtype), rcode, seconds),
-    reset: () => queries.reset(),
-  };
-}
-
 export function registerAuthorityMetrics(
   registry: Registry,
   runtime: () => Runtime,
   cache: () => AnswerCache | null,
 ): AuthorityMetrics {
   const m: AuthorityMetrics = {
-    queries: boundedQtypes(dnsQueryMetrics(registry, P)),
+    queries: dnsQueryMetrics(registry, P),
     fanout: { positive: 0, nodata: 0, nxdomain: 0, failed: 0 },
     answers: { local: 0, cache: 0, fanout: 0, stale: 0, servfail: 0 },
     notify: { accepted: 0, refused: 0 },

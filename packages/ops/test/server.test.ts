@@ -155,6 +155,10 @@ describe('/metrics', () => {
     dns.observe('example.test', 1, 0, 0.003);
     dns.observe('example.test', 28, 3, 7);
     dns.observe('none', 65280, 5, 0.00005);
+    // Every unknown type shares one `other` series (one series per number would let a
+    // client grow memory and /metrics without bound).
+    dns.observe('none', 65281, 5, 0.00005);
+    dns.observe('none', 666, 5, 0.00005);
     counters.udpQueries = 4;
 
     const s = await start({ registry });
@@ -167,7 +171,10 @@ describe('/metrics', () => {
     line('# TYPE mdns_test_queries_total counter');
     line('mdns_test_queries_total{zone="example.test",qtype="A",rcode="NOERROR"} 2');
     line('mdns_test_queries_total{zone="example.test",qtype="AAAA",rcode="NXDOMAIN"} 1');
-    line('mdns_test_queries_total{zone="none",qtype="other",rcode="REFUSED"} 1');
+    line('mdns_test_queries_total{zone="none",qtype="other",rcode="REFUSED"} 3');
+    expect(
+      text.split('\n').filter((l) => l.startsWith('mdns_test_queries_total{zone="none"')),
+    ).toHaveLength(1);
 
     line('# TYPE mdns_test_query_duration_seconds histogram');
     const a = 'zone="example.test",qtype="A",rcode="NOERROR"';

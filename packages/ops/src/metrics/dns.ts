@@ -97,7 +97,7 @@ export function dnsQueryMetrics(
 ): DnsQueryMetrics {
   const bounds = [...(options.buckets ?? DNS_DURATION_BUCKETS)];
   const boundLabels = bounds.map((b) => String(b));
-  // zone -> qtype -> rcode -> series; keys are what the caller passes (numbers stay numbers).
+  // zone -> qtype label -> rcode label -> series.
   let tree = new Map<string, Map<number | string, Map<number | string, Series>>>();
   let all: Series[] = [];
 
@@ -115,6 +115,11 @@ export function dnsQueryMetrics(
   }
 
   function series(zone: string, qtype: number | string, rcode: number | string): Series {
+    // Key by the label, not the number: a client cycling through the 65 536 types (or
+    // rcodes) must land in one `other` series, not create one per number. Both lookups
+    // are table reads returning constant strings: no allocation per query.
+    qtype = qtypeLabel(qtype);
+    rcode = rcodeLabel(rcode);
     let byType = tree.get(zone);
     if (!byType) {
       byType = new Map();
