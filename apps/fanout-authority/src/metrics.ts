@@ -6,7 +6,7 @@ import {
   registerCollected,
 } from '@mdns/ops';
 import type { Registry } from 'prom-client';
-import type { AnswerCache } from './cache/index.js';
+import { type AnswerCache, emptyCacheStats } from './cache/index.js';
 import type { Runtime } from './config/runtime.js';
 import { UPSTREAM_LATENCY_BUCKETS } from './upstream/health.js';
 
@@ -69,27 +69,12 @@ export function registerAuthorityMetrics(
     type: 'counter',
     values: () => [{ value: m.cacheErrors }],
   });
-  exportCounters(registry, `${P}cache_`, () => ({ ...(cache()?.stats ?? emptyCacheStats) }), {
+  exportCounters(registry, `${P}cache_`, () => ({ ...(cache()?.stats ?? emptyCacheStats()) }), {
     gauges: ['entries', 'bytes'],
   });
   registerUpstreamMetrics(registry, runtime);
   return m;
 }
-
-const emptyCacheStats = {
-  entries: 0,
-  bytes: 0,
-  hits: 0,
-  misses: 0,
-  staleServed: 0,
-  prefetches: 0,
-  evictions: 0,
-  expired: 0,
-  stores: 0,
-  notStored: 0,
-  unparseable: 0,
-  dropped: 0,
-};
 
 function registerUpstreamMetrics(registry: Registry, runtime: () => Runtime): void {
   const each =

@@ -9,6 +9,7 @@ import type {
   CacheStats,
   NotStoredReason,
 } from './types.js';
+import { emptyCacheStats } from './types.js';
 
 /**
  * Accounted bytes per entry on top of the reply bytes and the key: the entry object, the
@@ -45,20 +46,7 @@ interface Entry {
  * takes the first key. Nothing here throws into the caller.
  */
 export class AnswerCache {
-  readonly stats: CacheStats = {
-    entries: 0,
-    bytes: 0,
-    hits: 0,
-    misses: 0,
-    staleServed: 0,
-    prefetches: 0,
-    evictions: 0,
-    expired: 0,
-    stores: 0,
-    notStored: 0,
-    unparseable: 0,
-    dropped: 0,
-  };
+  readonly stats: CacheStats = emptyCacheStats();
 
   private readonly entries = new Map<string, Entry>();
   /** upstream name -> keys of the entries it supplied, so dropUpstream is not a full scan. */

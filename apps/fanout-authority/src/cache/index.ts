@@ -18,3 +18,4 @@ export type {
   CacheStats,
   NotStoredReason,
 } from './types.js';
+export { emptyCacheStats } from './types.js';

@@ -81,6 +81,24 @@ export interface CacheStats {
   dropped: number;
 }
 
+/** All-zero stats: a new cache's, and what metrics export while the cache is disabled. */
+export function emptyCacheStats(): CacheStats {
+  return {
+    entries: 0,
+    bytes: 0,
+    hits: 0,
+    misses: 0,
+    staleServed: 0,
+    prefetches: 0,
+    evictions: 0,
+    expired: 0,
+    stores: 0,
+    notStored: 0,
+    unparseable: 0,
+    dropped: 0,
+  };
+}
+
 /** Read-only view of one entry, for /explain and debugging (`AnswerCache.peek`). */
 export interface CacheEntryInfo {
   key: string;
