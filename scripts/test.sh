@@ -6,4 +6,15 @@ bash scripts/ensure-tools.sh
 pnpm install --frozen-lockfile
 pnpm lint
 pnpm turbo run build typecheck
-pnpm turbo run test --concurrency=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+pnpm turbo run test --concurrency=1 2>&1 | tee "$log"
+# One closing line for the whole monorepo, summed over every package's vitest summary
+# ("Tests  12 passed (12)", "Tests  1 failed | 11 passed (12)").
+awk '/Tests +[0-9]/ {
+  for (i = 1; i <= NF; i++) {
+    if ($i == "passed") passed += $(i - 1)
+    if ($i == "failed") failed += $(i - 1)
+    if ($i == "skipped") skipped += $(i - 1)
+  }
+} END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
