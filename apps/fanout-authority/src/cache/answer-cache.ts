@@ -38,12 +38,19 @@ interface Entry {
   readonly upstreams: readonly string[];
   hits: number;
   prefetchSignalled: boolean;
+  /** The cache's recency clock when this entry last moved to the young end. */
+  touchedAt: number;
 }
 
 /**
  * In-process answer cache of prepared reply bytes, bounded by entries and bytes (LRU).
  * Recency is the Map's insertion order: a hit deletes and re-inserts its key (O(1)), eviction
  * takes the first key. Nothing here throws into the caller.
+ *
+ * The re-insert was the largest single cost of a hit, so a hit only moves its entry when it
+ * has fallen behind by more than an eighth of the entries held, in recency (`touchedAt` vs the
+ * recency clock): an entry that recent is nowhere near the eviction end, and eviction order
+ * stays within that eighth of true LRU (exact LRU below 8 entries).
  */
 export class AnswerCache {
   readonly stats: CacheStats = emptyCacheStats();
@@ -53,6 +60,8 @@ export class AnswerCache {
   private readonly byUpstream = new Map<string, Set<string>>();
   private readonly negativeKeys = new Set<string>();
   private readonly prepare: (response: Uint8Array) => StoredAnswer | null;
+  /** Recency clock: +1 per insert or move to the young end. */
+  private recency = 0;
 
   constructor(
     private readonly config: CacheConfig,
@@ -83,8 +92,11 @@ export class AnswerCache {
       this.count('miss');
       return null;
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (this.recency - entry.touchedAt > this.entries.size >> 3) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      entry.touchedAt = ++this.recency;
+    }
     // A clock stepping back must not produce TTLs above the original.
     const elapsedSeconds =
       nowMs > entry.storedAtMs ? Math.floor((nowMs - entry.storedAtMs) / 1000) : 0;
@@ -248,6 +260,7 @@ export class AnswerCache {
       upstreams: dedupe(upstreams),
       hits: 0,
       prefetchSignalled: false,
+      touchedAt: ++this.recency,
     };
     this.entries.set(key, entry);
     this.stats.entries++;
