@@ -1,22 +1,9 @@
 import { type DnsRecord, encode, RCODE } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
 import { clampTtl, readReplyTtl } from '../src/cache/reply-ttl.js';
+import { soa, ZONE } from './cache-fixtures.js';
 
-const ZONE = 'prod.example.tld';
 const NAME = `svc.${ZONE}`;
-
-function soa(ttl: number, minimum: number): DnsRecord {
-  const data = {
-    mname: `ns1.${ZONE}`,
-    rname: `hostmaster.${ZONE}`,
-    serial: 1,
-    refresh: 3600,
-    retry: 600,
-    expire: 86400,
-    minimum,
-  };
-  return { name: ZONE, type: 'SOA', ttl, data };
-}
 
 function a(ttl: number, address = '10.0.0.1', name = NAME): DnsRecord {
   return { name, type: 'A', ttl, data: address };
