@@ -6,7 +6,10 @@ import {
   type Logger,
   onSignals,
   runCli,
+  runPrimary,
   startOpsServer,
+  startWorkerOps,
+  workerPlan,
 } from '@mdns/ops';
 import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { DnsServer } from '@mdns/transport';
@@ -17,7 +20,7 @@ import { createGatewayHandler } from './dns/handler.js';
 import { allowYoungGrowth } from './heap-tuning.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { RecordIndex } from './index/record-index.js';
-import { registerGatewayMetrics } from './metrics.js';
+import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
 import { createSources } from './sources/index.js';
 
@@ -26,6 +29,18 @@ const NAME = 'cluster-gateway';
 /** Wires config -> sources -> index -> DNS server + ops server, and drains on SIGTERM. */
 async function run(config: GatewayConfig): Promise<void> {
   const logger = createLogger({ name: NAME, level: config.log.level });
+  const plan = workerPlan(config.listen);
+  if (plan.role === 'primary') {
+    // listen.workers > 1: this process only supervises. Each worker runs the rest of run(),
+    // with its own Kubernetes watches and index (N times the API load and the memory).
+    return runPrimary({
+      name: NAME,
+      workers: config.listen.workers,
+      ops: config.ops,
+      logger,
+      metricsPrefix: METRICS_PREFIX,
+    });
+  }
   const zones = config.zones.map((z) => normalizeName(z.name));
   const zoneSet = new ZoneSet(zones);
   // One serial per process start: every answer agrees until the next start.
@@ -83,6 +98,7 @@ async function run(config: GatewayConfig): Promise<void> {
     port: config.listen.port,
     tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
     maxTcpConnections: config.listen.maxTcpConnections,
+    ...plan.sockets,
     handler: handler.handle,
     onHandlerError: (err, peer) =>
       logger.error(
@@ -100,25 +116,38 @@ async function run(config: GatewayConfig): Promise<void> {
   });
 
   const { port } = await dnsServer.listen();
-  const ops = await startOpsServer({
-    host: config.ops.host,
-    metricsPort: config.ops.metricsPort,
-    healthPort: config.ops.healthPort,
-    readyPort: config.ops.readyPort,
-    registry,
-    ready: () => ({
-      ready: latch.synced(),
-      detail: {
-        names: index.size,
-        generation: index.generation,
-        kinds: readinessDetail(kinds, index.kindStates(), index.namesPerKind(), Date.now()),
-      },
-    }),
+  const ready = () => ({
+    ready: latch.synced(),
+    detail: {
+      names: index.size,
+      generation: index.generation,
+      kinds: readinessDetail(kinds, index.kindStates(), index.namesPerKind(), Date.now()),
+    },
   });
+  // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
+  const ops =
+    plan.role === 'worker'
+      ? startWorkerOps({ registry, ready })
+      : await startOpsServer({
+          host: config.ops.host,
+          metricsPort: config.ops.metricsPort,
+          healthPort: config.ops.healthPort,
+          readyPort: config.ops.readyPort,
+          registry,
+          ready,
+        });
   logger.info(
-    { zones, dnsHost: config.listen.host, dnsPort: port, opsPorts: ops.ports, kinds },
+    {
+      zones,
+      dnsHost: config.listen.host,
+      dnsPort: port,
+      opsPorts: 'ports' in ops ? ops.ports : 'primary',
+      kinds,
+    },
     'listening',
   );
+  // After our own line: the primary's "every worker is serving" comes last.
+  if ('listening' in ops) ops.listening({ dns: port });
 
   // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
   for (const source of sources) {

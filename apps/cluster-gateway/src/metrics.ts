@@ -11,7 +11,8 @@ import type { RecordIndex } from './index/record-index.js';
 import type { NotifyCounters } from './notify/notifier.js';
 import type { SourceKind } from './sources/types.js';
 
-const PREFIX = 'mdns_gateway_';
+export const METRICS_PREFIX = 'mdns_gateway_';
+const PREFIX = METRICS_PREFIX;
 const PHASES = ['syncing', 'synced', 'absent', 'forbidden', 'error'] as const;
 
 export interface GatewayMetricsInputs {
@@ -35,6 +36,8 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     name: `${PREFIX}index_names`,
     help: 'Names claimed in the record index, by source kind.',
     type: 'gauge',
+    // Every worker holds its own copy: merged with max, not summed.
+    aggregator: 'max',
     values: () =>
       kinds.map((kind) => ({ value: index.namesPerKind().get(kind) ?? 0, labels: { kind } })),
   });
@@ -42,18 +45,24 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     name: `${PREFIX}index_objects`,
     help: 'Objects with claims in the record index, by source kind.',
     type: 'gauge',
+    // Every worker holds its own copy: merged with max, not summed.
+    aggregator: 'max',
     values: () => kinds.map((kind) => ({ value: index.objectsPerKind(kind), labels: { kind } })),
   });
   registerCollected(registry, {
     name: `${PREFIX}index_generation`,
     help: 'Changes applied to the record index since start.',
     type: 'counter',
+    // Every worker holds its own copy: merged with max, not summed.
+    aggregator: 'max',
     values: () => [{ value: index.generation }],
   });
   registerCollected(registry, {
     name: `${PREFIX}sync_state`,
     help: 'Watch state per source kind: 1 for the current phase, 0 for the others.',
     type: 'gauge',
+    // Per worker 1/0: merged as the share of workers in each phase.
+    aggregator: 'average',
     values: () =>
       kinds.flatMap((kind) => {
         const phase = index.kindState(kind)?.phase;
@@ -64,6 +73,8 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     name: `${PREFIX}seconds_since_last_event`,
     help: 'Seconds since the last successful list or watch event per source kind (-1: none yet).',
     type: 'gauge',
+    // Every worker holds its own copy: merged with max, not summed.
+    aggregator: 'max',
     values: () => {
       const now = Date.now();
       return kinds.map((kind) => ({

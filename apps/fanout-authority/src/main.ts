@@ -6,8 +6,12 @@ import {
   type Logger,
   onSignals,
   runCli,
+  runPrimary,
+  siblings,
   startOpsServer,
+  startWorkerOps,
   watchConfig,
+  workerPlan,
 } from '@mdns/ops';
 import { DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
@@ -27,6 +31,17 @@ const CACHE_SWEEP_MS = 60_000;
 async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   const config = ctx.config;
   const logger = createLogger({ name: NAME, level: config.log.level });
+  const plan = workerPlan(config.listen);
+  if (plan.role === 'primary') {
+    // listen.workers > 1: this process only supervises; each worker runs the rest of start().
+    return runPrimary({
+      name: NAME,
+      workers: config.listen.workers,
+      ops: config.ops,
+      logger,
+      metricsPrefix: METRICS_PREFIX,
+    });
+  }
   let serial = Math.floor(Date.now() / 1000);
   let runtime = buildRuntime(config, serial);
   let cache = new AnswerCache(config.cache);
@@ -43,6 +58,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     flights: new SingleFlight<FanoutResult>(),
     metrics,
     logger,
+    siblings: plan.role === 'worker' ? siblings() : undefined,
   });
   const server = new DnsServer({
     host: config.listen.host,
@@ -50,6 +66,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     handler,
     tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
     maxTcpConnections: config.listen.maxTcpConnections,
+    ...plan.sockets,
     onHandlerError: (err, peer) =>
       logger.error({ err, peer: peer.address }, 'handler failed; answered SERVFAIL'),
   });
@@ -58,25 +75,30 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     gauges: ['tcpConnections'],
   });
 
-  const ops = await startOpsServer({
-    host: config.ops.host,
-    metricsPort: config.ops.metricsPort,
-    healthPort: config.ops.healthPort,
-    readyPort: config.ops.readyPort,
-    registry,
-    // Ready once listening: with every cluster down we still answer the apex, stale
-    // entries and SERVFAIL quickly, which beats no pod at all.
-    ready: () => ({
-      ready: true,
-      detail: {
-        upstreams: runtime.upstreams.map((u) => ({
-          zone: u.zone,
-          name: u.name,
-          healthy: u.healthy,
-        })),
-      },
-    }),
+  // Ready once listening: with every cluster down we still answer the apex, stale
+  // entries and SERVFAIL quickly, which beats no pod at all.
+  const ready = () => ({
+    ready: true,
+    detail: {
+      upstreams: runtime.upstreams.map((u) => ({
+        zone: u.zone,
+        name: u.name,
+        healthy: u.healthy,
+      })),
+    },
   });
+  // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
+  const ops =
+    plan.role === 'worker'
+      ? startWorkerOps({ registry, ready })
+      : await startOpsServer({
+          host: config.ops.host,
+          metricsPort: config.ops.metricsPort,
+          healthPort: config.ops.healthPort,
+          readyPort: config.ops.readyPort,
+          registry,
+          ready,
+        });
   let explainServer: ExplainServer | null = null;
   if (config.explain.enabled) {
     explainServer = await startExplainServer(
@@ -154,15 +176,15 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   logger.info(
     {
       dns: dnsPort,
-      metrics: ops.ports.metrics,
-      health: ops.ports.health,
-      ready: ops.ports.ready,
+      ...('ports' in ops ? ops.ports : {}),
       explain: explainServer?.port ?? null,
       zones: [...runtime.zones.keys()],
       upstreams: runtime.upstreams.length,
     },
     'listening',
   );
+  // After our own line: the primary's "every worker is serving" comes last.
+  if ('listening' in ops) ops.listening({ dns: dnsPort });
 }
 
 /** Keys bound at start: a reload that changes them is applied everywhere else, with a warning. */

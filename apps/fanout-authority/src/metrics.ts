@@ -111,12 +111,16 @@ function registerUpstreamMetrics(registry: Registry, runtime: () => Runtime): vo
     name: `${P}upstream_healthy`,
     help: '1 while the upstream circuit is closed (queried), 0 while open (skipped, probed).',
     type: 'gauge',
+    // Per worker: 0 when any worker has the circuit open.
+    aggregator: 'min',
     values: each((u, labels) => [{ value: u.healthy ? 1 : 0, labels }]),
   });
   registerCollected(registry, {
     name: `${P}upstream_timeout_seconds`,
     help: 'Current learned timeout per upstream: clamp(srtt + 4 * rttvar, floor, ceiling).',
     type: 'gauge',
+    // Every worker holds its own copy: merged with max, not summed.
+    aggregator: 'max',
     values: each((u, labels) => [{ value: u.health.timeoutMs(u.limits) / 1000, labels }]),
   });
   registerCollected(registry, {

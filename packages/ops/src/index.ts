@@ -50,6 +50,7 @@ export {
 } from './metrics/dns.js';
 export { type CreateRegistryOptions, createRegistry } from './metrics/registry.js';
 export {
+  type MetricsSource,
   type OpsServer,
   type OpsServerOptions,
   planListeners,
@@ -62,3 +63,32 @@ export {
   onSignals,
   type SignalHandlers,
 } from './signals.js';
+export {
+  type AskWhat,
+  combineHealth,
+  combineReady,
+  restartDelayMs,
+  type WorkerReady,
+} from './workers/ipc.js';
+export { type PrimaryOptions, runPrimary } from './workers/primary.js';
+export {
+  type ListenSocketOptions,
+  type ListenWorkersConfig,
+  listenSocketOptions,
+  planWorkers,
+  type SocketModeInput,
+  supportsReusePort,
+  type WorkerPlan,
+  type WorkerSocketsSetting,
+  workerSocketMode,
+} from './workers/sockets.js';
+export {
+  type SiblingListener,
+  type Siblings,
+  siblings,
+  startWorkerOps,
+  type WorkerOps,
+  type WorkerOpsOptions,
+  workerIndex,
+  workerPlan,
+} from './workers/worker.js';

@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { LOG_LEVELS, type LogLevel } from './config/schemas.js';
+import { workerIndex } from './workers/worker.js';
 
 export type { Logger } from 'pino';
 
@@ -37,11 +38,11 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  // In a multi-worker process every line says which worker wrote it.
+  const worker = workerIndex();
+  const out = worker === null ? logger : logger.child({ worker });
   if (badEnv && options.level === undefined) {
-    logger.warn(
-      { LOG_LEVEL: env.LOG_LEVEL, expected: LOG_LEVELS },
-      'unknown LOG_LEVEL, using info',
-    );
+    out.warn({ LOG_LEVEL: env.LOG_LEVEL, expected: LOG_LEVELS }, 'unknown LOG_LEVEL, using info');
   }
-  return logger;
+  return out;
 }

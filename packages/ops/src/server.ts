@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+/** What `/metrics` serves: a prom-client `Registry`, or the primary's merge of its workers'. */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
 
 export type ReadyState = boolean | { ready: boolean; detail?: unknown };
 
@@ -14,11 +18,11 @@ export interface OpsServerOptions {
   /** `/ready` (readiness). Default 8181 (CoreDNS `ready`). */
   readyPort?: number;
   /** Served at `/metrics`. */
-  registry: Registry;
+  registry: MetricsSource;
   /** Asked on every `/ready`; `{ ready, detail }` puts `detail` in the JSON body. */
-  ready: () => ReadyState;
+  ready: () => ReadyState | Promise<ReadyState>;
   /** Extra liveness condition; `/health` is 503 when it returns false. Default: always alive. */
-  health?: () => boolean;
+  health?: () => boolean | Promise<boolean>;
 }
 
 export interface OpsServer {
@@ -115,7 +119,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       case 'health': {
         let alive = !shuttingDown;
         try {
-          alive &&= options.health ? options.health() : true;
+          alive &&= options.health ? await options.health() : true;
         } catch {
           alive = false;
         }
@@ -126,7 +130,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       case 'ready': {
         let state: ReadyState | Error;
         try {
-          state = options.ready();
+          state = await options.ready();
         } catch (err) {
           state = err as Error;
         }

@@ -61,7 +61,13 @@ export class GatewayProcess {
     const gw = new GatewayProcess(child);
     const line = await gw.waitForLog((l) => l.msg === 'listening', 20_000);
     gw.dnsPort = line.dnsPort as number;
-    gw.opsPort = (line.opsPorts as { ready: number }).ready;
+    if (line.opsPorts === 'primary') {
+      // listen.workers > 1: the primary holds the ops ports and says when every worker serves.
+      gw.opsPort = (await gw.waitForLog((l) => l.role === 'primary')).ready as number;
+      await gw.waitForLog((l) => l.msg === 'every worker is serving', 20_000);
+    } else {
+      gw.opsPort = (line.opsPorts as { ready: number }).ready;
+    }
     return gw;
   }
 

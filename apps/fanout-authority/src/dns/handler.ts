@@ -1,4 +1,4 @@
-import type { Logger } from '@mdns/ops';
+import type { Logger, Siblings } from '@mdns/ops';
 import {
   buildResponse,
   errorResponse,
@@ -24,6 +24,14 @@ export interface HandlerContext {
   flights: SingleFlight<FanoutResult>;
   metrics: AuthorityMetrics;
   logger: Pick<Logger, 'warn' | 'debug'>;
+  /** The other worker processes (listen.workers > 1): a NOTIFY must expire their caches too. */
+  siblings?: Siblings;
+}
+
+/** What one worker tells the others when it accepted a NOTIFY. */
+interface NotifyEvent {
+  zone: string;
+  upstreams: string[];
 }
 
 const NO_ZONE = 'none';
@@ -71,6 +79,17 @@ export function createHandler(ctx: HandlerContext): Handler {
       return null;
     }
   }
+
+  // Expire, not drop: the entries stay for serve-stale (see AnswerCache.expireUpstream).
+  function expireFromNotify(upstreams: readonly string[]): void {
+    const now = Date.now();
+    guarded('expireNegative', (c) => c.expireNegative(now));
+    for (const name of upstreams) guarded('expireUpstream', (c) => c.expireUpstream(name, now));
+  }
+  ctx.siblings?.on('notify', (payload) => {
+    const event = payload as NotifyEvent;
+    if (Array.isArray(event?.upstreams)) expireFromNotify(event.upstreams);
+  });
 
   function observe(zone: string, q: ScannedQuery, reply: Uint8Array, started: number): Uint8Array {
     metrics.queries.observe(zone, q.qtype, reply[3] & 0x0f, (performance.now() - started) / 1000);
@@ -232,15 +251,11 @@ export function createHandler(ctx: HandlerContext): Handler {
         started,
       );
     }
-    // Expire, not drop: the entries stay for serve-stale (see AnswerCache.expireUpstream).
-    const now = Date.now();
-    guarded('expireNegative', (c) => c.expireNegative(now));
-    for (const u of senders) guarded('expireUpstream', (c) => c.expireUpstream(u.name, now));
+    const upstreams = senders.map((u) => u.name);
+    expireFromNotify(upstreams);
+    ctx.siblings?.tell('notify', { zone, upstreams } satisfies NotifyEvent);
     metrics.notify.accepted++;
-    ctx.logger.debug(
-      { zone, from: address, upstreams: senders.map((u) => u.name) },
-      'NOTIFY: cache entries dropped',
-    );
+    ctx.logger.debug({ zone, from: address, upstreams }, 'NOTIFY: cache entries dropped');
     return observe(
       zone,
       q,

@@ -113,6 +113,12 @@ export async function startAuthority(yaml: string): Promise<Authority> {
     for (const w of waiters) w();
   });
   proc.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  // 'close' comes after the last stderr chunk: a start that failed rejects with its message.
+  let closed = false;
+  proc.once('close', () => {
+    closed = true;
+    for (const w of waiters) w();
+  });
 
   const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000) =>
     new Promise<Record<string, unknown>>((resolvePromise, reject) => {
@@ -122,6 +128,10 @@ export async function startAuthority(yaml: string): Promise<Authority> {
           waiters.delete(check);
           clearTimeout(timer);
           resolvePromise(hit);
+        } else if (closed) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`exited ${proc.exitCode} first; stderr: ${stderr.join('')}`));
         }
       };
       const timer = setTimeout(() => {
@@ -136,12 +146,18 @@ export async function startAuthority(yaml: string): Promise<Authority> {
       check();
     });
 
-  const listening = await waitForLog((l) => l.msg === 'listening');
+  // Alone, the process logs "listening" with every port. With listen.workers > 1 the
+  // primary logs its ops ports first, each worker logs "listening" with the DNS port.
+  const first = await waitForLog((l) => l.msg === 'listening' || l.role === 'primary');
+  const opsLine = first;
+  if (first.role === 'primary') await waitForLog((l) => l.msg === 'every worker is serving');
+  const listening =
+    first.role === 'primary' ? await waitForLog((l) => l.msg === 'listening') : first;
   const ports = {
     dns: listening.dns as number,
-    metrics: listening.metrics as number,
-    health: listening.health as number,
-    ready: listening.ready as number,
+    metrics: opsLine.metrics as number,
+    health: opsLine.health as number,
+    ready: opsLine.ready as number,
     explain: (listening.explain as number | null) ?? null,
   };
   return {

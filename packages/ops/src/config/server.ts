@@ -57,6 +57,10 @@ export const listenSchema = z
     udpSize: z.number().int().min(512).max(4096).default(1232),
     tcpIdleTimeoutMs: z.number().int().min(100).default(10_000),
     maxTcpConnections: z.number().int().min(1).default(1000),
+    // Worker processes answering on this address (node:cluster). 1 = this process alone.
+    workers: z.number().int().min(1).max(64).default(1),
+    // How several workers share the port; see workerSocketMode (workers/sockets.ts).
+    workerSockets: z.enum(['auto', 'shared', 'reuseport']).default('auto'),
   })
   .strict();
 

@@ -12,6 +12,12 @@ export interface CollectedMetric {
   help: string;
   type: 'counter' | 'gauge' | 'histogram';
   values: () => CollectedValue[];
+  /**
+   * How a multi-worker primary merges this metric over its workers (prom-client's
+   * aggregators). Default `sum`: right for counters and for levels that add up (open
+   * connections, cache bytes); `max`/`min` for a value every worker holds a copy of.
+   */
+  aggregator?: 'sum' | 'max' | 'min' | 'average' | 'first' | 'omit';
 }
 
 /**
@@ -24,13 +30,14 @@ export function registerCollected(registry: Registry, metric: CollectedMetric): 
     name: metric.name,
     help: metric.help,
     type: metric.type,
-    aggregator: 'sum' as const,
+    aggregator: metric.aggregator ?? 'sum',
     get: async () => ({
       name: metric.name,
       help: metric.help,
       type: metric.type,
-      aggregator: 'sum' as const,
-      values: metric.values(),
+      aggregator: metric.aggregator ?? 'sum',
+      // Every sample carries a labels object: prom-client's cluster merge hashes it.
+      values: metric.values().map((v) => (v.labels ? v : { ...v, labels: {} })),
     }),
     reset() {},
   };

@@ -61,7 +61,8 @@ export function udpExchange(req: ExchangeRequest): Promise<ExchangeReply> {
       if (verdict.reason === 'id') clientCounters.mismatchedId++;
       else clientCounters.mismatchedQuestion++;
     });
-    socket.bind(0, () => {
+    // Exclusive: a query's own random port, never shared through a node:cluster primary.
+    socket.bind({ port: 0, exclusive: true }, () => {
       if (outcome.done) return;
       socket.send(req.packet, req.port, req.host, (error) => {
         if (error) {

@@ -35,7 +35,9 @@ export class PoolSocket {
     );
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket.on('error', (error) => this.onError(error));
-    this.socket.bind(0);
+    // Exclusive: in a node:cluster worker a plain bind(0) would share ONE socket among all
+    // workers through the primary, and replies would reach the wrong worker.
+    this.socket.bind({ port: 0, exclusive: true });
     // The pool must not keep a process alive; a pending query's timer does.
     this.socket.unref();
     clientCounters.socketsOpened++;

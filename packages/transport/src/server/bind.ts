@@ -8,6 +8,8 @@ export interface BindRequest {
   recvBufferSize?: number;
   sendBufferSize?: number;
   reusePort: boolean;
+  /** false: share the cluster primary's socket (see DnsServerOptions.exclusive). */
+  exclusive: boolean;
   attempts: number;
 }
 
@@ -28,13 +30,13 @@ export async function bindUdpAndTcp(req: BindRequest, tcp: net.Server): Promise<
     const udp = createUdpSocket(req);
     let port: number;
     try {
-      port = await bindUdp(udp, req.host, req.port);
+      port = await bindUdp(udp, req.host, req.port, req.exclusive);
     } catch (error) {
       udp.close();
       throw bindError('udp', req.host, req.port, error);
     }
     try {
-      await listenTcp(tcp, req.host, port, req.reusePort);
+      await listenTcp(tcp, req.host, port, req.reusePort, req.exclusive);
       return { udp, tcp, port };
     } catch (error) {
       udp.close();
@@ -64,22 +66,33 @@ function createUdpSocket(req: BindRequest): dgram.Socket {
   return dgram.createSocket(options);
 }
 
-function bindUdp(udp: dgram.Socket, host: string, port: number): Promise<number> {
+function bindUdp(
+  udp: dgram.Socket,
+  host: string,
+  port: number,
+  exclusive: boolean,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     udp.once('error', onError);
-    udp.bind({ address: host, port, exclusive: true }, () => {
+    udp.bind({ address: host, port, exclusive }, () => {
       udp.off('error', onError);
       resolve(udp.address().port);
     });
   });
 }
 
-function listenTcp(tcp: net.Server, host: string, port: number, reusePort: boolean): Promise<void> {
+function listenTcp(
+  tcp: net.Server,
+  host: string,
+  port: number,
+  reusePort: boolean,
+  exclusive: boolean,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     tcp.once('error', onError);
-    const options: net.ListenOptions & { reusePort?: boolean } = { host, port, exclusive: true };
+    const options: net.ListenOptions & { reusePort?: boolean } = { host, port, exclusive };
     if (reusePort) options.reusePort = true;
     tcp.listen(options, () => {
       tcp.off('error', onError);

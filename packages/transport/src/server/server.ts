@@ -54,6 +54,7 @@ export class DnsServer implements ConnectionHost {
         recvBufferSize: o.recvBufferSize ?? o.udpBufferBytes,
         sendBufferSize: o.sendBufferSize ?? o.udpBufferBytes,
         reusePort: o.reusePort ?? false,
+        exclusive: o.exclusive ?? true,
         attempts: o.listenAttempts ?? 10,
       },
       this.tcp,

@@ -34,8 +34,19 @@ export interface DnsServerOptions {
   recvBufferSize?: number;
   /** UDP SO_SNDBUF in bytes. Default `udpBufferBytes`, else the OS default. */
   sendBufferSize?: number;
-  /** SO_REUSEPORT on UDP and TCP for multi-process workers (Node >= 22.12; ignored before). Default false. */
+  /**
+   * SO_REUSEPORT on UDP and TCP for multi-process workers: each worker binds its own
+   * sockets and the kernel spreads clients over them by address and port (Node >= 22.12;
+   * ignored before). Default false.
+   */
   reusePort?: boolean;
+  /**
+   * `false` in a `node:cluster` worker shares the primary's sockets instead of binding
+   * its own: one UDP socket read by every worker, TCP connections handed out by the
+   * primary (the multi-worker mode of Node < 22.12). Outside a cluster worker it changes
+   * nothing. Default true.
+   */
+  exclusive?: boolean;
   /** Attempts to find a port free for both UDP and TCP when `port` is 0. Default 10. */
   listenAttempts?: number;
   /** Called when the handler throws or rejects (for logging). Must not throw. */

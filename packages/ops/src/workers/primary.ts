@@ -1,0 +1,267 @@
+import cluster, { type Worker } from 'node:cluster';
+import {
+  AggregatorRegistry,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
+import type { OpsPortsConfig } from '../config/server.js';
+import type { Logger } from '../logger.js';
+import { registerCollected } from '../metrics/collected.js';
+import { startOpsServer } from '../server.js';
+import { onSignals } from '../signals.js';
+import {
+  type AskWhat,
+  combineHealth,
+  combineReady,
+  isToPrimary,
+  restartDelayMs,
+  type ToWorker,
+} from './ipc.js';
+
+export interface PrimaryOptions {
+  /** Program name, for logs. */
+  name: string;
+  /** Worker processes to run (>= 2). */
+  workers: number;
+  /** The ops HTTP endpoints: served by the primary for all workers. */
+  ops: OpsPortsConfig;
+  logger: Logger;
+  /** Prefix of the primary's own metrics, e.g. `mdns_authority_`. */
+  metricsPrefix: string;
+  /** How long the primary waits for its workers to drain on SIGTERM. Default 12 000 ms. */
+  drainTimeoutMs?: number;
+  /** A worker's answer to `/ready` or `/health` must come within this. Default 2000 ms. */
+  askTimeoutMs?: number;
+  /** Restart delay after a worker died: from `min` doubling to `max`. Default 1000 / 30 000 ms. */
+  restartDelayMs?: { min: number; max: number };
+}
+
+/** A worker alive this long before it died is restarted after the minimum delay again. */
+const QUICK_DEATH_MS = 60_000;
+
+interface Slot {
+  index: number;
+  worker: Worker | null;
+  startedAt: number;
+  quickDeaths: number;
+  restarts: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * The primary of a multi-worker process: forks `workers` copies of this program (same
+ * script, arguments and config), serves `/metrics` (summed over the workers), `/health` and
+ * `/ready` (asked of every worker), relays sibling events, restarts a worker that dies, and
+ * on SIGTERM/SIGINT lets every worker drain before exiting. It holds no DNS state and
+ * answers no query itself; in `shared` socket mode Node's cluster module makes it the owner
+ * of the listening sockets the workers read.
+ *
+ * Resolves once started; the process then lives until a signal (or a failed start: a worker
+ * that exits before every worker has listened once stops everything, exit code 1).
+ */
+export async function runPrimary(options: PrimaryOptions): Promise<void> {
+  const log = options.logger.child({ role: 'primary' });
+  const askTimeoutMs = options.askTimeoutMs ?? 2000;
+  const delay = options.restartDelayMs ?? { min: 1000, max: 30_000 };
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({
+    index: i + 1,
+    worker: null,
+    startedAt: 0,
+    quickDeaths: 0,
+    restarts: 0,
+    timer: null,
+  }));
+  const listened = new Set<number>();
+  let started = false;
+  let stopping = false;
+  let nextAsk = 1;
+  const asks = new Map<number, (value: unknown) => void>();
+
+  const fork = (slot: Slot) => {
+    slot.timer = null;
+    slot.startedAt = Date.now();
+    const worker = cluster.fork({ MDNS_WORKER: String(slot.index) });
+    slot.worker = worker;
+    worker.on('message', (message: unknown) => onMessage(slot, message));
+    // An IPC write to a worker that just died: the 'exit' handler deals with the death.
+    worker.on('error', (err) => log.warn({ err, worker: slot.index }, 'worker channel error'));
+  };
+
+  const onMessage = (slot: Slot, message: unknown) => {
+    if (!isToPrimary(message)) return;
+    if (message.mdns === 'answer') {
+      asks.get(message.id)?.(message.value);
+    } else if (message.mdns === 'listening') {
+      listened.add(slot.index);
+      if (!started && listened.size === slots.length) {
+        started = true;
+        log.info({ workers: slots.length, detail: message.detail }, 'every worker is serving');
+      } else if (started) {
+        log.info({ worker: slot.index, restarts: slot.restarts }, 'worker serving again');
+      }
+    } else if (message.mdns === 'siblings') {
+      const relay: ToWorker = { mdns: 'siblings', topic: message.topic, payload: message.payload };
+      for (const other of slots) {
+        if (other !== slot && other.worker?.isConnected()) other.worker.send(relay);
+      }
+    }
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const slot = slots.find((s) => s.worker === worker);
+    if (!slot) return;
+    slot.worker = null;
+    if (stopping) return;
+    if (!started) {
+      log.error(
+        { worker: slot.index, code, signal },
+        'a worker exited before every worker was serving: stopping',
+      );
+      stopping = true;
+      for (const s of slots) s.worker?.process.kill('SIGTERM');
+      process.exitCode = 1;
+      setTimeout(() => process.exit(1), 2000).unref();
+      void opsServer.close();
+      return;
+    }
+    const livedMs = Date.now() - slot.startedAt;
+    slot.quickDeaths = livedMs < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 1;
+    const waitMs = restartDelayMs(slot.quickDeaths, delay.min, delay.max);
+    slot.restarts++;
+    log.error(
+      { worker: slot.index, code, signal, livedMs, restartInMs: waitMs },
+      'worker died; the others keep serving; restarting it',
+    );
+    slot.timer = setTimeout(() => fork(slot), waitMs);
+  });
+
+  /** Ask every running worker; 'missing' for a slot without one, an Error for no answer. */
+  const askAll = (what: AskWhat) =>
+    Promise.all(
+      slots.map(
+        (slot) =>
+          new Promise<unknown>((resolve) => {
+            const worker = slot.worker;
+            if (!worker?.isConnected()) return resolve('missing');
+            const id = nextAsk++;
+            const timer = setTimeout(() => {
+              asks.delete(id);
+              resolve(new Error(`worker ${slot.index} did not answer within ${askTimeoutMs} ms`));
+            }, askTimeoutMs);
+            asks.set(id, (value) => {
+              clearTimeout(timer);
+              asks.delete(id);
+              resolve(value);
+            });
+            try {
+              worker.send({ mdns: 'ask', id, what } satisfies ToWorker);
+            } catch {
+              clearTimeout(timer);
+              asks.delete(id);
+              resolve('missing');
+            }
+          }),
+      ),
+    );
+
+  const own = new Registry();
+  registerCollected(own, {
+    name: `${options.metricsPrefix}workers`,
+    help: 'Worker processes configured (listen.workers) and running.',
+    type: 'gauge',
+    values: () => [
+      { value: slots.length, labels: { state: 'configured' } },
+      { value: slots.filter((s) => s.worker !== null).length, labels: { state: 'running' } },
+    ],
+  });
+  registerCollected(own, {
+    name: `${options.metricsPrefix}worker_restarts_total`,
+    help: 'Workers restarted by the primary after they died.',
+    type: 'counter',
+    values: () => slots.map((s) => ({ value: s.restarts, labels: { worker: String(s.index) } })),
+  });
+
+  const ops = startOpsServer({
+    host: options.ops.host,
+    metricsPort: options.ops.metricsPort,
+    healthPort: options.ops.healthPort,
+    readyPort: options.ops.readyPort,
+    registry: {
+      contentType: own.contentType,
+      metrics: async () => {
+        const answers = await askAll('metrics');
+        const lists = answers.filter((a): a is MetricObjectWithValues<MetricValue<string>>[] =>
+          Array.isArray(a),
+        );
+        // Merged per metric by its `aggregator` (counters and most gauges summed). A worker
+        // that did not answer in time is left out of this scrape rather than failing it.
+        const merged = AggregatorRegistry.aggregate(lists);
+        return `${await merged.metrics()}\n${await own.metrics()}`;
+      },
+    },
+    ready: async () =>
+      combineReady(
+        (await askAll('ready')).map((value, i) => ({
+          worker: slots[i].index,
+          state:
+            value === 'missing' || value instanceof Error
+              ? value
+              : isErrorValue(value)
+                ? new Error(value.error)
+                : (value as { ready: boolean; detail?: unknown }),
+        })),
+      ),
+    health: async () =>
+      combineHealth(
+        (await askAll('health')).map((v) =>
+          v === 'missing' || v instanceof Error ? v : v === true,
+        ),
+      ),
+  });
+  const opsServer = await ops;
+
+  onSignals({
+    logger: log,
+    drainTimeoutMs: options.drainTimeoutMs ?? 12_000,
+    onShutdown: () => opsServer.markShuttingDown(),
+    hup: () => {
+      for (const s of slots) s.worker?.process.kill('SIGHUP');
+    },
+    drain: async () => {
+      stopping = true;
+      for (const s of slots) if (s.timer) clearTimeout(s.timer);
+      const exits = slots
+        .filter((s) => s.worker !== null)
+        .map(
+          (s) =>
+            new Promise<number | null>((resolve) => {
+              const w = s.worker!;
+              w.once('exit', (code) => resolve(code));
+              w.process.kill('SIGTERM');
+            }),
+        );
+      const codes = await Promise.all(exits);
+      await opsServer.close();
+      const failed = codes.filter((c) => c !== 0).length;
+      if (failed > 0) throw new Error(`${failed} worker(s) did not exit cleanly`);
+    },
+  });
+
+  for (const slot of slots) fork(slot);
+  log.info(
+    {
+      workers: slots.length,
+      metrics: opsServer.ports.metrics,
+      health: opsServer.ports.health,
+      ready: opsServer.ports.ready,
+    },
+    `${options.name}: primary started its workers`,
+  );
+}
+
+function isErrorValue(v: unknown): v is { error: string } {
+  return (
+    typeof v === 'object' && v !== null && typeof (v as { error?: unknown }).error === 'string'
+  );
+}

@@ -1,0 +1,118 @@
+import cluster from 'node:cluster';
+import type { Registry } from 'prom-client';
+import type { ReadyState } from '../server.js';
+import { isToWorker, type ToPrimary } from './ipc.js';
+import { type ListenWorkersConfig, planWorkers, type WorkerPlan } from './sockets.js';
+
+/** The 1-based index the primary gave this worker, or null outside a multi-worker process. */
+export function workerIndex(): number | null {
+  if (!cluster.isWorker) return null;
+  const n = Number(process.env.MDNS_WORKER);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+export interface WorkerOpsOptions {
+  /** This worker's metrics; the primary merges them over every worker at `/metrics`. */
+  registry: Registry;
+  /** Asked by the primary for its `/ready`. */
+  ready: () => ReadyState;
+  /** Asked by the primary for its `/health`. Default: alive (answering at all is the test). */
+  health?: () => boolean;
+}
+
+/** What a worker has instead of an ops HTTP server (same shape where it matters). */
+export interface WorkerOps {
+  /** Tell the primary this worker is serving (logged once every worker is). */
+  listening(detail?: unknown): void;
+  /** From now on this worker answers "not ready" / "not alive" to the primary. */
+  markShuttingDown(): void;
+  close(): Promise<void>;
+}
+
+function toPrimary(message: ToPrimary): void {
+  // The channel is gone once the primary died; nothing to tell then.
+  if (process.connected) process.send?.(message);
+}
+
+/**
+ * The worker side of the ops endpoints: the primary owns the HTTP ports and asks every
+ * worker over the cluster channel (metrics as prom-client JSON, merged by the primary).
+ */
+export function startWorkerOps(options: WorkerOpsOptions): WorkerOps {
+  let shuttingDown = false;
+  const onMessage = async (message: unknown) => {
+    if (!isToWorker(message) || message.mdns !== 'ask') return;
+    let value: unknown;
+    try {
+      if (message.what === 'metrics') {
+        value = await options.registry.getMetricsAsJSON();
+      } else if (message.what === 'ready') {
+        const state = options.ready();
+        value = shuttingDown
+          ? { ready: false, detail: { shuttingDown: true } }
+          : typeof state === 'boolean'
+            ? { ready: state }
+            : state;
+      } else {
+        value = !shuttingDown && (options.health ? options.health() : true);
+      }
+    } catch (err) {
+      value = { error: (err as Error).message };
+    }
+    toPrimary({ mdns: 'answer', id: message.id, value });
+  };
+  process.on('message', onMessage);
+  return {
+    listening(detail?: unknown) {
+      toPrimary({ mdns: 'listening', detail });
+    },
+    markShuttingDown() {
+      shuttingDown = true;
+    },
+    async close() {
+      process.off('message', onMessage);
+    },
+  };
+}
+
+export type SiblingListener = (payload: unknown) => void;
+
+/**
+ * Events one worker must pass to the others (a NOTIFY one worker received expires every
+ * worker's cache). Outside a multi-worker process `tell` does nothing: there is no sibling.
+ */
+export interface Siblings {
+  tell(topic: string, payload: unknown): void;
+  on(topic: string, listener: SiblingListener): void;
+}
+
+export function siblings(): Siblings {
+  const listeners = new Map<string, SiblingListener[]>();
+  if (cluster.isWorker) {
+    process.on('message', (message: unknown) => {
+      if (!isToWorker(message) || message.mdns !== 'siblings') return;
+      for (const l of listeners.get(message.topic) ?? []) l(message.payload);
+    });
+  }
+  return {
+    tell(topic, payload) {
+      if (cluster.isWorker) toPrimary({ mdns: 'siblings', topic, payload });
+    },
+    on(topic, listener) {
+      const list = listeners.get(topic) ?? [];
+      list.push(listener);
+      listeners.set(topic, list);
+    },
+  };
+}
+
+/** `planWorkers` for this process (throws the config error naming the setting). */
+export function workerPlan(listen: ListenWorkersConfig): WorkerPlan {
+  const plan = planWorkers(listen, {
+    isPrimary: cluster.isPrimary,
+    nodeVersion: process.versions.node,
+    platform: process.platform,
+  });
+  if (plan instanceof Error) throw plan;
+  return plan;
+}
