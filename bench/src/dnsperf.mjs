@@ -5,7 +5,13 @@ import { parseDnsperfStats, parseDnsperfVerbose } from './stats.mjs';
 
 // One dnsperf thread and socket with 500 queries in flight: on 2 cores it gave the highest
 // qps against Knot (more threads or clients only take CPU from the server under test).
-export const LOAD = { clients: 1, threads: 1, outstanding: 500 };
+// BENCH_CLIENTS (validated in run.mjs) raises -c: with SO_REUSEPORT workers the kernel
+// spreads clients by source port, so one dnsperf socket would only ever reach one worker.
+export const LOAD = {
+  clients: Number(process.env.BENCH_CLIENTS || 1),
+  threads: 1,
+  outstanding: 500,
+};
 
 function run(args, limitSeconds) {
   return new Promise((resolve, reject) => {

@@ -10,7 +10,12 @@ import { freePort, startProcess, waitFor } from './proc.mjs';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GATEWAY_MAIN = join(ROOT, 'apps/cluster-gateway/dist/main.js');
 export const AUTHORITY_MAIN = join(ROOT, 'apps/fanout-authority/dist/main.js');
-const CLUSTER_MAIN = fileURLToPath(new URL('./cluster-main.mjs', import.meta.url));
+
+/**
+ * The Node that runs our servers: `BENCH_NODE` (e.g. a Node 24 binary, where
+ * listen.workers uses SO_REUSEPORT) or the one running the harness.
+ */
+export const BENCH_NODE = process.env.BENCH_NODE || process.execPath;
 
 export const appsBuilt = () => existsSync(GATEWAY_MAIN) && existsSync(AUTHORITY_MAIN);
 
@@ -20,28 +25,20 @@ const zoneConfig = () => ({
   nameservers: [{ name: `ns1.${ZONE}`, addresses: ['127.0.0.1'] }],
 });
 
-async function commonConfig(port) {
+async function commonConfig(port, workers) {
   const opsPort = await freePort();
   return {
     zones: [zoneConfig()],
-    listen: { host: '127.0.0.1', port: port ?? (await freePort()) },
+    // listen.workers > 1: the apps' own multi-worker mode (a cluster primary and workers).
+    listen: { host: '127.0.0.1', port: port ?? (await freePort()), workers },
     // One port for metrics, health and ready: the README allows ports to coincide.
     ops: { host: '127.0.0.1', metricsPort: opsPort, healthPort: opsPort, readyPort: opsPort },
     log: { level: 'warn' },
   };
 }
 
-function launch(label, main, configPath, workers) {
-  if (workers > 1) {
-    return startProcess(label, process.execPath, [
-      CLUSTER_MAIN,
-      String(workers),
-      main,
-      '--config',
-      configPath,
-    ]);
-  }
-  return startProcess(label, process.execPath, [main, '--config', configPath]);
+function launch(label, main, configPath) {
+  return startProcess(label, BENCH_NODE, [main, '--config', configPath]);
 }
 
 /**
@@ -53,7 +50,7 @@ export async function startGateway(
   { source, readyName, notify, port, workers = 1, label = 'cluster-gateway' },
 ) {
   mkdirSync(dir, { recursive: true });
-  const config = await commonConfig(port);
+  const config = await commonConfig(port, workers);
   config.sources = {
     resources: ['Ingress', 'Service'],
     kubernetes: source.kubeconfig
@@ -66,7 +63,7 @@ export async function startGateway(
   if (notify) config.notify = notify;
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = launch(label, GATEWAY_MAIN, configPath, workers);
+  const proc = launch(label, GATEWAY_MAIN, configPath);
   const dnsPort = config.listen.port;
   await waitFor(
     `${label} answering ${readyName}`,
@@ -82,7 +79,7 @@ export async function startAuthority(
   { upstreams, cache, workers = 1, label = 'fanout-authority' },
 ) {
   mkdirSync(dir, { recursive: true });
-  const config = await commonConfig();
+  const config = await commonConfig(undefined, workers);
   config.zones[0].upstreams = upstreams.map((u) => ({
     name: u.name,
     address: '127.0.0.1',
@@ -92,7 +89,7 @@ export async function startAuthority(
   config.explain = { enabled: false };
   const configPath = join(dir, 'authority.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = launch(label, AUTHORITY_MAIN, configPath, workers);
+  const proc = launch(label, AUTHORITY_MAIN, configPath);
   const port = config.listen.port;
   await waitFor(
     `${label} answering the apex SOA`,

@@ -3,13 +3,14 @@
 //   node src/run.mjs --report-from dist/results/full.json   (re-render BENCHMARKS.md only)
 // Env: BENCH_SECONDS (dnsperf seconds per server and round, default 10), BENCH_ROUNDS
 // (interleaved rounds, best kept, default 2), BENCH_WORKERS (default "1,2").
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mixedQueries, writeLines, writeManifests } from './dataset.mjs';
 import { dnsperfVersion } from './dnsperf.mjs';
-import { appsBuilt } from './ours.mjs';
+import { appsBuilt, BENCH_NODE } from './ours.mjs';
 import { peerVersions } from './peers.mjs';
 import { killAllNow, stopAll } from './proc.mjs';
 import { renderGenerated, spliceGenerated } from './report.mjs';
@@ -53,6 +54,11 @@ export function settingsFor(argv, env) {
       `BENCH_WORKERS: expected a list of 1..8 such as "1,2", got "${env.BENCH_WORKERS}"`,
     );
   }
+  // Read by dnsperf.mjs (LOAD.clients); checked here so a typo fails before anything starts.
+  const clients = Number(env.BENCH_CLIENTS || 1);
+  if (!Number.isInteger(clients) || clients < 1 || clients > 64) {
+    throw new Error(`BENCH_CLIENTS: expected 1..64, got "${env.BENCH_CLIENTS}"`);
+  }
   const rounds = Number(env.BENCH_ROUNDS || (quick ? 1 : 2));
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 5) {
     throw new Error(`BENCH_ROUNDS: expected 1..5, got "${env.BENCH_ROUNDS}"`);
@@ -64,6 +70,7 @@ export function settingsFor(argv, env) {
     write: !argv.includes('--no-write') && !quick,
     seconds,
     workers,
+    clients,
     names: quick ? 2000 : 10_000,
     measure: { seconds, latencySeconds: quick ? 1 : 3, latencyQps: 10_000 },
     blackhole: quick
@@ -82,7 +89,8 @@ function machine() {
     nproc: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     kernel: release(),
-    node: process.version,
+    // The Node our servers run on (BENCH_NODE), which may differ from the harness's.
+    node: spawnSync(BENCH_NODE, ['-v'], { encoding: 'utf8' }).stdout.trim() || process.version,
     knotd: version('knotd'),
     dnsdist: version('dnsdist'),
     dnsperf: dnsperfVersion(),

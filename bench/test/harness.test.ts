@@ -85,6 +85,9 @@ describe('settings', () => {
     expect(quick).toMatchObject({ seconds: 3, only: ['gateway'], write: false });
     expect(() => settingsFor([], { BENCH_SECONDS: 'x' })).toThrow(/BENCH_SECONDS/);
     expect(() => settingsFor(['--only', 'nope'], {})).toThrow(/unknown scenario nope/);
+    expect(full.clients).toBe(1);
+    expect(settingsFor([], { BENCH_CLIENTS: '4' }).clients).toBe(4);
+    expect(() => settingsFor([], { BENCH_CLIENTS: '0' })).toThrow(/BENCH_CLIENTS/);
   });
 });
 

@@ -168,4 +168,76 @@ describe('image payloads', () => {
       }
     });
   }
+
+  it('runs the authority with listen.workers: 2 on Node 24: one SO_REUSEPORT socket per worker', async () => {
+    const bin = node24();
+    const base = 25480;
+    const cfgDir = join(work, 'cfg-workers');
+    mkdirSync(cfgDir, { recursive: true });
+    const gwCfg = join(cfgDir, 'gateway.yaml');
+    writeFileSync(
+      gwCfg,
+      JSON.stringify({
+        zones: [{ name: ZONE }],
+        listen: { host: '127.0.0.1', port: base, workers: 2 },
+        ops: {
+          host: '127.0.0.1',
+          metricsPort: base + 1,
+          healthPort: base + 1,
+          readyPort: base + 1,
+        },
+        sources: {
+          kubernetes: { enabled: false },
+          manifests: { enabled: true, directory: join(repoRoot, 'infra', 'demo', 'cluster-x') },
+        },
+      }),
+    );
+    const authCfg = join(cfgDir, 'authority.yaml');
+    writeFileSync(
+      authCfg,
+      JSON.stringify({
+        zones: [{ name: ZONE, upstreams: [{ name: 'x', address: '127.0.0.1', port: base }] }],
+        listen: { host: '127.0.0.1', port: base + 2, workers: 2 },
+        ops: {
+          host: '127.0.0.1',
+          metricsPort: base + 3,
+          healthPort: base + 3,
+          readyPort: base + 3,
+        },
+        explain: { enabled: false },
+      }),
+    );
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_LEVEL: 'warn' };
+    const gw = spawn(bin, [payload['cluster-gateway'].main, '--config', gwCfg], {
+      cwd: payload['cluster-gateway'].root,
+      env,
+      stdio: 'inherit',
+    });
+    const auth = spawn(bin, [payload['fanout-authority'].main, '--config', authCfg], {
+      cwd: payload['fanout-authority'].root,
+      env,
+      stdio: 'inherit',
+    });
+    try {
+      await waitReady(base + 1);
+      await waitReady(base + 3);
+      // workerSockets: auto on Node 24 is reuseport: each worker bound its own UDP socket.
+      expect(udpSocketsOn(base)).toBe(2);
+      expect(udpSocketsOn(base + 2)).toBe(2);
+      for (let i = 0; i < 10; i++) {
+        expect(dig(base + 2, `shop.${ZONE}`)).toEqual(['192.0.2.10']);
+      }
+    } finally {
+      expect(await stop(gw)).toBe(0);
+      expect(await stop(auth)).toBe(0);
+    }
+  });
 });
+
+/** UDP sockets bound to 127.0.0.1:`port` (lines of /proc/net/udp). */
+function udpSocketsOn(port: number): number {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().split(/\s+/)[1] === local).length;
+}

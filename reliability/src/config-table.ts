@@ -53,6 +53,18 @@ export const BROKEN_CONFIGS: BrokenConfig[] = [
     apps: BOTH,
   },
   {
+    label: 'zero workers',
+    yaml: zone('listen:\n  workers: 0\n'),
+    names: 'listen.workers',
+    apps: BOTH,
+  },
+  {
+    label: 'unknown worker socket mode',
+    yaml: zone('listen:\n  workers: 2\n  workerSockets: fork\n'),
+    names: 'listen.workerSockets',
+    apps: BOTH,
+  },
+  {
     label: 'udpSize below 512',
     yaml: zone('listen:\n  udpSize: 100\n'),
     names: 'listen.udpSize',

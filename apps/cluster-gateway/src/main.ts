@@ -36,6 +36,7 @@ async function run(config: GatewayConfig): Promise<void> {
     return runPrimary({
       name: NAME,
       workers: config.listen.workers,
+      socketMode: plan.mode,
       ops: config.ops,
       logger,
       metricsPrefix: METRICS_PREFIX,

@@ -37,6 +37,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     return runPrimary({
       name: NAME,
       workers: config.listen.workers,
+      socketMode: plan.mode,
       ops: config.ops,
       logger,
       metricsPrefix: METRICS_PREFIX,

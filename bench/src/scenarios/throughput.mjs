@@ -2,10 +2,10 @@
 // how runs are interleaved).
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostOf, zoneFile } from '../dataset.mjs';
+import { hostOf, ZONE, zoneFile } from '../dataset.mjs';
 import { queryOnce } from '../dns-wire.mjs';
 import { compareServers } from '../measure.mjs';
-import { startAuthority, startGateway } from '../ours.mjs';
+import { BENCH_NODE, startAuthority, startGateway } from '../ours.mjs';
 import { startDnsdist, startKnot } from '../peers.mjs';
 import { freePort, startProcess, stopProcess, waitFor } from '../proc.mjs';
 
@@ -28,20 +28,27 @@ async function startUpstreams(ctx, tag) {
 const withWorkers = (label, w) => (w > 1 ? `${label} (${w} workers)` : label);
 
 const ECHO = fileURLToPath(new URL('../echo-server.mjs', import.meta.url));
+const FANOUT_FLOOR = fileURLToPath(new URL('../fanout-floor.mjs', import.meta.url));
 
-/** The Node dgram floor: a process that answers every packet with itself (see echo-server.mjs). */
-async function startNodeEcho() {
+/**
+ * A Node reference process (not a DNS server) on the same Node as our servers: what one
+ * process can do with dgram when the DNS work costs nothing.
+ */
+async function startReference(label, script, args = []) {
   const port = await freePort();
-  const proc = startProcess('node-echo (reference)', process.execPath, [ECHO, String(port)]);
+  const proc = startProcess(label, BENCH_NODE, [script, String(port), ...args.map(String)]);
   await waitFor(
-    'node-echo answering',
-    async () => (await queryOnce(port, 'x.test', 'A', 300)) !== null,
+    `${label} answering`,
+    async () => (await queryOnce(port, ZONE, 'A', 300)) !== null,
     {
       proc,
     },
   );
   return { name: proc.name, proc, port };
 }
+
+/** Answers every packet with itself (see echo-server.mjs). */
+const startNodeEcho = () => startReference('node-echo (reference)', ECHO);
 
 export async function gatewayScenario(ctx) {
   const specs = [
@@ -61,7 +68,10 @@ export async function gatewayScenario(ctx) {
 }
 
 /** Authority scenarios: dnsdist -> one Knot with every name; ours -> three Knot gateways. */
-async function authorityScenario(ctx, { id, tag, dnsdistCache, authorityCache, targetRatio }) {
+async function authorityScenario(
+  ctx,
+  { id, tag, dnsdistCache, authorityCache, targetRatio, floor = false },
+) {
   const knot = await startKnot(join(ctx.dir, `${tag}-knot`), zoneFile(ctx.names), 'knot-backend');
   try {
     const ups = await startUpstreams(ctx, tag);
@@ -83,6 +93,19 @@ async function authorityScenario(ctx, { id, tag, dnsdistCache, authorityCache, t
           // Each worker has its own cache and gets a random share of each warm-up pass.
           warmPasses: authorityCache.enabled === false ? 0 : 2 * w,
         })),
+        // The dgram cost of the fan-out alone (see fanout-floor.mjs).
+        ...(floor
+          ? [
+              {
+                start: () =>
+                  startReference(
+                    'node-fanout (reference)',
+                    FANOUT_FLOOR,
+                    ups.map((u) => u.port),
+                  ),
+              },
+            ]
+          : []),
       ];
       const rows = await compareServers(ctx, specs);
       return { id, rows, peer: dnsdistCache ? 'dnsdist-cache' : 'dnsdist', targetRatio };
@@ -110,4 +133,5 @@ export const authorityMissesScenario = (ctx) =>
     dnsdistCache: false,
     authorityCache: { enabled: false },
     targetRatio: 0.5,
+    floor: true,
   });

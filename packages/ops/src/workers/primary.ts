@@ -24,6 +24,8 @@ export interface PrimaryOptions {
   name: string;
   /** Worker processes to run (>= 2). */
   workers: number;
+  /** How the workers share the port (from `workerPlan`); logged at start. */
+  socketMode: 'shared' | 'reuseport';
   /** The ops HTTP endpoints: served by the primary for all workers. */
   ops: OpsPortsConfig;
   logger: Logger;
@@ -252,6 +254,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   log.info(
     {
       workers: slots.length,
+      sockets: options.socketMode,
       metrics: opsServer.ports.metrics,
       health: opsServer.ports.health,
       ready: opsServer.ports.ready,
