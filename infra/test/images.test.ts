@@ -87,6 +87,58 @@ function stop(child: ChildProcess): Promise<number | null> {
   });
 }
 
+/**
+ * The gateway (demo cluster-x manifests) on `base` and the authority in front of it on
+ * base+2, ops on base+1 / base+3, each run by `bin` from its empty /app copy.
+ */
+function startPair(
+  bin: string,
+  base: number,
+  cfgDir: string,
+  payload: Record<string, { root: string; main: string }>,
+  workers = 1,
+): { gw: ChildProcess; auth: ChildProcess } {
+  mkdirSync(cfgDir, { recursive: true });
+  const ops = (port: number) => ({
+    host: '127.0.0.1',
+    metricsPort: port,
+    healthPort: port,
+    readyPort: port,
+  });
+  const gwCfg = join(cfgDir, 'gateway.yaml');
+  writeFileSync(
+    gwCfg,
+    JSON.stringify({
+      zones: [{ name: ZONE }],
+      listen: { host: '127.0.0.1', port: base, workers },
+      ops: ops(base + 1),
+      sources: {
+        kubernetes: { enabled: false },
+        manifests: { enabled: true, directory: join(repoRoot, 'infra', 'demo', 'cluster-x') },
+      },
+    }),
+  );
+  const authCfg = join(cfgDir, 'authority.yaml');
+  writeFileSync(
+    authCfg,
+    JSON.stringify({
+      zones: [{ name: ZONE, upstreams: [{ name: 'x', address: '127.0.0.1', port: base }] }],
+      listen: { host: '127.0.0.1', port: base + 2, workers },
+      ops: ops(base + 3),
+      explain: { enabled: false },
+    }),
+  );
+  // cwd is the empty /app copy: nothing to resolve modules from but the bundle.
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_LEVEL: 'warn' };
+  const run = (app: string, config: string) =>
+    spawn(bin, [payload[app].main, '--config', config], {
+      cwd: payload[app].root,
+      env,
+      stdio: 'inherit',
+    });
+  return { gw: run('cluster-gateway', gwCfg), auth: run('fanout-authority', authCfg) };
+}
+
 const work = mkdtempSync(join(tmpdir(), 'mdns-payload-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -109,53 +161,7 @@ describe('image payloads', () => {
     it(`runs both bundles from an empty directory on ${runtime.label} and answers`, async () => {
       const bin = runtime.bin();
       const base = 25400 + i * 20;
-      const cfgDir = join(work, `cfg-${i}`);
-      mkdirSync(cfgDir, { recursive: true });
-      const gwCfg = join(cfgDir, 'gateway.yaml');
-      writeFileSync(
-        gwCfg,
-        JSON.stringify({
-          zones: [{ name: ZONE }],
-          listen: { host: '127.0.0.1', port: base },
-          ops: {
-            host: '127.0.0.1',
-            metricsPort: base + 1,
-            healthPort: base + 1,
-            readyPort: base + 1,
-          },
-          sources: {
-            kubernetes: { enabled: false },
-            manifests: { enabled: true, directory: join(repoRoot, 'infra', 'demo', 'cluster-x') },
-          },
-        }),
-      );
-      const authCfg = join(cfgDir, 'authority.yaml');
-      writeFileSync(
-        authCfg,
-        JSON.stringify({
-          zones: [{ name: ZONE, upstreams: [{ name: 'x', address: '127.0.0.1', port: base }] }],
-          listen: { host: '127.0.0.1', port: base + 2 },
-          ops: {
-            host: '127.0.0.1',
-            metricsPort: base + 3,
-            healthPort: base + 3,
-            readyPort: base + 3,
-          },
-          explain: { enabled: false },
-        }),
-      );
-      // cwd is the empty /app copy: nothing to resolve modules from but the bundle.
-      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_LEVEL: 'warn' };
-      const gw = spawn(bin, [payload['cluster-gateway'].main, '--config', gwCfg], {
-        cwd: payload['cluster-gateway'].root,
-        env,
-        stdio: 'inherit',
-      });
-      const auth = spawn(bin, [payload['fanout-authority'].main, '--config', authCfg], {
-        cwd: payload['fanout-authority'].root,
-        env,
-        stdio: 'inherit',
-      });
+      const { gw, auth } = startPair(bin, base, join(work, `cfg-${i}`), payload);
       try {
         await waitReady(base + 1);
         await waitReady(base + 3);
@@ -172,52 +178,7 @@ describe('image payloads', () => {
   it('runs the authority with listen.workers: 2 on Node 24: one SO_REUSEPORT socket per worker', async () => {
     const bin = node24();
     const base = 25480;
-    const cfgDir = join(work, 'cfg-workers');
-    mkdirSync(cfgDir, { recursive: true });
-    const gwCfg = join(cfgDir, 'gateway.yaml');
-    writeFileSync(
-      gwCfg,
-      JSON.stringify({
-        zones: [{ name: ZONE }],
-        listen: { host: '127.0.0.1', port: base, workers: 2 },
-        ops: {
-          host: '127.0.0.1',
-          metricsPort: base + 1,
-          healthPort: base + 1,
-          readyPort: base + 1,
-        },
-        sources: {
-          kubernetes: { enabled: false },
-          manifests: { enabled: true, directory: join(repoRoot, 'infra', 'demo', 'cluster-x') },
-        },
-      }),
-    );
-    const authCfg = join(cfgDir, 'authority.yaml');
-    writeFileSync(
-      authCfg,
-      JSON.stringify({
-        zones: [{ name: ZONE, upstreams: [{ name: 'x', address: '127.0.0.1', port: base }] }],
-        listen: { host: '127.0.0.1', port: base + 2, workers: 2 },
-        ops: {
-          host: '127.0.0.1',
-          metricsPort: base + 3,
-          healthPort: base + 3,
-          readyPort: base + 3,
-        },
-        explain: { enabled: false },
-      }),
-    );
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_LEVEL: 'warn' };
-    const gw = spawn(bin, [payload['cluster-gateway'].main, '--config', gwCfg], {
-      cwd: payload['cluster-gateway'].root,
-      env,
-      stdio: 'inherit',
-    });
-    const auth = spawn(bin, [payload['fanout-authority'].main, '--config', authCfg], {
-      cwd: payload['fanout-authority'].root,
-      env,
-      stdio: 'inherit',
-    });
+    const { gw, auth } = startPair(bin, base, join(work, 'cfg-workers'), payload, 2);
     try {
       await waitReady(base + 1);
       await waitReady(base + 3);

@@ -6,10 +6,8 @@ import {
   type Logger,
   onSignals,
   runCli,
-  runPrimary,
-  startOpsServer,
-  startWorkerOps,
-  workerPlan,
+  startProcessOps,
+  superviseWorkers,
 } from '@mdns/ops';
 import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { DnsServer } from '@mdns/transport';
@@ -29,19 +27,16 @@ const NAME = 'cluster-gateway';
 /** Wires config -> sources -> index -> DNS server + ops server, and drains on SIGTERM. */
 async function run(config: GatewayConfig): Promise<void> {
   const logger = createLogger({ name: NAME, level: config.log.level });
-  const plan = workerPlan(config.listen);
-  if (plan.role === 'primary') {
-    // listen.workers > 1: this process only supervises. Each worker runs the rest of run(),
-    // with its own Kubernetes watches and index (N times the API load and the memory).
-    return runPrimary({
-      name: NAME,
-      workers: config.listen.workers,
-      socketMode: plan.mode,
-      ops: config.ops,
-      logger,
-      metricsPrefix: METRICS_PREFIX,
-    });
-  }
+  // listen.workers > 1: the primary only supervises (null). Each worker runs the rest,
+  // with its own Kubernetes watches and index (N times the API load and the memory).
+  const plan = await superviseWorkers({
+    name: NAME,
+    listen: config.listen,
+    ops: config.ops,
+    logger,
+    metricsPrefix: METRICS_PREFIX,
+  });
+  if (plan === null) return;
   const zones = config.zones.map((z) => normalizeName(z.name));
   const zoneSet = new ZoneSet(zones);
   // One serial per process start: every answer agrees until the next start.
@@ -126,29 +121,19 @@ async function run(config: GatewayConfig): Promise<void> {
     },
   });
   // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
-  const ops =
-    plan.role === 'worker'
-      ? startWorkerOps({ registry, ready })
-      : await startOpsServer({
-          host: config.ops.host,
-          metricsPort: config.ops.metricsPort,
-          healthPort: config.ops.healthPort,
-          readyPort: config.ops.readyPort,
-          registry,
-          ready,
-        });
+  const ops = await startProcessOps(plan, config.ops, { registry, ready });
   logger.info(
     {
       zones,
       dnsHost: config.listen.host,
       dnsPort: port,
-      opsPorts: 'ports' in ops ? ops.ports : 'primary',
+      opsPorts: ops.ports ?? 'primary',
       kinds,
     },
     'listening',
   );
   // After our own line: the primary's "every worker is serving" comes last.
-  if ('listening' in ops) ops.listening({ dns: port });
+  ops.listening({ dns: port });
 
   // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
   for (const source of sources) {

@@ -6,12 +6,10 @@ import {
   type Logger,
   onSignals,
   runCli,
-  runPrimary,
   siblings,
-  startOpsServer,
-  startWorkerOps,
+  startProcessOps,
+  superviseWorkers,
   watchConfig,
-  workerPlan,
 } from '@mdns/ops';
 import { DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
@@ -31,18 +29,15 @@ const CACHE_SWEEP_MS = 60_000;
 async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   const config = ctx.config;
   const logger = createLogger({ name: NAME, level: config.log.level });
-  const plan = workerPlan(config.listen);
-  if (plan.role === 'primary') {
-    // listen.workers > 1: this process only supervises; each worker runs the rest of start().
-    return runPrimary({
-      name: NAME,
-      workers: config.listen.workers,
-      socketMode: plan.mode,
-      ops: config.ops,
-      logger,
-      metricsPrefix: METRICS_PREFIX,
-    });
-  }
+  // listen.workers > 1: the primary only supervises (null); each worker runs the rest.
+  const plan = await superviseWorkers({
+    name: NAME,
+    listen: config.listen,
+    ops: config.ops,
+    logger,
+    metricsPrefix: METRICS_PREFIX,
+  });
+  if (plan === null) return;
   let serial = Math.floor(Date.now() / 1000);
   let runtime = buildRuntime(config, serial);
   let cache = new AnswerCache(config.cache);
@@ -89,17 +84,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     },
   });
   // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
-  const ops =
-    plan.role === 'worker'
-      ? startWorkerOps({ registry, ready })
-      : await startOpsServer({
-          host: config.ops.host,
-          metricsPort: config.ops.metricsPort,
-          healthPort: config.ops.healthPort,
-          readyPort: config.ops.readyPort,
-          registry,
-          ready,
-        });
+  const ops = await startProcessOps(plan, config.ops, { registry, ready });
   let explainServer: ExplainServer | null = null;
   if (config.explain.enabled) {
     explainServer = await startExplainServer(
@@ -177,7 +162,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   logger.info(
     {
       dns: dnsPort,
-      ...('ports' in ops ? ops.ports : {}),
+      ...ops.ports,
       explain: explainServer?.port ?? null,
       zones: [...runtime.zones.keys()],
       upstreams: runtime.upstreams.length,
@@ -185,7 +170,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     'listening',
   );
   // After our own line: the primary's "every worker is serving" comes last.
-  if ('listening' in ops) ops.listening({ dns: dnsPort });
+  ops.listening({ dns: dnsPort });
 }
 
 /** Keys bound at start: a reload that changes them is applied everywhere else, with a warning. */

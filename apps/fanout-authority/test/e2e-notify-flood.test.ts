@@ -1,7 +1,5 @@
-import dgram from 'node:dgram';
-import { encode } from '@mdns/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Authority, configYaml, startAuthority } from './support/authority.js';
+import { type Authority, configYaml, sendNotify, startAuthority } from './support/authority.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
 
 // Found by reliability/ fuzzing: NOTIFY is accepted by source address, so packets from (or
@@ -9,28 +7,6 @@ import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream
 // kept the cache empty, and when the gateway then failed every answer was SERVFAIL where
 // serve-stale would have answered. A NOTIFY must make entries be asked again, not vanish.
 const ZONE = 'prod.test';
-
-function notifyFrom127(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const packet = encode({
-      id: 4242,
-      type: 'query',
-      flags: (4 << 11) | 0x0400,
-      questions: [{ name: ZONE, type: 'SOA', class: 'IN' }],
-    } as never);
-    const timer = setTimeout(() => {
-      s.close();
-      resolve();
-    }, 2000);
-    s.on('message', () => {
-      clearTimeout(timer);
-      s.close();
-      resolve();
-    });
-    s.bind(0, '127.0.0.1', () => s.send(packet, port, '127.0.0.1'));
-  });
-}
 
 describe('a NOTIFY flood from an upstream address', () => {
   let up: FakeUpstream;
@@ -54,7 +30,7 @@ describe('a NOTIFY flood from an upstream address', () => {
     );
     expect((await auth.query(`svc.${ZONE}`, 'A')).answers[0]?.data).toBe('10.0.0.1');
 
-    for (let i = 0; i < 50; i++) await notifyFrom127(auth.ports.dns);
+    for (let i = 0; i < 50; i++) await sendNotify(auth.ports.dns, ZONE);
     healthy = false;
     const after = await auth.query(`svc.${ZONE}`, 'A');
     expect(after.rcode).toBe(0); // served stale, not SERVFAIL

@@ -1,7 +1,6 @@
 import dgram from 'node:dgram';
-import { encode } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Authority, configYaml, startAuthority } from './support/authority.js';
+import { type Authority, configYaml, sendNotify, startAuthority } from './support/authority.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
 
 // listen.workers: 2 with real processes. A primary and two workers sharing one UDP socket
@@ -26,28 +25,6 @@ async function burst(auth: Authority, name: string, count: number): Promise<unkn
     Array.from({ length: count }, () => auth.query(name, 'A', { timeoutMs: 4000 })),
   );
   return answers.map((r) => (r.rcode === 0 ? r.answers[0]?.data : `rcode ${r.rcode}`));
-}
-
-function notify(port: number): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const packet = encode({
-      id: 777,
-      type: 'query',
-      flags: (4 << 11) | 0x0400,
-      questions: [{ name: ZONE, type: 'SOA', class: 'IN' }],
-    } as never);
-    const timer = setTimeout(() => {
-      s.close();
-      resolve(null);
-    }, 2000);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(m);
-    });
-    s.bind(0, '127.0.0.1', () => s.send(packet, port, '127.0.0.1'));
-  });
 }
 
 const eventually = async (what: string, check: () => Promise<boolean>, tries = 60) => {
@@ -188,7 +165,7 @@ describe('NOTIFY with listen.workers: 2', () => {
     expect(asked()).toBe(2);
 
     address = '10.0.0.2';
-    const ack = await notify(auth.ports.dns);
+    const ack = await sendNotify(auth.ports.dns, ZONE);
     expect(ack).not.toBeNull();
     expect(ack![3] & 0x0f).toBe(0);
     // Whichever worker took the NOTIFY told the other: both fetch again, nobody serves

@@ -70,7 +70,12 @@ export {
   restartDelayMs,
   type WorkerReady,
 } from './workers/ipc.js';
-export { type PrimaryOptions, runPrimary } from './workers/primary.js';
+export {
+  type PrimaryOptions,
+  runPrimary,
+  type SuperviseOptions,
+  superviseWorkers,
+} from './workers/primary.js';
 export {
   type ListenSocketOptions,
   type ListenWorkersConfig,
@@ -83,9 +88,11 @@ export {
   workerSocketMode,
 } from './workers/sockets.js';
 export {
+  type ProcessOps,
   type SiblingListener,
   type Siblings,
   siblings,
+  startProcessOps,
   startWorkerOps,
   type WorkerOps,
   type WorkerOpsOptions,

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decode } from '@mdns/protocol';
+import { decode, encode } from '@mdns/protocol';
 import { dnsQuery, dnsQueryRaw } from '@mdns/transport';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
@@ -203,3 +204,29 @@ export async function startAuthority(yaml: string): Promise<Authority> {
 }
 
 export { dnsQueryRaw };
+
+/**
+ * An RFC 1996 NOTIFY for `zone` from 127.0.0.1 (the address the test upstreams use) to
+ * the authority; the reply, or null after 2 s.
+ */
+export function sendNotify(port: number, zone: string): Promise<Buffer | null> {
+  return new Promise((resolvePromise) => {
+    const s = dgram.createSocket('udp4');
+    const packet = encode({
+      id: 4242,
+      type: 'query',
+      flags: (4 << 11) | 0x0400,
+      questions: [{ name: zone, type: 'SOA', class: 'IN' }],
+    } as never);
+    const timer = setTimeout(() => {
+      s.close();
+      resolvePromise(null);
+    }, 2000);
+    s.on('message', (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolvePromise(m);
+    });
+    s.bind(0, '127.0.0.1', () => s.send(packet, port, '127.0.0.1'));
+  });
+}

@@ -18,6 +18,8 @@ import {
   restartDelayMs,
   type ToWorker,
 } from './ipc.js';
+import type { ListenWorkersConfig, WorkerPlan } from './sockets.js';
+import { workerPlan } from './worker.js';
 
 export interface PrimaryOptions {
   /** Program name, for logs. */
@@ -267,4 +269,33 @@ function isErrorValue(v: unknown): v is { error: string } {
   return (
     typeof v === 'object' && v !== null && typeof (v as { error?: unknown }).error === 'string'
   );
+}
+
+export interface SuperviseOptions {
+  name: string;
+  listen: ListenWorkersConfig;
+  ops: OpsPortsConfig;
+  logger: Logger;
+  metricsPrefix: string;
+}
+
+/**
+ * The first step of each app's start: with `listen.workers` > 1 in the primary, start
+ * supervising and return null (the caller stops there: the workers run the rest);
+ * otherwise return this process's plan (`single` or `worker`) for the sockets and ops.
+ */
+export async function superviseWorkers(
+  options: SuperviseOptions,
+): Promise<Exclude<WorkerPlan, { role: 'primary' }> | null> {
+  const plan = workerPlan(options.listen);
+  if (plan.role !== 'primary') return plan;
+  await runPrimary({
+    name: options.name,
+    workers: options.listen.workers,
+    socketMode: plan.mode,
+    ops: options.ops,
+    logger: options.logger,
+    metricsPrefix: options.metricsPrefix,
+  });
+  return null;
 }

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import type { Registry } from 'prom-client';
-import type { ReadyState } from '../server.js';
+import type { OpsPortsConfig } from '../config/server.js';
+import { type ReadyState, startOpsServer } from '../server.js';
 import { isToWorker, type ToPrimary } from './ipc.js';
 import { type ListenWorkersConfig, planWorkers, type WorkerPlan } from './sockets.js';
 
@@ -115,4 +116,41 @@ export function workerPlan(listen: ListenWorkersConfig): WorkerPlan {
   });
   if (plan instanceof Error) throw plan;
   return plan;
+}
+
+/** What an app holds for its ops endpoints, alone (HTTP ports) or as a worker (IPC). */
+export interface ProcessOps {
+  /** The HTTP ports, when this process serves them (not in a worker). */
+  ports: { metrics: number; health: number; ready: number } | null;
+  /** Call after logging "listening": a worker tells the primary; alone, nothing to do. */
+  listening(detail?: unknown): void;
+  markShuttingDown(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The ops endpoints for this process: its own HTTP server when it runs alone, the
+ * primary's (asked over IPC) when it is a worker.
+ */
+export async function startProcessOps(
+  plan: Exclude<WorkerPlan, { role: 'primary' }>,
+  ops: OpsPortsConfig,
+  options: WorkerOpsOptions,
+): Promise<ProcessOps> {
+  if (plan.role === 'worker') return { ports: null, ...startWorkerOps(options) };
+  const server = await startOpsServer({
+    host: ops.host,
+    metricsPort: ops.metricsPort,
+    healthPort: ops.healthPort,
+    readyPort: ops.readyPort,
+    registry: options.registry,
+    ready: options.ready,
+    health: options.health,
+  });
+  return {
+    ports: server.ports,
+    listening() {},
+    markShuttingDown: () => server.markShuttingDown(),
+    close: () => server.close(),
+  };
 }
