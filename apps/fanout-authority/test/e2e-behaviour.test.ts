@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process';
-import dgram from 'node:dgram';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { encode } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Authority, configYaml, decodeAnswer, startAuthority } from './support/authority.js';
+import {
+  type Authority,
+  configYaml,
+  decodeAnswer,
+  sendNotify,
+  startAuthority,
+} from './support/authority.js';
 import { a, type FakeUpstream, type Script, startFakeUpstream } from './support/fake-upstream.js';
 
 const ZONE = 'prod.test';
@@ -38,30 +42,6 @@ function zoneScript(records: Record<string, string>, delayMs = 0): Script {
     return { kind: 'answer', answers: q.type === 'A' ? [a(q.name, ip)] : [], delayMs };
   };
 }
-
-function sendFrom(source: string, port: number, packet: Uint8Array): Promise<Uint8Array | null> {
-  return new Promise((resolvePromise) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      resolvePromise(null);
-    }, 3000);
-    s.on('message', (msg) => {
-      clearTimeout(timer);
-      s.close();
-      resolvePromise(msg);
-    });
-    s.bind(0, source, () => s.send(packet, port, '127.0.0.1'));
-  });
-}
-
-const notifyPacket = (zone: string) =>
-  encode({
-    id: 4242,
-    type: 'query',
-    flags: (4 << 11) | 0x0400,
-    questions: [{ name: zone, type: 'SOA', class: 'IN' }],
-  } as never);
 
 describe('merge rules end to end', () => {
   it('a NODATA from one cluster never beats a POSITIVE on its way from another', async () => {
@@ -213,12 +193,12 @@ describe('NOTIFY', () => {
     records[`new.${ZONE}`] = '10.0.0.5';
     expect((await auth.query(`new.${ZONE}`, 'A')).rcode).toBe(3); // cached negative
 
-    const stranger = await sendFrom('127.0.0.2', auth.ports.dns, notifyPacket(ZONE));
+    const stranger = await sendNotify(auth.ports.dns, ZONE, '127.0.0.2');
     expect(stranger).not.toBeNull();
     expect(decodeAnswer(stranger!, 0).rcode).toBe(5);
     expect((await auth.query(`new.${ZONE}`, 'A')).rcode).toBe(3); // still cached
 
-    const ack = await sendFrom('127.0.0.1', auth.ports.dns, notifyPacket(ZONE));
+    const ack = await sendNotify(auth.ports.dns, ZONE);
     expect(ack).not.toBeNull();
     const ackMsg = decodeAnswer(ack!, 0);
     expect(ackMsg).toMatchObject({ rcode: 0, aa: true });

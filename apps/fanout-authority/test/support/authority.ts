@@ -206,10 +206,14 @@ export async function startAuthority(yaml: string): Promise<Authority> {
 export { dnsQueryRaw };
 
 /**
- * An RFC 1996 NOTIFY for `zone` from 127.0.0.1 (the address the test upstreams use) to
- * the authority; the reply, or null after 2 s.
+ * An RFC 1996 NOTIFY for `zone` from `source` (default 127.0.0.1, the address the test
+ * upstreams use) to the authority; the reply, or null after 2 s.
  */
-export function sendNotify(port: number, zone: string): Promise<Buffer | null> {
+export function sendNotify(
+  port: number,
+  zone: string,
+  source = '127.0.0.1',
+): Promise<Buffer | null> {
   return new Promise((resolvePromise) => {
     const s = dgram.createSocket('udp4');
     const packet = encode({
@@ -227,6 +231,6 @@ export function sendNotify(port: number, zone: string): Promise<Buffer | null> {
       s.close();
       resolvePromise(m);
     });
-    s.bind(0, '127.0.0.1', () => s.send(packet, port, '127.0.0.1'));
+    s.bind(0, source, () => s.send(packet, port, '127.0.0.1'));
   });
 }
