@@ -15,7 +15,7 @@ import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { zoneApexFromConfig } from './config/shared.js';
 import { createGatewayHandler } from './dns/handler.js';
-import { allowYoungGrowth } from './heap-tuning.js';
+import { allowSteadyYoungGrowth } from './heap-tuning.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { RecordIndex } from './index/record-index.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
@@ -60,7 +60,7 @@ async function run(config: GatewayConfig): Promise<void> {
     () => index.kindStates(),
     () => {
       logger.info({ names: index.size }, 'first full sync done: answering from the index');
-      allowYoungGrowth();
+      allowSteadyYoungGrowth();
     },
   );
   // Close the latch as soon as the last kind settles, not at the next query.

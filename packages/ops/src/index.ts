@@ -33,6 +33,7 @@ export {
   zoneSchema,
 } from './config/server.js';
 export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config/watch.js';
+export { allowYoungGrowth, holdYoungGeneration } from './heap.js';
 export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
 export {
   type CollectedMetric,
