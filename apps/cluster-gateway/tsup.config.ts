@@ -19,6 +19,10 @@ export default defineConfig({
   minifySyntax: true,
   esbuildOptions(options) {
     options.charset = 'ascii';
+    // client-node's node-fetch 2 -> whatwg-url 5 -> tr46 requires Node's built-in
+    // `punycode`, deprecated since Node 21: every start on Node 24 (the images) printed
+    // DEP0040. The userland package of the same name is the drop-in its warning names.
+    options.alias = { ...options.alias, punycode: 'punycode/' };
   },
   banner: {
     js: "import { createRequire as __mdnsCreateRequire } from 'node:module'; const require = __mdnsCreateRequire(import.meta.url);",
