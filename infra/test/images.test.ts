@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startStandin } from '@mdns/kube-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module shared with the demo
 import { repoRoot, ZONE } from '../demo/topology.mjs';
@@ -184,6 +185,60 @@ describe('image payloads', () => {
       }
     });
   }
+
+  it('runs the gateway on Node 24 against a Kubernetes API (stand-in): answers, no runtime warning', async () => {
+    // The production source (client-node list+watch through a kubeconfig), which is where
+    // bundled dependencies call deprecated Node APIs (url.parse in node-fetch 2).
+    const standin = await startStandin({
+      kinds: ['namespaces', 'services', 'ingresses'],
+      objects: [
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: { name: 'shop', namespace: 'default' },
+          spec: { rules: [{ host: `shop.${ZONE}` }] },
+          status: { loadBalancer: { ingress: [{ ip: '192.0.2.77' }] } },
+        },
+      ],
+    });
+    const base = 25460;
+    const cfgDir = join(work, 'cfg-kube');
+    mkdirSync(cfgDir, { recursive: true });
+    const config = join(cfgDir, 'gateway.yaml');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        zones: [{ name: ZONE }],
+        listen: { host: '127.0.0.1', port: base },
+        ops: {
+          host: '127.0.0.1',
+          metricsPort: base + 1,
+          healthPort: base + 1,
+          readyPort: base + 1,
+        },
+        sources: {
+          resources: ['Ingress', 'Service'],
+          kubernetes: { enabled: true, kubeconfig: standin.kubeconfigPath },
+          manifests: { enabled: false },
+        },
+      }),
+    );
+    const stderr: string[] = [];
+    const gw = spawn(node24(), [payload['cluster-gateway'].main, '--config', config], {
+      cwd: payload['cluster-gateway'].root,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    gw.stderr?.on('data', (c: Buffer) => stderr.push(c.toString()));
+    try {
+      await waitReady(base + 1);
+      expect(dig(base, `shop.${ZONE}`)).toEqual(['192.0.2.77']);
+      expect(stderr.join('')).not.toMatch(/Warning/);
+    } finally {
+      expect(await stop(gw)).toBe(0);
+      await standin.close();
+    }
+  });
 
   it('runs the authority with listen.workers: 2 on Node 24: one SO_REUSEPORT socket per worker', async () => {
     const bin = node24();

@@ -1,5 +1,6 @@
-// First: tunes the V8 heap before any other module allocates (see heap-tuning.ts).
-
+// Side-effect modules: runtime-warnings.ts (first, before any dependency can warn) and
+// heap-tuning.ts (holds the young generation before the sources allocate).
+import './runtime-warnings.js';
 import {
   createLogger,
   createRegistry,
