@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need beyond Node and npm:
 # pnpm (the version pinned in package.json) and the real DNS tools from Debian that
-# the suites use as clients and peers (dig, kdig, knotd, dnsperf, dnsdist, unbound).
+# the suites use as clients and peers (dig, kdig, knotd, dnsperf, dnsdist, unbound),
+# and `ss` (iproute2) to read socket buffer sizes.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$w
 fi
 
 missing=()
-for pair in dig:bind9-dnsutils kdig:knot-dnsutils knotd:knot dnsperf:dnsperf dnsdist:dnsdist unbound:unbound; do
+for pair in dig:bind9-dnsutils kdig:knot-dnsutils knotd:knot dnsperf:dnsperf dnsdist:dnsdist unbound:unbound ss:iproute2; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
 done

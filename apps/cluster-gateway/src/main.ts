@@ -95,6 +95,7 @@ async function run(config: GatewayConfig): Promise<void> {
     port: config.listen.port,
     tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
     maxTcpConnections: config.listen.maxTcpConnections,
+    udpBufferBytes: config.listen.udpBufferBytes || undefined,
     ...plan.sockets,
     handler: handler.handle,
     onHandlerError: (err, peer) =>

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { GatewayProcess, type TempDir, tempDir, testConfig } from './support/gateway-process.js';
@@ -5,6 +7,17 @@ import { GatewayProcess, type TempDir, tempDir, testConfig } from './support/gat
 // listen.workers: 2 with the manifests source: each worker builds its own index from the
 // same directory and answers from one shared UDP socket / TCP listener.
 const ZONE = 'prod.example.tld';
+
+/** SO_RCVBUF of the UDP socket on 127.0.0.1:`port`, as `ss` reports it (twice what was asked). */
+function udpReceiveBuffer(port: number): number {
+  const out = execFileSync('ss', ['-u', '-l', '-n', '-m', `sport = :${port}`], {
+    encoding: 'utf8',
+  });
+  const m = /skmem:\(r\d+,rb(\d+)/.exec(out);
+  if (!m) throw new Error(`no skmem for udp port ${port} in: ${out}`);
+  return Number(m[1]);
+}
+const rmemMax = () => Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
 
 const ingress = (name: string, host: string, ip: string) => ({
   apiVersion: 'networking.k8s.io/v1',
@@ -23,7 +36,7 @@ describe('cluster-gateway with listen.workers: 2', () => {
     manifests = tempDir('gateway-manifests-');
     manifests.write('web.yaml', stringify(ingress('web', `web.${ZONE}`, '10.8.0.1')));
     const config = testConfig({
-      listen: { host: '127.0.0.1', port: 0, workers: 2 },
+      listen: { host: '127.0.0.1', port: 0, workers: 2, udpBufferBytes: 2 * 1024 * 1024 },
       sources: {
         kubernetes: { enabled: false },
         manifests: { enabled: true, directory: manifests.path },
@@ -44,6 +57,10 @@ describe('cluster-gateway with listen.workers: 2', () => {
     expect(ready.status).toBe(200);
     const body = JSON.parse(ready.body) as { detail: { workers: Array<{ ready: boolean }> } };
     expect(body.detail.workers.map((w) => w.ready)).toEqual([true, true]);
+  });
+
+  it('listen.udpBufferBytes sizes the shared UDP socket', () => {
+    expect(udpReceiveBuffer(gw.dnsPort)).toBe(2 * Math.min(2 * 1024 * 1024, rmemMax()));
   });
 
   it('every query over UDP and TCP gets the answer, whichever worker reads it', async () => {

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Authority, configYaml, sendNotify, startAuthority } from './support/authority.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
@@ -26,6 +28,17 @@ async function burst(auth: Authority, name: string, count: number): Promise<unkn
   );
   return answers.map((r) => (r.rcode === 0 ? r.answers[0]?.data : `rcode ${r.rcode}`));
 }
+
+/** SO_RCVBUF of the UDP socket on 127.0.0.1:`port`, as `ss` reports it (twice what was asked). */
+function udpReceiveBuffer(port: number): number {
+  const out = execFileSync('ss', ['-u', '-l', '-n', '-m', `sport = :${port}`], {
+    encoding: 'utf8',
+  });
+  const m = /skmem:\(r\d+,rb(\d+)/.exec(out);
+  if (!m) throw new Error(`no skmem for udp port ${port} in: ${out}`);
+  return Number(m[1]);
+}
+const rmemMax = () => Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
 
 const eventually = async (what: string, check: () => Promise<boolean>, tries = 60) => {
   for (let i = 0; i < tries; i++) {
@@ -69,6 +82,10 @@ describe('fanout-authority with listen.workers: 2', () => {
     expect(body.ready).toBe(true);
     expect(body.detail.workers).toHaveLength(2);
     expect((await fetch(`http://127.0.0.1:${auth.ports.health}/health`)).status).toBe(200);
+  });
+
+  it('the shared UDP socket has listen.udpBufferBytes (default 1 MiB)', () => {
+    expect(udpReceiveBuffer(auth.ports.dns)).toBe(2 * Math.min(1024 * 1024, rmemMax()));
   });
 
   it('every query is answered over UDP and TCP, each worker with upstream sockets of its own', async () => {

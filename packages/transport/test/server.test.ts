@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { type DnsQuestion, decode, encode, RCODE, scan } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsServer, type Peer } from '../src/index.js';
@@ -436,5 +438,42 @@ describe('DnsServer close', () => {
     const second = new DnsServer({ host: HOST, port, handler: () => null });
     await expect(second.listen()).rejects.toThrow(`127.0.0.1 port ${port}`);
     await first.close({ drainMs: 10 });
+  });
+});
+
+/** The socket memory `ss` reports for the UDP socket bound to `port` on 127.0.0.1. */
+function udpSocketMemory(port: number): { rb: number; tb: number } {
+  const out = execFileSync('ss', ['-u', '-l', '-n', '-m', `sport = :${port}`], {
+    encoding: 'utf8',
+  });
+  const m = /skmem:\(r\d+,rb(\d+),t\d+,tb(\d+)/.exec(out);
+  if (!m) throw new Error(`no skmem for udp port ${port} in: ${out}`);
+  return { rb: Number(m[1]), tb: Number(m[2]) };
+}
+
+const sysctl = (name: string) => Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8'));
+
+describe('UDP socket buffers', () => {
+  it('udpBufferBytes sets SO_RCVBUF and SO_SNDBUF (the kernel doubles it, capped by rmem_max)', async () => {
+    const asked = 1024 * 1024;
+    const sized = new DnsServer({
+      host: HOST,
+      port: 0,
+      handler: testZoneHandler(),
+      udpBufferBytes: asked,
+    });
+    const plain = new DnsServer({ host: HOST, port: 0, handler: testZoneHandler() });
+    const { port } = await sized.listen();
+    const { port: plainPort } = await plain.listen();
+    try {
+      const got = udpSocketMemory(port);
+      expect(got.rb).toBe(2 * Math.min(asked, sysctl('rmem_max')));
+      expect(got.tb).toBe(2 * Math.min(asked, sysctl('wmem_max')));
+      // Without the option the OS default stays (what the apps had before listen.udpBufferBytes).
+      expect(udpSocketMemory(plainPort).rb).toBe(sysctl('rmem_default'));
+    } finally {
+      await sized.close();
+      await plain.close();
+    }
   });
 });
