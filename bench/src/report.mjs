@@ -115,9 +115,9 @@ function memoryDetail(s) {
   return [
     `### ${TITLES[s.id]}`,
     '',
-    '| objects | source | start → last name answered | RSS synced (idle) | RSS after dnsperf load | VmHWM (peak) | qps during load |',
+    '| objects | source | start → last name answered | RSS synced (idle) | RSS after dnsperf load | VmHWM when synced / at the end | qps during load |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
-    `| ${int(s.objects)} | ${s.source} | ${fmt(s.syncMs / 1000, 1)} s | ${mb(s.rssIdleBytes)} MB | ${mb(s.rssLoadedBytes)} MB | ${mb(s.hwmBytes)} MB | ${int(s.loadQps)} |`,
+    `| ${int(s.objects)} | ${s.source} | ${fmt(s.syncMs / 1000, 1)} s | ${mb(s.rssIdleBytes)} MB | ${mb(s.rssLoadedBytes)} MB | ${s.hwmSyncedBytes === undefined ? '—' : `${mb(s.hwmSyncedBytes)} MB`} / ${mb(s.hwmBytes)} MB | ${int(s.loadQps)} |`,
     '',
   ];
 }

@@ -36,6 +36,8 @@ export async function memoryScenario(ctx) {
       syncMs,
       rssIdleBytes: idle.rssBytes,
       rssLoadedBytes: loaded.rssBytes,
+      // The peak so far when synced (the initial list) and at the end (list or load).
+      hwmSyncedBytes: idle.hwmBytes,
       hwmBytes: loaded.hwmBytes,
       loadQps: load.qps,
       targetMb: 150,
