@@ -95,7 +95,7 @@ async function run(config: GatewayConfig): Promise<void> {
     port: config.listen.port,
     tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
     maxTcpConnections: config.listen.maxTcpConnections,
-    udpBufferBytes: config.listen.udpBufferBytes || undefined,
+    udpBufferBytes: config.listen.udpBufferBytes,
     ...plan.sockets,
     handler: handler.handle,
     onHandlerError: (err, peer) =>

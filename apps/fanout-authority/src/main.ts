@@ -68,7 +68,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     handler,
     tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
     maxTcpConnections: config.listen.maxTcpConnections,
-    udpBufferBytes: config.listen.udpBufferBytes || undefined,
+    udpBufferBytes: config.listen.udpBufferBytes,
     ...plan.sockets,
     onHandlerError: (err, peer) =>
       logger.error({ err, peer: peer.address }, 'handler failed; answered SERVFAIL'),

@@ -463,17 +463,27 @@ describe('UDP socket buffers', () => {
       udpBufferBytes: asked,
     });
     const plain = new DnsServer({ host: HOST, port: 0, handler: testZoneHandler() });
+    const zero = new DnsServer({
+      host: HOST,
+      port: 0,
+      handler: testZoneHandler(),
+      udpBufferBytes: 0,
+    });
     const { port } = await sized.listen();
     const { port: plainPort } = await plain.listen();
+    const { port: zeroPort } = await zero.listen();
     try {
       const got = udpSocketMemory(port);
       expect(got.rb).toBe(2 * Math.min(asked, sysctl('rmem_max')));
       expect(got.tb).toBe(2 * Math.min(asked, sysctl('wmem_max')));
       // Without the option the OS default stays (what the apps had before listen.udpBufferBytes).
       expect(udpSocketMemory(plainPort).rb).toBe(sysctl('rmem_default'));
+      // 0 (the apps' listen.udpBufferBytes: 0) keeps the OS default too.
+      expect(udpSocketMemory(zeroPort).rb).toBe(sysctl('rmem_default'));
     } finally {
       await sized.close();
       await plain.close();
+      await zero.close();
     }
   });
 });

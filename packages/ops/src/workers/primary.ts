@@ -112,34 +112,6 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     }
   };
 
-  cluster.on('exit', (worker, code, signal) => {
-    const slot = slots.find((s) => s.worker === worker);
-    if (!slot) return;
-    slot.worker = null;
-    if (stopping) return;
-    if (!started) {
-      log.error(
-        { worker: slot.index, code, signal },
-        'a worker exited before every worker was serving: stopping',
-      );
-      stopping = true;
-      for (const s of slots) s.worker?.process.kill('SIGTERM');
-      process.exitCode = 1;
-      setTimeout(() => process.exit(1), 2000).unref();
-      void opsServer.close();
-      return;
-    }
-    const livedMs = Date.now() - slot.startedAt;
-    slot.quickDeaths = livedMs < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 1;
-    const waitMs = restartDelayMs(slot.quickDeaths, delay.min, delay.max);
-    slot.restarts++;
-    log.error(
-      { worker: slot.index, code, signal, livedMs, restartInMs: waitMs },
-      'worker died; the others keep serving; restarting it',
-    );
-    slot.timer = setTimeout(() => fork(slot), waitMs);
-  });
-
   /** Ask every running worker; 'missing' for a slot without one, an Error for no answer. */
   const askAll = (what: AskWhat) =>
     Promise.all(
@@ -224,6 +196,34 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       ),
   });
   const opsServer = await ops;
+
+  cluster.on('exit', (worker, code, signal) => {
+    const slot = slots.find((s) => s.worker === worker);
+    if (!slot) return;
+    slot.worker = null;
+    if (stopping) return;
+    if (!started) {
+      log.error(
+        { worker: slot.index, code, signal },
+        'a worker exited before every worker was serving: stopping',
+      );
+      stopping = true;
+      for (const s of slots) s.worker?.process.kill('SIGTERM');
+      process.exitCode = 1;
+      setTimeout(() => process.exit(1), 2000).unref();
+      void opsServer.close();
+      return;
+    }
+    const livedMs = Date.now() - slot.startedAt;
+    slot.quickDeaths = livedMs < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 1;
+    const waitMs = restartDelayMs(slot.quickDeaths, delay.min, delay.max);
+    slot.restarts++;
+    log.error(
+      { worker: slot.index, code, signal, livedMs, restartInMs: waitMs },
+      'worker died; the others keep serving; restarting it',
+    );
+    slot.timer = setTimeout(() => fork(slot), waitMs);
+  });
 
   onSignals({
     logger: log,

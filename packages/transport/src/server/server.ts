@@ -51,8 +51,9 @@ export class DnsServer implements ConnectionHost {
       {
         host: o.host ?? '0.0.0.0',
         port: o.port,
-        recvBufferSize: o.recvBufferSize ?? o.udpBufferBytes,
-        sendBufferSize: o.sendBufferSize ?? o.udpBufferBytes,
+        // 0 (like undefined) keeps the OS default.
+        recvBufferSize: (o.recvBufferSize ?? o.udpBufferBytes) || undefined,
+        sendBufferSize: (o.sendBufferSize ?? o.udpBufferBytes) || undefined,
         reusePort: o.reusePort ?? false,
         exclusive: o.exclusive ?? true,
         attempts: o.listenAttempts ?? 10,

@@ -28,7 +28,7 @@ export interface DnsServerOptions {
   maxTcpConnections?: number;
   /** Queries in flight per TCP connection before it stops reading. Default 100. */
   maxTcpPipelined?: number;
-  /** Shorthand for both `recvBufferSize` and `sendBufferSize`. Default: OS default. */
+  /** Shorthand for both `recvBufferSize` and `sendBufferSize`; 0 = OS default. Default: OS default. */
   udpBufferBytes?: number;
   /** UDP SO_RCVBUF in bytes. Default `udpBufferBytes`, else the OS default. */
   recvBufferSize?: number;
