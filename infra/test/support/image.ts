@@ -103,6 +103,3 @@ export function expandVars(arg: string, env: Record<string, string>): string {
     name === undefined ? '$(' : (env[name] ?? m),
   );
 }
-
-/** Node 24, the images' runtime, from the npm registry's `node` package (cached). */
-export { node24 } from './node24.js';

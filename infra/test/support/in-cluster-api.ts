@@ -37,11 +37,29 @@ export async function startInClusterApi(dir: string, standinPort: number): Promi
   mkdirSync(dir, { recursive: true });
   const key = join(dir, 'tls.key');
   const ca = join(dir, 'ca.crt');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-days', '1', '-subj', '/CN=kubernetes', '-addext', `subjectAltName=IP:${API_IP}`,
-    '-keyout', key, '-out', ca,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=kubernetes',
+      '-addext',
+      `subjectAltName=IP:${API_IP}`,
+      '-keyout',
+      key,
+      '-out',
+      ca,
+    ],
+    { stdio: 'ignore' },
+  );
   const sa = join(dir, 'serviceaccount');
   mkdirSync(sa, { recursive: true });
   const token = randomBytes(24).toString('hex');
@@ -49,23 +67,34 @@ export async function startInClusterApi(dir: string, standinPort: number): Promi
   writeFileSync(join(sa, 'ca.crt'), readFileSync(ca));
   writeFileSync(join(sa, 'namespace'), 'mdns-system');
   const counts = { authorized: 0, rejected: 0 };
-  const server: Server = createServer({ key: readFileSync(key), cert: readFileSync(ca) }, (req, res) => {
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      counts.rejected++;
-      res.writeHead(401, { 'content-type': 'application/json' }).end('{"kind":"Status","code":401}');
-      return;
-    }
-    counts.authorized++;
-    const up = request(
-      { host: '127.0.0.1', port: standinPort, method: req.method, path: req.url, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
+  const server: Server = createServer(
+    { key: readFileSync(key), cert: readFileSync(ca) },
+    (req, res) => {
+      if (req.headers.authorization !== `Bearer ${token}`) {
+        counts.rejected++;
+        res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end('{"kind":"Status","code":401}');
+        return;
+      }
+      counts.authorized++;
+      const up = request(
+        {
+          host: '127.0.0.1',
+          port: standinPort,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    },
+  );
   const socket = join(dir, 'api.sock');
   await new Promise<void>((res) => server.listen(socket, res));
   return {

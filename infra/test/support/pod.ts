@@ -5,8 +5,8 @@ import {
   cpSync,
   linkSync,
   mkdirSync,
-  readFileSync,
   readdirSync,
+  readFileSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -69,11 +69,17 @@ export function containerEnv(
     if (e.value !== undefined) env[e.name] = e.value;
     else if (e.valueFrom?.fieldRef) {
       const v = fields[e.valueFrom.fieldRef.fieldPath];
-      if (v === undefined) throw new Error(`env ${e.name}: fieldRef ${e.valueFrom.fieldRef.fieldPath} not supported here`);
+      if (v === undefined)
+        throw new Error(
+          `env ${e.name}: fieldRef ${e.valueFrom.fieldRef.fieldPath} not supported here`,
+        );
       env[e.name] = v;
     } else if (e.valueFrom?.resourceFieldRef) {
       env[e.name] = String(quantityBytes(resourceOf(container, e.valueFrom.resourceFieldRef)));
-    } else throw new Error(`env ${e.name}: only value, fieldRef and resourceFieldRef are supported here`);
+    } else
+      throw new Error(
+        `env ${e.name}: only value, fieldRef and resourceFieldRef are supported here`,
+      );
   }
   return env;
 }
@@ -81,7 +87,8 @@ export function containerEnv(
 function resourceOf(container: any, ref: { resource: string; divisor?: string }): string {
   const [kind, name] = ref.resource.split('.');
   const v = container.resources?.[kind]?.[name];
-  if (v === undefined) throw new Error(`resourceFieldRef ${ref.resource}: not set on the container`);
+  if (v === undefined)
+    throw new Error(`resourceFieldRef ${ref.resource}: not set on the container`);
   return String(Math.floor(quantityBytes(v) / quantityBytes(ref.divisor ?? '1')));
 }
 
@@ -89,7 +96,16 @@ function resourceOf(container: any, ref: { resource: string; divisor?: string })
 export function quantityBytes(q: string | number): number {
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(q));
   if (!m) throw new Error(`quantity ${q}: not understood`);
-  const unit: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const unit: Record<string, number> = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
   return Number(m[1]) * (m[2] ? unit[m[2]] : 1);
 }
 
@@ -131,19 +147,27 @@ export function layOutRootfs(opts: {
   for (const mount of container.volumeMounts ?? []) {
     const volume = (pod.volumes ?? []).find((v: any) => v.name === mount.name);
     if (!volume) throw new Error(`volumeMount ${mount.name}: no such volume in the pod`);
-    if (!volume.configMap) throw new Error(`volume ${mount.name}: only configMap volumes are supported here`);
-    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name);
-    if (!cm) throw new Error(`volume ${mount.name}: ConfigMap ${volume.configMap.name} is not in the rendered objects`);
+    if (!volume.configMap)
+      throw new Error(`volume ${mount.name}: only configMap volumes are supported here`);
+    const cm = objects.find(
+      (o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name,
+    );
+    if (!cm)
+      throw new Error(
+        `volume ${mount.name}: ConfigMap ${volume.configMap.name} is not in the rendered objects`,
+      );
     const dir = join(root, mount.mountPath);
     mkdirSync(dir, { recursive: true });
     const items: Array<{ key: string; path: string }> =
       volume.configMap.items ?? Object.keys(cm.data ?? {}).map((key) => ({ key, path: key }));
     for (const { key, path } of items) {
-      if (cm.data?.[key] === undefined) throw new Error(`ConfigMap ${cm.metadata.name}: no key ${key}`);
+      if (cm.data?.[key] === undefined)
+        throw new Error(`ConfigMap ${cm.metadata.name}: no key ${key}`);
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), cm.data[key], { mode: 0o444 });
     }
-    if (mount.readOnly !== true) throw new Error(`volumeMount ${mount.name}: expected readOnly: true`);
+    if (mount.readOnly !== true)
+      throw new Error(`volumeMount ${mount.name}: expected readOnly: true`);
   }
   for (const entry of readdirSync(root)) readOnly(join(root, entry));
 }
@@ -185,7 +209,19 @@ export function startPod(opts: {
   ].join('\n');
   const child = spawn(
     'unshare',
-    ['--net', '--mount', '--', 'sh', '-ec', script, 'pod', opts.serviceAccount ?? '', String(opts.uid), String(opts.gid), ...argv],
+    [
+      '--net',
+      '--mount',
+      '--',
+      'sh',
+      '-ec',
+      script,
+      'pod',
+      opts.serviceAccount ?? '',
+      String(opts.uid),
+      String(opts.gid),
+      ...argv,
+    ],
     { cwd: join(opts.root, opts.workdir), env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
