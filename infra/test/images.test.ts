@@ -8,12 +8,14 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandin } from '@mdns/kube-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module shared with the demo
 import { repoRoot, ZONE } from '../demo/topology.mjs';
+import { parseDockerfile } from './support/image.js';
+import { node24 } from './support/node24.js';
 
 // Base images cannot be pulled here, so this proves the image payload instead: the
 // exact folder each Dockerfile copies into the runtime stage runs from an empty
@@ -22,34 +24,14 @@ import { repoRoot, ZONE } from '../demo/topology.mjs';
 
 const apps = ['cluster-gateway', 'fanout-authority'] as const;
 
-function payloadOf(app: string): { dir: string; cmd: string[] } {
+function payloadOf(app: string): { dir: string; entrypoint: string[] } {
   const dockerfile = readFileSync(join(repoRoot, 'infra', 'images', `Dockerfile.${app}`), 'utf8');
-  const copy = /^COPY --from=build \/src\/(\S+?)\/? \/app\/$/m.exec(dockerfile);
-  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
-  if (!copy || !cmd) throw new Error(`Dockerfile.${app}: no COPY --from=build or CMD line`);
+  const image = parseDockerfile(app, dockerfile);
   expect(/^FROM node:24/m.test(dockerfile), 'build stage on Node 24').toBe(true);
-  expect(/^FROM gcr\.io\/distroless\/nodejs24/m.test(dockerfile), 'runtime on Node 24').toBe(true);
-  expect(/^USER 65532/m.test(dockerfile), 'non-root').toBe(true);
+  expect(image.from, 'runtime on Node 24').toMatch(/^gcr\.io\/distroless\/nodejs24/);
+  expect(image.user, 'non-root').toBe('65532:65532');
   for (const p of ['53/udp', '53/tcp', '9153', '8080', '8181']) expect(dockerfile).toContain(p);
-  return { dir: join(repoRoot, copy[1]), cmd: JSON.parse(cmd[1]) };
-}
-
-function node24(): string {
-  const prefix = join(homedir(), '.cache', 'mdns-node24');
-  const bin = join(prefix, 'node_modules', '.bin', 'node');
-  if (!existsSync(bin)) {
-    mkdirSync(prefix, { recursive: true });
-    execFileSync(
-      'npm',
-      ['install', '--no-save', '--no-package-lock', '--loglevel=error', 'node@24'],
-      {
-        cwd: prefix,
-        stdio: 'inherit',
-        timeout: 300_000,
-      },
-    );
-  }
-  return bin;
+  return { dir: join(repoRoot, image.payload.from), entrypoint: image.entrypoint };
 }
 
 const runtimes: Array<{ label: string; bin: () => string }> = [
@@ -156,12 +138,13 @@ describe('image payloads', () => {
 
   beforeAll(() => {
     for (const app of apps) {
-      const { dir, cmd } = payloadOf(app);
+      const { dir, entrypoint } = payloadOf(app);
       expect(existsSync(join(dir, 'main.js')), `${dir}/main.js is built`).toBe(true);
       // The runtime stage: /app holds exactly what the Dockerfile copies, nothing else.
       const root = join(work, app, 'app');
       cpSync(dir, root, { recursive: true });
-      expect(cmd[0]).toBe('/app/main.js');
+      // ENTRYPOINT runs the app (contract.test.ts runs it with each manifest's args).
+      expect(entrypoint).toEqual(['/nodejs/bin/node', '/app/main.js']);
       payload[app] = { root, main: join(root, 'main.js') };
     }
   });

@@ -1,32 +1,24 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import {
+  clusters,
+  clustersDir,
+  infraDir,
+  type K8sObject,
+  k8sDir,
+  render,
+} from './support/kustomize.js';
 
-// Renders every kustomize overlay offline with the real kubectl and validates each
-// rendered object against the Kubernetes OpenAPI types (kubernetes-models), so a
-// typo in a manifest fails here and not at `kubectl apply` time.
+// Renders every per-cluster overlay offline with the real kubectl and validates each
+// rendered object against the Kubernetes OpenAPI types (kubernetes-models), so a typo in
+// a manifest fails here and not at `kubectl apply` time; then checks what the schema
+// cannot: selectors that select, image references, rollout and ConfigMap rules.
 
-const here = dirname(fileURLToPath(import.meta.url));
-const overlaysDir = join(here, '..', 'k8s', 'overlays');
 const require = createRequire(import.meta.url);
-
-type K8sObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [k: string]: any;
-};
-
-function render(overlay: string): K8sObject[] {
-  const out = execFileSync('kubectl', ['kustomize', join(overlaysDir, overlay)], {
-    encoding: 'utf8',
-  });
-  return parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
-}
+const repoRoot = join(infraDir, '..');
 
 function modelFor(obj: K8sObject): { validate(): void } {
   // apiVersion "v1" lives at kubernetes-models/v1, "apps/v1" at kubernetes-models/apps/v1.
@@ -34,16 +26,40 @@ function modelFor(obj: K8sObject): { validate(): void } {
   return new Model(obj);
 }
 
-const overlays = readdirSync(overlaysDir);
+/** Does `selector` (matchLabels, or a Service's plain map) select pods labelled `labels`? */
+function selects(
+  selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined,
+  labels: Record<string, string>,
+): boolean {
+  if (!selector) return false;
+  if (selector.matchExpressions?.length) throw new Error('matchExpressions: not checked here');
+  const match = (selector.matchLabels ?? selector) as Record<string, string>;
+  const keys = Object.keys(match);
+  return keys.length > 0 && keys.every((k) => labels[k] === match[k]);
+}
 
-describe('kustomize overlays', () => {
-  it('has the management and downstream overlays', () => {
-    expect(overlays.sort()).toEqual(['downstream', 'management']);
+const rendered = Object.fromEntries(clusters.map((c) => [c, render(join(clustersDir, c))]));
+const deploymentsOf = (c: string) => rendered[c].filter((o) => o.kind === 'Deployment');
+const podLabels = (d: K8sObject) => d.spec.template.metadata.labels as Record<string, string>;
+
+describe('selects()', () => {
+  it('needs every label of the selector, and a non-empty selector', () => {
+    expect(selects({ matchLabels: { a: '1' } }, { a: '1', b: '2' })).toBe(true);
+    expect(selects({ matchLabels: { a: '1', c: '3' } }, { a: '1' })).toBe(false);
+    expect(selects(undefined, { a: '1' })).toBe(false);
+    expect(selects({}, { a: '1' })).toBe(false);
+    expect(selects({ a: '1' } as any, { a: '1' })).toBe(true);
+  });
+});
+
+describe('per-cluster overlays (infra/k8s/clusters)', () => {
+  it('has two downstream examples and the management cluster', () => {
+    expect(clusters).toEqual(['downstream-x', 'downstream-y', 'management']);
   });
 
-  for (const overlay of overlays) {
-    describe(overlay, () => {
-      const objects = render(overlay);
+  for (const cluster of clusters) {
+    describe(cluster, () => {
+      const objects = rendered[cluster];
 
       it('renders objects that pass Kubernetes schema validation', () => {
         expect(objects.length).toBeGreaterThan(5);
@@ -52,38 +68,109 @@ describe('kustomize overlays', () => {
         }
       });
 
-      it('runs 2+ replicas with a PDB, probes, limits and a restricted securityContext', () => {
-        const deployments = objects.filter((o) => o.kind === 'Deployment');
+      it('every Deployment, Service, PDB and spread selector selects the pods', () => {
+        const deployments = deploymentsOf(cluster);
         expect(deployments).toHaveLength(1);
+        const labels = podLabels(deployments[0]);
         const d = deployments[0];
+        expect(selects(d.spec.selector, labels), 'Deployment selector').toBe(true);
+        for (const t of d.spec.template.spec.topologySpreadConstraints) {
+          expect(selects(t.labelSelector, labels), 'topology spread').toBe(true);
+        }
+        const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+        expect(pdbs.length).toBeGreaterThan(0);
+        for (const pdb of pdbs)
+          expect(selects(pdb.spec.selector, labels), pdb.metadata.name).toBe(true);
+        for (const svc of objects.filter((o) => o.kind === 'Service')) {
+          expect(selects(svc.spec.selector, labels), svc.metadata.name).toBe(true);
+        }
+      });
+
+      it('references images by a fully qualified registry path with a tag or digest', () => {
+        for (const d of deploymentsOf(cluster)) {
+          for (const c of d.spec.template.spec.containers) {
+            // host.with.dot[:port]/path:tag or @sha256:digest; never Docker Hub's implicit default.
+            expect(c.image).toMatch(
+              /^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/,
+            );
+            expect(c.image).not.toMatch(/^(docker\.io|index\.docker\.io)\//);
+          }
+        }
+      });
+
+      it('rolls out without dropping DNS: probes, grace, minReadySeconds, priority, spread', () => {
+        const d = deploymentsOf(cluster)[0];
         expect(d.spec.replicas).toBeGreaterThanOrEqual(2);
-        expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(true);
+        expect(d.spec.minReadySeconds).toBeGreaterThanOrEqual(5);
+        expect(d.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
         const pod = d.spec.template.spec;
+        // shutdown.lameDuckSeconds (5 s by default) + the drain (up to 5 s) + margin.
+        expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(15);
+        expect(pod.priorityClassName).toBe('mdns-dns-critical');
+        expect(
+          objects.some(
+            (o) => o.kind === 'PriorityClass' && o.metadata.name === pod.priorityClassName,
+          ),
+        ).toBe(true);
+        expect(pod.topologySpreadConstraints).toEqual([
+          expect.objectContaining({
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'ScheduleAnyway',
+          }),
+        ]);
         expect(pod.securityContext.runAsNonRoot).toBe(true);
         expect(pod.securityContext.seccompProfile.type).toBe('RuntimeDefault');
         for (const c of pod.containers) {
           expect(c.livenessProbe.httpGet.path).toBe('/health');
+          expect(c.livenessProbe.timeoutSeconds).toBeGreaterThanOrEqual(5);
+          expect(c.livenessProbe.failureThreshold).toBeGreaterThanOrEqual(5);
           expect(c.readinessProbe.httpGet.path).toBe('/ready');
+          expect(c.readinessProbe.timeoutSeconds).toBeGreaterThanOrEqual(5);
           expect(c.resources.requests.cpu).toBeDefined();
+          expect(c.resources.requests.memory).toBeDefined();
           expect(c.resources.limits.memory).toBeDefined();
+          expect(c.resources.limits.cpu, 'no CPU limit: throttling is latency').toBeUndefined();
           expect(c.securityContext.allowPrivilegeEscalation).toBe(false);
           expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
           expect(c.securityContext.capabilities.drop).toEqual(['ALL']);
+          // Flags only: the image's ENTRYPOINT runs the app (contract.test.ts runs it).
+          expect(c.command).toBeUndefined();
         }
-        // The mounted ConfigMap is the one kustomize generated (hash suffix and all).
-        const cmName = pod.volumes[0].configMap.name;
+      });
+
+      it('hash-suffixes the gateway ConfigMap (it rolls) and not the authority one (it reloads)', () => {
+        const d = deploymentsOf(cluster)[0];
+        const cmName = d.spec.template.spec.volumes[0].configMap.name;
         expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === cmName)).toBe(
           true,
         );
+        if (d.metadata.name === 'cluster-gateway') {
+          expect(cmName).toMatch(/^cluster-gateway-config-[a-z0-9]{10}$/);
+        } else {
+          expect(cmName).toBe('fanout-authority-config');
+        }
       });
 
-      it('exposes DNS on UDP and TCP through a LoadBalancer, and the metrics port', () => {
-        const lb = objects.find((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer');
-        expect(lb).toBeDefined();
-        const protocols = lb!.spec.ports
+      it('pins the DNS LoadBalancer address with the cluster value, UDP and TCP 53, and metrics', () => {
+        const lb = objects.filter((o) => o.kind === 'Service' && o.spec.type === 'LoadBalancer');
+        expect(lb).toHaveLength(1);
+        const protocols = lb[0].spec.ports
           .filter((p: any) => p.port === 53)
           .map((p: any) => p.protocol);
         expect(protocols.sort()).toEqual(['TCP', 'UDP']);
+        const values = readFileSync(join(clustersDir, cluster, 'cluster.yaml'), 'utf8');
+        const lbIP = /lbIP: (\S+)/.exec(values)?.[1];
+        const pinned = Object.entries(lb[0].metadata.annotations ?? {}).filter(([k]) =>
+          [
+            'metallb.universe.tf/loadBalancerIPs',
+            'kube-vip.io/loadbalancerIPs',
+            'lbipam.cilium.io/ips',
+          ].includes(k),
+        );
+        expect(pinned).toEqual([[expect.any(String), lbIP]]);
+        // The values ConfigMap is local-config: rendered from, never applied.
+        expect(objects.some((o) => o.metadata.name === 'mdns-cluster')).toBe(false);
         expect(
           objects.some(
             (o) => o.kind === 'Service' && o.spec.ports.some((p: any) => p.port === 9153),
@@ -93,15 +180,53 @@ describe('kustomize overlays', () => {
 
       it('puts every namespaced object in mdns-system', () => {
         for (const o of objects) {
-          if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
+          if (['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass'].includes(o.kind))
+            continue;
           expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('mdns-system');
         }
       });
     });
   }
 
+  it('the network-policy component selects the pods of the cluster it is used in', () => {
+    let used = 0;
+    for (const cluster of clusters) {
+      const policies = rendered[cluster].filter((o) => o.kind === 'NetworkPolicy');
+      if (policies.length === 0) continue;
+      used++;
+      const labels = podLabels(deploymentsOf(cluster)[0]);
+      const mine = policies.filter((p) => selects(p.spec.podSelector, labels));
+      expect(mine, cluster).toHaveLength(1);
+      const ingressPorts = mine[0].spec.ingress.flatMap((r: any) =>
+        r.ports.map((p: any) => `${p.port}/${p.protocol}`),
+      );
+      expect(ingressPorts).toEqual(
+        expect.arrayContaining(['1053/UDP', '1053/TCP', '9153/TCP', '8080/TCP', '8181/TCP']),
+      );
+      const egressPorts = mine[0].spec.egress.flatMap((r: any) =>
+        r.ports.map((p: any) => `${p.port}/${p.protocol}`),
+      );
+      expect(egressPorts).toEqual(expect.arrayContaining(['53/UDP', '53/TCP']));
+      if (labels['app.kubernetes.io/name'] === 'cluster-gateway') {
+        expect(egressPorts).toEqual(expect.arrayContaining(['443/TCP', '6443/TCP']));
+      }
+    }
+    expect(used).toBeGreaterThan(0);
+  });
+
+  it('agrees across clusters: upstreams are the downstream VIPs, NOTIFY goes to the authority VIP', () => {
+    const lbIP = (c: string) =>
+      /lbIP: (\S+)/.exec(readFileSync(join(clustersDir, c, 'cluster.yaml'), 'utf8'))?.[1];
+    const authority = readFileSync(join(clustersDir, 'management', 'authority.yaml'), 'utf8');
+    for (const c of clusters.filter((c) => c !== 'management')) {
+      expect(authority).toContain(`address: ${lbIP(c)}`);
+      const gw = readFileSync(join(clustersDir, c, 'gateway.yaml'), 'utf8');
+      expect(gw).toContain(`address: ${lbIP('management')}`);
+    }
+  });
+
   it('gives the gateway read-only access to exactly the kinds it reads', () => {
-    const role = render('downstream').find((o) => o.kind === 'ClusterRole')!;
+    const role = rendered['downstream-x'].find((o) => o.kind === 'ClusterRole')!;
     for (const rule of role.rules) {
       expect(rule.verbs.sort()).toEqual(['get', 'list', 'watch']);
     }
@@ -120,10 +245,45 @@ describe('kustomize overlays', () => {
   });
 
   it('gives the authority no Kubernetes API access at all', () => {
-    const objects = render('management');
+    const objects = rendered.management;
     expect(objects.some((o) => o.kind.includes('Role'))).toBe(false);
     const sa = objects.find((o) => o.kind === 'ServiceAccount')!;
     expect(sa.automountServiceAccountToken).toBe(false);
+    expect(deploymentsOf('management')[0].spec.template.spec.automountServiceAccountToken).toBe(
+      false,
+    );
+  });
+});
+
+describe('GitOps examples (infra/k8s/gitops)', () => {
+  const dir = join(k8sDir, 'gitops');
+  const docs = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => {
+        expect(d.errors, f).toEqual([]);
+        return d.toJS() as K8sObject;
+      }),
+    );
+
+  it('an Argo CD ApplicationSet whose paths are the cluster overlays', () => {
+    const set = docs.find((d) => d.kind === 'ApplicationSet');
+    expect(set?.apiVersion).toBe('argoproj.io/v1alpha1');
+    const elements = set!.spec.generators[0].list.elements as Array<{ path: string }>;
+    expect(elements.map((e) => e.path).sort()).toEqual(
+      clusters.map((c) => `infra/k8s/clusters/${c}`),
+    );
+    expect(set!.spec.template.spec.source.path).toBe('{{path}}');
+  });
+
+  it('Flux Kustomizations whose paths are cluster overlays', () => {
+    const flux = docs.filter((d) => d.apiVersion === 'kustomize.toolkit.fluxcd.io/v1');
+    expect(flux.length).toBeGreaterThan(0);
+    for (const k of flux) {
+      expect(k.kind).toBe('Kustomization');
+      expect(existsSync(join(repoRoot, k.spec.path)), k.spec.path).toBe(true);
+      expect(k.spec.path).toMatch(/^\.\/infra\/k8s\/clusters\//);
+    }
   });
 });
 
