@@ -29,12 +29,18 @@ export interface ServerCounters {
   tcpOpen: number;
   /** TCP connections closed at once because `maxTcpConnections` were open. */
   tcpRejected: number;
+  /** TCP connections closed at once because their source had `maxTcpConnectionsPerSource` open. */
+  tcpSourceRejected: number;
   /** TCP connections closed after `tcpIdleTimeoutMs` without traffic. */
   tcpIdleClosed: number;
   /** TCP connections closed because a length prefix was shorter than a DNS header. */
   tcpFramingErrors: number;
   /** Times a TCP connection stopped reading because `maxTcpPipelined` queries were in flight. */
   tcpPipelinePauses: number;
+  /** TCP connections closed because queued replies made no progress for `tcpIdleTimeoutMs`. */
+  tcpWriteStalls: number;
+  /** TCP connections closed because a reply would take queued output past `maxTcpQueuedBytes`. */
+  tcpQueueOverflows: number;
 }
 
 export function newServerCounters(): ServerCounters {
@@ -52,8 +58,11 @@ export function newServerCounters(): ServerCounters {
     tcpConnections: 0,
     tcpOpen: 0,
     tcpRejected: 0,
+    tcpSourceRejected: 0,
     tcpIdleClosed: 0,
     tcpFramingErrors: 0,
     tcpPipelinePauses: 0,
+    tcpWriteStalls: 0,
+    tcpQueueOverflows: 0,
   };
 }

@@ -26,6 +26,18 @@ export interface DnsServerOptions {
   tcpIdleTimeoutMs?: number;
   /** Open TCP connections allowed; more are closed at once and counted. Default 1000. */
   maxTcpConnections?: number;
+  /**
+   * Open TCP connections allowed from one source (an IPv4 address, an IPv6 /64); more from
+   * that source are closed at once and counted, so one client cannot take every slot of
+   * `maxTcpConnections`. Default 100.
+   */
+  maxTcpConnectionsPerSource?: number;
+  /**
+   * Reply bytes queued on one TCP connection that the client has not taken yet. At half of
+   * it the connection stops reading queries; a reply that would take it past the limit closes
+   * the connection (the client is not reading). Default 524288 (512 KiB).
+   */
+  maxTcpQueuedBytes?: number;
   /** Queries in flight per TCP connection before it stops reading. Default 100. */
   maxTcpPipelined?: number;
   /** Shorthand for both `recvBufferSize` and `sendBufferSize`; 0 = OS default. Default: OS default. */
