@@ -21,6 +21,10 @@ export interface ServerCounters {
   handlerErrorsUnanswered: number;
   /** Replies not sent because they exceed the transport's maximum (65507 UDP, 65535 TCP). */
   oversizeReplies: number;
+  /** UDP replies not sent: their rate-limit account was spent (`rateLimit`). */
+  rrlDropped: number;
+  /** UDP replies sent as an empty TC=1 instead: limited, but every `slip`-th one (`rateLimit`). */
+  rrlSlipped: number;
   /** Socket send/write errors (UDP send failures, TCP socket errors). */
   sendErrors: number;
   /** TCP connections accepted (total). */
@@ -54,6 +58,8 @@ export function newServerCounters(): ServerCounters {
     handlerErrors: 0,
     handlerErrorsUnanswered: 0,
     oversizeReplies: 0,
+    rrlDropped: 0,
+    rrlSlipped: 0,
     sendErrors: 0,
     tcpConnections: 0,
     tcpOpen: 0,

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { bindUdpAndTcp } from './bind.js';
 import { newServerCounters, type ServerCounters } from './counters.js';
 import { isThenable, looksLikeQuery, MAX_UDP_PAYLOAD, servfailFor } from './query-gate.js';
+import { ResponseRateLimiter, truncatedReply } from './rate-limit.js';
 import { sourcePrefix } from './source-prefix.js';
 import { type ConnectionHost, TcpConnection } from './tcp-connection.js';
 import type { CloseOptions, DnsServerOptions, Handler, Peer } from './types.js';
@@ -27,6 +28,7 @@ export class DnsServer implements ConnectionHost {
   private readonly connections = new Set<TcpConnection>();
   /** Open connections per source prefix (only sources with at least one). */
   private readonly perSource = new Map<string, number>();
+  private readonly rateLimiter: ResponseRateLimiter | null;
   private readonly tcp: net.Server;
   private udp: dgram.Socket | null = null;
   private state: State = 'new';
@@ -51,6 +53,9 @@ export class DnsServer implements ConnectionHost {
     );
     this.maxPipelined = positive(options.maxTcpPipelined, 100, 'maxTcpPipelined');
     this.maxQueuedBytes = positive(options.maxTcpQueuedBytes, 512 * 1024, 'maxTcpQueuedBytes');
+    const rrl = options.rateLimit;
+    this.rateLimiter =
+      rrl !== undefined && rrl.responsesPerSecond > 0 ? new ResponseRateLimiter(rrl) : null;
     this.tcp = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
   }
 
@@ -170,12 +175,24 @@ export class DnsServer implements ConnectionHost {
     );
   }
 
-  private sendUdp(reply: Uint8Array | null, peer: Peer): void {
+  private sendUdp(answer: Uint8Array | null, peer: Peer): void {
     const udp = this.udp;
-    if (reply === null || udp === null) return;
+    if (answer === null || udp === null) return;
+    let reply = answer;
     if (reply.length > MAX_UDP_PAYLOAD) {
       this.counters.oversizeReplies++;
       return;
+    }
+    if (this.rateLimiter !== null) {
+      const verdict = this.rateLimiter.judge(reply, peer.address);
+      if (verdict === 'drop') {
+        this.counters.rrlDropped++;
+        return;
+      }
+      if (verdict === 'slip') {
+        this.counters.rrlSlipped++;
+        reply = truncatedReply(reply);
+      }
     }
     try {
       // Node sends a Uint8Array view without copying; async failures arrive as 'error' events.

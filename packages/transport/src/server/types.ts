@@ -1,3 +1,5 @@
+import type { RateLimitOptions } from './rate-limit.js';
+
 export type Transport = 'udp' | 'tcp';
 
 /** Who sent the query. A fresh small object per query; the handler may keep it. */
@@ -61,6 +63,12 @@ export interface DnsServerOptions {
   exclusive?: boolean;
   /** Attempts to find a port free for both UDP and TCP when `port` is 0. Default 10. */
   listenAttempts?: number;
+  /**
+   * Response rate limiting for UDP replies (BIND's RRL; see `RateLimitOptions`). Absent or
+   * `responsesPerSecond: 0`: off. TCP replies are never limited (a TCP client cannot forge
+   * its address, and TCP is where a slipped client is sent). Default off.
+   */
+  rateLimit?: RateLimitOptions;
   /** Called when the handler throws or rejects (for logging). Must not throw. */
   onHandlerError?: (error: unknown, peer: Peer) => void;
 }
