@@ -174,7 +174,8 @@ export class TcpConnection {
       return;
     }
     const queued = this.socket.writableLength;
-    if (queued + 2 + reply.length > this.host.maxQueuedBytes) {
+    // An empty queue always takes one reply, so a limit below 64 KiB cannot refuse a big one.
+    if (queued > 0 && queued + 2 + reply.length > this.host.maxQueuedBytes) {
       // Reading stopped at half the limit, yet replies in flight keep arriving: the client
       // is not taking them. Closing frees the queue; a real client reconnects.
       this.host.counters.tcpQueueOverflows++;
