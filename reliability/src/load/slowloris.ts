@@ -10,6 +10,8 @@ export interface SlowlorisOptions {
   idle: number;
   trickle: number;
   trickleEveryMs?: number;
+  /** Source address of every connection (any of 127.0.0.0/8). Default 127.0.0.1. */
+  source?: string;
 }
 
 export interface Slowloris {
@@ -32,7 +34,11 @@ export async function startSlowloris(options: SlowlorisOptions): Promise<Slowlor
   const timers: NodeJS.Timeout[] = [];
   const connectOne = (kind: 'idle' | 'trickle') =>
     new Promise<void>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port: options.port });
+      const socket = net.connect({
+        host: '127.0.0.1',
+        port: options.port,
+        localAddress: options.source,
+      });
       const entry = { kind, socket, open: false };
       sockets.push(entry);
       socket.on('connect', () => {
