@@ -90,7 +90,7 @@ export async function runConnectionHog(
     port: server.dnsPort,
     idle: connections,
     trickle: 0,
-    source: options.source ?? ATTACKER,
+    sources: [options.source ?? ATTACKER],
   });
   try {
     const attackerOpen = await tcpOpen(server);
