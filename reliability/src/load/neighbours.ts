@@ -123,8 +123,8 @@ export interface NonReaderResult {
  * `connections` clients from one source each pipeline `queriesEach` queries for a large
  * answer and never read: the replies fill their receive windows, then the server's socket
  * buffers. Others are observed for `waitMs`, then the server is asked how many connections are
- * still open. A stalled connection is closed one to two idle timeouts after its last progress,
- * and answering the pipelined queries takes a while first: give it four idle timeouts.
+ * still open. A stalled connection is closed one idle timeout after its last progress, and
+ * answering the pipelined queries takes a while first: give it four idle timeouts.
  */
 export async function runNonReaders(
   server: ServerProcess,

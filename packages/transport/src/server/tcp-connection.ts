@@ -51,6 +51,21 @@ export class TcpConnection {
   private readonly written = () => {
     this.lastWriteProgress = Date.now();
   };
+  /** Runs only while replies are queued: closes the connection when they stop moving. */
+  private stallTimer: NodeJS.Timeout | null = null;
+  private readonly checkStall = () => {
+    this.stallTimer = null;
+    if (this.closed || this.socket.writableLength === 0) return;
+    const waited = Date.now() - this.lastWriteProgress;
+    const idleMs = this.host.idleTimeoutMs;
+    if (waited < idleMs) {
+      this.stallTimer = setTimeout(this.checkStall, idleMs - waited);
+      return;
+    }
+    // Replies queued and none taken for a whole idle period: the client stopped reading.
+    this.host.counters.tcpWriteStalls++;
+    this.socket.destroy();
+  };
 
   constructor(
     private readonly host: ConnectionHost,
@@ -188,6 +203,10 @@ export class TcpConnection {
     this.socket.write(lengthPrefix(reply.length));
     this.socket.write(reply, this.written);
     this.socket.uncork();
+    // The kernel took everything (the usual case) or the stall check is already running.
+    if (this.stallTimer === null && this.socket.writableLength > 0) {
+      this.stallTimer = setTimeout(this.checkStall, this.host.idleTimeoutMs);
+    }
     this.lastProgress = Date.now();
     this.host.counters.tcpReplies++;
   }
@@ -206,20 +225,10 @@ export class TcpConnection {
   }
 
   private onIdle(): void {
-    const idleMs = this.host.idleTimeoutMs;
-    if (this.socket.writableLength > 0) {
-      if (Date.now() - this.lastWriteProgress >= idleMs) {
-        // Replies queued and none taken for a whole idle period: the client stopped reading.
-        this.host.counters.tcpWriteStalls++;
-        this.socket.destroy();
-        return;
-      }
-      this.socket.setTimeout(idleMs);
-      return;
-    }
     // Node fires 'timeout' once per idle period; a slow handler is not idleness, so re-arm.
-    if (this.inFlight > 0) {
-      this.socket.setTimeout(idleMs);
+    // Queued replies are not idleness either: the stall timer judges those.
+    if (this.inFlight > 0 || this.socket.writableLength > 0) {
+      this.socket.setTimeout(this.host.idleTimeoutMs);
       return;
     }
     this.host.counters.tcpIdleClosed++;
@@ -229,6 +238,7 @@ export class TcpConnection {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
     this.host.counters.tcpOpen--;
     this.host.connectionClosed(this);
   }

@@ -24,7 +24,11 @@ export interface DnsServerOptions {
   /** Port for both UDP and TCP; `0` picks one free for both. */
   port: number;
   handler: Handler;
-  /** Close a TCP connection with no traffic and nothing in flight after this long. Default 10_000. */
+  /**
+   * Close a TCP connection with no traffic and nothing in flight after this long, or whose
+   * queued replies have made no progress for this long (a client that stopped reading).
+   * Default 10_000.
+   */
   tcpIdleTimeoutMs?: number;
   /** Open TCP connections allowed; more are closed at once and counted. Default 1000. */
   maxTcpConnections?: number;
