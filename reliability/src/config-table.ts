@@ -77,6 +77,18 @@ export const BROKEN_CONFIGS: BrokenConfig[] = [
     apps: BOTH,
   },
   {
+    label: 'maxTcpConnectionsPerSource 0',
+    yaml: zone('listen:\n  maxTcpConnectionsPerSource: 0\n'),
+    names: 'listen.maxTcpConnectionsPerSource',
+    apps: BOTH,
+  },
+  {
+    label: 'rrl window 0',
+    yaml: zone('rrl:\n  responsesPerSecond: 10\n  window: 0\n'),
+    names: 'rrl.window',
+    apps: BOTH,
+  },
+  {
     label: 'unknown top-level key',
     yaml: zone('listne:\n  port: 53\n'),
     names: 'listne',

@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 /** The two apps under test, run from their bundled `dist/main.js` like in the images. */
 export type AppName = 'cluster-gateway' | 'fanout-authority';
 
+/**
+ * `RELIABILITY_APPS_DIR` points at another checkout's `apps/` (built), to measure the same
+ * attack against an older build for before/after figures.
+ */
 export function appMain(app: AppName): string {
+  const other = process.env.RELIABILITY_APPS_DIR;
+  if (other) return join(other, app, 'dist', 'main.js');
   return fileURLToPath(new URL(`../../apps/${app}/dist/main.js`, import.meta.url));
 }
 

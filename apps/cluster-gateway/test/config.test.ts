@@ -18,7 +18,22 @@ describe('config schema', () => {
     if (!r.ok) return;
     expect(r.config).toMatchObject({
       ttl: 60,
-      listen: { host: '0.0.0.0', port: 53, udpSize: 1232 },
+      listen: {
+        host: '0.0.0.0',
+        port: 53,
+        udpSize: 1232,
+        maxTcpConnections: 1000,
+        maxTcpConnectionsPerSource: 100,
+        maxTcpQueuedBytes: 524288,
+      },
+      // Response rate limiting is off unless asked for.
+      rrl: {
+        responsesPerSecond: 0,
+        window: 15,
+        slip: 2,
+        ipv4PrefixLength: 24,
+        ipv6PrefixLength: 56,
+      },
       ops: { metricsPort: 9153, healthPort: 8080, readyPort: 8181 },
       log: { level: 'info' },
       notify: { targets: [], debounceMs: 250, timeoutMs: 2000, retries: 3 },
@@ -43,6 +58,13 @@ describe('config schema', () => {
     ],
     ['notify zone not served', `${MINIMAL}notify: { zones: [other.tld] }`, 'notify.zones[0]'],
     ['bad log level', `${MINIMAL}log: { level: loud }`, 'log.level'],
+    ['rrl slip out of range', `${MINIMAL}rrl: { responsesPerSecond: 5, slip: 11 }`, 'rrl.slip'],
+    ['unknown rrl key', `${MINIMAL}rrl: { rate: 5 }`, 'rrl'],
+    [
+      'per-source TCP cap 0',
+      `${MINIMAL}listen: { maxTcpConnectionsPerSource: 0 }`,
+      'listen.maxTcpConnectionsPerSource',
+    ],
     ['unknown resource kind', `${MINIMAL}sources: { resources: [Pod] }`, 'sources.resources[0]'],
   ])('%s: the error names %s', (_label, text, field) => {
     const r = parse(text);

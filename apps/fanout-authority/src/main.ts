@@ -68,6 +68,9 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     handler,
     tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
     maxTcpConnections: config.listen.maxTcpConnections,
+    maxTcpConnectionsPerSource: config.listen.maxTcpConnectionsPerSource,
+    maxTcpQueuedBytes: config.listen.maxTcpQueuedBytes,
+    rateLimit: config.rrl,
     udpBufferBytes: config.listen.udpBufferBytes,
     ...plan.sockets,
     onHandlerError: (err, peer) =>
@@ -182,7 +185,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
 
 /** Keys bound at start: a reload that changes them is applied everywhere else, with a warning. */
 function warnRestartOnly(logger: Logger, before: AuthorityConfig, after: AuthorityConfig): void {
-  for (const key of ['listen', 'ops', 'explain', 'log'] as const) {
+  for (const key of ['listen', 'rrl', 'ops', 'explain', 'log'] as const) {
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
       logger.warn({ key }, `config key "${key}" changed: takes effect on restart`);
     }

@@ -32,7 +32,13 @@ describe('config schema', () => {
       allPolicyWaitMs: 300,
       sockets: 16,
     });
-    expect(r.config.listen.port).toBe(53);
+    expect(r.config.listen).toMatchObject({
+      port: 53,
+      maxTcpConnectionsPerSource: 100,
+      maxTcpQueuedBytes: 524288,
+    });
+    // Response rate limiting: off unless asked for.
+    expect(r.config.rrl.responsesPerSecond).toBe(0);
     expect(r.config.ops).toMatchObject({ metricsPort: 9153, healthPort: 8080, readyPort: 8181 });
     expect(r.config.explain).toEqual({ enabled: true, host: '127.0.0.1', port: 8053 });
   });
@@ -53,6 +59,8 @@ describe('config schema', () => {
     ],
     [`${minimal}upstream: { timeoutFloorMs: 2000 }\n`, 'upstream.timeoutFloorMs'],
     [`${minimal}upstream: { timeoutFlor: 20 }\n`, 'upstream'],
+    [`${minimal}rrl: { responsesPerSecond: -1 }\n`, 'rrl.responsesPerSecond'],
+    [`${minimal}listen: { maxTcpQueuedBytes: 100 }\n`, 'listen.maxTcpQueuedBytes'],
   ])('rejects %j naming %s', (text, field) => {
     const r = parseConfigText(text, authorityConfigSchema);
     expect(r.ok).toBe(false);

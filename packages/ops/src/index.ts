@@ -27,6 +27,8 @@ export {
   nameserverSchema,
   type OpsPortsConfig,
   opsPortsSchema,
+  type RrlConfig,
+  rrlSchema,
   soaSchema,
   type ZoneConfig,
   zoneApexFromConfig,

@@ -1,6 +1,7 @@
 // UDP round-trip benchmark for DnsServer + a raw dgram client, in one process.
 // Bounded: stops after DURATION_MS or MAX_QUERIES, whichever comes first.
 // Usage: pnpm --filter @mdns/transport build && node bench/run.mjs [durationMs] [concurrency]
+// BENCH_RRL=1: response rate limiting on, at a rate never reached (the cost of judging each reply).
 import dgram from 'node:dgram';
 import { DnsServer, dnsQuery } from '../dist/index.js';
 
@@ -16,9 +17,11 @@ const QUERY = Buffer.from([
 
 // The handler flips QR on the query in place and returns it: the cheapest possible "answer",
 // so what is measured is the transport (receive, dispatch, send), not answer building.
+const rrl = process.env.BENCH_RRL === '1';
 const server = new DnsServer({
   host: '127.0.0.1',
   port: 0,
+  ...(rrl ? { rateLimit: { responsesPerSecond: 1e9 } } : {}),
   handler: (query) => {
     query[2] |= 0x80;
     return query;
@@ -71,6 +74,7 @@ const cpuUsPerQuery = (cpu.user + cpu.system) / Math.max(1, received);
 console.log(
   JSON.stringify({
     bench: 'udp-round-trip',
+    rrl,
     concurrency: CONCURRENCY,
     seconds: Number(seconds.toFixed(2)),
     sent,

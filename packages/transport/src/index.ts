@@ -19,6 +19,7 @@ export {
 } from './client/query.js';
 export { randomQueryId } from './client/query-bytes.js';
 export type { ServerCounters } from './server/counters.js';
+export type { RateLimitOptions } from './server/rate-limit.js';
 export { DnsServer } from './server/server.js';
 export type {
   CloseOptions,

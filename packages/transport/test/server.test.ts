@@ -138,6 +138,8 @@ describe('DnsServer TCP pipelining', () => {
 
   it('answers queries split across many small writes', async () => {
     const client = await RawTcpClient.connect(HOST, port);
+    // No Nagle: each byte leaves as its own segment instead of being coalesced by the client.
+    client.socket.setNoDelay(true);
     const q = query('split.example.test', 77);
     const framed = Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]);
     for (const byte of framed) {

@@ -99,6 +99,8 @@ export async function runSlowloris(
     port: server.dnsPort,
     idle: options.idle,
     trickle: options.trickle,
+    // 20 sources (127.0.4.1-20): enough to fill maxTcpConnections past the per-source cap.
+    sources: Array.from({ length: 20 }, (_, i) => `127.0.4.${i + 1}`),
   });
   const udp = await probeAnswer('127.0.0.1', server.dnsPort, WEB_A);
   const during = server.memory()?.rssKb ?? 0;

@@ -10,6 +10,11 @@ export interface SlowlorisOptions {
   idle: number;
   trickle: number;
   trickleEveryMs?: number;
+  /**
+   * Source addresses, used in turn (any of 127.0.0.0/8). Default ['127.0.0.1']. Several let a
+   * slowloris reach `maxTcpConnections` past the per-source cap, as a botnet would.
+   */
+  sources?: string[];
 }
 
 export interface Slowloris {
@@ -30,9 +35,15 @@ export async function startSlowloris(options: SlowlorisOptions): Promise<Slowlor
   let connected = 0;
   let failed = 0;
   const timers: NodeJS.Timeout[] = [];
+  const sources = options.sources ?? ['127.0.0.1'];
+  let opened = 0;
   const connectOne = (kind: 'idle' | 'trickle') =>
     new Promise<void>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port: options.port });
+      const socket = net.connect({
+        host: '127.0.0.1',
+        port: options.port,
+        localAddress: sources[opened++ % sources.length],
+      });
       const entry = { kind, socket, open: false };
       sockets.push(entry);
       socket.on('connect', () => {

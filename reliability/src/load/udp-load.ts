@@ -13,6 +13,10 @@ export interface LoadResult {
   perSecond: number[];
   /** Reply rcode counts (NOERROR, NXDOMAIN, SERVFAIL, ...) by number. */
   rcodes: Record<number, number>;
+  /** Reply bytes received: what a forged-upon victim would receive. */
+  bytes: number;
+  /** Replies with TC=1 (a rate limiter's slip, or a big answer). */
+  truncated: number;
 }
 
 interface Sender {
@@ -21,18 +25,26 @@ interface Sender {
   result: LoadResult;
 }
 
-function makeSender(port: number, names: string[], result: LoadResult, onAnswer?: () => void) {
+function makeSender(
+  port: number,
+  names: string[],
+  result: LoadResult,
+  onAnswer?: () => void,
+  source = '127.0.0.1',
+) {
   const queries = names.map((n, i) => validQuery(0, n, 1, { edns: i % 2 ? 1232 : undefined }));
   const sockets = Array.from({ length: 4 }, () => {
     const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
     s.on('error', () => {});
     s.on('message', (reply) => {
       result.answered++;
+      result.bytes += reply.length;
+      if (reply[2] & 0x02) result.truncated++;
       const rcode = reply[3] & 0x0f;
       result.rcodes[rcode] = (result.rcodes[rcode] ?? 0) + 1;
       onAnswer?.();
     });
-    s.bind(0, '127.0.0.1');
+    s.bind(0, source);
     return s;
   });
   let n = 0;
@@ -58,6 +70,8 @@ const newResult = (seconds: number): LoadResult => ({
   answered: 0,
   perSecond: [],
   rcodes: {},
+  bytes: 0,
+  truncated: 0,
 });
 
 /**
@@ -105,16 +119,20 @@ export async function measureCapacity(
   return result;
 }
 
-/** Open loop: `rate` queries per second for `seconds`, whatever comes back. */
+/**
+ * Open loop: `rate` queries per second for `seconds`, whatever comes back. `source` is the
+ * address the queries come from (any of 127.0.0.0/8 on Linux loopback).
+ */
 export async function offerLoad(
   port: number,
   names: string[],
   rate: number,
   seconds: number,
   onSecond?: (second: number, result: LoadResult) => void,
+  source = '127.0.0.1',
 ): Promise<LoadResult> {
   const result = newResult(seconds);
-  const sender = makeSender(port, names, result);
+  const sender = makeSender(port, names, result, undefined, source);
   await new Promise((r) => setTimeout(r, 50));
   const started = Date.now();
   let answeredAtLastSecond = 0;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../sources/config.js';
-import { listenSchema, logSchema, opsPortsSchema, zoneSchema } from './shared.js';
+import { listenSchema, logSchema, opsPortsSchema, rrlSchema, zoneSchema } from './shared.js';
 
 const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
@@ -32,6 +32,7 @@ export const gatewayConfigSchema = z
     /** Record TTL in seconds when an object has no `external-dns.alpha.kubernetes.io/ttl`. */
     ttl: z.number().int().min(0).max(86400).default(60),
     listen: listenSchema.prefault({}),
+    rrl: rrlSchema.prefault({}),
     ops: opsPortsSchema.prefault({}),
     log: logSchema.prefault({}),
     sources: sourcesConfigSchema.prefault({}),

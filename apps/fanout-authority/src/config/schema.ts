@@ -1,4 +1,4 @@
-import { listenSchema, logSchema, opsPortsSchema, zoneSchema } from '@mdns/ops';
+import { listenSchema, logSchema, opsPortsSchema, rrlSchema, zoneSchema } from '@mdns/ops';
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/index.js';
 
@@ -87,6 +87,7 @@ export const authorityConfigSchema = z
     upstream: upstreamLimitsSchema.prefault({}),
     cache: cacheConfigSchema.prefault({}),
     listen: listenSchema.prefault({}),
+    rrl: rrlSchema.prefault({}),
     ops: opsPortsSchema.prefault({}),
     log: logSchema.prefault({}),
     explain: explainSchema.prefault({}),

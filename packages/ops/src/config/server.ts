@@ -64,12 +64,42 @@ export const listenSchema = z
       .min(0)
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
+    // Also the write-stall limit: queued replies that make no progress for this long close
+    // the connection (a client that sends queries and never reads).
     tcpIdleTimeoutMs: z.number().int().min(100).default(10_000),
     maxTcpConnections: z.number().int().min(1).default(1000),
+    // One IPv4 address (or IPv6 /64) cannot hold more than this many of maxTcpConnections.
+    // 100, not less: behind a LoadBalancer with externalTrafficPolicy Cluster every client
+    // arrives from a node address, and an enterprise resolver is one source for many users.
+    maxTcpConnectionsPerSource: z.number().int().min(1).default(100),
+    // Reply bytes queued for a client that has not read them: reading stops at half, a reply
+    // past the limit closes the connection. 512 KiB = eight 64 KiB answers.
+    maxTcpQueuedBytes: z
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(64 * 1024 * 1024)
+      .default(512 * 1024),
     // Worker processes answering on this address (node:cluster). 1 = this process alone.
     workers: z.number().int().min(1).max(64).default(1),
     // How several workers share the port; see workerSocketMode (workers/sockets.ts).
     workerSockets: z.enum(['auto', 'shared', 'reuseport']).default('auto'),
+  })
+  .strict();
+
+// Response rate limiting of UDP replies (BIND's RRL; @mdns/transport RateLimitOptions).
+// Off unless responsesPerSecond > 0: a server behind an enterprise resolver sees that
+// resolver as one client, and the right rate depends on the deployment.
+export const rrlSchema = z
+  .object({
+    responsesPerSecond: z.number().min(0).max(1_000_000).default(0),
+    // NXDOMAIN and errors, one account per client network; absent = responsesPerSecond.
+    errorsPerSecond: z.number().min(0.001).max(1_000_000).optional(),
+    window: z.number().int().min(1).max(3600).default(15),
+    slip: z.number().int().min(0).max(10).default(2),
+    ipv4PrefixLength: z.number().int().min(0).max(32).default(24),
+    ipv6PrefixLength: z.number().int().min(0).max(128).default(56),
+    tableSize: z.number().int().min(1).max(10_000_000).default(20_000),
   })
   .strict();
 
@@ -90,6 +120,7 @@ export const logSchema = z
 
 export type ZoneConfig = z.infer<typeof zoneSchema>;
 export type ListenConfig = z.infer<typeof listenSchema>;
+export type RrlConfig = z.infer<typeof rrlSchema>;
 export type OpsPortsConfig = z.infer<typeof opsPortsSchema>;
 export type LogConfig = z.infer<typeof logSchema>;
 

@@ -21,6 +21,10 @@ export interface ServerCounters {
   handlerErrorsUnanswered: number;
   /** Replies not sent because they exceed the transport's maximum (65507 UDP, 65535 TCP). */
   oversizeReplies: number;
+  /** UDP replies not sent: their rate-limit account was spent (`rateLimit`). */
+  rrlDropped: number;
+  /** UDP replies sent as an empty TC=1 instead: limited, but every `slip`-th one (`rateLimit`). */
+  rrlSlipped: number;
   /** Socket send/write errors (UDP send failures, TCP socket errors). */
   sendErrors: number;
   /** TCP connections accepted (total). */
@@ -29,12 +33,18 @@ export interface ServerCounters {
   tcpOpen: number;
   /** TCP connections closed at once because `maxTcpConnections` were open. */
   tcpRejected: number;
+  /** TCP connections closed at once because their source had `maxTcpConnectionsPerSource` open. */
+  tcpSourceRejected: number;
   /** TCP connections closed after `tcpIdleTimeoutMs` without traffic. */
   tcpIdleClosed: number;
   /** TCP connections closed because a length prefix was shorter than a DNS header. */
   tcpFramingErrors: number;
   /** Times a TCP connection stopped reading because `maxTcpPipelined` queries were in flight. */
   tcpPipelinePauses: number;
+  /** TCP connections closed because queued replies made no progress for `tcpIdleTimeoutMs`. */
+  tcpWriteStalls: number;
+  /** TCP connections closed because a reply would take queued output past `maxTcpQueuedBytes`. */
+  tcpQueueOverflows: number;
 }
 
 export function newServerCounters(): ServerCounters {
@@ -48,12 +58,17 @@ export function newServerCounters(): ServerCounters {
     handlerErrors: 0,
     handlerErrorsUnanswered: 0,
     oversizeReplies: 0,
+    rrlDropped: 0,
+    rrlSlipped: 0,
     sendErrors: 0,
     tcpConnections: 0,
     tcpOpen: 0,
     tcpRejected: 0,
+    tcpSourceRejected: 0,
     tcpIdleClosed: 0,
     tcpFramingErrors: 0,
     tcpPipelinePauses: 0,
+    tcpWriteStalls: 0,
+    tcpQueueOverflows: 0,
   };
 }

@@ -3,6 +3,8 @@ import net from 'node:net';
 import { bindUdpAndTcp } from './bind.js';
 import { newServerCounters, type ServerCounters } from './counters.js';
 import { isThenable, looksLikeQuery, MAX_UDP_PAYLOAD, servfailFor } from './query-gate.js';
+import { ResponseRateLimiter, truncatedReply } from './rate-limit.js';
+import { sourcePrefix } from './source-prefix.js';
 import { type ConnectionHost, TcpConnection } from './tcp-connection.js';
 import type { CloseOptions, DnsServerOptions, Handler, Peer } from './types.js';
 
@@ -18,10 +20,15 @@ export class DnsServer implements ConnectionHost {
   readonly handler: Handler;
   readonly maxPipelined: number;
   readonly idleTimeoutMs: number;
+  readonly maxQueuedBytes: number;
 
   private readonly options: DnsServerOptions;
   private readonly maxConnections: number;
+  private readonly maxPerSource: number;
   private readonly connections = new Set<TcpConnection>();
+  /** Open connections per source prefix (only sources with at least one). */
+  private readonly perSource = new Map<string, number>();
+  private readonly rateLimiter: ResponseRateLimiter | null;
   private readonly tcp: net.Server;
   private udp: dgram.Socket | null = null;
   private state: State = 'new';
@@ -39,7 +46,16 @@ export class DnsServer implements ConnectionHost {
     this.handler = options.handler;
     this.idleTimeoutMs = positive(options.tcpIdleTimeoutMs, 10_000, 'tcpIdleTimeoutMs');
     this.maxConnections = positive(options.maxTcpConnections, 1000, 'maxTcpConnections');
+    this.maxPerSource = positive(
+      options.maxTcpConnectionsPerSource,
+      100,
+      'maxTcpConnectionsPerSource',
+    );
     this.maxPipelined = positive(options.maxTcpPipelined, 100, 'maxTcpPipelined');
+    this.maxQueuedBytes = positive(options.maxTcpQueuedBytes, 512 * 1024, 'maxTcpQueuedBytes');
+    const rrl = options.rateLimit;
+    this.rateLimiter =
+      rrl !== undefined && rrl.responsesPerSecond > 0 ? new ResponseRateLimiter(rrl) : null;
     this.tcp = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
   }
 
@@ -159,12 +175,24 @@ export class DnsServer implements ConnectionHost {
     );
   }
 
-  private sendUdp(reply: Uint8Array | null, peer: Peer): void {
+  private sendUdp(answer: Uint8Array | null, peer: Peer): void {
     const udp = this.udp;
-    if (reply === null || udp === null) return;
+    if (answer === null || udp === null) return;
+    let reply = answer;
     if (reply.length > MAX_UDP_PAYLOAD) {
       this.counters.oversizeReplies++;
       return;
+    }
+    if (this.rateLimiter !== null) {
+      const verdict = this.rateLimiter.judge(reply, peer.address);
+      if (verdict === 'drop') {
+        this.counters.rrlDropped++;
+        return;
+      }
+      if (verdict === 'slip') {
+        this.counters.rrlSlipped++;
+        reply = truncatedReply(reply);
+      }
     }
     try {
       // Node sends a Uint8Array view without copying; async failures arrive as 'error' events.
@@ -214,19 +242,34 @@ export class DnsServer implements ConnectionHost {
 
   connectionClosed(connection: TcpConnection): void {
     this.connections.delete(connection);
+    const open = (this.perSource.get(connection.source) ?? 1) - 1;
+    if (open > 0) this.perSource.set(connection.source, open);
+    else this.perSource.delete(connection.source);
   }
 
   private onConnection(socket: net.Socket): void {
     if (this.state !== 'listening' || this.connections.size >= this.maxConnections) {
       this.counters.tcpRejected++;
-      socket.on('error', () => {});
-      socket.destroy();
+      refuse(socket);
       return;
     }
+    const source = sourcePrefix(socket.remoteAddress ?? '', 32, 64);
+    const open = this.perSource.get(source) ?? 0;
+    if (open >= this.maxPerSource) {
+      this.counters.tcpSourceRejected++;
+      refuse(socket);
+      return;
+    }
+    this.perSource.set(source, open + 1);
     this.counters.tcpConnections++;
     this.counters.tcpOpen++;
-    this.connections.add(new TcpConnection(this, socket));
+    this.connections.add(new TcpConnection(this, socket, source));
   }
+}
+
+function refuse(socket: net.Socket): void {
+  socket.on('error', () => {});
+  socket.destroy();
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -10,6 +10,7 @@ export interface ConnectionHost {
   readonly counters: ServerCounters;
   readonly maxPipelined: number;
   readonly idleTimeoutMs: number;
+  readonly maxQueuedBytes: number;
   /** Bytes to send for what the handler produced (counts null replies and wrong types). */
   replyOf(value: unknown, query: Uint8Array, peer: Peer): Uint8Array | null;
   /** Counts the failure and returns the SERVFAIL to send (null: send nothing). */
@@ -18,12 +19,6 @@ export interface ConnectionHost {
   queryFinished(): void;
   connectionClosed(connection: TcpConnection): void;
 }
-
-/**
- * A slow reader must not make us buffer replies without bound: past this many
- * unsent bytes the connection stops reading new queries until the socket drains.
- */
-const WRITE_HIGH_WATER = 256 * 1024;
 
 /**
  * One accepted TCP connection (RFC 7766): queries are read back-to-back and
@@ -42,11 +37,43 @@ export class TcpConnection {
    * hold the connection forever (slowloris); this clock restarts only on whole messages.
    */
   private lastProgress = Date.now();
+  /**
+   * When queued replies last moved into the kernel (or the queue was last empty). A client
+   * that sends queries but never reads fills its receive window, then our socket buffer; with
+   * nothing in flight and nothing read, only this clock tells a stalled peer from a slow one.
+   */
+  private lastWriteProgress = Date.now();
+  /**
+   * A slow reader must not make us buffer replies without bound: past this many unsent
+   * bytes the connection stops reading new queries until the socket drains.
+   */
+  private readonly writeHighWater: number;
+  private readonly written = () => {
+    this.lastWriteProgress = Date.now();
+  };
+  /** Runs only while replies are queued: closes the connection when they stop moving. */
+  private stallTimer: NodeJS.Timeout | null = null;
+  private readonly checkStall = () => {
+    this.stallTimer = null;
+    if (this.closed || this.socket.writableLength === 0) return;
+    const waited = Date.now() - this.lastWriteProgress;
+    const idleMs = this.host.idleTimeoutMs;
+    if (waited < idleMs) {
+      this.stallTimer = setTimeout(this.checkStall, idleMs - waited);
+      return;
+    }
+    // Replies queued and none taken for a whole idle period: the client stopped reading.
+    this.host.counters.tcpWriteStalls++;
+    this.socket.destroy();
+  };
 
   constructor(
     private readonly host: ConnectionHost,
     private readonly socket: Socket,
+    /** The source prefix this connection counts against (see `maxTcpConnectionsPerSource`). */
+    readonly source: string,
   ) {
+    this.writeHighWater = host.maxQueuedBytes / 2;
     this.peer = {
       address: socket.remoteAddress ?? '',
       port: socket.remotePort ?? 0,
@@ -100,7 +127,7 @@ export class TcpConnection {
   private pump(): void {
     const { counters, maxPipelined } = this.host;
     while (!this.closed && !this.draining && this.inFlight < maxPipelined) {
-      if (this.socket.writableLength > WRITE_HIGH_WATER) break;
+      if (this.socket.writableLength > this.writeHighWater) break;
       const frame = this.decoder.next();
       if (frame === null) break;
       if (frame === MALFORMED_FRAME) {
@@ -161,18 +188,32 @@ export class TcpConnection {
       this.host.counters.oversizeReplies++;
       return;
     }
+    const queued = this.socket.writableLength;
+    // An empty queue always takes one reply, so a limit below 64 KiB cannot refuse a big one.
+    if (queued > 0 && queued + 2 + reply.length > this.host.maxQueuedBytes) {
+      // Reading stopped at half the limit, yet replies in flight keep arriving: the client
+      // is not taking them. Closing frees the queue; a real client reconnects.
+      this.host.counters.tcpQueueOverflows++;
+      this.socket.destroy();
+      return;
+    }
+    if (queued === 0) this.lastWriteProgress = Date.now();
     // Two corked writes go out as one writev: no copy of the reply to prepend its length.
     this.socket.cork();
     this.socket.write(lengthPrefix(reply.length));
-    this.socket.write(reply);
+    this.socket.write(reply, this.written);
     this.socket.uncork();
+    // The kernel took everything (the usual case) or the stall check is already running.
+    if (this.stallTimer === null && this.socket.writableLength > 0) {
+      this.stallTimer = setTimeout(this.checkStall, this.host.idleTimeoutMs);
+    }
     this.lastProgress = Date.now();
     this.host.counters.tcpReplies++;
   }
 
   private updateReading(): void {
     const full = this.inFlight >= this.host.maxPipelined;
-    const pause = full || this.draining || this.socket.writableLength > WRITE_HIGH_WATER;
+    const pause = full || this.draining || this.socket.writableLength > this.writeHighWater;
     if (pause && !this.readingPaused) {
       this.readingPaused = true;
       if (full) this.host.counters.tcpPipelinePauses++;
@@ -185,6 +226,7 @@ export class TcpConnection {
 
   private onIdle(): void {
     // Node fires 'timeout' once per idle period; a slow handler is not idleness, so re-arm.
+    // Queued replies are not idleness either: the stall timer judges those.
     if (this.inFlight > 0 || this.socket.writableLength > 0) {
       this.socket.setTimeout(this.host.idleTimeoutMs);
       return;
@@ -196,6 +238,7 @@ export class TcpConnection {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
     this.host.counters.tcpOpen--;
     this.host.connectionClosed(this);
   }

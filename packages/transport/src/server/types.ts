@@ -1,3 +1,5 @@
+import type { RateLimitOptions } from './rate-limit.js';
+
 export type Transport = 'udp' | 'tcp';
 
 /** Who sent the query. A fresh small object per query; the handler may keep it. */
@@ -22,10 +24,26 @@ export interface DnsServerOptions {
   /** Port for both UDP and TCP; `0` picks one free for both. */
   port: number;
   handler: Handler;
-  /** Close a TCP connection with no traffic and nothing in flight after this long. Default 10_000. */
+  /**
+   * Close a TCP connection with no traffic and nothing in flight after this long, or whose
+   * queued replies have made no progress for this long (a client that stopped reading).
+   * Default 10_000.
+   */
   tcpIdleTimeoutMs?: number;
   /** Open TCP connections allowed; more are closed at once and counted. Default 1000. */
   maxTcpConnections?: number;
+  /**
+   * Open TCP connections allowed from one source (an IPv4 address, an IPv6 /64); more from
+   * that source are closed at once and counted, so one client cannot take every slot of
+   * `maxTcpConnections`. Default 100.
+   */
+  maxTcpConnectionsPerSource?: number;
+  /**
+   * Reply bytes queued on one TCP connection that the client has not taken yet. At half of
+   * it the connection stops reading queries; a reply that would take it past the limit closes
+   * the connection (the client is not reading). Default 524288 (512 KiB).
+   */
+  maxTcpQueuedBytes?: number;
   /** Queries in flight per TCP connection before it stops reading. Default 100. */
   maxTcpPipelined?: number;
   /** Shorthand for both `recvBufferSize` and `sendBufferSize`; 0 = OS default. Default: OS default. */
@@ -49,6 +67,12 @@ export interface DnsServerOptions {
   exclusive?: boolean;
   /** Attempts to find a port free for both UDP and TCP when `port` is 0. Default 10. */
   listenAttempts?: number;
+  /**
+   * Response rate limiting for UDP replies (BIND's RRL; see `RateLimitOptions`). Absent or
+   * `responsesPerSecond: 0`: off. TCP replies are never limited (a TCP client cannot forge
+   * its address, and TCP is where a slipped client is sent). Default off.
+   */
+  rateLimit?: RateLimitOptions;
   /** Called when the handler throws or rejects (for logging). Must not throw. */
   onHandlerError?: (error: unknown, peer: Peer) => void;
 }

@@ -25,9 +25,10 @@ export class RawTcpClient {
     });
   }
 
-  static connect(host: string, port: number): Promise<RawTcpClient> {
+  /** `localAddress` picks the source (any of 127.0.0.0/8 works on Linux loopback). */
+  static connect(host: string, port: number, localAddress?: string): Promise<RawTcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port }, () => {
+      const socket = net.connect({ host, port, localAddress }, () => {
         socket.off('error', reject);
         resolve(new RawTcpClient(socket));
       });
