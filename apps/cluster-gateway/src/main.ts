@@ -111,6 +111,7 @@ async function run(config: GatewayConfig): Promise<void> {
     transport: () => dnsServer.counters as unknown as Record<string, unknown>,
     handler: handler.counters,
     notify: notifier.counters,
+    ready: () => latch.synced(),
   });
 
   const { port } = await dnsServer.listen();
