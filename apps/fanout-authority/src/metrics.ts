@@ -76,6 +76,18 @@ export function registerAuthorityMetrics(
   return m;
 }
 
+/** Failure kinds exported from the start, at 0, so `rate()` and dashboards see them before the first one. */
+const FAILURE_KINDS = ['timeout', 'network', 'malformed'] as const;
+
+/** Counts per failure kind: the well-known kinds always (0 until seen), then any other seen. */
+export function failureCounts(failures: ReadonlyMap<string, number>): [string, number][] {
+  const out: [string, number][] = FAILURE_KINDS.map((k) => [k, failures.get(k) ?? 0]);
+  for (const [kind, n] of failures) {
+    if (!(FAILURE_KINDS as readonly string[]).includes(kind)) out.push([kind, n]);
+  }
+  return out;
+}
+
 function registerUpstreamMetrics(registry: Registry, runtime: () => Runtime): void {
   const each =
     <T>(f: (u: Runtime['upstreams'][number], labels: { zone: string; upstream: string }) => T[]) =>
@@ -104,7 +116,10 @@ function registerUpstreamMetrics(registry: Registry, runtime: () => Runtime): vo
     help: 'Upstream queries without a usable reply, by kind (timeout, network, malformed).',
     type: 'counter',
     values: each((u, labels) =>
-      [...u.health.stats.failures].map(([kind, value]) => ({ value, labels: { ...labels, kind } })),
+      failureCounts(u.health.stats.failures).map(([kind, value]) => ({
+        value,
+        labels: { ...labels, kind },
+      })),
     ),
   });
   registerCollected(registry, {
