@@ -24,6 +24,8 @@ export interface GatewayMetricsInputs {
   notify: NotifyCounters;
   /** The `/ready` decision (the sync latch): exported so an alert can see it. */
   ready: () => boolean;
+  /** Set (config `metrics.corednsCompatible`): also export CoreDNS's query series. */
+  coredns?: { server: string };
 }
 
 /**
@@ -32,7 +34,7 @@ export interface GatewayMetricsInputs {
  */
 export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMetrics {
   const { registry, kinds, index } = inputs;
-  const queries = dnsQueryMetrics(registry, PREFIX);
+  const queries = dnsQueryMetrics(registry, PREFIX, { coredns: inputs.coredns });
 
   registerCollected(registry, {
     name: `${PREFIX}index_names`,

@@ -31,9 +31,11 @@ export function registerAuthorityMetrics(
   registry: Registry,
   runtime: () => Runtime,
   cache: () => AnswerCache | null,
+  /** Set (config `metrics.corednsCompatible`): also export CoreDNS's query series. */
+  coredns?: { server: string },
 ): AuthorityMetrics {
   const m: AuthorityMetrics = {
-    queries: dnsQueryMetrics(registry, P),
+    queries: dnsQueryMetrics(registry, P, { coredns }),
     fanout: { positive: 0, nodata: 0, nxdomain: 0, failed: 0 },
     answers: { local: 0, cache: 0, fanout: 0, stale: 0, servfail: 0 },
     notify: { accepted: 0, refused: 0 },
