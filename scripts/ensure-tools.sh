@@ -2,7 +2,8 @@
 # Installs what the tests, the demo and the benchmarks need beyond Node and npm:
 # pnpm (the version pinned in package.json) and the real DNS tools from Debian that
 # the suites use as clients and peers (dig, kdig, knotd, dnsperf, dnsdist, unbound),
-# and `ss` (iproute2) to read socket buffer sizes.
+# `ss` (iproute2) to read socket buffer sizes, and Prometheus (`promtool` tests the alert
+# rules; the server runs the dashboard's queries).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$w
 fi
 
 missing=()
-for pair in dig:bind9-dnsutils kdig:knot-dnsutils knotd:knot dnsperf:dnsperf dnsdist:dnsdist unbound:unbound ss:iproute2; do
+for pair in dig:bind9-dnsutils kdig:knot-dnsutils knotd:knot dnsperf:dnsperf dnsdist:dnsdist unbound:unbound ss:iproute2 promtool:prometheus; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
 done
@@ -28,7 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages start system services on install; the tests start their own.
-  for svc in knot dnsdist unbound; do
+  for svc in knot dnsdist unbound prometheus; do
     if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
     pkill -x "${svc/knot/knotd}" >/dev/null 2>&1 || true
   done

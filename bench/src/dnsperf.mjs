@@ -76,6 +76,24 @@ export async function latencyAtRate(port, queryFile, seconds, qps) {
   return { stats: parseDnsperfStats(out), latencies: parseDnsperfVerbose(out) };
 }
 
+/** A fixed rate for `seconds` (equal work for every server compared), statistics only. */
+export async function atRate(port, queryFile, seconds, qps) {
+  const args = [
+    ...baseArgs(port, queryFile),
+    '-l',
+    String(seconds),
+    '-Q',
+    String(qps),
+    '-c',
+    '1',
+    '-T',
+    '1',
+    '-q',
+    String(LOAD.outstanding),
+  ];
+  return parseDnsperfStats(await run(args, seconds));
+}
+
 /** One pass over the query file (cache warm-up). */
 export async function onePass(port, queryFile) {
   const args = [...baseArgs(port, queryFile), '-n', '1', '-c', '1', '-T', '1', '-q', '50'];

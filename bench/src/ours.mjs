@@ -42,15 +42,17 @@ function launch(label, main, configPath) {
 }
 
 /**
- * The cluster gateway. `source`: `{ manifests: DIR }` or `{ kubeconfig: FILE }`.
+ * The cluster gateway. `source`: `{ manifests: DIR }` or `{ kubeconfig: FILE }`;
+ * `metrics`: the config's `metrics` key (e.g. `{ corednsCompatible: true }`).
  * Resolves once `readyName` answers NOERROR (the first full sync is done).
  */
 export async function startGateway(
   dir,
-  { source, readyName, notify, port, workers = 1, label = 'cluster-gateway' },
+  { source, readyName, notify, port, workers = 1, label = 'cluster-gateway', metrics },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(port, workers);
+  if (metrics) config.metrics = metrics;
   config.sources = {
     resources: ['Ingress', 'Service'],
     kubernetes: source.kubeconfig
@@ -73,13 +75,14 @@ export async function startGateway(
   return { name: label, proc, port: dnsPort, configPath };
 }
 
-/** The fanout authority in front of `upstreams` ([{ name, port }] on 127.0.0.1). */
+/** The fanout authority in front of `upstreams` ([{ name, port }] on 127.0.0.1); `metrics` as for the gateway. */
 export async function startAuthority(
   dir,
-  { upstreams, cache, workers = 1, label = 'fanout-authority' },
+  { upstreams, cache, workers = 1, label = 'fanout-authority', metrics },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(undefined, workers);
+  if (metrics) config.metrics = metrics;
   config.zones[0].upstreams = upstreams.map((u) => ({
     name: u.name,
     address: '127.0.0.1',

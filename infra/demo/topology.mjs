@@ -54,7 +54,7 @@ function gatewayConfig(name, ports, manifestsDir, notify, ttl) {
   };
 }
 
-function authorityConfig(ports, policy) {
+function authorityConfig(ports, policy, workers) {
   return {
     zones: [
       {
@@ -68,7 +68,7 @@ function authorityConfig(ports, policy) {
         ],
       },
     ],
-    listen: { host: '127.0.0.1', port: ports.authority.dns },
+    listen: { host: '127.0.0.1', port: ports.authority.dns, workers },
     ops: {
       host: '127.0.0.1',
       metricsPort: ports.authority.ops,
@@ -101,7 +101,8 @@ async function waitReady(url, deadlineMs) {
  * Options: portBase (default 5300), manifestsRoot (default infra/demo: edit a file
  * there and the answer changes), policy ('all' so the name in both clusters shows
  * both addresses), notify (gateways NOTIFY the authority on change), recordTtl
- * (default 30 s: the gateways' TTL for objects without a TTL annotation), onLog(name, line).
+ * (default 30 s: the gateways' TTL for objects without a TTL annotation), authorityWorkers
+ * (the authority's listen.workers, default 1), onLog(name, line).
  */
 export async function startTopology(options = {}) {
   // options.signal: an AbortSignal that stops a start in progress (Ctrl-C while waiting).
@@ -172,7 +173,11 @@ export async function startTopology(options = {}) {
         ),
       );
     }
-    launch('authority', 'fanout-authority', authorityConfig(ports, options.policy ?? 'all'));
+    launch(
+      'authority',
+      'fanout-authority',
+      authorityConfig(ports, options.policy ?? 'all', options.authorityWorkers ?? 1),
+    );
     // A process that dies while starting (bad config, port taken) fails the start at
     // once instead of after the readiness deadline.
     const died = new Promise((_, reject) => {

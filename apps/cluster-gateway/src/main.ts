@@ -2,6 +2,7 @@
 // heap-tuning.ts (holds the young generation before the sources allocate).
 import './runtime-warnings.js';
 import {
+  corednsServerLabel,
   createLogger,
   createRegistry,
   type Logger,
@@ -88,7 +89,8 @@ async function run(config: GatewayConfig): Promise<void> {
     generation: () => index.generation,
     serverUdpSize: config.listen.udpSize,
     // `queryMetrics` is assigned below (it needs the handler's counters), before any query.
-    observe: (zone, qtype, rcode, seconds) => queryMetrics.observe(zone, qtype, rcode, seconds),
+    observe: (zone, qtype, rcode, seconds, via) =>
+      queryMetrics.observe(zone, qtype, rcode, seconds, via),
   });
   const dnsServer = new DnsServer({
     host: config.listen.host,
@@ -114,6 +116,10 @@ async function run(config: GatewayConfig): Promise<void> {
     transport: () => dnsServer.counters as unknown as Record<string, unknown>,
     handler: handler.counters,
     notify: notifier.counters,
+    ready: () => latch.synced(),
+    coredns: config.metrics.corednsCompatible
+      ? { server: corednsServerLabel(config.listen.host, config.listen.port) }
+      : undefined,
   });
 
   const { port } = await dnsServer.listen();

@@ -22,6 +22,10 @@ export interface GatewayMetricsInputs {
   transport: () => Readonly<Record<string, unknown>>;
   handler: HandlerCounters;
   notify: NotifyCounters;
+  /** The `/ready` decision (the sync latch): exported so an alert can see it. */
+  ready: () => boolean;
+  /** Set (config `metrics.corednsCompatible`): also export CoreDNS's query series. */
+  coredns?: { server: string };
 }
 
 /**
@@ -30,7 +34,7 @@ export interface GatewayMetricsInputs {
  */
 export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMetrics {
   const { registry, kinds, index } = inputs;
-  const queries = dnsQueryMetrics(registry, PREFIX);
+  const queries = dnsQueryMetrics(registry, PREFIX, { coredns: inputs.coredns });
 
   registerCollected(registry, {
     name: `${PREFIX}index_names`,
@@ -68,6 +72,22 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
         const phase = index.kindState(kind)?.phase;
         return PHASES.map((p) => ({ value: phase === p ? 1 : 0, labels: { kind, phase: p } }));
       }),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}ready`,
+    help: '1 once the first full sync is done (what /ready reports), 0 before.',
+    type: 'gauge',
+    // Ready only when every worker is.
+    aggregator: 'min',
+    values: () => [{ value: inputs.ready() ? 1 : 0 }],
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}lists_total`,
+    help: 'Full lists applied per source kind: the first sync plus every re-list.',
+    type: 'counter',
+    // Every worker holds its own copy: merged with max, not summed.
+    aggregator: 'max',
+    values: () => kinds.map((kind) => ({ value: index.listsPerKind(kind), labels: { kind } })),
   });
   registerCollected(registry, {
     name: `${PREFIX}seconds_since_last_event`,

@@ -36,6 +36,7 @@ describe('config schema', () => {
       },
       ops: { metricsPort: 9153, healthPort: 8080, readyPort: 8181 },
       log: { level: 'info' },
+      metrics: { corednsCompatible: false },
       notify: { targets: [], debounceMs: 250, timeoutMs: 2000, retries: 3 },
       sources: {
         resources: ['HTTPRoute', 'TLSRoute', 'GRPCRoute', 'Ingress', 'Service', 'DNSEndpoint'],
@@ -71,6 +72,16 @@ describe('config schema', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors.join('\n')).toContain(field);
+  });
+
+  it('metrics.corednsCompatible: a boolean, and an error naming the key otherwise', () => {
+    const on = parse(`${MINIMAL}metrics:\n  corednsCompatible: true\n`);
+    expect(on.ok && on.config.metrics.corednsCompatible).toBe(true);
+    const bad = parse(`${MINIMAL}metrics:\n  corednsCompatible: yes please\n`);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors.join('\n')).toContain('metrics.corednsCompatible');
+    const typo = parse(`${MINIMAL}metrics:\n  corednsCompatibel: true\n`);
+    expect(typo.ok).toBe(false);
   });
 
   it('env overrides win over the file', () => {

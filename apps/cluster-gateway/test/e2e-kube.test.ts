@@ -87,6 +87,8 @@ describe.skipIf(!existsSync(MAIN))('end to end: Kubernetes API (kube stand-in)',
     const ready = await gw.http('/ready');
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.body).ready).toBe(false);
+    // The alert "gateway not ready" reads the same decision from /metrics.
+    expect((await gw.http('/metrics')).body).toMatch(/^mdns_gateway_ready 0$/m);
     // Outside the zones nothing changes: REFUSED as always.
     expect((await ask(gw, 'example.com', 'A')).rcode).toBe('REFUSED');
   });
@@ -99,6 +101,9 @@ describe.skipIf(!existsSync(MAIN))('end to end: Kubernetes API (kube stand-in)',
     expect(detail.kinds.DNSEndpoint.phase).toBe('absent');
     expect(detail.kinds.Ingress).toMatchObject({ phase: 'synced' });
     expect(detail.kinds.Ingress.objects).toBeGreaterThanOrEqual(1);
+    const metrics = (await gw.http('/metrics')).body;
+    expect(metrics).toMatch(/^mdns_gateway_ready 1$/m);
+    expect(metrics).toMatch(/^mdns_gateway_lists_total\{kind="Ingress"\} 1$/m);
   });
 
   it('bad objects: skipped with a warning naming namespace/name, the rest serves', async () => {
@@ -171,6 +176,25 @@ describe.skipIf(!existsSync(MAIN))('end to end: Kubernetes API (kube stand-in)',
       async () => (await ask(gw, `back.${ZONE}`, 'A')).answers[0] === 'A 10.6.0.1',
       30_000,
     );
+  }, 40_000);
+
+  it('a watch that cannot resume (410 Expired) re-lists, and lists_total counts it', async () => {
+    const lists = async () =>
+      Number(
+        /^mdns_gateway_lists_total\{kind="Ingress"\} (\d+)$/m.exec(
+          (await gw.http('/metrics')).body,
+        )?.[1],
+      );
+    const before = await lists();
+    expect(before).toBeGreaterThanOrEqual(1);
+    // Changes the gateway misses while the API is away, then a compaction: its watch comes
+    // back to a resourceVersion that is gone.
+    await standin.down();
+    standin.apply(ingress('shop', 'relisted', `relisted.${ZONE}`, lbIp('10.7.0.1')));
+    standin.compact();
+    await standin.up();
+    await eventually(async () => (await lists()) > before, 30_000);
+    expect((await ask(gw, `relisted.${ZONE}`, 'A')).answers).toEqual(['A 10.7.0.1']);
   }, 40_000);
 
   it('SIGTERM: exit 0, and the runtime printed no warning on the way', async () => {

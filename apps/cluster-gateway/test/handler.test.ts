@@ -45,7 +45,7 @@ function setup(ready = true, maxStoredAnswers?: number) {
     maxStoredAnswers,
   });
   const ask = (bytes: Uint8Array, transport: 'udp' | 'tcp' = 'udp') => {
-    const out = handler.handle(bytes, { transport });
+    const out = handler.handle(bytes, { transport, address: '127.0.0.1' });
     if (!out) return null;
     const d = decode(out);
     if (!d.ok) throw new Error(d.error);
@@ -152,10 +152,12 @@ describe('handler: the store is bounded', () => {
 describe('handler: what is never answered or never stored', () => {
   it('garbage and responses get no answer', () => {
     const { handler } = setup();
-    expect(handler.handle(new Uint8Array([1, 2, 3]), { transport: 'udp' })).toBeNull();
+    expect(
+      handler.handle(new Uint8Array([1, 2, 3]), { transport: 'udp', address: '127.0.0.1' }),
+    ).toBeNull();
     const response = queryBytes(`web.${ZONE}`, 'A');
     response[2] |= 0x80;
-    expect(handler.handle(response, { transport: 'udp' })).toBeNull();
+    expect(handler.handle(response, { transport: 'udp', address: '127.0.0.1' })).toBeNull();
     expect(handler.counters.malformed).toBe(2);
   });
 

@@ -1,6 +1,7 @@
 import {
   allowYoungGrowth,
   type CliContext,
+  corednsServerLabel,
   createLogger,
   createRegistry,
   exportCounters,
@@ -52,6 +53,9 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     registry,
     () => runtime,
     () => cache,
+    config.metrics.corednsCompatible
+      ? { server: corednsServerLabel(config.listen.host, config.listen.port) }
+      : undefined,
   );
 
   const handler = createHandler({
@@ -185,7 +189,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
 
 /** Keys bound at start: a reload that changes them is applied everywhere else, with a warning. */
 function warnRestartOnly(logger: Logger, before: AuthorityConfig, after: AuthorityConfig): void {
-  for (const key of ['listen', 'rrl', 'ops', 'explain', 'log'] as const) {
+  for (const key of ['listen', 'rrl', 'ops', 'explain', 'log', 'metrics'] as const) {
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
       logger.warn({ key }, `config key "${key}" changed: takes effect on restart`);
     }

@@ -31,9 +31,11 @@ export function registerAuthorityMetrics(
   registry: Registry,
   runtime: () => Runtime,
   cache: () => AnswerCache | null,
+  /** Set (config `metrics.corednsCompatible`): also export CoreDNS's query series. */
+  coredns?: { server: string },
 ): AuthorityMetrics {
   const m: AuthorityMetrics = {
-    queries: dnsQueryMetrics(registry, P),
+    queries: dnsQueryMetrics(registry, P, { coredns }),
     fanout: { positive: 0, nodata: 0, nxdomain: 0, failed: 0 },
     answers: { local: 0, cache: 0, fanout: 0, stale: 0, servfail: 0 },
     notify: { accepted: 0, refused: 0 },
@@ -76,6 +78,18 @@ export function registerAuthorityMetrics(
   return m;
 }
 
+/** Failure kinds exported from the start, at 0, so `rate()` and dashboards see them before the first one. */
+const FAILURE_KINDS = ['timeout', 'network', 'malformed'] as const;
+
+/** Counts per failure kind: the well-known kinds always (0 until seen), then any other seen. */
+export function failureCounts(failures: ReadonlyMap<string, number>): [string, number][] {
+  const out: [string, number][] = FAILURE_KINDS.map((k) => [k, failures.get(k) ?? 0]);
+  for (const [kind, n] of failures) {
+    if (!(FAILURE_KINDS as readonly string[]).includes(kind)) out.push([kind, n]);
+  }
+  return out;
+}
+
 function registerUpstreamMetrics(registry: Registry, runtime: () => Runtime): void {
   const each =
     <T>(f: (u: Runtime['upstreams'][number], labels: { zone: string; upstream: string }) => T[]) =>
@@ -104,7 +118,10 @@ function registerUpstreamMetrics(registry: Registry, runtime: () => Runtime): vo
     help: 'Upstream queries without a usable reply, by kind (timeout, network, malformed).',
     type: 'counter',
     values: each((u, labels) =>
-      [...u.health.stats.failures].map(([kind, value]) => ({ value, labels: { ...labels, kind } })),
+      failureCounts(u.health.stats.failures).map(([kind, value]) => ({
+        value,
+        labels: { ...labels, kind },
+      })),
     ),
   });
   registerCollected(registry, {

@@ -41,6 +41,7 @@ describe('config schema', () => {
     expect(r.config.rrl.responsesPerSecond).toBe(0);
     expect(r.config.ops).toMatchObject({ metricsPort: 9153, healthPort: 8080, readyPort: 8181 });
     expect(r.config.explain).toEqual({ enabled: true, host: '127.0.0.1', port: 8053 });
+    expect(r.config.metrics).toEqual({ corednsCompatible: false });
   });
 
   it.each([

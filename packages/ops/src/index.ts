@@ -24,6 +24,8 @@ export {
   type LogConfig,
   listenSchema,
   logSchema,
+  type MetricsConfig,
+  metricsSchema,
   nameserverSchema,
   type OpsPortsConfig,
   opsPortsSchema,
@@ -44,10 +46,12 @@ export {
 } from './metrics/collected.js';
 export { type ExportCountersOptions, exportCounters, snakeCase } from './metrics/counters.js';
 export {
+  corednsServerLabel,
   DNS_DURATION_BUCKETS,
   type DnsQueryMetrics,
   type DnsQueryMetricsOptions,
   dnsQueryMetrics,
+  type QueryVia,
   qtypeLabel,
   rcodeLabel,
 } from './metrics/dns.js';

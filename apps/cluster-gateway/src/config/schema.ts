@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../sources/config.js';
-import { listenSchema, logSchema, opsPortsSchema, rrlSchema, zoneSchema } from './shared.js';
+import {
+  listenSchema,
+  logSchema,
+  metricsSchema,
+  opsPortsSchema,
+  rrlSchema,
+  zoneSchema,
+} from './shared.js';
 
 const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
@@ -35,6 +42,7 @@ export const gatewayConfigSchema = z
     rrl: rrlSchema.prefault({}),
     ops: opsPortsSchema.prefault({}),
     log: logSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
     sources: sourcesConfigSchema.prefault({}),
     notify: notifySchema.prefault({}),
   })

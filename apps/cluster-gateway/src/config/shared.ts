@@ -3,6 +3,7 @@
 export {
   listenSchema,
   logSchema,
+  metricsSchema,
   opsPortsSchema,
   rrlSchema,
   zoneApexFromConfig,

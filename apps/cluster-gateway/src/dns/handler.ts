@@ -1,3 +1,4 @@
+import type { QueryVia } from '@mdns/ops';
 import {
   buildResponse,
   CLASS,
@@ -11,7 +12,13 @@ import { type AnswerSource, answerQuery } from './answer.js';
 import { StoredCompactor, type StoredEntry } from './compact-stored.js';
 
 /** Called once per answered query; `zone` is `'none'` for names outside every zone. */
-export type ObserveQuery = (zone: string, qtype: number, rcode: number, seconds: number) => void;
+export type ObserveQuery = (
+  zone: string,
+  qtype: number,
+  rcode: number,
+  seconds: number,
+  via: QueryVia,
+) => void;
 
 export interface GatewayHandlerOptions {
   source: AnswerSource;
@@ -41,7 +48,7 @@ export interface HandlerCounters {
 }
 
 export interface GatewayHandler {
-  handle(query: Uint8Array, peer: { transport: 'udp' | 'tcp' }): Uint8Array | null;
+  handle(query: Uint8Array, peer: QueryVia): Uint8Array | null;
   readonly counters: HandlerCounters;
 }
 
@@ -104,7 +111,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     return aged;
   }
 
-  function handle(bytes: Uint8Array, peer: { transport: 'udp' | 'tcp' }): Uint8Array | null {
+  function handle(bytes: Uint8Array, peer: QueryVia): Uint8Array | null {
     const started = observe ? performance.now() : 0;
     const scanned = scan(bytes);
     // A packet that is not a query gets no answer (answering garbage invites reflection).
@@ -128,7 +135,9 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
         counters.storedHits++;
         patchOptions.maxSize = maxSize;
         const out = patchStored(hit, q, bytes, patchOptions);
-        if (observe) observe(hit.zone, q.qtype, hit.rcode, (performance.now() - started) / 1000);
+        if (observe) {
+          observe(hit.zone, q.qtype, hit.rcode, (performance.now() - started) / 1000, peer);
+        }
         return out;
       }
       counters.storedMisses++;
@@ -148,7 +157,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     }
     if (observe) {
       const rcode = badVersion ? RCODE.BADVERS : answer.parts.rcode;
-      observe(answer.zone ?? 'none', q.qtype, rcode, (performance.now() - started) / 1000);
+      observe(answer.zone ?? 'none', q.qtype, rcode, (performance.now() - started) / 1000, peer);
     }
     return out;
   }

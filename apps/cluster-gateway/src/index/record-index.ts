@@ -53,6 +53,7 @@ export class RecordIndex implements IndexSink {
   /** Wildcard entries keyed by the wildcard's parent (`apps.zone` for `*.apps.zone`). */
   readonly #wildcards = new Map<string, NameEntry>();
   readonly #namesPerKind = new Map<SourceKind, number>();
+  readonly #listsPerKind = new Map<SourceKind, number>();
   readonly #states = new Map<SourceKind, KindState>();
   readonly #listeners: Array<(generation: number) => void> = [];
   readonly #stateListeners: Array<(kind: SourceKind, state: KindState) => void> = [];
@@ -88,6 +89,7 @@ export class RecordIndex implements IndexSink {
 
   /** After a (re)list: objects not in `objects` are dropped, all in one synchronous step. */
   replaceKind(kind: SourceKind, objects: Map<string, Claim[]>): void {
+    this.#listsPerKind.set(kind, (this.#listsPerKind.get(kind) ?? 0) + 1);
     let changed = false;
     const current = this.#objects.get(kind);
     if (current) {
@@ -122,6 +124,14 @@ export class RecordIndex implements IndexSink {
   /** Distinct names each kind claims (won or not), for the index-size metric. */
   namesPerKind(): ReadonlyMap<SourceKind, number> {
     return this.#namesPerKind;
+  }
+
+  /**
+   * Full lists applied per kind: 1 after the first sync, +1 per re-list (410 Gone, a watch
+   * that could not resume). A steady climb means the watch never settles.
+   */
+  listsPerKind(kind: SourceKind): number {
+    return this.#listsPerKind.get(kind) ?? 0;
   }
 
   /** Objects each kind has in the index. */

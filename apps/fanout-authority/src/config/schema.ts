@@ -1,4 +1,11 @@
-import { listenSchema, logSchema, opsPortsSchema, rrlSchema, zoneSchema } from '@mdns/ops';
+import {
+  listenSchema,
+  logSchema,
+  metricsSchema,
+  opsPortsSchema,
+  rrlSchema,
+  zoneSchema,
+} from '@mdns/ops';
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/index.js';
 
@@ -90,6 +97,7 @@ export const authorityConfigSchema = z
     rrl: rrlSchema.prefault({}),
     ops: opsPortsSchema.prefault({}),
     log: logSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
     explain: explainSchema.prefault({}),
   })
   .superRefine((config, ctx) => {

@@ -91,8 +91,15 @@ export function createHandler(ctx: HandlerContext): Handler {
     if (Array.isArray(event?.upstreams)) expireFromNotify(event.upstreams);
   });
 
-  function observe(zone: string, q: ScannedQuery, reply: Uint8Array, started: number): Uint8Array {
-    metrics.queries.observe(zone, q.qtype, reply[3] & 0x0f, (performance.now() - started) / 1000);
+  function observe(
+    zone: string,
+    q: ScannedQuery,
+    peer: Peer,
+    reply: Uint8Array,
+    started: number,
+  ): Uint8Array {
+    const seconds = (performance.now() - started) / 1000;
+    metrics.queries.observe(zone, q.qtype, reply[3] & 0x0f, seconds, peer);
     return reply;
   }
 
@@ -203,19 +210,20 @@ export function createHandler(ctx: HandlerContext): Handler {
     const partial = result?.decision.kind === 'nxdomain' && result.decision.partial;
     if ((parts === null || partial) && stale !== null) {
       const out = serveStale(q, bytes, peer, rt, stale);
-      if (out) return observe(zone.name, q, out, started);
+      if (out) return observe(zone.name, q, peer, out, started);
     }
     if (parts === null) {
       metrics.answers.servfail++;
       return observe(
         zone.name,
         q,
+        peer,
         errorResponse(q, bytes, RCODE.SERVFAIL, rt.config.listen.udpSize),
         started,
       );
     }
     metrics.answers.fanout++;
-    return observe(zone.name, q, respond(q, bytes, peer, rt, parts), started);
+    return observe(zone.name, q, peer, respond(q, bytes, peer, rt, parts), started);
   }
 
   function prefetch(
@@ -247,6 +255,7 @@ export function createHandler(ctx: HandlerContext): Handler {
       return observe(
         zone ?? NO_ZONE,
         q,
+        peer,
         errorResponse(q, bytes, RCODE.REFUSED, rt.config.listen.udpSize),
         started,
       );
@@ -259,6 +268,7 @@ export function createHandler(ctx: HandlerContext): Handler {
     return observe(
       zone,
       q,
+      peer,
       respond(q, bytes, peer, rt, { rcode: RCODE.NOERROR, aa: true }),
       started,
     );
@@ -277,13 +287,13 @@ export function createHandler(ctx: HandlerContext): Handler {
     const early = precheck(q);
     if (early !== null && early.kind === 'error') {
       metrics.answers.local++;
-      return observe(NO_ZONE, q, errorResponse(q, bytes, early.rcode, udpSize), started);
+      return observe(NO_ZONE, q, peer, errorResponse(q, bytes, early.rcode, udpSize), started);
     }
     const zoneName = rt.zoneSet.match(q.qname);
     const zone = zoneName === undefined ? undefined : rt.zones.get(zoneName);
     if (zone === undefined) {
       metrics.answers.local++;
-      return observe(NO_ZONE, q, errorResponse(q, bytes, RCODE.REFUSED, udpSize), started);
+      return observe(NO_ZONE, q, peer, errorResponse(q, bytes, RCODE.REFUSED, udpSize), started);
     }
     const local = localAnswer(q, zone);
     if (local !== null) {
@@ -292,7 +302,7 @@ export function createHandler(ctx: HandlerContext): Handler {
         local.kind === 'error'
           ? errorResponse(q, bytes, local.rcode, udpSize)
           : respond(q, bytes, peer, rt, local.parts);
-      return observe(zone.name, q, reply, started);
+      return observe(zone.name, q, peer, reply, started);
     }
 
     // The cache-hit fast path: synchronous, and no closure or options object per query.
@@ -312,7 +322,7 @@ export function createHandler(ctx: HandlerContext): Handler {
       if (out !== null) {
         if (hit.prefetch && key !== null) prefetch(q, bytes, rt, zone, key);
         metrics.answers.cache++;
-        return observe(zone.name, q, out, started);
+        return observe(zone.name, q, peer, out, started);
       }
     }
     return fromUpstreams(

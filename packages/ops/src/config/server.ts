@@ -112,6 +112,16 @@ export const opsPortsSchema = z
   })
   .strict();
 
+export const metricsSchema = z
+  .object({
+    // Also export coredns_dns_requests_total, coredns_dns_responses_total and
+    // coredns_dns_request_duration_seconds with CoreDNS's label names, so dashboards and
+    // alerts written for CoreDNS keep working after a migration. Off by default: it costs
+    // a little per query (docs/operations.md, BENCHMARKS.md).
+    corednsCompatible: z.boolean().default(false),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: logLevel().default('info'),
@@ -123,6 +133,7 @@ export type ListenConfig = z.infer<typeof listenSchema>;
 export type RrlConfig = z.infer<typeof rrlSchema>;
 export type OpsPortsConfig = z.infer<typeof opsPortsSchema>;
 export type LogConfig = z.infer<typeof logSchema>;
+export type MetricsConfig = z.infer<typeof metricsSchema>;
 
 const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 

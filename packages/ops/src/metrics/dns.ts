@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { registerCollected } from './collected.js';
+import { registerCorednsSeries, viaSlot } from './coredns.js';
 
 /** Seconds. From 100 µs (a cache hit) up to 5 s (a client giving up on a slow upstream). */
 export const DNS_DURATION_BUCKETS: readonly number[] = [
@@ -60,7 +61,7 @@ export function rcodeLabel(rcode: number | string): string {
 }
 
 /** One (zone, qtype, rcode) series: plain numbers, updated in place. */
-interface Series {
+export interface Series {
   zone: string;
   qtype: string;
   rcode: string;
@@ -68,6 +69,15 @@ interface Series {
   sum: number;
   /** Non-cumulative per-bucket counts; the last slot is +Inf. Cumulated at scrape. */
   buckets: Float64Array;
+  /** Counts by how the query came (see `viaSlot`); only with `coredns` set, else empty. */
+  via: Float64Array;
+}
+
+/** How a query reached the server: what CoreDNS's `proto` and `family` labels say. */
+export interface QueryVia {
+  transport: 'udp' | 'tcp';
+  /** The client's address (IPv4, IPv6, or IPv4-mapped IPv6). */
+  address: string;
 }
 
 export interface DnsQueryMetrics {
@@ -76,7 +86,13 @@ export interface DnsQueryMetrics {
    * set (the configured zones, plus one fixed label such as `'none'` for refused names).
    * After the first call per label combination this does no allocation and no string work.
    */
-  observe(zone: string, qtype: number | string, rcode: number | string, seconds: number): void;
+  observe(
+    zone: string,
+    qtype: number | string,
+    rcode: number | string,
+    seconds: number,
+    via?: QueryVia,
+  ): void;
   /** Forget all series (tests). */
   reset(): void;
 }
@@ -84,6 +100,20 @@ export interface DnsQueryMetrics {
 export interface DnsQueryMetricsOptions {
   /** Histogram upper bounds in seconds, ascending. Default `DNS_DURATION_BUCKETS`. */
   buckets?: readonly number[];
+  /**
+   * Also export CoreDNS's `coredns_dns_requests_total`, `coredns_dns_responses_total` and
+   * `coredns_dns_request_duration_seconds` (config `metrics.corednsCompatible`), with this
+   * `server` label (see `corednsServerLabel`). Derived at scrape time from the same
+   * series; the only per-query cost is counting `via` (pass it to `observe`).
+   */
+  coredns?: { server: string };
+}
+
+/** CoreDNS's `server` label for a listener: `dns://:53` on every address, else `dns://host:53`. */
+export function corednsServerLabel(host: string, port: number): string {
+  const any = host === '0.0.0.0' || host === '::' || host === '';
+  const h = any ? '' : host.includes(':') ? `[${host}]` : host;
+  return `dns://${h}:${port}`;
 }
 
 /**
@@ -97,6 +127,8 @@ export function dnsQueryMetrics(
 ): DnsQueryMetrics {
   const bounds = [...(options.buckets ?? DNS_DURATION_BUCKETS)];
   const boundLabels = bounds.map((b) => String(b));
+  const coredns = options.coredns;
+  const viaSlots = coredns ? 4 : 0;
   // zone -> qtype label -> rcode label -> series.
   let tree = new Map<string, Map<number | string, Map<number | string, Series>>>();
   let all: Series[] = [];
@@ -109,6 +141,7 @@ export function dnsQueryMetrics(
       count: 0,
       sum: 0,
       buckets: new Float64Array(bounds.length + 1),
+      via: new Float64Array(viaSlots),
     };
     all.push(s);
     return s;
@@ -175,9 +208,14 @@ export function dnsQueryMetrics(
     },
   });
 
+  if (coredns) {
+    registerCorednsSeries(registry, coredns.server, bounds, () => all);
+  }
+
   return {
-    observe(zone, qtype, rcode, seconds) {
+    observe(zone, qtype, rcode, seconds, via) {
       const s = series(zone, qtype, rcode);
+      if (viaSlots !== 0 && via !== undefined) s.via[viaSlot(via)]++;
       s.count++;
       s.sum += seconds;
       let i = 0;
