@@ -15,7 +15,7 @@ const EMPTY: IndexLookup = { type: 'empty' };
 const NXDOMAIN: IndexLookup = { type: 'nxdomain' };
 
 /** The claims one object makes on one name. */
-interface Claimant {
+export interface Claimant {
   readonly kind: SourceKind;
   readonly key: string;
   claims: Claim[];
@@ -34,6 +34,59 @@ interface NameEntry {
   hit: IndexLookup | null;
   /** The same for a wildcard name, answering a query it covers; null for other names. */
   wildHit: IndexLookup | null;
+  /** Keys of the claimants refused by first-claimant, joined; absent when none is. */
+  refused?: string;
+}
+
+/** `sources.ownership.conflicts`: how claims of different namespaces on one name combine. */
+export type ConflictPolicy = 'first-claimant' | 'merge';
+
+/** A name whose claimants from other namespaces were refused (first-claimant). */
+export interface ContestedName {
+  name: string;
+  /** The winning claimant (`kind key`) and its namespace. */
+  owner: string;
+  namespace: string;
+  /** `kind key` of each refused claimant. */
+  refused: string[];
+}
+
+function originOf(c: Claimant): { namespace: string; createdAt: number } {
+  const o = c.claims[0]?.origin;
+  return { namespace: o?.namespace ?? '', createdAt: o?.createdAt ?? Number.POSITIVE_INFINITY };
+}
+
+/**
+ * First-claimant: the namespace of the oldest claimant (creationTimestamp, then its key,
+ * which is stable across restarts) owns the name; claimants of other namespaces are
+ * refused. Claimants of the owning namespace all stay and merge as usual. Pure.
+ */
+export function firstClaimant(claimants: readonly Claimant[]): {
+  owners: readonly Claimant[];
+  refused: readonly Claimant[];
+  first: Claimant;
+} {
+  let first = claimants[0];
+  let firstOrigin = originOf(first);
+  let mixed = false;
+  for (let i = 1; i < claimants.length; i++) {
+    const c = claimants[i];
+    const o = originOf(c);
+    if (o.namespace !== firstOrigin.namespace) mixed = true;
+    if (
+      o.createdAt < firstOrigin.createdAt ||
+      (o.createdAt === firstOrigin.createdAt && c.key < first.key)
+    ) {
+      first = c;
+      firstOrigin = o;
+    }
+  }
+  if (!mixed) return { owners: claimants, refused: [], first };
+  const owners: Claimant[] = [];
+  const refused: Claimant[] = [];
+  for (const c of claimants)
+    (originOf(c).namespace === firstOrigin.namespace ? owners : refused).push(c);
+  return { owners, refused, first };
 }
 
 /**
@@ -56,11 +109,21 @@ export class RecordIndex implements IndexSink {
   readonly #states = new Map<SourceKind, KindState>();
   readonly #listeners: Array<(generation: number) => void> = [];
   readonly #stateListeners: Array<(kind: SourceKind, state: KindState) => void> = [];
+  readonly #contestListeners: Array<(contest: ContestedName) => void> = [];
+  readonly #firstClaimant: boolean;
   #generation = 0;
   #withRecords = 0;
+  #contested = 0;
 
-  /** `kindOrder`: the configured `resources` order; the first kind claiming a name wins it. */
-  constructor(kindOrder: readonly SourceKind[] = DEFAULT_KIND_ORDER) {
+  /**
+   * `kindOrder`: the configured `resources` order; the first kind claiming a name wins it.
+   * `conflicts`: `sources.ownership.conflicts` (claims from different namespaces).
+   */
+  constructor(
+    kindOrder: readonly SourceKind[] = DEFAULT_KIND_ORDER,
+    conflicts: ConflictPolicy = 'first-claimant',
+  ) {
+    this.#firstClaimant = conflicts === 'first-claimant';
     this.#rank = new Map();
     for (const kind of [...kindOrder, ...DEFAULT_KIND_ORDER]) {
       if (!this.#rank.has(kind)) this.#rank.set(kind, this.#rank.size);
@@ -70,6 +133,16 @@ export class RecordIndex implements IndexSink {
   /** Moves on every change of what any name answers; response caches key on it. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /** Names where first-claimant currently refuses another namespace's claim. */
+  get contested(): number {
+    return this.#contested;
+  }
+
+  /** Called when the claimants first-claimant refuses on a name change (new conflict, or a different one). */
+  onContest(listener: (contest: ContestedName) => void): void {
+    this.#contestListeners.push(listener);
   }
 
   /** Number of names that currently answer with records. */
@@ -219,17 +292,29 @@ export class RecordIndex implements IndexSink {
   /** Merges the name's claimants again; true when what it answers changed. */
   #settle(name: string, entry: NameEntry): boolean {
     const before = entry.records;
-    const after = this.#resolve(entry);
+    const after = this.#resolve(name, entry);
     if (entry.claimants.length === 0) this.#names.delete(name);
     if (sameRecords(before, after)) return false;
     this.#setRecords(name, entry, after);
     return true;
   }
 
-  /** The first kind (in configured order) with a mergeable claim wins the name. */
-  #resolve(entry: NameEntry): NameRecords | null {
-    const list = entry.claimants;
-    if (list.length === 1) return mergeClaims(list[0].kind, list[0].claims);
+  /** The owning namespace's claimants (first-claimant), then the first kind in configured order with a mergeable claim. */
+  #resolve(name: string, entry: NameEntry): NameRecords | null {
+    let list: readonly Claimant[] = entry.claimants;
+    if (list.length <= 1) {
+      if (entry.refused !== undefined) {
+        entry.refused = undefined;
+        this.#contested--;
+      }
+      return list.length === 1 ? mergeClaims(list[0].kind, list[0].claims) : null;
+    }
+    if (this.#firstClaimant) {
+      const { owners, refused, first } = firstClaimant(list);
+      this.#setRefused(name, entry, first, refused);
+      list = owners;
+      if (list.length === 1) return mergeClaims(list[0].kind, list[0].claims);
+    }
     const kinds = [...new Set(list.map((c) => c.kind))].sort(
       (x, y) =>
         (this.#rank.get(x) ?? Number.MAX_SAFE_INTEGER) -
@@ -241,6 +326,24 @@ export class RecordIndex implements IndexSink {
       if (merged) return merged;
     }
     return null;
+  }
+
+  /** Keeps the contested count and tells the listeners when the refused set changes. */
+  #setRefused(name: string, entry: NameEntry, first: Claimant, refused: readonly Claimant[]): void {
+    const keys = refused.map((c) => `${c.kind} ${c.key}`);
+    const joined = keys.length > 0 ? keys.join('\n') : undefined;
+    if (joined === entry.refused) return;
+    if (entry.refused === undefined) this.#contested++;
+    else if (joined === undefined) this.#contested--;
+    entry.refused = joined;
+    if (joined === undefined) return;
+    const contest: ContestedName = {
+      name,
+      owner: `${first.kind} ${first.key}`,
+      namespace: originOf(first).namespace,
+      refused: keys,
+    };
+    for (const listener of this.#contestListeners) listener(contest);
   }
 
   #setRecords(name: string, entry: NameEntry, records: NameRecords | null): void {

@@ -1,4 +1,5 @@
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import type { Tenancy } from '../claims/context.js';
 import type { SourcesConfig } from '../config.js';
 import type { Filters } from '../filters.js';
 import { ClaimLedger, type WatchedKind } from '../ledger.js';
@@ -14,6 +15,8 @@ export interface KubernetesSourceOptions {
   zones: readonly string[];
   defaultTtl: number;
   filters: Filters;
+  /** externalIPs, ownership policy, rejection counters; default: `defaultTenancy()`. */
+  tenancy?: Tenancy;
   logger: SourceLogger;
   /** For tests: replaces the client-node discovery/list calls. */
   api?: ResourceApi;
@@ -41,7 +44,15 @@ export class KubernetesSource implements Source {
 
   async start(sink: IndexSink): Promise<void> {
     const o = this.opts;
-    const ledger = new ClaimLedger(o.kinds, o.zones, o.defaultTtl, o.filters, sink, o.logger);
+    const ledger = new ClaimLedger(
+      o.kinds,
+      o.zones,
+      o.defaultTtl,
+      o.filters,
+      sink,
+      o.logger,
+      o.tenancy,
+    );
     const api = o.api ?? resourceApi(o.kc, o.config.watchSilenceSeconds * 1000);
     const watch = new Watch(o.kc);
     const labelSelector = o.filters.labelSelectorText || undefined;
