@@ -44,6 +44,16 @@ describe('config schema', () => {
     ['notify zone not served', `${MINIMAL}notify: { zones: [other.tld] }`, 'notify.zones[0]'],
     ['bad log level', `${MINIMAL}log: { level: loud }`, 'log.level'],
     ['unknown resource kind', `${MINIMAL}sources: { resources: [Pod] }`, 'sources.resources[0]'],
+    [
+      'ownership suffix outside the zones',
+      `${MINIMAL}sources: { ownership: { namespaces: { team-a: [a.other.tld] } } }`,
+      'sources.ownership.namespaces.team-a[0]',
+    ],
+    [
+      'externalIPs not a boolean',
+      `${MINIMAL}sources: { services: { externalIPs: yes please } }`,
+      'sources.services.externalIPs',
+    ],
   ])('%s: the error names %s', (_label, text, field) => {
     const r = parse(text);
     expect(r.ok).toBe(false);
