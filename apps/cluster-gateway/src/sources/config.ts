@@ -30,6 +30,24 @@ const kubernetesSchema = z.strictObject({
   crdRecheckSeconds: z.number().positive().default(60),
   watchSilenceSeconds: z.number().positive().default(120),
   backoff: backoffSchema.prefault({}),
+  /**
+   * A list page body larger than this is cut and asked again with half the objects; a
+   * page of one object over it skips that object. Bounds the memory a list can take.
+   */
+  maxPageBytes: z
+    .number()
+    .int()
+    .min(65_536)
+    .default(16 * 1024 * 1024),
+  /**
+   * A watch event (one object) larger than this is dropped unread and its object's claims
+   * removed. etcd refuses objects over 1.5 MiB by default, so 4 MiB only stops abuse.
+   */
+  maxEventBytes: z
+    .number()
+    .int()
+    .min(65_536)
+    .default(4 * 1024 * 1024),
   gatewayApiVersions: gatewayApiVersionsSchema.prefault({}),
 });
 

@@ -1,12 +1,13 @@
-import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Tenancy } from '../claims/context.js';
 import type { SourcesConfig } from '../config.js';
 import type { Filters } from '../filters.js';
-import { ClaimLedger, type WatchedKind } from '../ledger.js';
+import { ClaimLedger, defaultTenancy, type WatchedKind } from '../ledger.js';
 import { objectKey, slimMeta } from '../slim.js';
 import type { IndexSink, KindState, Source, SourceKind, SourceLogger } from '../types.js';
 import { Reflector } from './reflector.js';
 import { type ResourceApi, resourceApi, resourceOf } from './resources.js';
+import { EventWatch, type WatchApi } from './watch-stream.js';
 
 export interface KubernetesSourceOptions {
   kc: KubeConfig;
@@ -18,8 +19,10 @@ export interface KubernetesSourceOptions {
   /** externalIPs, ownership policy, rejection counters; default: `defaultTenancy()`. */
   tenancy?: Tenancy;
   logger: SourceLogger;
-  /** For tests: replaces the client-node discovery/list calls. */
+  /** For tests: replaces the discovery/list calls. */
   api?: ResourceApi;
+  /** For tests: replaces the watch stream. */
+  watch?: WatchApi;
 }
 
 const ROUTE_KINDS: ReadonlySet<SourceKind> = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute']);
@@ -44,6 +47,7 @@ export class KubernetesSource implements Source {
 
   async start(sink: IndexSink): Promise<void> {
     const o = this.opts;
+    const tenancy = o.tenancy ?? defaultTenancy();
     const ledger = new ClaimLedger(
       o.kinds,
       o.zones,
@@ -51,10 +55,11 @@ export class KubernetesSource implements Source {
       o.filters,
       sink,
       o.logger,
-      o.tenancy,
+      tenancy,
     );
-    const api = o.api ?? resourceApi(o.kc, o.config.watchSilenceSeconds * 1000);
-    const watch = new Watch(o.kc);
+    const api =
+      o.api ?? resourceApi(o.kc, o.config.watchSilenceSeconds * 1000, o.config.maxPageBytes);
+    const watch = o.watch ?? new EventWatch(o.kc, o.config.maxEventBytes);
     const labelSelector = o.filters.labelSelectorText || undefined;
     const reflectorOpts = {
       labelSelector,
@@ -74,6 +79,22 @@ export class KubernetesSource implements Source {
         remove: (obj) => {
           const meta = slimMeta(obj);
           if (meta) ledger.remove(kind, objectKey(meta));
+        },
+        oversized: (object, bytes, where) => {
+          tenancy.rejected.object_too_large++;
+          const cap =
+            where === 'list'
+              ? `sources.kubernetes.maxPageBytes ${o.config.maxPageBytes}`
+              : `sources.kubernetes.maxEventBytes ${o.config.maxEventBytes}`;
+          // A watched object that grew too large loses its claims: serving what it said
+          // before would keep a name its owner may have meant to change or remove.
+          if (where === 'watch' && object !== null) {
+            ledger.remove(kind, object.includes('/') ? object : `default/${object}`);
+          }
+          o.logger.warn(
+            { kind, object, bytes, where },
+            `${kind} ${object ?? '(name not readable)'} skipped: over ${cap} bytes (${where})`,
+          );
         },
         state: (phase, message) => {
           if (kind === 'Gateway') {
