@@ -21,6 +21,18 @@ export interface WatchApi {
   ): Promise<{ abort(): void }>;
 }
 
+/** The first OVERSIZE_HEAD_BYTES of `parts` as text, without joining the rest. */
+function headOf(parts: readonly Buffer[]): string {
+  const taken: Buffer[] = [];
+  let n = 0;
+  for (const p of parts) {
+    if (n >= OVERSIZE_HEAD_BYTES) break;
+    taken.push(p.subarray(0, OVERSIZE_HEAD_BYTES - n));
+    n += taken[taken.length - 1].length;
+  }
+  return Buffer.concat(taken).toString('utf8');
+}
+
 /**
  * Splits a watch stream into event lines, none held beyond `maxBytes`: a longer line is
  * dropped as it streams (only its start is kept, to name the object). Pure state over
@@ -44,9 +56,7 @@ export class EventLines {
       const end = nl === -1 ? chunk.length : nl;
       const piece = chunk.subarray(start, end);
       if (this.head === null && this.size + piece.length > this.maxBytes) {
-        this.head = Buffer.concat([...this.parts, piece])
-          .subarray(0, OVERSIZE_HEAD_BYTES)
-          .toString('utf8');
+        this.head = headOf([...this.parts, piece]);
         this.parts = [];
       } else if (this.head === null && piece.length > 0) {
         // A copy: a view would pin the whole (possibly large) chunk.
