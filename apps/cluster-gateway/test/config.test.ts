@@ -50,6 +50,16 @@ describe('config schema', () => {
       'sources.ownership.namespaces.team-a[0]',
     ],
     [
+      'list page cap too small',
+      `${MINIMAL}sources: { kubernetes: { maxPageBytes: 100 } }`,
+      'sources.kubernetes.maxPageBytes',
+    ],
+    [
+      'ownership conflicts unknown',
+      `${MINIMAL}sources: { ownership: { conflicts: last-wins } }`,
+      'sources.ownership.conflicts',
+    ],
+    [
       'externalIPs not a boolean',
       `${MINIMAL}sources: { services: { externalIPs: yes please } }`,
       'sources.services.externalIPs',
