@@ -97,6 +97,15 @@ describe('byte caps on what the API server sends (kube stand-in)', () => {
       .filter((r) => r.verb === 'list')
       .map((r) => new URLSearchParams(r.query).get('limit'));
     expect(limits).toContain('1');
+    // A relist (after several failed watches) meets the object again: not said twice.
+    const lists = standin.count('list', 'services');
+    standin.failNext(5, 500, { verb: 'watch', kind: 'services' });
+    standin.endWatches('services');
+    await eventually(() => expect(standin.count('list', 'services')).toBeGreaterThan(lists));
+    standin.apply(service('late', '10.0.0.30'));
+    await eventually(() => expect(sink.names('Service')[`late.shop.${ZONE}`]).toBe('10.0.0.30'));
+    expect(logger.at('warn').filter((m) => m.includes('shop/huge skipped'))).toHaveLength(1);
+    expect(rejected.object_too_large).toBe(1);
   });
 
   it('a watch event over maxEventBytes is dropped, its object loses its claims, the watch goes on', async () => {

@@ -39,6 +39,8 @@ export class KubernetesSource implements Source {
   private readonly states = new Map<SourceKind, KindState>();
   private readonly reportedAt = new Map<SourceKind, number>();
   private readonly trailing = new Map<SourceKind, NodeJS.Timeout>();
+  /** `kind namespace/name` of objects refused for their size (bounded: each cost its sender MiBs). */
+  private readonly oversized = new Set<string>();
   private gatewaysSettled: (() => void) | null = null;
   private stopped = false;
   private routesStarted = false;
@@ -81,6 +83,10 @@ export class KubernetesSource implements Source {
           if (meta) ledger.remove(kind, objectKey(meta));
         },
         oversized: (object, bytes, where) => {
+          // A relist meets the same object again: said and counted once (a watch event is a change).
+          const seen = `${kind} ${object}`;
+          if (where === 'list' && this.oversized.has(seen)) return;
+          this.oversized.add(seen);
           tenancy.rejected.object_too_large++;
           const cap =
             where === 'list'
