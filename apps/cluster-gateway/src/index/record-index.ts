@@ -1,6 +1,15 @@
 import { parentName } from '@mdns/protocol';
 import type { Claim, IndexSink, KindState, SourceKind } from '../sources/types.js';
+import {
+  type Claimant,
+  type ConflictPolicy,
+  type ContestedName,
+  firstClaimant,
+  originOf,
+} from './first-claimant.js';
 import { DEFAULT_KIND_ORDER, mergeClaims, type NameRecords, sameRecords } from './name-records.js';
+
+export type { ConflictPolicy, ContestedName } from './first-claimant.js';
 
 /** What the index knows about a query name inside one zone (RFC 4592 wildcard rules applied). */
 export type IndexLookup =
@@ -13,13 +22,6 @@ export type IndexLookup =
 
 const EMPTY: IndexLookup = { type: 'empty' };
 const NXDOMAIN: IndexLookup = { type: 'nxdomain' };
-
-/** The claims one object makes on one name. */
-export interface Claimant {
-  readonly kind: SourceKind;
-  readonly key: string;
-  claims: Claim[];
-}
 
 /**
  * Every claim made on one name, and the merged winner. Claimants are a plain array, not
@@ -36,57 +38,6 @@ interface NameEntry {
   wildHit: IndexLookup | null;
   /** Keys of the claimants refused by first-claimant, joined; absent when none is. */
   refused?: string;
-}
-
-/** `sources.ownership.conflicts`: how claims of different namespaces on one name combine. */
-export type ConflictPolicy = 'first-claimant' | 'merge';
-
-/** A name whose claimants from other namespaces were refused (first-claimant). */
-export interface ContestedName {
-  name: string;
-  /** The winning claimant (`kind key`) and its namespace. */
-  owner: string;
-  namespace: string;
-  /** `kind key` of each refused claimant. */
-  refused: string[];
-}
-
-function originOf(c: Claimant): { namespace: string; createdAt: number } {
-  const o = c.claims[0]?.origin;
-  return { namespace: o?.namespace ?? '', createdAt: o?.createdAt ?? Number.POSITIVE_INFINITY };
-}
-
-/**
- * First-claimant: the namespace of the oldest claimant (creationTimestamp, then its key,
- * which is stable across restarts) owns the name; claimants of other namespaces are
- * refused. Claimants of the owning namespace all stay and merge as usual. Pure.
- */
-export function firstClaimant(claimants: readonly Claimant[]): {
-  owners: readonly Claimant[];
-  refused: readonly Claimant[];
-  first: Claimant;
-} {
-  let first = claimants[0];
-  let firstOrigin = originOf(first);
-  let mixed = false;
-  for (let i = 1; i < claimants.length; i++) {
-    const c = claimants[i];
-    const o = originOf(c);
-    if (o.namespace !== firstOrigin.namespace) mixed = true;
-    if (
-      o.createdAt < firstOrigin.createdAt ||
-      (o.createdAt === firstOrigin.createdAt && c.key < first.key)
-    ) {
-      first = c;
-      firstOrigin = o;
-    }
-  }
-  if (!mixed) return { owners: claimants, refused: [], first };
-  const owners: Claimant[] = [];
-  const refused: Claimant[] = [];
-  for (const c of claimants)
-    (originOf(c).namespace === firstOrigin.namespace ? owners : refused).push(c);
-  return { owners, refused, first };
 }
 
 /**
