@@ -8,6 +8,7 @@ export * from './fuzz/rng.js';
 export * from './fuzz/storm.js';
 export * from './fuzz/wire.js';
 export * from './kube/scenario.js';
+export * from './kube/tenants.js';
 export * from './load/campaign.js';
 export * from './load/neighbours.js';
 export * from './load/slowloris.js';

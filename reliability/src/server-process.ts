@@ -107,9 +107,10 @@ export class ServerProcess {
   static async start(
     app: AppName,
     configPath: string,
-    options: { env?: Record<string, string>; timeoutMs?: number } = {},
+    /** `main`: another build of the app (e.g. an older commit's bundle, for "before" figures). */
+    options: { env?: Record<string, string>; timeoutMs?: number; main?: string } = {},
   ): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [appMain(app), '--config', configPath], {
+    const child = spawn(process.execPath, [options.main ?? appMain(app), '--config', configPath], {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -22,6 +22,7 @@ import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { RecordIndex } from './index/record-index.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
+import { newRejectionCounts } from './sources/claims/context.js';
 import { createSources } from './sources/index.js';
 
 const NAME = 'cluster-gateway';
@@ -48,11 +49,20 @@ async function run(config: GatewayConfig): Promise<void> {
   );
 
   const kinds = config.sources.resources;
-  const index = new RecordIndex(kinds);
+  const index = new RecordIndex(kinds, config.sources.ownership.conflicts);
+  const sourcesLogger = logger.child({ component: 'sources' });
+  index.onContest((c) =>
+    sourcesLogger.warn(
+      { name: c.name, owner: c.owner, refused: c.refused },
+      `${c.name}: claimed first by ${c.owner} (namespace ${c.namespace}); refused: ${c.refused.join(', ')} (sources.ownership.conflicts: first-claimant)`,
+    ),
+  );
+  const rejected = newRejectionCounts();
   const sources = createSources(config.sources, {
     zones,
     defaultTtl: config.ttl,
-    logger: logger.child({ component: 'sources' }),
+    logger: sourcesLogger,
+    rejected,
   });
   // With no source enabled nothing will ever sync: serve the apex rather than SERVFAIL forever.
   if (sources.length === 0) logger.warn('no source enabled: only the zone apex will answer');
@@ -120,6 +130,7 @@ async function run(config: GatewayConfig): Promise<void> {
     coredns: config.metrics.corednsCompatible
       ? { server: corednsServerLabel(config.listen.host, config.listen.port) }
       : undefined,
+    rejected,
   });
 
   const { port } = await dnsServer.listen();

@@ -9,6 +9,7 @@ import type { HandlerCounters } from './dns/handler.js';
 import { secondsSince } from './index/readiness.js';
 import type { RecordIndex } from './index/record-index.js';
 import type { NotifyCounters } from './notify/notifier.js';
+import { REJECT_REASONS, type RejectionCounts } from './sources/claims/context.js';
 import type { SourceKind } from './sources/types.js';
 
 export const METRICS_PREFIX = 'mdns_gateway_';
@@ -26,6 +27,8 @@ export interface GatewayMetricsInputs {
   ready: () => boolean;
   /** Set (config `metrics.corednsCompatible`): also export CoreDNS's query series. */
   coredns?: { server: string };
+  /** Claims refused by a tenant-safety rule, per reason (counted by the sources). */
+  rejected: RejectionCounts;
 }
 
 /**
@@ -102,6 +105,22 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
         labels: { kind },
       }));
     },
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}claims_rejected_total`,
+    help: 'Claims (or parts) refused by a tenant-safety rule, by reason: ownership, wildcard, external_ips, txt, object_too_large.',
+    type: 'counter',
+    // Every worker runs its own sources and sees the same objects: max, not sum.
+    aggregator: 'max',
+    values: () =>
+      REJECT_REASONS.map((reason) => ({ value: inputs.rejected[reason], labels: { reason } })),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}index_contested_names`,
+    help: 'Names where another namespace claims a name its first claimant owns (sources.ownership.conflicts: first-claimant).',
+    type: 'gauge',
+    aggregator: 'max',
+    values: () => [{ value: index.contested }],
   });
   exportCounters(registry, `${PREFIX}transport_`, inputs.transport, { gauges: ['tcpOpen'] });
   exportCounters(registry, `${PREFIX}handler_`, () => ({ ...inputs.handler }), {

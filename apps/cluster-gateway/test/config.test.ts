@@ -67,6 +67,26 @@ describe('config schema', () => {
       'listen.maxTcpConnectionsPerSource',
     ],
     ['unknown resource kind', `${MINIMAL}sources: { resources: [Pod] }`, 'sources.resources[0]'],
+    [
+      'ownership suffix outside the zones',
+      `${MINIMAL}sources: { ownership: { namespaces: { team-a: [a.other.tld] } } }`,
+      'sources.ownership.namespaces.team-a[0]',
+    ],
+    [
+      'list page cap too small',
+      `${MINIMAL}sources: { kubernetes: { maxPageBytes: 100 } }`,
+      'sources.kubernetes.maxPageBytes',
+    ],
+    [
+      'ownership conflicts unknown',
+      `${MINIMAL}sources: { ownership: { conflicts: last-wins } }`,
+      'sources.ownership.conflicts',
+    ],
+    [
+      'externalIPs not a boolean',
+      `${MINIMAL}sources: { services: { externalIPs: yes please } }`,
+      'sources.services.externalIPs',
+    ],
   ])('%s: the error names %s', (_label, text, field) => {
     const r = parse(text);
     expect(r.ok).toBe(false);

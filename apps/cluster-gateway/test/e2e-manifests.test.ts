@@ -52,6 +52,8 @@ describe.skipIf(!existsSync(MAIN))('end to end: manifests directory', () => {
       sources: {
         kubernetes: { enabled: false },
         manifests: { enabled: true, directory: manifests.path },
+        // The k8s_gateway way: externalIPs published (off by default, see e2e-tenants).
+        services: { externalIPs: true },
       },
       notify: {
         targets: [{ address: '127.0.0.1', port: authority.address().port }],

@@ -21,6 +21,7 @@ const gateways = new Map<string, GatewayTarget>([
 const ctx: ClaimContext = {
   zones: ['prod.example.tld', 'alt.example'],
   defaultTtl: 60,
+  externalIPs: true,
   gateway: (key) => gateways.get(key),
 };
 
@@ -81,7 +82,7 @@ describe('Ingress claims', () => {
 
   it('no load balancer address yet -> no claims, no warning', () => {
     const r = ingressClaims(ingress(['web.prod.example.tld'], []), ctx);
-    expect(r).toEqual({ claims: [], warnings: [], outside: [] });
+    expect(r).toEqual({ claims: [], warnings: [], outside: [], rejected: [] });
     const noStatus = slimIngress({
       metadata: meta('web'),
       spec: { rules: [{ host: 'web.prod.example.tld' }] },
@@ -187,7 +188,16 @@ describe('Service claims', () => {
     expect(r.claims.map((c) => c.name)).toEqual(names);
   });
 
-  it('externalIPs take precedence over status', () => {
+  it('externalIPs are ignored (warning, counted) unless sources.services.externalIPs', () => {
+    const svc = service({ type: 'LoadBalancer', externalIPs: ['203.0.113.5'] }, lb);
+    const r = serviceClaims(svc, { ...ctx, externalIPs: false });
+    expect(r.claims[0]).toMatchObject({ a: ['198.51.100.7'] });
+    expect(r.claims[0].a).not.toContain('203.0.113.5');
+    expect(r.rejected).toEqual(['external_ips']);
+    expect(r.warnings[0]).toMatch(/Service shop\/svc spec.externalIPs 203.0.113.5 ignored/);
+  });
+
+  it('externalIPs take precedence over status when enabled', () => {
     const r = serviceClaims(
       service({ type: 'LoadBalancer', externalIPs: ['203.0.113.5', '2001:db8::5'] }, lb),
       ctx,

@@ -13,6 +13,8 @@ describe('sources config', () => {
         crdRecheckSeconds: 60,
         watchSilenceSeconds: 120,
         backoff: { initialMs: 500, maxMs: 4000 },
+        maxPageBytes: 16 * 1024 * 1024,
+        maxEventBytes: 4 * 1024 * 1024,
         gatewayApiVersions: {
           HTTPRoute: 'v1',
           GRPCRoute: 'v1',
@@ -22,6 +24,9 @@ describe('sources config', () => {
       },
       manifests: { enabled: false, directory: null },
       filters: { ingressClasses: [], gatewayClasses: [], labelSelector: '', namespaces: [] },
+      // The safe defaults of issue #18: externalIPs off, first claimant across namespaces.
+      services: { externalIPs: false },
+      ownership: { namespaces: {}, wildcardNamespaces: null, conflicts: 'first-claimant' },
     });
   });
 

@@ -10,6 +10,7 @@ describe('slimming', () => {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
     metadata: {
+      creationTimestamp: '2024-05-01T10:00:00Z',
       name: 'web',
       namespace: 'apps',
       uid: 'u1',
@@ -42,6 +43,8 @@ describe('slimming', () => {
         namespace: 'apps',
         uid: 'u1',
         resourceVersion: '42',
+        // Kept for first-claimant (the oldest claimant's namespace owns a name).
+        createdAt: Date.parse('2024-05-01T10:00:00Z'),
         labels: { app: 'web' },
         annotations: {
           'external-dns.alpha.kubernetes.io/ttl': '30',
@@ -61,7 +64,13 @@ describe('slimming', () => {
     expect(
       slimService({ metadata: { name: 's' }, spec: { externalIPs: 'nope', type: 7 }, status: 'x' }),
     ).toEqual({
-      metadata: { name: 's', namespace: 'default', labels: {}, annotations: {} },
+      metadata: {
+        name: 's',
+        namespace: 'default',
+        createdAt: Number.POSITIVE_INFINITY,
+        labels: {},
+        annotations: {},
+      },
       type: 'ClusterIP',
       externalIPs: [],
       loadBalancer: [],

@@ -59,6 +59,18 @@ export const gatewayConfigSchema = z
       }
       seen.add(name);
     });
+    // A suffix under no zone would let its namespace claim nothing: a typo, said at start.
+    for (const [ns, suffixes] of Object.entries(config.sources.ownership.namespaces)) {
+      suffixes.forEach((suffix, i) => {
+        if (![...seen].some((zone) => suffix === zone || suffix.endsWith(`.${zone}`))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sources', 'ownership', 'namespaces', ns, i],
+            message: `${suffix} is not at or under a configured zone`,
+          });
+        }
+      });
+    }
     config.notify.zones?.forEach((zone, i) => {
       if (!seen.has(normalize(zone))) {
         ctx.addIssue({

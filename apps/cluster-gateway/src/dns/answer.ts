@@ -126,10 +126,24 @@ export function recordsFor(qname: string, qtype: number, records: NameRecords): 
   })) as DnsRecord[];
 }
 
-/** A TXT value longer than 255 bytes is split into several character-strings (RFC 1035 3.3). */
-function characterStrings(text: string): string[] {
-  if (text.length <= 255) return [text];
+/**
+ * A TXT value is one or more character-strings of at most 255 BYTES each (RFC 1035 3.3),
+ * so a longer value is split by its UTF-8 bytes, never inside a character: splitting by
+ * UTF-16 units put up to 510 bytes into one string and the encoder threw on every query.
+ */
+export function characterStrings(text: string): string[] {
+  // Fast path: 255 characters can be at most 255 bytes only when each is one byte.
+  if (text.length <= 85 || (text.length <= 255 && Buffer.byteLength(text) <= 255)) return [text];
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= 255) return [text];
   const parts: string[] = [];
-  for (let i = 0; i < text.length; i += 255) parts.push(text.slice(i, i + 255));
+  let start = 0;
+  while (start < bytes.length) {
+    let end = Math.min(start + 255, bytes.length);
+    // Back off to the first byte of a character: UTF-8 continuation bytes are 10xxxxxx.
+    if (end < bytes.length) while ((bytes[end] & 0xc0) === 0x80) end--;
+    parts.push(bytes.toString('utf8', start, end));
+    start = end;
+  }
   return parts;
 }

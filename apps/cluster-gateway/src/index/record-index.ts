@@ -1,6 +1,15 @@
 import { parentName } from '@mdns/protocol';
 import type { Claim, IndexSink, KindState, SourceKind } from '../sources/types.js';
+import {
+  type Claimant,
+  type ConflictPolicy,
+  type ContestedName,
+  firstClaimant,
+  originOf,
+} from './first-claimant.js';
 import { DEFAULT_KIND_ORDER, mergeClaims, type NameRecords, sameRecords } from './name-records.js';
+
+export type { ConflictPolicy, ContestedName } from './first-claimant.js';
 
 /** What the index knows about a query name inside one zone (RFC 4592 wildcard rules applied). */
 export type IndexLookup =
@@ -13,13 +22,6 @@ export type IndexLookup =
 
 const EMPTY: IndexLookup = { type: 'empty' };
 const NXDOMAIN: IndexLookup = { type: 'nxdomain' };
-
-/** The claims one object makes on one name. */
-interface Claimant {
-  readonly kind: SourceKind;
-  readonly key: string;
-  claims: Claim[];
-}
 
 /**
  * Every claim made on one name, and the merged winner. Claimants are a plain array, not
@@ -34,6 +36,8 @@ interface NameEntry {
   hit: IndexLookup | null;
   /** The same for a wildcard name, answering a query it covers; null for other names. */
   wildHit: IndexLookup | null;
+  /** Keys of the claimants refused by first-claimant, joined; absent when none is. */
+  refused?: string;
 }
 
 /**
@@ -57,11 +61,21 @@ export class RecordIndex implements IndexSink {
   readonly #states = new Map<SourceKind, KindState>();
   readonly #listeners: Array<(generation: number) => void> = [];
   readonly #stateListeners: Array<(kind: SourceKind, state: KindState) => void> = [];
+  readonly #contestListeners: Array<(contest: ContestedName) => void> = [];
+  readonly #firstClaimant: boolean;
   #generation = 0;
   #withRecords = 0;
+  #contested = 0;
 
-  /** `kindOrder`: the configured `resources` order; the first kind claiming a name wins it. */
-  constructor(kindOrder: readonly SourceKind[] = DEFAULT_KIND_ORDER) {
+  /**
+   * `kindOrder`: the configured `resources` order; the first kind claiming a name wins it.
+   * `conflicts`: `sources.ownership.conflicts` (claims from different namespaces).
+   */
+  constructor(
+    kindOrder: readonly SourceKind[] = DEFAULT_KIND_ORDER,
+    conflicts: ConflictPolicy = 'first-claimant',
+  ) {
+    this.#firstClaimant = conflicts === 'first-claimant';
     this.#rank = new Map();
     for (const kind of [...kindOrder, ...DEFAULT_KIND_ORDER]) {
       if (!this.#rank.has(kind)) this.#rank.set(kind, this.#rank.size);
@@ -71,6 +85,16 @@ export class RecordIndex implements IndexSink {
   /** Moves on every change of what any name answers; response caches key on it. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /** Names where first-claimant currently refuses another namespace's claim. */
+  get contested(): number {
+    return this.#contested;
+  }
+
+  /** Called when the claimants first-claimant refuses on a name change (new conflict, or a different one). */
+  onContest(listener: (contest: ContestedName) => void): void {
+    this.#contestListeners.push(listener);
   }
 
   /** Number of names that currently answer with records. */
@@ -229,17 +253,29 @@ export class RecordIndex implements IndexSink {
   /** Merges the name's claimants again; true when what it answers changed. */
   #settle(name: string, entry: NameEntry): boolean {
     const before = entry.records;
-    const after = this.#resolve(entry);
+    const after = this.#resolve(name, entry);
     if (entry.claimants.length === 0) this.#names.delete(name);
     if (sameRecords(before, after)) return false;
     this.#setRecords(name, entry, after);
     return true;
   }
 
-  /** The first kind (in configured order) with a mergeable claim wins the name. */
-  #resolve(entry: NameEntry): NameRecords | null {
-    const list = entry.claimants;
-    if (list.length === 1) return mergeClaims(list[0].kind, list[0].claims);
+  /** The owning namespace's claimants (first-claimant), then the first kind in configured order with a mergeable claim. */
+  #resolve(name: string, entry: NameEntry): NameRecords | null {
+    let list: readonly Claimant[] = entry.claimants;
+    if (list.length <= 1) {
+      if (entry.refused !== undefined) {
+        entry.refused = undefined;
+        this.#contested--;
+      }
+      return list.length === 1 ? mergeClaims(list[0].kind, list[0].claims) : null;
+    }
+    if (this.#firstClaimant) {
+      const { owners, refused, first } = firstClaimant(list);
+      this.#setRefused(name, entry, first, refused);
+      list = owners;
+      if (list.length === 1) return mergeClaims(list[0].kind, list[0].claims);
+    }
     const kinds = [...new Set(list.map((c) => c.kind))].sort(
       (x, y) =>
         (this.#rank.get(x) ?? Number.MAX_SAFE_INTEGER) -
@@ -251,6 +287,24 @@ export class RecordIndex implements IndexSink {
       if (merged) return merged;
     }
     return null;
+  }
+
+  /** Keeps the contested count and tells the listeners when the refused set changes. */
+  #setRefused(name: string, entry: NameEntry, first: Claimant, refused: readonly Claimant[]): void {
+    const keys = refused.map((c) => `${c.kind} ${c.key}`);
+    const joined = keys.length > 0 ? keys.join('\n') : undefined;
+    if (joined === entry.refused) return;
+    if (entry.refused === undefined) this.#contested++;
+    else if (joined === undefined) this.#contested--;
+    entry.refused = joined;
+    if (joined === undefined) return;
+    const contest: ContestedName = {
+      name,
+      owner: `${first.kind} ${first.key}`,
+      namespace: originOf(first).namespace,
+      refused: keys,
+    };
+    for (const listener of this.#contestListeners) listener(contest);
   }
 
   #setRecords(name: string, entry: NameEntry, records: NameRecords | null): void {

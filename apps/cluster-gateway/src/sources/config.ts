@@ -30,6 +30,24 @@ const kubernetesSchema = z.strictObject({
   crdRecheckSeconds: z.number().positive().default(60),
   watchSilenceSeconds: z.number().positive().default(120),
   backoff: backoffSchema.prefault({}),
+  /**
+   * A list page body larger than this is cut and asked again with half the objects; a
+   * page of one object over it skips that object. Bounds the memory a list can take.
+   */
+  maxPageBytes: z
+    .number()
+    .int()
+    .min(65_536)
+    .default(16 * 1024 * 1024),
+  /**
+   * A watch event (one object) larger than this is dropped unread and its object's claims
+   * removed. etcd refuses objects over 1.5 MiB by default, so 4 MiB only stops abuse.
+   */
+  maxEventBytes: z
+    .number()
+    .int()
+    .min(65_536)
+    .default(4 * 1024 * 1024),
   gatewayApiVersions: gatewayApiVersionsSchema.prefault({}),
 });
 
@@ -56,6 +74,49 @@ const filtersSchema = z.strictObject({
   namespaces: z.array(z.string().min(1)).default([]),
 });
 
+const servicesSchema = z.strictObject({
+  /**
+   * Publish `spec.externalIPs` of LoadBalancer Services. Off: anyone who may create a
+   * Service may write any address there (CVE-2020-8554), k8s_gateway publishes them.
+   */
+  externalIPs: z.boolean().default(false),
+});
+
+const DNS_NAME =
+  /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
+// RFC 1123 label: what a namespace name is.
+const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const suffixSchema = z
+  .string()
+  .transform((s) => s.trim().toLowerCase().replace(/\.$/, ''))
+  .refine((s) => DNS_NAME.test(s), {
+    message: 'expected a DNS name such as team-a.prod.example.tld',
+  });
+
+const namespaceSchema = z
+  .string()
+  .refine((s) => NAMESPACE.test(s), { message: 'expected a namespace name (RFC 1123 label)' });
+
+const ownershipSchema = z.strictObject({
+  /**
+   * Namespace -> the name suffixes its objects may claim (a name at or below one of them).
+   * Empty: no suffix rule. Not empty: a namespace that is not listed claims nothing.
+   */
+  namespaces: z.record(namespaceSchema, z.array(suffixSchema)).default({}),
+  /**
+   * Namespaces whose objects may claim wildcard names (`*.apps.zone`). null: every namespace
+   * when `namespaces` is empty (no policy), none when it is set.
+   */
+  wildcardNamespaces: z.array(namespaceSchema).nullable().default(null),
+  /**
+   * Objects of different namespaces claiming one name: `first-claimant` gives the name to
+   * the namespace of its oldest claimant (creationTimestamp, then namespace/name);
+   * `merge` merges them as objects of one namespace (k8s_gateway's behaviour).
+   */
+  conflicts: z.enum(['first-claimant', 'merge']).default('first-claimant'),
+});
+
 export const sourcesConfigSchema = z.strictObject({
   /** Enabled kinds, and their precedence order (first wins). */
   resources: z
@@ -65,6 +126,8 @@ export const sourcesConfigSchema = z.strictObject({
   kubernetes: kubernetesSchema.prefault({}),
   manifests: manifestsSchema.prefault({}),
   filters: filtersSchema.prefault({}),
+  services: servicesSchema.prefault({}),
+  ownership: ownershipSchema.prefault({}),
 });
 
 export type SourcesConfig = z.output<typeof sourcesConfigSchema>;

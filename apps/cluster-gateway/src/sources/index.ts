@@ -1,9 +1,11 @@
+import { newRejectionCounts } from './claims/context.js';
 import { CompositeSource } from './composite.js';
 import type { SourcesConfig } from './config.js';
 import { compileFilters } from './filters.js';
 import { loadKubeConfig } from './kubernetes/kubeconfig.js';
 import { KubernetesSource } from './kubernetes/source.js';
 import { ManifestsSource } from './manifests.js';
+import { compileOwnership } from './ownership.js';
 import type { IndexSink, Source, SourcesContext } from './types.js';
 
 /** A source that cannot start: reports every kind as 'error' and rejects with the reason. */
@@ -34,6 +36,12 @@ export function createSources(config: SourcesConfig, ctx: SourcesContext): Sourc
     defaultTtl: ctx.defaultTtl,
     filters: compiled.filters,
     logger: ctx.logger,
+    // One for both sources: the policy and the counters are the gateway's, not a source's.
+    tenancy: {
+      externalIPs: config.services.externalIPs,
+      ownership: compileOwnership(config.ownership),
+      rejected: ctx.rejected ?? newRejectionCounts(),
+    },
   };
   const parts: { name: string; source: Source }[] = [];
   if (config.kubernetes.enabled) {

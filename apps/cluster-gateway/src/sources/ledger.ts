@@ -1,9 +1,17 @@
-import type { ClaimContext, ClaimResult, GatewayTarget } from './claims/context.js';
+import {
+  type ClaimContext,
+  type ClaimResult,
+  type GatewayTarget,
+  newRejectionCounts,
+  objectRef,
+  type Tenancy,
+} from './claims/context.js';
 import { dnsEndpointClaims } from './claims/dns-endpoint.js';
 import { ingressClaims } from './claims/ingress.js';
 import { gatewayTarget, parentGatewayKeys, type RouteKind, routeClaims } from './claims/route.js';
 import { serviceClaims } from './claims/service.js';
 import { admitsGateway, admitsIngress, admitsMeta, type Filters } from './filters.js';
+import { applyOwnership, OPEN_POLICY } from './ownership.js';
 import {
   objectKey,
   type SlimMeta,
@@ -45,6 +53,8 @@ export function sameClaims(x: readonly Claim[], y: readonly Claim[]): boolean {
       a.name !== b.name ||
       a.ttl !== b.ttl ||
       a.cname !== b.cname ||
+      a.origin?.namespace !== b.origin?.namespace ||
+      a.origin?.createdAt !== b.origin?.createdAt ||
       !sameStrings(a.a, b.a) ||
       !sameStrings(a.aaaa, b.aaaa) ||
       !sameStrings(a.txt, b.txt)
@@ -56,6 +66,18 @@ export function sameClaims(x: readonly Claim[], y: readonly Claim[]): boolean {
 
 /** Slims, filters and claims one object: null when the object is filtered out or malformed. */
 function evaluate(
+  kind: SourceKind,
+  raw: unknown,
+  f: Filters,
+  ctx: ClaimContext,
+  tenancy: Tenancy,
+): { meta: SlimMeta; result: ClaimResult; route?: SlimRoute } | null {
+  const out = claimObject(kind, raw, f, ctx);
+  if (out) applyOwnership(tenancy.ownership, objectRef(kind, out.meta), out.meta, out.result);
+  return out;
+}
+
+function claimObject(
   kind: SourceKind,
   raw: unknown,
   f: Filters,
@@ -88,6 +110,11 @@ function evaluate(
   }
 }
 
+/** What a ledger applies when its source was given no `Tenancy`: today's safe defaults. */
+export function defaultTenancy(): Tenancy {
+  return { externalIPs: false, ownership: OPEN_POLICY, rejected: newRejectionCounts() };
+}
+
 /**
  * The objects one source has seen, per kind, and the claims they gave the index.
  * Sources feed it raw objects (watch events, list results, parsed files); it slims,
@@ -110,9 +137,15 @@ export class ClaimLedger {
     private readonly filters: Filters,
     private readonly sink: IndexSink,
     private readonly logger: SourceLogger,
+    private readonly tenancy: Tenancy = defaultTenancy(),
   ) {
     for (const k of kinds) this.entries.set(k, new Map());
-    this.ctx = { zones, defaultTtl, gateway: (key) => this.gateways.get(key) };
+    this.ctx = {
+      zones,
+      defaultTtl,
+      externalIPs: tenancy.externalIPs,
+      gateway: (key) => this.gateways.get(key),
+    };
   }
 
   /** Objects of the kind that currently claim at least one name. */
@@ -130,7 +163,7 @@ export class ClaimLedger {
     }
     const table = this.entries.get(kind);
     if (!table) return;
-    const evaluated = evaluate(kind, raw, this.filters, this.ctx);
+    const evaluated = evaluate(kind, raw, this.filters, this.ctx, this.tenancy);
     if (!evaluated) {
       const meta = (raw as { metadata?: { namespace?: string; name?: string } })?.metadata;
       if (meta?.name)
@@ -166,7 +199,7 @@ export class ClaimLedger {
     if (!table) return;
     const seen = new Set<string>();
     for (const raw of raws) {
-      const evaluated = evaluate(kind, raw, this.filters, this.ctx);
+      const evaluated = evaluate(kind, raw, this.filters, this.ctx, this.tenancy);
       if (!evaluated) continue;
       const key = objectKey(evaluated.meta);
       seen.add(key);
@@ -199,6 +232,8 @@ export class ClaimLedger {
     const same = previous !== undefined && sameClaims(previous.claims, result.claims);
     const warnings = result.warnings.join('\n');
     if (warnings !== '' && warnings !== previous?.warnings) {
+      // Counted with the warning: once per object change, not on every resync.
+      for (const reason of result.rejected) this.tenancy.rejected[reason]++;
       this.logger.warn(
         { kind, object: key, warnings: result.warnings },
         `${kind} ${key}: ${result.warnings.join('; ')}`,
@@ -296,6 +331,12 @@ export class ClaimLedger {
       const entry = this.entries.get(kind)?.get(key);
       if (!entry?.route) continue;
       const result = routeClaims(kind, entry.route, this.ctx);
+      applyOwnership(
+        this.tenancy.ownership,
+        objectRef(kind, entry.route.metadata),
+        entry.route.metadata,
+        result,
+      );
       const rec = this.record(kind, key, result, entry.route);
       if (rec.changed) this.sink.replaceObject(kind, key, rec.claims);
     }

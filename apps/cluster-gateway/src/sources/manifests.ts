@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Tenancy } from './claims/context.js';
 import type { Filters } from './filters.js';
 import { ClaimLedger, type WatchedKind } from './ledger.js';
 import { isManifestFile, type ManifestObject, parseManifestFile } from './manifest-files.js';
@@ -14,6 +15,8 @@ export interface ManifestsSourceOptions {
   zones: readonly string[];
   defaultTtl: number;
   filters: Filters;
+  /** externalIPs, ownership policy, rejection counters; default: `defaultTenancy()`. */
+  tenancy?: Tenancy;
   logger: SourceLogger;
   /** Quiet time after the last change before re-reading (ms). */
   debounceMs?: number;
@@ -54,7 +57,15 @@ export class ManifestsSource implements Source {
   async start(sink: IndexSink): Promise<void> {
     this.sink = sink;
     const o = this.opts;
-    this.ledger = new ClaimLedger(o.kinds, o.zones, o.defaultTtl, o.filters, sink, o.logger);
+    this.ledger = new ClaimLedger(
+      o.kinds,
+      o.zones,
+      o.defaultTtl,
+      o.filters,
+      sink,
+      o.logger,
+      o.tenancy,
+    );
     for (const kind of o.kinds)
       sink.setKindState(kind, { phase: 'syncing', objects: 0, lastEventAt: null });
     await this.schedule();

@@ -19,6 +19,8 @@ export interface SlimMeta {
   namespace: string;
   uid?: string;
   resourceVersion?: string;
+  /** metadata.creationTimestamp in epoch ms: the "first" of first-claimant. Infinity: none. */
+  createdAt: number;
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }
@@ -104,6 +106,12 @@ function stringMap(v: unknown, keep?: ReadonlySet<string>): Record<string, strin
   return out;
 }
 
+/** An RFC 3339 time in epoch ms; Infinity when absent or unreadable (sorts last). */
+function timestamp(v: unknown): number {
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isFinite(t) ? t : Number.POSITIVE_INFINITY;
+}
+
 /** Metadata of any object; `null` when it has no name (nothing to key it by). */
 export function slimMeta(obj: unknown): SlimMeta | null {
   const m = record(record(obj).metadata);
@@ -112,6 +120,7 @@ export function slimMeta(obj: unknown): SlimMeta | null {
   const meta: SlimMeta = {
     name,
     namespace: str(m.namespace) ?? 'default',
+    createdAt: timestamp(m.creationTimestamp),
     labels: stringMap(m.labels),
     annotations: stringMap(m.annotations, KEPT_ANNOTATIONS),
   };

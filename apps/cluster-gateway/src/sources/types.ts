@@ -1,6 +1,8 @@
 // The seam between the gateway's sources (this folder) and its core (index/, dns/, main.ts).
 // Core reads these types; sources produce Claims and push them into an IndexSink.
 
+import type { RejectionCounts } from './claims/context.js';
+
 export type SourceKind =
   | 'HTTPRoute'
   | 'TLSRoute'
@@ -19,6 +21,15 @@ export interface Claim {
   txt: string[];
   /** Seconds. */
   ttl: number;
+  /** Who claims it; shared by every claim of one object. Absent: one anonymous namespace. */
+  origin?: ClaimOrigin;
+}
+
+/** The object behind a claim, for `sources.ownership.conflicts: first-claimant`. */
+export interface ClaimOrigin {
+  readonly namespace: string;
+  /** metadata.creationTimestamp in epoch ms; Infinity when the object has none (manifests). */
+  readonly createdAt: number;
 }
 
 export interface IndexSink {
@@ -61,8 +72,11 @@ export interface SourcesContext {
   /** Seconds, used when an object has no TTL annotation. */
   defaultTtl: number;
   logger: SourceLogger;
+  /** Counted refusals per reason (metrics); the sources make their own when absent. */
+  rejected?: RejectionCounts;
 }
 
+export type { RejectionCounts, RejectReason } from './claims/context.js';
 export type { SourcesConfig } from './config.js';
 export { createSources } from './index.js';
 export { SOURCE_KINDS } from './kinds.js';

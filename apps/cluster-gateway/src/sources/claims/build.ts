@@ -4,7 +4,7 @@ import type { ClaimResult } from './context.js';
 import { checkHost } from './names.js';
 
 export function emptyResult(): ClaimResult {
-  return { claims: [], warnings: [], outside: [] };
+  return { claims: [], warnings: [], outside: [], rejected: [] };
 }
 
 /**

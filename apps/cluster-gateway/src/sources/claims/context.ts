@@ -1,3 +1,4 @@
+import type { OwnershipPolicy } from '../ownership.js';
 import type { Claim } from '../types.js';
 
 /** Addresses a parent Gateway publishes in its status, already split by family. */
@@ -12,6 +13,8 @@ export interface ClaimContext {
   zones: readonly string[];
   /** Seconds, when the object has no TTL annotation. */
   defaultTtl: number;
+  /** `sources.services.externalIPs`: publish a Service's `spec.externalIPs`. */
+  externalIPs: boolean;
   /** The parent Gateway `namespace/name`, or undefined when unknown or filtered out. */
   gateway(key: string): GatewayTarget | undefined;
 }
@@ -22,8 +25,35 @@ export interface ClaimResult {
   warnings: string[];
   /** Valid names under no served zone: skipped quietly (debug level). */
   outside: string[];
+  /** One entry per thing refused for a tenant-safety rule (counted in a metric). */
+  rejected: RejectReason[];
 }
+
+/** Why a claim (or part of one) was refused; the label of `claims_rejected_total`. */
+export type RejectReason = 'ownership' | 'wildcard' | 'external_ips' | 'txt' | 'object_too_large';
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'ownership',
+  'wildcard',
+  'external_ips',
+  'txt',
+  'object_too_large',
+];
 
 export function objectRef(kind: string, meta: { namespace: string; name: string }): string {
   return `${kind} ${meta.namespace}/${meta.name}`;
+}
+
+/** Refusals counted per reason since start (`mdns_gateway_claims_rejected_total`). */
+export type RejectionCounts = Record<RejectReason, number>;
+
+export function newRejectionCounts(): RejectionCounts {
+  return { ownership: 0, wildcard: 0, external_ips: 0, txt: 0, object_too_large: 0 };
+}
+
+/** The tenant-safety settings every ledger applies (`sources.services`, `sources.ownership`). */
+export interface Tenancy {
+  externalIPs: boolean;
+  ownership: OwnershipPolicy;
+  rejected: RejectionCounts;
 }

@@ -42,7 +42,7 @@ export function dnsEndpointClaims(obj: SlimDnsEndpoint, ctx: ClaimContext): Clai
     } else {
       claim.ttl = Math.min(claim.ttl, ttl);
     }
-    addTargets(claim, ep.recordType.toUpperCase(), ep.targets, `${where}.targets`, result.warnings);
+    addTargets(claim, ep.recordType.toUpperCase(), ep.targets, `${where}.targets`, result);
   });
   for (const claim of byName.values()) {
     if (claim.cname !== undefined && (claim.a.length || claim.aaaa.length || claim.txt.length)) {
@@ -63,8 +63,9 @@ function addTargets(
   type: string,
   targets: string[],
   where: string,
-  warnings: string[],
+  result: ClaimResult,
 ): void {
+  const warnings = result.warnings;
   switch (type) {
     case 'A':
     case 'AAAA': {
@@ -87,9 +88,36 @@ function addTargets(
       }
       return;
     case 'TXT':
-      for (const t of targets) if (!claim.txt.includes(t)) claim.txt.push(t);
+      for (const t of targets) {
+        const problem = txtProblem(t);
+        if (problem !== null) {
+          warnings.push(`${where}: TXT value ${preview(t)} skipped: ${problem}`);
+          result.rejected.push('txt');
+        } else if (!claim.txt.includes(t)) claim.txt.push(t);
+      }
       return;
     default:
       warnings.push(`${where}: record type ${type} is not supported (A, AAAA, CNAME, TXT)`);
   }
+}
+
+/**
+ * Bytes one TXT value may have. The answer splits it into 255-byte strings; 4096 bytes
+ * (a 4096-bit DKIM key is ~800) keeps even several values of one name inside a TCP answer.
+ */
+export const MAX_TXT_BYTES = 4096;
+
+// A UTF-16 surrogate without its pair has no UTF-8 form (it would be sent as U+FFFD).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a TXT value cannot be served, or null. Counted in UTF-8 bytes, as on the wire. */
+export function txtProblem(value: string): string | null {
+  if (LONE_SURROGATE.test(value)) return 'it is not valid Unicode (a lone surrogate)';
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_TXT_BYTES) return `it is ${bytes} bytes (max ${MAX_TXT_BYTES})`;
+  return null;
+}
+
+function preview(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
 }

@@ -1,5 +1,5 @@
 import { ANNOTATIONS, type SlimService } from '../slim.js';
-import { foldAddresses, hasAddress, loadBalancerTargets } from './addresses.js';
+import { type Addresses, foldAddresses, hasAddress, loadBalancerTargets } from './addresses.js';
 import { claimHosts, emptyResult } from './build.js';
 import { type ClaimContext, type ClaimResult, objectRef } from './context.js';
 import { objectTtl } from './ttl.js';
@@ -28,24 +28,34 @@ export function serviceHosts(
 
 /**
  * Service of type LoadBalancer: annotated hosts, else `<name>.<namespace>.<zone>` per zone
- * -> `spec.externalIPs` when set, else `status.loadBalancer.ingress[]`.
+ * -> `spec.externalIPs` when `sources.services.externalIPs` allows them and they are set,
+ * else `status.loadBalancer.ingress[]`. Any tenant may write any address into
+ * `spec.externalIPs` (CVE-2020-8554), while the load balancer status is written by the
+ * cloud controller: so externalIPs are off unless the cluster admin turns them on.
  */
 export function serviceClaims(svc: SlimService, ctx: ClaimContext): ClaimResult {
   const result = emptyResult();
   if (svc.type !== 'LoadBalancer') return result;
   const ref = objectRef('Service', svc.metadata);
-  const addresses =
-    svc.externalIPs.length > 0
-      ? foldAddresses(svc.externalIPs, [], `${ref} spec.externalIPs`, result.warnings)
-      : (() => {
-          const { ips, hostnames } = loadBalancerTargets(svc.loadBalancer);
-          return foldAddresses(
-            ips,
-            hostnames,
-            `${ref} status.loadBalancer.ingress`,
-            result.warnings,
-          );
-        })();
+  const useExternalIPs = svc.externalIPs.length > 0 && ctx.externalIPs;
+  if (svc.externalIPs.length > 0 && !ctx.externalIPs) {
+    result.warnings.push(
+      `${ref} spec.externalIPs ${svc.externalIPs.join(', ')} ignored (sources.services.externalIPs is false); using status.loadBalancer.ingress`,
+    );
+    result.rejected.push('external_ips');
+  }
+  let addresses: Addresses;
+  if (useExternalIPs) {
+    addresses = foldAddresses(svc.externalIPs, [], `${ref} spec.externalIPs`, result.warnings);
+  } else {
+    const { ips, hostnames } = loadBalancerTargets(svc.loadBalancer);
+    addresses = foldAddresses(
+      ips,
+      hostnames,
+      `${ref} status.loadBalancer.ingress`,
+      result.warnings,
+    );
+  }
   if (!hasAddress(addresses)) return result;
   const ttl = objectTtl(svc.metadata, ctx.defaultTtl, ref, result.warnings);
   claimHosts(serviceHosts(svc, ctx.zones), addresses, ttl, ctx.zones, ref, result);

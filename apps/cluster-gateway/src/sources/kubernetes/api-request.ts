@@ -1,11 +1,24 @@
 import http from 'node:http';
 import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { OVERSIZE_HEAD_BYTES } from './oversize.js';
 
 /** An HTTP error from the API server; `statusCode` is what `httpStatus` reads. */
 export class ApiError extends Error {
   constructor(
     readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A response body over the caller's byte cap: the request was cut, `head` is its start. */
+export class BodyTooLarge extends Error {
+  constructor(
+    readonly limit: number,
+    readonly head: string,
     message: string,
   ) {
     super(message);
@@ -24,6 +37,8 @@ export async function getJson(
   path: string,
   query: Record<string, string | undefined>,
   timeoutMs: number,
+  /** The body may not exceed this many bytes: the request is cut and rejects with `BodyTooLarge`. */
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
@@ -36,13 +51,26 @@ export async function getJson(
     const req = request(url, opts, (res) => {
       // Decoded as it arrives into a V8 string: a Buffer.concat of the page would be a large
       // malloc that glibc keeps in the process after it is freed (RSS that never comes back).
-      res.setEncoding('utf8');
+      const decoder = new StringDecoder('utf8');
       let text = '';
-      res.on('data', (c: string) => {
-        text += c;
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        if (bytes > maxBytes) return;
+        bytes += c.length;
+        if (bytes > maxBytes) {
+          // Cut here: one huge object (or page) must not be held whole, let alone parsed.
+          const head = (text + decoder.write(c)).slice(0, OVERSIZE_HEAD_BYTES);
+          text = '';
+          req.destroy(
+            new BodyTooLarge(maxBytes, head, `GET ${url.pathname}: body over ${maxBytes} bytes`),
+          );
+          return;
+        }
+        text += decoder.write(c);
       });
       res.on('error', reject);
       res.on('end', () => {
+        text += decoder.end();
         const status = res.statusCode ?? 0;
         if (status < 200 || status > 299) {
           reject(

@@ -1,7 +1,7 @@
-import type { Watch } from '@kubernetes/client-node';
 import type { SourceLogger } from '../types.js';
 import { backoffDelay } from './backoff.js';
 import { httpStatus, type Resource, type ResourceApi } from './resources.js';
+import type { WatchApi } from './watch-stream.js';
 
 /** What a reflector tells its owner. */
 export interface ReflectorHandlers {
@@ -13,6 +13,11 @@ export interface ReflectorHandlers {
   state(phase: 'syncing' | 'synced' | 'absent' | 'forbidden' | 'error', message?: string): void;
   /** Any sign of life from the API for this kind (list, event, bookmark). */
   alive(at: number): void;
+  /**
+   * An object refused for its size (`maxPageBytes` in a list, `maxEventBytes` in a watch):
+   * `namespace/name` when the cut start shows it. A listed one is simply not in `items`.
+   */
+  oversized(object: string | null, bytes: number, where: 'list' | 'watch'): void;
 }
 
 export interface ReflectorOptions {
@@ -69,7 +74,7 @@ function messageOf(err: unknown): string {
 export class Reflector {
   private stopped = false;
   private readonly stopSignal = new AbortController();
-  private controller: AbortController | null = null;
+  private controller: { abort(): void } | null = null;
   private resourceVersion = '';
   private failures = 0;
   /** The last definitive phase; null until the first list, absence or refusal. */
@@ -81,7 +86,7 @@ export class Reflector {
   constructor(
     private readonly resource: Resource,
     private readonly api: ResourceApi,
-    private readonly watch: Watch,
+    private readonly watch: WatchApi,
     private readonly opts: ReflectorOptions,
     private readonly on: ReflectorHandlers,
   ) {}
@@ -202,6 +207,7 @@ export class Reflector {
         this.stopSignal.signal,
       );
       this.resourceVersion = res.resourceVersion;
+      for (const s of res.skipped) this.on.oversized(s.object, s.bytes, 'list');
       this.on.listed(res.items);
       this.hasListed = true;
       this.on.alive(Date.now());
@@ -316,8 +322,19 @@ export class Reflector {
         if (status === 410) return finish({ why: 'gone' });
         finish({ why: 'error', status, message: messageOf(err) });
       };
+      const onOversized = (object: string | null, bytes: number) => {
+        if (settled) return;
+        arm();
+        sawEvent = true;
+        this.on.oversized(object, bytes, 'watch');
+        this.on.alive(Date.now());
+      };
       this.watch
-        .watch(this.resource.path, params, onEvent, onDone)
+        .watch(this.resource.path, params, {
+          event: onEvent,
+          oversized: onOversized,
+          done: onDone,
+        })
         .then((controller) => {
           if (settled) controller.abort();
           else this.controller = controller;

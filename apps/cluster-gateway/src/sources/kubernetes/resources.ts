@@ -2,7 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { SourcesConfig } from '../config.js';
 import type { WatchedKind } from '../ledger.js';
 import { trimListed } from '../slim.js';
-import { getJson } from './api-request.js';
+import { BodyTooLarge, getJson } from './api-request.js';
+import { listHead } from './oversize.js';
 
 /** Where one kind is served, and how to list it. */
 export interface Resource {
@@ -18,6 +19,14 @@ export interface Resource {
 export interface ListResult {
   items: unknown[];
   resourceVersion: string;
+  /** Objects left out because even alone they were over the page cap. */
+  skipped: { object: string; bytes: number }[];
+}
+
+/** The byte caps on what the API server may send (`sources.kubernetes`). */
+export interface ByteCaps {
+  maxPageBytes: number;
+  maxEventBytes: number;
 }
 
 /** The talking part of a resource: discovery, list. Injected so the reflector stays testable. */
@@ -88,8 +97,18 @@ interface ListPage {
  * Discovery and paginated lists over plain HTTP GETs (see `getJson`). Each page is trimmed
  * as it arrives (`trimListed`); the list's resourceVersion is the first page's, as for
  * client-go's pager (a continued list is a consistent snapshot at that version).
+ *
+ * A page body over `maxPageBytes` is cut, never parsed, and asked again with half as many
+ * objects; a page of ONE object still over the cap skips that object (its name and the
+ * continue token are read from the page's start, which the server writes before the
+ * items) and the list goes on. A page that does not show them fails the list, which the
+ * reflector retries. So one huge object costs its own name, not the kind nor the process.
  */
-export function resourceApi(kc: KubeConfig, timeoutMs = 60_000): ResourceApi {
+export function resourceApi(
+  kc: KubeConfig,
+  timeoutMs = 60_000,
+  maxPageBytes = Number.POSITIVE_INFINITY,
+): ResourceApi {
   return {
     async served(r) {
       const path = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
@@ -98,22 +117,50 @@ export function resourceApi(kc: KubeConfig, timeoutMs = 60_000): ResourceApi {
     },
     async list(r, labelSelector) {
       const items: unknown[] = [];
+      const skipped: ListResult['skipped'] = [];
       let resourceVersion = '';
       let token: string | undefined;
+      let limit = LIST_PAGE_SIZE;
+      let first = true;
       // Bounded: a server that keeps handing out continue tokens cannot loop us forever.
-      for (let page = 0; page < 100_000; page++) {
-        const out = (await getJson(
-          kc,
-          r.path,
-          { labelSelector, limit: String(LIST_PAGE_SIZE), continue: token },
-          timeoutMs,
-        )) as ListPage;
+      for (let request = 0; request < 100_000; request++) {
+        let out: ListPage;
+        try {
+          out = (await getJson(
+            kc,
+            r.path,
+            { labelSelector, limit: String(limit), continue: token },
+            timeoutMs,
+            maxPageBytes,
+          )) as ListPage;
+        } catch (err) {
+          if (!(err instanceof BodyTooLarge)) throw err;
+          if (limit > 1) {
+            limit = Math.max(1, Math.floor(limit / 2));
+            continue;
+          }
+          const head = listHead(err.head);
+          if (head === null || head.first === null) {
+            throw new Error(
+              `list of ${r.kind}: a page of one object is over ${maxPageBytes} bytes (sources.kubernetes.maxPageBytes) and its start does not show which object or how to continue`,
+            );
+          }
+          skipped.push({ object: head.first, bytes: maxPageBytes });
+          if (first) resourceVersion = head.resourceVersion;
+          first = false;
+          token = head.continue;
+          if (!token) break;
+          continue;
+        }
         for (const item of out.items ?? []) items.push(trimListed(item));
-        if (page === 0) resourceVersion = out.metadata?.resourceVersion ?? '';
+        if (first) resourceVersion = out.metadata?.resourceVersion ?? '';
+        first = false;
         token = out.metadata?.continue || undefined;
         if (!token) break;
+        // Back towards full pages once past the large objects.
+        limit = Math.min(LIST_PAGE_SIZE, limit * 2);
       }
-      return { items, resourceVersion };
+      return { items, resourceVersion, skipped };
     },
   };
 }

@@ -1,11 +1,13 @@
-import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Tenancy } from '../claims/context.js';
 import type { SourcesConfig } from '../config.js';
 import type { Filters } from '../filters.js';
-import { ClaimLedger, type WatchedKind } from '../ledger.js';
+import { ClaimLedger, defaultTenancy, type WatchedKind } from '../ledger.js';
 import { objectKey, slimMeta } from '../slim.js';
 import type { IndexSink, KindState, Source, SourceKind, SourceLogger } from '../types.js';
 import { Reflector } from './reflector.js';
 import { type ResourceApi, resourceApi, resourceOf } from './resources.js';
+import { EventWatch, type WatchApi } from './watch-stream.js';
 
 export interface KubernetesSourceOptions {
   kc: KubeConfig;
@@ -14,9 +16,13 @@ export interface KubernetesSourceOptions {
   zones: readonly string[];
   defaultTtl: number;
   filters: Filters;
+  /** externalIPs, ownership policy, rejection counters; default: `defaultTenancy()`. */
+  tenancy?: Tenancy;
   logger: SourceLogger;
-  /** For tests: replaces the client-node discovery/list calls. */
+  /** For tests: replaces the discovery/list calls. */
   api?: ResourceApi;
+  /** For tests: replaces the watch stream. */
+  watch?: WatchApi;
 }
 
 const ROUTE_KINDS: ReadonlySet<SourceKind> = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute']);
@@ -33,6 +39,8 @@ export class KubernetesSource implements Source {
   private readonly states = new Map<SourceKind, KindState>();
   private readonly reportedAt = new Map<SourceKind, number>();
   private readonly trailing = new Map<SourceKind, NodeJS.Timeout>();
+  /** `kind namespace/name` of objects refused for their size (bounded: each cost its sender MiBs). */
+  private readonly oversized = new Set<string>();
   private gatewaysSettled: (() => void) | null = null;
   private stopped = false;
   private routesStarted = false;
@@ -41,9 +49,19 @@ export class KubernetesSource implements Source {
 
   async start(sink: IndexSink): Promise<void> {
     const o = this.opts;
-    const ledger = new ClaimLedger(o.kinds, o.zones, o.defaultTtl, o.filters, sink, o.logger);
-    const api = o.api ?? resourceApi(o.kc, o.config.watchSilenceSeconds * 1000);
-    const watch = new Watch(o.kc);
+    const tenancy = o.tenancy ?? defaultTenancy();
+    const ledger = new ClaimLedger(
+      o.kinds,
+      o.zones,
+      o.defaultTtl,
+      o.filters,
+      sink,
+      o.logger,
+      tenancy,
+    );
+    const api =
+      o.api ?? resourceApi(o.kc, o.config.watchSilenceSeconds * 1000, o.config.maxPageBytes);
+    const watch = o.watch ?? new EventWatch(o.kc, o.config.maxEventBytes);
     const labelSelector = o.filters.labelSelectorText || undefined;
     const reflectorOpts = {
       labelSelector,
@@ -63,6 +81,26 @@ export class KubernetesSource implements Source {
         remove: (obj) => {
           const meta = slimMeta(obj);
           if (meta) ledger.remove(kind, objectKey(meta));
+        },
+        oversized: (object, bytes, where) => {
+          // A relist meets the same object again: said and counted once (a watch event is a change).
+          const seen = `${kind} ${object}`;
+          if (where === 'list' && this.oversized.has(seen)) return;
+          this.oversized.add(seen);
+          tenancy.rejected.object_too_large++;
+          const cap =
+            where === 'list'
+              ? `sources.kubernetes.maxPageBytes ${o.config.maxPageBytes}`
+              : `sources.kubernetes.maxEventBytes ${o.config.maxEventBytes}`;
+          // A watched object that grew too large loses its claims: serving what it said
+          // before would keep a name its owner may have meant to change or remove.
+          if (where === 'watch' && object !== null) {
+            ledger.remove(kind, object.includes('/') ? object : `default/${object}`);
+          }
+          o.logger.warn(
+            { kind, object, bytes, where },
+            `${kind} ${object ?? '(name not readable)'} skipped: over ${cap} bytes (${where})`,
+          );
         },
         state: (phase, message) => {
           if (kind === 'Gateway') {
