@@ -16,3 +16,4 @@ export * from './server-process.js';
 export * from './topology.js';
 export * from './upstream/fault-upstream.js';
 export * from './upstream/sampler.js';
+export * from './neighbours/harm.js';

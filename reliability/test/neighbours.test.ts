@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  binaryLabel,
+  type HarmResult,
+  KNOWN,
+  measureHarm,
+  type ServerProcess,
+  startAuthority,
+  startFixtureGateway,
+  type Workdir,
+  workdir,
+  ZONE,
+} from '../src/index.js';
+
+// One client's hostile queries must not degrade anyone else's answers (issue 18). Each case:
+// an attacker at a bounded rate, a legitimate client asking the known name and fresh random
+// names (each one a cache miss, so a fan-out to the gateway) at the same time. Pass: the
+// legitimate client sees no SERVFAIL and the gateway stays healthy. Latency is logged as a
+// figure (RELIABILITY.md), not asserted.
+const RATE = 450;
+const SECONDS = 5;
+
+function report(label: string, r: HarmResult): void {
+  console.log(
+    `${label}: attack sent ${r.attack.sent} answered ${r.attack.answered} rcodes ${JSON.stringify(r.attack.rcodes)}; legit ${JSON.stringify(r.legit)}`,
+  );
+}
+
+const legitNames = (round: number) => [
+  KNOWN.web.name,
+  `legit-${round}-${Math.random().toString(36).slice(2, 8)}.${ZONE}`,
+];
+
+describe('one client cannot hurt the others (authority in front of one gateway)', () => {
+  let work: Workdir;
+  let gateway: ServerProcess;
+  let authority: ServerProcess;
+
+  beforeAll(async () => {
+    work = workdir();
+    gateway = await startFixtureGateway(work);
+    authority = await startAuthority(work, [{ name: 'gw', port: gateway.dnsPort }]);
+  });
+
+  afterAll(async () => {
+    await authority?.stop();
+    await gateway?.stop();
+    work?.remove();
+  });
+
+  const upstreamHealthy = () =>
+    authority.metric(`mdns_authority_upstream_healthy{zone="${ZONE}",upstream="gw"}`);
+
+  it('a flood of names with a 16-byte 0xFF label: legitimate names never SERVFAIL, the gateway stays healthy', async () => {
+    const attackNames = Array.from(
+      { length: 64 },
+      (_, i) => `${binaryLabel(16)}.a${i}.${ZONE}`,
+    );
+    const r = await measureHarm({
+      port: authority.dnsPort,
+      attackNames,
+      rate: RATE,
+      seconds: SECONDS,
+      legitNames,
+    });
+    report('binary label', r);
+    expect(r.legit.count).toBeGreaterThan(50);
+    expect(r.legit.rcodes).not.toHaveProperty('SERVFAIL');
+    expect(r.legit.servfail).toBe(0);
+    expect(await upstreamHealthy()).toBe(1);
+    expect(await authority.metric(`mdns_authority_upstream_circuit_opens_total{zone="${ZONE}",upstream="gw"}`)).toBe(0);
+  });
+});
