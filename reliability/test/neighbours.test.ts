@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   binaryLabel,
   type HarmResult,
+  type FaultUpstream,
   KNOWN,
   measureHarm,
   type ServerProcess,
   startAuthority,
+  startFaultUpstream,
   startFixtureGateway,
   type Workdir,
   workdir,
@@ -69,5 +71,49 @@ describe('one client cannot hurt the others (authority in front of one gateway)'
     expect(r.legit.servfail).toBe(0);
     expect(await upstreamHealthy()).toBe(1);
     expect(await authority.metric(`mdns_authority_upstream_circuit_opens_total{zone="${ZONE}",upstream="gw"}`)).toBe(0);
+  });
+});
+
+describe('one name a cluster cannot serve does not take the cluster out', () => {
+  let work: Workdir;
+  let upstream: FaultUpstream;
+  let authority: ServerProcess;
+  const served = `served.${ZONE}`;
+  const broken = `broken.${ZONE}`;
+
+  beforeAll(async () => {
+    work = workdir();
+    // A cluster that answers SERVFAIL for one name only (say, an object its index cannot
+    // serve) and correctly for everything else.
+    upstream = await startFaultUpstream({
+      names: { [served]: '192.0.2.80' },
+      servfailNames: [broken],
+    });
+    authority = await startAuthority(work, [{ name: 'fault', port: upstream.port }]);
+  });
+
+  afterAll(async () => {
+    await authority?.stop();
+    await upstream?.close();
+    work?.remove();
+  });
+
+  it('a flood of queries for the SERVFAIL name: the other names of that cluster keep answering', async () => {
+    const r = await measureHarm({
+      port: authority.dnsPort,
+      attackNames: [broken],
+      rate: RATE,
+      seconds: SECONDS,
+      legitNames: (round) => [
+        served,
+        `legit-${round}-${Math.random().toString(36).slice(2, 8)}.${ZONE}`,
+      ],
+    });
+    report('servfail name', r);
+    expect(r.legit.count).toBeGreaterThan(50);
+    expect(r.legit.servfail).toBe(0);
+    expect(
+      await authority.metric(`mdns_authority_upstream_healthy{zone="${ZONE}",upstream="fault"}`),
+    ).toBe(1);
   });
 });

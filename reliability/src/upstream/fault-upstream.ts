@@ -28,6 +28,8 @@ export interface FaultUpstreamOptions {
   hugeRecords?: number;
   floodCount?: number;
   floodDelayMs?: number;
+  /** Names answered SERVFAIL in every mode: a cluster broken for one name only. */
+  servfailNames?: string[];
 }
 
 export interface FaultUpstream {
@@ -72,6 +74,7 @@ function answer(
 export async function startFaultUpstream(options: FaultUpstreamOptions): Promise<FaultUpstream> {
   let mode: FaultMode = options.mode ?? 'good';
   const counters = { queries: 0, answered: 0, forged: 0 };
+  const servfail = new Set(options.servfailNames ?? []);
   const startedAt = Date.now();
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, f: () => void) => {
@@ -94,6 +97,10 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
     const wantsA = question.type === 'A';
     const addresses = address && wantsA ? [address] : [];
     const rcode = address ? 0 : 3;
+    if (servfail.has(q.name.toLowerCase())) {
+      counters.answered++;
+      return send(answer(id, question, [], 2));
+    }
     if (mode === 'flap' && Math.floor((Date.now() - startedAt) / (options.periodMs ?? 500)) % 2)
       return;
     if (mode === 'partial' && counters.queries % (options.everyNth ?? 2) !== 0) return;
