@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   binaryLabel,
-  type HarmResult,
   type FaultUpstream,
+  type HarmResult,
   KNOWN,
   measureHarm,
   type ServerProcess,
@@ -54,10 +54,7 @@ describe('one client cannot hurt the others (authority in front of one gateway)'
     authority.metric(`mdns_authority_upstream_healthy{zone="${ZONE}",upstream="gw"}`);
 
   it('a flood of names with a 16-byte 0xFF label: legitimate names never SERVFAIL, the gateway stays healthy', async () => {
-    const attackNames = Array.from(
-      { length: 64 },
-      (_, i) => `${binaryLabel(16)}.a${i}.${ZONE}`,
-    );
+    const attackNames = Array.from({ length: 64 }, (_, i) => `${binaryLabel(16)}.a${i}.${ZONE}`);
     const r = await measureHarm({
       port: authority.dnsPort,
       attackNames,
@@ -70,7 +67,11 @@ describe('one client cannot hurt the others (authority in front of one gateway)'
     expect(r.legit.rcodes).not.toHaveProperty('SERVFAIL');
     expect(r.legit.servfail).toBe(0);
     expect(await upstreamHealthy()).toBe(1);
-    expect(await authority.metric(`mdns_authority_upstream_circuit_opens_total{zone="${ZONE}",upstream="gw"}`)).toBe(0);
+    expect(
+      await authority.metric(
+        `mdns_authority_upstream_circuit_opens_total{zone="${ZONE}",upstream="gw"}`,
+      ),
+    ).toBe(0);
   });
 });
 

@@ -9,7 +9,11 @@ import { type LatencySummary, type Sample, sampleFor, summarize } from '../upstr
 export interface HarmResult {
   /** The attacker's packets sent and answered, by rcode number. */
   attack: { sent: number; answered: number; rcodes: Record<number, number> };
-  legit: LatencySummary & { servfail: number; servfailShare: number; rcodes: Record<string, number> };
+  legit: LatencySummary & {
+    servfail: number;
+    servfailShare: number;
+    rcodes: Record<string, number>;
+  };
   samples: Sample[];
 }
 

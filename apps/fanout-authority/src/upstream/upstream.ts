@@ -1,6 +1,7 @@
 import { type DnsRecord, decode, QTYPE, RCODE } from '@mdns/protocol';
 import { DnsQueryError, type DnsQueryResult, type PendingQuery } from '@mdns/transport';
 import { type Classification, classifyFailure, classifyReply } from '../fanout/classify.js';
+import { blame } from './blame.js';
 import { upstreamClient } from './client.js';
 import type { HealthLimits, UpstreamHealth } from './health.js';
 import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
@@ -155,12 +156,18 @@ export class Upstream implements UpstreamAddress {
   settle(query: UpstreamQuery, outcome: DnsQueryResult | DnsQueryError): void {
     if (!this.inflight.delete(query)) return; // already released (circuit opened) or cancelled
     const elapsedMs = performance.now() - query.started;
+    const apexCheck = query.qname === this.zone && query.qtype === QTYPE.SOA;
     if (outcome instanceof DnsQueryError) {
       if (outcome.kind === 'aborted') {
         this.health.stats.aborted++;
         query.done(
           query.exchange(classifyFailure('cancelled: client closed'), elapsedMs, null, true),
         );
+        return;
+      }
+      if (blame({ kind: 'error', error: outcome.kind }, apexCheck) === 'ours') {
+        this.health.onLocalError(outcome.message);
+        query.done(query.exchange(classifyFailure(`not sent: ${outcome.message}`), 0, null, false));
         return;
       }
       const reason =
@@ -181,6 +188,17 @@ export class Upstream implements UpstreamAddress {
       return;
     }
     const classification = classify(outcome, query.qname, query.qtype);
+    const settled = {
+      kind: 'reply',
+      rcode: outcome.rcode,
+      usable: classification.class !== 'FAILED',
+    } as const;
+    if (blame(settled, apexCheck) === 'name') {
+      this.health.onNameError(outcome.rcode, outcome.rttMs);
+      query.done(query.exchange(classification, outcome.rttMs, outcome.transport, false));
+      this.checkApex();
+      return;
+    }
     const opened = this.health.onReply(
       outcome.rcode,
       outcome.rttMs,
@@ -200,6 +218,15 @@ export class Upstream implements UpstreamAddress {
    */
   private circuitOpened(): void {
     this.releaseInflight();
+    this.checkApex();
+  }
+
+  /**
+   * Probe the zone's SOA now unless a check is already on its way: after the circuit opened,
+   * and after an error rcode for one name (is the cluster broken for the whole zone, or only
+   * for that name?). At most one in flight, so the checks never outnumber the queries.
+   */
+  private checkApex(): void {
     if (this.recheckInFlight) return;
     this.recheckInFlight = true;
     this.probe(() => {

@@ -100,18 +100,18 @@ export class DnsClient {
     let problem: DnsQueryError | null = null;
     if (this.closed) problem = new DnsQueryError('aborted', 'DnsClient is closed');
     else if (host === null)
-      problem = new DnsQueryError('network', `host "${options.host}" is not an IP address`);
+      problem = new DnsQueryError('local', `host "${options.host}" is not an IP address`);
     else if (!Number.isInteger(port) || port <= 0 || port > 65535)
-      problem = new DnsQueryError('network', `port ${port} is not 1..65535`);
+      problem = new DnsQueryError('local', `port ${port} is not 1..65535`);
     else if (qtype == null)
-      problem = new DnsQueryError('malformed', `unknown query type "${options.type}"`);
+      problem = new DnsQueryError('local', `unknown query type "${options.type}"`);
     if (problem !== null || host === null || qtype == null) return later(problem, done);
 
     const socket = this.socketFor(host.includes(':') ? 'udp6' : 'udp4');
     const ownSocket = socket.retired; // strict mode or overflow: this query only
     const id = socket.freeId();
     if (id < 0) {
-      return later(new DnsQueryError('network', `no free query ID on a udp socket`), done);
+      return later(new DnsQueryError('local', `no free query ID on a udp socket`), done);
     }
     const qclass = options.class ?? 1;
     const packet = buildQuery({
@@ -127,7 +127,7 @@ export class DnsClient {
     });
     if (typeof packet === 'string') {
       if (ownSocket) socket.close();
-      return later(new DnsQueryError('malformed', `cannot build query: ${packet}`), done);
+      return later(new DnsQueryError('local', `cannot build query: ${packet}`), done);
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const req: ExchangeRequest = {
