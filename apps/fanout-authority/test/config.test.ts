@@ -31,6 +31,7 @@ describe('config schema', () => {
       probeIntervalMs: 2000,
       allPolicyWaitMs: 300,
       sockets: 16,
+      randomCase: true,
     });
     expect(r.config.listen.port).toBe(53);
     expect(r.config.ops).toMatchObject({ metricsPort: 9153, healthPort: 8080, readyPort: 8181 });

@@ -36,7 +36,9 @@ describe('names no cluster can hold are answered at the edge', () => {
     upstream = await startFakeUpstream(ZONE, (q) =>
       q.name === ZONE ? { kind: 'answer' } : { kind: 'answer', rcode: 3 },
     );
-    auth = await startAuthority(configYaml([{ name: ZONE, upstreams: [{ name: 'gw', port: upstream.port }] }]));
+    auth = await startAuthority(
+      configYaml([{ name: ZONE, upstreams: [{ name: 'gw', port: upstream.port }] }]),
+    );
   });
   afterAll(async () => {
     await auth?.stop();
@@ -71,6 +73,10 @@ describe('names no cluster can hold are answered at the edge', () => {
     for (const name of [`web.${ZONE}`, `_sip._tcp.${ZONE}`, `*.apps.${ZONE}`]) {
       expect((await ask('dig', auth.ports.dns, name)).status).toBe('NXDOMAIN');
     }
-    expect(asked().map((q) => q.name)).toEqual([`web.${ZONE}`, `_sip._tcp.${ZONE}`, `*.apps.${ZONE}`]);
+    expect(asked().map((q) => q.name)).toEqual([
+      `web.${ZONE}`,
+      `_sip._tcp.${ZONE}`,
+      `*.apps.${ZONE}`,
+    ]);
   });
 });

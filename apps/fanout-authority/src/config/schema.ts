@@ -67,6 +67,9 @@ export const upstreamLimitsSchema = z
     allPolicyWaitMs: z.number().int().min(0).default(300),
     // Long-lived UDP sockets for upstream queries (rotated); 0 = a fresh socket per query.
     sockets: z.number().int().min(0).max(1024).default(16),
+    // 0x20 on upstream queries: random letter case, exact echo required. Our gateways and
+    // Knot echo the question; turn off only for an upstream that lowercases it.
+    randomCase: z.boolean().default(true),
   })
   .refine((u) => u.timeoutFloorMs <= u.timeoutCeilingMs, {
     message: 'timeoutFloorMs must not be greater than timeoutCeilingMs',

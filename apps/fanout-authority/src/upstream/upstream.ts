@@ -11,6 +11,8 @@ export interface UpstreamLimits extends HealthLimits {
   probeIntervalMs: number;
   /** Long-lived UDP sockets shared by all upstream queries; 0 = a fresh socket per query. */
   sockets?: number;
+  /** 0x20: random case on the question name, exact echo required (default true). */
+  randomCase?: boolean;
 }
 
 /** Default of `upstream.sockets` (also the schema's). */
@@ -102,6 +104,7 @@ export class Upstream implements UpstreamAddress {
         rd: false,
         udpSize: 1232,
         timeoutMs,
+        randomCase: this.limits.randomCase ?? true,
       },
       query.onOutcome,
       this.onLate,
@@ -187,7 +190,7 @@ export class Upstream implements UpstreamAddress {
       if (opened) this.circuitOpened();
       return;
     }
-    const classification = classify(outcome, query.qname, query.qtype);
+    const classification = classify(outcome, query.qname, query.qtype, this.zone);
     const settled = {
       kind: 'reply',
       rcode: outcome.rcode,
@@ -300,13 +303,18 @@ class UpstreamQuery implements PendingQuery {
  * Only replies with answer records need a full decode: an error rcode, an NXDOMAIN or an
  * empty NOERROR is classified from the header the transport already scanned.
  */
-function classify(reply: DnsQueryResult, qname: string, qtype: number): Classification {
+function classify(
+  reply: DnsQueryResult,
+  qname: string,
+  qtype: number,
+  zone: string,
+): Classification {
   const rcode = reply.rcode;
   if (reply.query.ancount === 0 || (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN)) {
-    return classifyReply({ rcode, answers: NO_RECORDS }, qname, qtype);
+    return classifyReply({ rcode, answers: NO_RECORDS }, qname, qtype, zone);
   }
   const decoded = decode(reply.bytes);
   return decoded.ok
-    ? classifyReply({ rcode, answers: decoded.message.answers ?? NO_RECORDS }, qname, qtype)
+    ? classifyReply({ rcode, answers: decoded.message.answers ?? NO_RECORDS }, qname, qtype, zone)
     : classifyFailure(`reply does not decode: ${decoded.error}`);
 }
