@@ -30,7 +30,7 @@ describe('config schema', () => {
       failureThreshold: 3,
       probeIntervalMs: 2000,
       allPolicyWaitMs: 300,
-      sockets: 16,
+      sockets: 64,
       randomCase: true,
     });
     expect(r.config.listen.port).toBe(53);

@@ -16,7 +16,7 @@ export interface UpstreamLimits extends HealthLimits {
 }
 
 /** Default of `upstream.sockets` (also the schema's). */
-export const DEFAULT_UPSTREAM_SOCKETS = 16;
+export const DEFAULT_UPSTREAM_SOCKETS = 64;
 
 /** One gateway of one zone. */
 export interface UpstreamAddress {
