@@ -34,7 +34,12 @@ describe('config schema', () => {
       randomCase: true,
     });
     expect(r.config.listen.port).toBe(53);
-    expect(r.config.ops).toMatchObject({ metricsPort: 9153, healthPort: 8080, readyPort: 8181 });
+    expect(r.config.ops).toMatchObject({
+      metricsPort: 9153,
+      healthPort: 8080,
+      readyPort: 8181,
+      readyDetail: false,
+    });
     expect(r.config.explain).toEqual({ enabled: true, host: '127.0.0.1', port: 8053 });
   });
 
@@ -54,10 +59,25 @@ describe('config schema', () => {
     ],
     [`${minimal}upstream: { timeoutFloorMs: 2000 }\n`, 'upstream.timeoutFloorMs'],
     [`${minimal}upstream: { timeoutFlor: 20 }\n`, 'upstream'],
+    [`${minimal}explain: { host: 0.0.0.0 }\n`, 'explain.token'],
+    [`${minimal}explain: { host: 10.0.0.5, token: short }\n`, 'explain.token'],
+    [`${minimal}ops: { readyDetail: yes please }\n`, 'ops.readyDetail'],
   ])('rejects %j naming %s', (text, field) => {
     const r = parseConfigText(text, authorityConfigSchema);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join('\n')).toContain(field);
+  });
+
+  it('explain off the loopback is fine with a token, or when explain is disabled', () => {
+    for (const extra of [
+      'explain: { host: 0.0.0.0, token: 0123456789abcdef0123 }\n',
+      'explain: { host: 0.0.0.0, enabled: false }\n',
+      'explain: { host: 127.0.0.2 }\n',
+      'explain: { host: "::1" }\n',
+    ]) {
+      const r = parseConfigText(`${minimal}${extra}`, authorityConfigSchema);
+      expect(r.ok, extra).toBe(true);
+    }
   });
 
   it('a reload keeps the health of unchanged upstreams and not of changed ones', () => {

@@ -78,12 +78,34 @@ export const upstreamLimitsSchema = z
     path: ['timeoutFloorMs'],
   });
 
-export const explainSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  // Loopback by default: an explain request makes us query every upstream, which must not
-  // be open to the network.
-  host: z.string().default('127.0.0.1'),
-  port: port.default(8053),
+/** True for an address only this host can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+export const explainSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    // Loopback by default: an explain request makes us query every upstream, which must not
+    // be open to the network.
+    host: z.string().default('127.0.0.1'),
+    port: port.default(8053),
+    // Required (as `Authorization: Bearer TOKEN`) when set; must be set for a host other
+    // than loopback, where anyone who can reach the port could make us query every upstream.
+    token: z.string().min(16, { message: 'expected at least 16 characters' }).optional(),
+  })
+  .refine((e) => !e.enabled || e.token !== undefined || isLoopbackHost(e.host), {
+    message: 'a non-loopback explain.host needs explain.token (or enabled: false)',
+    path: ['token'],
+  });
+
+/**
+ * The shared ops ports plus what `/ready` may tell: by default only ready or not; with
+ * `readyDetail: true` also each upstream's name and health (anyone who can reach the port
+ * sees them, so it is off unless the port is private).
+ */
+export const authorityOpsSchema = opsPortsSchema.extend({
+  readyDetail: z.boolean().default(false),
 });
 
 export const authorityConfigSchema = z
@@ -92,7 +114,7 @@ export const authorityConfigSchema = z
     upstream: upstreamLimitsSchema.prefault({}),
     cache: cacheConfigSchema.prefault({}),
     listen: listenSchema.prefault({}),
-    ops: opsPortsSchema.prefault({}),
+    ops: authorityOpsSchema.prefault({}),
     log: logSchema.prefault({}),
     explain: explainSchema.prefault({}),
   })
