@@ -5,10 +5,14 @@ import {
   type HarmResult,
   KNOWN,
   measureHarm,
+  POISON,
+  type Sample,
   type ServerProcess,
+  sampleFor,
   startAuthority,
   startFaultUpstream,
   startFixtureGateway,
+  summarize,
   type Workdir,
   workdir,
   ZONE,
@@ -116,5 +120,92 @@ describe('one name a cluster cannot serve does not take the cluster out', () => 
     expect(
       await authority.metric(`mdns_authority_upstream_healthy{zone="${ZONE}",upstream="fault"}`),
     ).toBe(1);
+  });
+});
+
+describe('one client flooding the gateway itself with names no object can claim', () => {
+  let work: Workdir;
+  let gateway: ServerProcess;
+
+  beforeAll(async () => {
+    work = workdir();
+    gateway = await startFixtureGateway(work);
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    work?.remove();
+  });
+
+  it('legitimate names keep their answers', async () => {
+    const r = await measureHarm({
+      port: gateway.dnsPort,
+      attackNames: Array.from({ length: 64 }, (_, i) => `${binaryLabel(16)}.g${i}.${ZONE}`),
+      rate: RATE,
+      seconds: SECONDS,
+      legitNames,
+    });
+    report('gateway binary label', r);
+    expect(r.attack.rcodes).toEqual({ 3: r.attack.answered });
+    expect(r.legit.servfail).toBe(0);
+  });
+});
+
+/** Share of samples that carry the poison address, a record outside the zone, or a TTL over `maxTtl`. */
+function overreach(samples: Sample[], maxTtl: number) {
+  const outside = (n: string) => n.toLowerCase() !== ZONE && !n.toLowerCase().endsWith(`.${ZONE}`);
+  return {
+    poisoned: samples.filter((s) => s.addresses.includes(POISON)).length,
+    outOfZone: samples.filter((s) => s.owners.some(outside)).length,
+    overTtl: samples.filter((s) => s.maxTtl > maxTtl).length,
+    servfail: samples.filter((s) => s.rcode !== 'NOERROR' && s.rcode !== 'NXDOMAIN').length,
+  };
+}
+
+describe('spoofed and overreaching upstream replies', () => {
+  let work: Workdir;
+  let upstream: FaultUpstream;
+  let authority: ServerProcess;
+  const MAX_TTL = 86_400; // cache.maxTtl default
+
+  beforeAll(async () => {
+    work = workdir();
+    upstream = await startFaultUpstream({ names: {} });
+    authority = await startAuthority(work, [{ name: 'fault', port: upstream.port }]);
+  });
+  afterAll(async () => {
+    await authority?.stop();
+    await upstream?.close();
+    work?.remove();
+  });
+
+  const fresh = (round: number) => [
+    `spoof-${round}-${Math.random().toString(36).slice(2, 8)}.${ZONE}`,
+  ];
+
+  it('a forged reply with the right port, ID and name, but not the case: never served', async () => {
+    upstream.setMode('forge-exact');
+    const samples = await sampleFor(authority.dnsPort, fresh, SECONDS * 1000, 20);
+    upstream.setMode('good');
+    const seen = overreach(samples, MAX_TTL);
+    console.log(
+      `forge-exact: ${upstream.counters.forged} forged; ${samples.length} legit ${JSON.stringify(seen)} ${JSON.stringify(summarize(samples))}`,
+    );
+    expect(upstream.counters.forged).toBeGreaterThan(50);
+    expect(seen.poisoned).toBe(0);
+    expect(seen.servfail).toBe(0);
+  });
+
+  it('an answer that chains out of the zone with a week-long TTL: the chain stops, the TTL is capped', async () => {
+    upstream.setMode('overreach');
+    const samples = await sampleFor(authority.dnsPort, fresh, SECONDS * 1000, 20);
+    upstream.setMode('good');
+    const seen = overreach(samples, MAX_TTL);
+    console.log(
+      `overreach: ${samples.length} legit ${JSON.stringify(seen)} ${JSON.stringify(summarize(samples))}`,
+    );
+    expect(samples.length).toBeGreaterThan(50);
+    expect(seen.poisoned).toBe(0);
+    expect(seen.outOfZone).toBe(0);
+    expect(seen.overTtl).toBe(0);
   });
 });
