@@ -63,7 +63,9 @@ export function settingsFor(argv, env) {
   if (env.BENCH_UPSTREAM_SOCKETS !== undefined) {
     const sockets = Number(env.BENCH_UPSTREAM_SOCKETS);
     if (!Number.isInteger(sockets) || sockets < 0 || sockets > 1024) {
-      throw new Error(`BENCH_UPSTREAM_SOCKETS: expected 0..1024, got "${env.BENCH_UPSTREAM_SOCKETS}"`);
+      throw new Error(
+        `BENCH_UPSTREAM_SOCKETS: expected 0..1024, got "${env.BENCH_UPSTREAM_SOCKETS}"`,
+      );
     }
   }
   const rounds = Number(env.BENCH_ROUNDS || (quick ? 1 : 2));

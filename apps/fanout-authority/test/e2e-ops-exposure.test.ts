@@ -41,7 +41,9 @@ describe('/ready', () => {
 
   it('with ops.readyDetail: each upstream and its health', async () => {
     const auth = await authority(`${OPS}, readyDetail: true }\nexplain: { enabled: false }\n`);
-    const body = await (await fetch(`http://127.0.0.1:${auth.ports.ready}/ready`)).json();
+    const body = (await (await fetch(`http://127.0.0.1:${auth.ports.ready}/ready`)).json()) as {
+      detail: { upstreams: unknown[] };
+    };
     expect(body.detail.upstreams).toEqual([
       { zone: ZONE, name: 'cluster-secret-name', healthy: true },
     ]);

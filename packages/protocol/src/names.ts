@@ -183,7 +183,8 @@ export function validateQueryName(name: string): string | null {
   for (let i = 0; i <= n; i++) {
     const c = i < n ? name.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
-      if (i - start > MAX_LABEL) return `label ${labelNumber(name, start)} is ${i - start} bytes, more than 63`;
+      if (i - start > MAX_LABEL)
+        return `label ${labelNumber(name, start)} is ${i - start} bytes, more than 63`;
       if (i === start && n > 0) return `label ${labelNumber(name, start)} is empty`;
       start = i + 1;
     } else if (!isHostByte(c)) {

@@ -7,13 +7,13 @@ import {
   labels,
   normalizeName,
   parentName,
+  scan,
   typeName,
   typeNumber,
   validateDnsName,
   validateHostname,
   validateQueryName,
   ZoneSet,
-  scan,
 } from '../src/index.js';
 
 describe('normalizeName', () => {
@@ -173,7 +173,10 @@ describe('validateQueryName: the edge check of both servers', () => {
   it.each(ok)('accepts %j', (name) => expect(validateQueryName(name)).toBeNull());
 
   const bad: Array<[string, string]> = [
-    [scannedName(['\xff'.repeat(16), 'prod', 'example', 'tld']), 'label 1 holds the escaped byte \\255'],
+    [
+      scannedName(['\xff'.repeat(16), 'prod', 'example', 'tld']),
+      'label 1 holds the escaped byte \\255',
+    ],
     [scannedName(['svc.prod', 'example', 'tld']), 'label 1 holds the escaped byte \\.'],
     [scannedName(['svc', 'a\\b', 'tld']), 'label 2 holds the escaped byte \\\\'],
     [scannedName(['a b', 'tld']), 'label 1 holds the escaped byte \\032'],

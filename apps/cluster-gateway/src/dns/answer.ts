@@ -9,8 +9,8 @@ import {
   RCODE,
   type ResponseParts,
   type ScannedQuery,
-  type ZoneApex,
   validateQueryName,
+  type ZoneApex,
 } from '@mdns/protocol';
 import type { NameRecords } from '../index/name-records.js';
 import type { IndexLookup } from '../index/record-index.js';
