@@ -90,6 +90,10 @@ export async function startAuthority(
   }));
   config.cache = cache;
   config.explain = { enabled: false };
+  // The spoofing/CPU trade-off of the upstream socket pool (authority README, `sockets`).
+  if (process.env.BENCH_UPSTREAM_SOCKETS !== undefined) {
+    config.upstream = { sockets: Number(process.env.BENCH_UPSTREAM_SOCKETS) };
+  }
   const configPath = join(dir, 'authority.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const proc = launch(label, AUTHORITY_MAIN, configPath);

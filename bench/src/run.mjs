@@ -59,6 +59,15 @@ export function settingsFor(argv, env) {
   if (!Number.isInteger(clients) || clients < 1 || clients > 64) {
     throw new Error(`BENCH_CLIENTS: expected 1..64, got "${env.BENCH_CLIENTS}"`);
   }
+  // Read by ours.mjs (startAuthority); checked here so a typo fails before anything starts.
+  if (env.BENCH_UPSTREAM_SOCKETS !== undefined) {
+    const sockets = Number(env.BENCH_UPSTREAM_SOCKETS);
+    if (!Number.isInteger(sockets) || sockets < 0 || sockets > 1024) {
+      throw new Error(
+        `BENCH_UPSTREAM_SOCKETS: expected 0..1024, got "${env.BENCH_UPSTREAM_SOCKETS}"`,
+      );
+    }
+  }
   const rounds = Number(env.BENCH_ROUNDS || (quick ? 1 : 2));
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 5) {
     throw new Error(`BENCH_ROUNDS: expected 1..5, got "${env.BENCH_ROUNDS}"`);

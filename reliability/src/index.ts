@@ -13,6 +13,7 @@ export * from './load/campaign.js';
 export * from './load/neighbours.js';
 export * from './load/slowloris.js';
 export * from './load/udp-load.js';
+export * from './neighbours/harm.js';
 export * from './probe.js';
 export * from './server-process.js';
 export * from './topology.js';

@@ -144,6 +144,25 @@ describe.skipIf(!existsSync(MAIN))('end to end: manifests directory', () => {
       if (answers.length === 0) expect(r.authority).toEqual(['SOA']);
     });
 
+    // Checked once, at the edge: a name no object can claim is NXDOMAIN, even under a
+    // wildcard, asked with real dig (which writes `\DDD` and `\.` as the raw bytes).
+    it.each([
+      ['16 bytes of 0xFF under the wildcard', `${'\\255'.repeat(16)}.apps.${ZONE}`],
+      ['a dot inside a label under the wildcard', `a\\.b.apps.${ZONE}`],
+      ['a byte outside letters/digits/-/_/*', `web+1.team.${ZONE}`],
+    ])('%s: NXDOMAIN with SOA, AA', async (_label, name) => {
+      const out = await gw.dig(['+norec', name, 'A']);
+      expect(out).toMatch(/status: NXDOMAIN/);
+      expect(out).toMatch(/flags: qr aa;/);
+      expect(out).toMatch(/AUTHORITY SECTION:\n\S+\s+\d+\s+IN\s+SOA/);
+    });
+
+    it('a dot inside a label is not a label boundary: web\\.team.<zone> is under the zone, not team', async () => {
+      // `web\.team` is one label under the zone: nothing claims it, so NXDOMAIN, never the
+      // records of a name under team.<zone>.
+      expect(await gw.dig(['+short', `web\\.team.${ZONE}`, 'A'])).toBe('');
+    });
+
     it('AAAA on an IPv4-only name: NODATA with SOA, not NXDOMAIN', async () => {
       expect(await ask(gw, `web.team.${ZONE}`, 'AAAA')).toMatchObject({
         rcode: 'NOERROR',

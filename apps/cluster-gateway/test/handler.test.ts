@@ -185,3 +185,23 @@ describe('handler: what is never answered or never stored', () => {
     expect(r.msg.flags & 0x0100).toBe(0x0100);
   });
 });
+
+describe('handler: names no object can claim', () => {
+  it('are NXDOMAIN with the SOA under a wildcard, and never kept as reused answers', () => {
+    const { index, handler, ask } = setup();
+    index.replaceObject('Ingress', 'ns/apps', [claim(`*.apps.${ZONE}`, { a: ['10.0.0.9'] })]);
+    // 0xFF 0xFF as the first label: no host can have it, although the wildcard would match.
+    const good = queryBytes(`xx.apps.${ZONE}`, 'A');
+    const bad = Uint8Array.from(good);
+    bad[13] = 0xff; // the first label's two bytes follow its length byte at offset 12
+    bad[14] = 0xff;
+    for (let i = 0; i < 3; i++) {
+      const r = ask(bad);
+      expect(r?.msg.rcode).toBe('NXDOMAIN');
+      expect(r?.msg.flag_aa).toBe(true);
+      expect(r?.msg.authorities.map((a: { type: string }) => a.type)).toEqual(['SOA']);
+    }
+    expect(handler.counters.storedHits).toBe(0);
+    expect(ask(good)?.msg.answers.map((a: { data: string }) => a.data)).toEqual(['10.0.0.9']);
+  });
+});

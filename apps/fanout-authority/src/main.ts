@@ -86,17 +86,21 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   });
 
   // Ready once listening: with every cluster down we still answer the apex, stale
-  // entries and SERVFAIL quickly, which beats no pod at all.
-  const ready = () => ({
-    ready: true,
-    detail: {
-      upstreams: runtime.upstreams.map((u) => ({
-        zone: u.zone,
-        name: u.name,
-        healthy: u.healthy,
-      })),
-    },
-  });
+  // entries and SERVFAIL quickly, which beats no pod at all. The upstreams' names and
+  // health only with ops.readyDetail: the port is open to whoever can reach it.
+  const ready = () =>
+    config.ops.readyDetail
+      ? {
+          ready: true,
+          detail: {
+            upstreams: runtime.upstreams.map((u) => ({
+              zone: u.zone,
+              name: u.name,
+              healthy: u.healthy,
+            })),
+          },
+        }
+      : true;
   // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
   const ops = await startProcessOps(plan, config.ops, { registry, ready });
   let explainServer: ExplainServer | null = null;
@@ -106,6 +110,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       config.explain.port,
       () => runtime,
       () => cache,
+      config.explain.token,
     );
   }
 

@@ -125,6 +125,18 @@ function registerUpstreamMetrics(registry: Registry, runtime: () => Runtime): vo
     ),
   });
   registerCollected(registry, {
+    name: `${P}upstream_name_errors_total`,
+    help: 'Error rcodes (SERVFAIL, REFUSED, ...) for one client name: the name failed, not the upstream (never toward the circuit).',
+    type: 'counter',
+    values: each((u, labels) => [{ value: u.health.stats.nameErrors, labels }]),
+  });
+  registerCollected(registry, {
+    name: `${P}upstream_local_errors_total`,
+    help: 'Queries for this upstream never sent because of our side (a name we cannot encode, our bug): never toward the circuit.',
+    type: 'counter',
+    values: each((u, labels) => [{ value: u.health.stats.localErrors, labels }]),
+  });
+  registerCollected(registry, {
     name: `${P}upstream_healthy`,
     help: '1 while the upstream circuit is closed (queried), 0 while open (skipped, probed).',
     type: 'gauge',

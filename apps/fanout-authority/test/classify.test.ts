@@ -77,6 +77,18 @@ describe('classify: upstream reply -> outcome', () => {
     const loop = [cname('a.z', 'b.z'), cname('b.z', 'a.z')];
     expect(chainFor(loop, 'a.z', QTYPE.A)).toHaveLength(2);
   });
+  it('the chain stops at the zone boundary: the CNAME pointing out stays, its target does not', () => {
+    const answers = [
+      cname('www.z', 'lb.z'),
+      cname('lb.z', 'lb.cloud.example'),
+      a('lb.cloud.example', '198.51.100.66'),
+    ];
+    const c = classifyReply({ rcode: RCODE.NOERROR, answers }, 'www.z', QTYPE.A, 'z');
+    expect(c.class).toBe('POSITIVE');
+    expect(c.records.map((r) => `${r.name} ${r.type}`)).toEqual(['www.z CNAME', 'lb.z CNAME']);
+    // Without a zone (the default) the chain is followed to the end.
+    expect(chainFor(answers, 'www.z', QTYPE.A)).toHaveLength(3);
+  });
   it('asking for CNAME itself does not follow it', () => {
     const r = chainFor([cname('a.z', 'b.z'), cname('b.z', 'c.z')], 'a.z', QTYPE.CNAME);
     expect(r.map((x) => x.name)).toEqual(['a.z']);

@@ -30,7 +30,8 @@ describe('config schema', () => {
       failureThreshold: 3,
       probeIntervalMs: 2000,
       allPolicyWaitMs: 300,
-      sockets: 16,
+      sockets: 64,
+      randomCase: true,
     });
     expect(r.config.listen).toMatchObject({
       port: 53,
@@ -39,7 +40,12 @@ describe('config schema', () => {
     });
     // Response rate limiting: off unless asked for.
     expect(r.config.rrl.responsesPerSecond).toBe(0);
-    expect(r.config.ops).toMatchObject({ metricsPort: 9153, healthPort: 8080, readyPort: 8181 });
+    expect(r.config.ops).toMatchObject({
+      metricsPort: 9153,
+      healthPort: 8080,
+      readyPort: 8181,
+      readyDetail: false,
+    });
     expect(r.config.explain).toEqual({ enabled: true, host: '127.0.0.1', port: 8053 });
     expect(r.config.metrics).toEqual({ corednsCompatible: false });
   });
@@ -62,10 +68,25 @@ describe('config schema', () => {
     [`${minimal}upstream: { timeoutFlor: 20 }\n`, 'upstream'],
     [`${minimal}rrl: { responsesPerSecond: -1 }\n`, 'rrl.responsesPerSecond'],
     [`${minimal}listen: { maxTcpQueuedBytes: 100 }\n`, 'listen.maxTcpQueuedBytes'],
+    [`${minimal}explain: { host: 0.0.0.0 }\n`, 'explain.token'],
+    [`${minimal}explain: { host: 10.0.0.5, token: short }\n`, 'explain.token'],
+    [`${minimal}ops: { readyDetail: yes please }\n`, 'ops.readyDetail'],
   ])('rejects %j naming %s', (text, field) => {
     const r = parseConfigText(text, authorityConfigSchema);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join('\n')).toContain(field);
+  });
+
+  it('explain off the loopback is fine with a token, or when explain is disabled', () => {
+    for (const extra of [
+      'explain: { host: 0.0.0.0, token: 0123456789abcdef0123 }\n',
+      'explain: { host: 0.0.0.0, enabled: false }\n',
+      'explain: { host: 127.0.0.2 }\n',
+      'explain: { host: "::1" }\n',
+    ]) {
+      const r = parseConfigText(`${minimal}${extra}`, authorityConfigSchema);
+      expect(r.ok, extra).toBe(true);
+    }
   });
 
   it('a reload keeps the health of unchanged upstreams and not of changed ones', () => {

@@ -8,6 +8,8 @@ import {
   patchStored,
   prepareStored,
   scan,
+  validateQueryName,
+  ZoneSet,
 } from '../dist/index.js';
 
 const BUDGET_MS = 400;
@@ -79,6 +81,8 @@ const stored = prepareStored(replyBytes);
 const maxSize = maxResponseSize(scanned, 'udp');
 const out = new Uint8Array(4096);
 
+const zones = new ZoneSet(['prod.example.tld', 'example.tld', 'other.tld']);
+
 let sink = 0;
 const rows = [
   measure('scan (query, EDNS + cookie)', () => {
@@ -103,6 +107,12 @@ const rows = [
   }),
   measure('patchStored (into out)', () => {
     sink ^= patchStored(stored, scanned, queryBytes, { elapsedSeconds: 7, maxSize, out }).length;
+  }),
+  measure('validateQueryName (svc.prod.example.tld, the edge check)', () => {
+    sink ^= validateQueryName(scanned.qname) === null ? 1 : 0;
+  }),
+  measure('ZoneSet.match (4 labels, escape-aware)', () => {
+    sink ^= zones.match(scanned.qname) === undefined ? 0 : 1;
   }),
   measure('scan + patchStored', () => {
     const r = scan(queryBytes);

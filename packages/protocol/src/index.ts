@@ -12,12 +12,14 @@ export { decode, EncodeError, encode } from './message.js';
 export {
   ancestors,
   isAtOrBelow,
+  labelBoundary,
   labelCount,
   labels,
   normalizeName,
   parentName,
   validateDnsName,
   validateHostname,
+  validateQueryName,
 } from './names.js';
 export type { ResponseOptions, ResponseParts, Transport } from './response.js';
 export {

@@ -1,4 +1,4 @@
-import { normalizeName } from './names.js';
+import { labelBoundary, normalizeName } from './names.js';
 
 /**
  * The zones a server is authoritative for, answering "which served zone owns this name?"
@@ -15,14 +15,18 @@ export class ZoneSet {
     this.zones = [...this.#set].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   }
 
-  /** The most specific zone at or above `name` (normalized), or `undefined` when none serves it. */
+  /**
+   * The most specific zone at or above `name` (normalized), or `undefined` when none serves it.
+   * Splits on label boundaries only: `svc\.prod.example.tld` (first label `svc.prod`) is under
+   * `example.tld`, never under `prod.example.tld`.
+   */
   match(name: string): string | undefined {
     const set = this.#set;
     let n = name;
     for (;;) {
       if (set.has(n)) return n;
       if (n === '') return undefined;
-      const dot = n.indexOf('.');
+      const dot = labelBoundary(n);
       n = dot < 0 ? '' : n.slice(dot + 1);
     }
   }

@@ -2,14 +2,17 @@ import { describe, expect, it } from 'vitest';
 import {
   ancestors,
   isAtOrBelow,
+  labelBoundary,
   labelCount,
   labels,
   normalizeName,
   parentName,
+  scan,
   typeName,
   typeNumber,
   validateDnsName,
   validateHostname,
+  validateQueryName,
   ZoneSet,
 } from '../src/index.js';
 
@@ -117,5 +120,73 @@ describe('type names', () => {
     expect(typeNumber('UNKNOWN_666')).toBe(666);
     expect(typeNumber('TYPE70000')).toBeUndefined();
     expect(typeNumber('BOGUS')).toBeUndefined();
+  });
+});
+
+/** The qname `scan` gives for a query whose QNAME is these raw labels (bytes as latin1). */
+function scannedName(rawLabels: string[]): string {
+  const parts: number[] = [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+  for (const l of rawLabels) parts.push(l.length, ...Buffer.from(l, 'latin1'));
+  parts.push(0, 0, 1, 0, 1);
+  const s = scan(Uint8Array.from(parts));
+  if (!s.ok) throw new Error(s.error);
+  return s.query.qname;
+}
+
+describe('names with a dot or odd bytes inside a label (escaped by scan)', () => {
+  const dotted = scannedName(['svc.prod', 'example', 'tld']);
+  const slashThenDot = scannedName(['svc\\', 'prod', 'example', 'tld']);
+  it('scan escapes them, so they never alias an ordinary name', () => {
+    expect(dotted).toBe('svc\\.prod.example.tld');
+    expect(slashThenDot).toBe('svc\\\\.prod.example.tld');
+  });
+  it('label boundaries skip an escaped dot, not an escaped backslash', () => {
+    expect(labelBoundary(dotted)).toBe(9);
+    expect(labelBoundary(slashThenDot)).toBe(5);
+    expect(labels(dotted)).toEqual(['svc\\.prod', 'example', 'tld']);
+    expect(labelCount(dotted)).toBe(3);
+    expect(parentName(dotted)).toBe('example.tld');
+    expect(parentName(slashThenDot)).toBe('prod.example.tld');
+  });
+  it('zone matching never splits on an escaped dot', () => {
+    const zones = new ZoneSet(['prod.example.tld']);
+    expect(zones.match(dotted)).toBeUndefined();
+    expect(isAtOrBelow(dotted, 'prod.example.tld')).toBe(false);
+    expect(isAtOrBelow(dotted, 'example.tld')).toBe(true);
+    expect(new ZoneSet(['example.tld', 'prod.example.tld']).match(dotted)).toBe('example.tld');
+    // An escaped backslash ends its label: the dot after it is a real boundary.
+    expect(zones.match(slashThenDot)).toBe('prod.example.tld');
+  });
+});
+
+describe('validateQueryName: the edge check of both servers', () => {
+  const ok: string[] = [
+    'svc.prod.example.tld',
+    'a-b.c_d.example.tld',
+    '_sip._tcp.example.tld',
+    '*.apps.example.tld',
+    'UPPER.Example.TLD',
+    `${'a'.repeat(63)}.example.tld`,
+    'example.tld',
+    '',
+  ];
+  it.each(ok)('accepts %j', (name) => expect(validateQueryName(name)).toBeNull());
+
+  const bad: Array<[string, string]> = [
+    [
+      scannedName(['\xff'.repeat(16), 'prod', 'example', 'tld']),
+      'label 1 holds the escaped byte \\255',
+    ],
+    [scannedName(['svc.prod', 'example', 'tld']), 'label 1 holds the escaped byte \\.'],
+    [scannedName(['svc', 'a\\b', 'tld']), 'label 2 holds the escaped byte \\\\'],
+    [scannedName(['a b', 'tld']), 'label 1 holds the escaped byte \\032'],
+    [scannedName(['caf\xe9', 'tld']), 'label 1 holds the escaped byte \\233'],
+    ['a+b.example.tld', 'label 1 holds "+"'],
+    ['a.b=c.example.tld', 'label 2 holds "="'],
+    ['a..b', 'label 2 is empty'],
+    [`${'a'.repeat(64)}.example.tld`, 'label 1 is 64 bytes, more than 63'],
+  ];
+  it.each(bad)('rejects %j naming the label and the byte', (name, reason) => {
+    expect(validateQueryName(name)).toContain(reason);
   });
 });

@@ -283,14 +283,14 @@ describe('dnsQuery failures', () => {
 
   it('rejects bad input with a message naming it', async () => {
     const name = await failure(dnsQuery({ host: HOST, port: 53, name: 'a..b', type: 'A' }));
-    expect(name.kind).toBe('malformed');
+    expect(name.kind).toBe('local');
     expect(name.message).toContain('a..b');
     const type = await failure(dnsQuery({ host: HOST, port: 53, name: 'a', type: 'NOPE' }));
     expect(type.message).toContain('NOPE');
     const host = await failure(dnsQuery({ host: 'localhost', port: 53, name: 'a', type: 'A' }));
-    expect(host.kind).toBe('network');
+    expect(host.kind).toBe('local');
     const raw = await failure(dnsQueryRaw({ host: HOST, port: 53, packet: new Uint8Array(5) }));
-    expect(raw.kind).toBe('malformed');
+    expect(raw.kind).toBe('local');
   });
 });
 

@@ -108,14 +108,14 @@ describe('DnsClient against DnsServer', () => {
   it('reports bad input as errors on a later tick, never by throwing', async () => {
     const client = new DnsClient();
     expect((await failure(client.query({ host: 'example.test', name: 'a', type: 'A' }))).kind).toBe(
-      'network',
+      'local',
     );
     expect((await failure(client.query({ host: HOST, port, name: 'a', type: 'NOPE' }))).kind).toBe(
-      'malformed',
+      'local',
     );
     const long = `${'x'.repeat(64)}.example.test`;
     expect((await failure(client.query({ host: HOST, port, name: long, type: 'A' }))).kind).toBe(
-      'malformed',
+      'local',
     );
     client.close();
     expect((await failure(client.query({ host: HOST, port, name: 'a', type: 'A' }))).kind).toBe(
@@ -259,5 +259,68 @@ describe('DnsClient and a busy event loop', () => {
     expect(r.query.ancount).toBe(1);
     expect(saved()).toBe(1);
     client.close();
+  });
+});
+
+describe('DnsClient randomCase (0x20)', () => {
+  /** A UDP server that answers each query with its own bytes as a reply, `lower`-casing the name first if asked. */
+  async function echoServer(lower: boolean) {
+    const dgram = await import('node:dgram');
+    const names: string[] = [];
+    const socket = dgram.createSocket('udp4');
+    socket.on('message', (msg, peer) => {
+      const reply = Buffer.from(msg);
+      reply[2] |= 0x80;
+      const end = reply.indexOf(0, 12);
+      names.push(reply.subarray(12, end).toString('latin1'));
+      if (lower)
+        for (let i = 12; i < end; i++) if (reply[i] >= 0x41 && reply[i] <= 0x5a) reply[i] |= 0x20;
+      socket.send(reply, peer.port, peer.address);
+    });
+    await new Promise<void>((r) => socket.bind(0, HOST, r));
+    return { port: socket.address().port, names, close: () => socket.close() };
+  }
+
+  it('sends the letters in random case and accepts a byte-for-byte echo', async () => {
+    const server = await echoServer(false);
+    const client = new DnsClient({ sockets: 1 });
+    const name = 'abcdefghijklmnopqrstuvwxyz.example.test';
+    const r = await client.query({
+      host: HOST,
+      port: server.port,
+      name,
+      type: 'A',
+      randomCase: true,
+    });
+    expect(r.query.qname).toBe(name);
+    const sent = server.names[0];
+    expect(sent.toLowerCase()).toContain('abcdefghijklmnopqrstuvwxyz');
+    expect(sent).not.toBe(sent.toLowerCase()); // 2^-32 chance of a false failure
+    client.close();
+    server.close();
+  });
+
+  it('drops a reply whose name case differs, and times out', async () => {
+    const server = await echoServer(true);
+    const client = new DnsClient({ sockets: 1 });
+    const mismatched = delta('mismatchedQuestion');
+    const name = 'abcdefghijklmnopqrstuvwxyz.example.test';
+    const e = await failure(
+      client.query({
+        host: HOST,
+        port: server.port,
+        name,
+        type: 'A',
+        randomCase: true,
+        timeoutMs: 300,
+      }),
+    );
+    expect(e.kind).toBe('timeout');
+    expect(mismatched()).toBe(1);
+    // Without randomCase the same server's reply is ours.
+    const ok = await client.query({ host: HOST, port: server.port, name, type: 'A' });
+    expect(ok.rcode).toBe(0);
+    client.close();
+    server.close();
   });
 });

@@ -66,15 +66,18 @@ describe('buildQuery', () => {
 describe('judgeReply', () => {
   const query = buildQuery(spec) as Uint8Array;
   const expectation = { id: 0xbeef, qname: 'www.example.test', qtype: 1, qclass: 1 };
-  const asReply = (mutate: (b: Uint8Array) => void = () => {}) => {
+  const replyBytes = (mutate: (b: Uint8Array) => void = () => {}) => {
     const b = query.slice();
     b[2] |= 0x80;
     mutate(b);
-    return scan(b);
+    return b;
   };
+  const judge = (b: Uint8Array, expect: Parameters<typeof judgeReply>[1] = expectation) =>
+    judgeReply(scan(b), expect, b);
+  const asReply = replyBytes;
 
   it('accepts QR=1 with the same id and question', () => {
-    expect(judgeReply(asReply(), expectation).ok).toBe(true);
+    expect(judge(asReply()).ok).toBe(true);
   });
 
   it('matches the name case-insensitively', () => {
@@ -82,28 +85,33 @@ describe('judgeReply', () => {
     const flipped = asReply((b) => {
       for (let i = 13; i < 16; i++) b[i] ^= 0x20;
     });
-    expect(flipped.ok && flipped.query.qname).toBe('www.example.test');
-    expect(judgeReply(flipped, expectation).ok).toBe(true);
+    const scanned = scan(flipped);
+    expect(scanned.ok && scanned.query.qname).toBe('www.example.test');
+    expect(judge(flipped).ok).toBe(true);
+  });
+
+  it('with exactName (0x20), only a byte-for-byte echo of the name is ours', () => {
+    const exact = { ...expectation, exactName: query.slice(12, query.length - 4 - 11) };
+    expect(judge(asReply(), exact).ok).toBe(true);
+    const oneLetterFlipped = asReply((b) => {
+      b[14] ^= 0x20;
+    });
+    expect(judge(oneLetterFlipped, exact)).toMatchObject({ ok: false, reason: 'question' });
   });
 
   it('refuses a query (QR=0), another id, another question', () => {
-    expect(judgeReply(scan(query), expectation)).toMatchObject({ ok: false, reason: 'id' });
-    expect(
-      judgeReply(
-        asReply((b) => (b[1] ^= 1)),
-        expectation,
-      ),
-    ).toMatchObject({ reason: 'id' });
-    expect(judgeReply(asReply(), { ...expectation, qtype: 28 })).toMatchObject({
+    expect(judge(query)).toMatchObject({ ok: false, reason: 'id' });
+    expect(judge(asReply((b) => (b[1] ^= 1)))).toMatchObject({ reason: 'id' });
+    expect(judge(asReply(), { ...expectation, qtype: 28 })).toMatchObject({
       reason: 'question',
     });
-    expect(judgeReply(asReply(), { ...expectation, qclass: 3 })).toMatchObject({
+    expect(judge(asReply(), { ...expectation, qclass: 3 })).toMatchObject({
       reason: 'question',
     });
-    expect(judgeReply(asReply(), { ...expectation, qname: 'www.example.tesu' })).toMatchObject({
+    expect(judge(asReply(), { ...expectation, qname: 'www.example.tesu' })).toMatchObject({
       reason: 'question',
     });
-    expect(judgeReply(scan(new Uint8Array(3)), expectation)).toMatchObject({ reason: 'malformed' });
+    expect(judge(new Uint8Array(3))).toMatchObject({ reason: 'malformed' });
   });
 
   it('reads TC and the full extended rcode', () => {

@@ -14,8 +14,25 @@ import { ZONE } from '../fixtures.js';
  *   replies to the asker — random IDs, or the right ID with another question — all carrying
  *   `POISON` addresses. Forged replies go only to the asker's own address and port: a blind
  *   spray at random loopback ports would hit other programs on a shared machine.
+ * - `forge-exact`: a spoofer who already has the port and the ID: before each real answer
+ *   (sent `floodDelayMs` later, echoing the question as received) one forged reply with the
+ *   same ID and the question name in lowercase, answering `POISON` for any name. Only the
+ *   0x20 case of the question tells it from the real one.
+ * - `overreach`: every answer is a CNAME to `OUTSIDE` (a name outside the zone) plus an A
+ *   record `POISON` for that outside name, all with TTL `WEEK`: an upstream (or a spoofer)
+ *   speaking for a zone that is not ours, for a week.
  */
-export type FaultMode = 'good' | 'flap' | 'partial' | 'huge' | 'flood';
+export type FaultMode =
+  | 'good'
+  | 'flap'
+  | 'partial'
+  | 'huge'
+  | 'flood'
+  | 'forge-exact'
+  | 'overreach';
+
+export const OUTSIDE = 'lb.elsewhere.example';
+export const WEEK = 604_800;
 
 export const POISON = '198.18.0.66';
 
@@ -28,6 +45,8 @@ export interface FaultUpstreamOptions {
   hugeRecords?: number;
   floodCount?: number;
   floodDelayMs?: number;
+  /** Names answered SERVFAIL in every mode: a cluster broken for one name only. */
+  servfailNames?: string[];
 }
 
 export interface FaultUpstream {
@@ -72,6 +91,7 @@ function answer(
 export async function startFaultUpstream(options: FaultUpstreamOptions): Promise<FaultUpstream> {
   let mode: FaultMode = options.mode ?? 'good';
   const counters = { queries: 0, answered: 0, forged: 0 };
+  const servfail = new Set(options.servfailNames ?? []);
   const startedAt = Date.now();
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, f: () => void) => {
@@ -94,6 +114,10 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
     const wantsA = question.type === 'A';
     const addresses = address && wantsA ? [address] : [];
     const rcode = address ? 0 : 3;
+    if (servfail.has(q.name.toLowerCase())) {
+      counters.answered++;
+      return send(answer(id, question, [], 2));
+    }
     if (mode === 'flap' && Math.floor((Date.now() - startedAt) / (options.periodMs ?? 500)) % 2)
       return;
     if (mode === 'partial' && counters.queries % (options.everyNth ?? 2) !== 0) return;
@@ -104,6 +128,35 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
       );
       counters.answered++;
       return send(answer(id, question, many, 0));
+    }
+    if (mode === 'forge-exact') {
+      const forgedQuestion = { ...question, name: question.name.toLowerCase() };
+      const forged = encode({
+        id,
+        type: 'response',
+        flags: 0x0400,
+        questions: [forgedQuestion],
+        answers: [{ name: forgedQuestion.name, type: 'A', ttl: 60, data: POISON }],
+      } as never);
+      send(forged);
+      counters.forged++;
+      counters.answered++;
+      return later(options.floodDelayMs ?? 20, () => send(answer(id, question, addresses, rcode)));
+    }
+    if (mode === 'overreach') {
+      counters.answered++;
+      return send(
+        encode({
+          id,
+          type: 'response',
+          flags: 0x0400,
+          questions: [question],
+          answers: [
+            { name: question.name, type: 'CNAME', ttl: WEEK, data: OUTSIDE },
+            { name: OUTSIDE, type: 'A', ttl: WEEK, data: POISON },
+          ],
+        } as never),
+      );
     }
     if (mode === 'flood') {
       const count = options.floodCount ?? 50;

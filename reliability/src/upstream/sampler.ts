@@ -7,6 +7,10 @@ export interface Sample {
   /** rcode mnemonic, or 'timeout' / 'error'. */
   rcode: string;
   addresses: string[];
+  /** Owner names of the answer records. */
+  owners: string[];
+  /** Largest TTL in the answer section, or -1 when it is empty. */
+  maxTtl: number;
 }
 
 /** One UDP query; never throws. */
@@ -23,6 +27,8 @@ export async function sample(port: number, name: string, timeoutMs = 3000): Prom
       addresses: answers
         .filter((a) => a.type === 'A')
         .map((a) => String((a as { data?: unknown }).data)),
+      owners: answers.map((a) => a.name),
+      maxTtl: answers.reduce((m, a) => Math.max(m, (a as { ttl?: number }).ttl ?? 0), -1),
     };
   } catch (err) {
     const kind = (err as { kind?: string }).kind;
@@ -31,6 +37,8 @@ export async function sample(port: number, name: string, timeoutMs = 3000): Prom
       ms: performance.now() - started,
       rcode: kind === 'timeout' ? 'timeout' : 'error',
       addresses: [],
+      owners: [],
+      maxTtl: -1,
     };
   }
 }

@@ -9,6 +9,7 @@ import {
   RCODE,
   type ResponseParts,
   type ScannedQuery,
+  validateQueryName,
   type ZoneApex,
 } from '@mdns/protocol';
 import type { NameRecords } from '../index/name-records.js';
@@ -44,7 +45,7 @@ const error = (rcode: number, zone: string | null = null): Answer => ({
 /**
  * Answers one scanned query per the behaviour table (shared rules + cluster-gateway rows).
  * Pure: the same query against the same index state gives the same parts.
- * Checks run in the table's order: opcode, question count, class, zone, transfer, readiness.
+ * Checks run in the table's order: opcode, question count, class, zone, transfer, name, readiness.
  */
 export function answerQuery(query: ScannedQuery, source: AnswerSource): Answer {
   if (query.opcode !== OPCODE.QUERY) return error(RCODE.NOTIMP);
@@ -56,6 +57,11 @@ export function answerQuery(query: ScannedQuery, source: AnswerSource): Answer {
   const zone = source.matchZone(qname);
   if (zone === undefined) return error(RCODE.REFUSED);
   if (qtype === QTYPE.AXFR || qtype === QTYPE.IXFR) return error(RCODE.REFUSED, zone);
+  // A name no object can claim (odd bytes, a dot inside a label): NXDOMAIN without an index
+  // lookup, wildcards included, and not kept as a reused answer (cannot crowd that store).
+  if (validateQueryName(qname) !== null) {
+    return { parts: negative(RCODE.NXDOMAIN, source.apex(zone)), zone, cacheable: false };
+  }
   if (!source.ready()) return error(RCODE.SERVFAIL, zone);
 
   const apex = source.apex(zone);

@@ -50,6 +50,7 @@ export function buildRuntime(config: AuthorityConfig, serial: number, previous?:
     failureThreshold: u.failureThreshold,
     probeIntervalMs: u.probeIntervalMs,
     sockets: u.sockets,
+    randomCase: u.randomCase,
   };
   const oldHealth = new Map<string, UpstreamHealth>();
   for (const up of previous?.upstreams ?? []) oldHealth.set(up.key, up.health);

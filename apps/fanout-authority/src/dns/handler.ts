@@ -14,6 +14,7 @@ import type { Handler, Peer } from '@mdns/transport';
 import type { AnswerCache, CacheHit, SingleFlight } from '../cache/index.js';
 import type { Runtime, ZoneRuntime } from '../config/runtime.js';
 import { type FanoutResult, fanout } from '../fanout/fanout.js';
+import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { localAnswer, precheck } from './local.js';
 
@@ -117,9 +118,12 @@ export function createHandler(ctx: HandlerContext): Handler {
     });
   }
 
-  function partsOf(result: FanoutResult, zone: ZoneRuntime): ResponseParts | null {
+  function partsOf(result: FanoutResult, zone: ZoneRuntime, rt: Runtime): ResponseParts | null {
     const d = result.decision;
-    if (d.kind === 'positive') return { rcode: RCODE.NOERROR, aa: true, answers: result.records };
+    if (d.kind === 'positive') {
+      const answers = capTtls(result.records, rt.config.cache.maxTtl);
+      return { rcode: RCODE.NOERROR, aa: true, answers };
+    }
     if (d.kind === 'nodata')
       return { rcode: RCODE.NOERROR, aa: true, authorities: [zone.negativeSoa] };
     if (d.kind === 'nxdomain')
@@ -167,7 +171,7 @@ export function createHandler(ctx: HandlerContext): Handler {
     const work = async (): Promise<FanoutResult> => {
       const result = await fanout(zone, q.qname, q.qtype, { allPolicyWaitMs: rt.allPolicyWaitMs });
       metrics.fanout[result.decision.kind]++;
-      const parts = partsOf(result, zone);
+      const parts = partsOf(result, zone, rt);
       const partial = result.decision.kind === 'nxdomain' && result.decision.partial;
       if (key !== null && parts !== null && !partial) {
         guarded('store', (c) => {
@@ -206,7 +210,7 @@ export function createHandler(ctx: HandlerContext): Handler {
     } catch (err) {
       ctx.logger.warn({ err, qname: q.qname }, 'fan-out failed');
     }
-    const parts = result ? partsOf(result, zone) : null;
+    const parts = result ? partsOf(result, zone, rt) : null;
     const partial = result?.decision.kind === 'nxdomain' && result.decision.partial;
     if ((parts === null || partial) && stale !== null) {
       const out = serveStale(q, bytes, peer, rt, stale);

@@ -8,6 +8,7 @@ import {
   RCODE,
   type ResponseParts,
   type ScannedQuery,
+  validateQueryName,
 } from '@mdns/protocol';
 import type { ZoneRuntime } from '../config/runtime.js';
 
@@ -33,13 +34,23 @@ export function precheck(q: ScannedQuery): LocalAnswer | null {
 }
 
 /**
- * Inside a served zone: transfers refused, ANY per RFC 8482, the apex SOA/NS and the A/AAAA
- * of in-zone nameservers (glue) from config. Everything else is fanned out (null).
+ * Inside a served zone: transfers refused, a name no cluster can hold NXDOMAIN, ANY per
+ * RFC 8482, the apex SOA/NS and the A/AAAA of in-zone nameservers (glue) from config.
+ * Everything else is fanned out (null).
  */
 export function localAnswer(q: ScannedQuery, zone: ZoneRuntime): LocalAnswer | null {
   const { qname, qtype } = q;
   if (qtype === QTYPE.AXFR || qtype === QTYPE.IXFR)
     return { kind: 'error', rcode: RCODE.REFUSED, reason: 'transfer' };
+  // Checked once, here at the edge: such a name is never fanned out nor cached, so a flood of
+  // them costs the upstreams nothing and cannot crowd the cache.
+  if (validateQueryName(qname) !== null) {
+    return {
+      kind: 'answer',
+      parts: { rcode: RCODE.NXDOMAIN, aa: true, authorities: [zone.negativeSoa] },
+      reason: 'name',
+    };
+  }
   if (qtype === QTYPE.ANY) {
     return {
       kind: 'answer',

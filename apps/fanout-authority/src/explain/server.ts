@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AnswerCache } from '../cache/index.js';
@@ -10,17 +11,36 @@ export interface ExplainServer {
 }
 
 /**
+ * True when `token` is unset, or `authorization` is `Bearer <token>` (compared in constant
+ * time: the token is the only thing between the network and a fan-out per request).
+ */
+export function authorized(authorization: string | undefined, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const given = Buffer.from(authorization ?? '');
+  const wanted = Buffer.from(`Bearer ${token}`);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/**
  * `GET /explain?name=svc.prod.example.tld&type=A` (JSON; `&format=text` for the terminal
  * form). On its own port, loopback by default, because every request queries every
- * upstream: it is a debugging tool, not an API to expose.
+ * upstream: it is a debugging tool, not an API to expose. With `token`, every request needs
+ * `Authorization: Bearer <token>` (the config requires one for a non-loopback host).
  */
 export function startExplainServer(
   host: string,
   port: number,
   runtime: () => Runtime,
   cache: () => AnswerCache | null,
+  token?: string,
 ): Promise<ExplainServer> {
   const server: Server = createServer((req, res) => {
+    if (!authorized(req.headers.authorization, token)) {
+      res
+        .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' })
+        .end('explain needs Authorization: Bearer <explain.token>\n');
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://explain');
     if (url.pathname !== '/explain') {
       res

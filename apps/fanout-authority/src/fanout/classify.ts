@@ -1,4 +1,11 @@
-import { type DnsRecord, normalizeName, QTYPE, RCODE, typeNumber } from '@mdns/protocol';
+import {
+  type DnsRecord,
+  isAtOrBelow,
+  normalizeName,
+  QTYPE,
+  RCODE,
+  typeNumber,
+} from '@mdns/protocol';
 
 /**
  * What one upstream's reply means for the merge (spec: fanout-authority, "Each upstream
@@ -40,13 +47,18 @@ const FAILED_RCODES: Record<number, string> = {
  * records is NODATA. An NXDOMAIN whose answer still starts a CNAME chain at qname
  * (RFC 6604: the rcode speaks for the chain's end) is POSITIVE: the name exists.
  */
-export function classifyReply(reply: ReplyView, qname: string, qtype: number): Classification {
+export function classifyReply(
+  reply: ReplyView,
+  qname: string,
+  qtype: number,
+  zone = '',
+): Classification {
   const { rcode } = reply;
   if (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN) {
     const name = FAILED_RCODES[rcode] ?? `RCODE${rcode}`;
     return { class: 'FAILED', rcode, records: [], reason: `rcode ${name}` };
   }
-  const records = chainFor(reply.answers, qname, qtype);
+  const records = chainFor(reply.answers, qname, qtype, zone);
   if (records.length > 0) {
     return { class: 'POSITIVE', rcode, records, reason: `${records.length} record(s)` };
   }
@@ -62,9 +74,17 @@ export function classifyFailure(reason: string): Classification {
 
 /**
  * The records answering (qname, qtype): those of the type at qname, or qname's CNAME and
- * then the records at its target, and so on. Empty when qname has nothing.
+ * then the records at its target, and so on. Empty when qname has nothing. The chain stops
+ * at the boundary of `zone` (default: the root, no boundary): the CNAME pointing out of the
+ * zone is kept, the records of its out-of-zone target are not — we would serve them with
+ * AA=1 for a zone that is not ours, on the word of one upstream (a spoofer's easiest target).
  */
-export function chainFor(answers: readonly DnsRecord[], qname: string, qtype: number): DnsRecord[] {
+export function chainFor(
+  answers: readonly DnsRecord[],
+  qname: string,
+  qtype: number,
+  zone = '',
+): DnsRecord[] {
   const out: DnsRecord[] = [];
   const visited: string[] = [];
   let owner = qname;
@@ -80,7 +100,7 @@ export function chainFor(answers: readonly DnsRecord[], qname: string, qtype: nu
         cname = normalizeName(String((rr as { data?: unknown }).data));
       }
     }
-    if (cname === null || visited.includes(cname)) break;
+    if (cname === null || visited.includes(cname) || !isAtOrBelow(cname, zone)) break;
     owner = cname;
   }
   return out;

@@ -26,6 +26,10 @@ export interface UpstreamStats {
   failures: Map<string, number>;
   /** Cancelled because the answer was already decided (not a failure, not a sample). */
   aborted: number;
+  /** Error rcodes (SERVFAIL, REFUSED, ...) for one client name: not toward the circuit. */
+  nameErrors: number;
+  /** Queries never sent because of our side (kind 'local'): nothing to do with the upstream. */
+  localErrors: number;
   /** Timeouts while our event loop was stalled: counted in `failures`, not toward the circuit. */
   inconclusiveTimeouts: number;
   /** Replies that arrived after their query had timed out (the upstream is slow, not dead). */
@@ -45,6 +49,8 @@ function newStats(): UpstreamStats {
     replies: new Map(),
     failures: new Map(),
     aborted: 0,
+    nameErrors: 0,
+    localErrors: 0,
     inconclusiveTimeouts: 0,
     lateReplies: 0,
     probes: 0,
@@ -66,6 +72,8 @@ export class UpstreamHealth {
   circuit: CircuitState = closedCircuit();
   readonly stats: UpstreamStats = newStats();
   lastError: string | null = null;
+  /** The last query we could not send (our side, not the upstream's), for `explain`. */
+  lastLocalError: string | null = null;
   lastSuccessAtMs: number | null = null;
 
   get healthy(): boolean {
@@ -96,6 +104,23 @@ export class UpstreamHealth {
       return false;
     }
     return this.fail(`rcode ${rcode}`, limits, nowMs);
+  }
+
+  /**
+   * An error rcode for one client's name (see blame.ts): the upstream answered, so it is an
+   * RTT sample and a reply by rcode, but the circuit neither counts it nor is cleared by it.
+   */
+  onNameError(rcode: number, rttMs: number): void {
+    this.rtt = addSample(this.rtt, rttMs);
+    this.stats.replies.set(rcode, (this.stats.replies.get(rcode) ?? 0) + 1);
+    this.stats.nameErrors++;
+    this.observeLatency(rttMs);
+  }
+
+  /** The query was never sent because of our side (see blame.ts): counted, nothing else. */
+  onLocalError(message: string): void {
+    this.stats.localErrors++;
+    this.lastLocalError = message;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { type DnsRecord, decode, QTYPE, RCODE } from '@mdns/protocol';
 import { DnsQueryError, type DnsQueryResult, type PendingQuery } from '@mdns/transport';
 import { type Classification, classifyFailure, classifyReply } from '../fanout/classify.js';
+import { blame } from './blame.js';
 import { upstreamClient } from './client.js';
 import type { HealthLimits, UpstreamHealth } from './health.js';
 import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
@@ -10,10 +11,12 @@ export interface UpstreamLimits extends HealthLimits {
   probeIntervalMs: number;
   /** Long-lived UDP sockets shared by all upstream queries; 0 = a fresh socket per query. */
   sockets?: number;
+  /** 0x20: random case on the question name, exact echo required (default true). */
+  randomCase?: boolean;
 }
 
 /** Default of `upstream.sockets` (also the schema's). */
-export const DEFAULT_UPSTREAM_SOCKETS = 16;
+export const DEFAULT_UPSTREAM_SOCKETS = 64;
 
 /** One gateway of one zone. */
 export interface UpstreamAddress {
@@ -101,6 +104,7 @@ export class Upstream implements UpstreamAddress {
         rd: false,
         udpSize: 1232,
         timeoutMs,
+        randomCase: this.limits.randomCase ?? true,
       },
       query.onOutcome,
       this.onLate,
@@ -155,12 +159,18 @@ export class Upstream implements UpstreamAddress {
   settle(query: UpstreamQuery, outcome: DnsQueryResult | DnsQueryError): void {
     if (!this.inflight.delete(query)) return; // already released (circuit opened) or cancelled
     const elapsedMs = performance.now() - query.started;
+    const apexCheck = query.qname === this.zone && query.qtype === QTYPE.SOA;
     if (outcome instanceof DnsQueryError) {
       if (outcome.kind === 'aborted') {
         this.health.stats.aborted++;
         query.done(
           query.exchange(classifyFailure('cancelled: client closed'), elapsedMs, null, true),
         );
+        return;
+      }
+      if (blame({ kind: 'error', error: outcome.kind }, apexCheck) === 'ours') {
+        this.health.onLocalError(outcome.message);
+        query.done(query.exchange(classifyFailure(`not sent: ${outcome.message}`), 0, null, false));
         return;
       }
       const reason =
@@ -180,7 +190,18 @@ export class Upstream implements UpstreamAddress {
       if (opened) this.circuitOpened();
       return;
     }
-    const classification = classify(outcome, query.qname, query.qtype);
+    const classification = classify(outcome, query.qname, query.qtype, this.zone);
+    const settled = {
+      kind: 'reply',
+      rcode: outcome.rcode,
+      usable: classification.class !== 'FAILED',
+    } as const;
+    if (blame(settled, apexCheck) === 'name') {
+      this.health.onNameError(outcome.rcode, outcome.rttMs);
+      query.done(query.exchange(classification, outcome.rttMs, outcome.transport, false));
+      this.checkApex();
+      return;
+    }
     const opened = this.health.onReply(
       outcome.rcode,
       outcome.rttMs,
@@ -200,6 +221,15 @@ export class Upstream implements UpstreamAddress {
    */
   private circuitOpened(): void {
     this.releaseInflight();
+    this.checkApex();
+  }
+
+  /**
+   * Probe the zone's SOA now unless a check is already on its way: after the circuit opened,
+   * and after an error rcode for one name (is the cluster broken for the whole zone, or only
+   * for that name?). At most one in flight, so the checks never outnumber the queries.
+   */
+  private checkApex(): void {
     if (this.recheckInFlight) return;
     this.recheckInFlight = true;
     this.probe(() => {
@@ -273,13 +303,18 @@ class UpstreamQuery implements PendingQuery {
  * Only replies with answer records need a full decode: an error rcode, an NXDOMAIN or an
  * empty NOERROR is classified from the header the transport already scanned.
  */
-function classify(reply: DnsQueryResult, qname: string, qtype: number): Classification {
+function classify(
+  reply: DnsQueryResult,
+  qname: string,
+  qtype: number,
+  zone: string,
+): Classification {
   const rcode = reply.rcode;
   if (reply.query.ancount === 0 || (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN)) {
-    return classifyReply({ rcode, answers: NO_RECORDS }, qname, qtype);
+    return classifyReply({ rcode, answers: NO_RECORDS }, qname, qtype, zone);
   }
   const decoded = decode(reply.bytes);
   return decoded.ok
-    ? classifyReply({ rcode, answers: decoded.message.answers ?? NO_RECORDS }, qname, qtype)
+    ? classifyReply({ rcode, answers: decoded.message.answers ?? NO_RECORDS }, qname, qtype, zone)
     : classifyFailure(`reply does not decode: ${decoded.error}`);
 }

@@ -29,6 +29,8 @@ export interface ClientCounters {
   networkErrors: number;
   /** Queries that failed with kind 'malformed'. */
   malformed: number;
+  /** Queries that failed with kind 'local' (never sent: our side). */
+  localErrors: number;
   /** DnsClient: queries sent through its long-lived sockets (also counted in `queries`). */
   pooledQueries: number;
   /** DnsClient: queries cancelled by their caller (no callback, not a failure). */
@@ -57,6 +59,7 @@ export const clientCounters: ClientCounters = {
   aborted: 0,
   networkErrors: 0,
   malformed: 0,
+  localErrors: 0,
   pooledQueries: 0,
   cancelled: 0,
   lateReplies: 0,

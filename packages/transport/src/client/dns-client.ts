@@ -10,7 +10,7 @@ import {
   type QueryCallback,
 } from './pooled-query.js';
 import { countedFailure, type DnsQueryOptions, type DnsQueryResult } from './query.js';
-import { buildQuery } from './query-bytes.js';
+import { buildQuery, randomizeCase } from './query-bytes.js';
 import type { ExpectedReply } from './reply-match.js';
 
 export interface DnsClientOptions {
@@ -32,8 +32,15 @@ export interface DnsClientOptions {
   recvBufferBytes?: number;
 }
 
-/** One question for `DnsClient`: `dnsQuery`'s options without `tcp` and `signal`. */
-export type DnsClientQuery = Omit<DnsQueryOptions, 'tcp' | 'signal'>;
+/** One question for `DnsClient`: `dnsQuery`'s options without `tcp` and `signal`, plus `randomCase`. */
+export type DnsClientQuery = Omit<DnsQueryOptions, 'tcp' | 'signal'> & {
+  /**
+   * Send the name's letters in random case and accept only a reply whose question echoes
+   * them byte for byte (0x20). Only for servers known to echo the question (ours, Knot,
+   * BIND, CoreDNS do); a server that lowercases it would see every reply dropped. Default false.
+   */
+  randomCase?: boolean;
+};
 
 const DEFAULT_SOCKETS = 16;
 const DEFAULT_QUERIES_PER_SOCKET = 2000;
@@ -100,18 +107,18 @@ export class DnsClient {
     let problem: DnsQueryError | null = null;
     if (this.closed) problem = new DnsQueryError('aborted', 'DnsClient is closed');
     else if (host === null)
-      problem = new DnsQueryError('network', `host "${options.host}" is not an IP address`);
+      problem = new DnsQueryError('local', `host "${options.host}" is not an IP address`);
     else if (!Number.isInteger(port) || port <= 0 || port > 65535)
-      problem = new DnsQueryError('network', `port ${port} is not 1..65535`);
+      problem = new DnsQueryError('local', `port ${port} is not 1..65535`);
     else if (qtype == null)
-      problem = new DnsQueryError('malformed', `unknown query type "${options.type}"`);
+      problem = new DnsQueryError('local', `unknown query type "${options.type}"`);
     if (problem !== null || host === null || qtype == null) return later(problem, done);
 
     const socket = this.socketFor(host.includes(':') ? 'udp6' : 'udp4');
     const ownSocket = socket.retired; // strict mode or overflow: this query only
     const id = socket.freeId();
     if (id < 0) {
-      return later(new DnsQueryError('network', `no free query ID on a udp socket`), done);
+      return later(new DnsQueryError('local', `no free query ID on a udp socket`), done);
     }
     const qclass = options.class ?? 1;
     const packet = buildQuery({
@@ -127,14 +134,21 @@ export class DnsClient {
     });
     if (typeof packet === 'string') {
       if (ownSocket) socket.close();
-      return later(new DnsQueryError('malformed', `cannot build query: ${packet}`), done);
+      return later(new DnsQueryError('local', `cannot build query: ${packet}`), done);
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const expect = expected(id, options.name, qtype, qclass, packet);
+    if (options.randomCase) {
+      // The name runs from the header to QTYPE/QCLASS (and the 11-byte OPT, when present).
+      const nameEnd = packet.length - 4 - (options.edns === false ? 0 : 11);
+      randomizeCase(packet, 12, nameEnd);
+      expect.exactName = packet.subarray(12, nameEnd);
+    }
     const req: ExchangeRequest = {
       host,
       port,
       packet,
-      expect: expected(id, options.name, qtype, qclass, packet),
+      expect,
       deadline: Date.now() + timeoutMs,
       signal: undefined,
     };

@@ -48,7 +48,7 @@ export function tcpExchange(req: ExchangeRequest): Promise<ExchangeReply> {
           outcome.fail(new DnsQueryError('malformed', `bad tcp length prefix from ${target(req)}`));
           return;
         }
-        const verdict = judgeReply(scan(frame), req.expect);
+        const verdict = judgeReply(scan(frame), req.expect, frame);
         if (verdict.ok) {
           outcome.succeed({ bytes: frame, reply: verdict.reply });
           return;

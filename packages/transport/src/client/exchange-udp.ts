@@ -47,7 +47,7 @@ export function udpExchange(req: ExchangeRequest): Promise<ExchangeReply> {
         clientCounters.mismatchedSource++;
         return;
       }
-      const verdict = judgeReply(scan(msg), req.expect);
+      const verdict = judgeReply(scan(msg), req.expect, msg);
       if (verdict.ok) {
         outcome.succeed({ bytes: msg, reply: verdict.reply });
         return;

@@ -86,7 +86,7 @@ export class PooledQuery implements PendingQuery {
       return;
     }
     if (this.phase !== WAITING && this.phase !== TOMBSTONE) return;
-    const verdict = judgeReply(scan(msg), this.req.expect);
+    const verdict = judgeReply(scan(msg), this.req.expect, msg);
     if (this.phase === TOMBSTONE) {
       if (!verdict.ok) {
         countMismatch(verdict.reason);

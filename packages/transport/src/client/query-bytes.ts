@@ -81,6 +81,34 @@ function isUint16(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= 0xffff;
 }
 
+// Case bits drawn in batches too: one random bit per letter of each randomized name.
+const CASE_BATCH = 1024;
+const caseBatch = new Uint8Array(CASE_BATCH);
+let caseNext = CASE_BATCH;
+
+/**
+ * Randomizes the case of the ASCII letters of the wire-format name in `packet[start, end)`
+ * in place (0x20: each letter is one more bit a spoofer must guess). Label length bytes are
+ * skipped.
+ */
+export function randomizeCase(packet: Uint8Array, start: number, end: number): void {
+  let at = start;
+  while (at < end) {
+    const len = packet[at];
+    if (len === 0) return;
+    for (let i = at + 1; i <= at + len && i < end; i++) {
+      const c = packet[i] | 0x20;
+      if (c < 0x61 || c > 0x7a) continue;
+      if (caseNext === CASE_BATCH) {
+        randomFillSync(caseBatch);
+        caseNext = 0;
+      }
+      packet[i] = (caseBatch[caseNext++] & 1) === 0 ? c : c & ~0x20;
+    }
+    at += len + 1;
+  }
+}
+
 // IDs drawn in batches from the CSPRNG: one `randomFillSync` per 2048 queries instead of a
 // `randomInt` call per query on the pooled client's hot path. Same entropy per ID.
 const ID_BATCH = 2048;

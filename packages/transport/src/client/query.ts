@@ -65,7 +65,7 @@ export function dnsQuery(options: DnsQueryOptions): Promise<DnsQueryResult> {
   clientCounters.queries++;
   const qtype = typeof options.type === 'number' ? options.type : typeNumber(options.type);
   if (qtype == null) {
-    return rejectWith(new DnsQueryError('malformed', `unknown query type "${options.type}"`));
+    return rejectWith(new DnsQueryError('local', `unknown query type "${options.type}"`));
   }
   const packet = buildQuery({
     id: randomQueryId(),
@@ -79,7 +79,7 @@ export function dnsQuery(options: DnsQueryOptions): Promise<DnsQueryResult> {
         : { udpSize: options.udpSize ?? 1232, dnssecOk: options.dnssecOk ?? false },
   });
   if (typeof packet === 'string') {
-    return rejectWith(new DnsQueryError('malformed', `cannot build query: ${packet}`));
+    return rejectWith(new DnsQueryError('local', `cannot build query: ${packet}`));
   }
   return exchange({ ...options, packet });
 }
@@ -108,10 +108,10 @@ function prepare(options: DnsQueryRawOptions): ExchangeRequest {
   const port = options.port ?? 53;
   const host = canonicalIp(options.host);
   if (host === null) {
-    throw new DnsQueryError('network', `host "${options.host}" is not an IP address`);
+    throw new DnsQueryError('local', `host "${options.host}" is not an IP address`);
   }
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new DnsQueryError('network', `port ${port} is not 1..65535`);
+    throw new DnsQueryError('local', `port ${port} is not 1..65535`);
   }
   if (options.signal?.aborted) {
     throw new DnsQueryError('aborted', `query to ${host} aborted before it was sent`);
@@ -129,14 +129,11 @@ function prepare(options: DnsQueryRawOptions): ExchangeRequest {
 function expectationOf(packet: Uint8Array): ExpectedReply {
   const scanned = scan(packet);
   if (!scanned.ok) {
-    throw new DnsQueryError(
-      'malformed',
-      `query packet: ${scanned.error} at offset ${scanned.offset}`,
-    );
+    throw new DnsQueryError('local', `query packet: ${scanned.error} at offset ${scanned.offset}`);
   }
   const q = scanned.query;
   if (q.qdcount !== 1) {
-    throw new DnsQueryError('malformed', `query packet has ${q.qdcount} questions, expected 1`);
+    throw new DnsQueryError('local', `query packet has ${q.qdcount} questions, expected 1`);
   }
   return { id: q.id, qname: q.qname, qtype: q.qtype, qclass: q.qclass };
 }
@@ -166,6 +163,7 @@ export function countedFailure(error: unknown): DnsQueryError {
   if (e.kind === 'timeout') clientCounters.timeouts++;
   else if (e.kind === 'aborted') clientCounters.aborted++;
   else if (e.kind === 'network') clientCounters.networkErrors++;
+  else if (e.kind === 'local') clientCounters.localErrors++;
   else clientCounters.malformed++;
   return e;
 }

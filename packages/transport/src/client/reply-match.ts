@@ -7,6 +7,12 @@ export interface ExpectedReply {
   qname: string;
   qtype: number;
   qclass: number;
+  /**
+   * The question name's wire bytes exactly as sent, when their case was randomized (0x20,
+   * draft-vixie-dnsext-dns0x20): the reply must echo them byte for byte, which adds a bit of
+   * spoofing entropy per letter.
+   */
+  exactName?: Uint8Array;
 }
 
 export type ReplyVerdict =
@@ -16,10 +22,14 @@ export type ReplyVerdict =
 
 /**
  * Accept a reply only when it is a response (QR=1) to our ID with our exact
- * question; the name compares case-insensitively because servers may not
- * echo 0x20 case (scan normalizes it).
+ * question; the name compares case-insensitively (scan normalizes it), and byte for byte
+ * too when the query's case was randomized (`exactName`).
  */
-export function judgeReply(scanned: ScanResult, expect: ExpectedReply): ReplyVerdict {
+export function judgeReply(
+  scanned: ScanResult,
+  expect: ExpectedReply,
+  bytes: Uint8Array,
+): ReplyVerdict {
   if (!scanned.ok) {
     return {
       ok: false,
@@ -43,7 +53,17 @@ export function judgeReply(scanned: ScanResult, expect: ExpectedReply): ReplyVer
       detail: `question ${reply.qname} ${reply.qtype} ${reply.qclass} (qdcount ${reply.qdcount})`,
     };
   }
+  if (expect.exactName !== undefined && !echoesName(bytes, expect.exactName)) {
+    return { ok: false, reason: 'question', detail: 'question name case differs from the query' };
+  }
   return { ok: true, reply };
+}
+
+/** The reply's question name (at offset 12) is `name`, byte for byte. */
+function echoesName(bytes: Uint8Array, name: Uint8Array): boolean {
+  if (bytes.length < 12 + name.length) return false;
+  for (let i = 0; i < name.length; i++) if (bytes[12 + i] !== name[i]) return false;
+  return true;
 }
 
 /** TC bit, read from the header directly. */
