@@ -78,10 +78,17 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     gauges: ['tcpConnections'],
   });
 
-  // Ready once listening: with every cluster down we still answer the apex, stale
-  // entries and SERVFAIL quickly, which beats no pod at all.
+  // Ready once every upstream's start-up probe has answered (its RTT is the first sample,
+  // so a far cluster is not failed by the initial timeout) or given up after the ceiling:
+  // with every cluster down we still answer the apex, stale entries and SERVFAIL quickly,
+  // which beats no pod at all.
+  const prober = new Prober(
+    () => runtime.upstreams,
+    () => runtime.limits.probeIntervalMs,
+    logger,
+  );
   const ready = () => ({
-    ready: true,
+    ready: prober.startupSettled,
     detail: {
       upstreams: runtime.upstreams.map((u) => ({
         zone: u.zone,
@@ -102,11 +109,6 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     );
   }
 
-  const prober = new Prober(
-    () => runtime.upstreams,
-    () => runtime.limits.probeIntervalMs,
-    logger,
-  );
   prober.start();
   const sweeper = setInterval(() => {
     try {

@@ -35,7 +35,8 @@ function answer(policy: Policy, qtype: number, a: Rec[], b: Rec[]): string[] {
   const d = decide({ policy, upstreams: states });
   if (d.kind !== 'positive') return [d.kind];
   return positiveAnswer(d.winners, Q, states).records.map((r) => {
-    const data = Array.isArray(r.data) ? String(r.data[0]) : String(r.data);
+    const raw = (r as { data?: unknown }).data;
+    const data = Array.isArray(raw) ? String(raw[0]) : String(raw);
     return `${r.name === Q ? '' : `${r.name} `}${r.type} ${data}`;
   });
 }
