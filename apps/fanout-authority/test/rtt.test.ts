@@ -108,6 +108,11 @@ describe('timeout before the first sample', () => {
   ] as const)('%s', (_row, probeLeftMs, expected) => {
     expect(timeoutMs(initialRtt(), defaults, probeLeftMs)).toBe(expected);
   });
+  it('timeouts without a sample do not back the initial timeout off', () => {
+    // The start-up probe of a dead cluster timed out: its first client queries still wait
+    // the initial timeout, not twice it (the blackhole row's first seconds).
+    expect(timeoutMs(addTimeout(addTimeout(initialRtt())), defaults)).toBe(200);
+  });
   it('once a sample exists the probe in flight does not matter', () => {
     expect(timeoutMs(steady(150), defaults, 900)).toBe(225);
   });

@@ -13,7 +13,7 @@
  *
  * Before the first sample: while a probe of this upstream is in flight the query waits as
  * long as the probe does (the probe's answer is the first sample; the first answers of a far
- * cluster must not be failed by a guess), else the initial timeout applies.
+ * cluster must not be failed by a guess), else the initial timeout applies, without back-off.
  * Each consecutive timeout doubles the next one (RFC 6298 5.5 back-off, capped at the
  * ceiling) so a cluster that merely got slower is caught on the next try instead of
  * timing out until its circuit opens; any reply resets the back-off. Timeouts are not
@@ -69,10 +69,10 @@ export function timeoutMs(
   if (state.srtt === null && probeLeftMs !== null) {
     return Math.round(Math.min(limits.ceilingMs, Math.max(limits.initialMs, probeLeftMs)));
   }
-  const base =
-    state.srtt === null
-      ? limits.initialMs
-      : state.srtt + Math.max(4 * state.rttvar, HEADROOM_OF_SRTT * state.srtt);
+  // No back-off without a sample: it scales a learned RTT, and a guess has none (a start-up
+  // probe that timed out already waited the ceiling; a late reply teaches the real RTT).
+  if (state.srtt === null) return limits.initialMs;
+  const base = state.srtt + Math.max(4 * state.rttvar, HEADROOM_OF_SRTT * state.srtt);
   const backedOff = base * 2 ** state.backoff;
   return Math.round(Math.min(limits.ceilingMs, Math.max(limits.floorMs, backedOff)));
 }
