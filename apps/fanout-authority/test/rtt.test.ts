@@ -35,14 +35,14 @@ describe('upstream timeout learned from RTT (RFC 6298)', () => {
     for (let i = 0; i < 50; i++) s = addSample(s, 20);
     const base = timeoutMs(s, limits);
     s = addTimeout(s);
-    expect(timeoutMs(s, limits)).toBe(Math.max(50, Math.round((s.srtt ?? 0) * 1.5 * 2)));
+    expect(timeoutMs(s, limits)).toBe(Math.max(50, Math.round((s.srtt ?? 0) * 2 * 2)));
     for (let i = 0; i < 10; i++) s = addTimeout(s);
     expect(timeoutMs(s, limits)).toBeLessThanOrEqual(1000);
     expect(timeoutMs(addSample(s, 20), limits)).toBe(base);
   });
 });
 
-// The learned timeout keeps headroom proportional to the RTT (max(4 rttvar, srtt / 2)): a
+// The learned timeout keeps headroom proportional to the RTT (max(4 rttvar, srtt)): a
 // healthy cluster far away is never timed out by its own steady RTT or its jitter, while a
 // near cluster stays at the floor (what a dead near cluster costs is unchanged).
 const defaults = { floorMs: 50, ceilingMs: 1000, initialMs: 200 };
@@ -55,14 +55,14 @@ function steady(rttMs: number, samples = 200) {
 
 describe('timeout headroom grows with the distance', () => {
   it.each([
-    // [steady RTT, timeout]: 1.5 x RTT within [floor, ceiling]
+    // [steady RTT, timeout]: 2 x RTT within [floor, ceiling]
     [1, 50],
-    [20, 50],
-    [50, 75],
-    [150, 225],
-    [300, 450],
-    [600, 900],
-    [800, 1000],
+    [25, 50],
+    [50, 100],
+    [150, 300],
+    [300, 600],
+    [450, 900],
+    [600, 1000],
     [1000, 1000],
   ])('steady %i ms -> %i ms', (rtt, expected) => {
     expect(timeoutMs(steady(rtt), defaults)).toBe(expected);
@@ -114,7 +114,7 @@ describe('timeout before the first sample', () => {
     expect(timeoutMs(addTimeout(addTimeout(initialRtt())), defaults)).toBe(200);
   });
   it('once a sample exists the probe in flight does not matter', () => {
-    expect(timeoutMs(steady(150), defaults, 900)).toBe(225);
+    expect(timeoutMs(steady(150), defaults, 900)).toBe(300);
   });
 });
 
