@@ -11,12 +11,13 @@ export interface DelayProxyOptions {
   /** Where the real server listens (loopback). */
   targetHost: string;
   targetPort: number;
+  /** Added round trip in ms; each direction holds a packet for half of it. */
+  rttMs: number;
   /**
-   * Added round trip in ms: a number, or a function called once per datagram / chunk and
-   * direction that returns the round trip to apply to it (see `jittered`). Each direction
-   * holds a packet for half of it.
+   * Jitter as a fraction of `rttMs` (0 <= jitter < 1, default 0): each datagram / chunk and
+   * direction gets a round trip drawn uniformly from rttMs x [1 - jitter, 1 + jitter].
    */
-  rttMs: number | (() => number);
+  jitter?: number;
   /** Listen address (default 127.0.0.1); the port is always kernel-chosen. */
   host?: string;
 }
@@ -30,14 +31,22 @@ export interface DelayProxy {
 }
 
 /**
- * A round trip of `rttMs` ± `fraction` (uniform), e.g. `jittered(150, 0.2)` gives 120..180.
- * `random` is injectable so a test can make it deterministic.
+ * The round trip for one packet: `rttMs` ± `jitter` (uniform), e.g. (150, 0.2) gives
+ * 120..180. `random` is injectable so a test can make it deterministic.
  */
-export function jittered(rttMs: number, fraction: number, random = Math.random): () => number {
-  if (!(rttMs >= 0) || !(fraction >= 0 && fraction < 1)) {
-    throw new Error(`jittered(${rttMs}, ${fraction}): rttMs >= 0 and 0 <= fraction < 1`);
+export function roundTripMs(rttMs: number, jitter: number, random = Math.random): number {
+  return rttMs * (1 + jitter * (2 * random() - 1));
+}
+
+/** The options' problem, or null. */
+export function checkDelayOptions(options: DelayProxyOptions): string | null {
+  if (!(options.rttMs >= 0)) return `rttMs must be a number >= 0, got ${options.rttMs}`;
+  const jitter = options.jitter ?? 0;
+  if (!(jitter >= 0 && jitter < 1)) return `jitter must be 0 <= jitter < 1, got ${jitter}`;
+  if (!(options.targetPort > 0 && options.targetPort < 65536)) {
+    return `targetPort must be 1..65535, got ${options.targetPort}`;
   }
-  return () => rttMs * (1 + fraction * (2 * random() - 1));
+  return null;
 }
 
 // A client idle this long loses its upstream socket (bounded resources in long tests).
@@ -46,11 +55,11 @@ const UDP_IDLE_MS = 10_000;
 export async function startDelayProxy(options: DelayProxyOptions): Promise<DelayProxy> {
   const { targetHost, targetPort } = options;
   const host = options.host ?? '127.0.0.1';
-  const rtt = options.rttMs;
-  if (typeof rtt === 'number' && !(rtt >= 0)) {
-    throw new Error(`startDelayProxy: rttMs must be >= 0, got ${rtt}`);
-  }
-  const oneWay = typeof rtt === 'number' ? () => rtt / 2 : () => Math.max(0, rtt()) / 2;
+  const problem = checkDelayOptions(options);
+  if (problem !== null) throw new Error(`startDelayProxy: ${problem}`);
+  const { rttMs } = options;
+  const jitter = options.jitter ?? 0;
+  const oneWay = jitter === 0 ? () => rttMs / 2 : () => roundTripMs(rttMs, jitter) / 2;
   const family = host.includes(':') ? 'udp6' : 'udp4';
   const timers = new Set<NodeJS.Timeout>();
   const later = (fn: () => void) => {

@@ -2,7 +2,10 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { dnsQuery } from '@mdns/transport';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DelayProxy, jittered, startDelayProxy } from '../src/index.js';
+// The thread variant runs the built worker file: this test needs `pnpm build` first, as the
+// apps' end-to-end tests do.
+import { startDelayProxyThread } from '../dist/index.js';
+import { type DelayProxy, roundTripMs, startDelayProxy } from '../src/index.js';
 
 // A tiny DNS-shaped echo on UDP and TCP (same port): replies with the query's bytes, QR set.
 async function echo(): Promise<{ port: number; close(): Promise<void> }> {
@@ -43,7 +46,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function through(rttMs: number | (() => number)): Promise<DelayProxy> {
+async function through(rttMs: number): Promise<DelayProxy> {
   const target = await echo();
   cleanups.push(target.close);
   const proxy = await startDelayProxy({ targetHost: '127.0.0.1', targetPort: target.port, rttMs });
@@ -76,16 +79,42 @@ describe('delay proxy', () => {
     ).rejects.toMatchObject({ kind: 'timeout' });
   });
 
-  it('jittered(rtt, f) stays within rtt x [1 - f, 1 + f] and rejects nonsense', () => {
-    const f = jittered(150, 0.2);
+  it('jitter: each round trip within rtt x [1 - jitter, 1 + jitter]', () => {
     for (let i = 0; i < 1000; i++) {
-      const v = f();
+      const v = roundTripMs(150, 0.2);
       expect(v).toBeGreaterThanOrEqual(120);
       expect(v).toBeLessThanOrEqual(180);
     }
-    expect(jittered(100, 0.5, () => 0)()).toBe(50);
-    expect(jittered(100, 0.5, () => 1)()).toBe(150);
-    expect(() => jittered(100, 1)).toThrow(/fraction/);
-    expect(() => jittered(-1, 0.1)).toThrow(/rttMs/);
+    expect(roundTripMs(100, 0.5, () => 0)).toBe(50);
+    expect(roundTripMs(100, 0.5, () => 1)).toBe(150);
+  });
+
+  it('rejects nonsense options with a message naming the option', async () => {
+    const base = { targetHost: '127.0.0.1', targetPort: 53 };
+    await expect(startDelayProxy({ ...base, rttMs: -1 })).rejects.toThrow(/rttMs/);
+    await expect(startDelayProxy({ ...base, rttMs: 10, jitter: 1 })).rejects.toThrow(/jitter/);
+    await expect(startDelayProxy({ ...base, targetPort: 0, rttMs: 10 })).rejects.toThrow(
+      /targetPort/,
+    );
+  });
+
+  it('runs on a thread of its own, with the same delay', async () => {
+    const target = await echo();
+    cleanups.push(target.close);
+    const proxy = await startDelayProxyThread({
+      targetHost: '127.0.0.1',
+      targetPort: target.port,
+      rttMs: 100,
+    });
+    cleanups.push(proxy.close);
+    const r = await dnsQuery({
+      host: '127.0.0.1',
+      port: proxy.port,
+      name: 'x.test',
+      type: 'A',
+      timeoutMs: 2000,
+    });
+    expect(r.rttMs).toBeGreaterThanOrEqual(98);
+    expect(await proxy.forwarded()).toBe(1);
   });
 });
