@@ -78,7 +78,7 @@ export async function startGateway(
 /** The fanout authority in front of `upstreams` ([{ name, port }] on 127.0.0.1); `metrics` as for the gateway. */
 export async function startAuthority(
   dir,
-  { upstreams, cache, workers = 1, label = 'fanout-authority', metrics },
+  { upstreams, cache, workers = 1, label = 'fanout-authority', metrics, policy },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(undefined, workers);
@@ -88,6 +88,7 @@ export async function startAuthority(
     address: '127.0.0.1',
     port: u.port,
   }));
+  if (policy) config.zones[0].policy = policy;
   config.cache = cache;
   config.explain = { enabled: false };
   // The spoofing/CPU trade-off of the upstream socket pool (authority README, `sockets`).
@@ -102,6 +103,16 @@ export async function startAuthority(
     `${label} answering the apex SOA`,
     async () => (await queryOnce(port, ZONE, 'SOA', 500))?.rcode === 0,
     { proc, timeoutMs: 30_000, everyMs: 100 },
+  );
+  // Ready = every upstream's start-up probe answered or gave up: what a Kubernetes Service
+  // waits for before it sends the pod any query.
+  await waitFor(
+    `${label} /ready`,
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${config.ops.readyPort}/ready`).catch(() => null);
+      return res !== null && (await res.json().catch(() => ({}))).ready === true;
+    },
+    { proc, timeoutMs: 30_000, everyMs: 50 },
   );
   return { name: label, proc, port, configPath };
 }

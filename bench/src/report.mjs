@@ -15,6 +15,7 @@ const TITLES = {
   'authority-hits': 'Authority, all cache hits',
   'authority-misses': 'Authority, all misses, 3 upstream gateways',
   blackhole: 'NXDOMAIN with 1 of 3 upstreams blackholed',
+  far: 'Far cluster (one of 2 clusters 150 ms away)',
   change: 'Change → answer (stand-in → gateway → NOTIFY → authority)',
   memory: 'Memory: gateway with 20k objects',
 };
@@ -41,6 +42,15 @@ function summaryRows(results) {
     } else if (s.id === 'blackhole') {
       out.push(
         `| ${TITLES[s.id]} | fanout-authority: p99 ${ms(s.warm.p99)} ms (circuit open), ${ms(s.cold.p99)} ms (first seconds) | fanout plugin ≈ 6.3 s by design | p99 ≤ ${s.targetP99Ms} ms | ${met(s.warm.p99 <= s.targetP99Ms)} (open) / ${met(s.cold.p99 <= s.targetP99Ms)} (first seconds) |`,
+      );
+    } else if (s.id === 'far') {
+      const at = (policy) => {
+        const of = (kind) => s.samples.find((r) => r.policy === policy && r.kind === kind);
+        const pp = (kind) => `${kind} ${ms(of(kind).p50)} / ${ms(of(kind).p99)}`;
+        return `${policy}: ${pp('near')}, ${pp('far')}, ${pp('absent')}`;
+      };
+      out.push(
+        `| ${TITLES[s.id]} | p50 / p99 ms, ${at('first')}; ${at('all')} | — | no SERVFAIL, nothing lost | ${met(farClean(s))} |`,
       );
     } else if (s.id === 'change') {
       for (const v of s.variants) {
@@ -95,6 +105,28 @@ function blackholeDetail(s) {
   ];
 }
 
+const farClean = (s) => s.samples.every((r) => !r.rcodes.SERVFAIL && r.lost === 0);
+
+function farDetail(s) {
+  const codes = (r) =>
+    Object.entries(r.rcodes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  return [
+    `### ${TITLES[s.id]}`,
+    '',
+    `Two clusters: \`near\` on loopback, \`far\` behind a ${s.farRttMs} ms round trip; unique names at ${int(s.qps)} qps.`,
+    '',
+    '| policy | names | queries | p50 ms | p90 ms | p99 ms | max ms | lost | response codes |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...s.samples.map(
+      (r) =>
+        `| ${r.policy} | ${r.kind} | ${int(r.sent)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max)} | ${int(r.lost)} | ${codes(r)} |`,
+    ),
+    '',
+  ];
+}
+
 function changeDetail(s) {
   return [
     `### ${TITLES[s.id]}`,
@@ -126,6 +158,7 @@ function details(s) {
   if (s.error) return [`### ${TITLES[s.id]}`, '', '```', s.error.slice(0, 2000), '```', ''];
   if (s.rows) return throughputDetail(s);
   if (s.id === 'blackhole') return blackholeDetail(s);
+  if (s.id === 'far') return farDetail(s);
   if (s.id === 'change') return changeDetail(s);
   if (s.id === 'memory') return memoryDetail(s);
   return [];

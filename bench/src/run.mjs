@@ -16,6 +16,7 @@ import { killAllNow, stopAll } from './proc.mjs';
 import { renderGenerated, spliceGenerated } from './report.mjs';
 import { blackholeScenario } from './scenarios/blackhole.mjs';
 import { changeScenario } from './scenarios/change.mjs';
+import { farScenario } from './scenarios/far.mjs';
 import { memoryScenario } from './scenarios/memory.mjs';
 import {
   authorityHitsScenario,
@@ -28,6 +29,7 @@ const SCENARIOS = {
   'authority-hits': authorityHitsScenario,
   'authority-misses': authorityMissesScenario,
   blackhole: blackholeScenario,
+  far: farScenario,
   change: changeScenario,
   memory: memoryScenario,
 };
@@ -85,6 +87,7 @@ export function settingsFor(argv, env) {
     blackhole: quick
       ? { coldQueries: 100, coldQps: 100, warmQueries: 200, warmQps: 200 }
       : { coldQueries: 300, coldQps: 100, warmQueries: 2000, warmQps: 400 },
+    far: quick ? { queries: 100, qps: 100 } : { queries: 300, qps: 100 },
     change: quick
       ? { samples: 5, debounces: [100], backgroundObjects: 100 }
       : { samples: 50, debounces: [250, 100], backgroundObjects: 1000 },

@@ -120,4 +120,46 @@ describe('report', () => {
     expect(md).toContain('**not measured**');
     expect(md.startsWith(START)).toBe(true);
   });
+
+  it('renders the far-cluster rows; one SERVFAIL is not met', () => {
+    const sample = (policy: string, kind: string, rcodes: Record<string, number>) => ({
+      policy,
+      kind,
+      p50: 150,
+      p90: 155,
+      p99: 170,
+      max: 180,
+      sent: 300,
+      lost: 0,
+      rcodes,
+    });
+    const results = (servfail: number) => ({
+      mode: 'quick',
+      finishedAt: 'now',
+      totalSeconds: 1,
+      settings: { seconds: 1, rounds: 1, names: 10, queryLines: 14 },
+      machine: { cpuModel: 'x', nproc: 2, loadStart: '0', loadEnd: '0', kernel: 'k', node: 'v20' },
+      scenarios: [
+        {
+          id: 'far',
+          farRttMs: 150,
+          qps: 100,
+          samples: ['first', 'all'].flatMap((policy) =>
+            ['near', 'far', 'absent'].map((kind) =>
+              sample(
+                policy,
+                kind,
+                kind === 'absent' && servfail ? { NXDOMAIN: 299, SERVFAIL: 1 } : { NOERROR: 300 },
+              ),
+            ),
+          ),
+        },
+      ],
+    });
+    const clean = renderGenerated(results(0));
+    expect(clean).toContain('| first | far | 300 | 150 | 155 | 170 | 180 | 0 | NOERROR 300 |');
+    expect(clean).toContain('first: near 150 / 170, far 150 / 170, absent 150 / 170');
+    expect(clean).toContain('| no SERVFAIL, nothing lost | **met** |');
+    expect(renderGenerated(results(1))).toContain('| no SERVFAIL, nothing lost | **not met** |');
+  });
 });

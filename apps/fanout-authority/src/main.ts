@@ -85,13 +85,20 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     gauges: ['tcpConnections'],
   });
 
-  // Ready once listening: with every cluster down we still answer the apex, stale
-  // entries and SERVFAIL quickly, which beats no pod at all. The upstreams' names and
-  // health only with ops.readyDetail: the port is open to whoever can reach it.
+  // Ready once every upstream's start-up probe has answered (its RTT is the first sample,
+  // so a far cluster is not failed by the initial timeout) or given up after the ceiling:
+  // with every cluster down we still answer the apex, stale entries and SERVFAIL quickly,
+  // which beats no pod at all. The upstreams' names and health only with
+  // ops.readyDetail: the port is open to whoever can reach it.
+  const prober = new Prober(
+    () => runtime.upstreams,
+    () => runtime.limits.probeIntervalMs,
+    logger,
+  );
   const ready = () =>
     config.ops.readyDetail
       ? {
-          ready: true,
+          ready: prober.startupSettled,
           detail: {
             upstreams: runtime.upstreams.map((u) => ({
               zone: u.zone,
@@ -100,7 +107,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
             })),
           },
         }
-      : true;
+      : prober.startupSettled;
   // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
   const ops = await startProcessOps(plan, config.ops, { registry, ready });
   let explainServer: ExplainServer | null = null;
@@ -114,11 +121,6 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     );
   }
 
-  const prober = new Prober(
-    () => runtime.upstreams,
-    () => runtime.limits.probeIntervalMs,
-    logger,
-  );
   prober.start();
   const sweeper = setInterval(() => {
     try {

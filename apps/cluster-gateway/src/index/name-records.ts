@@ -1,3 +1,4 @@
+import { chooseCname } from '@mdns/protocol';
 import { SOURCE_KINDS } from '../sources/kinds.js';
 import type { Claim, SourceKind } from '../sources/types.js';
 
@@ -41,10 +42,9 @@ function sortedUnique(values: string[]): readonly string[] {
  * Merges the claims that objects of ONE kind make on one name: a union of their addresses and
  * texts, deduplicated and sorted so the answer does not depend on event order.
  *
- * A CNAME cannot live beside other data (RFC 1034 3.6.2), so one choice is made here:
- * addresses win over a host name (an object that has both an IP and a load balancer host name
- * is answered by its IPs, which needs no second lookup) and a CNAME, when it stays, drops the
- * TXT records. Among several host names the smallest wins, again for stability.
+ * A CNAME cannot live beside other data (RFC 1034 3.6.2): `chooseCname` (@mdns/protocol, the
+ * rule the authority's `all` merge applies across clusters too) keeps the addresses over a
+ * host name, else the smallest host name, which then drops the TXT records.
  * Each RRset's TTL is the smallest any claim for that type asked for, so no claimant's
  * TTL is stretched and no other type's TTL is shortened.
  */
@@ -52,7 +52,7 @@ export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRec
   const a: string[] = [];
   const aaaa: string[] = [];
   const txt: string[] = [];
-  let cname: string | null = null;
+  const hostNames: string[] = [];
   let ttl = Number.POSITIVE_INFINITY;
   let aTtl = Number.POSITIVE_INFINITY;
   let aaaaTtl = Number.POSITIVE_INFINITY;
@@ -61,15 +61,15 @@ export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRec
     for (const ip of claim.a) a.push(ip);
     for (const ip of claim.aaaa) aaaa.push(ip.toLowerCase());
     for (const t of claim.txt) txt.push(t);
-    if (claim.cname && (cname === null || claim.cname < cname)) cname = claim.cname;
+    if (claim.cname) hostNames.push(claim.cname);
     if (claim.a.length > 0 && claim.ttl < aTtl) aTtl = claim.ttl;
     if (claim.aaaa.length > 0 && claim.ttl < aaaaTtl) aaaaTtl = claim.ttl;
     if (claim.txt.length > 0 && claim.ttl < txtTtl) txtTtl = claim.ttl;
     if (claim.cname && claim.ttl < ttl) ttl = claim.ttl;
   }
   const hasAddress = a.length > 0 || aaaa.length > 0;
+  const cname = chooseCname(hasAddress, hostNames);
   if (!hasAddress && cname === null && txt.length === 0) return null;
-  if (hasAddress) cname = null;
   return {
     a: sortedUnique(a),
     aaaa: sortedUnique(aaaa),

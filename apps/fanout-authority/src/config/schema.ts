@@ -54,15 +54,16 @@ export const authorityZoneSchema = zoneSchema
 /**
  * Defaults are chosen for the "one cluster is dead" case: a query to a healthy cluster on
  * the same network answers in a few ms, so its learned timeout sits at the 50 ms floor; a
- * cluster that dies costs the queries in flight at most floor, then 2 x floor (back-off),
- * and the circuit opens on the 3rd failure, after which it is skipped; opening it releases
- * every query still waiting on that cluster at once. An NXDOMAIN that has to wait for the
+ * cluster that dies costs the queries in flight about the floor each (the back-off doubles
+ * a base far below it), and the circuit opens on the 3rd failure, after which it is
+ * skipped; opening it releases every query still waiting on that cluster at once. An NXDOMAIN that has to wait for the
  * dead cluster therefore waits <= ~100 ms (p99 well under 250 ms), and only while the
- * circuit is not yet open. Before any RTT is known (start-up: every upstream is probed at
- * once and a reply teaches its RTT), the wait is `initialTimeoutMs`: 200 ms, so a cluster
+ * circuit is not yet open. Before any RTT is known and once the start-up probe gave up
+ * (`/ready` waits for it), the wait is `initialTimeoutMs`: 200 ms, so a cluster
  * that is dead from the start costs the first queries ~200 ms plus the few ms until the
- * 3rd timeout, still under 250 ms, while a slow-but-alive cluster (up to ~200 ms away)
- * is not failed by its very first queries.
+ * 3rd timeout, still under 250 ms. A far cluster (another site) keeps headroom of its whole
+ * RTT (upstream/rtt.ts), bounded by the 1000 ms ceiling, and before its first RTT sample a
+ * query waits as long as the start-up probe still does, so its first answers are right.
  */
 export const upstreamLimitsSchema = z
   .strictObject({

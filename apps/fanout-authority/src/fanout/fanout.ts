@@ -2,14 +2,17 @@ import { type DnsRecord, normalizeName } from '@mdns/protocol';
 import type { PendingQuery } from '@mdns/transport';
 import type { ZoneRuntime } from '../config/runtime.js';
 import type { Exchange } from '../upstream/upstream.js';
-import { type Decision, decide, type UpstreamState } from './merge.js';
+import { chooseOwnerData, type Decision, decide, type UpstreamState } from './merge.js';
 
 /** The decided result of one fan-out, before it becomes reply bytes. */
 export interface FanoutResult {
   decision: Exclude<Decision, { kind: 'wait' }>;
   /** Answer records for a positive decision (merged and deduplicated for `all`). */
   records: DnsRecord[];
-  /** Names of the upstreams whose records are in the answer. */
+  /**
+   * Names of the upstreams whose POSITIVE decided the answer: for `all` also one whose CNAME
+   * was left out by the owner-data rule (a change there can change the answer).
+   */
   winners: string[];
   /** Per zone member, in config order: its exchange, or null when skipped or cancelled early. */
   exchanges: Array<Exchange | null>;
@@ -76,7 +79,7 @@ export function fanout(
         }
         return;
       }
-      decided = resultOf(decision, states, exchanges, performance.now() - started);
+      decided = resultOf(decision, qname, states, exchanges, performance.now() - started);
       if (!options.waitForAll) {
         for (let i = 0; i < pending.length; i++) {
           pending[i]?.cancel();
@@ -108,6 +111,7 @@ export function fanout(
 
 function resultOf(
   decision: Exclude<Decision, { kind: 'wait' }>,
+  qname: string,
   states: readonly UpstreamState[],
   exchanges: ReadonlyArray<Exchange | null>,
   decidedAfterMs: number,
@@ -115,14 +119,33 @@ function resultOf(
   if (decision.kind !== 'positive') {
     return { decision, records: [], winners: [], exchanges: [...exchanges], decidedAfterMs };
   }
-  const lists = decision.winners.map((i) => states[i].outcome?.records ?? []);
+  const answer = positiveAnswer(decision.winners, qname, states);
   return {
-    decision,
-    records: lists.length === 1 ? lists[0] : mergeRecords(lists),
+    decision: answer.why === '' ? decision : { ...decision, why: `${decision.why}; ${answer.why}` },
+    records: answer.records,
     winners: decision.winners.map((i) => states[i].name),
     exchanges: [...exchanges],
     decidedAfterMs,
   };
+}
+
+/**
+ * The answer records of a positive decision: the one winner's records, or for `all` the
+ * union of the winners' records that may stand together at qname (`chooseOwnerData`: never
+ * a CNAME beside other data). `why` names what was left out, '' when nothing was.
+ */
+export function positiveAnswer(
+  winners: readonly number[],
+  qname: string,
+  states: readonly UpstreamState[],
+): { records: DnsRecord[]; why: string } {
+  const lists = winners.map((i) => states[i].outcome?.records ?? []);
+  if (lists.length === 1) return { records: lists[0], why: '' };
+  const choice = chooseOwnerData(lists, qname);
+  const records = mergeRecords(choice.kept.map((i) => lists[i]));
+  if (choice.dropped.length === 0) return { records, why: '' };
+  const left = choice.dropped.map((i) => states[winners[i]].name).join(', ');
+  return { records, why: `left out ${left}: ${choice.why}` };
 }
 
 /**

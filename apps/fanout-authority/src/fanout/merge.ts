@@ -1,3 +1,4 @@
+import { chooseCname, type DnsRecord, normalizeName, QTYPE, typeNumber } from '@mdns/protocol';
 import type { Classification } from './classify.js';
 
 /**
@@ -129,4 +130,61 @@ function decideNegative(upstreams: readonly UpstreamState[]): Decision {
     kind: 'failed',
     why: `${nxdomain} NXDOMAIN but ${alive.map((u) => u.name).join(', ')} failed and may hold the name`,
   };
+}
+
+/** Which POSITIVE answers of an `all` merge may stand side by side, and why others were left out. */
+export interface OwnerDataChoice {
+  /** Indexes into the lists whose records form the answer. */
+  kept: number[];
+  /** Indexes left out; empty when nothing conflicted. */
+  dropped: number[];
+  /** For `explain`: why the dropped ones were left out; '' when none were. */
+  why: string;
+}
+
+/**
+ * `all` merges the POSITIVE answers of several clusters, and a CNAME must not end up beside
+ * other data at qname (RFC 1034 3.6.2). Each list is one cluster's records for the question:
+ * qname's data of the asked type, or qname's CNAME (and the chain behind it). The gateway's
+ * own rule for one cluster (`chooseCname`, @mdns/protocol) decides across clusters too:
+ * addresses at qname win and every CNAME answer is dropped; else the smallest CNAME target
+ * wins and the answers with other data (TXT, ...) or another target are dropped. A list is a
+ * CNAME answer when it has a CNAME at qname; only the others can bring addresses.
+ */
+export function chooseOwnerData(
+  lists: ReadonlyArray<readonly DnsRecord[]>,
+  qname: string,
+): OwnerDataChoice {
+  const owner = normalizeName(qname);
+  const targets: Array<string | null> = lists.map(() => null);
+  let hasAddress = false;
+  for (let i = 0; i < lists.length; i++) {
+    let address = false;
+    for (const rr of lists[i]) {
+      if (normalizeName(rr.name) !== owner) continue;
+      const type = typeNumber(String(rr.type));
+      if (type === QTYPE.CNAME) targets[i] = String((rr as { data?: unknown }).data);
+      else if (type === QTYPE.A || type === QTYPE.AAAA) address = true;
+    }
+    if (targets[i] === null && address) hasAddress = true;
+  }
+  const offered = targets.filter((t): t is string => t !== null);
+  if (offered.length === 0) return { kept: lists.map((_, i) => i), dropped: [], why: '' };
+  const keep = chooseCname(hasAddress, offered);
+  const keepKey = keep === null ? null : normalizeName(keep);
+  const kept: number[] = [];
+  const dropped: number[] = [];
+  for (let i = 0; i < lists.length; i++) {
+    const target = targets[i];
+    const stays =
+      keepKey === null ? target === null : target !== null && normalizeName(target) === keepKey;
+    (stays ? kept : dropped).push(i);
+  }
+  const why =
+    dropped.length === 0
+      ? ''
+      : keep === null
+        ? 'addresses win over a CNAME'
+        : `CNAME ${normalizeName(keep)} wins (smallest host name; other data at the name dropped)`;
+  return { kept, dropped, why };
 }

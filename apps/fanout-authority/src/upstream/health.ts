@@ -75,13 +75,18 @@ export class UpstreamHealth {
   /** The last query we could not send (our side, not the upstream's), for `explain`. */
   lastLocalError: string | null = null;
   lastSuccessAtMs: number | null = null;
+  /** `performance.now()` at which the probe in flight gives up; null when none is in flight. */
+  probeDeadlineMs: number | null = null;
 
   get healthy(): boolean {
     return !this.circuit.open;
   }
 
-  timeoutMs(limits: RttLimits): number {
-    return timeoutMs(this.rtt, limits);
+  /** The learned timeout; without an RTT sample, as long as a probe in flight still waits. */
+  timeoutMs(limits: RttLimits, nowMs = performance.now()): number {
+    const probeLeftMs =
+      this.probeDeadlineMs === null ? null : Math.max(0, this.probeDeadlineMs - nowMs);
+    return timeoutMs(this.rtt, limits, probeLeftMs);
   }
 
   /**

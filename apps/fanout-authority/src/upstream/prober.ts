@@ -3,16 +3,22 @@ import type { PendingQuery } from '@mdns/transport';
 import type { Upstream } from './upstream.js';
 
 /**
- * Background health checks. At start every upstream is probed once (so the first client
- * queries already use a learned timeout and skip clusters that are down); after that, every
- * `intervalMs` the upstreams whose circuit is open are probed, and a success takes them back.
- * Client queries never wait for a probe.
+ * Background health checks. At start every upstream is probed once: its reply is the first
+ * RTT sample (so client queries use a learned timeout, a far cluster's included) and a
+ * cluster that does not answer within the ceiling has a failure on record. `startupSettled`
+ * turns true once every start-up probe has answered or given up (at most the ceiling); the
+ * process reports ready from then on. After that, every `intervalMs` the upstreams whose
+ * circuit is open are probed, and a success takes them back. A client query never waits
+ * for a probe beyond its own timeout (before an upstream's first sample, that is as long
+ * as the probe waits).
  */
 export class Prober {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly inflight = new Set<PendingQuery>();
   private readonly lastHealthy = new Map<string, boolean>();
+  /** Every start-up probe has answered or given up. */
+  startupSettled = false;
 
   constructor(
     private readonly upstreams: () => readonly Upstream[],
@@ -36,6 +42,7 @@ export class Prober {
     this.logTransitions(list);
     const targets = all ? list : list.filter((u) => !u.healthy);
     await Promise.all(targets.map((u) => this.probe(u)));
+    if (all) this.startupSettled = true;
     this.logTransitions(list);
     if (this.stopped) return;
     this.timer = setTimeout(() => void this.round(false), this.intervalMs());

@@ -113,9 +113,8 @@ export class Upstream implements UpstreamAddress {
   }
 
   /**
-   * The learned timeout plus our own recent event-loop stall. The initial timeout (no RTT
-   * sample yet) is already generous and bounds the first seconds of a dead cluster, so it
-   * is used as is.
+   * The learned timeout plus our own recent event-loop stall. Without an RTT sample (the
+   * initial timeout, or the probe's wait) it is already generous, so it is used as is.
    */
   currentTimeoutMs(): number {
     const learned = this.health.timeoutMs(this.limits);
@@ -131,15 +130,19 @@ export class Upstream implements UpstreamAddress {
   /**
    * Background health check: the zone's SOA with the ceiling timeout (a slow but alive
    * cluster must be able to pass). A reply that is not FAILED closes the circuit; its RTT is
-   * a sample like any other, so the start-up probe teaches each upstream's timeout before
-   * (or while) the first client queries arrive.
+   * a sample like any other, so the start-up probe teaches each upstream's timeout; a client
+   * query sent before that first sample waits as long as the probe does (`timeoutMs` in
+   * rtt.ts), so a far cluster's first answers are not failed by the initial guess.
    */
   probe(done: (ok: boolean) => void): PendingQuery {
     this.health.stats.probes++;
+    const deadline = performance.now() + this.limits.ceilingMs;
+    this.health.probeDeadlineMs = deadline;
     return this.send(
       this.zone,
       QTYPE.SOA,
       (ex) => {
+        if (this.health.probeDeadlineMs === deadline) this.health.probeDeadlineMs = null;
         const ok = ex.outcome.class !== 'FAILED';
         if (!ok && !ex.aborted) this.health.stats.probeFailures++;
         done(ok);

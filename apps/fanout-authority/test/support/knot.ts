@@ -13,8 +13,8 @@ export interface Knot {
   stop(): Promise<void>;
 }
 
-/** A port free for both UDP and TCP right now (knotd needs a fixed one). */
-async function freePort(): Promise<number> {
+/** A port free for both UDP and TCP right now (knotd and unbound need a fixed one). */
+export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const udp = dgram.createSocket('udp4');
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
