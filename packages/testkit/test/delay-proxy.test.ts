@@ -3,7 +3,7 @@ import net from 'node:net';
 import { dnsQuery } from '@mdns/transport';
 import { afterAll, describe, expect, it } from 'vitest';
 // The thread variant runs the built worker file: this test needs `pnpm build` first, as the
-// apps' end-to-end tests do.
+// apps' end-to-end tests do (and so does typecheck: turbo.json here builds before it).
 import { startDelayProxyThread } from '../dist/index.js';
 import { type DelayProxy, roundTripMs, startDelayProxy } from '../src/index.js';
 
