@@ -34,6 +34,8 @@ async function commonConfig(port, workers) {
     // One port for metrics, health and ready: the README allows ports to coincide.
     ops: { host: '127.0.0.1', metricsPort: opsPort, healthPort: opsPort, readyPort: opsPort },
     log: { level: 'warn' },
+    // stopProcess gives 2 s before SIGKILL: no lame duck to wait out between runs.
+    shutdown: { lameDuckSeconds: 0 },
   };
 }
 

@@ -36,6 +36,7 @@ async function run(config: GatewayConfig): Promise<void> {
     ops: config.ops,
     logger,
     metricsPrefix: METRICS_PREFIX,
+    lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
   });
   if (plan === null) return;
   const zones = config.zones.map((z) => normalizeName(z.name));
@@ -148,6 +149,8 @@ async function run(config: GatewayConfig): Promise<void> {
     // the zone down (found by reliability/). There is nothing to reload yet: say so, keep serving.
     hup: () =>
       logger.warn('SIGHUP: the gateway does not reload its config; restart it to apply changes'),
+    lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
+    onLameDuck: () => ops.markNotReady(),
     onShutdown: () => ops.markShuttingDown(),
     drain: () => drain(logger, { sources, notifier, dnsServer, ops }),
   });

@@ -27,6 +27,8 @@ export {
   nameserverSchema,
   type OpsPortsConfig,
   opsPortsSchema,
+  type ShutdownConfig,
+  shutdownSchema,
   soaSchema,
   type ZoneConfig,
   zoneApexFromConfig,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../sources/config.js';
-import { listenSchema, logSchema, opsPortsSchema, zoneSchema } from './shared.js';
+import { listenSchema, logSchema, opsPortsSchema, shutdownSchema, zoneSchema } from './shared.js';
 
 const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
@@ -34,6 +34,7 @@ export const gatewayConfigSchema = z
     listen: listenSchema.prefault({}),
     ops: opsPortsSchema.prefault({}),
     log: logSchema.prefault({}),
+    shutdown: shutdownSchema.prefault({}),
     sources: sourcesConfigSchema.prefault({}),
     notify: notifySchema.prefault({}),
   })

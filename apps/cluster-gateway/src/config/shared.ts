@@ -1,3 +1,10 @@
 // The config fragments both apps share (contracts: "Shared config fragments"), in one place
 // so the gateway's schema and main read them from the same import.
-export { listenSchema, logSchema, opsPortsSchema, zoneApexFromConfig, zoneSchema } from '@mdns/ops';
+export {
+  listenSchema,
+  logSchema,
+  opsPortsSchema,
+  shutdownSchema,
+  zoneApexFromConfig,
+  zoneSchema,
+} from '@mdns/ops';

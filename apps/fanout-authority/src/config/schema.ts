@@ -1,4 +1,4 @@
-import { listenSchema, logSchema, opsPortsSchema, zoneSchema } from '@mdns/ops';
+import { listenSchema, logSchema, opsPortsSchema, shutdownSchema, zoneSchema } from '@mdns/ops';
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/index.js';
 
@@ -89,6 +89,7 @@ export const authorityConfigSchema = z
     listen: listenSchema.prefault({}),
     ops: opsPortsSchema.prefault({}),
     log: logSchema.prefault({}),
+    shutdown: shutdownSchema.prefault({}),
     explain: explainSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
