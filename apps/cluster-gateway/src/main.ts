@@ -21,6 +21,7 @@ import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { RecordIndex } from './index/record-index.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
+import { serverResolver } from './notify/targets.js';
 import { createSources } from './sources/index.js';
 
 const NAME = 'cluster-gateway';
@@ -68,8 +69,10 @@ async function run(config: GatewayConfig): Promise<void> {
   // Close the latch as soon as the last kind settles, not at the next query.
   index.onKindState(() => latch.synced());
 
+  const resolver = config.notify.resolver;
   const notifier = new Notifier({
     targets: config.notify.targets,
+    resolve: resolver ? serverResolver(resolver.address, resolver.port) : undefined,
     zones: config.notify.zones?.map(normalizeName) ?? zones,
     debounceMs: config.notify.debounceMs,
     timeoutMs: config.notify.timeoutMs,

@@ -15,7 +15,7 @@ describe('query metrics cardinality', () => {
       index: new RecordIndex(),
       transport: () => ({}),
       handler: { malformed: 0, storedHits: 0, storedMisses: 0 },
-      notify: { sent: 0, acknowledged: 0, rejected: 0, failed: 0 },
+      notify: { sent: 0, acknowledged: 0, rejected: 0, failed: 0, resolveFailed: 0 },
     });
     for (let qtype = 0; qtype < 65536; qtype += 7) queries.observe('zone.test', qtype, 3, 0.001);
     queries.observe('zone.test', 1, 0, 0.001);

@@ -1,6 +1,7 @@
 // The config fragments both apps share (contracts: "Shared config fragments"), in one place
 // so the gateway's schema and main read them from the same import.
 export {
+  dnsName,
   listenSchema,
   logSchema,
   opsPortsSchema,
