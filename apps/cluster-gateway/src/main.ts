@@ -2,6 +2,7 @@
 // heap-tuning.ts (holds the young generation before the sources allocate).
 import './runtime-warnings.js';
 import {
+  checkHeapLimit,
   createLogger,
   createRegistry,
   type Logger,
@@ -82,6 +83,7 @@ async function run(config: GatewayConfig): Promise<void> {
   index.onChange(() => notifier.changed());
 
   const registry = createRegistry();
+  checkHeapLimit(logger, registry, METRICS_PREFIX);
   const handler = createGatewayHandler({
     source: {
       matchZone: (name) => zoneSet.match(name),

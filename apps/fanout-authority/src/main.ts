@@ -1,6 +1,7 @@
 import {
   allowYoungGrowth,
   type CliContext,
+  checkHeapLimit,
   createLogger,
   createRegistry,
   exportCounters,
@@ -50,6 +51,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   let runtime = buildRuntime(config, serial);
   let cache = new AnswerCache(config.cache);
   const registry = createRegistry();
+  checkHeapLimit(logger, registry, METRICS_PREFIX);
   const metrics = registerAuthorityMetrics(
     registry,
     () => runtime,

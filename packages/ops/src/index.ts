@@ -38,6 +38,14 @@ export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './conf
 export { allowYoungGrowth, holdYoungGeneration } from './heap.js';
 export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
 export {
+  checkHeapLimit,
+  containerMemoryLimit,
+  explicitHeapFlag,
+  type HeapLimitReport,
+  heapLimitReport,
+  OLD_SPACE_PERCENTAGE,
+} from './memory-limit.js';
+export {
   type CollectedMetric,
   type CollectedValue,
   registerCollected,
