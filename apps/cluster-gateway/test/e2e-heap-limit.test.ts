@@ -80,7 +80,8 @@ async function start(node: string, nodeOptions: string, group?: string): Promise
     child.kill('SIGKILL');
     throw new Error(`gateway did not start: ${err}`);
   }
-  const port = (logs.find((l) => l.msg === 'listening')?.opsPorts as { metrics: number }).metrics;
+  const listening = logs.find((l) => l.msg === 'listening') as LogLine;
+  const port = (listening.opsPorts as { metrics: number }).metrics;
   return {
     logs,
     async metric(name) {
@@ -115,34 +116,37 @@ describe.skipIf(!existsSync(MAIN))('heap limit: reported as started', () => {
   }, 60_000);
 });
 
-describe.skipIf(!existsSync(MAIN) || !canCgroup)('heap limit under a cgroup memory limit (root)', () => {
-  it('no flag: the container limit is seen and a warning names the fix', async () => {
-    const gw = await start(process.execPath, '', cgroup(256 * MiB));
-    try {
-      expect(await gw.metric('mdns_gateway_memory_limit_bytes')).toBe(256 * MiB);
-      const line = heapLine(gw);
-      expect(line?.level).toBe('warn');
-      expect(line?.msg).toContain('--max-old-space-size-percentage=60');
-    } finally {
-      await gw.stop();
-    }
-  }, 60_000);
-
-  it.skipIf(!NODE24)(
-    'Node 24 with NODE_OPTIONS=--max-old-space-size-percentage=60: the heap follows the limit',
-    async () => {
-      for (const mib of [256, 512]) {
-        const gw = await start(NODE24, '--max-old-space-size-percentage=60', cgroup(mib * MiB));
-        try {
-          const limit = await gw.metric('mdns_gateway_heap_size_limit_bytes');
-          expect(limit).toBeGreaterThanOrEqual(0.6 * mib * MiB);
-          expect(limit).toBeLessThan(0.6 * mib * MiB * 1.1);
-          expect(heapLine(gw)?.level).toBe('info');
-        } finally {
-          await gw.stop();
-        }
+describe.skipIf(!existsSync(MAIN) || !canCgroup)(
+  'heap limit under a cgroup memory limit (root)',
+  () => {
+    it('no flag: the container limit is seen and a warning names the fix', async () => {
+      const gw = await start(process.execPath, '', cgroup(256 * MiB));
+      try {
+        expect(await gw.metric('mdns_gateway_memory_limit_bytes')).toBe(256 * MiB);
+        const line = heapLine(gw);
+        expect(line?.level).toBe('warn');
+        expect(line?.msg).toContain('--max-old-space-size-percentage=60');
+      } finally {
+        await gw.stop();
       }
-    },
-    60_000,
-  );
-});
+    }, 60_000);
+
+    it.skipIf(!NODE24)(
+      'Node 24 with NODE_OPTIONS=--max-old-space-size-percentage=60: the heap follows the limit',
+      async () => {
+        for (const mib of [256, 512]) {
+          const gw = await start(NODE24, '--max-old-space-size-percentage=60', cgroup(mib * MiB));
+          try {
+            const limit = await gw.metric('mdns_gateway_heap_size_limit_bytes');
+            expect(limit).toBeGreaterThanOrEqual(0.6 * mib * MiB);
+            expect(limit).toBeLessThan(0.6 * mib * MiB * 1.1);
+            expect(heapLine(gw)?.level).toBe('info');
+          } finally {
+            await gw.stop();
+          }
+        }
+      },
+      60_000,
+    );
+  },
+);
