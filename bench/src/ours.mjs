@@ -39,8 +39,15 @@ async function commonConfig(port, workers) {
   };
 }
 
-function launch(label, main, configPath) {
-  return startProcess(label, BENCH_NODE, [main, '--config', configPath]);
+/**
+ * `jail`: `{ cgroup, env }` — join the cgroup directory before exec'ing Node (so every page
+ * is charged to it from the start) and add `env` (NODE_OPTIONS). Used by cgroup-memory.mjs.
+ */
+function launch(label, main, configPath, jail) {
+  const argv = [BENCH_NODE, main, '--config', configPath];
+  if (!jail) return startProcess(label, argv[0], argv.slice(1));
+  const join = `echo $$ > ${jail.cgroup}/cgroup.procs && exec "$@"`;
+  return startProcess(label, 'sh', ['-c', join, 'sh', ...argv], { env: jail.env });
 }
 
 /**
@@ -49,7 +56,7 @@ function launch(label, main, configPath) {
  */
 export async function startGateway(
   dir,
-  { source, readyName, notify, port, workers = 1, label = 'cluster-gateway' },
+  { source, readyName, notify, port, workers = 1, label = 'cluster-gateway', jail },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(port, workers);
@@ -65,7 +72,7 @@ export async function startGateway(
   if (notify) config.notify = notify;
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = launch(label, GATEWAY_MAIN, configPath);
+  const proc = launch(label, GATEWAY_MAIN, configPath, jail);
   const dnsPort = config.listen.port;
   await waitFor(
     `${label} answering ${readyName}`,
@@ -78,7 +85,7 @@ export async function startGateway(
 /** The fanout authority in front of `upstreams` ([{ name, port }] on 127.0.0.1). */
 export async function startAuthority(
   dir,
-  { upstreams, cache, workers = 1, label = 'fanout-authority' },
+  { upstreams, cache, workers = 1, label = 'fanout-authority', jail },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(undefined, workers);
@@ -87,11 +94,11 @@ export async function startAuthority(
     address: '127.0.0.1',
     port: u.port,
   }));
-  config.cache = cache;
+  if (cache) config.cache = cache;
   config.explain = { enabled: false };
   const configPath = join(dir, 'authority.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = launch(label, AUTHORITY_MAIN, configPath);
+  const proc = launch(label, AUTHORITY_MAIN, configPath, jail);
   const port = config.listen.port;
   await waitFor(
     `${label} answering the apex SOA`,
