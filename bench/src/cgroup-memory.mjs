@@ -5,7 +5,7 @@
 // memory controller, as on the bench box); not part of `run.mjs` or the test suite.
 //
 //   sudo node bench/src/cgroup-memory.mjs [--limit-mib 256] [--objects-per-kind 10000]
-//                                         [--flood-seconds 30] [--flood-names 300000]
+//     [--flood-seconds 30] [--flood-names 300000] [--only gateway|authority]
 //   BENCH_NODE=/path/to/node24 ...   (the images' runtime; Node 20 gets --max-old-space-size)
 //
 // gateway:   20k objects (10k Ingress + 10k LoadBalancer Service) listed and watched from
@@ -196,6 +196,24 @@ async function authorityCase(label, nodeOptions) {
   }
 }
 
+/** The authority's cache entries and accounted bytes at the end (null once it died). */
+async function cacheFill(configPath) {
+  const port = JSON.parse(readFileSync(configPath, 'utf8')).ops.metricsPort;
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    return {
+      cacheEntries: value('mdns_authority_cache_entries'),
+      cacheBytes: value('mdns_authority_cache_bytes'),
+    };
+  } catch {
+    return { cacheEntries: null, cacheBytes: null };
+  }
+}
+
+const only = (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',');
+const wanted = (name) => !process.argv.includes('--only') || only.includes(name);
+
 const mb = (b) => (b === null || b === undefined ? '—' : (b / 1e6).toFixed(0));
 
 try {
@@ -206,7 +224,7 @@ try {
   for (const [name, run] of [
     ['gateway', gatewayCase],
     ['authority', authorityCase],
-  ]) {
+  ].filter(([name]) => wanted(name))) {
     for (const [heap, options] of [
       ['default', ''],
       ['sized', sizedOptions],
@@ -224,7 +242,7 @@ try {
   for (const r of results) {
     const exit = r.exited ? (r.exited.signal ?? r.exited.code) : 'alive';
     console.log(
-      `| ${r.label} | ${r.nodeOptions || '(none)'} | ${mb(r.peakBytes)} | ${mb(r.vmHwm)} | ${r.failcnt} | ${r.oomKills} | ${exit} | ${typeof r.load === 'number' ? Math.round(r.load) : r.load} |`,
+      `| ${r.label} | ${r.nodeOptions || '(none)'} | ${mb(r.peakBytes)} | ${mb(r.vmHwm)} | ${r.failcnt} | ${r.oomKills} | ${exit} | ${typeof r.load === 'number' ? Math.round(r.load) : r.load} | ${r.cacheEntries === undefined ? '—' : `${r.cacheEntries} / ${mb(r.cacheBytes)}`} |`,
     );
   }
 } finally {
