@@ -182,12 +182,14 @@ async function authorityCase(label, nodeOptions) {
       error: e.message,
     }));
     await sleep(1000);
+    const cache = await cacheFill(authority.configPath);
     return {
       label,
       nodeOptions,
       load: load.qps ?? load.error,
       vmHwm: hwm(authority.proc),
       exited: authority.proc.exited,
+      ...cache,
       ...groupStats(group),
     };
   } finally {
