@@ -238,9 +238,9 @@ try {
   }
   console.log(`Node ${nodeVersion}, cgroup v1 memory limit ${limitMib} MiB.\n`);
   console.log(
-    '| server, heap | NODE_OPTIONS | cgroup peak MB | VmHWM MB | failcnt | OOM kills | exit | qps |',
+    '| server, heap | NODE_OPTIONS | cgroup peak MB | VmHWM MB | failcnt | OOM kills | exit | qps | cache entries / MB |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const exit = r.exited ? (r.exited.signal ?? r.exited.code) : 'alive';
     console.log(
