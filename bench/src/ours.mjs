@@ -34,11 +34,20 @@ async function commonConfig(port, workers) {
     // One port for metrics, health and ready: the README allows ports to coincide.
     ops: { host: '127.0.0.1', metricsPort: opsPort, healthPort: opsPort, readyPort: opsPort },
     log: { level: 'warn' },
+    // stopProcess gives 2 s before SIGKILL: no lame duck to wait out between runs.
+    shutdown: { lameDuckSeconds: 0 },
   };
 }
 
-function launch(label, main, configPath) {
-  return startProcess(label, BENCH_NODE, [main, '--config', configPath]);
+/**
+ * `jail`: `{ cgroup, env }` — join the cgroup directory before exec'ing Node (so every page
+ * is charged to it from the start) and add `env` (NODE_OPTIONS). Used by cgroup-memory.mjs.
+ */
+function launch(label, main, configPath, jail) {
+  const argv = [BENCH_NODE, main, '--config', configPath];
+  if (!jail) return startProcess(label, argv[0], argv.slice(1));
+  const join = `echo $$ > ${jail.cgroup}/cgroup.procs && exec "$@"`;
+  return startProcess(label, 'sh', ['-c', join, 'sh', ...argv], { env: jail.env });
 }
 
 /**
@@ -48,7 +57,7 @@ function launch(label, main, configPath) {
  */
 export async function startGateway(
   dir,
-  { source, readyName, notify, port, workers = 1, label = 'cluster-gateway', metrics },
+  { source, readyName, notify, port, workers = 1, label = 'cluster-gateway', metrics, jail },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(port, workers);
@@ -65,7 +74,7 @@ export async function startGateway(
   if (notify) config.notify = notify;
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = launch(label, GATEWAY_MAIN, configPath);
+  const proc = launch(label, GATEWAY_MAIN, configPath, jail);
   const dnsPort = config.listen.port;
   await waitFor(
     `${label} answering ${readyName}`,
@@ -78,7 +87,7 @@ export async function startGateway(
 /** The fanout authority in front of `upstreams` ([{ name, port }] on 127.0.0.1); `metrics` as for the gateway. */
 export async function startAuthority(
   dir,
-  { upstreams, cache, workers = 1, label = 'fanout-authority', metrics, policy },
+  { upstreams, cache, workers = 1, label = 'fanout-authority', metrics, policy, jail },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(undefined, workers);
@@ -89,7 +98,7 @@ export async function startAuthority(
     port: u.port,
   }));
   if (policy) config.zones[0].policy = policy;
-  config.cache = cache;
+  if (cache) config.cache = cache;
   config.explain = { enabled: false };
   // The spoofing/CPU trade-off of the upstream socket pool (authority README, `sockets`).
   if (process.env.BENCH_UPSTREAM_SOCKETS !== undefined) {
@@ -97,7 +106,7 @@ export async function startAuthority(
   }
   const configPath = join(dir, 'authority.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = launch(label, AUTHORITY_MAIN, configPath);
+  const proc = launch(label, AUTHORITY_MAIN, configPath, jail);
   const port = config.listen.port;
   await waitFor(
     `${label} answering the apex SOA`,

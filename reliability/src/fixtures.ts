@@ -93,6 +93,8 @@ export function gatewayConfig(
     listen: { host: '127.0.0.1', port: 0 },
     ops: loopbackOps,
     log: { level: 'info' },
+    // The harness stops servers with SIGTERM and judges the exit: no lame duck to wait out.
+    shutdown: { lameDuckSeconds: 0 },
     sources,
     ...overrides,
   };
@@ -116,6 +118,7 @@ export function authorityConfig(
     ops: loopbackOps,
     explain: { enabled: false },
     log: { level: 'info' },
+    shutdown: { lameDuckSeconds: 0 },
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@
 // heap-tuning.ts (holds the young generation before the sources allocate).
 import './runtime-warnings.js';
 import {
+  checkHeapLimit,
   corednsServerLabel,
   createLogger,
   createRegistry,
@@ -22,6 +23,7 @@ import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { RecordIndex } from './index/record-index.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
+import { serverResolver } from './notify/targets.js';
 import { newRejectionCounts } from './sources/claims/context.js';
 import { createSources } from './sources/index.js';
 
@@ -38,6 +40,7 @@ async function run(config: GatewayConfig): Promise<void> {
     ops: config.ops,
     logger,
     metricsPrefix: METRICS_PREFIX,
+    lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
   });
   if (plan === null) return;
   const zones = config.zones.map((z) => normalizeName(z.name));
@@ -78,8 +81,10 @@ async function run(config: GatewayConfig): Promise<void> {
   // Close the latch as soon as the last kind settles, not at the next query.
   index.onKindState(() => latch.synced());
 
+  const resolver = config.notify.resolver;
   const notifier = new Notifier({
     targets: config.notify.targets,
+    resolve: resolver ? serverResolver(resolver.address, resolver.port) : undefined,
     zones: config.notify.zones?.map(normalizeName) ?? zones,
     debounceMs: config.notify.debounceMs,
     timeoutMs: config.notify.timeoutMs,
@@ -89,6 +94,7 @@ async function run(config: GatewayConfig): Promise<void> {
   index.onChange(() => notifier.changed());
 
   const registry = createRegistry();
+  checkHeapLimit(logger, registry, METRICS_PREFIX);
   const handler = createGatewayHandler({
     source: {
       matchZone: (name) => zoneSet.match(name),
@@ -168,6 +174,8 @@ async function run(config: GatewayConfig): Promise<void> {
     // the zone down (found by reliability/). There is nothing to reload yet: say so, keep serving.
     hup: () =>
       logger.warn('SIGHUP: the gateway does not reload its config; restart it to apply changes'),
+    lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
+    onLameDuck: () => ops.markNotReady(),
     onShutdown: () => ops.markShuttingDown(),
     drain: () => drain(logger, { sources, notifier, dnsServer, ops }),
   });

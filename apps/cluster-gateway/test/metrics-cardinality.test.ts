@@ -16,7 +16,7 @@ describe('query metrics cardinality', () => {
       index: new RecordIndex(),
       transport: () => ({}),
       handler: { malformed: 0, storedHits: 0, storedMisses: 0 },
-      notify: { sent: 0, acknowledged: 0, rejected: 0, failed: 0 },
+      notify: { sent: 0, acknowledged: 0, rejected: 0, failed: 0, resolveFailed: 0 },
       ready: () => true,
       rejected: newRejectionCounts(),
     });

@@ -1,6 +1,7 @@
 import {
   allowYoungGrowth,
   type CliContext,
+  checkHeapLimit,
   corednsServerLabel,
   createLogger,
   createRegistry,
@@ -15,6 +16,7 @@ import {
 } from '@mdns/ops';
 import { DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
+import { AUTHORITY_ENV_OVERRIDES } from './config/env.js';
 import { buildRuntime } from './config/runtime.js';
 import { type AuthorityConfig, authorityConfigSchema } from './config/schema.js';
 import { createHandler } from './dns/handler.js';
@@ -40,6 +42,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     ops: config.ops,
     logger,
     metricsPrefix: METRICS_PREFIX,
+    lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
   });
   if (plan === null) return;
   // Node 24 would grow the young generation to 128 MiB (Node 20: 32 MiB), ≈+130 MB of RSS
@@ -49,6 +52,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   let runtime = buildRuntime(config, serial);
   let cache = new AnswerCache(config.cache);
   const registry = createRegistry();
+  checkHeapLimit(logger, registry, METRICS_PREFIX);
   const metrics = registerAuthorityMetrics(
     registry,
     () => runtime,
@@ -169,6 +173,8 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
 
   onSignals({
     logger,
+    lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
+    onLameDuck: () => ops.markNotReady(),
     onShutdown: () => ops.markShuttingDown(),
     drain: async () => {
       watcher.close();
@@ -196,7 +202,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
 
 /** Keys bound at start: a reload that changes them is applied everywhere else, with a warning. */
 function warnRestartOnly(logger: Logger, before: AuthorityConfig, after: AuthorityConfig): void {
-  for (const key of ['listen', 'rrl', 'ops', 'explain', 'log', 'metrics'] as const) {
+  for (const key of ['listen', 'rrl', 'ops', 'explain', 'log', 'metrics', 'shutdown'] as const) {
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
       logger.warn({ key }, `config key "${key}" changed: takes effect on restart`);
     }
@@ -213,6 +219,7 @@ if (argv[0] === 'explain') {
       'Authoritative DNS for the management cluster: fans each query out to every cluster gateway.',
     schema: authorityConfigSchema,
     defaultConfigPath: DEFAULT_CONFIG_PATH,
+    envOverrides: AUTHORITY_ENV_OVERRIDES,
     run: start,
   });
 }

@@ -31,6 +31,8 @@ export {
   opsPortsSchema,
   type RrlConfig,
   rrlSchema,
+  type ShutdownConfig,
+  shutdownSchema,
   soaSchema,
   type ZoneConfig,
   zoneApexFromConfig,
@@ -39,6 +41,14 @@ export {
 export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config/watch.js';
 export { allowYoungGrowth, holdYoungGeneration } from './heap.js';
 export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
+export {
+  checkHeapLimit,
+  containerMemoryLimit,
+  explicitHeapFlag,
+  type HeapLimitReport,
+  heapLimitReport,
+  OLD_SPACE_PERCENTAGE,
+} from './memory-limit.js';
 export {
   type CollectedMetric,
   type CollectedValue,

@@ -28,6 +28,8 @@ export interface OpsServerOptions {
 export interface OpsServer {
   /** The bound ports (useful with port 0). */
   ports: { metrics: number; health: number; ready: number };
+  /** From now on `/ready` answers 503 and `/health` stays as it was: the lame duck. */
+  markNotReady(): void;
   /** From now on `/health` and `/ready` answer 503: the process is draining. */
   markShuttingDown(): void;
   close(): Promise<void>;
@@ -103,6 +105,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     ready: options.readyPort ?? 8181,
   };
   let shuttingDown = false;
+  // Lame duck: out of the Service endpoints, still alive (a failing liveness probe would
+  // get the container killed before it finished answering).
+  let notReady = false;
 
   async function answer(endpoint: Endpoint): Promise<Reply> {
     switch (endpoint) {
@@ -134,7 +139,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         } catch (err) {
           state = err as Error;
         }
-        return readyReply(state, shuttingDown);
+        return readyReply(state, shuttingDown || notReady);
       }
     }
   }
@@ -174,6 +179,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       metrics: bound.get(wanted.metrics)!,
       health: bound.get(wanted.health)!,
       ready: bound.get(wanted.ready)!,
+    },
+    markNotReady() {
+      notReady = true;
     },
     markShuttingDown() {
       shuttingDown = true;

@@ -78,6 +78,40 @@ describe('onSignals in a real process', () => {
     expect(typeof logs[0].time).toBe('string');
   });
 
+  it('SIGTERM with a lame duck: not ready at once, the drain only after the lame duck', async () => {
+    const p = run('signals-child.mjs', [], { LAME_DUCK_MS: '1500' });
+    await p.waitFor('STARTED');
+    p.child.kill('SIGTERM');
+    await p.waitFor('LAME');
+    // Still serving: no drain yet (the lame duck lasts 1.5 s; 300 ms is well inside it).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.stdout()).not.toContain('SHUTDOWN');
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    const out = p.stdout();
+    expect(out.indexOf('SHUTDOWN')).toBeGreaterThan(out.indexOf('LAME'));
+    expect(out.indexOf('DRAINED')).toBeGreaterThan(out.indexOf('SHUTDOWN'));
+    expect(logLines(out).map((l) => l.msg)).toEqual([
+      'SIGTERM: lame duck, not ready but still answering',
+      'lame duck over',
+      'shutting down: draining',
+      'drained, exiting',
+    ]);
+  });
+
+  it('a second SIGTERM during the lame duck skips to the drain', async () => {
+    // A lame duck far longer than the test's bound: only the second signal can end it.
+    const p = run('signals-child.mjs', [], { LAME_DUCK_MS: '600000' });
+    await p.waitFor('STARTED');
+    p.child.kill('SIGTERM');
+    await p.waitFor('LAME');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    const msgs = logLines(p.stdout()).map((l) => l.msg);
+    expect(msgs).toContain('second SIGTERM: lame duck cut short');
+    expect(msgs).not.toContain('lame duck over');
+    expect(p.stdout()).toContain('DRAINED');
+  });
+
   it('a drain that overruns its bound exits 1 without waiting for it', async () => {
     const p = run('signals-child.mjs', [], { DRAIN_MS: '60000', DRAIN_TIMEOUT_MS: '300' });
     await p.waitFor('STARTED');

@@ -96,6 +96,18 @@ describe('ops endpoints over HTTP', () => {
     expect(await res.json()).toEqual({ ready: false, shuttingDown: true });
   });
 
+  it('lame duck (markNotReady): /ready 503, /health still 200', async () => {
+    const s = await start();
+    expect((await fetch(url(s.ports.ready, '/ready'))).status).toBe(200);
+    s.markNotReady();
+    const ready = await fetch(url(s.ports.ready, '/ready'));
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, shuttingDown: true });
+    const health = await fetch(url(s.ports.health, '/health'));
+    expect(health.status).toBe(200);
+    expect(await health.text()).toBe('OK');
+  });
+
   it('/health follows the health() hook', async () => {
     let alive = true;
     const s = await start({ health: () => alive });

@@ -11,6 +11,9 @@ export const GATEWAY_ENV_OVERRIDES: readonly EnvOverride[] = [
   { env: 'MDNS_LOG_LEVEL', path: ['log', 'level'] },
   { env: 'MDNS_KUBECONFIG', path: ['sources', 'kubernetes', 'kubeconfig'] },
   { env: 'MDNS_MANIFESTS_DIR', path: ['sources', 'manifests', 'directory'] },
+  // The pod IP (downward API `status.podIP`): the ops endpoints bind to it only, so
+  // nothing outside the pod network reaches /metrics, and a NetworkPolicy can name it.
+  { env: 'MDNS_OPS_HOST', path: ['ops', 'host'] },
   { env: 'MDNS_METRICS_PORT', path: ['ops', 'metricsPort'], parse: envParsers.int },
   { env: 'MDNS_HEALTH_PORT', path: ['ops', 'healthPort'], parse: envParsers.int },
   { env: 'MDNS_READY_PORT', path: ['ops', 'readyPort'], parse: envParsers.int },

@@ -1,24 +1,44 @@
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../sources/config.js';
 import {
+  dnsName,
   listenSchema,
   logSchema,
   metricsSchema,
   opsPortsSchema,
   rrlSchema,
+  shutdownSchema,
   zoneSchema,
 } from './shared.js';
 
 const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
-const notifyTargetSchema = z.strictObject({
-  address: z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' }),
-  port: z.number().int().min(1).max(65535).default(53),
-});
+const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
+
+/**
+ * `address`, or `host`: a name resolved to every A/AAAA at each send, so each replica
+ * behind a headless Service gets its own NOTIFY (src/notify/targets.ts).
+ */
+const notifyTargetSchema = z
+  .strictObject({
+    address: ipAddress.optional(),
+    host: dnsName.optional(),
+    port: z.number().int().min(1).max(65535).default(53),
+  })
+  .refine((t) => (t.address === undefined) !== (t.host === undefined), {
+    message: 'give exactly one of address or host',
+  });
 
 /** DNS NOTIFY (RFC 1996) to the authorities after index changes. No targets: off. */
 export const notifySchema = z.strictObject({
   targets: z.array(notifyTargetSchema).default([]),
+  /** The DNS server that resolves `host` targets; default the system resolver (resolv.conf). */
+  resolver: z
+    .strictObject({
+      address: ipAddress,
+      port: z.number().int().min(1).max(65535).default(53),
+    })
+    .optional(),
   /**
    * NOTIFY goes out this long after the first change not yet notified (changes meanwhile ride
    * along). 250 ms: the bench's write -> answer-at-the-authority p99 was 1.07 s at 1000 ms
@@ -43,6 +63,7 @@ export const gatewayConfigSchema = z
     ops: opsPortsSchema.prefault({}),
     log: logSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    shutdown: shutdownSchema.prefault({}),
     sources: sourcesConfigSchema.prefault({}),
     notify: notifySchema.prefault({}),
   })

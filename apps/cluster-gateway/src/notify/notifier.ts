@@ -5,11 +5,13 @@ import {
   randomQueryId,
 } from '@mdns/transport';
 import { isNotifyAck, notifyMessage } from './message.js';
-
-export interface NotifyTarget {
-  address: string;
-  port: number;
-}
+import {
+  type HostResolver,
+  type NotifyTarget,
+  type NotifyTargetConfig,
+  resolveTargets,
+  systemResolver,
+} from './targets.js';
 
 export interface NotifierLogger {
   info(obj: object, msg?: string): void;
@@ -17,7 +19,10 @@ export interface NotifierLogger {
 }
 
 export interface NotifierOptions {
-  targets: readonly NotifyTarget[];
+  /** Addresses, or host names resolved to every address at each send (`targets.ts`). */
+  targets: readonly NotifyTargetConfig[];
+  /** How host targets are resolved. Default: the system resolver. */
+  resolve?: HostResolver;
   zones: readonly string[];
   debounceMs: number;
   timeoutMs: number;
@@ -35,6 +40,8 @@ export interface NotifyCounters {
   rejected: number;
   /** Every attempt timed out or failed on the network. */
   failed: number;
+  /** A host target had no address when a NOTIFY was due (that host got none this time). */
+  resolveFailed: number;
 }
 
 /**
@@ -43,7 +50,13 @@ export interface NotifyCounters {
  * only (re)arms a timer, and sending never blocks or delays answering.
  */
 export class Notifier {
-  readonly counters: NotifyCounters = { sent: 0, acknowledged: 0, rejected: 0, failed: 0 };
+  readonly counters: NotifyCounters = {
+    sent: 0,
+    acknowledged: 0,
+    rejected: 0,
+    failed: 0,
+    resolveFailed: 0,
+  };
   readonly #options: NotifierOptions;
   readonly #send: (options: DnsQueryRawOptions) => Promise<DnsQueryResult>;
   readonly #inFlight = new Set<Promise<void>>();
@@ -85,12 +98,26 @@ export class Notifier {
   }
 
   #notifyAll(): void {
-    for (const zone of this.#options.zones) {
-      for (const target of this.#options.targets) {
-        const p = this.#notifyOne(zone, target).finally(() => this.#inFlight.delete(p));
-        this.#inFlight.add(p);
-      }
+    const round = this.#round().finally(() => this.#inFlight.delete(round));
+    this.#inFlight.add(round);
+  }
+
+  /** One NOTIFY round: resolve host targets now, then every zone to every address. */
+  async #round(): Promise<void> {
+    const { targets, failures } = await resolveTargets(
+      this.#options.targets,
+      this.#options.resolve ?? systemResolver,
+    );
+    for (const f of failures) {
+      this.counters.resolveFailed++;
+      this.#options.logger.warn(f, 'NOTIFY target did not resolve; skipped this time');
     }
+    if (this.#stopped) return;
+    const sends: Promise<void>[] = [];
+    for (const zone of this.#options.zones) {
+      for (const target of targets) sends.push(this.#notifyOne(zone, target));
+    }
+    await Promise.allSettled(sends);
   }
 
   async #notifyOne(zone: string, target: NotifyTarget): Promise<void> {

@@ -195,6 +195,8 @@ export function testConfig(overrides: Record<string, unknown> = {}): Record<stri
     listen: { host: '127.0.0.1', port: 0 },
     ops: { host: '127.0.0.1', metricsPort: 0, healthPort: 0, readyPort: 0 },
     log: { level: 'info' },
+    // Tests stop processes with SIGTERM: no lame duck (test/e2e-lame-duck.test.ts has its own).
+    shutdown: { lameDuckSeconds: 0 },
     ...overrides,
   };
 }

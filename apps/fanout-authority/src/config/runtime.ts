@@ -2,6 +2,7 @@ import { zoneApexFromConfig } from '@mdns/ops';
 import { type DnsRecord, negativeSoa, normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import type { Policy } from '../fanout/merge.js';
 import { UpstreamHealth } from '../upstream/health.js';
+import { type NotifySender, notifySourceSet } from '../upstream/notify-sources.js';
 import { Upstream, type UpstreamLimits, upstreamKey } from '../upstream/upstream.js';
 import type { AuthorityConfig } from './schema.js';
 
@@ -31,8 +32,8 @@ export interface Runtime {
   zoneSet: ZoneSet;
   zones: ReadonlyMap<string, ZoneRuntime>;
   upstreams: readonly Upstream[];
-  /** NOTIFY senders we accept: source address -> the upstreams configured there. */
-  notifiers: ReadonlyMap<string, readonly Upstream[]>;
+  /** NOTIFY senders we accept: each upstream with its address ∪ `notify.allowFrom`. */
+  notifiers: readonly NotifySender<Upstream>[];
   limits: UpstreamLimits;
   allPolicyWaitMs: number;
 }
@@ -57,7 +58,7 @@ export function buildRuntime(config: AuthorityConfig, serial: number, previous?:
 
   const zones = new Map<string, ZoneRuntime>();
   const upstreams: Upstream[] = [];
-  const notifiers = new Map<string, Upstream[]>();
+  const notifiers: NotifySender<Upstream>[] = [];
   for (const zc of config.zones) {
     const name = normalizeName(zc.name);
     const members: ZoneMember[] = zc.upstreams.map((uc) => {
@@ -65,9 +66,7 @@ export function buildRuntime(config: AuthorityConfig, serial: number, previous?:
       const health = oldHealth.get(upstreamKey(where)) ?? new UpstreamHealth();
       const upstream = new Upstream(where, health, limits);
       upstreams.push(upstream);
-      const list = notifiers.get(uc.address) ?? [];
-      list.push(upstream);
-      notifiers.set(uc.address, list);
+      notifiers.push({ upstream, from: notifySourceSet(uc.address, uc.notify.allowFrom) });
       return { upstream, priority: uc.priority };
     });
     const apex = zoneApexFromConfig(zc, serial);

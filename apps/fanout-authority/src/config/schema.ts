@@ -4,6 +4,7 @@ import {
   metricsSchema,
   opsPortsSchema,
   rrlSchema,
+  shutdownSchema,
   zoneSchema,
 } from '@mdns/ops';
 import { z } from 'zod';
@@ -26,6 +27,22 @@ export const upstreamServerSchema = z.strictObject({
   port: port.min(1).default(53),
   /** `priority` policy only: lower number = preferred. */
   priority: z.number().int().min(0).max(1000).default(0),
+  notify: z
+    .strictObject({
+      /**
+       * Sources besides `address` whose NOTIFY for this zone is accepted: CIDRs or single
+       * addresses. A gateway's NOTIFY leaves from its node's address (SNAT), not from the
+       * LoadBalancer IP in `address`: list the downstream cluster's node subnet here.
+       */
+      allowFrom: z
+        .array(
+          z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], {
+            error: 'expected an IPv4/IPv6 CIDR such as 10.0.0.0/16, or an address',
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
 });
 
 export const policySchema = z.enum(['first', 'all', 'priority']);
@@ -126,6 +143,7 @@ export const authorityConfigSchema = z
     ops: authorityOpsSchema.prefault({}),
     log: logSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    shutdown: shutdownSchema.prefault({}),
     explain: explainSchema.prefault({}),
   })
   .superRefine((config, ctx) => {

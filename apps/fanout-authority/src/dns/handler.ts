@@ -16,6 +16,7 @@ import type { Runtime, ZoneRuntime } from '../config/runtime.js';
 import { type FanoutResult, fanout } from '../fanout/fanout.js';
 import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
+import { notifySenders } from '../upstream/notify-sources.js';
 import { localAnswer, precheck } from './local.js';
 
 export interface HandlerContext {
@@ -252,8 +253,8 @@ export function createHandler(ctx: HandlerContext): Handler {
     started: number,
   ): Uint8Array {
     const zone = q.qdcount === 1 ? rt.zoneSet.match(q.qname) : undefined;
-    const address = peer.address.startsWith('::ffff:') ? peer.address.slice(7) : peer.address;
-    const senders = (rt.notifiers.get(address) ?? []).filter((u) => u.zone === zone);
+    const address = peer.address;
+    const senders = zone === undefined ? [] : notifySenders(rt.notifiers, zone, address);
     if (zone === undefined || senders.length === 0) {
       metrics.notify.refused++;
       return observe(

@@ -41,6 +41,8 @@ export function configYaml(zones: ZoneSpec[], extra = ''): string {
   lines.push('ops: { host: 127.0.0.1, metricsPort: 0, healthPort: 0, readyPort: 0 }');
   lines.push('explain: { host: 127.0.0.1, port: 0 }');
   lines.push('log: { level: debug }');
+  // Tests stop processes with SIGTERM: no lame duck (e2e-lame-duck.test.ts has its own).
+  lines.push('shutdown: { lameDuckSeconds: 0 }');
   return `${lines.join('\n')}\n${extra}`;
 }
 

@@ -44,6 +44,7 @@ export async function startGateway(
       `  - name: ${zone}`,
       'listen: { host: 127.0.0.1, port: 0 }',
       'ops: { host: 127.0.0.1, metricsPort: 0, healthPort: 0, readyPort: 0 }',
+      'shutdown: { lameDuckSeconds: 0 }',
       'sources:',
       '  kubernetes: { enabled: false }',
       `  manifests: { enabled: true, directory: ${mdir} }`,

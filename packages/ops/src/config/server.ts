@@ -122,6 +122,17 @@ export const metricsSchema = z
   })
   .strict();
 
+// SIGTERM (a rollout, a drain): first `/ready` turns 503 while DNS keeps answering for
+// `lameDuckSeconds`, so the Service endpoints, kube-proxy rules and load balancers stop
+// sending queries here before the sockets close (CoreDNS `health { lameduck 5s }`); then
+// the drain. 0 = drain at once. Kubernetes' terminationGracePeriodSeconds must cover it
+// plus the drain (~10 s).
+export const shutdownSchema = z
+  .object({
+    lameDuckSeconds: z.number().min(0).max(300).default(5),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: logLevel().default('info'),
@@ -134,6 +145,7 @@ export type RrlConfig = z.infer<typeof rrlSchema>;
 export type OpsPortsConfig = z.infer<typeof opsPortsSchema>;
 export type LogConfig = z.infer<typeof logSchema>;
 export type MetricsConfig = z.infer<typeof metricsSchema>;
+export type ShutdownConfig = z.infer<typeof shutdownSchema>;
 
 const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 

@@ -33,8 +33,10 @@ export interface PrimaryOptions {
   logger: Logger;
   /** Prefix of the primary's own metrics, e.g. `mdns_authority_`. */
   metricsPrefix: string;
-  /** How long the primary waits for its workers to drain on SIGTERM. Default 12 000 ms. */
+  /** How long the primary waits for its workers to drain on SIGTERM, after their lame duck. Default 12 000 ms. */
   drainTimeoutMs?: number;
+  /** The workers' lame duck (`shutdown.lameDuckSeconds`), added to the drain bound. Default 0. */
+  lameDuckMs?: number;
   /** A worker's answer to `/ready` or `/health` must come within this. Default 2000 ms. */
   askTimeoutMs?: number;
   /** Restart delay after a worker died: from `min` doubling to `max`. Default 1000 / 30 000 ms. */
@@ -225,10 +227,18 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     slot.timer = setTimeout(() => fork(slot), waitMs);
   });
 
+  const forwardTerm = () => {
+    for (const s of slots) s.worker?.process.kill('SIGTERM');
+  };
+  // SIGTERM goes on to every worker at once: each worker runs its own lame duck (still
+  // answering, not ready) and drain, so the primary has no lame duck of its own; its `/ready`
+  // is 503 from the first SIGTERM, its `/health` keeps asking the workers (alive while lame).
+  // A second SIGTERM is forwarded too, which cuts the workers' lame duck short.
   onSignals({
     logger: log,
-    drainTimeoutMs: options.drainTimeoutMs ?? 12_000,
-    onShutdown: () => opsServer.markShuttingDown(),
+    drainTimeoutMs: (options.drainTimeoutMs ?? 12_000) + (options.lameDuckMs ?? 0),
+    onLameDuck: () => opsServer.markNotReady(),
+    onRepeatedTerm: forwardTerm,
     hup: () => {
       for (const s of slots) s.worker?.process.kill('SIGHUP');
     },
@@ -237,15 +247,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       for (const s of slots) if (s.timer) clearTimeout(s.timer);
       const exits = slots
         .filter((s) => s.worker !== null)
-        .map(
-          (s) =>
-            new Promise<number | null>((resolve) => {
-              const w = s.worker!;
-              w.once('exit', (code) => resolve(code));
-              w.process.kill('SIGTERM');
-            }),
-        );
+        .map((s) => new Promise<number | null>((resolve) => s.worker!.once('exit', resolve)));
+      forwardTerm();
       const codes = await Promise.all(exits);
+      opsServer.markShuttingDown();
       await opsServer.close();
       const failed = codes.filter((c) => c !== 0).length;
       if (failed > 0) throw new Error(`${failed} worker(s) did not exit cleanly`);
@@ -277,6 +282,8 @@ export interface SuperviseOptions {
   ops: OpsPortsConfig;
   logger: Logger;
   metricsPrefix: string;
+  /** `shutdown.lameDuckSeconds` in ms: the primary's drain bound covers the workers' lame duck. */
+  lameDuckMs?: number;
 }
 
 /**
@@ -296,6 +303,7 @@ export async function superviseWorkers(
     ops: options.ops,
     logger: options.logger,
     metricsPrefix: options.metricsPrefix,
+    lameDuckMs: options.lameDuckMs,
   });
   return null;
 }

@@ -25,6 +25,8 @@ export interface WorkerOpsOptions {
 export interface WorkerOps {
   /** Tell the primary this worker is serving (logged once every worker is). */
   listening(detail?: unknown): void;
+  /** From now on this worker answers "not ready" (still alive) to the primary: lame duck. */
+  markNotReady(): void;
   /** From now on this worker answers "not ready" / "not alive" to the primary. */
   markShuttingDown(): void;
   close(): Promise<void>;
@@ -41,6 +43,7 @@ function toPrimary(message: ToPrimary): void {
  */
 export function startWorkerOps(options: WorkerOpsOptions): WorkerOps {
   let shuttingDown = false;
+  let notReady = false;
   const onMessage = async (message: unknown) => {
     if (!isToWorker(message) || message.mdns !== 'ask') return;
     let value: unknown;
@@ -49,11 +52,12 @@ export function startWorkerOps(options: WorkerOpsOptions): WorkerOps {
         value = await options.registry.getMetricsAsJSON();
       } else if (message.what === 'ready') {
         const state = options.ready();
-        value = shuttingDown
-          ? { ready: false, detail: { shuttingDown: true } }
-          : typeof state === 'boolean'
-            ? { ready: state }
-            : state;
+        value =
+          shuttingDown || notReady
+            ? { ready: false, detail: { shuttingDown: true } }
+            : typeof state === 'boolean'
+              ? { ready: state }
+              : state;
       } else {
         value = !shuttingDown && (options.health ? options.health() : true);
       }
@@ -66,6 +70,9 @@ export function startWorkerOps(options: WorkerOpsOptions): WorkerOps {
   return {
     listening(detail?: unknown) {
       toPrimary({ mdns: 'listening', detail });
+    },
+    markNotReady() {
+      notReady = true;
     },
     markShuttingDown() {
       shuttingDown = true;
@@ -124,6 +131,8 @@ export interface ProcessOps {
   ports: { metrics: number; health: number; ready: number } | null;
   /** Call after logging "listening": a worker tells the primary; alone, nothing to do. */
   listening(detail?: unknown): void;
+  /** Lame duck: `/ready` 503, `/health` unchanged. */
+  markNotReady(): void;
   markShuttingDown(): void;
   close(): Promise<void>;
 }
@@ -150,6 +159,7 @@ export async function startProcessOps(
   return {
     ports: server.ports,
     listening() {},
+    markNotReady: () => server.markNotReady(),
     markShuttingDown: () => server.markShuttingDown(),
     close: () => server.close(),
   };

@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  eventually,
+  type LogLine,
+  MAIN,
+  type TempDir,
+  tempDir,
+  testConfig,
+} from './support/gateway-process.js';
+
+// @mdns/ops memory-limit.ts: V8's heap limit is fixed when Node starts; the app reports it
+// (log line "heap limit" + gauges) beside the container limit and warns when it does not fit.
+// Node 24 sizes it from the cgroup with NODE_OPTIONS=--max-old-space-size-percentage.
+
+const MiB = 2 ** 20;
+const isRoot = process.getuid?.() === 0;
+const CGROUP_V1 = '/sys/fs/cgroup/memory';
+const canCgroup = isRoot && existsSync(`${CGROUP_V1}/memory.limit_in_bytes`);
+/** A Node 24 binary (the images' runtime) for the percentage flag; unset: those cases skip. */
+const NODE24 = process.env.MDNS_NODE24 ?? '';
+
+interface Started {
+  logs: LogLine[];
+  metric(name: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const dirs: TempDir[] = [];
+const cgroups: string[] = [];
+afterAll(() => {
+  for (const d of dirs) d.remove();
+  for (const c of cgroups) rmdirSync(c);
+});
+
+/** A cgroup v1 memory group with `bytes` as its limit (root only). */
+function cgroup(bytes: number): string {
+  const path = `${CGROUP_V1}/mdns-heap-test-${process.pid}-${cgroups.length}`;
+  mkdirSync(path);
+  writeFileSync(`${path}/memory.limit_in_bytes`, String(bytes));
+  cgroups.push(path);
+  return path;
+}
+
+/** The gateway on `node`, with `nodeOptions`, inside `group` when given (joined before exec). */
+async function start(node: string, nodeOptions: string, group?: string): Promise<Started> {
+  const dir = tempDir('heap-limit-');
+  dirs.push(dir);
+  const config = dir.write(
+    'gateway.yaml',
+    JSON.stringify(testConfig({ sources: { kubernetes: { enabled: false } } })),
+  );
+  const argv = [node, MAIN, '--config', config];
+  const child = group
+    ? spawn('sh', ['-c', `echo $$ > ${group}/cgroup.procs && exec "$@"`, 'sh', ...argv], {
+        env: { ...process.env, NODE_OPTIONS: nodeOptions },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(argv[0], argv.slice(1), {
+        env: { ...process.env, NODE_OPTIONS: nodeOptions },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+  const logs: LogLine[] = [];
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    partial += d;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) logs.push(JSON.parse(l));
+  });
+  const exited = new Promise((r) => child.on('exit', r));
+  try {
+    await eventually(() => logs.some((l) => l.msg === 'listening'), 20_000);
+  } catch {
+    child.kill('SIGKILL');
+    throw new Error(`gateway did not start: ${err}`);
+  }
+  const listening = logs.find((l) => l.msg === 'listening') as LogLine;
+  const port = (listening.opsPorts as { metrics: number }).metrics;
+  return {
+    logs,
+    async metric(name) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      if (!m) throw new Error(`${name} not in /metrics`);
+      return Number(m[1]);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const heapLine = (s: Started) => s.logs.find((l) => l.heapSizeLimitBytes !== undefined);
+
+describe.skipIf(!existsSync(MAIN))('heap limit: reported as started', () => {
+  it('follows --max-old-space-size (old space + the young generation)', async () => {
+    for (const mib of [96, 192]) {
+      const gw = await start(process.execPath, `--max-old-space-size=${mib}`);
+      try {
+        const limit = await gw.metric('mdns_gateway_heap_size_limit_bytes');
+        expect(limit).toBeGreaterThanOrEqual(mib * MiB);
+        // Node 20 adds up to 48 MiB of young generation (3 x 16 MiB semi-spaces).
+        expect(limit).toBeLessThanOrEqual((mib + 48) * MiB);
+        expect(heapLine(gw)).toMatchObject({ flag: `--max-old-space-size=${mib}` });
+      } finally {
+        await gw.stop();
+      }
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!existsSync(MAIN) || !canCgroup)(
+  'heap limit under a cgroup memory limit (root)',
+  () => {
+    it('no flag: the container limit is seen and a warning names the fix', async () => {
+      const gw = await start(process.execPath, '', cgroup(256 * MiB));
+      try {
+        expect(await gw.metric('mdns_gateway_memory_limit_bytes')).toBe(256 * MiB);
+        const line = heapLine(gw);
+        expect(line?.level).toBe('warn');
+        expect(line?.msg).toContain('--max-old-space-size-percentage=60');
+      } finally {
+        await gw.stop();
+      }
+    }, 60_000);
+
+    it.skipIf(!NODE24)(
+      'Node 24 with NODE_OPTIONS=--max-old-space-size-percentage=60: the heap follows the limit',
+      async () => {
+        for (const mib of [256, 512]) {
+          const gw = await start(NODE24, '--max-old-space-size-percentage=60', cgroup(mib * MiB));
+          try {
+            const limit = await gw.metric('mdns_gateway_heap_size_limit_bytes');
+            expect(limit).toBeGreaterThanOrEqual(0.6 * mib * MiB);
+            expect(limit).toBeLessThan(0.6 * mib * MiB * 1.1);
+            expect(heapLine(gw)?.level).toBe('info');
+          } finally {
+            await gw.stop();
+          }
+        }
+      },
+      60_000,
+    );
+  },
+);
