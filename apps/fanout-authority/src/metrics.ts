@@ -70,7 +70,7 @@ export function registerAuthorityMetrics(
     values: () => [{ value: m.cacheErrors }],
   });
   exportCounters(registry, `${P}cache_`, () => ({ ...(cache()?.stats ?? emptyCacheStats()) }), {
-    gauges: ['entries', 'bytes'],
+    gauges: ['entries', 'bytes', 'negativeEntries', 'negativeBytes'],
   });
   registerUpstreamMetrics(registry, runtime);
   return m;

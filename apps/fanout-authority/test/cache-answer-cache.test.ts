@@ -4,9 +4,14 @@ import {
   AnswerCache,
   cacheConfigSchema,
   ENTRY_OVERHEAD_BYTES,
+  RECORD_OVERHEAD_BYTES,
   type StoredAnswer,
 } from '../src/cache/index.js';
 import { cache, k, nxdomain, positive, reply, soa, T0, ZONE } from './cache-fixtures.js';
+
+/** The documented accounting model: reply + key + per-entry + per-record overhead. */
+const accounted = (key: string, bytes: Uint8Array, records: number) =>
+  bytes.length + key.length + ENTRY_OVERHEAD_BYTES + RECORD_OVERHEAD_BYTES * records;
 
 describe('store and lookup', () => {
   it('a stored positive reply is a fresh hit with TTL = min RR TTL', () => {
@@ -47,7 +52,12 @@ describe('store and lookup', () => {
   it('the stored answer comes from prepare(reply bytes)', () => {
     const seen: Uint8Array[] = [];
     // Opaque to the cache: whatever prepare returns is what a hit hands back.
-    const prepared = { prepared: true } as unknown as StoredAnswer;
+    // (It reads the sizes it accounts for: the bytes and the number of TTL fields.)
+    const prepared = {
+      prepared: true,
+      bytes: Buffer.alloc(40),
+      ttlOffsets: new Uint32Array(1),
+    } as unknown as StoredAnswer;
     const c = new AnswerCache(cacheConfigSchema.parse({}), undefined, {
       prepare: (bytes) => {
         seen.push(bytes);
@@ -82,7 +92,7 @@ describe('store and lookup', () => {
     c.store(key, small, ['x'], T0);
     c.store(key, large, ['y'], T0);
     expect(c.stats.entries).toBe(1);
-    expect(c.stats.bytes).toBe(large.length + key.length + ENTRY_OVERHEAD_BYTES);
+    expect(c.stats.bytes).toBe(accounted(key, large, 20));
     expect(c.dropUpstream('x')).toBe(0);
     expect(c.dropUpstream('y')).toBe(1);
     expect(c.stats).toMatchObject({ entries: 0, bytes: 0 });
@@ -197,7 +207,7 @@ describe('LRU bounds', () => {
 
   it('evicts the least recently used entries beyond maxBytes', () => {
     const big = (n: string) => positive(n, 60, 100);
-    const size = big('a').length + k(cache(), 'a').length + ENTRY_OVERHEAD_BYTES;
+    const size = accounted(k(cache(), 'a'), big('a'), 100);
     const c = cache({ maxBytes: Math.floor(size * 2.5) });
     expect(size * 2.5).toBeGreaterThanOrEqual(4096); // the schema minimum: two fit, a third does not
     c.store(k(c, 'a'), big('a'), [], T0);

@@ -7,6 +7,7 @@ describe('cacheConfigSchema', () => {
       enabled: true,
       maxEntries: 100_000,
       maxBytes: 67_108_864,
+      negativeMaxBytes: 16_777_216,
       minTtl: 0,
       maxTtl: 86_400,
       negativeMaxTtl: 3_600,

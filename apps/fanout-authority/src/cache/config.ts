@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { containerMemoryLimit } from './memory-limit.js';
 
 const seconds = z.number().int().min(0);
 
@@ -20,12 +21,17 @@ export const cacheConfigSchema = z
     enabled: z.boolean().default(true),
     /** Upper bound on entries; the least recently used entry is evicted beyond it. */
     maxEntries: z.number().int().min(1).default(100_000),
-    /** Upper bound on accounted bytes (reply bytes + key + fixed per-entry overhead). */
-    maxBytes: z
-      .number()
-      .int()
-      .min(4096)
-      .default(64 * 1024 * 1024),
+    /**
+     * Upper bound on accounted bytes (the measured per-entry model, see answer-cache.ts),
+     * positive and negative entries together. Default: `cacheBudget` of the container's
+     * memory limit.
+     */
+    maxBytes: z.number().int().min(4096).optional(),
+    /**
+     * Upper bound on the accounted bytes of NXDOMAIN / NODATA entries: a random-name flood
+     * (each name a new negative) evicts negatives only. Default: a quarter of `maxBytes`.
+     */
+    negativeMaxBytes: z.number().int().min(4096).optional(),
     /** TTLs below this are raised to it (positive and negative). */
     minTtl: seconds.default(0),
     /** TTLs above this are lowered to it (positive and negative). */
@@ -41,7 +47,34 @@ export const cacheConfigSchema = z
   .refine((c) => c.minTtl <= c.maxTtl, {
     message: 'minTtl must not be greater than maxTtl',
     path: ['minTtl'],
+  })
+  .transform((c) => {
+    const maxBytes = c.maxBytes ?? cacheBudget(containerMemoryLimit());
+    const negativeMaxBytes =
+      c.negativeMaxBytes ?? Math.max(4096, Math.floor(maxBytes * NEGATIVE_SHARE_OF_MAX_BYTES));
+    return { ...c, maxBytes, negativeMaxBytes };
+  })
+  .refine((c) => c.negativeMaxBytes <= c.maxBytes, {
+    message: 'negativeMaxBytes must not be greater than maxBytes',
+    path: ['negativeMaxBytes'],
   });
+
+/** `maxBytes` without a container memory limit. */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Share of a container memory limit the cache may account for. The rest is the process
+ * itself (~60 MB RSS idle), V8's young generation and the garbage an old space holds
+ * between collections; with 256 MiB that is 64 MiB, the figure RELIABILITY.md measured
+ * a 2x-capacity random-name flood under.
+ */
+export const CACHE_SHARE_OF_MEMORY_LIMIT = 0.25;
+export const NEGATIVE_SHARE_OF_MAX_BYTES = 0.25;
+
+/** The default `maxBytes`: a share of the memory limit when there is one, else 64 MiB. */
+export function cacheBudget(memoryLimitBytes: number | undefined): number {
+  if (memoryLimitBytes === undefined) return DEFAULT_MAX_BYTES;
+  return Math.max(4096, Math.floor(memoryLimitBytes * CACHE_SHARE_OF_MEMORY_LIMIT));
+}
 
 export type CacheConfig = z.infer<typeof cacheConfigSchema>;
 export type PrefetchConfig = z.infer<typeof prefetchConfigSchema>;

@@ -82,9 +82,8 @@ export function createHandler(ctx: HandlerContext): Handler {
 
   // Expire, not drop: the entries stay for serve-stale (see AnswerCache.expireUpstream).
   function expireFromNotify(upstreams: readonly string[]): void {
-    const now = Date.now();
-    guarded('expireNegative', (c) => c.expireNegative(now));
-    for (const name of upstreams) guarded('expireUpstream', (c) => c.expireUpstream(name, now));
+    guarded('expireNegative', (c) => c.expireNegative());
+    for (const name of upstreams) guarded('expireUpstream', (c) => c.expireUpstream(name));
   }
   ctx.siblings?.on('notify', (payload) => {
     const event = payload as NotifyEvent;
