@@ -18,8 +18,8 @@ import { emptyCacheStats } from './types.js';
  * the TTL offset/value and RRset-cut arrays grow with the records. Fitted on Node 20 and 24
  * (heap + external after GC, test/cache-memory.test.ts keeps it within 25 %).
  */
-export const ENTRY_OVERHEAD_BYTES = 1280;
-export const RECORD_OVERHEAD_BYTES = 32;
+export const ENTRY_OVERHEAD_BYTES = 704;
+export const RECORD_OVERHEAD_BYTES = 8;
 
 /** The accounted size of one entry: what `maxBytes` and `negativeMaxBytes` are compared with. */
 export function entryBytes(key: string, stored: StoredAnswer): number {
