@@ -20,6 +20,8 @@ export interface AuthorityMetrics {
   /** Answers by where they came from. */
   answers: Record<'local' | 'cache' | 'fanout' | 'stale' | 'servfail', number>;
   notify: Record<'accepted' | 'refused', number>;
+  /** Cache invalidations by NOTIFY: at once, trailing (coalesced ones done), coalesced NOTIFYs. */
+  notifyInvalidations: Record<'immediate' | 'trailing' | 'coalesced', number>;
   /** Cache calls that threw (the answer went on without the cache). */
   cacheErrors: number;
   prefetches: number;
@@ -37,6 +39,7 @@ export function registerAuthorityMetrics(
     fanout: { positive: 0, nodata: 0, nxdomain: 0, failed: 0 },
     answers: { local: 0, cache: 0, fanout: 0, stale: 0, servfail: 0 },
     notify: { accepted: 0, refused: 0 },
+    notifyInvalidations: { immediate: 0, trailing: 0, coalesced: 0 },
     cacheErrors: 0,
     prefetches: 0,
   };
@@ -62,6 +65,12 @@ export function registerAuthorityMetrics(
     help: 'NOTIFY messages by result.',
     type: 'counter',
     values: record(m.notify, 'result'),
+  });
+  registerCollected(registry, {
+    name: `${P}notify_invalidations_total`,
+    help: 'Accepted NOTIFYs by effect: immediate or trailing invalidation, or coalesced into one.',
+    type: 'counter',
+    values: record(m.notifyInvalidations, 'result'),
   });
   registerCollected(registry, {
     name: `${P}cache_errors_total`,

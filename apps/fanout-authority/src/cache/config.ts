@@ -43,6 +43,11 @@ export const cacheConfigSchema = z
     /** How long after expiry an entry may still be served stale; 0 disables serve-stale. */
     maxStaleSeconds: seconds.default(86_400),
     prefetch: prefetchConfigSchema.prefault({}),
+    /**
+     * At most one NOTIFY invalidation per upstream per this many ms; NOTIFYs inside the
+     * interval are coalesced into one at its end (never lost). 0 = every NOTIFY invalidates.
+     */
+    notifyIntervalMs: z.number().int().min(0).max(60_000).default(1000),
   })
   .refine((c) => c.minTtl <= c.maxTtl, {
     message: 'minTtl must not be greater than maxTtl',

@@ -16,6 +16,7 @@ import type { Runtime, ZoneRuntime } from '../config/runtime.js';
 import { type FanoutResult, fanout } from '../fanout/fanout.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { localAnswer, precheck } from './local.js';
+import { NotifyThrottle } from './notify-throttle.js';
 
 export interface HandlerContext {
   /** The current runtime; read once per query so a reload never mixes two configs. */
@@ -28,9 +29,8 @@ export interface HandlerContext {
   siblings?: Siblings;
 }
 
-/** What one worker tells the others when it accepted a NOTIFY. */
+/** What one worker tells the others when a NOTIFY invalidated upstreams' entries. */
 interface NotifyEvent {
-  zone: string;
   upstreams: string[];
 }
 
@@ -85,6 +85,16 @@ export function createHandler(ctx: HandlerContext): Handler {
     guarded('expireNegative', (c) => c.expireNegative());
     for (const name of upstreams) guarded('expireUpstream', (c) => c.expireUpstream(name));
   }
+  // Rate-limited per upstream (notify-throttle.ts); what passes is told to the sibling workers,
+  // which apply it without a throttle of their own.
+  const throttle = new NotifyThrottle(
+    metrics.notifyInvalidations,
+    () => ctx.runtime().config.cache.notifyIntervalMs,
+    (upstream) => {
+      expireFromNotify([upstream]);
+      ctx.siblings?.tell('notify', { upstreams: [upstream] } satisfies NotifyEvent);
+    },
+  );
   ctx.siblings?.on('notify', (payload) => {
     const event = payload as NotifyEvent;
     if (Array.isArray(event?.upstreams)) expireFromNotify(event.upstreams);
@@ -251,10 +261,9 @@ export function createHandler(ctx: HandlerContext): Handler {
       );
     }
     const upstreams = senders.map((u) => u.name);
-    expireFromNotify(upstreams);
-    ctx.siblings?.tell('notify', { zone, upstreams } satisfies NotifyEvent);
+    for (const name of upstreams) throttle.notify(name);
     metrics.notify.accepted++;
-    ctx.logger.debug({ zone, from: address, upstreams }, 'NOTIFY: cache entries dropped');
+    ctx.logger.debug({ zone, from: address, upstreams }, 'NOTIFY accepted');
     return observe(
       zone,
       q,
