@@ -39,7 +39,11 @@ describe('NotifyThrottle', () => {
   it('10 000 NOTIFYs in a second: one invalidation now, one trailing, per upstream; none lost', () => {
     const done: string[] = [];
     const counts = { immediate: 0, trailing: 0, coalesced: 0 };
-    const t = new NotifyThrottle(counts, () => 1000, (u) => done.push(u));
+    const t = new NotifyThrottle(
+      counts,
+      () => 1000,
+      (u) => done.push(u),
+    );
     for (let i = 0; i < 10_000; i++) {
       t.notify('x');
       if (i % 10 === 0) t.notify('y');

@@ -16,6 +16,7 @@ import type { Runtime, ZoneRuntime } from '../config/runtime.js';
 import { type FanoutResult, fanout } from '../fanout/fanout.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { localAnswer, precheck } from './local.js';
+import { MissLimiter } from './miss-limit.js';
 import { NotifyThrottle } from './notify-throttle.js';
 
 export interface HandlerContext {
@@ -99,6 +100,45 @@ export function createHandler(ctx: HandlerContext): Handler {
     const event = payload as NotifyEvent;
     if (Array.isArray(event?.upstreams)) expireFromNotify(event.upstreams);
   });
+
+  const missLimiter = new MissLimiter();
+
+  /**
+   * A miss over its source's limit gets no fan-out: the stale entry when one is held, else
+   * over UDP an empty TC=1 reply (a real client retries over TCP, where its address is proven;
+   * a spoofed flood only sends victims a query-sized reply) and over TCP REFUSED.
+   */
+  function overLimit(
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    peer: Peer,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    stale: CacheHit | null,
+    started: number,
+  ): Uint8Array {
+    if (stale !== null) {
+      const out = serveStale(q, bytes, peer, rt, stale);
+      if (out !== null) {
+        metrics.ratelimited.stale++;
+        return observe(zone.name, q, out, started);
+      }
+    }
+    const udp = peer.transport === 'udp';
+    const reply = errorResponse(
+      q,
+      bytes,
+      udp ? RCODE.NOERROR : RCODE.REFUSED,
+      rt.config.listen.udpSize,
+    );
+    if (udp) {
+      reply[2] |= 0x02; // TC
+      metrics.ratelimited.truncated++;
+    } else {
+      metrics.ratelimited.refused++;
+    }
+    return observe(zone.name, q, reply, started);
+  }
 
   function observe(zone: string, q: ScannedQuery, reply: Uint8Array, started: number): Uint8Array {
     metrics.queries.observe(zone, q.qtype, reply[3] & 0x0f, (performance.now() - started) / 1000);
@@ -323,15 +363,10 @@ export function createHandler(ctx: HandlerContext): Handler {
         return observe(zone.name, q, out, started);
       }
     }
-    return fromUpstreams(
-      q,
-      bytes,
-      peer,
-      rt,
-      zone,
-      key,
-      hit?.state === 'stale' ? hit : null,
-      started,
-    );
+    const stale = hit?.state === 'stale' ? hit : null;
+    if (!missLimiter.allow(peer.address, peer.transport, Date.now(), rt.config.rateLimit)) {
+      return overLimit(q, bytes, peer, rt, zone, stale, started);
+    }
+    return fromUpstreams(q, bytes, peer, rt, zone, key, stale, started);
   };
 }
