@@ -57,9 +57,10 @@ export async function startAuthority(
   upstreams: { name: string; port: number; address?: string }[],
   overrides: Record<string, unknown> = {},
   name = 'authority',
+  spawn: { main?: string; cgroup?: string } = {},
 ): Promise<ServerProcess> {
   const file = writeConfig(work.path, `${name}.yaml`, authorityConfig(upstreams, overrides));
-  const server = await ServerProcess.start('fanout-authority', file);
+  const server = await ServerProcess.start('fanout-authority', file, spawn);
   await waitReady(server);
   return server;
 }
