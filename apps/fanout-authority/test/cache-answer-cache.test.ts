@@ -291,3 +291,48 @@ describe('cache key', () => {
     expect(c.lookup(c.key('A', QTYPE.A, CLASS.IN, false), T0)).not.toBeNull();
   });
 });
+
+describe('negative budget (negativeMaxBytes)', () => {
+  const negBytes = (c: ReturnType<typeof cache>, n: string) => accounted(k(c, n), nxdomain(n), 1);
+
+  it('a flood of new negatives evicts negatives only; positives stay', () => {
+    const probe = cache();
+    const c = cache({ maxBytes: 1_000_000, negativeMaxBytes: negBytes(probe, 'n0000') * 10 });
+    for (let i = 0; i < 5; i++) c.store(k(c, `p${i}`), positive(`p${i}`, 60), ['x'], T0);
+    for (let i = 0; i < 1000; i++) {
+      const n = `n${String(i).padStart(4, '0')}`;
+      c.store(k(c, n), nxdomain(n), ['x'], T0);
+    }
+    expect(c.stats.negativeEntries).toBe(10);
+    expect(c.stats.negativeBytes).toBeLessThanOrEqual(negBytes(probe, 'n0000') * 10);
+    for (let i = 0; i < 5; i++) expect(c.lookup(k(c, `p${i}`), T0)?.state).toBe('fresh');
+    // The newest negatives are the ones kept.
+    expect(c.lookup(k(c, 'n0999'), T0)?.negative).toBe(true);
+    expect(c.lookup(k(c, 'n0000'), T0)).toBeNull();
+  });
+
+  it('maxBytes still bounds both together, evicting the least recently used of either', () => {
+    const probe = cache();
+    const size = negBytes(probe, 'n0');
+    const c = cache({ maxBytes: Math.max(4096, size * 4), negativeMaxBytes: 4096 });
+    c.store(k(c, 'n0'), nxdomain('n0'), ['x'], T0);
+    for (let i = 0; i < 20; i++) c.store(k(c, `p${i}`), positive(`p${i}`, 60), ['x'], T0);
+    expect(c.stats.bytes).toBeLessThanOrEqual(Math.max(4096, size * 4));
+    expect(c.lookup(k(c, 'n0'), T0)).toBeNull(); // the oldest, though a negative
+    expect(c.stats.negativeBytes).toBe(0);
+  });
+
+  it('a negative larger than negativeMaxBytes on its own is not stored', () => {
+    const events: string[] = [];
+    const c = cache({ negativeMaxBytes: 4096 }, events);
+    const big = reply(
+      'big',
+      RCODE.NXDOMAIN,
+      [],
+      Array.from({ length: 80 }, () => soa(60, 60)),
+    );
+    c.store(k(c, 'big'), big, ['x'], T0);
+    // (maxBytes, 64 MiB, would take it: the negative budget refused it.)
+    expect(events).toEqual(['not_stored:too-large']);
+  });
+});

@@ -35,6 +35,7 @@ describe('config schema', () => {
     expect(r.config.listen.port).toBe(53);
     expect(r.config.ops).toMatchObject({ metricsPort: 9153, healthPort: 8080, readyPort: 8181 });
     expect(r.config.explain).toEqual({ enabled: true, host: '127.0.0.1', port: 8053 });
+    expect(r.config.rateLimit).toEqual({ missesPerSecond: 500, burst: 1000, maxSources: 100_000 });
   });
 
   it.each([
@@ -53,6 +54,10 @@ describe('config schema', () => {
     ],
     [`${minimal}upstream: { timeoutFloorMs: 2000 }\n`, 'upstream.timeoutFloorMs'],
     [`${minimal}upstream: { timeoutFlor: 20 }\n`, 'upstream'],
+    [`${minimal}rateLimit: { missesPerSecond: -1 }\n`, 'rateLimit.missesPerSecond'],
+    [`${minimal}rateLimit: { burst: 0 }\n`, 'rateLimit.burst'],
+    [`${minimal}rateLimit: { maxSources: 0 }\n`, 'rateLimit.maxSources'],
+    [`${minimal}rateLimit: { perSecond: 5 }\n`, 'rateLimit'],
   ])('rejects %j naming %s', (text, field) => {
     const r = parseConfigText(text, authorityConfigSchema);
     expect(r.ok).toBe(false);
