@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { notifyPacket, randomNameQuery, udpFlood, ZONE } from '../dist/index.js';
 
-const { attack, ...options } = workerData;
+const { attack, zone, ...options } = workerData;
 const packet =
-  attack === 'names' ? (i) => randomNameQuery(ZONE, 'flood-', i) : () => notifyPacket(ZONE);
+  attack === 'names' ? (i) => randomNameQuery(zone, 'flood-', i) : () => notifyPacket(ZONE);
 parentPort.postMessage(await udpFlood({ ...options, packet }));

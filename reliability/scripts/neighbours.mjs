@@ -3,18 +3,21 @@
 // (build first: pnpm --filter @mdns/reliability build)
 //   node reliability/scripts/neighbours.mjs --attack notify-spoofed|notify-valid|names
 //     [--rate 10000] [--seconds 20] [--baseline-seconds 5] [--main PATH] [--cgroup-mb 256]
-//     [--limit default|off] [--report FILE]
+//     [--limit default|off] [--positive] [--report FILE]
 // notify-spoofed: NOTIFYs from an address that is no upstream's (REFUSED); notify-valid: from
 // the upstream's own address (127.0.0.1); names: a new random name per query (every one a
 // cache miss) from one source. --main runs another authority bundle (e.g. a build of main, for
 // "before" figures); --cgroup-mb runs the authority in a cgroup v1 memory limit (root only);
-// --limit off sets rateLimit.missesPerSecond 0 (only for a build that has the key).
+// --limit off sets rateLimit.missesPerSecond 0 (only for a build that has the key);
+// --positive makes the names attack's names exist (a wildcard Ingress *.wild.<zone>), so the
+// flood fills the cache with positive answers instead of negatives.
 // Bounded by --seconds plus the baseline. Exit 0 when the neighbour never got a wrong answer,
 // the authority stayed alive and (with --cgroup-mb) was never OOM-killed.
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import {
   cpuSeconds,
+  fixtureObjects,
   KNOWN,
   sampleNeighbour,
   startAuthority,
@@ -33,6 +36,7 @@ const args = parseArgs(process.argv.slice(2), {
   main: '',
   cgroupMb: 0,
   limit: 'default',
+  positive: false,
   report: '',
 });
 const attacker = args.attack === 'notify-valid' ? '127.0.0.1' : '127.0.0.9';
@@ -47,7 +51,19 @@ if (args.cgroupMb > 0) {
   writeFileSync(`${cgroup}/memory.limit_in_bytes`, String(args.cgroupMb * 1024 * 1024));
 }
 const work = workdir();
-const gateway = await startFixtureGateway(work);
+const wildcard = {
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name: 'wild', namespace: 'wild' },
+  spec: { rules: [{ host: `*.wild.${ZONE}` }] },
+  status: { loadBalancer: { ingress: [{ ip: '192.0.2.99' }] } },
+};
+const gateway = await startFixtureGateway(
+  work,
+  {},
+  'gateway',
+  args.positive ? [...fixtureObjects(), wildcard] : undefined,
+);
 const overrides = args.limit === 'off' ? { rateLimit: { missesPerSecond: 0 } } : {};
 const authority = await startAuthority(
   work,
@@ -95,7 +111,7 @@ try {
   }, 1000);
   cpu0 = cpuSeconds(authority.pid);
   const [attack, during] = await Promise.all([
-    flood({ attack: args.attack, port, source: attacker, rate: args.rate, seconds: args.seconds }),
+    flood({ attack: args.attack, zone: args.positive ? `wild.${ZONE}` : ZONE, port, source: attacker, rate: args.rate, seconds: args.seconds }),
     sampleNeighbour({
       port,
       source: neighbour,

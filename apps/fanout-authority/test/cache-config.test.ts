@@ -12,7 +12,7 @@ describe('cacheConfigSchema', () => {
     expect(cacheConfigSchema.parse({})).toEqual({
       enabled: true,
       maxEntries: 100_000,
-      // 64 MiB without a container memory limit (this machine), a quarter of it with one.
+      // 64 MiB without a container memory limit (this machine), an eighth of it with one.
       maxBytes: cacheBudget(containerMemoryLimit()),
       negativeMaxBytes: Math.floor(cacheBudget(containerMemoryLimit()) / 4),
       minTtl: 0,
@@ -63,9 +63,9 @@ describe('cacheConfigSchema', () => {
 });
 
 describe('maxBytes default from the container memory limit', () => {
-  it('a quarter of the limit, 64 MiB without one', () => {
-    expect(cacheBudget(256 * 1024 * 1024)).toBe(64 * 1024 * 1024);
-    expect(cacheBudget(100 * 1024 * 1024)).toBe(25 * 1024 * 1024);
+  it('an eighth of the limit, 64 MiB without one', () => {
+    expect(cacheBudget(256 * 1024 * 1024)).toBe(32 * 1024 * 1024);
+    expect(cacheBudget(100 * 1024 * 1024)).toBe(12.5 * 1024 * 1024);
     expect(cacheBudget(undefined)).toBe(64 * 1024 * 1024);
   });
 

@@ -23,8 +23,8 @@ export const cacheConfigSchema = z
     maxEntries: z.number().int().min(1).default(100_000),
     /**
      * Upper bound on accounted bytes (the measured per-entry model, see answer-cache.ts),
-     * positive and negative entries together. Default: `cacheBudget` of the container's
-     * memory limit.
+     * positive and negative entries together. Default: an eighth of the container's memory
+     * limit, 64 MiB without one (`cacheBudget`).
      */
     maxBytes: z.number().int().min(4096).optional(),
     /**
@@ -68,14 +68,16 @@ export const cacheConfigSchema = z
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * Share of a container memory limit the cache may account for. The rest is the process
- * itself (~60 MB RSS idle), V8's young generation and the garbage an old space holds
- * between collections; with 256 MiB that is 64 MiB, the figure RELIABILITY.md measured
- * a 2x-capacity random-name flood under.
+ * itself (~60-80 MB RSS idle), V8's young generation and the garbage the old space holds
+ * between collections: under a flood that fills the cache with new positive answers RSS
+ * measured ~60 MB + 3x the accounted bytes (V8 sizes its heap limit from the cgroup, so it
+ * collects hard only near the container's limit). An eighth keeps that well inside: 32 MiB
+ * for the manifests' 256 MiB (RELIABILITY.md, "One client against the others").
  */
-export const CACHE_SHARE_OF_MEMORY_LIMIT = 0.25;
+export const CACHE_SHARE_OF_MEMORY_LIMIT = 0.125;
 export const NEGATIVE_SHARE_OF_MAX_BYTES = 0.25;
 
-/** The default `maxBytes`: a share of the memory limit when there is one, else 64 MiB. */
+/** The default `maxBytes`: an eighth of the memory limit when there is one, else 64 MiB. */
 export function cacheBudget(memoryLimitBytes: number | undefined): number {
   if (memoryLimitBytes === undefined) return DEFAULT_MAX_BYTES;
   return Math.max(4096, Math.floor(memoryLimitBytes * CACHE_SHARE_OF_MEMORY_LIMIT));
