@@ -111,7 +111,14 @@ try {
   }, 1000);
   cpu0 = cpuSeconds(authority.pid);
   const [attack, during] = await Promise.all([
-    flood({ attack: args.attack, zone: args.positive ? `wild.${ZONE}` : ZONE, port, source: attacker, rate: args.rate, seconds: args.seconds }),
+    flood({
+      attack: args.attack,
+      zone: args.positive ? `wild.${ZONE}` : ZONE,
+      port,
+      source: attacker,
+      rate: args.rate,
+      seconds: args.seconds,
+    }),
     sampleNeighbour({
       port,
       source: neighbour,

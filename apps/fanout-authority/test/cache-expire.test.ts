@@ -56,7 +56,16 @@ describe('expireUpstream / expireNegative', () => {
     let touched = 0;
     const segments = c as unknown as Record<'positives' | 'negatives', Map<string, object>>;
     for (const segment of [segments.positives, segments.negatives]) {
-      for (const method of ['get', 'set', 'delete', 'has', 'values', 'keys', 'entries', 'forEach']) {
+      for (const method of [
+        'get',
+        'set',
+        'delete',
+        'has',
+        'values',
+        'keys',
+        'entries',
+        'forEach',
+      ]) {
         const m = segment as unknown as Record<string, (...a: unknown[]) => unknown>;
         const original = m[method].bind(segment);
         m[method] = (...a: unknown[]) => {
