@@ -1,15 +1,14 @@
 import type { CacheConfig } from './config.js';
+import { CacheCounters } from './counters.js';
 import { clampTtl, readReplyTtl } from './reply-ttl.js';
 import { prepareForCache, type StoredAnswer } from './stored.js';
 import type {
   CacheEntryInfo,
-  CacheEvent,
   CacheHit,
   CacheMetricsSink,
   CacheStats,
   NotStoredReason,
 } from './types.js';
-import { emptyCacheStats } from './types.js';
 
 /**
  * Accounted bytes per entry on top of the reply bytes and the key: the entry object, the
@@ -75,7 +74,9 @@ interface Entry {
  * costs a Map write each however large the cache is.
  */
 export class AnswerCache {
-  readonly stats: CacheStats = emptyCacheStats();
+  private readonly counters: CacheCounters;
+  /** Live counters, updated in place (read them at scrape time). */
+  readonly stats: CacheStats;
 
   private readonly positives = new Map<string, Entry>();
   private readonly negatives = new Map<string, Entry>();
@@ -90,10 +91,12 @@ export class AnswerCache {
 
   constructor(
     private readonly config: CacheConfig,
-    private readonly metrics?: CacheMetricsSink,
+    metrics?: CacheMetricsSink,
     options: AnswerCacheOptions = {},
   ) {
     this.prepare = options.prepare ?? prepareForCache;
+    this.counters = new CacheCounters(metrics);
+    this.stats = this.counters.stats;
   }
 
   /**
@@ -108,13 +111,13 @@ export class AnswerCache {
   lookup(key: string, nowMs: number): CacheHit | null {
     const entry = this.config.enabled ? this.find(key) : undefined;
     if (entry === undefined) {
-      this.count('miss');
+      this.counters.count('miss');
       return null;
     }
     if (nowMs >= entry.staleUntilMs) {
       this.remove(entry);
-      this.count('expired');
-      this.count('miss');
+      this.counters.count('expired');
+      this.counters.count('miss');
       return null;
     }
     this.checkInvalidated(entry, nowMs);
@@ -128,7 +131,7 @@ export class AnswerCache {
     const elapsedSeconds =
       nowMs > entry.storedAtMs ? Math.floor((nowMs - entry.storedAtMs) / 1000) : 0;
     if (nowMs >= entry.expiresAtMs) {
-      this.count('miss');
+      this.counters.count('miss');
       return {
         state: 'stale',
         stored: entry.stored,
@@ -140,11 +143,11 @@ export class AnswerCache {
       };
     }
     entry.hits++;
-    this.count('hit');
+    this.counters.count('hit');
     const prefetch = this.shouldPrefetch(entry, nowMs);
     if (prefetch) {
       entry.prefetchSignalled = true;
-      this.count('prefetch');
+      this.counters.count('prefetch');
     }
     return {
       state: 'fresh',
@@ -165,16 +168,16 @@ export class AnswerCache {
   store(key: string, response: Uint8Array, upstreams: readonly string[], nowMs: number): void {
     try {
       const reason = this.tryStore(key, response, upstreams, nowMs);
-      if (reason !== null) this.notStored(reason);
+      if (reason !== null) this.counters.notStored(reason);
     } catch {
       // Only a bug in prepare/bookkeeping lands here; losing one store beats failing an answer.
-      this.notStored('prepare-failed');
+      this.counters.notStored('prepare-failed');
     }
   }
 
   /** The caller served a stale hit (the fan-out failed): counts it. */
   recordStaleServed(): void {
-    this.count('stale_served');
+    this.counters.count('stale_served');
   }
 
   /** Removes every NXDOMAIN / NODATA entry (O(negatives): they are a segment of their own). */
@@ -210,9 +213,7 @@ export class AnswerCache {
   }
 
   clear(): void {
-    const dropped = this.positives.size + this.negatives.size;
-    this.stats.dropped += dropped;
-    if (dropped > 0) this.emit('dropped', undefined, dropped);
+    this.counters.dropped(this.positives.size + this.negatives.size);
     this.positives.clear();
     this.negatives.clear();
     this.stats.entries = 0;
@@ -232,7 +233,7 @@ export class AnswerCache {
       for (const entry of segment.values()) {
         if (nowMs >= entry.staleUntilMs) {
           this.remove(entry);
-          this.count('expired');
+          this.counters.count('expired');
           removed++;
         }
       }
@@ -331,7 +332,7 @@ export class AnswerCache {
       this.stats.negativeEntries++;
       this.stats.negativeBytes += bytes;
     }
-    this.count('store');
+    this.counters.count('store');
     return null;
   }
 
@@ -363,7 +364,7 @@ export class AnswerCache {
   private evict(entry: Entry | undefined): void {
     if (entry === undefined) return;
     this.remove(entry);
-    this.count('eviction');
+    this.counters.count('eviction');
   }
 
   private dropWhere(segment: Map<string, Entry>, match: (entry: Entry) => boolean): number {
@@ -371,7 +372,7 @@ export class AnswerCache {
     for (const entry of [...segment.values()]) {
       if (!match(entry)) continue;
       this.remove(entry);
-      this.count('dropped');
+      this.counters.count('dropped');
       removed++;
     }
     return removed;
@@ -384,53 +385,6 @@ export class AnswerCache {
     if (entry.negative) {
       this.stats.negativeEntries--;
       this.stats.negativeBytes -= entry.bytes;
-    }
-  }
-
-  private notStored(reason: NotStoredReason): void {
-    this.stats.notStored++;
-    if (reason === 'unparseable') this.stats.unparseable++;
-    this.emit('not_stored', reason);
-  }
-
-  private count(event: CacheEvent): void {
-    switch (event) {
-      case 'hit':
-        this.stats.hits++;
-        break;
-      case 'miss':
-        this.stats.misses++;
-        break;
-      case 'stale_served':
-        this.stats.staleServed++;
-        break;
-      case 'prefetch':
-        this.stats.prefetches++;
-        break;
-      case 'eviction':
-        this.stats.evictions++;
-        break;
-      case 'expired':
-        this.stats.expired++;
-        break;
-      case 'store':
-        this.stats.stores++;
-        break;
-      case 'dropped':
-        this.stats.dropped++;
-        break;
-      case 'not_stored':
-        break;
-    }
-    this.emit(event, undefined);
-  }
-
-  private emit(event: CacheEvent, reason: NotStoredReason | undefined, amount = 1): void {
-    if (this.metrics === undefined) return;
-    try {
-      this.metrics.inc(event, reason, amount);
-    } catch {
-      // A broken metrics sink must never break an answer.
     }
   }
 }
