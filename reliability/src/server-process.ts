@@ -104,13 +104,37 @@ export class ServerProcess {
     return this.exit === null;
   }
 
+  /**
+   * `main`: another bundle of the app (e.g. a build of an older commit, for before/after
+   * figures). `cgroup`: a cgroup v1 directory (root only) the process joins before it execs
+   * the server, so it runs under that cgroup's memory limit like in a container.
+   */
   static async start(
     app: AppName,
     configPath: string,
-    /** `main`: another build of the app (e.g. an older commit's bundle, for "before" figures). */
-    options: { env?: Record<string, string>; timeoutMs?: number; main?: string } = {},
+    /** `main`: another build of the app (e.g. an older commit's bundle, for "before" figures); `cgroup`: a cgroup v1 directory to join before exec. */
+    options: {
+      env?: Record<string, string>;
+      timeoutMs?: number;
+      main?: string;
+      cgroup?: string;
+    } = {},
   ): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [options.main ?? appMain(app), '--config', configPath], {
+    const argv = [options.main ?? appMain(app), '--config', configPath];
+    const [command, args] =
+      options.cgroup === undefined
+        ? [process.execPath, argv]
+        : [
+            '/bin/sh',
+            [
+              '-c',
+              'echo $$ > "$0/cgroup.procs" && exec "$@"',
+              options.cgroup,
+              process.execPath,
+              ...argv,
+            ],
+          ];
+    const child = spawn(command, args, {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,5 +1,6 @@
 import {
   authorityConfig,
+  fixtureObjects,
   gatewayConfig,
   KNOWN,
   type Workdir,
@@ -32,8 +33,9 @@ export async function startFixtureGateway(
   work: Workdir,
   overrides: Record<string, unknown> = {},
   name = 'gateway',
+  objects = fixtureObjects(),
 ): Promise<ServerProcess> {
-  const manifests = writeManifests(work.path);
+  const manifests = writeManifests(work.path, objects);
   const file = writeConfig(work.path, `${name}.yaml`, gatewayConfig({ manifests }, overrides));
   const server = await ServerProcess.start('cluster-gateway', file);
   await waitReady(server);
@@ -57,9 +59,10 @@ export async function startAuthority(
   upstreams: { name: string; port: number; address?: string }[],
   overrides: Record<string, unknown> = {},
   name = 'authority',
+  spawn: { main?: string; cgroup?: string } = {},
 ): Promise<ServerProcess> {
   const file = writeConfig(work.path, `${name}.yaml`, authorityConfig(upstreams, overrides));
-  const server = await ServerProcess.start('fanout-authority', file);
+  const server = await ServerProcess.start('fanout-authority', file, spawn);
   await waitReady(server);
   return server;
 }

@@ -20,6 +20,10 @@ export interface AuthorityMetrics {
   /** Answers by where they came from. */
   answers: Record<'local' | 'cache' | 'fanout' | 'stale' | 'servfail', number>;
   notify: Record<'accepted' | 'refused', number>;
+  /** Cache invalidations by NOTIFY: at once, trailing (coalesced ones done), coalesced NOTIFYs. */
+  notifyInvalidations: Record<'immediate' | 'trailing' | 'coalesced', number>;
+  /** Misses over a source's rate limit, by what they got instead of a fan-out. */
+  ratelimited: Record<'truncated' | 'refused' | 'stale', number>;
   /** Cache calls that threw (the answer went on without the cache). */
   cacheErrors: number;
   prefetches: number;
@@ -39,6 +43,8 @@ export function registerAuthorityMetrics(
     fanout: { positive: 0, nodata: 0, nxdomain: 0, failed: 0 },
     answers: { local: 0, cache: 0, fanout: 0, stale: 0, servfail: 0 },
     notify: { accepted: 0, refused: 0 },
+    notifyInvalidations: { immediate: 0, trailing: 0, coalesced: 0 },
+    ratelimited: { truncated: 0, refused: 0, stale: 0 },
     cacheErrors: 0,
     prefetches: 0,
   };
@@ -66,13 +72,25 @@ export function registerAuthorityMetrics(
     values: record(m.notify, 'result'),
   });
   registerCollected(registry, {
+    name: `${P}notify_invalidations_total`,
+    help: 'Accepted NOTIFYs by effect: immediate or trailing invalidation, or coalesced into one.',
+    type: 'counter',
+    values: record(m.notifyInvalidations, 'result'),
+  });
+  registerCollected(registry, {
+    name: `${P}ratelimited_total`,
+    help: 'Cache misses over the per-source limit, by answer: truncated (UDP), refused (TCP), stale.',
+    type: 'counter',
+    values: record(m.ratelimited, 'action'),
+  });
+  registerCollected(registry, {
     name: `${P}cache_errors_total`,
     help: 'Cache calls that threw; the answer continued without the cache.',
     type: 'counter',
     values: () => [{ value: m.cacheErrors }],
   });
   exportCounters(registry, `${P}cache_`, () => ({ ...(cache()?.stats ?? emptyCacheStats()) }), {
-    gauges: ['entries', 'bytes'],
+    gauges: ['entries', 'bytes', 'negativeEntries', 'negativeBytes'],
   });
   registerUpstreamMetrics(registry, runtime);
   return m;

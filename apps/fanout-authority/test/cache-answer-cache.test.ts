@@ -4,9 +4,14 @@ import {
   AnswerCache,
   cacheConfigSchema,
   ENTRY_OVERHEAD_BYTES,
+  RECORD_OVERHEAD_BYTES,
   type StoredAnswer,
 } from '../src/cache/index.js';
 import { cache, k, nxdomain, positive, reply, soa, T0, ZONE } from './cache-fixtures.js';
+
+/** The documented accounting model: reply + key + per-entry + per-record overhead. */
+const accounted = (key: string, bytes: Uint8Array, records: number) =>
+  bytes.length + key.length + ENTRY_OVERHEAD_BYTES + RECORD_OVERHEAD_BYTES * records;
 
 describe('store and lookup', () => {
   it('a stored positive reply is a fresh hit with TTL = min RR TTL', () => {
@@ -47,7 +52,12 @@ describe('store and lookup', () => {
   it('the stored answer comes from prepare(reply bytes)', () => {
     const seen: Uint8Array[] = [];
     // Opaque to the cache: whatever prepare returns is what a hit hands back.
-    const prepared = { prepared: true } as unknown as StoredAnswer;
+    // (It reads the sizes it accounts for: the bytes and the number of TTL fields.)
+    const prepared = {
+      prepared: true,
+      bytes: Buffer.alloc(40),
+      ttlOffsets: new Uint32Array(1),
+    } as unknown as StoredAnswer;
     const c = new AnswerCache(cacheConfigSchema.parse({}), undefined, {
       prepare: (bytes) => {
         seen.push(bytes);
@@ -82,7 +92,7 @@ describe('store and lookup', () => {
     c.store(key, small, ['x'], T0);
     c.store(key, large, ['y'], T0);
     expect(c.stats.entries).toBe(1);
-    expect(c.stats.bytes).toBe(large.length + key.length + ENTRY_OVERHEAD_BYTES);
+    expect(c.stats.bytes).toBe(accounted(key, large, 20));
     expect(c.dropUpstream('x')).toBe(0);
     expect(c.dropUpstream('y')).toBe(1);
     expect(c.stats).toMatchObject({ entries: 0, bytes: 0 });
@@ -197,7 +207,7 @@ describe('LRU bounds', () => {
 
   it('evicts the least recently used entries beyond maxBytes', () => {
     const big = (n: string) => positive(n, 60, 100);
-    const size = big('a').length + k(cache(), 'a').length + ENTRY_OVERHEAD_BYTES;
+    const size = accounted(k(cache(), 'a'), big('a'), 100);
     const c = cache({ maxBytes: Math.floor(size * 2.5) });
     expect(size * 2.5).toBeGreaterThanOrEqual(4096); // the schema minimum: two fit, a third does not
     c.store(k(c, 'a'), big('a'), [], T0);
@@ -279,5 +289,50 @@ describe('cache key', () => {
     expect(c.lookup(c.key('a', QTYPE.A, CLASS.IN, true), T0)).toBeNull();
     expect(c.lookup(c.key('a', QTYPE.A, CLASS.ANY, false), T0)).toBeNull();
     expect(c.lookup(c.key('A', QTYPE.A, CLASS.IN, false), T0)).not.toBeNull();
+  });
+});
+
+describe('negative budget (negativeMaxBytes)', () => {
+  const negBytes = (c: ReturnType<typeof cache>, n: string) => accounted(k(c, n), nxdomain(n), 1);
+
+  it('a flood of new negatives evicts negatives only; positives stay', () => {
+    const probe = cache();
+    const c = cache({ maxBytes: 1_000_000, negativeMaxBytes: negBytes(probe, 'n0000') * 10 });
+    for (let i = 0; i < 5; i++) c.store(k(c, `p${i}`), positive(`p${i}`, 60), ['x'], T0);
+    for (let i = 0; i < 1000; i++) {
+      const n = `n${String(i).padStart(4, '0')}`;
+      c.store(k(c, n), nxdomain(n), ['x'], T0);
+    }
+    expect(c.stats.negativeEntries).toBe(10);
+    expect(c.stats.negativeBytes).toBeLessThanOrEqual(negBytes(probe, 'n0000') * 10);
+    for (let i = 0; i < 5; i++) expect(c.lookup(k(c, `p${i}`), T0)?.state).toBe('fresh');
+    // The newest negatives are the ones kept.
+    expect(c.lookup(k(c, 'n0999'), T0)?.negative).toBe(true);
+    expect(c.lookup(k(c, 'n0000'), T0)).toBeNull();
+  });
+
+  it('maxBytes still bounds both together, evicting the least recently used of either', () => {
+    const probe = cache();
+    const size = negBytes(probe, 'n0');
+    const c = cache({ maxBytes: Math.max(4096, size * 4), negativeMaxBytes: 4096 });
+    c.store(k(c, 'n0'), nxdomain('n0'), ['x'], T0);
+    for (let i = 0; i < 20; i++) c.store(k(c, `p${i}`), positive(`p${i}`, 60), ['x'], T0);
+    expect(c.stats.bytes).toBeLessThanOrEqual(Math.max(4096, size * 4));
+    expect(c.lookup(k(c, 'n0'), T0)).toBeNull(); // the oldest, though a negative
+    expect(c.stats.negativeBytes).toBe(0);
+  });
+
+  it('a negative larger than negativeMaxBytes on its own is not stored', () => {
+    const events: string[] = [];
+    const c = cache({ negativeMaxBytes: 4096 }, events);
+    const big = reply(
+      'big',
+      RCODE.NXDOMAIN,
+      [],
+      Array.from({ length: 80 }, () => soa(60, 60)),
+    );
+    c.store(k(c, 'big'), big, ['x'], T0);
+    // (maxBytes, 64 MiB, would take it: the negative budget refused it.)
+    expect(events).toEqual(['not_stored:too-large']);
   });
 });

@@ -1,18 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { cacheConfigSchema, defaultCacheConfig } from '../src/cache/index.js';
+import {
+  cacheBudget,
+  cacheConfigSchema,
+  containerMemoryLimit,
+  defaultCacheConfig,
+  effectiveLimit,
+} from '../src/cache/index.js';
 
 describe('cacheConfigSchema', () => {
   it('an empty object gives the documented defaults', () => {
     expect(cacheConfigSchema.parse({})).toEqual({
       enabled: true,
       maxEntries: 100_000,
-      maxBytes: 67_108_864,
+      // 64 MiB without a container memory limit (this machine), an eighth of it with one.
+      maxBytes: cacheBudget(containerMemoryLimit()),
+      negativeMaxBytes: Math.floor(cacheBudget(containerMemoryLimit()) / 4),
       minTtl: 0,
       maxTtl: 86_400,
       negativeMaxTtl: 3_600,
       staleAnswerTtl: 30,
       maxStaleSeconds: 86_400,
       prefetch: { enabled: true, minHits: 3, thresholdPercent: 10 },
+      notifyIntervalMs: 1000,
     });
     expect(defaultCacheConfig).toEqual(cacheConfigSchema.parse({}));
   });
@@ -41,11 +50,36 @@ describe('cacheConfigSchema', () => {
       [{ minTtl: 100, maxTtl: 10 }, 'minTtl'],
       [{ prefetch: { thresholdPercent: 150 } }, 'prefetch'],
       [{ enabled: 'yes' }, 'enabled'],
+      [{ maxBytes: 100_000, negativeMaxBytes: 200_000 }, 'negativeMaxBytes'],
+      [{ negativeMaxBytes: 100 }, 'negativeMaxBytes'],
+      [{ notifyIntervalMs: -1 }, 'notifyIntervalMs'],
     ];
     for (const [input, path] of cases) {
       const r = cacheConfigSchema.safeParse(input);
       expect(r.success, JSON.stringify(input)).toBe(false);
       expect(r.error?.issues[0].path[0]).toBe(path);
     }
+  });
+});
+
+describe('maxBytes default from the container memory limit', () => {
+  it('an eighth of the limit, 64 MiB without one', () => {
+    expect(cacheBudget(256 * 1024 * 1024)).toBe(32 * 1024 * 1024);
+    expect(cacheBudget(100 * 1024 * 1024)).toBe(12.5 * 1024 * 1024);
+    expect(cacheBudget(undefined)).toBe(64 * 1024 * 1024);
+  });
+
+  it('reads "no limit" the way Node reports it (2^64, 0, undefined, >= the machine)', () => {
+    const machine = 16 * 1024 ** 3;
+    expect(effectiveLimit(256 * 1024 * 1024, machine)).toBe(256 * 1024 * 1024);
+    expect(effectiveLimit(2 ** 64, machine)).toBeUndefined();
+    expect(effectiveLimit(0, machine)).toBeUndefined();
+    expect(effectiveLimit(undefined, machine)).toBeUndefined();
+    expect(effectiveLimit(machine, machine)).toBeUndefined();
+  });
+
+  it('negativeMaxBytes defaults to a quarter of an explicit maxBytes', () => {
+    expect(cacheConfigSchema.parse({ maxBytes: 4_000_000 }).negativeMaxBytes).toBe(1_000_000);
+    expect(cacheConfigSchema.parse({ maxBytes: 8192 }).negativeMaxBytes).toBe(4096);
   });
 });

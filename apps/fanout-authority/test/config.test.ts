@@ -48,6 +48,7 @@ describe('config schema', () => {
     });
     expect(r.config.explain).toEqual({ enabled: true, host: '127.0.0.1', port: 8053 });
     expect(r.config.metrics).toEqual({ corednsCompatible: false });
+    expect(r.config.rateLimit).toEqual({ missesPerSecond: 500, burst: 1000, maxSources: 100_000 });
   });
 
   it.each([
@@ -71,6 +72,10 @@ describe('config schema', () => {
     [`${minimal}explain: { host: 0.0.0.0 }\n`, 'explain.token'],
     [`${minimal}explain: { host: 10.0.0.5, token: short }\n`, 'explain.token'],
     [`${minimal}ops: { readyDetail: yes please }\n`, 'ops.readyDetail'],
+    [`${minimal}rateLimit: { missesPerSecond: -1 }\n`, 'rateLimit.missesPerSecond'],
+    [`${minimal}rateLimit: { burst: 0 }\n`, 'rateLimit.burst'],
+    [`${minimal}rateLimit: { maxSources: 0 }\n`, 'rateLimit.maxSources'],
+    [`${minimal}rateLimit: { perSecond: 5 }\n`, 'rateLimit'],
   ])('rejects %j naming %s', (text, field) => {
     const r = parseConfigText(text, authorityConfigSchema);
     expect(r.ok).toBe(false);

@@ -1,24 +1,34 @@
 import type { CacheConfig } from './config.js';
+import { CacheCounters } from './counters.js';
 import { clampTtl, readReplyTtl } from './reply-ttl.js';
 import { prepareForCache, type StoredAnswer } from './stored.js';
 import type {
   CacheEntryInfo,
-  CacheEvent,
   CacheHit,
   CacheMetricsSink,
   CacheStats,
   NotStoredReason,
 } from './types.js';
-import { emptyCacheStats } from './types.js';
 
 /**
  * Accounted bytes per entry on top of the reply bytes and the key: the entry object, the
- * StoredAnswer with its Buffer and three Uint32Arrays, the Map slot and the index sets.
- * Measured on Node 20 (heap + external after GC, 50k entries): ~1.3 KB per entry for a
- * 1-2 record reply, ~2.2 KB for a 20-record (365-byte) reply. An estimate, so `maxBytes` bounds the
- * real footprint to within ~25%, not exactly.
+ * StoredAnswer with its own Buffer and three Uint32Arrays (each a JS object, an ArrayBuffer
+ * and a malloc'd backing store) and the Map slot. Plus RECORD_OVERHEAD_BYTES per record:
+ * the TTL offset/value and RRset-cut arrays grow with the records. Fitted on Node 20 and 24
+ * (heap + external after GC, test/cache-memory.test.ts keeps it within 25 %).
  */
-export const ENTRY_OVERHEAD_BYTES = 1280;
+export const ENTRY_OVERHEAD_BYTES = 704;
+export const RECORD_OVERHEAD_BYTES = 8;
+
+/** The accounted size of one entry: what `maxBytes` and `negativeMaxBytes` are compared with. */
+export function entryBytes(key: string, stored: StoredAnswer): number {
+  return (
+    stored.bytes.length +
+    key.length +
+    ENTRY_OVERHEAD_BYTES +
+    RECORD_OVERHEAD_BYTES * stored.ttlOffsets.length
+  );
+}
 
 /** Optional third constructor argument; tests and benchmarks swap the prepare step. */
 export interface AnswerCacheOptions {
@@ -32,10 +42,13 @@ interface Entry {
   readonly bytes: number;
   readonly storedAtMs: number;
   readonly ttlSeconds: number;
-  readonly expiresAtMs: number;
+  /** Lowered to the lookup time when an invalidation is found (see `invalidated`). */
+  expiresAtMs: number;
   readonly staleUntilMs: number;
   readonly negative: boolean;
   readonly upstreams: readonly string[];
+  /** The invalidation clock when stored: a NOTIFY stamped later makes the entry stale. */
+  generation: number;
   hits: number;
   prefetchSignalled: boolean;
   /** The cache's recency clock when this entry last moved to the young end. */
@@ -43,32 +56,47 @@ interface Entry {
 }
 
 /**
- * In-process answer cache of prepared reply bytes, bounded by entries and bytes (LRU).
- * Recency is the Map's insertion order: a hit deletes and re-inserts its key (O(1)), eviction
- * takes the first key. Nothing here throws into the caller.
+ * In-process answer cache of prepared reply bytes, bounded by entries and bytes (LRU), with
+ * negative answers (NXDOMAIN / NODATA) in a segment of their own under `negativeMaxBytes`, so
+ * a random-name flood (every name a new NXDOMAIN) evicts other negatives, not the positive
+ * answers other clients use. Recency is each segment's Map insertion order: a hit deletes and
+ * re-inserts its key (O(1)), eviction takes the first key of the segment whose oldest entry
+ * is older. Nothing here throws into the caller.
  *
  * The re-insert was the largest single cost of a hit, so a hit only moves its entry when it
  * has fallen behind by more than an eighth of the entries held, in recency (`touchedAt` vs the
  * recency clock): an entry that recent is nowhere near the eviction end, and eviction order
  * stays within that eighth of true LRU (exact LRU below 8 entries).
+ *
+ * NOTIFY invalidation is O(1): it stamps the upstream (or every negative entry) with the next
+ * value of an invalidation clock; an entry stored before the stamp is stale from then on,
+ * which the lookup that meets it finds out. Nothing walks the entries, so a flood of NOTIFYs
+ * costs a Map write each however large the cache is.
  */
 export class AnswerCache {
-  readonly stats: CacheStats = emptyCacheStats();
+  private readonly counters: CacheCounters;
+  /** Live counters, updated in place (read them at scrape time). */
+  readonly stats: CacheStats;
 
-  private readonly entries = new Map<string, Entry>();
-  /** upstream name -> keys of the entries it supplied, so dropUpstream is not a full scan. */
-  private readonly byUpstream = new Map<string, Set<string>>();
-  private readonly negativeKeys = new Set<string>();
+  private readonly positives = new Map<string, Entry>();
+  private readonly negatives = new Map<string, Entry>();
   private readonly prepare: (response: Uint8Array) => StoredAnswer | null;
-  /** Recency clock: +1 per insert or move to the young end. */
+  /** Recency clock: +1 per insert or move to the young end (shared by both segments). */
   private recency = 0;
+  /** Invalidation clock: +1 per expireUpstream / expireNegative. */
+  private generation = 0;
+  /** upstream name -> the invalidation clock of its last NOTIFY. */
+  private readonly upstreamExpiredAt = new Map<string, number>();
+  private negativeExpiredAt = 0;
 
   constructor(
     private readonly config: CacheConfig,
-    private readonly metrics?: CacheMetricsSink,
+    metrics?: CacheMetricsSink,
     options: AnswerCacheOptions = {},
   ) {
     this.prepare = options.prepare ?? prepareForCache;
+    this.counters = new CacheCounters(metrics);
+    this.stats = this.counters.stats;
   }
 
   /**
@@ -81,27 +109,29 @@ export class AnswerCache {
 
   /** A fresh entry, a stale one still inside `maxStaleSeconds`, or null. Touches LRU order. */
   lookup(key: string, nowMs: number): CacheHit | null {
-    const entry = this.config.enabled ? this.entries.get(key) : undefined;
+    const entry = this.config.enabled ? this.find(key) : undefined;
     if (entry === undefined) {
-      this.count('miss');
+      this.counters.count('miss');
       return null;
     }
     if (nowMs >= entry.staleUntilMs) {
       this.remove(entry);
-      this.count('expired');
-      this.count('miss');
+      this.counters.count('expired');
+      this.counters.count('miss');
       return null;
     }
-    if (this.recency - entry.touchedAt > this.entries.size >> 3) {
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+    this.checkInvalidated(entry, nowMs);
+    const segment = entry.negative ? this.negatives : this.positives;
+    if (this.recency - entry.touchedAt > segment.size >> 3) {
+      segment.delete(key);
+      segment.set(key, entry);
       entry.touchedAt = ++this.recency;
     }
     // A clock stepping back must not produce TTLs above the original.
     const elapsedSeconds =
       nowMs > entry.storedAtMs ? Math.floor((nowMs - entry.storedAtMs) / 1000) : 0;
     if (nowMs >= entry.expiresAtMs) {
-      this.count('miss');
+      this.counters.count('miss');
       return {
         state: 'stale',
         stored: entry.stored,
@@ -113,11 +143,11 @@ export class AnswerCache {
       };
     }
     entry.hits++;
-    this.count('hit');
+    this.counters.count('hit');
     const prefetch = this.shouldPrefetch(entry, nowMs);
     if (prefetch) {
       entry.prefetchSignalled = true;
-      this.count('prefetch');
+      this.counters.count('prefetch');
     }
     return {
       state: 'fresh',
@@ -133,61 +163,63 @@ export class AnswerCache {
   /**
    * Stores a reply under `key`, replacing any entry there. Classifies the reply itself (see
    * reply-ttl.ts); a reply it will not keep is counted under 'not_stored' with a reason.
-   * `upstreams` are the names that supplied it (several when merged), for `dropUpstream`.
+   * `upstreams` are the names that supplied it (several when merged), for `expireUpstream`.
    */
   store(key: string, response: Uint8Array, upstreams: readonly string[], nowMs: number): void {
     try {
       const reason = this.tryStore(key, response, upstreams, nowMs);
-      if (reason !== null) this.notStored(reason);
+      if (reason !== null) this.counters.notStored(reason);
     } catch {
       // Only a bug in prepare/bookkeeping lands here; losing one store beats failing an answer.
-      this.notStored('prepare-failed');
+      this.counters.notStored('prepare-failed');
     }
   }
 
   /** The caller served a stale hit (the fan-out failed): counts it. */
   recordStaleServed(): void {
-    this.count('stale_served');
+    this.counters.count('stale_served');
   }
 
-  /** Removes every NXDOMAIN / NODATA entry (an upstream's NOTIFY: names may now exist). */
+  /** Removes every NXDOMAIN / NODATA entry (O(negatives): they are a segment of their own). */
   dropNegative(): number {
-    return this.dropKeys([...this.negativeKeys]);
-  }
-
-  /** Removes every entry that `upstream` supplied, alone or merged with others. */
-  dropUpstream(upstream: string): number {
-    const keys = this.byUpstream.get(upstream);
-    return keys === undefined ? 0 : this.dropKeys([...keys]);
+    return this.dropWhere(this.negatives, () => true);
   }
 
   /**
-   * NOTIFY from `upstream`: its entries must be asked again, but they stay for serve-stale.
-   * Deleting them (dropUpstream) let anyone who can send UDP from a gateway's address empty
-   * the cache thousands of times a second, and with the gateway slow every answer became
-   * SERVFAIL instead of stale (found by reliability/ fuzzing). An expired entry makes the next
-   * lookup fan out (fresh data when the upstream answers) and is served stale only if that
-   * fails, within the entry's original serve-stale window.
+   * Removes every entry that `upstream` supplied, alone or merged with others. A full scan:
+   * for a config reload that removed the upstream, never for anything a packet can trigger.
    */
-  expireUpstream(upstream: string, nowMs: number): number {
-    const keys = this.byUpstream.get(upstream);
-    return keys === undefined ? 0 : this.expireKeys(keys, nowMs);
+  dropUpstream(upstream: string): number {
+    this.upstreamExpiredAt.delete(upstream);
+    const supplied = (e: Entry) => e.upstreams.includes(upstream);
+    return this.dropWhere(this.positives, supplied) + this.dropWhere(this.negatives, supplied);
   }
 
-  /** Every NXDOMAIN / NODATA entry expires now (names may exist now); stale-eligible as above. */
-  expireNegative(nowMs: number): number {
-    return this.expireKeys(this.negativeKeys, nowMs);
+  /**
+   * NOTIFY from `upstream`: every entry it supplied (alone or merged) is stale from now on, in
+   * O(1) (see the class comment). Stale, not deleted: deleting let anyone who can send UDP
+   * from a gateway's address empty the cache thousands of times a second, and with the gateway
+   * slow every answer became SERVFAIL instead of stale (found by reliability/ fuzzing). The
+   * next lookup fans out (fresh data when the upstream answers) and serves the entry stale
+   * only if that fails, within the entry's original serve-stale window.
+   */
+  expireUpstream(upstream: string): void {
+    this.upstreamExpiredAt.set(upstream, ++this.generation);
+  }
+
+  /** Every NXDOMAIN / NODATA entry is stale from now on (names may exist now), in O(1). */
+  expireNegative(): void {
+    this.negativeExpiredAt = ++this.generation;
   }
 
   clear(): void {
-    const dropped = this.entries.size;
-    this.stats.dropped += dropped;
-    if (dropped > 0) this.emit('dropped', undefined, dropped);
-    this.entries.clear();
-    this.byUpstream.clear();
-    this.negativeKeys.clear();
+    this.counters.dropped(this.positives.size + this.negatives.size);
+    this.positives.clear();
+    this.negatives.clear();
     this.stats.entries = 0;
     this.stats.bytes = 0;
+    this.stats.negativeEntries = 0;
+    this.stats.negativeBytes = 0;
   }
 
   /**
@@ -197,11 +229,13 @@ export class AnswerCache {
    */
   sweep(nowMs: number): number {
     let removed = 0;
-    for (const entry of this.entries.values()) {
-      if (nowMs >= entry.staleUntilMs) {
-        this.remove(entry);
-        this.count('expired');
-        removed++;
+    for (const segment of [this.positives, this.negatives]) {
+      for (const entry of segment.values()) {
+        if (nowMs >= entry.staleUntilMs) {
+          this.remove(entry);
+          this.counters.count('expired');
+          removed++;
+        }
       }
     }
     return removed;
@@ -209,11 +243,11 @@ export class AnswerCache {
 
   /** A read-only view of one entry, without touching LRU order or counters. */
   peek(key: string, nowMs: number): CacheEntryInfo | null {
-    const entry = this.entries.get(key);
+    const entry = this.find(key);
     if (entry === undefined || nowMs >= entry.staleUntilMs) return null;
     const elapsedSeconds =
       nowMs > entry.storedAtMs ? Math.floor((nowMs - entry.storedAtMs) / 1000) : 0;
-    const fresh = nowMs < entry.expiresAtMs;
+    const fresh = nowMs < entry.expiresAtMs && !this.invalidated(entry);
     return {
       key,
       state: fresh ? 'fresh' : 'stale',
@@ -225,6 +259,31 @@ export class AnswerCache {
       bytes: entry.bytes,
       upstreams: entry.upstreams,
     };
+  }
+
+  private find(key: string): Entry | undefined {
+    return this.positives.get(key) ?? this.negatives.get(key);
+  }
+
+  /** Was there a NOTIFY for this entry (its upstreams, or negatives) after it was stored? */
+  private invalidated(entry: Entry): boolean {
+    // The common case, no NOTIFY since the entry was stored: one comparison.
+    if (entry.generation >= this.generation) return false;
+    if (entry.negative && this.negativeExpiredAt > entry.generation) return true;
+    for (const upstream of entry.upstreams) {
+      if ((this.upstreamExpiredAt.get(upstream) ?? 0) > entry.generation) return true;
+    }
+    return false;
+  }
+
+  /** Lazily applies invalidations: an invalidated entry expires now, once and for all. */
+  private checkInvalidated(entry: Entry, nowMs: number): void {
+    if (!this.invalidated(entry)) return;
+    if (entry.expiresAtMs > nowMs) {
+      entry.expiresAtMs = nowMs;
+      entry.prefetchSignalled = false;
+    }
+    entry.generation = this.generation;
   }
 
   private tryStore(
@@ -239,14 +298,17 @@ export class AnswerCache {
     const negative = reply.kind === 'negative';
     const ttlSeconds = clampTtl(reply.ttl, negative, this.config);
     if (ttlSeconds <= 0) return 'zero-ttl';
-    const bytes = response.length + key.length + ENTRY_OVERHEAD_BYTES;
-    if (bytes > this.config.maxBytes) return 'too-large';
+    const limit = negative ? this.config.negativeMaxBytes : this.config.maxBytes;
+    // Cheap pre-check before the prepare step: the reply alone can already be too large.
+    if (response.length + key.length + ENTRY_OVERHEAD_BYTES > limit) return 'too-large';
     const stored = this.prepare(response);
     if (stored === null) return 'unparseable';
+    const bytes = entryBytes(key, stored);
+    if (bytes > limit) return 'too-large';
 
-    const previous = this.entries.get(key);
+    const previous = this.find(key);
     if (previous !== undefined) this.remove(previous);
-    this.makeRoom(bytes);
+    this.makeRoom(bytes, negative);
     const expiresAtMs = nowMs + ttlSeconds * 1000;
     const entry: Entry = {
       key,
@@ -258,23 +320,19 @@ export class AnswerCache {
       staleUntilMs: expiresAtMs + this.config.maxStaleSeconds * 1000,
       negative,
       upstreams: dedupe(upstreams),
+      generation: this.generation,
       hits: 0,
       prefetchSignalled: false,
       touchedAt: ++this.recency,
     };
-    this.entries.set(key, entry);
+    (negative ? this.negatives : this.positives).set(key, entry);
     this.stats.entries++;
     this.stats.bytes += bytes;
-    if (negative) this.negativeKeys.add(key);
-    for (const upstream of entry.upstreams) {
-      let keys = this.byUpstream.get(upstream);
-      if (keys === undefined) {
-        keys = new Set();
-        this.byUpstream.set(upstream, keys);
-      }
-      keys.add(key);
+    if (negative) {
+      this.stats.negativeEntries++;
+      this.stats.negativeBytes += bytes;
     }
-    this.count('store');
+    this.counters.count('store');
     return null;
   }
 
@@ -285,102 +343,54 @@ export class AnswerCache {
     return (entry.expiresAtMs - nowMs) * 100 <= p.thresholdPercent * entry.ttlSeconds * 1000;
   }
 
-  private makeRoom(bytes: number): void {
-    const { maxEntries, maxBytes } = this.config;
+  /** Evicts until `bytes` more fit: negatives under their own budget first, then both bounds. */
+  private makeRoom(bytes: number, negative: boolean): void {
+    const { maxEntries, maxBytes, negativeMaxBytes } = this.config;
+    if (negative) {
+      while (this.negatives.size > 0 && this.stats.negativeBytes + bytes > negativeMaxBytes) {
+        this.evict(oldest(this.negatives));
+      }
+    }
     while (
-      this.entries.size > 0 &&
-      (this.entries.size >= maxEntries || this.stats.bytes + bytes > maxBytes)
+      this.stats.entries > 0 &&
+      (this.stats.entries >= maxEntries || this.stats.bytes + bytes > maxBytes)
     ) {
-      const oldest = this.entries.values().next().value as Entry;
-      this.remove(oldest);
-      this.count('eviction');
+      const p = oldest(this.positives);
+      const n = oldest(this.negatives);
+      this.evict(p === undefined || (n !== undefined && n.touchedAt < p.touchedAt) ? n : p);
     }
   }
 
-  private expireKeys(keys: ReadonlySet<string>, nowMs: number): number {
-    let expired = 0;
-    for (const key of keys) {
-      const entry = this.entries.get(key);
-      if (entry === undefined || entry.expiresAtMs <= nowMs) continue;
-      // Same key: Map.set keeps the entry's LRU position; the indexes hold keys, not entries.
-      this.entries.set(key, { ...entry, expiresAtMs: nowMs, prefetchSignalled: false });
-      expired++;
-    }
-    return expired;
+  private evict(entry: Entry | undefined): void {
+    if (entry === undefined) return;
+    this.remove(entry);
+    this.counters.count('eviction');
   }
 
-  private dropKeys(keys: string[]): number {
+  private dropWhere(segment: Map<string, Entry>, match: (entry: Entry) => boolean): number {
     let removed = 0;
-    for (const key of keys) {
-      const entry = this.entries.get(key);
-      if (entry === undefined) continue;
+    for (const entry of [...segment.values()]) {
+      if (!match(entry)) continue;
       this.remove(entry);
-      this.count('dropped');
+      this.counters.count('dropped');
       removed++;
     }
     return removed;
   }
 
   private remove(entry: Entry): void {
-    this.entries.delete(entry.key);
+    (entry.negative ? this.negatives : this.positives).delete(entry.key);
     this.stats.entries--;
     this.stats.bytes -= entry.bytes;
-    if (entry.negative) this.negativeKeys.delete(entry.key);
-    for (const upstream of entry.upstreams) {
-      const keys = this.byUpstream.get(upstream);
-      if (keys === undefined) continue;
-      keys.delete(entry.key);
-      // Upstream names come and go with config reloads; an empty set must not linger.
-      if (keys.size === 0) this.byUpstream.delete(upstream);
+    if (entry.negative) {
+      this.stats.negativeEntries--;
+      this.stats.negativeBytes -= entry.bytes;
     }
   }
+}
 
-  private notStored(reason: NotStoredReason): void {
-    this.stats.notStored++;
-    if (reason === 'unparseable') this.stats.unparseable++;
-    this.emit('not_stored', reason);
-  }
-
-  private count(event: CacheEvent): void {
-    switch (event) {
-      case 'hit':
-        this.stats.hits++;
-        break;
-      case 'miss':
-        this.stats.misses++;
-        break;
-      case 'stale_served':
-        this.stats.staleServed++;
-        break;
-      case 'prefetch':
-        this.stats.prefetches++;
-        break;
-      case 'eviction':
-        this.stats.evictions++;
-        break;
-      case 'expired':
-        this.stats.expired++;
-        break;
-      case 'store':
-        this.stats.stores++;
-        break;
-      case 'dropped':
-        this.stats.dropped++;
-        break;
-      case 'not_stored':
-        break;
-    }
-    this.emit(event, undefined);
-  }
-
-  private emit(event: CacheEvent, reason: NotStoredReason | undefined, amount = 1): void {
-    if (this.metrics === undefined) return;
-    try {
-      this.metrics.inc(event, reason, amount);
-    } catch {
-      // A broken metrics sink must never break an answer.
-    }
-  }
+function oldest(segment: Map<string, Entry>): Entry | undefined {
+  return segment.values().next().value;
 }
 
 function dedupe(upstreams: readonly string[]): readonly string[] {

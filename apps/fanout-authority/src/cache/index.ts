@@ -1,11 +1,21 @@
 export type { AnswerCacheOptions } from './answer-cache.js';
-export { AnswerCache, ENTRY_OVERHEAD_BYTES } from './answer-cache.js';
+export {
+  AnswerCache,
+  ENTRY_OVERHEAD_BYTES,
+  entryBytes,
+  RECORD_OVERHEAD_BYTES,
+} from './answer-cache.js';
 export type { CacheConfig, PrefetchConfig } from './config.js';
 export {
+  CACHE_SHARE_OF_MEMORY_LIMIT,
+  cacheBudget,
   cacheConfigSchema,
+  DEFAULT_MAX_BYTES,
   defaultCacheConfig,
+  NEGATIVE_SHARE_OF_MAX_BYTES,
   prefetchConfigSchema,
 } from './config.js';
+export { containerMemoryLimit, effectiveLimit } from './memory-limit.js';
 export type { ReplyTtl, TtlLimits } from './reply-ttl.js';
 export { clampTtl, readReplyTtl } from './reply-ttl.js';
 export { SingleFlight } from './single-flight.js';

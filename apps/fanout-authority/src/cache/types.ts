@@ -59,6 +59,9 @@ export interface CacheMetricsSink {
 export interface CacheStats {
   entries: number;
   bytes: number;
+  /** Of entries / bytes: the NXDOMAIN / NODATA segment (bounded by `negativeMaxBytes`). */
+  negativeEntries: number;
+  negativeBytes: number;
   /** Fresh lookups. */
   hits: number;
   /** Lookups that found nothing fresh (absent or stale). */
@@ -86,6 +89,8 @@ export function emptyCacheStats(): CacheStats {
   return {
     entries: 0,
     bytes: 0,
+    negativeEntries: 0,
+    negativeBytes: 0,
     hits: 0,
     misses: 0,
     staleServed: 0,

@@ -133,6 +133,18 @@ export const authorityOpsSchema = opsPortsSchema.extend({
   readyDetail: z.boolean().default(false),
 });
 
+/**
+ * Per-source limit on cache misses (fan-outs); see dns/miss-limit.ts. Sized for a resolver
+ * that forwards many users' misses: a source over it is answered without a fan-out (UDP: TC=1
+ * so a real client retries over TCP, which a spoofer cannot; TCP: REFUSED; stale when held).
+ */
+export const rateLimitSchema = z.strictObject({
+  /** Tokens per second per source; 0 disables the limit. */
+  missesPerSecond: z.number().min(0).max(1_000_000).default(500),
+  burst: z.number().int().min(1).max(1_000_000).default(1000),
+  maxSources: z.number().int().min(1).max(10_000_000).default(100_000),
+});
+
 export const authorityConfigSchema = z
   .strictObject({
     zones: z.array(authorityZoneSchema).min(1, { message: 'at least one zone is required' }),
@@ -145,6 +157,7 @@ export const authorityConfigSchema = z
     metrics: metricsSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
     explain: explainSchema.prefault({}),
+    rateLimit: rateLimitSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -163,4 +176,5 @@ export const authorityConfigSchema = z
 
 export type AuthorityConfig = z.infer<typeof authorityConfigSchema>;
 export type AuthorityZoneConfig = z.infer<typeof authorityZoneSchema>;
+export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
 export type UpstreamLimitsConfig = z.infer<typeof upstreamLimitsSchema>;

@@ -18,6 +18,8 @@ import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { notifySenders } from '../upstream/notify-sources.js';
 import { localAnswer, precheck } from './local.js';
+import { MissLimiter } from './miss-limit.js';
+import { NotifyThrottle } from './notify-throttle.js';
 
 export interface HandlerContext {
   /** The current runtime; read once per query so a reload never mixes two configs. */
@@ -30,9 +32,8 @@ export interface HandlerContext {
   siblings?: Siblings;
 }
 
-/** What one worker tells the others when it accepted a NOTIFY. */
+/** What one worker tells the others when a NOTIFY invalidated upstreams' entries. */
 interface NotifyEvent {
-  zone: string;
   upstreams: string[];
 }
 
@@ -84,14 +85,62 @@ export function createHandler(ctx: HandlerContext): Handler {
 
   // Expire, not drop: the entries stay for serve-stale (see AnswerCache.expireUpstream).
   function expireFromNotify(upstreams: readonly string[]): void {
-    const now = Date.now();
-    guarded('expireNegative', (c) => c.expireNegative(now));
-    for (const name of upstreams) guarded('expireUpstream', (c) => c.expireUpstream(name, now));
+    guarded('expireNegative', (c) => c.expireNegative());
+    for (const name of upstreams) guarded('expireUpstream', (c) => c.expireUpstream(name));
   }
+  // Rate-limited per upstream (notify-throttle.ts); what passes is told to the sibling workers,
+  // which apply it without a throttle of their own.
+  const throttle = new NotifyThrottle(
+    metrics.notifyInvalidations,
+    () => ctx.runtime().config.cache.notifyIntervalMs,
+    (upstream) => {
+      expireFromNotify([upstream]);
+      ctx.siblings?.tell('notify', { upstreams: [upstream] } satisfies NotifyEvent);
+    },
+  );
   ctx.siblings?.on('notify', (payload) => {
     const event = payload as NotifyEvent;
     if (Array.isArray(event?.upstreams)) expireFromNotify(event.upstreams);
   });
+
+  const missLimiter = new MissLimiter();
+
+  /**
+   * A miss over its source's limit gets no fan-out: the stale entry when one is held, else
+   * over UDP an empty TC=1 reply (a real client retries over TCP, where its address is proven;
+   * a spoofed flood only sends victims a query-sized reply) and over TCP REFUSED.
+   */
+  function overLimit(
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    peer: Peer,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    stale: CacheHit | null,
+    started: number,
+  ): Uint8Array {
+    if (stale !== null) {
+      const out = serveStale(q, bytes, peer, rt, stale);
+      if (out !== null) {
+        metrics.ratelimited.stale++;
+        return observe(zone.name, q, peer, out, started);
+      }
+    }
+    const udp = peer.transport === 'udp';
+    const reply = errorResponse(
+      q,
+      bytes,
+      udp ? RCODE.NOERROR : RCODE.REFUSED,
+      rt.config.listen.udpSize,
+    );
+    if (udp) {
+      reply[2] |= 0x02; // TC
+      metrics.ratelimited.truncated++;
+    } else {
+      metrics.ratelimited.refused++;
+    }
+    return observe(zone.name, q, peer, reply, started);
+  }
 
   function observe(
     zone: string,
@@ -266,10 +315,9 @@ export function createHandler(ctx: HandlerContext): Handler {
       );
     }
     const upstreams = senders.map((u) => u.name);
-    expireFromNotify(upstreams);
-    ctx.siblings?.tell('notify', { zone, upstreams } satisfies NotifyEvent);
+    for (const name of upstreams) throttle.notify(name);
     metrics.notify.accepted++;
-    ctx.logger.debug({ zone, from: address, upstreams }, 'NOTIFY: cache entries dropped');
+    ctx.logger.debug({ zone, from: address, upstreams }, 'NOTIFY accepted');
     return observe(
       zone,
       q,
@@ -330,15 +378,10 @@ export function createHandler(ctx: HandlerContext): Handler {
         return observe(zone.name, q, peer, out, started);
       }
     }
-    return fromUpstreams(
-      q,
-      bytes,
-      peer,
-      rt,
-      zone,
-      key,
-      hit?.state === 'stale' ? hit : null,
-      started,
-    );
+    const stale = hit?.state === 'stale' ? hit : null;
+    if (!missLimiter.allow(peer.address, peer.transport, Date.now(), rt.config.rateLimit)) {
+      return overLimit(q, bytes, peer, rt, zone, stale, started);
+    }
+    return fromUpstreams(q, bytes, peer, rt, zone, key, stale, started);
   };
 }
