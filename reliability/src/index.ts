@@ -9,6 +9,7 @@ export * from './fuzz/storm.js';
 export * from './fuzz/wire.js';
 export * from './kube/scenario.js';
 export * from './kube/tenants.js';
+export * from './load/authority-floods.js';
 export * from './load/campaign.js';
 export * from './load/neighbours.js';
 export * from './load/slowloris.js';
