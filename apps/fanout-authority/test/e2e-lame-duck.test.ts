@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsQuery } from '@mdns/transport';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GATEWAY_MAIN } from './support/gateway.js';
 
 // docs/behaviour.md, Operations: SIGTERM → lame duck (/ready 503, DNS still answered for
@@ -102,7 +102,12 @@ async function sigtermWhileQuerying(main: string, yaml: string): Promise<Outcome
     const readyPort = field('ready');
     const http = async (path: string) =>
       (await fetch(`http://127.0.0.1:${readyPort}${path}`)).status;
-    expect(await http('/ready')).toBe(200);
+    // The authority turns ready once every upstream's start-up probe has answered or given
+    // up (at most upstream.timeoutCeilingMs): wait for that, then SIGTERM must take it away.
+    await vi.waitFor(async () => expect(await http('/ready')).toBe(200), {
+      timeout: 10_000,
+      interval: 50,
+    });
 
     const query = async () => {
       try {
