@@ -169,6 +169,9 @@ describe('GitHub Actions workflows', () => {
   });
 });
 
+// The image name the base gives each app (infra/k8s/base/<app>/deployment.yaml).
+const PLACEHOLDER = 'registry.example.invalid/mdns';
+
 describe('scripts/pin-images.sh', () => {
   const work = mkdtempSync(join(tmpdir(), 'mdns-pin-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -193,12 +196,12 @@ describe('scripts/pin-images.sh', () => {
       .map((l) => l.replace(`${repoRoot}/`, ''));
     expect(calls.length, out).toBeGreaterThanOrEqual(2);
     for (const app of ['cluster-gateway', 'fanout-authority']) {
-      const mine = calls.filter((c) => c.includes(`mdns/${app}=`));
+      const mine = calls.filter((c) => c.includes(`${PLACEHOLDER}/${app}=`));
       expect(mine.length, app).toBeGreaterThanOrEqual(1);
       for (const c of mine) {
         expect(c).toMatch(
           new RegExp(
-            `^infra/k8s/\\S+ edit set image mdns/${app}=ghcr.io/acme/mdns-${app}:1\\.2\\.3$`,
+            `^infra/k8s/\\S+ edit set image ${PLACEHOLDER.replaceAll('.', '\\.')}/${app}=ghcr.io/acme/mdns-${app}:1\\.2\\.3$`,
           ),
         );
         expect(c).not.toMatch(/\/(base|components)\//);
@@ -208,11 +211,11 @@ describe('scripts/pin-images.sh', () => {
     expect(new Set(calls).size).toBe(calls.length);
     for (const c of calls) {
       const [dir, , , , image] = c.split(' ');
-      const app = image.slice('mdns/'.length, image.indexOf('='));
+      const app = image.slice(`${PLACEHOLDER}/`.length, image.indexOf('='));
       const rendered = execFileSync('kubectl', ['kustomize', join(repoRoot, dir)], {
         encoding: 'utf8',
       });
-      expect(rendered, c).toContain(`image: mdns/${app}`);
+      expect(rendered, c).toContain(`image: ${PLACEHOLDER}/${app}`);
     }
   });
 });
