@@ -25,7 +25,7 @@ describe('sources config', () => {
       manifests: { enabled: false, directory: null },
       filters: { ingressClasses: [], gatewayClasses: [], labelSelector: '', namespaces: [] },
       // The safe defaults of issue #18: externalIPs off, first claimant across namespaces.
-      services: { externalIPs: false },
+      services: { externalIPs: false, internalHostnames: false },
       ownership: { namespaces: {}, wildcardNamespaces: null, conflicts: 'first-claimant' },
     });
   });
@@ -44,6 +44,7 @@ describe('sources config', () => {
     [{ kubernetes: { backoff: { initialMs: 10, maxMs: 5 } } }, 'kubernetes.backoff'],
     [{ filters: { labelSelector: 'app in (a' } }, 'filters.labelSelector'],
     [{ filters: { nope: [] } }, 'filters'],
+    [{ services: { internalHostnames: 'yes' } }, 'services.internalHostnames'],
   ])('rejects %j at %s', (input, path) => {
     const r = sourcesConfigSchema.safeParse(input);
     expect(r.success).toBe(false);

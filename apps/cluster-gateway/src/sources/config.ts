@@ -80,6 +80,12 @@ const servicesSchema = z.strictObject({
    * Service may write any address there (CVE-2020-8554), k8s_gateway publishes them.
    */
   externalIPs: z.boolean().default(false),
+  /**
+   * Publish the cluster IPs of a Service under its external-dns `internal-hostname`
+   * annotation. Off: cluster IPs answer only inside routed pod/service networks, and a
+   * zone served outside the cluster would hand out unreachable addresses.
+   */
+  internalHostnames: z.boolean().default(false),
 });
 
 const DNS_NAME =

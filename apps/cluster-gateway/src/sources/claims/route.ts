@@ -1,9 +1,9 @@
 import type { SlimGateway, SlimRoute } from '../slim.js';
 import { objectKey } from '../slim.js';
 import { addIp, foldAddresses, hasAddress } from './addresses.js';
+import { extraHosts, objectTtl } from './annotations.js';
 import { claimHosts, emptyResult } from './build.js';
 import { type ClaimContext, type ClaimResult, type GatewayTarget, objectRef } from './context.js';
-import { objectTtl } from './ttl.js';
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
 
@@ -38,7 +38,10 @@ export function gatewayTarget(gw: SlimGateway): { target: GatewayTarget; warning
   return { target, warnings };
 }
 
-/** HTTPRoute / GRPCRoute / TLSRoute: `spec.hostnames` -> addresses of every parent Gateway. */
+/**
+ * HTTPRoute / GRPCRoute / TLSRoute: `spec.hostnames` plus the external-dns `hostname`
+ * annotation -> addresses of every parent Gateway.
+ */
 export function routeClaims(kind: RouteKind, route: SlimRoute, ctx: ClaimContext): ClaimResult {
   const result = emptyResult();
   const ref = objectRef(kind, route.metadata);
@@ -57,8 +60,11 @@ export function routeClaims(kind: RouteKind, route: SlimRoute, ctx: ClaimContext
     result.warnings,
   );
   if (!hasAddress(addresses)) return result;
-  const ttl = objectTtl(route.metadata, ctx.defaultTtl, ref, result.warnings);
-  const hosts = route.hostnames.map((value) => ({ value, field: 'spec.hostnames' }));
+  const ttl = objectTtl(route.metadata, ctx.defaultTtl, ref, result);
+  const hosts = [
+    ...route.hostnames.map((value) => ({ value, field: 'spec.hostnames' })),
+    ...extraHosts(route.metadata, ref, result.warnings),
+  ];
   claimHosts(hosts, addresses, ttl, ctx.zones, ref, result);
   return result;
 }
