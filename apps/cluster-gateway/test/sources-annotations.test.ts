@@ -4,12 +4,12 @@ import { emptyResult } from '../src/sources/claims/build.js';
 import type { ClaimContext } from '../src/sources/claims/context.js';
 import { newRejectionCounts } from '../src/sources/claims/context.js';
 import { ingressClaims } from '../src/sources/claims/ingress.js';
-import { routeClaims } from '../src/sources/claims/route.js';
+import { gatewayTarget, routeClaims } from '../src/sources/claims/route.js';
 import { serviceClaims } from '../src/sources/claims/service.js';
 import { compileFilters } from '../src/sources/filters.js';
 import { ClaimLedger } from '../src/sources/ledger.js';
 import { OPEN_POLICY } from '../src/sources/ownership.js';
-import { slimIngress, slimMeta, slimRoute, slimService } from '../src/sources/slim.js';
+import { slimGateway, slimIngress, slimMeta, slimRoute, slimService } from '../src/sources/slim.js';
 import type { Claim, IndexSink, KindState, SourceKind } from '../src/sources/types.js';
 
 const ZONES = ['prod.example.tld', 'alt.example'];
@@ -182,6 +182,29 @@ describe('target annotation', () => {
     expect(r.warnings[0]).toBe(
       `Ingress apps/web annotation ${NEW}target: "10.0.0.300" is not an IP address`,
     );
+  });
+});
+
+describe('target annotation on a Gateway (external-dns gateway sources)', () => {
+  const gw = (annotations: Record<string, string>) =>
+    slimGateway({
+      metadata: { name: 'gw', namespace: 'infra', annotations },
+      status: { addresses: [{ type: 'IPAddress', value: '192.0.2.10' }] },
+    })!;
+
+  it('replaces status.addresses for every route attached', () => {
+    const r = gatewayTarget(gw({ [`${NEW}target`]: '203.0.113.20, Edge.Example.NET' }));
+    expect(r.target).toEqual({ a: ['203.0.113.20'], aaaa: [], hostnames: ['edge.example.net'] });
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('an unsupported key on a Gateway is a counted warning', () => {
+    const r = gatewayTarget(gw({ [`${OLD}hostname`]: 'x.prod.example.tld' }));
+    expect(r.target.a).toEqual(['192.0.2.10']);
+    expect(r.rejected).toEqual(['unsupported']);
+    expect(r.warnings).toEqual([
+      `Gateway infra/gw: annotation ${OLD}hostname is not supported on Gateway; ignored`,
+    ]);
   });
 });
 

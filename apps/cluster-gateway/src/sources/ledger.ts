@@ -284,9 +284,10 @@ export class ClaimLedger {
     const gw = slimGateway(raw);
     if (!gw || !admitsGateway(this.filters, gw)) return null;
     const key = objectKey(gw.metadata);
-    const { target, warnings } = gatewayTarget(gw);
+    const { target, warnings, rejected } = gatewayTarget(gw);
     const text = warnings.join('\n');
     if (text !== '' && text !== this.gatewayWarnings.get(key)) {
+      for (const reason of rejected) this.tenancy.rejected[reason]++;
       this.logger.warn(
         { kind: 'Gateway', object: key, warnings },
         `Gateway ${key}: ${warnings.join('; ')}`,

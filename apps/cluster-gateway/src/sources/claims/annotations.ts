@@ -26,7 +26,7 @@ export const K8S_GATEWAY_IGNORE_LABEL = 'k8s-gateway.dns/ignore';
 export type ExternalDnsKey = 'hostname' | 'ttl' | 'target' | 'internal-hostname';
 
 /** Which annotation keys each kind reads; any other key of a known prefix is unsupported. */
-export type AnnotatedKind = 'Ingress' | 'Service' | 'Route' | 'DNSEndpoint';
+export type AnnotatedKind = 'Ingress' | 'Service' | 'Route' | 'DNSEndpoint' | 'Gateway';
 
 const SUPPORTED: Record<AnnotatedKind, { externalDns: ExternalDnsKey[]; other: string[] }> = {
   Ingress: { externalDns: ['hostname', 'ttl', 'target'], other: [KEYS.ingressClass] },
@@ -36,6 +36,8 @@ const SUPPORTED: Record<AnnotatedKind, { externalDns: ExternalDnsKey[]; other: s
   },
   Route: { externalDns: ['hostname', 'ttl'], other: [] },
   DNSEndpoint: { externalDns: ['ttl'], other: [] },
+  // external-dns reads `target` on the Gateway for every route attached to it.
+  Gateway: { externalDns: ['target'], other: [] },
 };
 
 /**
