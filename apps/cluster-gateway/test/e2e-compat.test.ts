@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { type Standin, startStandin } from '@mdns/kube-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { CASES, COMPAT_OBJECTS, ZONE } from './fixtures/e2e/compat.js';
+import { CASES, COMPAT_OBJECTS, STANDIN_VERSIONS, ZONE } from './fixtures/e2e/compat.js';
 import {
   eventually,
   GatewayProcess,
@@ -17,7 +17,11 @@ const SERVICES = { externalIPs: false, internalHostnames: true };
 function config(sources: Record<string, unknown>) {
   return testConfig({
     zones: [{ name: ZONE, nameservers: [{ name: `ns1.${ZONE}`, addresses: ['192.0.2.53'] }] }],
-    sources: { resources: ['Ingress', 'Service'], services: SERVICES, ...sources },
+    sources: {
+      resources: ['HTTPRoute', 'TLSRoute', 'Ingress', 'Service'],
+      services: SERVICES,
+      ...sources,
+    },
   });
 }
 
@@ -83,7 +87,8 @@ describe.skipIf(!existsSync(MAIN))('compatibility table: Kubernetes API (kube st
 
   beforeAll(async () => {
     standin = await startStandin({
-      kinds: ['services', 'ingresses'],
+      kinds: ['services', 'ingresses', 'gateways', 'httproutes', 'tlsroutes'],
+      versions: STANDIN_VERSIONS,
       objects: COMPAT_OBJECTS as any,
     });
     dir = tempDir();
