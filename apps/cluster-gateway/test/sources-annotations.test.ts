@@ -6,7 +6,7 @@ import { newRejectionCounts } from '../src/sources/claims/context.js';
 import { ingressClaims } from '../src/sources/claims/ingress.js';
 import { gatewayTarget, routeClaims } from '../src/sources/claims/route.js';
 import { serviceClaims } from '../src/sources/claims/service.js';
-import { compileFilters } from '../src/sources/filters.js';
+import { admitsGateway, compileFilters } from '../src/sources/filters.js';
 import { ClaimLedger } from '../src/sources/ledger.js';
 import { OPEN_POLICY } from '../src/sources/ownership.js';
 import { slimGateway, slimIngress, slimMeta, slimRoute, slimService } from '../src/sources/slim.js';
@@ -375,6 +375,20 @@ describe('exclusion and counting through the ledger', () => {
     ledger.upsert('Ingress', obj('kept', {}, { 'mdns.io/exclude': 'false' }));
     ledger.upsert('Ingress', obj('gone', labels, annotations));
     expect([...sink.objects.keys()]).toEqual(['Ingress apps/kept']);
+  });
+
+  it('an excluded Gateway gives its routes no addresses', () => {
+    const f = compileFilters({
+      ingressClasses: [],
+      gatewayClasses: [],
+      labelSelector: '',
+      namespaces: [],
+    });
+    if (!f.ok) throw new Error(f.error);
+    const gw = (labels: Record<string, string>) =>
+      slimGateway({ metadata: { name: 'gw', namespace: 'infra', labels } })!;
+    expect(admitsGateway(f.filters, gw({}))).toBe(true);
+    expect(admitsGateway(f.filters, gw({ 'k8s-gateway.dns/ignore': 'true' }))).toBe(false);
   });
 
   it('an unsupported key is logged once and counted once per change', () => {
