@@ -108,7 +108,7 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
   });
   registerCollected(registry, {
     name: `${PREFIX}claims_rejected_total`,
-    help: 'Claims (or parts) refused by a tenant-safety rule, by reason: ownership, wildcard, external_ips, txt, object_too_large.',
+    help: 'Claims (or parts) refused by a tenant-safety rule, by reason: ownership, wildcard, external_ips, txt, object_too_large, unsupported (an annotation key or value mdns does not read).',
     type: 'counter',
     // Every worker runs its own sources and sees the same objects: max, not sum.
     aggregator: 'max',

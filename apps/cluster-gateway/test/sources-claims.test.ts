@@ -22,6 +22,7 @@ const ctx: ClaimContext = {
   zones: ['prod.example.tld', 'alt.example'],
   defaultTtl: 60,
   externalIPs: true,
+  internalHostnames: false,
   gateway: (key) => gateways.get(key),
 };
 

@@ -15,17 +15,13 @@ describe('sources config', () => {
         backoff: { initialMs: 500, maxMs: 4000 },
         maxPageBytes: 16 * 1024 * 1024,
         maxEventBytes: 4 * 1024 * 1024,
-        gatewayApiVersions: {
-          HTTPRoute: 'v1',
-          GRPCRoute: 'v1',
-          TLSRoute: 'v1alpha2',
-          Gateway: 'v1',
-        },
+        // null: discovered (v1, else v1beta1, v1alpha3, v1alpha2).
+        gatewayApiVersions: { HTTPRoute: null, GRPCRoute: null, TLSRoute: null, Gateway: null },
       },
       manifests: { enabled: false, directory: null },
       filters: { ingressClasses: [], gatewayClasses: [], labelSelector: '', namespaces: [] },
       // The safe defaults of issue #18: externalIPs off, first claimant across namespaces.
-      services: { externalIPs: false },
+      services: { externalIPs: false, internalHostnames: false },
       ownership: { namespaces: {}, wildcardNamespaces: null, conflicts: 'first-claimant' },
     });
   });
@@ -33,7 +29,7 @@ describe('sources config', () => {
   it('keeps partial nested values and defaults the rest', () => {
     const c = sourcesConfigSchema.parse({ kubernetes: { backoff: { maxMs: 1000 } } });
     expect(c.kubernetes.backoff).toEqual({ initialMs: 500, maxMs: 1000 });
-    expect(c.kubernetes.gatewayApiVersions.TLSRoute).toBe('v1alpha2');
+    expect(c.kubernetes.gatewayApiVersions.TLSRoute).toBeNull();
   });
 
   it.each([
@@ -44,6 +40,11 @@ describe('sources config', () => {
     [{ kubernetes: { backoff: { initialMs: 10, maxMs: 5 } } }, 'kubernetes.backoff'],
     [{ filters: { labelSelector: 'app in (a' } }, 'filters.labelSelector'],
     [{ filters: { nope: [] } }, 'filters'],
+    [
+      { kubernetes: { gatewayApiVersions: { TLSRoute: 'v2beta' } } },
+      'kubernetes.gatewayApiVersions.TLSRoute',
+    ],
+    [{ services: { internalHostnames: 'yes' } }, 'services.internalHostnames'],
   ])('rejects %j at %s', (input, path) => {
     const r = sourcesConfigSchema.safeParse(input);
     expect(r.success).toBe(false);

@@ -77,9 +77,12 @@ async function setup(opts: {
   kubernetes?: object;
   filters?: object;
   before?: (s: Standin) => void;
+  /** Served version per Kind, e.g. `{ TLSRoute: 'v1' }`. */
+  versions?: Record<string, string>;
 }): Promise<Harness> {
   const standin = await startStandin({
     kinds: opts.kinds,
+    versions: opts.versions,
     objects: opts.objects as never,
     bookmarkIntervalMs: 200,
   });
@@ -184,6 +187,46 @@ describe('kubernetes source against kube-standin', () => {
       expect(sink.phase('DNSEndpoint')).toBe('synced');
       expect(sink.names('DNSEndpoint')).toEqual({ [`ep.${ZONE}`]: '192.0.2.9' });
     });
+  });
+
+  it('Gateway API versions are discovered per kind: TLSRoute v1, HTTPRoute v1beta1, no config', async () => {
+    const route = (kind: string, version: string, host: string) => ({
+      apiVersion: `gateway.networking.k8s.io/${version}`,
+      kind,
+      metadata: { name: host, namespace: 'shop' },
+      spec: {
+        hostnames: [`${host}.${ZONE}`],
+        parentRefs: [{ name: 'public', namespace: 'infra' }],
+      },
+    });
+    const { sink, logger } = await setup({
+      kinds: ['Gateway', 'HTTPRoute', 'TLSRoute'],
+      versions: { TLSRoute: 'v1', HTTPRoute: 'v1beta1' },
+      objects: [
+        gateway('192.0.2.45'),
+        route('TLSRoute', 'v1', 'tls'),
+        route('HTTPRoute', 'v1beta1', 'web'),
+      ],
+      resources: ['HTTPRoute', 'TLSRoute'],
+    });
+    await eventually(() => {
+      expect(sink.names('TLSRoute')).toEqual({ [`tls.${ZONE}`]: '192.0.2.45' });
+      expect(sink.names('HTTPRoute')).toEqual({ [`web.${ZONE}`]: '192.0.2.45' });
+    });
+    expect(
+      logger.lines.some((l) => l.msg === 'HTTPRoute served as gateway.networking.k8s.io/v1beta1'),
+    ).toBe(true);
+  });
+
+  it('a pinned Gateway API version that is not served -> absent, naming the version', async () => {
+    const { sink } = await setup({
+      kinds: ['Gateway', 'TLSRoute'],
+      versions: { TLSRoute: 'v1' },
+      resources: ['TLSRoute'],
+      kubernetes: { gatewayApiVersions: { TLSRoute: 'v1alpha2' } },
+    });
+    await eventually(() => expect(sink.phase('TLSRoute')).toBe('absent'));
+    expect(sink.states.get('TLSRoute')?.message).toContain('gateway.networking.k8s.io/v1alpha2');
   });
 
   it('routes wait for the first Gateway list; Gateway CRD installed later -> routes get addresses', async () => {

@@ -72,6 +72,7 @@ describe('slimming', () => {
         annotations: {},
       },
       type: 'ClusterIP',
+      clusterIPs: [],
       externalIPs: [],
       loadBalancer: [],
     });

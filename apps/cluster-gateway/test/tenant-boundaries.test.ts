@@ -191,6 +191,7 @@ describe('TXT values: validated and split by UTF-8 bytes', () => {
       zones: [ZONE],
       defaultTtl: 60,
       externalIPs: false,
+      internalHostnames: false,
       gateway: () => undefined,
     });
     expect(r.claims[0].txt).toEqual(['fine']);

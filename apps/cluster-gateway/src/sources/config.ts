@@ -15,11 +15,17 @@ const backoffSchema = z
   })
   .refine((b) => b.maxMs >= b.initialMs, { message: 'maxMs must be >= initialMs' });
 
+// null: the served version is discovered (see GATEWAY_API_VERSIONS in kubernetes/resources.ts);
+// a string pins it, for an API server whose discovery is wrong or filtered.
+const pinnedVersion = z.string().regex(/^v[0-9]+((alpha|beta)[0-9]+)?$/, {
+  message: 'expected a Kubernetes API version such as v1 or v1alpha2',
+});
+
 const gatewayApiVersionsSchema = z.strictObject({
-  HTTPRoute: z.string().min(1).default('v1'),
-  GRPCRoute: z.string().min(1).default('v1'),
-  TLSRoute: z.string().min(1).default('v1alpha2'),
-  Gateway: z.string().min(1).default('v1'),
+  HTTPRoute: pinnedVersion.nullable().default(null),
+  GRPCRoute: pinnedVersion.nullable().default(null),
+  TLSRoute: pinnedVersion.nullable().default(null),
+  Gateway: pinnedVersion.nullable().default(null),
 });
 
 const kubernetesSchema = z.strictObject({
@@ -80,6 +86,12 @@ const servicesSchema = z.strictObject({
    * Service may write any address there (CVE-2020-8554), k8s_gateway publishes them.
    */
   externalIPs: z.boolean().default(false),
+  /**
+   * Publish the cluster IPs of a Service under its external-dns `internal-hostname`
+   * annotation. Off: cluster IPs answer only inside routed pod/service networks, and a
+   * zone served outside the cluster would hand out unreachable addresses.
+   */
+  internalHostnames: z.boolean().default(false),
 });
 
 const DNS_NAME =

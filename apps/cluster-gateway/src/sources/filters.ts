@@ -1,6 +1,7 @@
+import { isExcluded, KEYS } from './claims/annotations.js';
 import type { SourcesConfig } from './config.js';
 import { type LabelSelector, matchesLabels, parseLabelSelector } from './label-selector.js';
-import { ANNOTATIONS, type SlimGateway, type SlimIngress, type SlimMeta } from './slim.js';
+import type { SlimGateway, SlimIngress, SlimMeta } from './slim.js';
 
 /** The `filters:` config, compiled once. */
 export interface Filters {
@@ -29,15 +30,19 @@ export function compileFilters(
   };
 }
 
-/** Namespace and label filters, common to every kind (Gateways included). */
+/**
+ * Namespace and label filters, and the per-object exclusion (`mdns.io/exclude`, the
+ * k8s_gateway fork's `k8s-gateway.dns/ignore`), common to every kind but Gateways.
+ */
 export function admitsMeta(f: Filters, meta: SlimMeta): boolean {
+  if (isExcluded(meta)) return false;
   if (f.namespaces.size > 0 && !f.namespaces.has(meta.namespace)) return false;
   return matchesLabels(f.labelSelector, meta.labels);
 }
 
 /** `spec.ingressClassName`, else the legacy `kubernetes.io/ingress.class` annotation. */
 export function ingressClassOf(ing: SlimIngress): string | undefined {
-  return ing.ingressClassName ?? ing.metadata.annotations[ANNOTATIONS.ingressClass];
+  return ing.ingressClassName ?? ing.metadata.annotations[KEYS.ingressClass];
 }
 
 export function admitsIngress(f: Filters, ing: SlimIngress): boolean {
@@ -52,6 +57,7 @@ export function admitsIngress(f: Filters, ing: SlimIngress): boolean {
  * in `infra`, and the route's labels say nothing about the Gateway's.
  */
 export function admitsGateway(f: Filters, gw: SlimGateway): boolean {
+  if (isExcluded(gw.metadata)) return false;
   if (f.gatewayClasses.size === 0) return true;
   return gw.gatewayClassName !== undefined && f.gatewayClasses.has(gw.gatewayClassName);
 }

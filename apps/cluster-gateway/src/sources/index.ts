@@ -39,6 +39,7 @@ export function createSources(config: SourcesConfig, ctx: SourcesContext): Sourc
     // One for both sources: the policy and the counters are the gateway's, not a source's.
     tenancy: {
       externalIPs: config.services.externalIPs,
+      internalHostnames: config.services.internalHostnames,
       ownership: compileOwnership(config.ownership),
       rejected: ctx.rejected ?? newRejectionCounts(),
     },

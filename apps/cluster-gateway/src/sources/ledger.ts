@@ -1,3 +1,4 @@
+import { type AnnotatedKind, reportUnsupported } from './claims/annotations.js';
 import {
   type ClaimContext,
   type ClaimResult,
@@ -73,8 +74,13 @@ function evaluate(
   tenancy: Tenancy,
 ): { meta: SlimMeta; result: ClaimResult; route?: SlimRoute } | null {
   const out = claimObject(kind, raw, f, ctx);
+  if (out) reportUnsupported(annotatedKind(kind), out.meta, objectRef(kind, out.meta), out.result);
   if (out) applyOwnership(tenancy.ownership, objectRef(kind, out.meta), out.meta, out.result);
   return out;
+}
+
+function annotatedKind(kind: SourceKind): AnnotatedKind {
+  return kind === 'Ingress' || kind === 'Service' || kind === 'DNSEndpoint' ? kind : 'Route';
 }
 
 function claimObject(
@@ -144,6 +150,7 @@ export class ClaimLedger {
       zones,
       defaultTtl,
       externalIPs: tenancy.externalIPs,
+      internalHostnames: tenancy.internalHostnames ?? false,
       gateway: (key) => this.gateways.get(key),
     };
   }
@@ -277,9 +284,10 @@ export class ClaimLedger {
     const gw = slimGateway(raw);
     if (!gw || !admitsGateway(this.filters, gw)) return null;
     const key = objectKey(gw.metadata);
-    const { target, warnings } = gatewayTarget(gw);
+    const { target, warnings, rejected } = gatewayTarget(gw);
     const text = warnings.join('\n');
     if (text !== '' && text !== this.gatewayWarnings.get(key)) {
+      for (const reason of rejected) this.tenancy.rejected[reason]++;
       this.logger.warn(
         { kind: 'Gateway', object: key, warnings },
         `Gateway ${key}: ${warnings.join('; ')}`,

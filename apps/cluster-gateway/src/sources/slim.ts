@@ -4,15 +4,7 @@
 // Slimming is also the boundary check: every field is type-checked here, so the claims
 // code never meets a number where it expects a string, whatever a manifest file contains.
 
-/** The annotations any claim or filter reads; every other annotation is dropped. */
-export const ANNOTATIONS = {
-  corednsHostname: 'coredns.io/hostname',
-  externalDnsHostname: 'external-dns.alpha.kubernetes.io/hostname',
-  ttl: 'external-dns.alpha.kubernetes.io/ttl',
-  ingressClass: 'kubernetes.io/ingress.class',
-} as const;
-
-const KEPT_ANNOTATIONS: ReadonlySet<string> = new Set(Object.values(ANNOTATIONS));
+import { keepsAnnotation } from './claims/annotations.js';
 
 export interface SlimMeta {
   name: string;
@@ -40,6 +32,8 @@ export interface SlimIngress {
 export interface SlimService {
   metadata: SlimMeta;
   type: string;
+  /** `spec.clusterIPs` (else `spec.clusterIP`); empty for a headless Service (`None`). */
+  clusterIPs: string[];
   externalIPs: string[];
   loadBalancer: LoadBalancerIngress[];
 }
@@ -98,10 +92,10 @@ function strings(v: unknown): string[] {
   return list(v).filter((s): s is string => typeof s === 'string');
 }
 
-function stringMap(v: unknown, keep?: ReadonlySet<string>): Record<string, string> {
+function stringMap(v: unknown, keep?: (key: string) => boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(record(v))) {
-    if (typeof val === 'string' && (keep === undefined || keep.has(k))) out[k] = val;
+    if (typeof val === 'string' && (keep === undefined || keep(k))) out[k] = val;
   }
   return out;
 }
@@ -122,7 +116,7 @@ export function slimMeta(obj: unknown): SlimMeta | null {
     namespace: str(m.namespace) ?? 'default',
     createdAt: timestamp(m.creationTimestamp),
     labels: stringMap(m.labels),
-    annotations: stringMap(m.annotations, KEPT_ANNOTATIONS),
+    annotations: stringMap(m.annotations, keepsAnnotation),
   };
   const uid = str(m.uid);
   if (uid) meta.uid = uid;
@@ -160,6 +154,13 @@ export function slimIngress(obj: unknown): SlimIngress | null {
   return slim;
 }
 
+function clusterIPs(spec: Raw): string[] {
+  const ips = strings(spec.clusterIPs);
+  const single = str(spec.clusterIP);
+  if (ips.length === 0 && single) ips.push(single);
+  return ips.filter((ip) => ip !== 'None' && ip !== '');
+}
+
 export function slimService(obj: unknown): SlimService | null {
   const metadata = slimMeta(obj);
   if (!metadata) return null;
@@ -167,6 +168,7 @@ export function slimService(obj: unknown): SlimService | null {
   return {
     metadata,
     type: str(spec.type) ?? 'ClusterIP',
+    clusterIPs: clusterIPs(spec),
     externalIPs: strings(spec.externalIPs),
     loadBalancer: loadBalancer(record(obj).status),
   };
@@ -237,7 +239,7 @@ export function trimListed(obj: unknown): unknown {
   const meta = record(record(obj).metadata);
   if ('managedFields' in meta) delete meta.managedFields;
   const annotations = meta.annotations;
-  if (annotations !== undefined) meta.annotations = stringMap(annotations, KEPT_ANNOTATIONS);
+  if (annotations !== undefined) meta.annotations = stringMap(annotations, keepsAnnotation);
   return obj;
 }
 

@@ -72,3 +72,20 @@ export function loadBalancerTargets(ingress: readonly LoadBalancerIngress[]): {
 export function hasAddress(a: Addresses): boolean {
   return a.a.length > 0 || a.aaaa.length > 0 || a.cname !== undefined;
 }
+
+/** A `target` annotation's values: IPs -> A/AAAA, else the first host name -> CNAME. */
+export function foldTarget(
+  target: { key: string; values: string[] },
+  ref: string,
+  warnings: string[],
+): Addresses {
+  const ips: string[] = [];
+  const hostnames: string[] = [];
+  for (const v of target.values) (isIpLike(v) ? ips : hostnames).push(v);
+  return foldAddresses(ips, hostnames, `${ref} annotation ${target.key}`, warnings);
+}
+
+/** Looks like an address (so a typo such as 10.0.0.300 is reported as a bad IP, not taken as a name). */
+function isIpLike(v: string): boolean {
+  return /^[0-9.]+$/.test(v) || v.includes(':');
+}

@@ -15,6 +15,8 @@ export interface ClaimContext {
   defaultTtl: number;
   /** `sources.services.externalIPs`: publish a Service's `spec.externalIPs`. */
   externalIPs: boolean;
+  /** `sources.services.internalHostnames`: publish cluster IPs under `internal-hostname`. */
+  internalHostnames: boolean;
   /** The parent Gateway `namespace/name`, or undefined when unknown or filtered out. */
   gateway(key: string): GatewayTarget | undefined;
 }
@@ -30,7 +32,13 @@ export interface ClaimResult {
 }
 
 /** Why a claim (or part of one) was refused; the label of `claims_rejected_total`. */
-export type RejectReason = 'ownership' | 'wildcard' | 'external_ips' | 'txt' | 'object_too_large';
+export type RejectReason =
+  | 'ownership'
+  | 'wildcard'
+  | 'external_ips'
+  | 'txt'
+  | 'object_too_large'
+  | 'unsupported';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'ownership',
@@ -38,6 +46,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'external_ips',
   'txt',
   'object_too_large',
+  'unsupported',
 ];
 
 export function objectRef(kind: string, meta: { namespace: string; name: string }): string {
@@ -48,12 +57,21 @@ export function objectRef(kind: string, meta: { namespace: string; name: string 
 export type RejectionCounts = Record<RejectReason, number>;
 
 export function newRejectionCounts(): RejectionCounts {
-  return { ownership: 0, wildcard: 0, external_ips: 0, txt: 0, object_too_large: 0 };
+  return {
+    ownership: 0,
+    wildcard: 0,
+    external_ips: 0,
+    txt: 0,
+    object_too_large: 0,
+    unsupported: 0,
+  };
 }
 
 /** The tenant-safety settings every ledger applies (`sources.services`, `sources.ownership`). */
 export interface Tenancy {
   externalIPs: boolean;
+  /** `sources.services.internalHostnames`; absent: false. */
+  internalHostnames?: boolean;
   ownership: OwnershipPolicy;
   rejected: RejectionCounts;
 }

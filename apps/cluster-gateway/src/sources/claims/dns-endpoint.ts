@@ -14,7 +14,7 @@ import { objectTtl, parseTtl } from './ttl.js';
 export function dnsEndpointClaims(obj: SlimDnsEndpoint, ctx: ClaimContext): ClaimResult {
   const result = emptyResult();
   const ref = objectRef('DNSEndpoint', obj.metadata);
-  const objectDefault = objectTtl(obj.metadata, ctx.defaultTtl, ref, result.warnings);
+  const objectDefault = objectTtl(obj.metadata, ctx.defaultTtl, ref, result);
   const byName = new Map<string, Claim>();
   obj.endpoints.forEach((ep, i) => {
     const where = `${ref} spec.endpoints[${i}]`;

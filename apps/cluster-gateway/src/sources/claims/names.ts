@@ -30,3 +30,12 @@ export function checkTarget(raw: string, where: string): { name: string } | { wa
     return { warning: `${where}: "${raw}" is not a valid target host name: ${error}` };
   return { name: normalizeName(trimmed) };
 }
+
+/** True when the host (as written) lies at or under a served zone; false for any invalid name. */
+export function inServedZone(raw: string, zones: readonly string[]): boolean {
+  const trimmed = raw.trim();
+  if (validateHostname(trimmed, { wildcard: true }) !== null) return false;
+  const name = normalizeName(trimmed);
+  const base = name.startsWith('*.') ? name.slice(2) : name;
+  return zones.some((zone) => isAtOrBelow(base, zone));
+}

@@ -1,9 +1,16 @@
 import type { SlimGateway, SlimRoute } from '../slim.js';
 import { objectKey } from '../slim.js';
 import { addIp, foldAddresses, hasAddress } from './addresses.js';
+import { annotatedTarget, extraHosts, objectTtl, reportUnsupported } from './annotations.js';
 import { claimHosts, emptyResult } from './build.js';
-import { type ClaimContext, type ClaimResult, type GatewayTarget, objectRef } from './context.js';
-import { objectTtl } from './ttl.js';
+import {
+  type ClaimContext,
+  type ClaimResult,
+  type GatewayTarget,
+  objectRef,
+  type RejectReason,
+} from './context.js';
+import { checkTarget } from './names.js';
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute';
 
@@ -20,11 +27,30 @@ export function parentGatewayKeys(route: SlimRoute): string[] {
   return keys;
 }
 
-/** A Gateway's `status.addresses`: IPAddress -> A/AAAA, Hostname -> CNAME candidates. */
-export function gatewayTarget(gw: SlimGateway): { target: GatewayTarget; warnings: string[] } {
+/**
+ * A Gateway's `status.addresses` (IPAddress -> A/AAAA, Hostname -> CNAME candidates), or
+ * the external-dns `target` annotation instead when set, as external-dns does.
+ */
+export function gatewayTarget(gw: SlimGateway): {
+  target: GatewayTarget;
+  warnings: string[];
+  rejected: RejectReason[];
+} {
   const target: GatewayTarget = { a: [], aaaa: [], hostnames: [] };
-  const warnings: string[] = [];
+  const report = { warnings: [] as string[], rejected: [] as RejectReason[] };
+  const { warnings } = report;
   const ref = objectRef('Gateway', gw.metadata);
+  reportUnsupported('Gateway', gw.metadata, ref, report);
+  const annotated = annotatedTarget(gw.metadata, ref, warnings);
+  if (annotated) {
+    for (const value of annotated.values) {
+      if (addIp(target, value)) continue;
+      const t = checkTarget(value, `${ref} annotation ${annotated.key}`);
+      if ('warning' in t) warnings.push(t.warning);
+      else if (!target.hostnames.includes(t.name)) target.hostnames.push(t.name);
+    }
+    return { target, ...report };
+  }
   for (const { type, value } of gw.addresses) {
     if (type === 'IPAddress') {
       if (!addIp(target, value))
@@ -35,10 +61,13 @@ export function gatewayTarget(gw: SlimGateway): { target: GatewayTarget; warning
       warnings.push(`${ref} status.addresses: type "${type}" is not supported`);
     }
   }
-  return { target, warnings };
+  return { target, ...report };
 }
 
-/** HTTPRoute / GRPCRoute / TLSRoute: `spec.hostnames` -> addresses of every parent Gateway. */
+/**
+ * HTTPRoute / GRPCRoute / TLSRoute: `spec.hostnames` plus the external-dns `hostname`
+ * annotation -> addresses of every parent Gateway.
+ */
 export function routeClaims(kind: RouteKind, route: SlimRoute, ctx: ClaimContext): ClaimResult {
   const result = emptyResult();
   const ref = objectRef(kind, route.metadata);
@@ -57,8 +86,11 @@ export function routeClaims(kind: RouteKind, route: SlimRoute, ctx: ClaimContext
     result.warnings,
   );
   if (!hasAddress(addresses)) return result;
-  const ttl = objectTtl(route.metadata, ctx.defaultTtl, ref, result.warnings);
-  const hosts = route.hostnames.map((value) => ({ value, field: 'spec.hostnames' }));
+  const ttl = objectTtl(route.metadata, ctx.defaultTtl, ref, result);
+  const hosts = [
+    ...route.hostnames.map((value) => ({ value, field: 'spec.hostnames' })),
+    ...extraHosts(route.metadata, ref, result.warnings),
+  ];
   claimHosts(hosts, addresses, ttl, ctx.zones, ref, result);
   return result;
 }

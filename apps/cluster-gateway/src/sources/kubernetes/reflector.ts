@@ -1,6 +1,6 @@
 import type { SourceLogger } from '../types.js';
 import { backoffDelay } from './backoff.js';
-import { httpStatus, type Resource, type ResourceApi } from './resources.js';
+import { atVersion, httpStatus, type Resource, type ResourceApi } from './resources.js';
 import type { WatchApi } from './watch-stream.js';
 
 /** What a reflector tells its owner. */
@@ -84,7 +84,7 @@ export class Reflector {
   private loop: Promise<void> | null = null;
 
   constructor(
-    private readonly resource: Resource,
+    private resource: Resource,
     private readonly api: ResourceApi,
     private readonly watch: WatchApi,
     private readonly opts: ReflectorOptions,
@@ -120,20 +120,36 @@ export class Reflector {
     }
   }
 
-  /** true when the resource is served; otherwise it has waited and the caller loops. */
+  /**
+   * true when the resource is served, at the first of its candidate versions the API
+   * server serves (which `this.resource` then names); otherwise it has waited and the
+   * caller loops. Run again after every watch 404, so a CRD upgrade is followed.
+   */
   private async discover(): Promise<boolean> {
     const r = this.resource;
-    const what = `${r.kind} (${r.group || 'core'}/${r.version} ${r.plural})`;
+    const candidates = r.candidates ?? [r.version];
+    const tried = candidates.map((v) => `${r.group || 'core'}/${v}`).join(', ');
+    const what = `${r.kind} (${tried} ${r.plural})`;
     try {
-      if (
-        await withTimeout(
-          this.api.served(r),
+      for (const version of candidates) {
+        const at = atVersion(r, version);
+        const served = await withTimeout(
+          this.servedOrNotFound(at),
           this.opts.silenceMs,
           `discovery of ${what}`,
           this.stopSignal.signal,
-        )
-      )
+        );
+        if (this.stopped) return false;
+        if (!served) continue;
+        if (at.version !== r.version || at.path !== r.path) {
+          this.log.info(
+            { kind: r.kind, version: at.version },
+            `${r.kind} served as ${r.group}/${at.version}`,
+          );
+        }
+        this.resource = at;
         return true;
+      }
       await this.unavailable(
         'absent',
         `${what} is not served by the API server (CRD not installed?)`,
@@ -141,16 +157,21 @@ export class Reflector {
     } catch (err) {
       if (this.stopped) return false;
       const status = httpStatus(err);
-      if (status === 404)
-        await this.unavailable(
-          'absent',
-          `${what} is not served by the API server (CRD not installed?)`,
-        );
-      else if (status === 403)
+      if (status === 403)
         await this.unavailable('forbidden', `discovery of ${what} is forbidden (RBAC)`);
       else await this.failed(`discovery of ${what}: ${messageOf(err)}`);
     }
     return false;
+  }
+
+  /** A group/version the server does not know answers 404: not served, try the next. */
+  private async servedOrNotFound(r: Resource): Promise<boolean> {
+    try {
+      return await this.api.served(r);
+    } catch (err) {
+      if (httpStatus(err) === 404) return false;
+      throw err;
+    }
   }
 
   /**

@@ -14,6 +14,25 @@ export interface Resource {
   plural: string;
   /** Collection path across all namespaces, for the watch. */
   path: string;
+  /**
+   * Versions to try at discovery, preferred first; the first served one becomes `version`
+   * and `path`. Absent: `version` only.
+   */
+  candidates?: readonly string[];
+}
+
+/**
+ * The Gateway API versions tried for each kind when `gatewayApiVersions` does not pin one:
+ * v1 first (TLSRoute is v1 from Gateway API 1.4, HTTPRoute/GRPCRoute/Gateway earlier), then
+ * the older channels a cluster may still serve alone. The fields read (`spec.hostnames`,
+ * `spec.parentRefs`, `status.addresses`) are the same in all of them.
+ */
+export const GATEWAY_API_VERSIONS: readonly string[] = ['v1', 'v1beta1', 'v1alpha3', 'v1alpha2'];
+
+/** The resource at one of its versions. */
+export function atVersion(r: Resource, version: string): Resource {
+  const base = r.group === '' ? `/api/${version}` : `/apis/${r.group}/${version}`;
+  return { ...r, version, path: `${base}/${r.plural}` };
 }
 
 export interface ListResult {
@@ -60,14 +79,15 @@ export function resourceOf(
         path: '/apis/externaldns.k8s.io/v1alpha1/dnsendpoints',
       };
     default: {
-      const version = versions[kind];
+      const pinned = versions[kind];
+      const candidates = pinned === null ? GATEWAY_API_VERSIONS : [pinned];
       const plural = `${kind.toLowerCase()}s`;
       return {
-        kind,
-        group: 'gateway.networking.k8s.io',
-        version,
-        plural,
-        path: `/apis/gateway.networking.k8s.io/${version}/${plural}`,
+        ...atVersion(
+          { kind, group: 'gateway.networking.k8s.io', version: '', plural, path: '' },
+          candidates[0],
+        ),
+        candidates,
       };
     }
   }

@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { type Standin, startStandin } from '@mdns/kube-standin';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { CASES, COMPAT_OBJECTS, STANDIN_VERSIONS, ZONE } from './fixtures/e2e/compat.js';
+import {
+  eventually,
+  GatewayProcess,
+  MAIN,
+  type TempDir,
+  tempDir,
+  testConfig,
+} from './support/gateway-process.js';
+
+const SERVICES = { externalIPs: false, internalHostnames: true };
+
+function config(sources: Record<string, unknown>) {
+  return testConfig({
+    zones: [{ name: ZONE, nameservers: [{ name: `ns1.${ZONE}`, addresses: ['192.0.2.53'] }] }],
+    sources: {
+      resources: ['HTTPRoute', 'TLSRoute', 'Ingress', 'Service'],
+      services: SERVICES,
+      ...sources,
+    },
+  });
+}
+
+/** The same table, asked with dig, against one running gateway. */
+function compatTable(gateway: () => GatewayProcess) {
+  it.each(CASES)('$what', async (c) => {
+    const gw = gateway();
+    const header = await gw.dig(['+noall', '+comments', c.name, c.type]);
+    expect(header).toContain(`status: ${c.rcode}`);
+    const short = (await gw.dig(['+short', c.name, c.type])).split('\n').filter((l) => l !== '');
+    expect(short).toEqual(c.short);
+    if (c.ttl !== undefined) {
+      const answer = await gw.dig(['+noall', '+answer', c.name, c.type]);
+      expect(answer.split(/\s+/)[1]).toBe(String(c.ttl));
+    }
+  });
+
+  it('each unsupported or ignored annotation is a warning naming object and key, and counted', async () => {
+    const gw = gateway();
+    const warned = (text: string) =>
+      gw.logs.some((l) => l.level === 'warn' && JSON.stringify(l).includes(text));
+    expect(warned('apps/cf: annotation external-dns.alpha.kubernetes.io/cloudflare-proxied')).toBe(
+      true,
+    );
+    expect(warned('annotation external-dns.alpha.kubernetes.io/ttl \\"30\\" ignored')).toBe(true);
+    expect(warned('apps/headless: annotation mdns.io/publish-cluster-ip ignored')).toBe(true);
+    const metrics = (await gw.http('/metrics')).body;
+    // cloudflare-proxied and the headless Service.
+    expect(metrics).toMatch(/mdns_gateway_claims_rejected_total\{reason="unsupported"\} 2\b/);
+  });
+}
+
+describe.skipIf(!existsSync(MAIN))('compatibility table: manifests directory', () => {
+  let dir: TempDir;
+  let manifests: TempDir;
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    manifests = tempDir('gateway-compat-');
+    manifests.write('all.yaml', COMPAT_OBJECTS.map((o) => stringify(o)).join('---\n'));
+    const cfg = config({
+      kubernetes: { enabled: false },
+      manifests: { enabled: true, directory: manifests.path },
+    });
+    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(cfg)));
+    await eventually(async () => (await gw.http('/ready')).status === 200);
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    dir?.remove();
+    manifests?.remove();
+  });
+
+  compatTable(() => gw);
+});
+
+describe.skipIf(!existsSync(MAIN))('compatibility table: Kubernetes API (kube stand-in)', () => {
+  let standin: Standin;
+  let dir: TempDir;
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    standin = await startStandin({
+      kinds: ['services', 'ingresses', 'gateways', 'httproutes', 'tlsroutes'],
+      versions: STANDIN_VERSIONS,
+      objects: COMPAT_OBJECTS as any,
+    });
+    dir = tempDir();
+    const cfg = config({ kubernetes: { kubeconfig: standin.kubeconfigPath } });
+    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(cfg)));
+    await eventually(async () => (await gw.http('/ready')).status === 200);
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await standin?.close();
+    dir?.remove();
+  });
+
+  compatTable(() => gw);
+});
