@@ -3,6 +3,7 @@
 import './runtime-warnings.js';
 import {
   checkHeapLimit,
+  convertCorefileCli,
   corednsServerLabel,
   createLogger,
   createRegistry,
@@ -14,6 +15,7 @@ import {
 } from '@mdns/ops';
 import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { DnsServer } from '@mdns/transport';
+import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { zoneApexFromConfig } from './config/shared.js';
@@ -200,11 +202,21 @@ async function drain(
   await parts.ops.close();
 }
 
-await runCli({
-  name: NAME,
-  description: 'Per-cluster DNS server: Kubernetes objects -> names in the configured zones.',
-  schema: gatewayConfigSchema,
-  defaultConfigPath: DEFAULT_CONFIG_PATH,
-  envOverrides: GATEWAY_ENV_OVERRIDES,
-  run: ({ config }) => run(config),
-});
+const argv = process.argv.slice(2);
+if (argv[0] === 'convert-corefile') {
+  process.exitCode = await convertCorefileCli(argv.slice(1), {
+    name: NAME,
+    plugin: 'k8s_gateway',
+    acceptsZone: false,
+    convert: async (blocks) => convertGatewayCorefile(blocks),
+  });
+} else {
+  await runCli({
+    name: NAME,
+    description: 'Per-cluster DNS server: Kubernetes objects -> names in the configured zones.',
+    schema: gatewayConfigSchema,
+    defaultConfigPath: DEFAULT_CONFIG_PATH,
+    envOverrides: GATEWAY_ENV_OVERRIDES,
+    run: ({ config }) => run(config),
+  });
+}
