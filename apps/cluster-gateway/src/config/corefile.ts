@@ -108,6 +108,12 @@ export function convertGatewayCorefile(
           directive,
           'the gateway answers from its in-memory index; the fanout-authority in front caches',
         );
+      } else if (directive.name === 'reload') {
+        noEquivalent(
+          conversion,
+          directive,
+          'the config is read at start; the kustomize configMapGenerator rolls the pods on a change',
+        );
       } else if (directive.name === 'forward') {
         noEquivalent(
           conversion,
