@@ -30,7 +30,14 @@ export interface ClaimResult {
 }
 
 /** Why a claim (or part of one) was refused; the label of `claims_rejected_total`. */
-export type RejectReason = 'ownership' | 'wildcard' | 'external_ips' | 'txt' | 'object_too_large';
+export type RejectReason =
+  | 'ownership'
+  | 'wildcard'
+  | 'external_ips'
+  | 'txt'
+  | 'object_too_large'
+  | 'record_type'
+  | 'endpoint_field';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'ownership',
@@ -38,6 +45,8 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'external_ips',
   'txt',
   'object_too_large',
+  'record_type',
+  'endpoint_field',
 ];
 
 export function objectRef(kind: string, meta: { namespace: string; name: string }): string {
@@ -48,7 +57,7 @@ export function objectRef(kind: string, meta: { namespace: string; name: string 
 export type RejectionCounts = Record<RejectReason, number>;
 
 export function newRejectionCounts(): RejectionCounts {
-  return { ownership: 0, wildcard: 0, external_ips: 0, txt: 0, object_too_large: 0 };
+  return Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as RejectionCounts;
 }
 
 /** The tenant-safety settings every ledger applies (`sources.services`, `sources.ownership`). */
