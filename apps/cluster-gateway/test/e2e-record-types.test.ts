@@ -35,6 +35,7 @@ const DNS_ENDPOINT = {
       { dnsName: `web.${ZONE}`, recordType: 'A', targets: ['192.0.2.1'] },
       { dnsName: `web.${ZONE}`, recordType: 'AAAA', targets: ['2001:db8::1'] },
       { dnsName: `mail.${ZONE}`, recordType: 'A', targets: ['192.0.2.25'] },
+      { dnsName: `www.${ZONE}`, recordType: 'A', targets: ['192.0.2.1'] },
       { dnsName: `sub.${ZONE}`, recordType: 'NS', targets: ['ns.elsewhere.example'] },
       {
         dnsName: `weighted.${ZONE}`,
@@ -57,6 +58,7 @@ describe.skipIf(!existsSync(MAIN))('end to end: DNSEndpoint SRV, MX, CAA, PTR', 
     manifests = tempDir('gateway-manifests-');
     manifests.write('records.yaml', stringify(DNS_ENDPOINT));
     const config = testConfig({
+      reverseZones: ['2.0.192.in-addr.arpa', '8.b.d.0.1.0.0.2.ip6.arpa'],
       sources: {
         kubernetes: { enabled: false },
         manifests: { enabled: true, directory: manifests.path },
@@ -127,7 +129,7 @@ describe.skipIf(!existsSync(MAIN))('end to end: DNSEndpoint SRV, MX, CAA, PTR', 
       (l) => l.level === 'warn' && JSON.stringify(l).includes('record type NS refused'),
     );
     expect(warnings).toHaveLength(1);
-    expect(JSON.stringify(warnings[0])).toContain('DNSEndpoint dns/records spec.endpoints[7]');
+    expect(JSON.stringify(warnings[0])).toContain('DNSEndpoint dns/records spec.endpoints[8]');
   });
 
   it('setIdentifier / providerSpecific: ignored with a warning each, the records served', async () => {
@@ -135,13 +137,39 @@ describe.skipIf(!existsSync(MAIN))('end to end: DNSEndpoint SRV, MX, CAA, PTR', 
       `weighted.${ZONE}. 60 A 192.0.2.7`,
     ]);
     const text = JSON.stringify(gw.logs.filter((l) => l.level === 'warn'));
-    expect(text).toContain('spec.endpoints[8].setIdentifier');
-    expect(text).toContain('spec.endpoints[8].providerSpecific');
+    expect(text).toContain('spec.endpoints[9].setIdentifier');
+    expect(text).toContain('spec.endpoints[9].providerSpecific');
   });
 
   it('the refusals are counted', async () => {
     const metrics = (await gw.http('/metrics')).body;
     expect(metrics).toMatch(/claims_rejected_total\{reason="record_type"\} 1\b/);
     expect(metrics).toMatch(/claims_rejected_total\{reason="endpoint_field"\} 2\b/);
+  });
+
+  describe('reverseZones', () => {
+    it('several names for one address: several PTR, sorted', async () => {
+      expect(section(await gw.dig(['+noall', '+answer', '-x', '192.0.2.1']))).toEqual([
+        `1.2.0.192.in-addr.arpa. 60 PTR web.${ZONE}.`,
+        `1.2.0.192.in-addr.arpa. 60 PTR www.${ZONE}.`,
+      ]);
+    });
+
+    it('IPv6 (ip6.arpa nibbles)', async () => {
+      const out = await gw.dig(['+noall', '+answer', '-x', '2001:db8::1']);
+      const name = `1.0.0.0.${'0.0.0.0.'.repeat(5)}8.b.d.0.1.0.0.2.ip6.arpa.`;
+      expect(section(out)).toEqual([`${name} 60 PTR web.${ZONE}.`]);
+    });
+
+    it('an address nobody serves: NXDOMAIN with the reverse zone SOA; the apex has SOA', async () => {
+      const out = await gw.dig(['+noall', '+comments', '+authority', '-x', '192.0.2.99']);
+      expect(out).toContain('NXDOMAIN');
+      expect(out).toMatch(/2\.0\.192\.in-addr\.arpa\.\s+\d+\s+IN\s+SOA/);
+      expect(await gw.dig(['+short', '2.0.192.in-addr.arpa', 'SOA'])).not.toBe('');
+    });
+
+    it('an address outside the reverse zones: REFUSED', async () => {
+      expect(await gw.dig(['+noall', '+comments', '-x', '198.51.100.1'])).toContain('REFUSED');
+    });
   });
 });
