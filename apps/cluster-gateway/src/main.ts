@@ -3,6 +3,7 @@
 import './runtime-warnings.js';
 import {
   checkHeapLimit,
+  convertCorefileCli,
   corednsServerLabel,
   createLogger,
   createRegistry,
@@ -14,13 +15,15 @@ import {
 } from '@mdns/ops';
 import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { DnsServer } from '@mdns/transport';
+import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
-import { zoneApexFromConfig } from './config/shared.js';
+import { zoneApexFromConfig, zoneSchema } from './config/shared.js';
 import { createGatewayHandler } from './dns/handler.js';
 import { allowSteadyYoungGrowth } from './heap-tuning.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { RecordIndex } from './index/record-index.js';
+import { ReverseIndex } from './index/reverse.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
 import { serverResolver } from './notify/targets.js';
@@ -44,12 +47,18 @@ async function run(config: GatewayConfig): Promise<void> {
   });
   if (plan === null) return;
   const zones = config.zones.map((z) => normalizeName(z.name));
-  const zoneSet = new ZoneSet(zones);
+  const reverseZones = config.reverseZones.map(normalizeName);
+  const zoneSet = new ZoneSet([...zones, ...reverseZones]);
   // One serial per process start: every answer agrees until the next start.
   const serial = Math.floor(Date.now() / 1000);
   const apexes = new Map<string, ZoneApex>(
     config.zones.map((z) => [normalizeName(z.name), zoneApexFromConfig(z, serial) as ZoneApex]),
   );
+  // A reverse zone: the default SOA, the first zone's nameservers (the same servers).
+  for (const name of reverseZones) {
+    const zone = zoneSchema.parse({ name, nameservers: config.zones[0].nameservers });
+    apexes.set(name, zoneApexFromConfig(zone, serial) as ZoneApex);
+  }
 
   const kinds = config.sources.resources;
   const index = new RecordIndex(kinds, config.sources.ownership.conflicts);
@@ -93,13 +102,17 @@ async function run(config: GatewayConfig): Promise<void> {
   });
   index.onChange(() => notifier.changed());
 
+  const reverseSet = new Set(reverseZones);
+  const reverse = new ReverseIndex(reverseZones, index);
+
   const registry = createRegistry();
   checkHeapLimit(logger, registry, METRICS_PREFIX);
   const handler = createGatewayHandler({
     source: {
       matchZone: (name) => zoneSet.match(name),
       apex: (zone) => apexes.get(zone)!,
-      lookup: (name, zone) => index.lookup(name, zone),
+      lookup: (name, zone) =>
+        reverseSet.has(zone) ? reverse.lookup(name, zone) : index.lookup(name, zone),
       ready: () => latch.synced(),
     },
     generation: () => index.generation,
@@ -200,11 +213,21 @@ async function drain(
   await parts.ops.close();
 }
 
-await runCli({
-  name: NAME,
-  description: 'Per-cluster DNS server: Kubernetes objects -> names in the configured zones.',
-  schema: gatewayConfigSchema,
-  defaultConfigPath: DEFAULT_CONFIG_PATH,
-  envOverrides: GATEWAY_ENV_OVERRIDES,
-  run: ({ config }) => run(config),
-});
+const argv = process.argv.slice(2);
+if (argv[0] === 'convert-corefile') {
+  process.exitCode = await convertCorefileCli(argv.slice(1), {
+    name: NAME,
+    plugin: 'k8s_gateway',
+    acceptsZone: false,
+    convert: async (blocks) => convertGatewayCorefile(blocks),
+  });
+} else {
+  await runCli({
+    name: NAME,
+    description: 'Per-cluster DNS server: Kubernetes objects -> names in the configured zones.',
+    schema: gatewayConfigSchema,
+    defaultConfigPath: DEFAULT_CONFIG_PATH,
+    envOverrides: GATEWAY_ENV_OVERRIDES,
+    run: ({ config }) => run(config),
+  });
+}

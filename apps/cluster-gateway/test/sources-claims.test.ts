@@ -380,8 +380,12 @@ describe('DNSEndpoint claims', () => {
       'not an IPv4 address',
     ],
     [
-      { dnsName: 'a.prod.example.tld', recordType: 'MX', targets: ['10 mx.example'] },
-      'MX is not supported',
+      { dnsName: 'a.prod.example.tld', recordType: 'NAPTR', targets: ['100 10 "" "" "" .'] },
+      'NAPTR is not supported',
+    ],
+    [
+      { dnsName: 'a.prod.example.tld', recordType: 'MX', targets: ['mx.example'] },
+      'MX target "mx.example" skipped: expected preference exchange',
     ],
     [
       { dnsName: 'a..prod.example.tld', recordType: 'A', targets: ['192.0.2.1'] },

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import {
   allowYoungGrowth,
   type CliContext,
   checkHeapLimit,
+  convertCorefileCli,
   corednsServerLabel,
   createLogger,
   createRegistry,
@@ -16,6 +18,7 @@ import {
 } from '@mdns/ops';
 import { DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
+import { convertAuthorityCorefile } from './config/corefile.js';
 import { AUTHORITY_ENV_OVERRIDES } from './config/env.js';
 import { buildRuntime } from './config/runtime.js';
 import { type AuthorityConfig, authorityConfigSchema } from './config/schema.js';
@@ -212,6 +215,23 @@ function warnRestartOnly(logger: Logger, before: AuthorityConfig, after: Authori
 const argv = process.argv.slice(2);
 if (argv[0] === 'explain') {
   process.exitCode = await explainCli(argv.slice(1), DEFAULT_CONFIG_PATH);
+} else if (argv[0] === 'convert-corefile') {
+  process.exitCode = await convertCorefileCli(argv.slice(1), {
+    name: NAME,
+    plugin: 'fanout',
+    acceptsZone: true,
+    convert: async (blocks, options) => {
+      // Read only when a `fanout . /etc/resolv.conf` names it, as CoreDNS does at start.
+      const file = blocks
+        .flatMap((b) => b.directives)
+        .find((d) => d.name === 'fanout' && d.args.slice(1).some((a) => a.startsWith('/')))
+        ?.args.slice(1)
+        .find((a) => a.startsWith('/'));
+      const resolvConf =
+        file === undefined ? undefined : await readFile(file, 'utf8').catch(() => undefined);
+      return convertAuthorityCorefile(blocks, { ...options, resolvConf });
+    },
+  });
 } else {
   await runCli({
     name: NAME,

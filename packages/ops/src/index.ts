@@ -39,6 +39,28 @@ export {
   zoneSchema,
 } from './config/server.js';
 export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config/watch.js';
+export {
+  type ConvertCorefileCli,
+  type ConvertCorefileOptions,
+  convertCorefileCli,
+} from './corefile/cli.js';
+export {
+  type CorefileConversion,
+  convertCommonPlugin,
+  convertServerPort,
+  newConversion,
+  noEquivalent,
+  renderConversion,
+  setConfig,
+} from './corefile/convert.js';
+export {
+  type CorefileDirective,
+  type CorefileParse,
+  type CorefileServerBlock,
+  parseCorefile,
+  parseCorefileDuration,
+  splitServerKey,
+} from './corefile/parse.js';
 export { allowYoungGrowth, holdYoungGeneration } from './heap.js';
 export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
 export {

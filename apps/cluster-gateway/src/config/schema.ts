@@ -56,6 +56,17 @@ export const notifySchema = z.strictObject({
 export const gatewayConfigSchema = z
   .strictObject({
     zones: z.array(zoneSchema).min(1, { message: 'at least one zone is required' }),
+    /**
+     * Reverse zones answered with PTR for the A/AAAA the gateway serves (several names for
+     * one address: several PTR, sorted). Each gets the default SOA; NS from `zones[0]`.
+     */
+    reverseZones: z
+      .array(
+        dnsName.refine((n) => /(^|\.)(in-addr|ip6)\.arpa\.?$/i.test(n), {
+          message: 'expected a zone under in-addr.arpa or ip6.arpa, e.g. 10.in-addr.arpa',
+        }),
+      )
+      .default([]),
     /** Record TTL in seconds when an object has no `external-dns.alpha.kubernetes.io/ttl`. */
     ttl: z.number().int().min(0).max(86400).default(60),
     listen: listenSchema.prefault({}),
@@ -79,6 +90,18 @@ export const gatewayConfigSchema = z
         });
       }
       seen.add(name);
+    });
+    const reverse = new Set<string>();
+    config.reverseZones.forEach((zone, i) => {
+      const name = normalize(zone);
+      if (seen.has(name) || reverse.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reverseZones', i],
+          message: `zone ${name} is listed twice`,
+        });
+      }
+      reverse.add(name);
     });
     // A suffix under no zone would let its namespace claim nothing: a typo, said at start.
     for (const [ns, suffixes] of Object.entries(config.sources.ownership.namespaces)) {

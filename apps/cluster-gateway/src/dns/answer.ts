@@ -14,6 +14,7 @@ import {
 } from '@mdns/protocol';
 import type { NameRecords } from '../index/name-records.js';
 import type { IndexLookup } from '../index/record-index.js';
+import type { ExtraType } from '../sources/types.js';
 
 /** What the answer needs to know about the served zones and the index, without any I/O. */
 export interface AnswerSource {
@@ -87,8 +88,53 @@ export function answerQuery(query: ScannedQuery, source: AnswerSource): Answer {
     found.type === 'records' && !(qname === zone && found.records.cname) ? found.records : null;
   const answers = records ? recordsFor(qname, qtype, records) : null;
   if (answers === null) return { parts: negative(RCODE.NOERROR, apex), zone, cacheable };
-  return { parts: { rcode: RCODE.NOERROR, aa: true, answers }, zone, cacheable };
+  const additionals = targetAddresses(answers, source);
+  return {
+    parts:
+      additionals.length === 0
+        ? { rcode: RCODE.NOERROR, aa: true, answers }
+        : { rcode: RCODE.NOERROR, aa: true, answers, additionals },
+    zone,
+    cacheable,
+  };
 }
+
+/**
+ * The A/AAAA of SRV targets and MX exchanges that are names in a served zone with
+ * addresses here (RFC 2782, RFC 1035 3.3.9 additional section processing), so a client
+ * needs no second query. Targets elsewhere, or with a CNAME, are left to the client.
+ */
+export function targetAddresses(answers: readonly DnsRecord[], source: AnswerSource): DnsRecord[] {
+  const out: DnsRecord[] = [];
+  const seen = new Set<string>();
+  for (const answer of answers) {
+    const target =
+      answer.type === 'SRV'
+        ? (answer.data as { target: string }).target
+        : answer.type === 'MX'
+          ? (answer.data as { exchange: string }).exchange
+          : null;
+    if (target === null || seen.has(target)) continue;
+    seen.add(target);
+    const zone = source.matchZone(target);
+    if (zone === undefined) continue;
+    const found = source.lookup(target, zone);
+    if (found.type !== 'records' || found.records.cname !== null) continue;
+    const r = found.records;
+    for (const a of r.a) out.push({ name: target, type: 'A', class: 'IN', ttl: r.aTtl, data: a });
+    for (const a of r.aaaa) {
+      out.push({ name: target, type: 'AAAA', class: 'IN', ttl: r.aaaaTtl, data: a });
+    }
+  }
+  return out;
+}
+
+const QTYPE_NAMES: Record<number, ExtraType> = {
+  [QTYPE.SRV]: 'SRV',
+  [QTYPE.MX]: 'MX',
+  257: 'CAA', // not in QTYPE: answered only from DNSEndpoint data
+  [QTYPE.PTR]: 'PTR',
+};
 
 function negative(rcode: number, apex: ZoneApex): ResponseParts {
   return { rcode, aa: true, authorities: [negativeSoa(apex)] };
@@ -120,7 +166,13 @@ export function recordsFor(qname: string, qtype: number, records: NameRecords): 
     type = 'TXT';
     ttl = records.txtTtl;
   } else {
-    return null;
+    const type = QTYPE_NAMES[qtype];
+    if (type === undefined) return null;
+    const rrset = records.extra.filter((r) => r.type === type);
+    if (rrset.length === 0) return null;
+    return rrset.map(
+      (r) => ({ name: qname, type: r.type, class: 'IN', ttl: r.ttl, data: r.data }) as DnsRecord,
+    );
   }
   if (list.length === 0) return null;
   return list.map((value) => ({

@@ -1,6 +1,9 @@
 import { chooseCname } from '@mdns/protocol';
 import { SOURCE_KINDS } from '../sources/kinds.js';
-import type { Claim, SourceKind } from '../sources/types.js';
+import type { Claim, ExtraRecord, ExtraType, SourceKind } from '../sources/types.js';
+
+/** An SRV/MX/CAA/PTR record of a name; `ttl` is its RRset's (the smallest asked for). */
+export type ExtraRecordWithTtl = ExtraRecord;
 
 /**
  * The records one name answers with, after merging every claim on it. Immutable once built:
@@ -12,6 +15,8 @@ export interface NameRecords {
   /** Target of a CNAME (a cloud load balancer's host name); `null` when the name has addresses. */
   readonly cname: string | null;
   readonly txt: readonly string[];
+  /** SRV, MX, CAA, PTR (DNSEndpoint): sorted by type, then presentation text. */
+  readonly extra: readonly ExtraRecordWithTtl[];
   /**
    * TTL per RRset: each is the smallest TTL among the claims that contributed to that
    * type, so a DNSEndpoint's A endpoint with recordTTL 120 keeps 120 beside a TXT
@@ -30,6 +35,8 @@ export const DEFAULT_KIND_ORDER: readonly SourceKind[] = SOURCE_KINDS;
 
 /** Shared by every name without values of a type: one empty array, not one per name. */
 const NONE: readonly string[] = Object.freeze([]);
+const NO_EXTRA: readonly ExtraRecord[] = Object.freeze([]);
+const NO_EXTRA_WITH_TTL: readonly ExtraRecordWithTtl[] = Object.freeze([]);
 
 function sortedUnique(values: string[]): readonly string[] {
   if (values.length === 0) return NONE;
@@ -53,6 +60,8 @@ export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRec
   const aaaa: string[] = [];
   const txt: string[] = [];
   const hostNames: string[] = [];
+  const extra = new Map<string, ExtraRecord>();
+  const extraTtl = new Map<ExtraType, number>();
   let ttl = Number.POSITIVE_INFINITY;
   let aTtl = Number.POSITIVE_INFINITY;
   let aaaaTtl = Number.POSITIVE_INFINITY;
@@ -66,15 +75,27 @@ export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRec
     if (claim.aaaa.length > 0 && claim.ttl < aaaaTtl) aaaaTtl = claim.ttl;
     if (claim.txt.length > 0 && claim.ttl < txtTtl) txtTtl = claim.ttl;
     if (claim.cname && claim.ttl < ttl) ttl = claim.ttl;
+    for (const r of claim.extra ?? NO_EXTRA) {
+      extra.set(`${r.type} ${r.text}`, r);
+      extraTtl.set(r.type, Math.min(extraTtl.get(r.type) ?? Number.POSITIVE_INFINITY, r.ttl));
+    }
   }
   const hasAddress = a.length > 0 || aaaa.length > 0;
   const cname = chooseCname(hasAddress, hostNames);
-  if (!hasAddress && cname === null && txt.length === 0) return null;
+  if (!hasAddress && cname === null && txt.length === 0 && extra.size === 0) return null;
   return {
     a: sortedUnique(a),
     aaaa: sortedUnique(aaaa),
     cname,
     txt: cname === null ? sortedUnique(txt) : NONE,
+    // A CNAME that stays drops the name's other data (RFC 1034 3.6.2), as for TXT.
+    extra:
+      cname === null && extra.size > 0
+        ? [...extra.keys()].sort().map((key) => {
+            const r = extra.get(key) as ExtraRecord;
+            return { ...r, ttl: seconds(extraTtl.get(r.type) ?? 0) };
+          })
+        : NO_EXTRA_WITH_TTL,
     ttl: seconds(ttl),
     aTtl: seconds(aTtl),
     aaaaTtl: seconds(aaaaTtl),
@@ -100,7 +121,12 @@ export function sameRecords(x: NameRecords | null, y: NameRecords | null): boole
     x.cname === y.cname &&
     sameList(x.a, y.a) &&
     sameList(x.aaaa, y.aaaa) &&
-    sameList(x.txt, y.txt)
+    sameList(x.txt, y.txt) &&
+    x.extra.length === y.extra.length &&
+    x.extra.every(
+      (r, i) =>
+        r.type === y.extra[i].type && r.text === y.extra[i].text && r.ttl === y.extra[i].ttl,
+    )
   );
 }
 

@@ -163,6 +163,11 @@ export class RecordIndex implements IndexSink {
     return this.#objects.get(kind)?.size ?? 0;
   }
 
+  /** Every name with records of its own (wildcards not included), for the reverse map. */
+  *namesWithRecords(): IterableIterator<[string, NameRecords]> {
+    for (const [name, entry] of this.#names) if (entry.records) yield [name, entry.records];
+  }
+
   /** The records a name has of its own (no wildcard), e.g. A/AAAA at a zone apex. */
   recordsAt(name: string): NameRecords | null {
     return this.#names.get(name)?.records ?? null;

@@ -58,11 +58,19 @@ export function sameClaims(x: readonly Claim[], y: readonly Claim[]): boolean {
       a.origin?.createdAt !== b.origin?.createdAt ||
       !sameStrings(a.a, b.a) ||
       !sameStrings(a.aaaa, b.aaaa) ||
-      !sameStrings(a.txt, b.txt)
+      !sameStrings(a.txt, b.txt) ||
+      !sameStrings(extraTexts(a), extraTexts(b))
     )
       return false;
   }
   return true;
+}
+
+const NO_TEXTS: string[] = [];
+
+/** Each extra record as `TYPE text`: equal lists mean equal records. */
+function extraTexts(claim: Claim): string[] {
+  return claim.extra?.map((r) => `${r.type} ${r.ttl} ${r.text}`) ?? NO_TEXTS;
 }
 
 /** Slims, filters and claims one object: null when the object is filtered out or malformed. */

@@ -67,6 +67,9 @@ export interface DnsEndpointEntry {
   recordType: string;
   targets: string[];
   recordTTL?: unknown;
+  /** Set (external-dns routing policies): ignored with a warning, the records are served. */
+  setIdentifier?: string;
+  providerSpecific?: boolean;
 }
 
 export interface SlimDnsEndpoint {
@@ -224,6 +227,9 @@ export function slimDnsEndpoint(obj: unknown): SlimDnsEndpoint | null {
     };
     // Kept raw: the claims code reports a bad TTL as a warning naming the object.
     if (r.recordTTL !== undefined) entry.recordTTL = r.recordTTL;
+    const setIdentifier = str(r.setIdentifier);
+    if (setIdentifier) entry.setIdentifier = setIdentifier;
+    if (list(r.providerSpecific).length > 0) entry.providerSpecific = true;
     endpoints.push(entry);
   }
   return { metadata, endpoints };

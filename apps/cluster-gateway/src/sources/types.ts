@@ -11,6 +11,20 @@ export type SourceKind =
   | 'Service'
   | 'DNSEndpoint';
 
+export type ExtraType = 'SRV' | 'MX' | 'CAA' | 'PTR';
+
+/**
+ * A record of a type beyond A/AAAA/CNAME/TXT, `data` as the encoder takes it. `text` is its
+ * presentation form (external-dns's target), the key for deduplication and sorting; `ttl` its
+ * endpoint's (one object may give a name MX with recordTTL 300 and CAA with the default).
+ */
+export type ExtraRecord = { text: string; ttl: number } & (
+  | { type: 'SRV'; data: { priority: number; weight: number; port: number; target: string } }
+  | { type: 'MX'; data: { preference: number; exchange: string } }
+  | { type: 'CAA'; data: { flags: number; tag: string; value: string } }
+  | { type: 'PTR'; data: string }
+);
+
 /** One name claimed by one object. */
 export interface Claim {
   /** Normalized (lowercase, no trailing dot); may start with '*.' (wildcard). */
@@ -19,6 +33,8 @@ export interface Claim {
   aaaa: string[];
   cname?: string;
   txt: string[];
+  /** DNSEndpoint records of the other types (SRV, MX, CAA, PTR); absent = none. */
+  extra?: ExtraRecord[];
   /** Seconds. */
   ttl: number;
   /** Who claims it; shared by every claim of one object. Absent: one anonymous namespace. */

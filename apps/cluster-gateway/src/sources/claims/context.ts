@@ -38,7 +38,9 @@ export type RejectReason =
   | 'external_ips'
   | 'txt'
   | 'object_too_large'
-  | 'unsupported';
+  | 'unsupported'
+  | 'record_type'
+  | 'endpoint_field';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'ownership',
@@ -47,6 +49,8 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'txt',
   'object_too_large',
   'unsupported',
+  'record_type',
+  'endpoint_field',
 ];
 
 export function objectRef(kind: string, meta: { namespace: string; name: string }): string {
@@ -57,14 +61,7 @@ export function objectRef(kind: string, meta: { namespace: string; name: string 
 export type RejectionCounts = Record<RejectReason, number>;
 
 export function newRejectionCounts(): RejectionCounts {
-  return {
-    ownership: 0,
-    wildcard: 0,
-    external_ips: 0,
-    txt: 0,
-    object_too_large: 0,
-    unsupported: 0,
-  };
+  return Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as RejectionCounts;
 }
 
 /** The tenant-safety settings every ledger applies (`sources.services`, `sources.ownership`). */

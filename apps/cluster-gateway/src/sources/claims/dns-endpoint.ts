@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { SlimDnsEndpoint } from '../slim.js';
-import type { Claim } from '../types.js';
+import type { Claim, ExtraRecord } from '../types.js';
 import { emptyResult } from './build.js';
 import { type ClaimContext, type ClaimResult, objectRef } from './context.js';
 import { checkHost, checkTarget } from './names.js';
@@ -18,11 +18,23 @@ export function dnsEndpointClaims(obj: SlimDnsEndpoint, ctx: ClaimContext): Clai
   const byName = new Map<string, Claim>();
   obj.endpoints.forEach((ep, i) => {
     const where = `${ref} spec.endpoints[${i}]`;
-    const host = checkHost(ep.dnsName, ctx.zones, `${where}.dnsName`);
+    const host = checkHost(ep.dnsName, ctx.zones, `${where}.dnsName`, { underscoreLabels: true });
     if (!host.ok) {
       if ('warning' in host) result.warnings.push(host.warning);
       else result.outside.push(host.outside);
       return;
+    }
+    // external-dns routing policies (weighted, geo, ...) and provider options: one name
+    // here has one set of records, so they cannot apply; the records are served as given.
+    if (ep.setIdentifier !== undefined) {
+      result.warnings.push(
+        `${where}.setIdentifier: ${JSON.stringify(ep.setIdentifier)} ignored (no routing policies here); its targets are served`,
+      );
+      result.rejected.push('endpoint_field');
+    }
+    if (ep.providerSpecific) {
+      result.warnings.push(`${where}.providerSpecific: ignored (no provider options here)`);
+      result.rejected.push('endpoint_field');
     }
     let ttl = objectDefault;
     if (ep.recordTTL !== undefined) {
@@ -42,16 +54,26 @@ export function dnsEndpointClaims(obj: SlimDnsEndpoint, ctx: ClaimContext): Clai
     } else {
       claim.ttl = Math.min(claim.ttl, ttl);
     }
-    addTargets(claim, ep.recordType.toUpperCase(), ep.targets, `${where}.targets`, result);
+    addTargets(claim, ep.recordType.toUpperCase(), ep.targets, `${where}.targets`, result, ttl);
   });
   for (const claim of byName.values()) {
-    if (claim.cname !== undefined && (claim.a.length || claim.aaaa.length || claim.txt.length)) {
+    const extras = claim.extra?.length ?? 0;
+    if (
+      claim.cname !== undefined &&
+      (claim.a.length || claim.aaaa.length || claim.txt.length || extras)
+    ) {
       result.warnings.push(
         `${ref}: ${claim.name} has a CNAME beside other records; the CNAME is dropped`,
       );
       delete claim.cname;
     }
-    if (claim.a.length || claim.aaaa.length || claim.txt.length || claim.cname !== undefined) {
+    if (
+      claim.a.length ||
+      claim.aaaa.length ||
+      claim.txt.length ||
+      extras ||
+      claim.cname !== undefined
+    ) {
       result.claims.push(claim);
     }
   }
@@ -64,6 +86,7 @@ function addTargets(
   targets: string[],
   where: string,
   result: ClaimResult,
+  ttl: number,
 ): void {
   const warnings = result.warnings;
   switch (type) {
@@ -96,9 +119,89 @@ function addTargets(
         } else if (!claim.txt.includes(t)) claim.txt.push(t);
       }
       return;
+    case 'SRV':
+    case 'MX':
+    case 'CAA':
+    case 'PTR':
+      for (const t of targets) {
+        const parsed = parseExtraTarget(type, t, ttl);
+        if ('error' in parsed)
+          warnings.push(`${where}: ${type} target "${t}" skipped: ${parsed.error}`);
+        else {
+          claim.extra ??= [];
+          if (!claim.extra.some((r) => r.type === type && r.text === parsed.text)) {
+            claim.extra.push(parsed);
+          }
+        }
+      }
+      return;
+    case 'NS':
+      warnings.push(
+        `${where}: record type NS refused: delegating a name away from the gateway is not supported`,
+      );
+      result.rejected.push('record_type');
+      return;
     default:
-      warnings.push(`${where}: record type ${type} is not supported (A, AAAA, CNAME, TXT)`);
+      warnings.push(
+        `${where}: record type ${type} is not supported (A, AAAA, CNAME, TXT, SRV, MX, CAA, PTR)`,
+      );
+      result.rejected.push('record_type');
   }
+}
+
+const U16 = /^\d{1,5}$/;
+const u16 = (s: string): number | null => (U16.test(s) && Number(s) <= 65535 ? Number(s) : null);
+
+/** A host name in a target (SRV target, MX exchange, PTR): RFC 1123, normalized. */
+function targetName(raw: string): string | { error: string } {
+  const target = checkTarget(raw, 'target');
+  return 'warning' in target ? { error: 'not a valid host name' } : target.name;
+}
+
+/**
+ * Pure: one external-dns target of an SRV (`priority weight port target`), MX
+ * (`preference exchange`), CAA (`flags tag "value"`) or PTR (`host`) endpoint.
+ */
+export function parseExtraTarget(
+  type: ExtraRecord['type'],
+  raw: string,
+  ttl: number,
+): ExtraRecord | { error: string } {
+  const text = raw.trim();
+  if (type === 'PTR') {
+    const name = targetName(text);
+    return typeof name === 'string' ? { type, text: name, ttl, data: name } : name;
+  }
+  if (type === 'CAA') {
+    const m = /^(\d{1,3})\s+([A-Za-z0-9]{1,15})\s+(?:"(.*)"|(\S.*))$/.exec(text);
+    if (!m || Number(m[1]) > 255)
+      return { error: 'expected flags tag "value", e.g. 0 issue "letsencrypt.org"' };
+    const flags = Number(m[1]);
+    const tag = m[2].toLowerCase();
+    const value = m[3] ?? m[4];
+    return { type, text: `${flags} ${tag} "${value}"`, ttl, data: { flags, tag, value } };
+  }
+  const fields = text.split(/\s+/);
+  if (type === 'MX') {
+    const preference = u16(fields[0] ?? '');
+    if (fields.length !== 2 || preference === null)
+      return { error: 'expected preference exchange, e.g. 10 mail.example.com' };
+    const exchange = targetName(fields[1]);
+    if (typeof exchange !== 'string') return exchange;
+    return { type, text: `${preference} ${exchange}`, ttl, data: { preference, exchange } };
+  }
+  const [priority, weight, port] = fields.slice(0, 3).map(u16);
+  if (fields.length !== 4 || priority === null || weight === null || port === null) {
+    return { error: 'expected priority weight port target, e.g. 10 5 443 web.example.com' };
+  }
+  const target = targetName(fields[3]);
+  if (typeof target !== 'string') return target;
+  return {
+    type,
+    text: `${priority} ${weight} ${port} ${target}`,
+    ttl,
+    data: { priority, weight, port, target },
+  };
 }
 
 /**

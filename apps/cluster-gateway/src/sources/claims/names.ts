@@ -9,9 +9,17 @@ export type HostCheck =
  * Validates (RFC 1123, leading `*.` allowed) and normalizes one host an object asks for,
  * then checks it lies at or under a served zone. `where` names the object and field.
  */
-export function checkHost(raw: string, zones: readonly string[], where: string): HostCheck {
+export function checkHost(
+  raw: string,
+  zones: readonly string[],
+  where: string,
+  options: { underscoreLabels?: boolean } = {},
+): HostCheck {
   const trimmed = raw.trim();
-  const error = validateHostname(trimmed, { wildcard: true });
+  // Service labels (`_https._tcp`, `_dmarc`, `sel._domainkey`): a leading underscore is
+  // checked as a letter, the rest of the label by the host name rules.
+  const checked = options.underscoreLabels ? trimmed.replace(/(^|\.)_/g, '$1u') : trimmed;
+  const error = validateHostname(checked, { wildcard: true });
   if (error !== null)
     return { ok: false, warning: `${where}: "${raw}" is not a valid host name: ${error}` };
   const name = normalizeName(trimmed);

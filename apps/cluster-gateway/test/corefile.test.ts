@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseConfigText, parseCorefile, renderConversion } from '@mdns/ops';
+import { afterAll, describe, expect, it } from 'vitest';
+import { convertGatewayCorefile } from '../src/config/corefile.js';
+import { gatewayConfigSchema } from '../src/config/schema.js';
+import { MAIN, runMain, tempDir } from './support/gateway-process.js';
+
+const FIXTURES = new URL('./fixtures/corefile/', import.meta.url);
+const fixture = (name: string) => new URL(name, FIXTURES).pathname;
+
+/** Corefile text -> rendered YAML -> the gateway's own config loader. */
+function convert(text: string) {
+  const parsed = parseCorefile(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  const converted = convertGatewayCorefile(parsed.blocks);
+  if (!converted.ok) return { error: converted.error };
+  const yaml = renderConversion(converted.conversion, ['test']);
+  const loaded = parseConfigText(yaml, gatewayConfigSchema);
+  if (!loaded.ok) throw new Error(`${loaded.errors.join('\n')}\n${yaml}`);
+  return { yaml, config: loaded.config, notes: converted.conversion.notes };
+}
+
+const fromFixture = (name: string) => convert(readFileSync(fixture(name), 'utf8'));
+
+describe('convert-corefile (k8s_gateway README examples)', () => {
+  it('ori-edge example: the zone, and k8s_gateway default kinds Ingress + Service', () => {
+    const r = fromFixture('k8s-gateway-ori-edge-example.Corefile');
+    expect(r.config?.zones.map((z) => z.name)).toEqual(['example.com']);
+    expect(r.config?.sources.resources).toEqual(['Ingress', 'Service']);
+    expect(r.config?.ttl).toBe(60);
+    // Service publishing differs: externalIPs are off here, and the output says so.
+    expect(r.config?.sources.services.externalIPs).toBe(false);
+    expect(r.yaml).toMatch(/# .*spec\.externalIPs.*sources\.services\.externalIPs: true/);
+  });
+
+  it('ori-edge options: resources and ttl', () => {
+    const r = fromFixture('k8s-gateway-ori-edge-options.Corefile');
+    expect(r.config?.sources.resources).toEqual(['Ingress']);
+    expect(r.config?.ttl).toBe(10);
+    expect(r.notes).toEqual([]);
+  });
+
+  it('fork example: port, apex + secondary as nameservers, kubeconfig', () => {
+    const r = fromFixture('k8s-gateway-fork-example.Corefile');
+    expect(r.config?.listen.port).toBe(1053);
+    expect(r.config?.ttl).toBe(30);
+    expect(r.config?.zones[0].nameservers.map((n) => n.name)).toEqual([
+      'exdns-1-k8s-gateway.kube-system.example.com',
+      'exdns-2-k8s-gateway.kube-system.example.com',
+    ]);
+    expect(r.config?.sources.kubernetes.kubeconfig).toBe('/.kube/config');
+    expect(r.config?.sources.kubernetes.context).toBeNull();
+  });
+
+  it('fork zone-transfer example: the transfer plugin is a comment', () => {
+    const r = fromFixture('k8s-gateway-fork-transfer.Corefile');
+    expect(r.config?.sources.resources).toEqual(['Ingress', 'Service']);
+    expect(r.yaml).toContain('#   line 8: `transfer` has no equivalent');
+  });
+
+  it('a typical deployment: every plugin converted or commented', () => {
+    const r = fromFixture('k8s-gateway-typical-deployment.Corefile');
+    const config = r.config;
+    expect(config?.zones.map((z) => z.name)).toEqual(['example.com', 'other.example']);
+    expect(config?.zones[1].nameservers).toEqual([
+      { name: 'k8s-gateway.kube-system.other.example', addresses: [] },
+    ]);
+    expect(config?.sources.resources).toEqual(['HTTPRoute', 'Ingress', 'Service', 'DNSEndpoint']);
+    expect(config?.sources.filters.ingressClasses).toEqual(['nginx']);
+    expect(config?.sources.filters.gatewayClasses).toEqual(['public']);
+    expect(config?.ttl).toBe(300);
+    expect(config?.ops).toMatchObject({ metricsPort: 9153, healthPort: 8080, readyPort: 8181 });
+    expect(config?.shutdown.lameDuckSeconds).toBe(5);
+    const commented = r.notes?.map((n) => /`([^`\s]+)/.exec(n)?.[1]);
+    expect(commented).toEqual(
+      expect.arrayContaining([
+        'errors',
+        'log',
+        'fallthrough',
+        'forward',
+        'cache',
+        'loop',
+        'reload',
+        'loadbalance',
+      ]),
+    );
+  });
+
+  it.each([
+    ['. {\n  forward . 1.1.1.1\n}\n', 'no k8s_gateway plugin in the Corefile'],
+    ['. {\n  k8s_gateway\n}\n', 'k8s_gateway has no zone: name one (k8s_gateway example.com)'],
+  ])('cannot convert %j', (text, error) => {
+    expect(convert(text)).toEqual({ error });
+  });
+});
+
+describe.skipIf(!existsSync(MAIN))('cluster-gateway convert-corefile (real process)', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  it('prints YAML that --check-config accepts', async () => {
+    const r = await runMain(['convert-corefile', fixture('k8s-gateway-fork-example.Corefile')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('example.com');
+    const file = dir.write('converted.yaml', r.out);
+    const check = await runMain(['--check-config', '--config', file]);
+    expect(check.err).toBe('');
+    expect(check.code).toBe(0);
+  });
+
+  it('a Corefile syntax error: exit 2 naming the file and line', async () => {
+    const file = dir.write('bad.Corefile', 'example.com {\n  k8s_gateway example.com\n');
+    const r = await runMain(['convert-corefile', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('bad.Corefile: line 1: "{" is never closed');
+  });
+});
