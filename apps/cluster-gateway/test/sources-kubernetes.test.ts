@@ -174,8 +174,12 @@ describe('kubernetes source against kube-standin', () => {
       allSynced(sink, ['HTTPRoute', 'TLSRoute', 'GRPCRoute', 'Ingress', 'Service']);
     });
     expect(sink.names('Ingress')).toEqual({ [`web.${ZONE}`]: '192.0.2.1' });
-    // Several re-checks (0.5 s apart) later there is still exactly one warning.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Three more re-checks (discovery requests the stand-in saw) later: still one warning.
+    const discoveries = () =>
+      standin.requests.filter((r) => r.path.startsWith('/apis/externaldns.k8s.io')).length;
+    const before = discoveries();
+    expect(before).toBeGreaterThan(0);
+    await eventually(() => expect(discoveries()).toBeGreaterThanOrEqual(before + 3));
     expect(logger.at('warn').filter((m) => m.includes('DNSEndpoint'))).toHaveLength(1);
 
     standin.installKind('DNSEndpoint');
