@@ -9,13 +9,12 @@ import {
 } from './support/fake-upstream.js';
 
 // The fault table of the fanout-authority: one good cluster plus one misbehaving one. For
-// every row: the good cluster's positive answer is not held up by the bad one (a bound far
-// below the ~6 s of CoreDNS fanout, not a speed benchmark), and a name nobody has follows the
-// spec's NXDOMAIN rule: SERVFAIL while the failing cluster may still hold it, NXDOMAIN once
-// its circuit is open (known unhealthy).
+// every row: the good cluster's positive answer is not held up by the bad one (cause and
+// effect, not a clock: the answer is back before the authority gave up on the bad cluster's
+// reply, so that wait never ended in a timeout), and a name nobody has follows the spec's
+// NXDOMAIN rule: SERVFAIL while the failing cluster may still hold it, NXDOMAIN once its
+// circuit is open (known unhealthy). The times are figures in RELIABILITY.md.
 const ZONE = 'prod.test';
-const POSITIVE_BOUND_MS = 1000;
-const ANSWER_BOUND_MS = 2000;
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -66,19 +65,36 @@ async function badUpstream(b: Behaviour): Promise<number> {
   return up.port;
 }
 
+/** The authority's count of timed-out queries to the `bad` cluster (its own metric). */
+async function badTimeouts(auth: Authority): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${auth.ports.metrics}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('mdns_authority_upstream_failures_total{') &&
+        l.includes('upstream="bad"') &&
+        l.includes('kind="timeout"'),
+    );
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
 async function expectFaultRow(auth: Authority): Promise<void> {
+  const timeoutsBefore = await badTimeouts(auth);
   const pos = await auth.query(`svc.${ZONE}`, 'A');
   expect(pos.rcode).toBe(0);
   expect(pos.aa).toBe(true);
   expect(pos.answers.map((r) => r.data)).toEqual(['10.0.0.1']);
-  expect(pos.elapsedMs).toBeLessThan(POSITIVE_BOUND_MS);
+  // Not held up: had the answer waited for the bad cluster (silent, slow, wrong ID/question)
+  // that wait would have ended in a timeout before the reply; the positive cancelled it.
+  expect(await badTimeouts(auth)).toBe(timeoutsBefore);
 
   // Each query for a missing name costs the bad cluster one failure; the circuit opens on
   // the 3rd (the start-up probe may be one of them). Bounded loop.
   const seen: number[] = [];
   for (let i = 0; i < 6 && seen.at(-1) !== 3; i++) {
+    // Answered at all within the client's own timeout (a protocol timeout, 8 s).
     const r = await auth.query(`missing${i}.${ZONE}`, 'A');
-    expect(r.elapsedMs).toBeLessThan(ANSWER_BOUND_MS);
     seen.push(r.rcode);
   }
   expect(seen[0]).toBe(2); // SERVFAIL: the failed cluster might hold the name
