@@ -1,6 +1,11 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Authority, configYaml, startAuthority } from './support/authority.js';
+import {
+  type Authority,
+  configYaml,
+  startAuthority,
+  upstreamTimeouts,
+} from './support/authority.js';
 import {
   a,
   type Behaviour,
@@ -65,29 +70,15 @@ async function badUpstream(b: Behaviour): Promise<number> {
   return up.port;
 }
 
-/** The authority's count of timed-out queries to the `bad` cluster (its own metric). */
-async function badTimeouts(auth: Authority): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${auth.ports.metrics}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find(
-      (l) =>
-        l.startsWith('mdns_authority_upstream_failures_total{') &&
-        l.includes('upstream="bad"') &&
-        l.includes('kind="timeout"'),
-    );
-  return line === undefined ? 0 : Number(line.split(' ').at(-1));
-}
-
 async function expectFaultRow(auth: Authority): Promise<void> {
-  const timeoutsBefore = await badTimeouts(auth);
+  const timeoutsBefore = await upstreamTimeouts(auth, 'bad');
   const pos = await auth.query(`svc.${ZONE}`, 'A');
   expect(pos.rcode).toBe(0);
   expect(pos.aa).toBe(true);
   expect(pos.answers.map((r) => r.data)).toEqual(['10.0.0.1']);
   // Not held up: had the answer waited for the bad cluster (silent, slow, wrong ID/question)
   // that wait would have ended in a timeout before the reply; the positive cancelled it.
-  expect(await badTimeouts(auth)).toBe(timeoutsBefore);
+  expect(await upstreamTimeouts(auth, 'bad')).toBe(timeoutsBefore);
 
   // Each query for a missing name costs the bad cluster one failure; the circuit opens on
   // the 3rd (the start-up probe may be one of them). Bounded loop.
