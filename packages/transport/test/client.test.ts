@@ -201,6 +201,7 @@ describe('dnsQuery failures', () => {
     );
     expect(e.kind).toBe('timeout');
     expect(e.message).toContain(`127.0.0.1:${silentPort}`);
+    // The protocol timeout itself (300 ms) was waited out, not cut short.
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(timeouts()).toBe(1);
   });
@@ -249,10 +250,9 @@ describe('dnsQuery failures', () => {
       signal: controller.signal,
     });
     setTimeout(() => controller.abort(), 50);
-    const started = Date.now();
     const e = await failure(p);
+    // 'aborted', not 'timeout': the abort ended it, long before its 10 s timeout.
     expect(e.kind).toBe('aborted');
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(aborted()).toBe(1);
     expect(udpSockets()).toBe(socketsBefore);
     const tcp = new AbortController();

@@ -392,9 +392,9 @@ describe('DnsServer close', () => {
     const server = new DnsServer({ host: HOST, port: 0, handler: () => new Promise(() => {}) });
     const { port } = await server.listen();
     await udpAsk(port, query('hang.example.test'), 50);
-    const started = Date.now();
+    // The handler never settles: close() resolving at all is the give-up.
     await server.close({ drainMs: 200 });
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(server.counters.udpReplies).toBe(0);
   });
 
   it('a handler settling after close does not crash or send', async () => {
