@@ -270,6 +270,30 @@ describe('kubernetes source against kube-standin', () => {
     expect(sink.phase('Ingress')).toBe('synced');
   });
 
+  it('a watch answered with HTTP 410 (not an ERROR event) -> relist; a change made meanwhile arrives', async () => {
+    const { standin, sink } = await setup({
+      resources: ['Ingress'],
+      objects: [ingress('a', '192.0.2.1')],
+    });
+    await eventually(() => expect(sink.phase('Ingress')).toBe('synced'));
+    await standin.waitForWatch('Ingress');
+    const lists = standin.count('list', 'Ingress');
+    // What an API server does when the resourceVersion is too old at the watch request
+    // itself: the HTTP status is 410, no stream is opened.
+    standin.failNext(1, 410, { verb: 'watch', kind: 'Ingress' });
+    standin.endWatches('Ingress');
+    await eventually(() => expect(standin.answered(410, 'Ingress')).toBe(1));
+    standin.apply(ingress('b', '192.0.2.2'));
+    await eventually(() =>
+      expect(sink.names('Ingress')).toEqual({
+        [`a.${ZONE}`]: '192.0.2.1',
+        [`b.${ZONE}`]: '192.0.2.2',
+      }),
+    );
+    expect(standin.count('list', 'Ingress')).toBeGreaterThan(lists);
+    expect(sink.phase('Ingress')).toBe('synced');
+  });
+
   it('dropped watch connection without compaction -> rewatch from resourceVersion, events kept', async () => {
     const { standin, sink } = await setup({
       resources: ['Ingress'],
