@@ -18,7 +18,7 @@ import {
 // effect, not a clock: the answer is back before the authority gave up on the bad cluster's
 // reply, so that wait never ended in a timeout), and a name nobody has follows the spec's
 // NXDOMAIN rule: SERVFAIL while the failing cluster may still hold it, NXDOMAIN once its
-// circuit is open (known unhealthy). The times are figures in RELIABILITY.md.
+// circuit is open (known unhealthy).
 const ZONE = 'prod.test';
 
 const cleanups: Array<() => Promise<unknown>> = [];
