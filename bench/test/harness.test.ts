@@ -75,6 +75,45 @@ describe('dataset', () => {
     const r = parseResponse(q);
     expect(r).toEqual({ id: 0x1234, rcode: 0, addresses: [] });
   });
+
+  // A reply written byte by byte from RFC 1035 §4.1 (not by the harness nor by our servers):
+  // the A/AAAA rdata the change -> answer measurements read, behind a compressed CNAME.
+  const name = (...labels: string[]) =>
+    Buffer.concat([
+      ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+      Buffer.from([0]),
+    ]);
+  const u16 = (...v: number[]) => Buffer.concat(v.map((n) => Buffer.from([n >> 8, n & 0xff])));
+  const rr = (owner: Buffer, type: number, rdata: Buffer) =>
+    Buffer.concat([owner, u16(type, 1), Buffer.from([0, 0, 0, 60]), u16(rdata.length), rdata]);
+  const PTR_QNAME = Buffer.from([0xc0, 12]); // the question name, at offset 12
+
+  it('reads A and AAAA answers, skipping other types and compressed names', () => {
+    const reply = Buffer.concat([
+      u16(0xbeef, 0x8580, 1, 4, 0, 0), // id, QR AA RD RA NOERROR, 1 question, 4 answers
+      name('app-1', 'bench', 'test'),
+      u16(1, 1),
+      rr(PTR_QNAME, 5, name('lb', 'bench', 'test')), // CNAME: not an address
+      rr(name('lb', 'bench', 'test'), 1, Buffer.from([10, 0, 0, 69])),
+      rr(PTR_QNAME, 28, Buffer.from('20010db8000000000000000000000044', 'hex')),
+      rr(PTR_QNAME, 1, Buffer.from([1, 2, 3, 4, 5])), // an A with a 5-byte rdata: ignored
+    ]);
+    expect(parseResponse(reply)).toEqual({
+      id: 0xbeef,
+      rcode: 0,
+      addresses: ['10.0.0.69', '20010db8000000000000000000000044'],
+    });
+  });
+
+  it('reads the rcode of a negative answer, and rejects a short message', () => {
+    const nx = Buffer.concat([
+      u16(7, 0x8583, 1, 0, 1, 0),
+      name('nx-1', 'bench', 'test'),
+      u16(1, 1),
+    ]);
+    expect(parseResponse(nx)).toEqual({ id: 7, rcode: 3, addresses: [] });
+    expect(parseResponse(Buffer.alloc(11))).toBeNull();
+  });
 });
 
 describe('settings', () => {

@@ -43,6 +43,9 @@ index.replaceObject('Ingress', 'ns/wild', [claim(`*.apps.${ZONE}`, { a: ['10.0.0
 index.replaceObject('Ingress', 'ns/apex', [claim(ZONE, { a: ['10.0.0.100'] })]);
 index.replaceObject('DNSEndpoint', 'ns/txt', [claim(`txt.${ZONE}`, { txt: ['hello'], ttl: 5 })]);
 index.replaceObject('Ingress', 'o/x', [claim(`x.${OTHER}`, { a: ['10.1.0.1'] })]);
+// Three labels below the zone: `deep.team` and `team` are empty non-terminals one and two
+// labels above it.
+index.replaceObject('Ingress', 'ns/deep', [claim(`svc.deep.team.${ZONE}`, { a: ['10.0.0.7'] })]);
 
 const zones = new ZoneSet([ZONE, OTHER]);
 const apexes = new Map([ZONE, OTHER].map((z) => [z, apexOf(z)]));
@@ -169,6 +172,9 @@ describe('answer: names in the index', () => {
     ['CNAME asked on an address name: NODATA', `web.ns.${ZONE}`, 'CNAME', 0, [], ['SOA']],
     ['TXT', `txt.${ZONE}`, 'TXT', 0, ['TXT ["hello"]'], []],
     ['empty non-terminal: NODATA', `ns.${ZONE}`, 'A', 0, [], ['SOA']],
+    ['empty non-terminal one label up: NODATA', `deep.team.${ZONE}`, 'A', 0, [], ['SOA']],
+    ['empty non-terminal two labels up: NODATA', `team.${ZONE}`, 'A', 0, [], ['SOA']],
+    ['below a deep empty non-terminal: NXDOMAIN', `x.team.${ZONE}`, 'A', 3, [], ['SOA']],
     ['missing name: NXDOMAIN', `nope.${ZONE}`, 'A', 3, [], ['SOA']],
     ['wildcard, one level', `a.apps.${ZONE}`, 'A', 0, ['A "10.0.0.9"'], []],
     ['wildcard, three levels', `a.b.c.apps.${ZONE}`, 'A', 0, ['A "10.0.0.9"'], []],

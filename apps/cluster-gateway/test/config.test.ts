@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { parseConfigText } from '@mdns/ops';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_ENV_OVERRIDES } from '../src/config/env.js';
 import { gatewayConfigSchema } from '../src/config/schema.js';
-import { MAIN, runMain, tempDir } from './support/gateway-process.js';
+import { assertBuilt, MAIN, runMain, tempDir } from './support/gateway-process.js';
 
 const MINIMAL = 'zones:\n  - name: prod.example.tld\n';
 
@@ -122,7 +121,8 @@ describe('config schema', () => {
   });
 });
 
-describe.skipIf(!existsSync(MAIN))('--check-config (real process)', () => {
+describe('--check-config (real process)', () => {
+  beforeAll(() => assertBuilt(MAIN));
   const dir = tempDir();
   afterAll(() => dir.remove());
 

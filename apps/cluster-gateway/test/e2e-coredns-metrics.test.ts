@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  assertBuilt,
   eventually,
   GatewayProcess,
   MAIN,
@@ -12,7 +12,8 @@ import {
 
 // metrics.corednsCompatible on the real process: dig asks over UDP and TCP, and /metrics
 // carries CoreDNS's series with CoreDNS's labels beside the gateway's own.
-describe.skipIf(!existsSync(MAIN))('end to end: CoreDNS-compatible metrics', () => {
+describe('end to end: CoreDNS-compatible metrics', () => {
+  beforeAll(() => assertBuilt(MAIN));
   const ZONE = 'prod.example.tld';
   let dir: TempDir;
   let manifests: TempDir;

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { type Standin, startStandin } from '@mdns/kube-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask } from './support/answers.js';
 import {
+  assertBuilt,
   eventually,
   GatewayProcess,
   MAIN,
@@ -34,7 +34,8 @@ const lbIp = (ip: string) => ({ loadBalancer: { ingress: [{ ip }] } });
 
 // The real process against the kube stand-in (a fake API server speaking list+watch), through a
 // kubeconfig, exactly as in a cluster. DNSEndpoint's CRD is not installed at first.
-describe.skipIf(!existsSync(MAIN))('end to end: Kubernetes API (kube stand-in)', () => {
+describe('end to end: Kubernetes API (kube stand-in)', () => {
+  beforeAll(() => assertBuilt(MAIN));
   let standin: Standin;
   let dir: TempDir;
   let gw: GatewayProcess;

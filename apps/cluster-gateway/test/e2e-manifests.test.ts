@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { scan } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { MANY_IPS, OBJECTS, OTHER, ZONE } from './fixtures/e2e/objects.js';
 import { ask } from './support/answers.js';
 import {
+  assertBuilt,
   eventually,
   GatewayProcess,
   MAIN,
@@ -16,7 +17,8 @@ import {
 } from './support/gateway-process.js';
 
 // A real process (`node dist/main.js`) reading a manifests directory, asked over real sockets.
-describe.skipIf(!existsSync(MAIN))('end to end: manifests directory', () => {
+describe('end to end: manifests directory', () => {
+  beforeAll(() => assertBuilt(MAIN));
   let dir: TempDir;
   let manifests: TempDir;
   let gw: GatewayProcess;

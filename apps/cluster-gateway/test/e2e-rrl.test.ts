@@ -1,10 +1,10 @@
 import { createSocket } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { encode, scan } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
+  assertBuilt,
   eventually,
   GatewayProcess,
   MAIN,
@@ -91,7 +91,8 @@ function askTcpFrom(port: number, source: string): Promise<Buffer> {
 }
 
 // Response rate limiting on the gateway's open LoadBalancer: a real process, real UDP sources.
-describe.skipIf(!existsSync(MAIN))('end to end: rrl', () => {
+describe('end to end: rrl', () => {
+  beforeAll(() => assertBuilt(MAIN));
   let dir: TempDir;
   let manifests: TempDir;
   let gw: GatewayProcess;

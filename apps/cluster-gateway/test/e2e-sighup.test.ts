@@ -1,12 +1,19 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dnsQuery } from '@mdns/transport';
-import { afterAll, describe, expect, it } from 'vitest';
-import { MAIN, sleep, type TempDir, tempDir, testConfig } from './support/gateway-process.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertBuilt,
+  MAIN,
+  sleep,
+  type TempDir,
+  tempDir,
+  testConfig,
+} from './support/gateway-process.js';
 
 // Found by reliability/: the gateway had no SIGHUP handler, so the signal operators send to
 // reload a config (kill -HUP, systemd reload) terminated it and took the zone down.
-describe.skipIf(!existsSync(MAIN))('SIGHUP (real process)', () => {
+describe('SIGHUP (real process)', () => {
+  beforeAll(() => assertBuilt(MAIN));
   let dir: TempDir;
   afterAll(() => dir?.remove());
 

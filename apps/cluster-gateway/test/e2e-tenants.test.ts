@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ask } from './support/answers.js';
 import {
+  assertBuilt,
   eventually,
   GatewayProcess,
   MAIN,
@@ -70,7 +70,8 @@ const OBJECTS = {
   ],
 };
 
-describe.skipIf(!existsSync(MAIN))('end to end: tenant boundaries (manifests)', () => {
+describe('end to end: tenant boundaries (manifests)', () => {
+  beforeAll(() => assertBuilt(MAIN));
   let dir: TempDir;
   let manifests: TempDir;
   let gw: GatewayProcess;

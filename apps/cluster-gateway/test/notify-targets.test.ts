@@ -1,10 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import { scan } from '@mdns/protocol';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayConfigSchema } from '../src/config/schema.js';
 import { resolveTargets } from '../src/notify/targets.js';
 import {
+  assertBuilt,
   eventually,
   GatewayProcess,
   MAIN,
@@ -129,102 +129,100 @@ const endpoint = (addresses: string[]) =>
     },
   });
 
-describe.skipIf(!existsSync(MAIN))(
-  'NOTIFY to every replica of a host target (real processes)',
-  () => {
-    const dirs: TempDir[] = [];
-    const processes: GatewayProcess[] = [];
-    const sockets: Socket[] = [];
-    afterAll(async () => {
-      for (const p of processes) await p.stop();
-      for (const s of sockets) s.close();
-      for (const d of dirs) d.remove();
-    });
+describe('NOTIFY to every replica of a host target (real processes)', () => {
+  beforeAll(() => assertBuilt(MAIN));
+  const dirs: TempDir[] = [];
+  const processes: GatewayProcess[] = [];
+  const sockets: Socket[] = [];
+  afterAll(async () => {
+    for (const p of processes) await p.stop();
+    for (const s of sockets) s.close();
+    for (const d of dirs) d.remove();
+  });
 
-    it('each address of the name gets the NOTIFY, and the name is resolved again at each send', async () => {
-      const { port, all } = await replicas(3);
-      sockets.push(...all.map((r) => r.socket));
-      const [r2, r3, r4] = all;
+  it('each address of the name gets the NOTIFY, and the name is resolved again at each send', async () => {
+    const { port, all } = await replicas(3);
+    sockets.push(...all.map((r) => r.socket));
+    const [r2, r3, r4] = all;
 
-      // The "cluster DNS": another gateway serving the headless-Service-like name with two
-      // addresses (a third replica appears later).
-      const dnsDir = tempDir('notify-dns-');
-      dirs.push(dnsDir);
-      const dnsObjects = tempDir('notify-dns-objects-');
-      dirs.push(dnsObjects);
-      dnsObjects.write('authorities.json', endpoint(['127.0.0.2', '127.0.0.3']));
-      const dns = await GatewayProcess.start(
-        dnsDir.write(
-          'gateway.yaml',
-          JSON.stringify(
-            testConfig({
-              zones: [{ name: 'infra.example.tld' }],
-              sources: {
-                kubernetes: { enabled: false },
-                manifests: { enabled: true, directory: dnsObjects.path },
-              },
-            }),
-          ),
+    // The "cluster DNS": another gateway serving the headless-Service-like name with two
+    // addresses (a third replica appears later).
+    const dnsDir = tempDir('notify-dns-');
+    dirs.push(dnsDir);
+    const dnsObjects = tempDir('notify-dns-objects-');
+    dirs.push(dnsObjects);
+    dnsObjects.write('authorities.json', endpoint(['127.0.0.2', '127.0.0.3']));
+    const dns = await GatewayProcess.start(
+      dnsDir.write(
+        'gateway.yaml',
+        JSON.stringify(
+          testConfig({
+            zones: [{ name: 'infra.example.tld' }],
+            sources: {
+              kubernetes: { enabled: false },
+              manifests: { enabled: true, directory: dnsObjects.path },
+            },
+          }),
         ),
-      );
-      processes.push(dns);
+      ),
+    );
+    processes.push(dns);
 
-      // The gateway under test: its NOTIFY target is that name, resolved by that server.
-      const dir = tempDir('notify-gw-');
-      dirs.push(dir);
-      const objects = tempDir('notify-objects-');
-      dirs.push(objects);
-      const ingress = (ip: string) =>
-        JSON.stringify({
-          apiVersion: 'networking.k8s.io/v1',
-          kind: 'Ingress',
-          metadata: { name: 'web', namespace: 'default' },
-          spec: { rules: [{ host: 'web.prod.example.tld' }] },
-          status: { loadBalancer: { ingress: [{ ip }] } },
-        });
-      objects.write('web.json', ingress('10.0.0.1'));
-      const gw = await GatewayProcess.start(
-        dir.write(
-          'gateway.yaml',
-          JSON.stringify(
-            testConfig({
-              sources: {
-                kubernetes: { enabled: false },
-                manifests: { enabled: true, directory: objects.path },
-              },
-              notify: {
-                targets: [{ host: 'authorities.infra.example.tld', port }],
-                resolver: { address: '127.0.0.1', port: dns.dnsPort },
-                debounceMs: 50,
-                timeoutMs: 500,
-                retries: 2,
-              },
-            }),
-          ),
-        ),
-      );
-      processes.push(gw);
-
-      // The first sync is a change: both current replicas get a NOTIFY, the future one none.
-      await eventually(() => r2.zones.length > 0 && r3.zones.length > 0);
-      expect(r2.zones[0]).toBe('prod.example.tld');
-      expect(r3.zones[0]).toBe('prod.example.tld');
-      expect(r4.zones).toEqual([]);
-
-      // A third replica appears in DNS; the next change reaches it as well.
-      dnsObjects.write('authorities.json', endpoint(['127.0.0.2', '127.0.0.3', '127.0.0.4']));
-      await eventually(async () => {
-        const out = await dns.dig(['+short', 'authorities.infra.example.tld', 'A']);
-        return out.trim().split('\n').length === 3;
+    // The gateway under test: its NOTIFY target is that name, resolved by that server.
+    const dir = tempDir('notify-gw-');
+    dirs.push(dir);
+    const objects = tempDir('notify-objects-');
+    dirs.push(objects);
+    const ingress = (ip: string) =>
+      JSON.stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: { rules: [{ host: 'web.prod.example.tld' }] },
+        status: { loadBalancer: { ingress: [{ ip }] } },
       });
-      const before = { r2: r2.zones.length, r3: r3.zones.length };
-      objects.write('web.json', ingress('10.0.0.2'));
-      await eventually(() => r4.zones.length > 0);
-      expect(r4.zones[0]).toBe('prod.example.tld');
-      expect(r2.zones.length).toBeGreaterThan(before.r2);
-      expect(r3.zones.length).toBeGreaterThan(before.r3);
-      const metrics = await gw.http('/metrics');
-      expect(metrics.body).toMatch(/mdns_gateway_notify_resolve_failed_total 0/);
-    }, 60_000);
-  },
-);
+    objects.write('web.json', ingress('10.0.0.1'));
+    const gw = await GatewayProcess.start(
+      dir.write(
+        'gateway.yaml',
+        JSON.stringify(
+          testConfig({
+            sources: {
+              kubernetes: { enabled: false },
+              manifests: { enabled: true, directory: objects.path },
+            },
+            notify: {
+              targets: [{ host: 'authorities.infra.example.tld', port }],
+              resolver: { address: '127.0.0.1', port: dns.dnsPort },
+              debounceMs: 50,
+              timeoutMs: 500,
+              retries: 2,
+            },
+          }),
+        ),
+      ),
+    );
+    processes.push(gw);
+
+    // The first sync is a change: both current replicas get a NOTIFY, the future one none.
+    await eventually(() => r2.zones.length > 0 && r3.zones.length > 0);
+    expect(r2.zones[0]).toBe('prod.example.tld');
+    expect(r3.zones[0]).toBe('prod.example.tld');
+    expect(r4.zones).toEqual([]);
+
+    // A third replica appears in DNS; the next change reaches it as well.
+    dnsObjects.write('authorities.json', endpoint(['127.0.0.2', '127.0.0.3', '127.0.0.4']));
+    await eventually(async () => {
+      const out = await dns.dig(['+short', 'authorities.infra.example.tld', 'A']);
+      return out.trim().split('\n').length === 3;
+    });
+    const before = { r2: r2.zones.length, r3: r3.zones.length };
+    objects.write('web.json', ingress('10.0.0.2'));
+    await eventually(() => r4.zones.length > 0);
+    expect(r4.zones[0]).toBe('prod.example.tld');
+    expect(r2.zones.length).toBeGreaterThan(before.r2);
+    expect(r3.zones.length).toBeGreaterThan(before.r3);
+    const metrics = await gw.http('/metrics');
+    expect(metrics.body).toMatch(/mdns_gateway_notify_resolve_failed_total 0/);
+  }, 60_000);
+});

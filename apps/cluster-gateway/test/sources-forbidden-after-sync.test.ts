@@ -62,8 +62,12 @@ describe('a kind forbidden after its first sync', () => {
     standin.forbid('Ingress');
     standin.endWatches('Ingress');
     await eventually(() => expect(sink.phase('Ingress')).toBe('forbidden'));
-    // Two re-checks later the last list is still there.
-    await new Promise((r) => setTimeout(r, 1200));
+    // Two more re-checks (403s the stand-in sent) later the last list is still there.
+    const refusals = standin.answered(403, 'Ingress');
+    expect(refusals).toBeGreaterThan(0);
+    await eventually(() =>
+      expect(standin?.answered(403, 'Ingress')).toBeGreaterThanOrEqual(refusals + 2),
+    );
     expect(sink.names('Ingress')).toEqual({ [`web.${ZONE}`]: '192.0.2.1' });
     expect(sink.states.get('Ingress')?.message).toContain('last successful list');
 

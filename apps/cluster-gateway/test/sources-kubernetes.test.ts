@@ -177,8 +177,12 @@ describe('kubernetes source against kube-standin', () => {
       allSynced(sink, ['HTTPRoute', 'TLSRoute', 'GRPCRoute', 'Ingress', 'Service']);
     });
     expect(sink.names('Ingress')).toEqual({ [`web.${ZONE}`]: '192.0.2.1' });
-    // Several re-checks (0.5 s apart) later there is still exactly one warning.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Three more re-checks (discovery requests the stand-in saw) later: still one warning.
+    const discoveries = () =>
+      standin.requests.filter((r) => r.path.startsWith('/apis/externaldns.k8s.io')).length;
+    const before = discoveries();
+    expect(before).toBeGreaterThan(0);
+    await eventually(() => expect(discoveries()).toBeGreaterThanOrEqual(before + 3));
     expect(logger.at('warn').filter((m) => m.includes('DNSEndpoint'))).toHaveLength(1);
 
     standin.installKind('DNSEndpoint');
@@ -305,6 +309,30 @@ describe('kubernetes source against kube-standin', () => {
         [`c.${ZONE}`]: '192.0.2.3',
       });
     });
+    expect(standin.count('list', 'Ingress')).toBeGreaterThan(lists);
+    expect(sink.phase('Ingress')).toBe('synced');
+  });
+
+  it('a watch answered with HTTP 410 (not an ERROR event) -> relist; a change made meanwhile arrives', async () => {
+    const { standin, sink } = await setup({
+      resources: ['Ingress'],
+      objects: [ingress('a', '192.0.2.1')],
+    });
+    await eventually(() => expect(sink.phase('Ingress')).toBe('synced'));
+    await standin.waitForWatch('Ingress');
+    const lists = standin.count('list', 'Ingress');
+    // What an API server does when the resourceVersion is too old at the watch request
+    // itself: the HTTP status is 410, no stream is opened.
+    standin.failNext(1, 410, { verb: 'watch', kind: 'Ingress' });
+    standin.endWatches('Ingress');
+    await eventually(() => expect(standin.answered(410, 'Ingress')).toBe(1));
+    standin.apply(ingress('b', '192.0.2.2'));
+    await eventually(() =>
+      expect(sink.names('Ingress')).toEqual({
+        [`a.${ZONE}`]: '192.0.2.1',
+        [`b.${ZONE}`]: '192.0.2.2',
+      }),
+    );
     expect(standin.count('list', 'Ingress')).toBeGreaterThan(lists);
     expect(sink.phase('Ingress')).toBe('synced');
   });

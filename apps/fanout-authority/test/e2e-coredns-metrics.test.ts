@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configYaml, startAuthority } from './support/authority.js';
+import { assertBuilt } from './support/built.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
 
 // metrics.corednsCompatible on the real authority: answers over UDP and TCP show up in
@@ -10,7 +10,8 @@ import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream
 const ZONE = 'prod.test';
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 
-describe.skipIf(!existsSync(MAIN))('end to end: CoreDNS-compatible metrics', () => {
+describe('end to end: CoreDNS-compatible metrics', () => {
+  beforeAll(() => assertBuilt(MAIN));
   const cleanups: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c().catch(() => {});

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsQuery } from '@mdns/transport';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { assertBuilt } from './support/built.js';
 import { GATEWAY_MAIN } from './support/gateway.js';
 
 // docs/behaviour.md, Operations: SIGTERM → lame duck (/ready 503, DNS still answered for
@@ -180,13 +181,15 @@ function expectLameDuck(o: Outcome): void {
   expect(o.exitCode).toBe(0);
 }
 
-describe.skipIf(!existsSync(AUTHORITY_MAIN))('SIGTERM: lame duck, then drain (authority)', () => {
+describe('SIGTERM: lame duck, then drain (authority)', () => {
+  beforeAll(() => assertBuilt(AUTHORITY_MAIN));
   it('keeps answering while /ready is 503, then drains and exits 0', async () => {
     expectLameDuck(await sigtermWhileQuerying(AUTHORITY_MAIN, authorityYaml()));
   }, 60_000);
 });
 
-describe.skipIf(!existsSync(GATEWAY_MAIN))('SIGTERM: lame duck, then drain (gateway)', () => {
+describe('SIGTERM: lame duck, then drain (gateway)', () => {
+  beforeAll(() => assertBuilt(GATEWAY_MAIN));
   it('keeps answering while /ready is 503, then drains and exits 0', async () => {
     expectLameDuck(await sigtermWhileQuerying(GATEWAY_MAIN, gatewayYaml()));
   }, 60_000);

@@ -66,6 +66,9 @@ const table: Array<[Policy, string, string, number[]?]> = [
   // policy priority: lower number wins, wait only for strictly better pending upstreams
   ['priority', 'P.', 'wait', [1, 0]],
   ['priority', 'P.', 'positive:0', [0, 1]],
+  // a tie with an equal-priority upstream still pending: no wait, it could not do better
+  ['priority', 'P.', 'positive:0', [1, 1]],
+  ['priority', '.P', 'positive:1', [1, 1]],
   ['priority', 'PP', 'positive:1', [2, 1]],
   ['priority', 'PP', 'positive:0', [1, 1]],
   ['priority', 'PN', 'positive:0', [1, 0]],

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorityConfigSchema } from '../src/config/schema.js';
 import { notifyAllowed, notifySenders, notifySourceSet } from '../src/upstream/notify-sources.js';
 import { type Authority, decodeAnswer, sendNotify, startAuthority } from './support/authority.js';
+import { assertBuilt } from './support/built.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
 
 // docs/behaviour.md, fanout-authority: NOTIFY is accepted from an upstream's own address or
@@ -72,7 +72,8 @@ describe('config: upstreams[].notify.allowFrom', () => {
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 const ZONE = 'prod.example.tld';
 
-describe.skipIf(!existsSync(MAIN))('NOTIFY from a node address (real process, real NOTIFY)', () => {
+describe('NOTIFY from a node address (real process, real NOTIFY)', () => {
+  beforeAll(() => assertBuilt(MAIN));
   const cleanups: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c().catch(() => {});

@@ -137,17 +137,24 @@ describe('a circuit that opened on a stall is checked again at once', () => {
     const u = runtime.upstreams[0];
     // The busy-wait of the tests above stays in the loop-lag window for about a second, and
     // a timeout during a recent stall is (rightly) not counted: start from a quiet loop.
-    const quietBy = Date.now() + 5000;
-    while (recentLoopLagMs() >= 50 && Date.now() < quietBy) {
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    await until('the event loop lag drops below 50 ms', () => recentLoopLagMs() < 50);
     const r = await fanout(zone, `a.${ZONE}`, QTYPE.A, { allPolicyWaitMs: 300 });
     expect(r.exchanges[0]?.outcome.reason).toBe('timeout after 100 ms');
     expect(u.health.stats.circuitOpens).toBe(1);
-    const until = Date.now() + 5000;
-    while (!u.healthy && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
-    expect(u.healthy).toBe(true);
+    await until('the circuit closes again', () => u.healthy);
     expect(u.health.stats.probes).toBe(1);
     expect(flaky.queries.some((q) => q.type === 'SOA')).toBe(true);
   });
 });
+
+/**
+ * Poll `condition` until it holds; fail loudly, naming `what`, if it never does. A wait that
+ * silently gave up would let the test go on from the wrong state.
+ */
+async function until(what: string, condition: () => boolean, polls = 500): Promise<void> {
+  for (let i = 0; i < polls; i++) {
+    if (condition()) return;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  throw new Error(`not reached after ${polls} polls: ${what}`);
+}

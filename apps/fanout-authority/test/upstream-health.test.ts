@@ -60,3 +60,18 @@ describe('our own event-loop stalls', () => {
     expect(h.rtt.backoff).toBeGreaterThan(0);
   });
 });
+
+describe('the failure threshold', () => {
+  it('threshold - 1 failures leave the circuit closed; the threshold-th opens it', () => {
+    for (const failureThreshold of [1, 2, 3, 5]) {
+      const h = new UpstreamHealth();
+      const l = { ...limits, failureThreshold };
+      for (let i = 0; i < failureThreshold - 1; i++) {
+        expect(h.onNoReply('timeout', 'timeout', l, i)).toBe(false);
+      }
+      expect(h.healthy, `threshold ${failureThreshold}`).toBe(true);
+      expect(h.onNoReply('timeout', 'timeout', l, failureThreshold)).toBe(true);
+      expect(h.healthy, `threshold ${failureThreshold}`).toBe(false);
+    }
+  });
+});

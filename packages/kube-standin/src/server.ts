@@ -296,6 +296,16 @@ export class Standin {
       .length;
   }
 
+  /**
+   * Requests answered with HTTP `status` (of one kind, if given): how a test proves that the
+   * retries it waits through really happened (e.g. three 403s on a forbidden kind).
+   */
+  answered(status: number, kind?: KindRef): number {
+    const key = kind === undefined ? undefined : this.keyOf(kind);
+    return this.requests.filter((r) => r.status === status && (key === undefined || r.kind === key))
+      .length;
+  }
+
   /** Open watch streams (of one kind, if given). */
   openWatches(kind?: KindRef): number {
     if (kind === undefined) return this.watches.size;

@@ -180,6 +180,8 @@ describe('watch', () => {
     expect((await getJson(`${s.url}${ING}/namespaces/web/ingresses/h1`)).status).toBe(200);
     expect((await getJson(`${s.url}${ING}/ingresses`)).body.reason).toBe('ServiceUnavailable');
     expect((await getJson(`${s.url}${ING}/ingresses`)).status).toBe(200);
+    expect(s.answered(503, 'Ingress')).toBe(2);
+    expect(s.answered(503, 'Service')).toBe(0);
   });
 
   it('down refuses connections; up listens on the same port', async () => {

@@ -201,6 +201,7 @@ describe('dnsQuery failures', () => {
     );
     expect(e.kind).toBe('timeout');
     expect(e.message).toContain(`127.0.0.1:${silentPort}`);
+    // The protocol timeout itself (300 ms) was waited out, not cut short.
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(timeouts()).toBe(1);
   });
@@ -249,10 +250,9 @@ describe('dnsQuery failures', () => {
       signal: controller.signal,
     });
     setTimeout(() => controller.abort(), 50);
-    const started = Date.now();
     const e = await failure(p);
+    // 'aborted', not 'timeout': the abort ended it, long before its 10 s timeout.
     expect(e.kind).toBe('aborted');
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(aborted()).toBe(1);
     expect(udpSockets()).toBe(socketsBefore);
     const tcp = new AbortController();
@@ -309,6 +309,8 @@ function ipv6Loopback(): Promise<string | null> {
 }
 
 const noIpv6 = await ipv6Loopback();
+// A CI machine without ::1 is broken, not a reason to pass the IPv6 cases by skipping.
+if (noIpv6 && process.env.CI) throw new Error(`IPv6 tests cannot run on CI: ${noIpv6}`);
 if (noIpv6) console.warn(`skipping IPv6 tests: ${noIpv6}`);
 
 describe.skipIf(noIpv6 !== null)('IPv6 on ::1', () => {

@@ -392,9 +392,9 @@ describe('DnsServer close', () => {
     const server = new DnsServer({ host: HOST, port: 0, handler: () => new Promise(() => {}) });
     const { port } = await server.listen();
     await udpAsk(port, query('hang.example.test'), 50);
-    const started = Date.now();
+    // The handler never settles: close() resolving at all is the give-up.
     await server.close({ drainMs: 200 });
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(server.counters.udpReplies).toBe(0);
   });
 
   it('a handler settling after close does not crash or send', async () => {
@@ -411,16 +411,21 @@ describe('DnsServer close', () => {
     expect(server.counters.tcpReplies).toBe(0);
   });
 
-  it('accepts reusePort (shared port on Node >= 22.12, ignored before)', async () => {
+  it('reusePort: a shared port on Node >= 22.12; before, ignored, so a second bind is EADDRINUSE', async () => {
     const first = new DnsServer({ host: HOST, port: 0, handler: () => null, reusePort: true });
     const { port } = await first.listen();
-    const [major, minor] = process.versions.node.split('.').map(Number);
-    if (major > 22 || (major === 22 && minor >= 12)) {
-      const second = new DnsServer({ host: HOST, port, handler: () => null, reusePort: true });
-      await expect(second.listen()).resolves.toEqual({ port });
+    const second = new DnsServer({ host: HOST, port, handler: () => null, reusePort: true });
+    try {
+      if (nodeHasReusePort(process.versions.node)) {
+        await expect(second.listen()).resolves.toEqual({ port });
+      } else {
+        // README: older Node ignores the option; the second server is refused, naming the port.
+        await expect(second.listen()).rejects.toThrow(`127.0.0.1 port ${port}`);
+      }
+    } finally {
       await second.close({ drainMs: 10 });
+      await first.close({ drainMs: 10 });
     }
-    await first.close({ drainMs: 10 });
   });
 
   it('port 0 gives each server its own port, the same for UDP and TCP', async () => {
@@ -489,3 +494,9 @@ describe('UDP socket buffers', () => {
     }
   });
 });
+
+/** Whether this Node version honours `reusePort` on UDP and TCP sockets (22.12 and later). */
+function nodeHasReusePort(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
+}

@@ -1,11 +1,21 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DnsQueryOptions, type DnsQueryResult, dnsQuery } from '@mdns/transport';
 
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+/**
+ * Throws unless `main` (a built bundle) exists. Real-process suites call it in `beforeAll`
+ * so that a run without a build fails every case loudly instead of passing by skipping.
+ */
+export function assertBuilt(main: string = MAIN): void {
+  if (!existsSync(main)) {
+    throw new Error(`${main} is missing: run \`pnpm turbo run build\` before the e2e tests`);
+  }
+}
 
 export interface LogLine {
   level: string;

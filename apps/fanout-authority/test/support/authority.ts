@@ -91,6 +91,24 @@ export function decodeAnswer(bytes: Uint8Array, elapsedMs: number): Answer {
   };
 }
 
+/**
+ * Timed-out queries to one upstream, from the authority's own metric. A positive answer that
+ * had waited for a dead or silent cluster would have counted that wait's timeout first, so an
+ * unchanged count across a query shows the answer was not held up (cause, not a clock).
+ */
+export async function upstreamTimeouts(auth: Authority, upstream: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${auth.ports.metrics}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('mdns_authority_upstream_failures_total{') &&
+        l.includes(`upstream="${upstream}"`) &&
+        l.includes('kind="timeout"'),
+    );
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
 export async function startAuthority(yaml: string): Promise<Authority> {
   const dir = mkdtempSync(join(tmpdir(), 'fanout-authority-'));
   const configPath = join(dir, 'authority.yaml');

@@ -20,6 +20,11 @@ export interface WatchConfigOptions<T> {
    * events are missed. Default 5000 ms; 0 disables.
    */
   pollIntervalMs?: number;
+  /**
+   * A check found the content unchanged, so nothing was loaded or applied. Lets a caller
+   * (a debug log, a test) see that an event was handled rather than missed.
+   */
+  onUnchanged?: () => void;
 }
 
 export interface ConfigWatcher {
@@ -68,7 +73,10 @@ export function watchConfig<T>(path: string, options: WatchConfigOptions<T>): Co
   async function check(force: boolean): Promise<void> {
     await baseline;
     const hash = await contentHash(file);
-    if (!force && hash === lastHash) return;
+    if (!force && hash === lastHash) {
+      options.onUnchanged?.();
+      return;
+    }
     lastHash = hash;
     let result: ConfigResult<T>;
     try {

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A knotd on loopback, an oracle that is not ours (its own parser, zone logic, log). */
+export interface Knot {
+  port: number;
+  dir: string;
+  /** Everything knotd wrote to stderr (log level info). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A port free for both UDP and TCP right now (knotd needs a fixed one). */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    const port = udp.address().port;
+    const tcp = net.createServer();
+    const ok = await new Promise<boolean>((r) => {
+      tcp.once('error', () => r(false));
+      tcp.listen(port, '127.0.0.1', () => r(true));
+    });
+    udp.close();
+    if (ok) {
+      await new Promise<void>((r) => tcp.close(() => r()));
+      return port;
+    }
+  }
+  throw new Error('no free port for knotd');
+}
+
+/**
+ * Starts knotd with the `server`, `database` and `log` sections filled in and `rest` (the
+ * remotes, acls, templates and zones; `DIR` in it is replaced by its temp directory) after
+ * them. `files` are written into that directory first (zone files).
+ */
+export async function startKnot(rest: string[], files: Record<string, string> = {}): Promise<Knot> {
+  const dir = mkdtempSync(join(tmpdir(), 'knot-'));
+  const port = await freePort();
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  writeFileSync(
+    join(dir, 'knot.conf'),
+    [
+      'server:',
+      `  rundir: ${dir}`,
+      `  listen: 127.0.0.1@${port}`,
+      '  udp-workers: 1',
+      '  tcp-workers: 1',
+      '  background-workers: 1',
+      'database:',
+      `  storage: ${dir}`,
+      'log:',
+      '  - target: stderr',
+      '    any: info',
+      ...rest.map((l) => l.replaceAll('DIR', dir)),
+      '',
+    ].join('\n'),
+  );
+  const proc: ChildProcess = spawn('knotd', ['-c', join(dir, 'knot.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  proc.stderr?.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
+  // Ready once it says so (it has bound its sockets and loaded its zones); bounded.
+  for (let i = 0; i < 250 && !/server started/.test(log) && proc.exitCode === null; i++) {
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  if (!/server started/.test(log)) {
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`knotd did not start on port ${port}: ${log}`);
+  }
+  return {
+    port,
+    dir,
+    log: () => log,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        };
+        if (proc.exitCode !== null || proc.signalCode !== null) return done();
+        proc.once('exit', done);
+        proc.kill('SIGTERM');
+      }),
+  };
+}
