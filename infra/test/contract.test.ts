@@ -2,12 +2,12 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandin } from '@mdns/kube-standin';
+import { node24 } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { containerArgv, expandVars, readImage } from './support/image.js';
 import { FORWARDER, type InClusterApi, startInClusterApi } from './support/in-cluster-api.js';
 import { clusters, clustersDir, type K8sObject, render } from './support/kustomize.js';
-import { node24 } from './support/node24.js';
 import {
   API_IP,
   containerEnv,

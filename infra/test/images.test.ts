@@ -11,11 +11,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandin } from '@mdns/kube-standin';
+import { node24 } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module shared with the demo
 import { repoRoot, ZONE } from '../demo/topology.mjs';
 import { parseDockerfile } from './support/image.js';
-import { node24 } from './support/node24.js';
 
 // Base images cannot be pulled here, so this proves the image payload instead: the
 // exact folder each Dockerfile copies into the runtime stage runs from an empty

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { node24 } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertBuilt,
@@ -21,20 +22,18 @@ const CGROUP_V1 = '/sys/fs/cgroup/memory';
 const canCgroup = isRoot && existsSync(`${CGROUP_V1}/memory.limit_in_bytes`);
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 /**
- * A Node 24 binary (the images' runtime) for the percentage flag: MDNS_NODE24, or this Node
- * when it is 24 or later. Neither: those cases skip, except on CI.
+ * A Node 24 binary (the images' runtime) for the percentage flag: MDNS_NODE24, this Node when
+ * it is 24 or later, else the npm registry's `node@24` (cached, as the image tests do).
+ * Only needed where the cgroup cases run.
  */
-const NODE24 = process.env.MDNS_NODE24 ?? (nodeMajor >= 24 ? process.execPath : '');
-// Outside root (or without cgroup v1) the cgroup cases cannot run, and without a Node 24
-// the percentage case cannot; on CI that is a broken machine, not a reason to pass.
-if (process.env.CI && !canCgroup) {
+const NODE24 = (): string =>
+  process.env.MDNS_NODE24 ?? (nodeMajor >= 24 ? process.execPath : node24());
+// Outside root (or without cgroup v1) the cgroup cases cannot run; on CI that is a broken
+// machine, not a reason to pass. MDNS_TESTS_WITHOUT_CGROUP_V1=1 says so explicitly for a CI
+// whose machines only have cgroup v2 (GitHub's runners: .github/workflows/ci.yml).
+if (process.env.CI && !canCgroup && process.env.MDNS_TESTS_WITHOUT_CGROUP_V1 !== '1') {
   throw new Error(
     `e2e-heap-limit.test.ts needs root and cgroup v1 (${CGROUP_V1}/memory.limit_in_bytes) on CI`,
-  );
-}
-if (process.env.CI && !NODE24) {
-  throw new Error(
-    'e2e-heap-limit.test.ts needs a Node 24 on CI: run on Node 24 or set MDNS_NODE24',
   );
 }
 
@@ -148,21 +147,17 @@ describe.skipIf(!canCgroup)('heap limit under a cgroup memory limit (root)', () 
     }
   }, 60_000);
 
-  it.skipIf(!NODE24)(
-    'Node 24 with NODE_OPTIONS=--max-old-space-size-percentage=60: the heap follows the limit',
-    async () => {
-      for (const mib of [256, 512]) {
-        const gw = await start(NODE24, '--max-old-space-size-percentage=60', cgroup(mib * MiB));
-        try {
-          const limit = await gw.metric('mdns_gateway_heap_size_limit_bytes');
-          expect(limit).toBeGreaterThanOrEqual(0.6 * mib * MiB);
-          expect(limit).toBeLessThan(0.6 * mib * MiB * 1.1);
-          expect(heapLine(gw)?.level).toBe('info');
-        } finally {
-          await gw.stop();
-        }
+  it('Node 24 with NODE_OPTIONS=--max-old-space-size-percentage=60: the heap follows the limit', async () => {
+    for (const mib of [256, 512]) {
+      const gw = await start(NODE24(), '--max-old-space-size-percentage=60', cgroup(mib * MiB));
+      try {
+        const limit = await gw.metric('mdns_gateway_heap_size_limit_bytes');
+        expect(limit).toBeGreaterThanOrEqual(0.6 * mib * MiB);
+        expect(limit).toBeLessThan(0.6 * mib * MiB * 1.1);
+        expect(heapLine(gw)?.level).toBe('info');
+      } finally {
+        await gw.stop();
       }
-    },
-    60_000,
-  );
+    }
+  }, 60_000);
 });

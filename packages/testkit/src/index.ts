@@ -1,4 +1,5 @@
 export type { DelayProxy, DelayProxyOptions } from './delay-proxy.js';
 export { roundTripMs, startDelayProxy } from './delay-proxy.js';
+export { node24 } from './node24.js';
 export type { DelayProxyThread } from './thread.js';
 export { startDelayProxyThread } from './thread.js';
