@@ -151,12 +151,12 @@ describe('gateway answers compared with Knot serving the same zone', () => {
     expect(ours).toEqual(knots);
   });
 
-  // A difference found by this oracle and not fixed here (issue #19 note): the gateway gives
-  // out `ns1.<zone>` as NS glue but answers NXDOMAIN for `ns1.<zone> A` itself, where Knot
-  // (and the fanout-authority, src/dns/local.ts) answer the glue address. `fails`: this
-  // case turns red once the gateway is fixed, so it moves into the table above.
-  it.fails(`ns1.${ZONE} A (known difference: the gateway does not answer its glue names)`, async () => {
-    const { ours, knots } = await both(`ns1.${ZONE}`, 'A');
-    expect(ours).toEqual(knots);
+  // Found by this oracle: the gateway gave out `ns1.<zone>` as NS glue but answered
+  // NXDOMAIN for `ns1.<zone> A` itself; now both answer the configured glue address.
+  it(`ns1.${ZONE} A and AAAA (the glue name resolves, as at Knot)`, async () => {
+    for (const type of ['A', 'AAAA'] as const) {
+      const { ours, knots } = await both(`ns1.${ZONE}`, type);
+      expect(ours, type).toEqual(knots);
+    }
   });
 });

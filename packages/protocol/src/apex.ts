@@ -78,6 +78,26 @@ export function apexAnswer(apex: ZoneApex, qtype: number): ApexRecords | null {
   return { answers, authorities: [], additionals };
 }
 
+/**
+ * A/AAAA of a nameserver name we publish at the apex (its glue from config), so the name
+ * resolves like any other even though no data source claims it. `null` when `qname` is
+ * not such a name or `qtype` is neither A nor AAAA; an empty list means NODATA (the
+ * nameserver has addresses of the other family only).
+ */
+export function glueAnswer(apex: ZoneApex, qname: string, qtype: number): DnsRecord[] | null {
+  if (qtype !== QTYPE.A && qtype !== QTYPE.AAAA) return null;
+  const glue = apex.glue.get(qname);
+  if (glue === undefined) return null;
+  const type = qtype === QTYPE.A ? 'A' : 'AAAA';
+  return (qtype === QTYPE.A ? glue.a : glue.aaaa).map((data) => ({
+    name: qname,
+    type,
+    class: 'IN',
+    ttl: apex.nsTtl,
+    data,
+  }));
+}
+
 /** RFC 8482 answer to QTYPE ANY: one synthesized HINFO "RFC8482" "". */
 export function anyResponseRecord(qname: string, ttl = 3600): DnsRecord {
   return { name: qname, type: 'HINFO', class: 'IN', ttl, data: { cpu: 'RFC8482', os: '' } };

@@ -1,5 +1,5 @@
 export type { ApexRecords, SoaFields, ZoneApex } from './apex.js';
-export { anyResponseRecord, apexAnswer, negativeSoa } from './apex.js';
+export { anyResponseRecord, apexAnswer, glueAnswer, negativeSoa } from './apex.js';
 export { chooseCname } from './cname-rule.js';
 export { CLASS, OPCODE, QTYPE, RCODE, typeName, typeNumber } from './constants.js';
 export type {

@@ -3,6 +3,7 @@ import {
   apexAnswer,
   CLASS,
   type DnsRecord,
+  glueAnswer,
   negativeSoa,
   OPCODE,
   QTYPE,
@@ -62,6 +63,19 @@ export function answerQuery(query: ScannedQuery, source: AnswerSource): Answer {
   // lookup, wildcards included, and not kept as a reused answer (cannot crowd that store).
   if (validateQueryName(qname) !== null) {
     return { parts: negative(RCODE.NXDOMAIN, source.apex(zone)), zone, cacheable: false };
+  }
+  // The nameserver names the apex NS answer publishes resolve from their configured glue,
+  // like at the authority (and Knot): no object claims them, and none may override them.
+  const glue = glueAnswer(source.apex(zone), qname, qtype);
+  if (glue !== null) {
+    return {
+      parts:
+        glue.length > 0
+          ? { rcode: RCODE.NOERROR, aa: true, answers: glue }
+          : negative(RCODE.NOERROR, source.apex(zone)),
+      zone,
+      cacheable: qclass === CLASS.IN,
+    };
   }
   if (!source.ready()) return error(RCODE.SERVFAIL, zone);
 

@@ -2,7 +2,7 @@ import {
   anyResponseRecord,
   apexAnswer,
   CLASS,
-  type DnsRecord,
+  glueAnswer,
   OPCODE,
   QTYPE,
   RCODE,
@@ -66,24 +66,13 @@ export function localAnswer(q: ScannedQuery, zone: ZoneRuntime): LocalAnswer | n
   }
   // The nameserver names we publish at the apex must resolve even though no cluster serves
   // them: their A/AAAA come from the configured glue.
-  if (qtype === QTYPE.A || qtype === QTYPE.AAAA) {
-    const glue = zone.apex.glue.get(qname);
-    if (glue) {
-      const family = qtype === QTYPE.A ? glue.a : glue.aaaa;
-      const type = qtype === QTYPE.A ? 'A' : 'AAAA';
-      const answers: DnsRecord[] = family.map((data) => ({
-        name: qname,
-        type,
-        class: 'IN',
-        ttl: zone.apex.nsTtl,
-        data,
-      }));
-      const parts: ResponseParts =
-        answers.length > 0
-          ? { rcode: RCODE.NOERROR, aa: true, answers }
-          : { rcode: RCODE.NOERROR, aa: true, authorities: [zone.negativeSoa] };
-      return { kind: 'answer', parts, reason: 'glue' };
-    }
+  const glue = glueAnswer(zone.apex, qname, qtype);
+  if (glue !== null) {
+    const parts: ResponseParts =
+      glue.length > 0
+        ? { rcode: RCODE.NOERROR, aa: true, answers: glue }
+        : { rcode: RCODE.NOERROR, aa: true, authorities: [zone.negativeSoa] };
+    return { kind: 'answer', parts, reason: 'glue' };
   }
   return null;
 }
