@@ -29,12 +29,12 @@ describe('takeToken', () => {
 
 describe('sourceKey', () => {
   it('IPv4 and IPv4-mapped as is, IPv6 by its /64', () => {
-    expect(sourceKey('192.0.2.7')).toBe('192.0.2.7');
-    expect(sourceKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
-    expect(sourceKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
-    expect(sourceKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
-    expect(sourceKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
-    expect(sourceKey('::1')).toBe('0:0:0:0::/64');
+    expect(sourceKey('::ffff:192.0.2.7')).toBe(sourceKey('192.0.2.7'));
+    expect(sourceKey('192.0.2.8')).not.toBe(sourceKey('192.0.2.7'));
+    expect(sourceKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe(sourceKey('2001:db8:1:2:aaaa::1'));
+    expect(sourceKey('2001:db8:1:3::1')).not.toBe(sourceKey('2001:db8:1:2:aaaa::1'));
+    expect(sourceKey('2001:db8::1')).toBe(sourceKey('2001:db8:0:0:ffff::9'));
+    expect(sourceKey('::1')).toBe(sourceKey('::2'));
   });
 });
 

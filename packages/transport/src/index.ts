@@ -21,6 +21,7 @@ export { randomQueryId } from './client/query-bytes.js';
 export type { ServerCounters } from './server/counters.js';
 export type { RateLimitOptions } from './server/rate-limit.js';
 export { DnsServer } from './server/server.js';
+export { sourcePrefix } from './server/source-prefix.js';
 export type {
   CloseOptions,
   DnsServerOptions,

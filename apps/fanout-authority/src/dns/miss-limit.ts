@@ -1,3 +1,5 @@
+import { sourcePrefix } from '@mdns/transport';
+
 /**
  * Per-source rate limit of cache misses. A miss is a fan-out to every upstream of the zone,
  * the most expensive thing a query can make us do, and a random-name flood is nothing but
@@ -39,22 +41,11 @@ export function takeToken(bucket: Bucket, nowMs: number, limits: MissLimits): bo
 /**
  * The client a bucket belongs to: an IPv4 address (IPv4-mapped IPv6 included) as is, an IPv6
  * address by its /64 — one host normally owns a whole /64, so per-address buckets there
- * would be one per query for an attacker.
+ * would be one per query for an attacker. The same prefix rule as the transport's
+ * per-source TCP cap (`sourcePrefix`).
  */
 export function sourceKey(address: string): string {
-  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
-  if (!address.includes(':')) return address;
-  const [head, tail] = address.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
+  return sourcePrefix(address, 32, 64);
 }
 
 /** The bucket table: a Map in recency order (touch = delete + set), bounded by `maxSources`. */
