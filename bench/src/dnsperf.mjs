@@ -58,9 +58,9 @@ export async function throughput(port, queryFile, seconds) {
   return parseDnsperfStats(await run(args, seconds));
 }
 
-/** Per-query latencies (ms) at a fixed rate. */
-export async function latencyAtRate(port, queryFile, seconds, qps) {
-  const args = [
+/** dnsperf at a fixed rate `qps` for `seconds`, one client thread. */
+function fixedRateArgs(port, queryFile, seconds, qps) {
+  return [
     ...baseArgs(port, queryFile),
     '-l',
     String(seconds),
@@ -70,27 +70,18 @@ export async function latencyAtRate(port, queryFile, seconds, qps) {
     '1',
     '-T',
     '1',
-    '-v',
   ];
-  const out = await run(args, seconds);
+}
+
+/** Per-query latencies (ms) at a fixed rate. */
+export async function latencyAtRate(port, queryFile, seconds, qps) {
+  const out = await run([...fixedRateArgs(port, queryFile, seconds, qps), '-v'], seconds);
   return { stats: parseDnsperfStats(out), latencies: parseDnsperfVerbose(out) };
 }
 
 /** A fixed rate for `seconds` (equal work for every server compared), statistics only. */
 export async function atRate(port, queryFile, seconds, qps) {
-  const args = [
-    ...baseArgs(port, queryFile),
-    '-l',
-    String(seconds),
-    '-Q',
-    String(qps),
-    '-c',
-    '1',
-    '-T',
-    '1',
-    '-q',
-    String(LOAD.outstanding),
-  ];
+  const args = [...fixedRateArgs(port, queryFile, seconds, qps), '-q', String(LOAD.outstanding)];
   return parseDnsperfStats(await run(args, seconds));
 }
 
