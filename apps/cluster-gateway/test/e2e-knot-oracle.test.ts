@@ -1,3 +1,4 @@
+import { type Knotd as Knot, startKnotd as startKnot } from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask, type Seen } from './support/answers.js';
@@ -10,7 +11,6 @@ import {
   tempDir,
   testConfig,
 } from './support/gateway-process.js';
-import { type Knot, startKnot } from './support/knot.js';
 
 // An oracle for the zone answers: Knot serves, from a zone file, the same data the gateway
 // builds from Ingress objects, and both are asked the same questions: names, empty

@@ -5,17 +5,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A knotd on loopback, an oracle that is not ours (its own parser, zone logic, log). */
-export interface Knot {
-  port: number;
-  dir: string;
-  /** Everything knotd wrote to stderr (log level info). */
-  log(): string;
-  stop(): Promise<void>;
-}
-
-/** A port free for both UDP and TCP right now (knotd needs a fixed one). */
-async function freePort(): Promise<number> {
+/** A port free for both UDP and TCP right now (knotd and unbound need a fixed one). */
+export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const udp = dgram.createSocket('udp4');
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
@@ -31,15 +22,29 @@ async function freePort(): Promise<number> {
       return port;
     }
   }
-  throw new Error('no free port for knotd');
+  throw new Error('no free port for both UDP and TCP on 127.0.0.1');
+}
+
+/** A knotd on loopback: a DNS server that is not ours (its own parser, zone logic, log). */
+export interface Knotd {
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  /** Everything knotd wrote to stderr (log level info). */
+  log(): string;
+  stop(): Promise<void>;
 }
 
 /**
- * Starts knotd with the `server`, `database` and `log` sections filled in and `rest` (the
- * remotes, acls, templates and zones; `DIR` in it is replaced by its temp directory) after
- * them. `files` are written into that directory first (zone files).
+ * Starts knotd (one UDP and one TCP worker, the fair peer for one Node process) with the
+ * `server`, `database` and `log` sections filled in and `rest` after them (remotes, acls,
+ * templates, zones, control; `DIR` in it is replaced by its temp directory). `files` are
+ * written into that directory first (zone files). Resolves once knotd logs that it started.
  */
-export async function startKnot(rest: string[], files: Record<string, string> = {}): Promise<Knot> {
+export async function startKnotd(
+  rest: readonly string[],
+  files: Record<string, string> = {},
+): Promise<Knotd> {
   const dir = mkdtempSync(join(tmpdir(), 'knot-'));
   const port = await freePort();
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -61,35 +66,31 @@ export async function startKnot(rest: string[], files: Record<string, string> = 
       '',
     ].join('\n'),
   );
-  const proc: ChildProcess = spawn('knotd', ['-c', join(dir, 'knot.conf')], {
+  const proc = spawn('knotd', ['-c', join(dir, 'knot.conf')], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
   proc.stderr?.on('data', (c: Buffer) => {
     log += c.toString();
   });
-  // Ready once it says so (it has bound its sockets and loaded its zones); bounded.
+  // Ready once it says so (it has bound its sockets); bounded.
   for (let i = 0; i < 250 && !/server started/.test(log) && proc.exitCode === null; i++) {
     await new Promise((r) => setTimeout(r, 40));
   }
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      };
+      if (proc.exitCode !== null || proc.signalCode !== null) return done();
+      proc.once('exit', done);
+      proc.kill('SIGTERM');
+    });
   if (!/server started/.test(log)) {
     proc.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
     throw new Error(`knotd did not start on port ${port}: ${log}`);
   }
-  return {
-    port,
-    dir,
-    log: () => log,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (proc.exitCode !== null || proc.signalCode !== null) return done();
-        proc.once('exit', done);
-        proc.kill('SIGTERM');
-      }),
-  };
+  return { port, dir, proc, log: () => log, stop };
 }
