@@ -126,10 +126,16 @@ export class WatchStream {
     this.end();
   }
 
-  /** End the stream cleanly (terminating chunk): the client sees a normal end of body. */
+  /**
+   * End the stream cleanly (terminating chunk): the client sees a normal end of body.
+   * Events a stall still holds are never sent: the client's resourceVersion stays behind
+   * them, as when an API server ends a watch before its cache delivered a change (after a
+   * `compact()`, that client's re-watch gets 410 Expired for sure).
+   */
   end(): void {
     if (this.ended) return;
-    this.flush();
+    if (this.opts.isStalled()) this.queue.length = 0;
+    else this.flush();
     this.finish();
     this.res.end();
   }

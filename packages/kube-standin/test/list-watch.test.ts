@@ -184,6 +184,23 @@ describe('watch', () => {
     expect(s.answered(503, 'Service')).toBe(0);
   });
 
+  it('a change held by a stall is lost with the watch ended meanwhile: the re-watch from the client resourceVersion gets 410', async () => {
+    const seen = s.resourceVersion;
+    const w = await rawWatch(watchUrl(`resourceVersion=${seen}`));
+    await s.waitForWatch('ingresses');
+    s.stall(true);
+    s.apply(ingress('held', 'held.test'));
+    s.compact();
+    expect(s.endWatches('ingresses')).toBe(1);
+    s.stall(false);
+    expect(await w.ended).toEqual({ clean: true });
+    expect(w.events).toEqual([]);
+    const again = await rawWatch(watchUrl(`resourceVersion=${seen}`));
+    expect(await again.ended).toEqual({ clean: true });
+    expect(again.events.map((e) => [e.type, e.object.code])).toEqual([['ERROR', 410]]);
+    s.delete('ingresses', 'web', 'held');
+  });
+
   it('down refuses connections; up listens on the same port', async () => {
     const { port } = s;
     await s.down();
