@@ -52,20 +52,25 @@ export function schemaOptions(schema: unknown): SchemaOptions {
       case 'prefault':
       case 'readonly':
       case 'catch':
-        return walk(def.innerType, prefix);
+        walk(def.innerType, prefix);
+        return;
       case 'array':
-        return walk(def.element, prefix);
+        walk(def.element, prefix);
+        return;
       case 'union':
         for (const option of def.options ?? []) walk(option, prefix);
         return;
       case 'intersection':
         walk(def.left, prefix);
-        return walk(def.right, prefix);
+        walk(def.right, prefix);
+        return;
       case 'pipe':
         // The input side is what a config file holds; a preprocess pipe's input is a function.
-        return walk(defOf(def.in).type === 'transform' ? def.out : def.in, prefix);
+        walk(defOf(def.in).type === 'transform' ? def.out : def.in, prefix);
+        return;
       case 'lazy':
-        return walk(def.getter?.(), prefix);
+        walk(def.getter?.(), prefix);
+        return;
       case 'record':
       case 'map':
         records.add(prefix);
