@@ -4,7 +4,12 @@ import { prepareForCache } from '../src/cache/stored.js';
 import { cache, k, reply, T0, ZONE } from './cache-fixtures.js';
 
 const answer = () =>
-  reply(`svc.${ZONE}`, RCODE.NOERROR, [{ name: `svc.${ZONE}`, type: 'A', ttl: 60, data: '10.0.0.1' }], []);
+  reply(
+    `svc.${ZONE}`,
+    RCODE.NOERROR,
+    [{ name: `svc.${ZONE}`, type: 'A', ttl: 60, data: '10.0.0.1' }],
+    [],
+  );
 
 // A cache entry lives long and is evicted in any order: a slice of Node's shared 8 KB pool
 // would keep the whole slab alive with it, and a view of the reply would change with it.
