@@ -24,7 +24,7 @@ function defOf(schema: unknown): ZodDef {
   return def;
 }
 
-export interface SchemaOptions {
+interface SchemaOptions {
   /** Every option path, dotted: `listen.port`, `zones.soa.mname` (array elements add no segment). */
   paths: string[];
   /** Paths whose value is a record: the keys below them are data, not options. */
@@ -32,7 +32,7 @@ export interface SchemaOptions {
 }
 
 /** The option paths a zod 4 schema accepts. */
-export function schemaOptions(schema: unknown): SchemaOptions {
+function schemaOptions(schema: unknown): SchemaOptions {
   const paths = new Set<string>();
   const records = new Set<string>();
   const walk = (node: unknown, prefix: string): void => {
@@ -122,7 +122,7 @@ function keyPaths(value: unknown, prefix: string, into: Set<string>): void {
   }
 }
 
-export interface DocumentedOptions {
+interface DocumentedOptions {
   /** Key paths of the YAML examples whose top-level keys are all options of the schema. */
   examples: Set<string>;
   /** Dotted paths named in backticks in the prose (`cache.maxBytes`). */
@@ -135,7 +135,7 @@ export interface DocumentedOptions {
  * blocks whose top-level keys are all in `topLevel` count as config examples (a kustomize
  * snippet is not); such a block must parse, or this throws naming it.
  */
-export function documentedOptions(
+function documentedOptions(
   markdown: string,
   topLevel: ReadonlySet<string>,
   parseYaml: (text: string) => unknown,
@@ -158,31 +158,47 @@ export function documentedOptions(
   return { examples, named };
 }
 
-export interface ConfigDocGaps {
+/** A zod schema as far as `configDocProblems` needs it. */
+export interface ParsingSchema {
+  safeParse(value: unknown): {
+    success: boolean;
+    error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+  };
+}
+
+export interface ConfigDocProblems {
   /** Options of the schema that the documents neither show in an example nor name. */
   undocumented: string[];
   /** Keys of the documents' config examples that the schema does not accept. */
   unknown: string[];
+  /** Why the README's reference example (see `configReference`) does not load, if it does not. */
+  reference: string[];
 }
 
 /**
- * What an app's configuration documents and its schema disagree on, both ways. `markdown`
- * is the README text (and any README it defers to for a section); `parseYaml` is the
- * app's own YAML parser.
+ * What an app's README and its config schema disagree on, both ways, and whether the
+ * README's reference example loads. `others` are READMEs it defers to for a section (the
+ * gateway's sources, the authority's cache); `parseYaml` is the app's own YAML parser.
  */
-export function configDocGaps(
-  schema: unknown,
-  markdown: string,
+export function configDocProblems(
+  schema: ParsingSchema,
+  readme: string,
   parseYaml: (text: string) => unknown,
-): ConfigDocGaps {
+  others: readonly string[] = [],
+): ConfigDocProblems {
   const { paths, records } = schemaOptions(schema);
   const known = new Set(paths);
   const topLevel = new Set(paths.filter((path) => !path.includes('.')));
+  const markdown = [readme, ...others].join('\n');
   const { examples, named } = documentedOptions(markdown, topLevel, parseYaml);
   const underRecord = (path: string) => records.some((r) => path.startsWith(`${r}.`));
+  const loaded = schema.safeParse(configReference(readme, parseYaml));
   return {
     undocumented: paths.filter((path) => !examples.has(path) && !named.has(path)),
     unknown: [...examples].filter((path) => !known.has(path) && !underRecord(path)).sort(),
+    reference: (loaded.error?.issues ?? []).map(
+      (issue) => `${issue.path.map(String).join('.')}: ${issue.message}`,
+    ),
   };
 }
 
@@ -190,7 +206,7 @@ export function configDocGaps(
  * The reference example of a README: the first YAML block under its `## Configuration`
  * heading, parsed. A config a reader copies should load as it stands.
  */
-export function configReference(markdown: string, parseYaml: (text: string) => unknown): unknown {
+function configReference(markdown: string, parseYaml: (text: string) => unknown): unknown {
   const section = markdown.indexOf('\n## Configuration\n');
   if (section < 0) throw new Error('configReference: no "## Configuration" heading');
   const block = /^```ya?ml\n([\s\S]*?)^```/m.exec(markdown.slice(section));
