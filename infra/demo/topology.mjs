@@ -3,7 +3,9 @@
 // source. Used by the README's demo command (infra/demo/run.mjs) and by the
 // end-to-end tests (infra/test/*.test.ts), so both run exactly the same thing.
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +27,36 @@ export function demoPorts(base) {
     'cluster-x': { dns: base + 1, ops: base + 101 },
     'cluster-y': { dns: base + 2, ops: base + 102 },
   };
+}
+
+/** Whether `port` on 127.0.0.1 can be bound now, for TCP and for UDP (DNS needs both). */
+async function isFree(port) {
+  const tcp = await new Promise((done) => {
+    const s = createServer();
+    s.once('error', () => done(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => done(true)));
+  });
+  if (!tcp) return false;
+  return new Promise((done) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => done(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => done(true)));
+  });
+}
+
+/**
+ * A port base whose every `demoPorts` port is free now, for tests: the layout is fixed
+ * offsets from one base, so port 0 cannot be used, and a fixed base could collide with a
+ * concurrent run.
+ */
+export async function freePortBase() {
+  const offsets = Object.values(demoPorts(0)).flatMap((p) => Object.values(p));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30_000 + Math.floor(Math.random() * 20_000);
+    const free = await Promise.all(offsets.map((o) => isFree(base + o)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no free port base for the demo topology after 50 attempts');
 }
 
 function gatewayConfig(name, ports, manifestsDir, notify, ttl) {

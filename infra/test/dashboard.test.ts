@@ -1,11 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module shared with the demo
-import { repoRoot, startTopology, ZONE } from '../demo/topology.mjs';
+import { freePortBase, repoRoot, startTopology, ZONE } from '../demo/topology.mjs';
 
 // Every expression of the Grafana dashboard, run through a real Prometheus server that
 // scrapes the running demo topology (one authority with two workers, two gateways). An
@@ -61,38 +61,6 @@ function substitute(expr: string, variables: Record<string, string>): string {
     if (!(name in variables)) throw new Error(`unknown dashboard variable $${name} in: ${expr}`);
     return variables[name];
   });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * A port base for the demo whose offsets (+0..+2, +100..+102, +200) are all free now: the
- * demo's layout is fixed, so port 0 cannot be used; probing beats a fixed number that a
- * concurrent run could hold.
- */
-async function freePortBase(): Promise<number> {
-  const offsets = [0, 1, 2, 100, 101, 102, 200];
-  const isFree = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 20_000);
-    const free = await Promise.all(offsets.map((o) => isFree(base + o)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free port base for the demo after 50 attempts');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

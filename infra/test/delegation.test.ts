@@ -2,17 +2,19 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module shared with the demo
-import { repoRoot, startTopology, ZONE } from '../demo/topology.mjs';
+import { freePortBase, repoRoot, startTopology, ZONE } from '../demo/topology.mjs';
 
 // The seed's whole path with a resolver nobody here wrote: Unbound stands in for the
 // enterprise (AD) DNS that delegates the tier's zone to the fanout-authority, which
 // fans out to two cluster-gateways fed by the demo manifests (a copy, so the test can
 // move a service between clusters).
 
-const PORT_BASE = 26300;
-const UNBOUND_PORT = 26399;
+// Free ports found at start (the topology's fixed layout needs a base, Unbound one port).
+let portBase = 0;
+let unboundPort = 0;
 const RECORD_TTL = 2; // short, so a move is visible through Unbound's cache quickly
 
 const work = mkdtempSync(join(tmpdir(), 'mdns-delegation-'));
@@ -25,8 +27,8 @@ function startUnbound(): ChildProcess {
   writeFileSync(
     conf,
     `server:
-  interface: 127.0.0.1@${UNBOUND_PORT}
-  port: ${UNBOUND_PORT}
+  interface: 127.0.0.1@${unboundPort}
+  port: ${unboundPort}
   do-daemonize: no
   username: ""
   chroot: ""
@@ -43,7 +45,7 @@ function startUnbound(): ChildProcess {
   num-threads: 1
 stub-zone:
   name: "${ZONE}"
-  stub-addr: 127.0.0.1@${PORT_BASE}
+  stub-addr: 127.0.0.1@${portBase}
 `,
   );
   return spawn('unbound', ['-d', '-c', conf], { stdio: 'inherit' });
@@ -52,7 +54,7 @@ stub-zone:
 function viaUnbound(name: string, type = 'A'): { status: string; answers: string[] } {
   const out = execFileSync(
     'dig',
-    ['@127.0.0.1', '-p', String(UNBOUND_PORT), name, type, '+time=3', '+tries=2'],
+    ['@127.0.0.1', '-p', String(unboundPort), name, type, '+time=3', '+tries=2'],
     { encoding: 'utf8' },
   );
   const status = /status: (\w+)/.exec(out)?.[1] ?? 'none';
@@ -89,6 +91,8 @@ async function until<T>(f: () => T, ok: (v: T) => boolean, ms: number): Promise<
 }
 
 beforeAll(async () => {
+  portBase = await freePortBase();
+  unboundPort = await freePort();
   cpSync(join(repoRoot, 'infra', 'demo', 'cluster-x'), join(manifests, 'cluster-x'), {
     recursive: true,
   });
@@ -96,7 +100,7 @@ beforeAll(async () => {
     recursive: true,
   });
   topology = await startTopology({
-    portBase: PORT_BASE,
+    portBase: portBase,
     manifestsRoot: manifests,
     recordTtl: RECORD_TTL,
     notify: true,
@@ -173,7 +177,7 @@ describe('delegation through Unbound', () => {
     const direct = () =>
       execFileSync(
         'dig',
-        ['@127.0.0.1', '-p', String(PORT_BASE), `api.${ZONE}`, 'A', '+short', '+time=2'],
+        ['@127.0.0.1', '-p', String(portBase), `api.${ZONE}`, 'A', '+short', '+time=2'],
         { encoding: 'utf8' },
       )
         .trim()

@@ -337,6 +337,41 @@ describe('kubernetes source against kube-standin', () => {
     expect(sink.phase('Ingress')).toBe('synced');
   });
 
+  it("a watch stream in the API server's wire form: an event split across chunks applied, a BOOKMARK passed over, ERROR 410 Expired -> relist", async () => {
+    const { standin, sink } = await setup({
+      resources: ['Ingress'],
+      objects: [ingress('a', '192.0.2.1')],
+    });
+    await eventually(() => expect(sink.phase('Ingress')).toBe('synced'));
+    await standin.waitForWatch('Ingress');
+    const applied: string[] = [];
+    const replaceObject = sink.replaceObject.bind(sink);
+    sink.replaceObject = (kind, key, claims) => {
+      applied.push(`${key} ${claims.map((c) => c.name).join(',')}`);
+      replaceObject(kind, key, claims);
+    };
+    const rv = standin.resourceVersion;
+    const raw = {
+      ...ingress('raw', '192.0.2.9'),
+      metadata: { name: 'raw', namespace: 'shop', uid: 'b9d3', resourceVersion: String(rv + 1) },
+    };
+    const added = `${JSON.stringify({ type: 'ADDED', object: raw })}\n`;
+    const cut = added.indexOf('"spec"');
+    // A bookmark is an empty object of the kind (spec and status present but empty), and
+    // the expired watch ends with a Status, as a real API server writes them.
+    const bookmark = `{"type":"BOOKMARK","object":{"kind":"Ingress","apiVersion":"networking.k8s.io/v1","metadata":{"resourceVersion":"${rv + 1}","creationTimestamp":null},"spec":{},"status":{"loadBalancer":{}}}}\n`;
+    const expired = `{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: ${rv + 1} (${rv + 7})","reason":"Expired","code":410}}\n`;
+    standin.replayNextWatch('Ingress', [added.slice(0, cut), added.slice(cut) + bookmark, expired]);
+    const lists = standin.count('list', 'Ingress');
+    standin.endWatches('Ingress');
+    // Cause and effect: the torn event was put together and applied; the 410 made the
+    // reflector list again, and the list (the store never held `raw`) replaced it.
+    await eventually(() => expect(standin.count('list', 'Ingress')).toBeGreaterThan(lists));
+    await eventually(() => expect(sink.names('Ingress')).toEqual({ [`a.${ZONE}`]: '192.0.2.1' }));
+    expect(applied).toEqual([`shop/raw raw.${ZONE}`]);
+    expect(sink.phase('Ingress')).toBe('synced');
+  });
+
   it('dropped watch connection without compaction -> rewatch from resourceVersion, events kept', async () => {
     const { standin, sink } = await setup({
       resources: ['Ingress'],

@@ -19,7 +19,7 @@ import { type KubeconfigFile, writeKubeconfig } from './kubeconfig.js';
 import { parseRoute, type Route } from './routes.js';
 import { failure } from './status.js';
 import { type KubeObject, ObjectStore } from './store.js';
-import { type WatchFilter, WatchStream } from './watch-stream.js';
+import { type WatchFilter, WatchStream, writeRawWatch } from './watch-stream.js';
 
 export interface StandinOptions {
   /** Port to listen on; 0 (default) picks a free one, kept across `down()`/`up()`. */
@@ -71,6 +71,8 @@ export class Standin {
   private installed: KindSpec[] = [];
   private readonly forbidden = new Set<string>();
   private failRules: FailRule[] = [];
+  private rawWatches: { kind: string; chunks: readonly (string | Uint8Array)[]; gapMs: number }[] =
+    [];
   private stalled = false;
   private pending: (() => void)[] = [];
   private listening = false;
@@ -261,6 +263,19 @@ export class Standin {
     this.failRules.push({ remaining: n, status, verb: match.verb, kind });
   }
 
+  /**
+   * The next watch request on `kind` is answered with `chunks` verbatim (a 200 chunked
+   * stream, one HTTP chunk each, `gapMs` apart, then a clean end) instead of from the store:
+   * an event split across chunks, a BOOKMARK or ERROR in the API server's exact form.
+   */
+  replayNextWatch(
+    kind: KindRef,
+    chunks: readonly (string | Uint8Array)[],
+    { gapMs = 20 }: { gapMs?: number } = {},
+  ): void {
+    this.rawWatches.push({ kind: this.keyOf(kind), chunks, gapMs });
+  }
+
   /** Stop listening and kill every connection: clients get ECONNREFUSED until `up()`. */
   async down(): Promise<void> {
     if (!this.listening) return;
@@ -334,6 +349,11 @@ export class Standin {
 
   // ---- request path --------------------------------------------------------------------
 
+  private takeRawWatch(kind?: string) {
+    const i = this.rawWatches.findIndex((r) => r.kind === kind);
+    return i < 0 ? undefined : this.rawWatches.splice(i, 1)[0];
+  }
+
   private takeFailure(verb: Verb, kind?: string): number | undefined {
     const rule = this.failRules.find(
       (r) => r.remaining > 0 && (!r.verb || r.verb === verb) && (!r.kind || r.kind === kind),
@@ -370,6 +390,12 @@ export class Standin {
       if (failWith !== undefined) {
         sendJson(res, failWith, failure(failWith, `kube-standin: injected failure ${failWith}`));
         rec.status = failWith;
+        return;
+      }
+      const raw = c.verb === 'watch' ? this.takeRawWatch(rec.kind) : undefined;
+      if (raw) {
+        rec.status = 200;
+        void writeRawWatch(res, raw.chunks, raw.gapMs);
         return;
       }
       serveApi(this.apiState, req, res, url, route, c)

@@ -62,11 +62,7 @@ export class WatchStream {
     private readonly res: ServerResponse,
     readonly opts: WatchStreamOptions,
   ) {
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'transfer-encoding': 'chunked',
-      'cache-control': 'no-cache',
-    });
+    res.writeHead(200, WATCH_HEADERS);
     res.flushHeaders();
     res.on('close', () => this.finish());
     if (opts.bookmarkIntervalMs) {
@@ -126,10 +122,16 @@ export class WatchStream {
     this.end();
   }
 
-  /** End the stream cleanly (terminating chunk): the client sees a normal end of body. */
+  /**
+   * End the stream cleanly (terminating chunk): the client sees a normal end of body.
+   * Events a stall still holds are never sent: the client's resourceVersion stays behind
+   * them, as when an API server ends a watch before its cache delivered a change (after a
+   * `compact()`, that client's re-watch gets 410 Expired for sure).
+   */
   end(): void {
     if (this.ended) return;
-    this.flush();
+    if (this.opts.isStalled()) this.queue.length = 0;
+    else this.flush();
     this.finish();
     this.res.end();
   }
@@ -158,4 +160,31 @@ export class WatchStream {
     this.timers = [];
     this.opts.onEnd(this);
   }
+}
+
+/** The response headers of a watch stream, as the API server sends them. */
+const WATCH_HEADERS = {
+  'content-type': 'application/json',
+  'transfer-encoding': 'chunked',
+  'cache-control': 'no-cache',
+};
+
+/**
+ * A watch answered with given bytes verbatim: each chunk is one write (one HTTP chunk),
+ * `gapMs` after the one before so the client reads them apart, then a clean end. For wire
+ * forms the store does not produce: an event split across chunks, a recorded stream.
+ */
+export async function writeRawWatch(
+  res: ServerResponse,
+  chunks: readonly (string | Uint8Array)[],
+  gapMs: number,
+): Promise<void> {
+  res.writeHead(200, WATCH_HEADERS);
+  res.flushHeaders();
+  for (const chunk of chunks) {
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+    if (res.destroyed) return;
+    res.write(chunk);
+  }
+  res.end();
 }

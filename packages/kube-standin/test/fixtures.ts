@@ -1,5 +1,6 @@
 /** Shared builders and waiting for the kube-standin tests. */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import type { KubeObject } from '../src/index.js';
 
 export function ingress(name: string, host: string, namespace = 'web', labels = {}): KubeObject {
@@ -77,5 +78,35 @@ export function rawWatch(url: string): Promise<RawWatch> {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * The HTTP chunks of a response exactly as framed on the wire (a plain TCP socket, the
+ * chunked encoding parsed here), to see where a server put the chunk boundaries.
+ */
+export function httpChunks(url: string): Promise<string[]> {
+  const { hostname, port, pathname, search } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const parts: Buffer[] = [];
+    socket.on('data', (d) => parts.push(d));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(parts).toString('latin1');
+      let pos = text.indexOf('\r\n\r\n') + 4;
+      const chunks: string[] = [];
+      for (;;) {
+        const eol = text.indexOf('\r\n', pos);
+        const size = Number.parseInt(text.slice(pos, eol), 16);
+        if (!(size > 0)) break;
+        chunks.push(Buffer.from(text.slice(eol + 2, eol + 2 + size), 'latin1').toString('utf8'));
+        pos = eol + 2 + size + 2;
+      }
+      resolve(chunks);
+    });
+    socket.write(
+      `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`,
+    );
   });
 }

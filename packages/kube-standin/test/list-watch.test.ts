@@ -1,7 +1,7 @@
 /** The wire protocol as seen by a plain HTTP client: list, get, watch, faults, writes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Standin, startStandin } from '../src/index.js';
-import { getJson, ingress, rawWatch, sleep, until } from './fixtures.js';
+import { getJson, httpChunks, ingress, rawWatch, sleep, until } from './fixtures.js';
 
 const ING = '/apis/networking.k8s.io/v1';
 
@@ -182,6 +182,44 @@ describe('watch', () => {
     expect((await getJson(`${s.url}${ING}/ingresses`)).status).toBe(200);
     expect(s.answered(503, 'Ingress')).toBe(2);
     expect(s.answered(503, 'Service')).toBe(0);
+  });
+
+  it('a change held by a stall is lost with the watch ended meanwhile: the re-watch from the client resourceVersion gets 410', async () => {
+    const seen = s.resourceVersion;
+    const w = await rawWatch(watchUrl(`resourceVersion=${seen}`));
+    await s.waitForWatch('ingresses');
+    s.stall(true);
+    s.apply(ingress('held', 'held.test'));
+    s.compact();
+    expect(s.endWatches('ingresses')).toBe(1);
+    s.stall(false);
+    expect(await w.ended).toEqual({ clean: true });
+    expect(w.events).toEqual([]);
+    const again = await rawWatch(watchUrl(`resourceVersion=${seen}`));
+    expect(await again.ended).toEqual({ clean: true });
+    expect(again.events.map((e) => [e.type, e.object.code])).toEqual([['ERROR', 410]]);
+    s.delete('ingresses', 'web', 'held');
+  });
+
+  it('replayNextWatch sends the given bytes verbatim, one chunk each, then a clean end', async () => {
+    const event = JSON.stringify({ type: 'ADDED', object: ingress('raw', 'raw.test') });
+    const chunks = [
+      event.slice(0, 25),
+      `${event.slice(25)}\n`,
+      '{"type":"BOOKMARK","object":{"kind":"Ingress","apiVersion":"networking.k8s.io/v1","metadata":{"resourceVersion":"99"}}}\n',
+    ];
+    s.replayNextWatch('ingresses', chunks);
+    const wire = await httpChunks(watchUrl(`resourceVersion=${s.resourceVersion}`));
+    expect(wire).toEqual(chunks);
+    s.replayNextWatch('ingresses', chunks);
+    const w = await rawWatch(watchUrl(`resourceVersion=${s.resourceVersion}`));
+    expect(await w.ended).toEqual({ clean: true });
+    expect(w.events.map((e) => e.type)).toEqual(['ADDED', 'BOOKMARK']);
+    expect(s.get('ingresses', 'web', 'raw')).toBeUndefined(); // the store never saw it
+    // Only the next watch: the one after is served from the store again.
+    const next = await rawWatch(watchUrl(`resourceVersion=${s.resourceVersion}&timeoutSeconds=1`));
+    expect(await next.ended).toEqual({ clean: true });
+    expect(next.raw).toBe('');
   });
 
   it('down refuses connections; up listens on the same port', async () => {

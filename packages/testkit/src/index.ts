@@ -1,3 +1,5 @@
+export type { ConfigDocProblems, ParsingSchema } from './config-docs.js';
+export { configDocProblems } from './config-docs.js';
 export type { DelayProxy, DelayProxyOptions } from './delay-proxy.js';
 export { roundTripMs, startDelayProxy } from './delay-proxy.js';
 export type { Knotd } from './knot.js';

@@ -14,9 +14,9 @@ const MAX_INTERNED = 4096;
  * Re-homes stored answers so that tens of thousands of them stay cheap (measured with 20k
  * names: ~1.6 KB per answer before, ~360 bytes after, name key and Map slot included):
  *
- * - `bytes` are copied into dense 64 KB chunks. `prepareStored` copies them with
- *   `Buffer.from`, i.e. into Node's shared 8 KB pool, where every reply buffer of the hot
- *   path also comes from: one long-lived answer kept each 8 KB slab alive.
+ * - `bytes` are copied into dense 64 KB chunks. `prepareStored` gives each answer a
+ *   right-sized buffer of its own, and every one of those is a JS object, an ArrayBuffer
+ *   and a malloc'd backing store: a chunk shared by a hundred answers costs one of each.
  * - `ttlOffsets`, `ttls` and `cuts` are shared between answers with equal contents. Each
  *   small Uint32Array costs ~180 bytes of objects, and answers of one shape (one A record,
  *   same TTL, same name length) have equal arrays: for a zone of similar names there are

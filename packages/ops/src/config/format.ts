@@ -116,7 +116,7 @@ export function formatZodIssues(issues: readonly Issue[]): string[] {
   return issues.flatMap((issue) => formatIssue(issue));
 }
 
-/** Convenience for a whole `ZodError` (the name in docs/contracts.md). */
+/** Convenience for a whole `ZodError`. */
 export function formatZodError(error: { issues: readonly Issue[] }): string[] {
   return formatZodIssues(error.issues);
 }
