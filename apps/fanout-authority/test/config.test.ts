@@ -65,6 +65,7 @@ describe('config schema', () => {
       'zones:\n  - name: z\n    upstreams: [{ name: x, address: 10.0.0.1 }, { name: x, address: 10.0.0.2 }]\n',
       'zones[0].upstreams[1].name',
     ],
+    [`${minimal}${minimal.slice('zones:\n'.length).toLowerCase()}`, 'zones[1].name'],
     [`${minimal}upstream: { timeoutFloorMs: 2000 }\n`, 'upstream.timeoutFloorMs'],
     [`${minimal}upstream: { timeoutFlor: 20 }\n`, 'upstream'],
     [`${minimal}rrl: { responsesPerSecond: -1 }\n`, 'rrl.responsesPerSecond'],

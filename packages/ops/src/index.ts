@@ -37,6 +37,7 @@ export {
   type ZoneConfig,
   zoneApexFromConfig,
   zoneSchema,
+  zonesSchema,
 } from './config/server.js';
 export { type ConfigWatcher, type WatchConfigOptions, watchConfig } from './config/watch.js';
 export {

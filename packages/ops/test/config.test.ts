@@ -11,6 +11,8 @@ import {
   parseCliArgs,
   parseConfigText,
   runCli,
+  zoneSchema,
+  zonesSchema,
 } from '../src/index.js';
 import { testSchema } from './fixtures/schema.js';
 
@@ -133,6 +135,22 @@ describe('parseConfigText', () => {
     });
     const r = parseConfigText('source:\n  kind: static\n  records: [1]\n', schema);
     expect(r.ok ? [] : r.errors).toEqual(['source.records[0]: expected string, received number']);
+  });
+});
+
+describe('zonesSchema', () => {
+  const zones = z.strictObject({ zones: zonesSchema(zoneSchema) });
+
+  it('names the second entry of one zone, whatever its case or trailing dot', () => {
+    const r = parseConfigText('zones: [{ name: a.tld }, { name: b.tld }, { name: A.tld. }]', zones);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors).toEqual(['zones[2].name: zone a.tld is listed twice']);
+  });
+
+  it('needs at least one zone and accepts distinct ones', () => {
+    const empty = parseConfigText('zones: []', zones);
+    expect(empty.ok ? [] : empty.errors).toEqual(['zones: at least one zone is required']);
+    expect(parseConfigText('zones: [{ name: a.tld }, { name: b.a.tld }]', zones).ok).toBe(true);
   });
 });
 
