@@ -1,10 +1,9 @@
 import { zoneApexFromConfig } from '@mdns/ops';
 import { type DnsRecord, negativeSoa, normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
-import type { Policy } from '../fanout/merge.js';
 import { UpstreamHealth } from '../upstream/health.js';
 import { type NotifySender, notifySourceSet } from '../upstream/notify-sources.js';
 import { Upstream, type UpstreamLimits, upstreamKey } from '../upstream/upstream.js';
-import type { AuthorityConfig } from './schema.js';
+import type { AuthorityConfig, Policy } from './schema.js';
 
 /** One upstream as a member of a zone's fan-out. */
 export interface ZoneMember {

@@ -45,7 +45,9 @@ export const upstreamServerSchema = z.strictObject({
     .prefault({}),
 });
 
+/** How a zone's upstream answers are merged (fanout/merge.ts `decide`). */
 export const policySchema = z.enum(['first', 'all', 'priority']);
+export type Policy = z.infer<typeof policySchema>;
 
 export const authorityZoneSchema = zoneSchema
   .extend({

@@ -1,7 +1,7 @@
 import { type DnsRecord, decode, QTYPE, RCODE } from '@mdns/protocol';
 import { DnsQueryError, type DnsQueryResult, type PendingQuery } from '@mdns/transport';
-import { type Classification, classifyFailure, classifyReply } from '../fanout/classify.js';
 import { blame } from './blame.js';
+import { type Classification, classifyFailure, classifyReply } from './classify.js';
 import { upstreamClient } from './client.js';
 import type { HealthLimits, UpstreamHealth } from './health.js';
 import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
