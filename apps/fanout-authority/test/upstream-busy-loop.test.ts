@@ -1,5 +1,6 @@
 import { createRegistry, parseConfigText } from '@mdns/ops';
 import { decode, encode, QTYPE } from '@mdns/protocol';
+import { DnsClient } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // One copy of the worker-thread upstream, shared with the transport client tests.
 import { BusyUpstream, busyWait } from '../../../packages/transport/test/support/busy-upstream.js';
@@ -9,8 +10,13 @@ import { authorityConfigSchema } from '../src/config/schema.js';
 import { createHandler } from '../src/dns/handler.js';
 import { type FanoutResult, fanout } from '../src/fanout/fanout.js';
 import { registerAuthorityMetrics } from '../src/metrics.js';
-import { recentLoopLagMs } from '../src/upstream/loop-lag.js';
+import { recentLoopLagMs, watchLoopLag } from '../src/upstream/loop-lag.js';
 import { type FakeUpstream, soaRecord, startFakeUpstream } from './support/fake-upstream.js';
+
+// The upstream socket pool and the loop-lag watch, as main starts them.
+const client = new DnsClient({ sockets: 2 });
+afterAll(() => client.close());
+watchLoopLag();
 
 const ZONE = 'prod.test';
 
@@ -20,7 +26,7 @@ function runtimeFor(upstreams: string, limits: string): Runtime {
     authorityConfigSchema,
   );
   if (!r.ok) throw new Error(r.errors.join('; '));
-  return buildRuntime(r.config, 1);
+  return buildRuntime(r.config, 1, client);
 }
 
 // Spec (reliability): a healthy upstream is never counted failed, nor its circuit opened,
