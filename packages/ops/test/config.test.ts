@@ -3,17 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { parseCliArgs, runCli } from '../src/cli.js';
+import { formatPath } from '../src/config/format.js';
 import {
   applyEnvOverrides,
   envParsers,
-  formatPath,
   loadConfigFile,
-  parseCliArgs,
   parseConfigText,
-  runCli,
-  zoneSchema,
-  zonesSchema,
-} from '../src/index.js';
+} from '../src/config/load.js';
+import { zoneSchema, zonesSchema } from '../src/config/server.js';
 import { testSchema } from './fixtures/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-config-'));
