@@ -3,12 +3,8 @@ export { type EnvOverride, envParsers, loadConfigFile, parseConfigText } from '.
 export { ipAddress, port } from './config/schemas.js';
 export {
   dnsName,
-  listenSchema,
-  logSchema,
-  metricsSchema,
   opsPortsSchema,
-  rrlSchema,
-  shutdownSchema,
+  serverKeys,
   zoneApexFromConfig,
   zoneSchema,
   zonesSchema,

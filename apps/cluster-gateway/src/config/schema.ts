@@ -1,13 +1,9 @@
 import {
   dnsName,
   ipAddress,
-  listenSchema,
-  logSchema,
-  metricsSchema,
   opsPortsSchema,
   port,
-  rrlSchema,
-  shutdownSchema,
+  serverKeys,
   zoneSchema,
   zonesSchema,
 } from '@mdns/ops';
@@ -69,12 +65,8 @@ export const gatewayConfigSchema = z
       .default([]),
     /** Record TTL in seconds when an object has no `external-dns.alpha.kubernetes.io/ttl`. */
     ttl: z.number().int().min(0).max(86400).default(60),
-    listen: listenSchema.prefault({}),
-    rrl: rrlSchema.prefault({}),
+    ...serverKeys,
     ops: opsPortsSchema.prefault({}),
-    log: logSchema.prefault({}),
-    metrics: metricsSchema.prefault({}),
-    shutdown: shutdownSchema.prefault({}),
     sources: sourcesConfigSchema.prefault({}),
     notify: notifySchema.prefault({}),
   })

@@ -1,15 +1,4 @@
-import {
-  ipAddress,
-  listenSchema,
-  logSchema,
-  metricsSchema,
-  opsPortsSchema,
-  port,
-  rrlSchema,
-  shutdownSchema,
-  zoneSchema,
-  zonesSchema,
-} from '@mdns/ops';
+import { ipAddress, opsPortsSchema, port, serverKeys, zoneSchema, zonesSchema } from '@mdns/ops';
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/index.js';
 
@@ -151,12 +140,8 @@ export const authorityConfigSchema = z.strictObject({
   zones: zonesSchema(authorityZoneSchema),
   upstream: upstreamLimitsSchema.prefault({}),
   cache: cacheConfigSchema.prefault({}),
-  listen: listenSchema.prefault({}),
-  rrl: rrlSchema.prefault({}),
+  ...serverKeys,
   ops: authorityOpsSchema.prefault({}),
-  log: logSchema.prefault({}),
-  metrics: metricsSchema.prefault({}),
-  shutdown: shutdownSchema.prefault({}),
   explain: explainSchema.prefault({}),
   rateLimit: rateLimitSchema.prefault({}),
 });

@@ -146,6 +146,18 @@ export const logSchema = z.strictObject({
   level: logLevel.default('info'),
 });
 
+/**
+ * The keys every server config has besides `zones` and `ops` (which each app extends), with
+ * their defaults: spread into an app's `z.strictObject({ zones, ops, ...serverKeys, ... })`.
+ */
+export const serverKeys = {
+  listen: listenSchema.prefault({}),
+  rrl: rrlSchema.prefault({}),
+  log: logSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
+  shutdown: shutdownSchema.prefault({}),
+};
+
 export type ZoneConfig = z.infer<typeof zoneSchema>;
 export type ListenConfig = z.infer<typeof listenSchema>;
 export type RrlConfig = z.infer<typeof rrlSchema>;
