@@ -12,13 +12,14 @@ import {
   runCli,
   startProcessOps,
   superviseWorkers,
+  zoneApexFromConfig,
+  zoneSchema,
 } from '@mdns/ops';
 import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { DnsServer } from '@mdns/transport';
 import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
-import { zoneApexFromConfig, zoneSchema } from './config/shared.js';
 import { createGatewayHandler } from './dns/handler.js';
 import { allowSteadyYoungGrowth } from './heap-tuning.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
@@ -52,12 +53,12 @@ async function run(config: GatewayConfig): Promise<void> {
   // One serial per process start: every answer agrees until the next start.
   const serial = Math.floor(Date.now() / 1000);
   const apexes = new Map<string, ZoneApex>(
-    config.zones.map((z) => [normalizeName(z.name), zoneApexFromConfig(z, serial) as ZoneApex]),
+    config.zones.map((z) => [normalizeName(z.name), zoneApexFromConfig(z, serial)]),
   );
   // A reverse zone: the default SOA, the first zone's nameservers (the same servers).
   for (const name of reverseZones) {
     const zone = zoneSchema.parse({ name, nameservers: config.zones[0].nameservers });
-    apexes.set(name, zoneApexFromConfig(zone, serial) as ZoneApex);
+    apexes.set(name, zoneApexFromConfig(zone, serial));
   }
 
   const kinds = config.sources.resources;

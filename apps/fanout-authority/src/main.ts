@@ -16,7 +16,7 @@ import {
   superviseWorkers,
   watchConfig,
 } from '@mdns/ops';
-import { DnsServer } from '@mdns/transport';
+import { DnsClient, DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
 import { convertAuthorityCorefile } from './config/corefile.js';
 import { AUTHORITY_ENV_OVERRIDES } from './config/env.js';
@@ -27,6 +27,7 @@ import { explainCli } from './explain/cli.js';
 import { type ExplainServer, startExplainServer } from './explain/server.js';
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
+import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
 
 const NAME = 'fanout-authority';
@@ -52,7 +53,12 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   // for no CPU gained on the bench: hold it near Node 20's size.
   allowYoungGrowth(AUTHORITY_NEW_SPACE_BYTES);
   let serial = Math.floor(Date.now() / 1000);
-  let runtime = buildRuntime(config, serial);
+  // Every upstream query goes through this pool of long-lived UDP sockets (`upstream.sockets`);
+  // a reload that changes the size swaps it, shutdown closes it.
+  let client = new DnsClient({ sockets: config.upstream.sockets });
+  // Upstream timeouts add our own event-loop stalls (upstream/loop-lag.ts): measured from now.
+  watchLoopLag();
+  let runtime = buildRuntime(config, serial, client);
   let cache = new AnswerCache(config.cache);
   const registry = createRegistry();
   checkHeapLimit(logger, registry, METRICS_PREFIX);
@@ -139,9 +145,12 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   sweeper.unref();
 
   const apply = (next: AuthorityConfig) => {
+    let nextClient = client;
     try {
       serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
-      const built = buildRuntime(next, serial, runtime);
+      if (next.upstream.sockets !== runtime.config.upstream.sockets)
+        nextClient = new DnsClient({ sockets: next.upstream.sockets });
+      const built = buildRuntime(next, serial, nextClient, runtime);
       warnRestartOnly(logger, runtime.config, next);
       let nextCache = cache;
       if (JSON.stringify(next.cache) !== JSON.stringify(runtime.config.cache))
@@ -151,6 +160,9 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       // The swap: one assignment each; in-flight queries finish on the runtime they read.
       runtime = built;
       cache = nextCache;
+      // The old pool closes each socket once its queries in flight are answered or timed out.
+      if (nextClient !== client) client.close();
+      client = nextClient;
       for (const u of removed) cache.dropUpstream(u.name);
       logger.info(
         {
@@ -161,6 +173,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
         'config reloaded',
       );
     } catch (err) {
+      if (nextClient !== client) nextClient.close();
       logger.error({ err }, 'config reload failed while building; keeping the running config');
     }
   };
@@ -185,6 +198,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       clearInterval(sweeper);
       await server.close({ drainMs: 5000 });
       await explainServer?.close();
+      client.close();
       await ops.close();
     },
   });

@@ -1,6 +1,6 @@
 import { QTYPE, RCODE } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
-import { chainFor, classifyFailure, classifyReply } from '../src/fanout/classify.js';
+import { chainFor, classifyFailure, classifyReply } from '../src/upstream/classify.js';
 
 const a = (name: string, data: string) => ({ name, type: 'A' as const, ttl: 60, data });
 const cname = (name: string, data: string) => ({ name, type: 'CNAME' as const, ttl: 60, data });

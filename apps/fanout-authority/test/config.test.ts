@@ -5,10 +5,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseConfigText } from '@mdns/ops';
-import { describe, expect, it } from 'vitest';
+import { DnsClient } from '@mdns/transport';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildRuntime } from '../src/config/runtime.js';
 import { authorityConfigSchema } from '../src/config/schema.js';
 import { mergeRecords } from '../src/fanout/fanout.js';
+
+// The upstream socket pool, as main owns it; closed when the file's tests are done.
+const client = new DnsClient({ sockets: 2 });
+afterAll(() => client.close());
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 const minimal =
@@ -65,6 +70,7 @@ describe('config schema', () => {
       'zones:\n  - name: z\n    upstreams: [{ name: x, address: 10.0.0.1 }, { name: x, address: 10.0.0.2 }]\n',
       'zones[0].upstreams[1].name',
     ],
+    [`${minimal}${minimal.slice('zones:\n'.length).toLowerCase()}`, 'zones[1].name'],
     [`${minimal}upstream: { timeoutFloorMs: 2000 }\n`, 'upstream.timeoutFloorMs'],
     [`${minimal}upstream: { timeoutFlor: 20 }\n`, 'upstream'],
     [`${minimal}rrl: { responsesPerSecond: -1 }\n`, 'rrl.responsesPerSecond'],
@@ -100,10 +106,10 @@ describe('config schema', () => {
       authorityConfigSchema,
     );
     if (!r.ok) throw new Error(r.errors.join());
-    const first = buildRuntime(r.config, 1);
+    const first = buildRuntime(r.config, 1, client);
     const next = structuredClone(r.config);
     next.zones[0].upstreams[1].port = 5353;
-    const second = buildRuntime(next, 2, first);
+    const second = buildRuntime(next, 2, client, first);
     expect(second.upstreams[0].health).toBe(first.upstreams[0].health);
     expect(second.upstreams[1].health).not.toBe(first.upstreams[1].health);
     expect(second.zones.get('z')?.apex.soa.serial).toBe(2);

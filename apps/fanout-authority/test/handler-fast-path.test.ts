@@ -1,5 +1,6 @@
 import { createRegistry, parseConfigText } from '@mdns/ops';
 import { decode, encode } from '@mdns/protocol';
+import { DnsClient } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnswerCache, SingleFlight } from '../src/cache/index.js';
 import { buildRuntime, type Runtime } from '../src/config/runtime.js';
@@ -8,6 +9,10 @@ import { createHandler } from '../src/dns/handler.js';
 import type { FanoutResult } from '../src/fanout/fanout.js';
 import { registerAuthorityMetrics } from '../src/metrics.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
+
+// The upstream socket pool, as main owns it; closed when the file's tests are done.
+const client = new DnsClient({ sockets: 2 });
+afterAll(() => client.close());
 
 const ZONE = 'prod.test';
 const peer = { address: '127.0.0.1', port: 1, transport: 'udp' as const };
@@ -32,7 +37,7 @@ describe('the handler answers hits and local answers synchronously', () => {
       authorityConfigSchema,
     );
     if (!r.ok) throw new Error(r.errors.join());
-    runtime = buildRuntime(r.config, 1);
+    runtime = buildRuntime(r.config, 1, client);
     const cache = new AnswerCache(r.config.cache);
     handler = createHandler({
       runtime: () => runtime,

@@ -1,8 +1,9 @@
 import { type DnsRecord, QTYPE } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
-import { classifyReply } from '../src/fanout/classify.js';
+import type { Policy } from '../src/config/schema.js';
 import { positiveAnswer } from '../src/fanout/fanout.js';
-import { chooseOwnerData, decide, type Policy, type UpstreamState } from '../src/fanout/merge.js';
+import { chooseOwnerData, decide, type UpstreamState } from '../src/fanout/merge.js';
+import { classifyReply } from '../src/upstream/classify.js';
 
 // The authority's rows of docs/behaviour.md "one name, different data in different
 // clusters": what the client gets for A, AAAA, CNAME and TXT queries under each policy.

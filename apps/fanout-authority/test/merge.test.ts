@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Classification, OutcomeClass } from '../src/fanout/classify.js';
-import { type Decision, decide, type Policy, type UpstreamState } from '../src/fanout/merge.js';
+import type { Policy } from '../src/config/schema.js';
+import { type Decision, decide, type UpstreamState } from '../src/fanout/merge.js';
+import type { Classification, OutcomeClass } from '../src/upstream/classify.js';
 
 // One upstream per letter of a row: P POSITIVE, D NODATA, N NXDOMAIN, F FAILED (still
 // healthy), X FAILED and circuit now open, . pending, - skipped (circuit open at start).

@@ -1,8 +1,13 @@
 import { createRegistry, parseConfigText } from '@mdns/ops';
-import { describe, expect, it } from 'vitest';
+import { DnsClient } from '@mdns/transport';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildRuntime } from '../src/config/runtime.js';
 import { authorityConfigSchema } from '../src/config/schema.js';
 import { registerAuthorityMetrics } from '../src/metrics.js';
+
+// The upstream socket pool, as main owns it; closed when the file's tests are done.
+const client = new DnsClient({ sockets: 2 });
+afterAll(() => client.close());
 
 // Found by reliability/ fuzzing: every distinct unknown qtype number used to become its own
 // queries_total / query_duration_seconds series, so memory and /metrics grew with the number
@@ -14,7 +19,7 @@ describe('query metrics cardinality', () => {
       authorityConfigSchema,
     );
     if (!r.ok) throw new Error(r.errors.join());
-    const runtime = buildRuntime(r.config, 1);
+    const runtime = buildRuntime(r.config, 1, client);
     const registry = createRegistry({ defaultMetrics: false });
     const metrics = registerAuthorityMetrics(
       registry,

@@ -1,8 +1,13 @@
 import { createRegistry, parseConfigText } from '@mdns/ops';
-import { describe, expect, it } from 'vitest';
+import { DnsClient } from '@mdns/transport';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildRuntime } from '../src/config/runtime.js';
 import { authorityConfigSchema } from '../src/config/schema.js';
 import { failureCounts, registerAuthorityMetrics } from '../src/metrics.js';
+
+// The upstream socket pool, as main owns it; closed when the file's tests are done.
+const client = new DnsClient({ sockets: 2 });
+afterAll(() => client.close());
 
 // Dashboards and alerts take rate() of upstream failures: the series must exist at 0 before
 // the first failure, or the panel stays empty until something goes wrong.
@@ -34,7 +39,7 @@ describe('upstream failure series', () => {
       authorityConfigSchema,
     );
     if (!r.ok) throw new Error(r.errors.join());
-    const runtime = buildRuntime(r.config, 1);
+    const runtime = buildRuntime(r.config, 1, client);
     const registry = createRegistry({ defaultMetrics: false });
     registerAuthorityMetrics(
       registry,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { decideNotify, NotifyThrottle } from '../src/dns/notify-throttle.js';
+import { decideNotify, NotifyThrottle } from '../src/notify/throttle.js';
 
 describe('decideNotify', () => {
   it('the first NOTIFY of an upstream invalidates at once', () => {

@@ -1,8 +1,13 @@
 import dgram from 'node:dgram';
 import { decode, encode, QTYPE } from '@mdns/protocol';
+import { DnsClient } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamHealth } from '../src/upstream/health.js';
 import { Upstream, type UpstreamLimits } from '../src/upstream/upstream.js';
+
+// The upstream socket pool, as main owns it; closed when the file's tests are done.
+const client = new DnsClient({ sockets: 2 });
+afterAll(() => client.close());
 
 // Blame through a real Upstream and real UDP: what reaches the circuit and what does not.
 const ZONE = 'prod.test';
@@ -50,6 +55,7 @@ describe('only the upstream can fail the upstream (live)', () => {
       { zone: ZONE, name: 'gw', address: '127.0.0.1', port: up.port },
       new UpstreamHealth(),
       limits,
+      client,
     );
 
   it('a query we cannot encode is ours: counted, never toward the circuit', async () => {

@@ -1,9 +1,14 @@
 import { QTYPE } from '@mdns/protocol';
 import { type DelayProxy, startDelayProxy } from '@mdns/testkit';
+import { DnsClient } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamHealth } from '../src/upstream/health.js';
 import { Upstream, type UpstreamLimits } from '../src/upstream/upstream.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
+
+// The upstream socket pool, as main owns it; closed when the file's tests are done.
+const client = new DnsClient({ sockets: 2 });
+afterAll(() => client.close());
 
 // docs/behaviour.md: a reply that arrives after its query was given up (its ID still
 // reserved) teaches the RTT and clears the failures. Real sockets: a cluster 150 ms away
@@ -15,7 +20,6 @@ const limits: UpstreamLimits = {
   initialMs: 200,
   failureThreshold: 3,
   probeIntervalMs: 2000,
-  sockets: 2,
 };
 
 describe('a late reply over a real link', () => {
@@ -39,6 +43,7 @@ describe('a late reply over a real link', () => {
       { zone: ZONE, name: 'far', address: '127.0.0.1', port: proxy.port },
       health,
       limits,
+      client,
     );
     const exchange = await far.ask(`svc.${ZONE}`, QTYPE.A, 40);
     expect(exchange.outcome.class).toBe('FAILED');

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { parseCliArgs, runCli } from '../src/cli.js';
+import { formatPath } from '../src/config/format.js';
 import {
   applyEnvOverrides,
   envParsers,
-  formatPath,
   loadConfigFile,
-  parseCliArgs,
   parseConfigText,
-  runCli,
-} from '../src/index.js';
+} from '../src/config/load.js';
+import { zoneSchema, zonesSchema } from '../src/config/server.js';
 import { testSchema } from './fixtures/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ops-config-'));
@@ -133,6 +133,22 @@ describe('parseConfigText', () => {
     });
     const r = parseConfigText('source:\n  kind: static\n  records: [1]\n', schema);
     expect(r.ok ? [] : r.errors).toEqual(['source.records[0]: expected string, received number']);
+  });
+});
+
+describe('zonesSchema', () => {
+  const zones = z.strictObject({ zones: zonesSchema(zoneSchema) });
+
+  it('names the second entry of one zone, whatever its case or trailing dot', () => {
+    const r = parseConfigText('zones: [{ name: a.tld }, { name: b.tld }, { name: A.tld. }]', zones);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors).toEqual(['zones[2].name: zone a.tld is listed twice']);
+  });
+
+  it('needs at least one zone and accepts distinct ones', () => {
+    const empty = parseConfigText('zones: []', zones);
+    expect(empty.ok ? [] : empty.errors).toEqual(['zones: at least one zone is required']);
+    expect(parseConfigText('zones: [{ name: a.tld }, { name: b.a.tld }]', zones).ok).toBe(true);
   });
 });
 

@@ -140,7 +140,7 @@ describe('onSignals in a real process', () => {
   });
 });
 
-describe('an app main built from runCli + startOpsServer + watchConfig + onSignals', () => {
+describe('an app main built from runCli + startProcessOps + watchConfig + onSignals', () => {
   it('a bad config at start: every error on stderr, exit 2', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'name: x\nupstreams:\n  - address: 300.1.1.1\nnmae: y\n');

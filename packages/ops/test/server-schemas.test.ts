@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseConfigText, zoneApexFromConfig, zoneSchema } from '../src/index.js';
+import { parseConfigText } from '../src/config/load.js';
+import { zoneApexFromConfig, zoneSchema } from '../src/config/server.js';
 
 const schema = z.object({ zones: z.array(zoneSchema) }).strict();
 

@@ -1,13 +1,9 @@
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createRegistry,
-  dnsQueryMetrics,
-  exportCounters,
-  type OpsServer,
-  planListeners,
-  startOpsServer,
-} from '../src/index.js';
+import { exportCounters } from '../src/metrics/counters.js';
+import { dnsQueryMetrics } from '../src/metrics/dns.js';
+import { createRegistry } from '../src/metrics/registry.js';
+import { type OpsServer, planListeners, startOpsServer } from '../src/server.js';
 
 const servers: OpsServer[] = [];
 afterAll(async () => {

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type ConfigWatcher, loadConfigFile, watchConfig } from '../src/index.js';
+import { loadConfigFile } from '../src/config/load.js';
+import { type ConfigWatcher, watchConfig } from '../src/config/watch.js';
 import { testSchema } from './fixtures/schema.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ops-watch-'));

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { combineHealth, combineReady, restartDelayMs } from '../src/workers/ipc.js';
 import {
-  combineHealth,
-  combineReady,
   listenSocketOptions,
   planWorkers,
-  restartDelayMs,
   supportsReusePort,
   workerSocketMode,
-} from '../src/index.js';
+} from '../src/workers/sockets.js';
 
 const node20 = { nodeVersion: '20.20.2', platform: 'linux' };
 const node24 = { nodeVersion: '24.11.1', platform: 'linux' };

@@ -1,19 +1,15 @@
-import { z } from 'zod';
-import { sourcesConfigSchema } from '../sources/config.js';
 import {
   dnsName,
-  listenSchema,
-  logSchema,
-  metricsSchema,
+  ipAddress,
   opsPortsSchema,
-  rrlSchema,
-  shutdownSchema,
+  port,
+  serverKeys,
   zoneSchema,
-} from './shared.js';
-
-const normalize = (name: string): string => name.toLowerCase().replace(/\.$/, '');
-
-const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
+  zonesSchema,
+} from '@mdns/ops';
+import { normalizeName } from '@mdns/protocol';
+import { z } from 'zod';
+import { sourcesConfigSchema } from '../sources/config.js';
 
 /**
  * `address`, or `host`: a name resolved to every A/AAAA at each send, so each replica
@@ -23,7 +19,7 @@ const notifyTargetSchema = z
   .strictObject({
     address: ipAddress.optional(),
     host: dnsName.optional(),
-    port: z.number().int().min(1).max(65535).default(53),
+    port: port.min(1).default(53),
   })
   .refine((t) => (t.address === undefined) !== (t.host === undefined), {
     message: 'give exactly one of address or host',
@@ -36,7 +32,7 @@ export const notifySchema = z.strictObject({
   resolver: z
     .strictObject({
       address: ipAddress,
-      port: z.number().int().min(1).max(65535).default(53),
+      port: port.min(1).default(53),
     })
     .optional(),
   /**
@@ -55,7 +51,7 @@ export const notifySchema = z.strictObject({
 /** The whole gateway YAML: shared fragments (@mdns/ops) + sources + gateway keys. */
 export const gatewayConfigSchema = z
   .strictObject({
-    zones: z.array(zoneSchema).min(1, { message: 'at least one zone is required' }),
+    zones: zonesSchema(zoneSchema),
     /**
      * Reverse zones answered with PTR for the A/AAAA the gateway serves (several names for
      * one address: several PTR, sorted). Each gets the default SOA; NS from `zones[0]`.
@@ -69,31 +65,17 @@ export const gatewayConfigSchema = z
       .default([]),
     /** Record TTL in seconds when an object has no `external-dns.alpha.kubernetes.io/ttl`. */
     ttl: z.number().int().min(0).max(86400).default(60),
-    listen: listenSchema.prefault({}),
-    rrl: rrlSchema.prefault({}),
+    ...serverKeys,
     ops: opsPortsSchema.prefault({}),
-    log: logSchema.prefault({}),
-    metrics: metricsSchema.prefault({}),
-    shutdown: shutdownSchema.prefault({}),
     sources: sourcesConfigSchema.prefault({}),
     notify: notifySchema.prefault({}),
   })
   .superRefine((config, ctx) => {
-    const seen = new Set<string>();
-    config.zones.forEach((zone, i) => {
-      const name = normalize(zone.name);
-      if (seen.has(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['zones', i, 'name'],
-          message: `zone ${name} is listed twice`,
-        });
-      }
-      seen.add(name);
-    });
+    // Each zone once is zonesSchema's check; here, the keys that must name one of them.
+    const seen = new Set(config.zones.map((zone) => normalizeName(zone.name)));
     const reverse = new Set<string>();
     config.reverseZones.forEach((zone, i) => {
-      const name = normalize(zone);
+      const name = normalizeName(zone);
       if (seen.has(name) || reverse.has(name)) {
         ctx.addIssue({
           code: 'custom',
@@ -116,7 +98,7 @@ export const gatewayConfigSchema = z
       });
     }
     config.notify.zones?.forEach((zone, i) => {
-      if (!seen.has(normalize(zone))) {
+      if (!seen.has(normalizeName(zone))) {
         ctx.addIssue({
           code: 'custom',
           path: ['notify', 'zones', i],

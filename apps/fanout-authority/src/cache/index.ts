@@ -15,6 +15,7 @@ export {
   NEGATIVE_SHARE_OF_MAX_BYTES,
   prefetchConfigSchema,
 } from './config.js';
+export { CacheGuard } from './guard.js';
 export { containerMemoryLimit, effectiveLimit } from './memory-limit.js';
 export type { ReplyTtl, TtlLimits } from './reply-ttl.js';
 export { clampTtl, readReplyTtl } from './reply-ttl.js';

@@ -1,10 +1,10 @@
 import { zoneApexFromConfig } from '@mdns/ops';
 import { type DnsRecord, negativeSoa, normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
-import type { Policy } from '../fanout/merge.js';
+import type { DnsClient } from '@mdns/transport';
 import { UpstreamHealth } from '../upstream/health.js';
 import { type NotifySender, notifySourceSet } from '../upstream/notify-sources.js';
 import { Upstream, type UpstreamLimits, upstreamKey } from '../upstream/upstream.js';
-import type { AuthorityConfig } from './schema.js';
+import type { AuthorityConfig, Policy } from './schema.js';
 
 /** One upstream as a member of a zone's fan-out. */
 export interface ZoneMember {
@@ -39,10 +39,17 @@ export interface Runtime {
 }
 
 /**
- * Builds a runtime. Upstreams whose identity (zone, name, address, port) is unchanged from
- * `previous` keep their health object: learned RTT, circuit state and counters.
+ * Builds a runtime whose upstreams send through `client` (the caller owns it: a socket pool
+ * outlives a reload that keeps its size). Upstreams whose identity (zone, name, address,
+ * port) is unchanged from `previous` keep their health object: learned RTT, circuit state
+ * and counters.
  */
-export function buildRuntime(config: AuthorityConfig, serial: number, previous?: Runtime): Runtime {
+export function buildRuntime(
+  config: AuthorityConfig,
+  serial: number,
+  client: DnsClient,
+  previous?: Runtime,
+): Runtime {
   const u = config.upstream;
   const limits: UpstreamLimits = {
     floorMs: u.timeoutFloorMs,
@@ -50,7 +57,6 @@ export function buildRuntime(config: AuthorityConfig, serial: number, previous?:
     initialMs: u.initialTimeoutMs,
     failureThreshold: u.failureThreshold,
     probeIntervalMs: u.probeIntervalMs,
-    sockets: u.sockets,
     randomCase: u.randomCase,
   };
   const oldHealth = new Map<string, UpstreamHealth>();
@@ -64,7 +70,7 @@ export function buildRuntime(config: AuthorityConfig, serial: number, previous?:
     const members: ZoneMember[] = zc.upstreams.map((uc) => {
       const where = { zone: name, name: uc.name, address: uc.address, port: uc.port };
       const health = oldHealth.get(upstreamKey(where)) ?? new UpstreamHealth();
-      const upstream = new Upstream(where, health, limits);
+      const upstream = new Upstream(where, health, limits, client);
       upstreams.push(upstream);
       notifiers.push({ upstream, from: notifySourceSet(uc.address, uc.notify.allowFrom) });
       return { upstream, priority: uc.priority };

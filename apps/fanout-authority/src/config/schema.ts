@@ -1,12 +1,4 @@
-import {
-  listenSchema,
-  logSchema,
-  metricsSchema,
-  opsPortsSchema,
-  rrlSchema,
-  shutdownSchema,
-  zoneSchema,
-} from '@mdns/ops';
+import { ipAddress, opsPortsSchema, port, serverKeys, zoneSchema, zonesSchema } from '@mdns/ops';
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/index.js';
 
@@ -15,9 +7,6 @@ import { cacheConfigSchema } from '../cache/index.js';
  * from @mdns/ops so they read the same as the gateway's. Every object is strict: a typo is
  * an error naming the key.
  */
-const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
-const port = z.number().int().min(0).max(65535);
-
 export const upstreamServerSchema = z.strictObject({
   /** Cluster name: used in logs, metrics, explain, and for NOTIFY cache invalidation. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
@@ -45,7 +34,9 @@ export const upstreamServerSchema = z.strictObject({
     .prefault({}),
 });
 
+/** How a zone's upstream answers are merged (fanout/merge.ts `decide`). */
 export const policySchema = z.enum(['first', 'all', 'priority']);
+export type Policy = z.infer<typeof policySchema>;
 
 export const authorityZoneSchema = zoneSchema
   .extend({
@@ -145,34 +136,15 @@ export const rateLimitSchema = z.strictObject({
   maxSources: z.number().int().min(1).max(10_000_000).default(100_000),
 });
 
-export const authorityConfigSchema = z
-  .strictObject({
-    zones: z.array(authorityZoneSchema).min(1, { message: 'at least one zone is required' }),
-    upstream: upstreamLimitsSchema.prefault({}),
-    cache: cacheConfigSchema.prefault({}),
-    listen: listenSchema.prefault({}),
-    rrl: rrlSchema.prefault({}),
-    ops: authorityOpsSchema.prefault({}),
-    log: logSchema.prefault({}),
-    metrics: metricsSchema.prefault({}),
-    shutdown: shutdownSchema.prefault({}),
-    explain: explainSchema.prefault({}),
-    rateLimit: rateLimitSchema.prefault({}),
-  })
-  .superRefine((config, ctx) => {
-    const seen = new Set<string>();
-    config.zones.forEach((zone, i) => {
-      const name = zone.name.toLowerCase().replace(/\.$/, '');
-      if (seen.has(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['zones', i, 'name'],
-          message: `duplicate zone "${name}"`,
-        });
-      }
-      seen.add(name);
-    });
-  });
+export const authorityConfigSchema = z.strictObject({
+  zones: zonesSchema(authorityZoneSchema),
+  upstream: upstreamLimitsSchema.prefault({}),
+  cache: cacheConfigSchema.prefault({}),
+  ...serverKeys,
+  ops: authorityOpsSchema.prefault({}),
+  explain: explainSchema.prefault({}),
+  rateLimit: rateLimitSchema.prefault({}),
+});
 
 export type AuthorityConfig = z.infer<typeof authorityConfigSchema>;
 export type AuthorityZoneConfig = z.infer<typeof authorityZoneSchema>;

@@ -11,15 +11,14 @@ import {
   scan,
 } from '@mdns/protocol';
 import type { Handler, Peer } from '@mdns/transport';
-import type { AnswerCache, CacheHit, SingleFlight } from '../cache/index.js';
+import { type AnswerCache, CacheGuard, type CacheHit, type SingleFlight } from '../cache/index.js';
 import type { Runtime, ZoneRuntime } from '../config/runtime.js';
 import { type FanoutResult, fanout } from '../fanout/fanout.js';
 import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
-import { notifySenders } from '../upstream/notify-sources.js';
+import { createNotifyAcceptor } from '../notify/accept.js';
 import { localAnswer, precheck } from './local.js';
 import { MissLimiter } from './miss-limit.js';
-import { NotifyThrottle } from './notify-throttle.js';
 
 export interface HandlerContext {
   /** The current runtime; read once per query so a reload never mixes two configs. */
@@ -32,34 +31,34 @@ export interface HandlerContext {
   siblings?: Siblings;
 }
 
-/** What one worker tells the others when a NOTIFY invalidated upstreams' entries. */
-interface NotifyEvent {
-  upstreams: string[];
+/**
+ * One query past the local rules and the fresh cache: what every step of the miss path
+ * (limit, fan-out, store, serve-stale) needs, in one object.
+ */
+interface Miss {
+  q: ScannedQuery;
+  bytes: Uint8Array;
+  peer: Peer;
+  rt: Runtime;
+  zone: ZoneRuntime;
+  /** The cache key, or null when caching is off or the key could not be made. */
+  key: string | null;
+  /** The expired entry still held for serve-stale (RFC 8767), if any. */
+  stale: CacheHit | null;
+  /** performance.now() at receive, for the duration metric. */
+  started: number;
 }
 
 const NO_ZONE = 'none';
 
-/** The DNS hot path: scan, shared rules, cache, fan-out, reply. */
+/**
+ * The DNS hot path: scan, shared rules (local.ts), cache, fan-out, reply. NOTIFY goes to
+ * notify/accept.ts.
+ */
 export function createHandler(ctx: HandlerContext): Handler {
   const { metrics } = ctx;
-
-  // Every cache call goes through here (or the inlined equivalent on the hit path): a cache
-  // that throws is counted and bypassed, it never fails or slows an answer.
-  function guarded<T>(what: string, f: (cache: AnswerCache) => T): T | null {
-    const cache = ctx.cache();
-    if (cache === null) return null;
-    try {
-      return f(cache);
-    } catch (err) {
-      cacheFailed(err, what);
-      return null;
-    }
-  }
-
-  function cacheFailed(err: unknown, what: string): void {
-    metrics.cacheErrors++;
-    ctx.logger.warn({ err, what }, 'cache call failed; answering without the cache');
-  }
+  const cache = new CacheGuard(ctx.cache, metrics, ctx.logger);
+  const acceptNotify = createNotifyAcceptor(ctx, cache);
 
   // One options object for every fresh hit: patchStored reads it synchronously and keeps
   // no reference, so reusing it saves an allocation per answer.
@@ -78,30 +77,10 @@ export function createHandler(ctx: HandlerContext): Handler {
     try {
       return patchStored(hit.stored, q, bytes, freshPatch);
     } catch (err) {
-      cacheFailed(err, 'patch');
+      cache.failed(err, 'patch');
       return null;
     }
   }
-
-  // Expire, not drop: the entries stay for serve-stale (see AnswerCache.expireUpstream).
-  function expireFromNotify(upstreams: readonly string[]): void {
-    guarded('expireNegative', (c) => c.expireNegative());
-    for (const name of upstreams) guarded('expireUpstream', (c) => c.expireUpstream(name));
-  }
-  // Rate-limited per upstream (notify-throttle.ts); what passes is told to the sibling workers,
-  // which apply it without a throttle of their own.
-  const throttle = new NotifyThrottle(
-    metrics.notifyInvalidations,
-    () => ctx.runtime().config.cache.notifyIntervalMs,
-    (upstream) => {
-      expireFromNotify([upstream]);
-      ctx.siblings?.tell('notify', { upstreams: [upstream] } satisfies NotifyEvent);
-    },
-  );
-  ctx.siblings?.on('notify', (payload) => {
-    const event = payload as NotifyEvent;
-    if (Array.isArray(event?.upstreams)) expireFromNotify(event.upstreams);
-  });
 
   const missLimiter = new MissLimiter();
 
@@ -110,28 +89,21 @@ export function createHandler(ctx: HandlerContext): Handler {
    * over UDP an empty TC=1 reply (a real client retries over TCP, where its address is proven;
    * a spoofed flood only sends victims a query-sized reply) and over TCP REFUSED.
    */
-  function overLimit(
-    q: ScannedQuery,
-    bytes: Uint8Array,
-    peer: Peer,
-    rt: Runtime,
-    zone: ZoneRuntime,
-    stale: CacheHit | null,
-    started: number,
-  ): Uint8Array {
-    if (stale !== null) {
-      const out = serveStale(q, bytes, peer, rt, stale);
+  function overLimit(m: Miss): Uint8Array {
+    const { q, peer } = m;
+    if (m.stale !== null) {
+      const out = serveStale(m, m.stale);
       if (out !== null) {
         metrics.ratelimited.stale++;
-        return observe(zone.name, q, peer, out, started);
+        return observe(m.zone.name, q, peer, out, m.started);
       }
     }
     const udp = peer.transport === 'udp';
     const reply = errorResponse(
       q,
-      bytes,
+      m.bytes,
       udp ? RCODE.NOERROR : RCODE.REFUSED,
-      rt.config.listen.udpSize,
+      m.rt.config.listen.udpSize,
     );
     if (udp) {
       reply[2] |= 0x02; // TC
@@ -139,7 +111,7 @@ export function createHandler(ctx: HandlerContext): Handler {
     } else {
       metrics.ratelimited.refused++;
     }
-    return observe(zone.name, q, peer, reply, started);
+    return observe(m.zone.name, q, peer, reply, m.started);
   }
 
   function observe(
@@ -181,22 +153,16 @@ export function createHandler(ctx: HandlerContext): Handler {
     return null;
   }
 
-  function serveStale(
-    q: ScannedQuery,
-    bytes: Uint8Array,
-    peer: Peer,
-    rt: Runtime,
-    hit: CacheHit,
-  ): Uint8Array | null {
-    const udpSize = rt.config.listen.udpSize;
+  function serveStale(m: Miss, hit: CacheHit): Uint8Array | null {
+    const udpSize = m.rt.config.listen.udpSize;
     try {
-      const out = patchStored(hit.stored, q, bytes, {
+      const out = patchStored(hit.stored, m.q, m.bytes, {
         elapsedSeconds: hit.elapsedSeconds,
         ttlOverride: hit.ttlOverride ?? 30,
-        maxSize: maxResponseSize(q, peer.transport, udpSize),
+        maxSize: maxResponseSize(m.q, m.peer.transport, udpSize),
         serverUdpSize: udpSize,
       });
-      guarded('recordStaleServed', (c) => c.recordStaleServed());
+      cache.call('recordStaleServed', (c) => c.recordStaleServed());
       metrics.answers.stale++;
       return out;
     } catch (err) {
@@ -211,28 +177,23 @@ export function createHandler(ctx: HandlerContext): Handler {
    * full-size reply in the cache (partial negatives are not stored: the name may live on a
    * cluster we could not ask).
    */
-  function fanoutAndStore(
-    q: ScannedQuery,
-    bytes: Uint8Array,
-    rt: Runtime,
-    zone: ZoneRuntime,
-    key: string | null,
-  ) {
+  function fanoutAndStore(m: Miss): Promise<FanoutResult> {
+    const { q, rt, zone, key } = m;
     const work = async (): Promise<FanoutResult> => {
       const result = await fanout(zone, q.qname, q.qtype, { allPolicyWaitMs: rt.allPolicyWaitMs });
       metrics.fanout[result.decision.kind]++;
       const parts = partsOf(result, zone, rt);
       const partial = result.decision.kind === 'nxdomain' && result.decision.partial;
       if (key !== null && parts !== null && !partial) {
-        guarded('store', (c) => {
-          const full = buildResponse(q, bytes, parts, {
+        cache.call('store', (c) => {
+          const full = buildResponse(q, m.bytes, parts, {
             maxSize: 65535,
             serverUdpSize: rt.config.listen.udpSize,
           });
           c.store(
             key,
             full,
-            result.winners.length > 0 ? result.winners : zone.members.map((m) => m.upstream.name),
+            result.winners.length > 0 ? result.winners : zone.members.map((u) => u.upstream.name),
             Date.now(),
           );
         });
@@ -242,29 +203,20 @@ export function createHandler(ctx: HandlerContext): Handler {
     return key === null ? work() : ctx.flights.run(key, work);
   }
 
-  async function fromUpstreams(
-    q: ScannedQuery,
-    queryBytes: Uint8Array,
-    peer: Peer,
-    rt: Runtime,
-    zone: ZoneRuntime,
-    key: string | null,
-    stale: CacheHit | null,
-    started: number,
-  ): Promise<Uint8Array> {
-    // The receive buffer may be reused once we yield; keep our own copy of the query.
-    const bytes = Uint8Array.from(queryBytes);
+  /** `m.bytes` must be our own copy: the receive buffer may be reused once we yield. */
+  async function fromUpstreams(m: Miss): Promise<Uint8Array> {
+    const { q, peer, rt, zone } = m;
     let result: FanoutResult | null = null;
     try {
-      result = await fanoutAndStore(q, bytes, rt, zone, key);
+      result = await fanoutAndStore(m);
     } catch (err) {
       ctx.logger.warn({ err, qname: q.qname }, 'fan-out failed');
     }
     const parts = result ? partsOf(result, zone, rt) : null;
     const partial = result?.decision.kind === 'nxdomain' && result.decision.partial;
-    if ((parts === null || partial) && stale !== null) {
-      const out = serveStale(q, bytes, peer, rt, stale);
-      if (out) return observe(zone.name, q, peer, out, started);
+    if ((parts === null || partial) && m.stale !== null) {
+      const out = serveStale(m, m.stale);
+      if (out) return observe(zone.name, q, peer, out, m.started);
     }
     if (parts === null) {
       metrics.answers.servfail++;
@@ -272,59 +224,18 @@ export function createHandler(ctx: HandlerContext): Handler {
         zone.name,
         q,
         peer,
-        errorResponse(q, bytes, RCODE.SERVFAIL, rt.config.listen.udpSize),
-        started,
+        errorResponse(q, m.bytes, RCODE.SERVFAIL, rt.config.listen.udpSize),
+        m.started,
       );
     }
     metrics.answers.fanout++;
-    return observe(zone.name, q, peer, respond(q, bytes, peer, rt, parts), started);
+    return observe(zone.name, q, peer, respond(q, m.bytes, peer, rt, parts), m.started);
   }
 
-  function prefetch(
-    q: ScannedQuery,
-    queryBytes: Uint8Array,
-    rt: Runtime,
-    zone: ZoneRuntime,
-    key: string,
-  ): void {
+  /** A fresh hit near its expiry refreshes the entry in the background (its own copy of the query). */
+  function prefetch(m: Miss): void {
     metrics.prefetches++;
-    const bytes = Uint8Array.from(queryBytes);
-    fanoutAndStore(q, bytes, rt, zone, key).catch((err) =>
-      ctx.logger.warn({ err, qname: q.qname }, 'prefetch failed'),
-    );
-  }
-
-  function notify(
-    q: ScannedQuery,
-    bytes: Uint8Array,
-    peer: Peer,
-    rt: Runtime,
-    started: number,
-  ): Uint8Array {
-    const zone = q.qdcount === 1 ? rt.zoneSet.match(q.qname) : undefined;
-    const address = peer.address;
-    const senders = zone === undefined ? [] : notifySenders(rt.notifiers, zone, address);
-    if (zone === undefined || senders.length === 0) {
-      metrics.notify.refused++;
-      return observe(
-        zone ?? NO_ZONE,
-        q,
-        peer,
-        errorResponse(q, bytes, RCODE.REFUSED, rt.config.listen.udpSize),
-        started,
-      );
-    }
-    const upstreams = senders.map((u) => u.name);
-    for (const name of upstreams) throttle.notify(name);
-    metrics.notify.accepted++;
-    ctx.logger.debug({ zone, from: address, upstreams }, 'NOTIFY accepted');
-    return observe(
-      zone,
-      q,
-      peer,
-      respond(q, bytes, peer, rt, { rcode: RCODE.NOERROR, aa: true }),
-      started,
-    );
+    fanoutAndStore(m).catch((err) => ctx.logger.warn({ err, qname: m.q.qname }, 'prefetch failed'));
   }
 
   return (bytes: Uint8Array, peer: Peer): Uint8Array | null | Promise<Uint8Array> => {
@@ -335,7 +246,10 @@ export function createHandler(ctx: HandlerContext): Handler {
     if (q.qr) return null; // a response sent to us: never answer it (reflection loops)
     const rt = ctx.runtime();
     const udpSize = rt.config.listen.udpSize;
-    if (q.opcode === OPCODE.NOTIFY) return notify(q, bytes, peer, rt, started);
+    if (q.opcode === OPCODE.NOTIFY) {
+      const notified = acceptNotify(q, bytes, peer, rt);
+      return observe(notified.zone ?? NO_ZONE, q, peer, notified.reply, started);
+    }
 
     const early = precheck(q);
     if (early !== null && early.kind === 'error') {
@@ -359,29 +273,34 @@ export function createHandler(ctx: HandlerContext): Handler {
     }
 
     // The cache-hit fast path: synchronous, and no closure or options object per query.
-    const cache = ctx.cache();
+    const current = ctx.cache();
     let key: string | null = null;
     let hit: CacheHit | null = null;
-    if (cache !== null) {
+    if (current !== null) {
       try {
-        key = cache.key(q.qname, q.qtype, q.qclass, q.edns?.dnssecOk ?? false);
-        hit = cache.lookup(key, Date.now());
+        key = current.key(q.qname, q.qtype, q.qclass, q.edns?.dnssecOk ?? false);
+        hit = current.lookup(key, Date.now());
       } catch (err) {
-        cacheFailed(err, key === null ? 'key' : 'lookup');
+        cache.failed(err, key === null ? 'key' : 'lookup');
       }
     }
     if (hit !== null && hit.state === 'fresh') {
       const out = patchFresh(hit, q, bytes, peer, udpSize);
       if (out !== null) {
-        if (hit.prefetch && key !== null) prefetch(q, bytes, rt, zone, key);
+        if (hit.prefetch && key !== null) {
+          const copy = Uint8Array.from(bytes);
+          prefetch({ q, bytes: copy, peer, rt, zone, key, stale: null, started });
+        }
         metrics.answers.cache++;
         return observe(zone.name, q, peer, out, started);
       }
     }
     const stale = hit?.state === 'stale' ? hit : null;
     if (!missLimiter.allow(peer.address, peer.transport, Date.now(), rt.config.rateLimit)) {
-      return overLimit(q, bytes, peer, rt, zone, stale, started);
+      return overLimit({ q, bytes, peer, rt, zone, key, stale, started });
     }
-    return fromUpstreams(q, bytes, peer, rt, zone, key, stale, started);
+    // The fan-out yields: it keeps its own copy of the query, not the receive buffer.
+    const copy = Uint8Array.from(bytes);
+    return fromUpstreams({ q, bytes: copy, peer, rt, zone, key, stale, started });
   };
 }

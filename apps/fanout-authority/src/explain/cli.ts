@@ -1,4 +1,5 @@
 import { EXIT_USAGE, loadConfigFile } from '@mdns/ops';
+import { DnsClient } from '@mdns/transport';
 import { buildRuntime } from '../config/runtime.js';
 import { authorityConfigSchema } from '../config/schema.js';
 import { explain, formatExplain, parseExplainRequest } from './explain.js';
@@ -54,8 +55,11 @@ export async function explainCli(
     err(`explain: invalid config ${configPath}:\n${loaded.errors.map((e) => `  ${e}\n`).join('')}`);
     return EXIT_USAGE;
   }
-  const runtime = buildRuntime(loaded.config, Math.floor(Date.now() / 1000));
-  const report = await explain(runtime, request.name, request.qtype, null);
+  const client = new DnsClient({ sockets: loaded.config.upstream.sockets });
+  const runtime = buildRuntime(loaded.config, Math.floor(Date.now() / 1000), client);
+  const report = await explain(runtime, request.name, request.qtype, null).finally(() =>
+    client.close(),
+  );
   out(json ? `${JSON.stringify(report, null, 2)}\n` : formatExplain(report));
   return 0;
 }

@@ -1,12 +1,12 @@
 import { chooseCname, type DnsRecord, normalizeName, QTYPE, typeNumber } from '@mdns/protocol';
-import type { Classification } from './classify.js';
+import type { Policy } from '../config/schema.js';
+import type { Classification } from '../upstream/classify.js';
 
 /**
  * The merge decision (spec: fanout-authority answer table), as one pure function over
  * what is known so far. The orchestrator calls it after every upstream outcome (and when
  * the `all` wait runs out) and acts on anything but `wait`.
  */
-export type Policy = 'first' | 'all' | 'priority';
 
 export interface UpstreamState {
   name: string;

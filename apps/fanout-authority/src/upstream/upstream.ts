@@ -1,22 +1,21 @@
-import { type DnsRecord, decode, QTYPE, RCODE } from '@mdns/protocol';
-import { DnsQueryError, type DnsQueryResult, type PendingQuery } from '@mdns/transport';
-import { type Classification, classifyFailure, classifyReply } from '../fanout/classify.js';
+import { DEFAULT_UDP_SIZE, type DnsRecord, decode, QTYPE, RCODE } from '@mdns/protocol';
+import {
+  type DnsClient,
+  DnsQueryError,
+  type DnsQueryResult,
+  type PendingQuery,
+} from '@mdns/transport';
 import { blame } from './blame.js';
-import { upstreamClient } from './client.js';
+import { type Classification, classifyFailure, classifyReply } from './classify.js';
 import type { HealthLimits, UpstreamHealth } from './health.js';
 import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
 
 /** Settings shared by every upstream (the `upstream:` key of the config). */
 export interface UpstreamLimits extends HealthLimits {
   probeIntervalMs: number;
-  /** Long-lived UDP sockets shared by all upstream queries; 0 = a fresh socket per query. */
-  sockets?: number;
   /** 0x20: random case on the question name, exact echo required (default true). */
   randomCase?: boolean;
 }
-
-/** Default of `upstream.sockets` (also the schema's). */
-export const DEFAULT_UPSTREAM_SOCKETS = 64;
 
 /** One gateway of one zone. */
 export interface UpstreamAddress {
@@ -67,6 +66,11 @@ export class Upstream implements UpstreamAddress {
     where: UpstreamAddress,
     readonly health: UpstreamHealth,
     readonly limits: UpstreamLimits,
+    /**
+     * The process's upstream socket pool (`upstream.sockets`), owned by main: shared by every
+     * upstream, replaced by a reload that changes the pool size, closed at shutdown.
+     */
+    private readonly client: DnsClient,
   ) {
     this.zone = where.zone;
     this.name = where.name;
@@ -82,7 +86,7 @@ export class Upstream implements UpstreamAddress {
   /**
    * Ask (qname, qtype) with the learned timeout; `done` gets the Exchange (never an error:
    * failures are FAILED outcomes). `cancel()` on the returned query drops it silently: no
-   * callback, no health penalty. Random ID, reply checks, EDNS 1232 and the TC=1 -> TCP
+   * callback, no health penalty. Random ID, reply checks, EDNS (our DEFAULT_UDP_SIZE) and the TC=1 -> TCP
    * retry are the transport client's (see @mdns/transport `DnsClient`).
    */
   send(
@@ -95,14 +99,14 @@ export class Upstream implements UpstreamAddress {
     this.health.stats.requests++;
     const query = new UpstreamQuery(this, qname, qtype, timeoutMs, done);
     this.inflight.add(query);
-    query.pending = upstreamClient(this.limits.sockets ?? DEFAULT_UPSTREAM_SOCKETS).send(
+    query.pending = this.client.send(
       {
         host: this.address,
         port: this.port,
         name: qname,
         type: qtype,
         rd: false,
-        udpSize: 1232,
+        udpSize: DEFAULT_UDP_SIZE,
         timeoutMs,
         randomCase: this.limits.randomCase ?? true,
       },

@@ -6,18 +6,14 @@ import { z } from 'zod';
  */
 
 /** An IPv4 or IPv6 address; errors read `...: expected an IPv4 or IPv6 address`. */
-export function ipAddress() {
-  return z.union([z.ipv4(), z.ipv6()]);
-}
+export const ipAddress = z.union([z.ipv4(), z.ipv6()], {
+  error: 'expected an IPv4 or IPv6 address',
+});
 
-/** A TCP/UDP port, 0 allowed (pick a free one — tests). */
-export function port() {
-  return z.number().int().min(0).max(65535);
-}
+/** A TCP/UDP port, 0 allowed (pick a free one — tests); `port.min(1)` where 0 means nothing. */
+export const port = z.number().int().min(0).max(65535);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export function logLevel() {
-  return z.enum(LOG_LEVELS);
-}
+export const logLevel = z.enum(LOG_LEVELS);
