@@ -13,7 +13,7 @@ import {
   startProcessOps,
   superviseWorkers,
 } from '@mdns/ops';
-import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import { negativeSoa, normalizeName, type RuleZone, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { DnsServer } from '@mdns/transport';
 import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
@@ -59,6 +59,10 @@ async function run(config: GatewayConfig): Promise<void> {
     const zone = zoneSchema.parse({ name, nameservers: config.zones[0].nameservers });
     apexes.set(name, zoneApexFromConfig(zone, serial) as ZoneApex);
   }
+
+  const ruleZones = new Map<string, RuleZone>(
+    [...apexes].map(([name, apex]) => [name, { name, apex, negativeSoa: negativeSoa(apex) }]),
+  );
 
   const kinds = config.sources.resources;
   const index = new RecordIndex(kinds, config.sources.ownership.conflicts);
@@ -109,8 +113,10 @@ async function run(config: GatewayConfig): Promise<void> {
   checkHeapLimit(logger, registry, METRICS_PREFIX);
   const handler = createGatewayHandler({
     source: {
-      matchZone: (name) => zoneSet.match(name),
-      apex: (zone) => apexes.get(zone)!,
+      zoneOf: (name) => {
+        const zone = zoneSet.match(name);
+        return zone === undefined ? undefined : ruleZones.get(zone);
+      },
       lookup: (name, zone) =>
         reverseSet.has(zone) ? reverse.lookup(name, zone) : index.lookup(name, zone),
       ready: () => latch.synced(),

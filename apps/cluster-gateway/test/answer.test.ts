@@ -1,4 +1,4 @@
-import { QTYPE, RCODE, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import { negativeSoa, QTYPE, RCODE, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
 import { type AnswerSource, answerQuery } from '../src/dns/answer.js';
 import { RecordIndex } from '../src/index/record-index.js';
@@ -48,12 +48,13 @@ index.replaceObject('Ingress', 'o/x', [claim(`x.${OTHER}`, { a: ['10.1.0.1'] })]
 index.replaceObject('Ingress', 'ns/deep', [claim(`svc.deep.team.${ZONE}`, { a: ['10.0.0.7'] })]);
 
 const zones = new ZoneSet([ZONE, OTHER]);
-const apexes = new Map([ZONE, OTHER].map((z) => [z, apexOf(z)]));
+const ruleZones = new Map(
+  [ZONE, OTHER].map((z) => [z, { name: z, apex: apexOf(z), negativeSoa: negativeSoa(apexOf(z)) }]),
+);
 
 function source(ready = true): AnswerSource {
   return {
-    matchZone: (n) => zones.match(n),
-    apex: (z) => apexes.get(z)!,
+    zoneOf: (n) => ruleZones.get(zones.match(n) ?? ''),
     lookup: (n, z) => index.lookup(n, z),
     ready: () => ready,
   };

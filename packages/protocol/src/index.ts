@@ -1,7 +1,7 @@
 export type { ApexRecords, SoaFields, ZoneApex } from './apex.js';
 export { anyResponseRecord, apexAnswer, glueAnswer, negativeSoa } from './apex.js';
 export { chooseCname } from './cname-rule.js';
-export { CLASS, OPCODE, QTYPE, RCODE, typeName, typeNumber } from './constants.js';
+export { CLASS, OPCODE, QTYPE, RCODE, rcodeName, typeName, typeNumber } from './constants.js';
 export type {
   DecodedMessage,
   DecodeResult,
@@ -31,6 +31,14 @@ export {
 } from './response.js';
 export type { EdnsInfo, ScannedQuery, ScanResult } from './scan.js';
 export { scan } from './scan.js';
+export type {
+  LocalData,
+  RuleReason,
+  RuleZone,
+  SharedDecision,
+  SharedRules,
+} from './shared-rules.js';
+export { sharedRules } from './shared-rules.js';
 export type { PatchOptions, PrepareResult, StoredAnswer } from './stored.js';
 export { patchStored, prepareStored, tryPrepareStored } from './stored.js';
 export { ZoneSet } from './zone-set.js';
