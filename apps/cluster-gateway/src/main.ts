@@ -21,8 +21,8 @@ import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { zoneApexFromConfig, zoneSchema } from './config/shared.js';
 import { createGatewayHandler } from './dns/handler.js';
 import { allowSteadyYoungGrowth } from './heap-tuning.js';
+import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
-import { RecordIndex } from './index/record-index.js';
 import { ReverseIndex } from './index/reverse.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
@@ -65,7 +65,7 @@ async function run(config: GatewayConfig): Promise<void> {
   );
 
   const kinds = config.sources.resources;
-  const index = new RecordIndex(kinds, config.sources.ownership.conflicts);
+  const index = new GatewayIndex(kinds, config.sources.ownership.conflicts);
   const sourcesLogger = logger.child({ component: 'sources' });
   index.onContest((c) =>
     sourcesLogger.warn(

@@ -1,7 +1,7 @@
 import { decode, negativeSoa, RCODE, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
 import { createGatewayHandler } from '../src/dns/handler.js';
-import { RecordIndex } from '../src/index/record-index.js';
+import { GatewayIndex } from '../src/index/gateway-index.js';
 import type { Claim } from '../src/sources/types.js';
 import { queryBytes } from './support/query.js';
 
@@ -29,7 +29,7 @@ function claim(name: string, parts: Partial<Claim>): Claim {
 }
 
 function setup(ready = true, maxStoredAnswers?: number) {
-  const index = new RecordIndex();
+  const index = new GatewayIndex();
   const zones = new ZoneSet([ZONE]);
   const observed: string[] = [];
   let isReady = ready;

@@ -41,4 +41,26 @@ export type {
 export { sharedRules } from './shared-rules.js';
 export type { PatchOptions, PrepareResult, StoredAnswer } from './stored.js';
 export { patchStored, prepareStored, tryPrepareStored } from './stored.js';
+export type { Answer, AnswerSource, IndexFound } from './zone/answer.js';
+export {
+  answerQuery,
+  characterStrings,
+  indexRules,
+  recordsFor,
+  targetAddresses,
+} from './zone/answer.js';
+export type { LoadedZone, SkippedRecord } from './zone/from-records.js';
+export { indexFromRecords } from './zone/from-records.js';
+export type { ContestedName, IndexLookup, OwnerRule } from './zone/record-index.js';
+export { RecordIndex } from './zone/record-index.js';
+export type {
+  Claim,
+  Claimant,
+  ClaimOrigin,
+  ExtraData,
+  ExtraRecord,
+  ExtraType,
+  NameRecords,
+} from './zone/records.js';
+export { extraRecord, mergeClaims, originOf, sameRecords } from './zone/records.js';
 export { ZoneSet } from './zone-set.js';

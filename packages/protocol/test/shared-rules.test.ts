@@ -2,38 +2,20 @@ import { describe, expect, it } from 'vitest';
 import {
   CLASS,
   type LocalData,
-  negativeSoa,
   OPCODE,
   QTYPE,
   RCODE,
-  type RuleZone,
   rcodeName,
   type ScannedQuery,
   type SharedRules,
   sharedRules,
-  type ZoneApex,
   ZoneSet,
 } from '../src/index.js';
 import { makeQuery, type QueryShape } from './support/query.js';
+import { apexOf, ruleZone } from './support/zone.js';
 
 const ZONE = 'prod.example.tld';
-const APEX: ZoneApex = {
-  zone: ZONE,
-  soa: {
-    mname: `ns1.${ZONE}`,
-    rname: `hostmaster.${ZONE}`,
-    serial: 7,
-    refresh: 3600,
-    retry: 600,
-    expire: 86400,
-    minimum: 30,
-  },
-  soaTtl: 60,
-  ns: [`ns1.${ZONE}`],
-  nsTtl: 3600,
-  glue: new Map([[`ns1.${ZONE}`, { a: ['192.0.2.53'], aaaa: [] }]]),
-};
-const RULE_ZONE: RuleZone = { name: ZONE, apex: APEX, negativeSoa: negativeSoa(APEX) };
+const RULE_ZONE = ruleZone(apexOf(ZONE, { a: ['192.0.2.53'], aaaa: [] }));
 const zones = new ZoneSet([ZONE]);
 const zoneOf = (qname: string) => (zones.match(qname) === undefined ? undefined : RULE_ZONE);
 

@@ -1,13 +1,15 @@
 import type { QueryVia } from '@mdns/ops';
 import {
+  type AnswerSource,
+  answerQuery,
   buildResponse,
   CLASS,
+  indexRules,
   maxResponseSize,
   patchStored,
   prepareStored,
   scan,
 } from '@mdns/protocol';
-import { type AnswerSource, answerQuery, gatewayRules } from './answer.js';
 import { StoredCompactor, type StoredEntry } from './compact-stored.js';
 
 /** Called once per answered query; `zone` is `'none'` for names outside every zone. */
@@ -68,7 +70,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
   const halfBytes = Math.max(1, Math.floor((options.maxStoredBytes ?? 16 * 1024 * 1024) / 2));
   const counters: HandlerCounters = { malformed: 0, storedHits: 0, storedMisses: 0 };
   const compactor = new StoredCompactor();
-  const rules = gatewayRules(source);
+  const rules = indexRules(source);
   // One options object for every patch (handle is synchronous): no allocation per query.
   const patchOptions = { elapsedSeconds: 0, maxSize: 0, serverUdpSize };
   /** Young half: qtype -> qname -> answer. */

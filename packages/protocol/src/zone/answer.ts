@@ -1,24 +1,17 @@
-import {
-  CLASS,
-  type DnsRecord,
-  QTYPE,
-  RCODE,
-  type ResponseParts,
-  type RuleZone,
-  type ScannedQuery,
-  type SharedRules,
-  sharedRules,
-} from '@mdns/protocol';
-import type { NameRecords } from '../index/name-records.js';
-import type { IndexLookup } from '../index/record-index.js';
-import type { ExtraType } from '../sources/types.js';
+import { CLASS, QTYPE, RCODE } from '../constants.js';
+import type { DnsRecord } from '../message.js';
+import type { ResponseParts } from '../response.js';
+import type { ScannedQuery } from '../scan.js';
+import { type RuleZone, type SharedRules, sharedRules } from '../shared-rules.js';
+import type { IndexLookup } from './record-index.js';
+import type { ExtraType, NameRecords } from './records.js';
 
-/** What the answer needs to know about the served zones and the index, without any I/O. */
+/** What the answer needs to know about the served zones and their index, without any I/O. */
 export interface AnswerSource {
   /** The most specific served zone at or above `qname`, or undefined. */
   zoneOf(qname: string): RuleZone | undefined;
   lookup(qname: string, zone: string): IndexLookup;
-  /** False until every enabled kind finished its first sync: answers are SERVFAIL until then. */
+  /** False until the index is complete (the gateway: every kind's first sync): SERVFAIL until then. */
   ready(): boolean;
 }
 
@@ -37,15 +30,15 @@ export interface Answer {
 export type IndexFound = Exclude<IndexLookup, { type: 'nxdomain' }>;
 
 /**
- * Answers one scanned query per the behaviour table: the shared rules (`sharedRules`, with
- * the index as local data, so a name it lacks is NXDOMAIN before ANY or the apex), then the
- * cluster-gateway rows from the index. Pure: the same query against the same index state
+ * Answers one scanned query from a zone index per the behaviour table: the shared rules
+ * (`sharedRules`, with the index as local data, so a name it lacks is NXDOMAIN before ANY or
+ * the apex), then the records the index holds (NODATA when none of the type). Pure: the same query against the same index state
  * gives the same parts.
  */
 export function answerQuery(
   query: ScannedQuery,
   source: AnswerSource,
-  rules: SharedRules<IndexFound> = gatewayRules(source),
+  rules: SharedRules<IndexFound> = indexRules(source),
 ): Answer {
   const decision = sharedRules(query, rules);
   if (decision.kind === 'error') {
@@ -89,10 +82,10 @@ export function answerQuery(
 }
 
 /**
- * The shared rules as the gateway applies them: its index is the local data, transfers are
- * refused. Built once per handler (no closures per query).
+ * The shared rules over an index: the index is the local data, transfers are refused.
+ * Built once per handler (no closures per query).
  */
-export function gatewayRules(source: AnswerSource): SharedRules<IndexFound> {
+export function indexRules(source: AnswerSource): SharedRules<IndexFound> {
   return {
     zoneOf: (qname) => source.zoneOf(qname),
     refuseTransfers: true,
@@ -139,7 +132,7 @@ export function targetAddresses(answers: readonly DnsRecord[], source: AnswerSou
 const QTYPE_NAMES: Record<number, ExtraType> = {
   [QTYPE.SRV]: 'SRV',
   [QTYPE.MX]: 'MX',
-  257: 'CAA', // not in QTYPE: answered only from DNSEndpoint data
+  257: 'CAA', // not in QTYPE: answered only from index data
   [QTYPE.PTR]: 'PTR',
 };
 
