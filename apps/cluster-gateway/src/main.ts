@@ -15,15 +15,15 @@ import {
   zoneApexFromConfig,
   zoneSchema,
 } from '@mdns/ops';
-import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import { negativeSoa, normalizeName, type RuleZone, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { DnsServer } from '@mdns/transport';
 import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { createGatewayHandler } from './dns/handler.js';
 import { allowSteadyYoungGrowth } from './heap-tuning.js';
+import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
-import { RecordIndex } from './index/record-index.js';
 import { ReverseIndex } from './index/reverse.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
@@ -61,8 +61,12 @@ async function run(config: GatewayConfig): Promise<void> {
     apexes.set(name, zoneApexFromConfig(zone, serial));
   }
 
+  const ruleZones = new Map<string, RuleZone>(
+    [...apexes].map(([name, apex]) => [name, { name, apex, negativeSoa: negativeSoa(apex) }]),
+  );
+
   const kinds = config.sources.resources;
-  const index = new RecordIndex(kinds, config.sources.ownership.conflicts);
+  const index = new GatewayIndex(kinds, config.sources.ownership.conflicts);
   const sourcesLogger = logger.child({ component: 'sources' });
   index.onContest((c) =>
     sourcesLogger.warn(
@@ -110,8 +114,10 @@ async function run(config: GatewayConfig): Promise<void> {
   checkHeapLimit(logger, registry, METRICS_PREFIX);
   const handler = createGatewayHandler({
     source: {
-      matchZone: (name) => zoneSet.match(name),
-      apex: (zone) => apexes.get(zone)!,
+      zoneOf: (name) => {
+        const zone = zoneSet.match(name);
+        return zone === undefined ? undefined : ruleZones.get(zone);
+      },
       lookup: (name, zone) =>
         reverseSet.has(zone) ? reverse.lookup(name, zone) : index.lookup(name, zone),
       ready: () => latch.synced(),

@@ -6,8 +6,8 @@ import {
 } from '@mdns/ops';
 import type { Registry } from 'prom-client';
 import type { HandlerCounters } from './dns/handler.js';
+import type { GatewayIndex } from './index/gateway-index.js';
 import { secondsSince } from './index/readiness.js';
-import type { RecordIndex } from './index/record-index.js';
 import type { NotifyCounters } from './notify/notifier.js';
 import { REJECT_REASONS, type RejectionCounts } from './sources/claims/context.js';
 import type { SourceKind } from './sources/types.js';
@@ -19,7 +19,7 @@ const PHASES = ['syncing', 'synced', 'absent', 'forbidden', 'error'] as const;
 export interface GatewayMetricsInputs {
   registry: Registry;
   kinds: readonly SourceKind[];
-  index: RecordIndex;
+  index: GatewayIndex;
   transport: () => Readonly<Record<string, unknown>>;
   handler: HandlerCounters;
   notify: NotifyCounters;

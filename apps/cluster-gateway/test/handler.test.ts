@@ -1,7 +1,7 @@
-import { decode, RCODE, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import { decode, negativeSoa, RCODE, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
 import { createGatewayHandler } from '../src/dns/handler.js';
-import { RecordIndex } from '../src/index/record-index.js';
+import { GatewayIndex } from '../src/index/gateway-index.js';
 import type { Claim } from '../src/sources/types.js';
 import { queryBytes } from './support/query.js';
 
@@ -22,20 +22,20 @@ const APEX: ZoneApex = {
   nsTtl: 3600,
   glue: new Map(),
 };
+const RULE_ZONE = { name: ZONE, apex: APEX, negativeSoa: negativeSoa(APEX) };
 
 function claim(name: string, parts: Partial<Claim>): Claim {
   return { name, a: [], aaaa: [], txt: [], ttl: 60, ...parts };
 }
 
 function setup(ready = true, maxStoredAnswers?: number) {
-  const index = new RecordIndex();
+  const index = new GatewayIndex();
   const zones = new ZoneSet([ZONE]);
   const observed: string[] = [];
   let isReady = ready;
   const handler = createGatewayHandler({
     source: {
-      matchZone: (n) => zones.match(n),
-      apex: () => APEX,
+      zoneOf: (n) => (zones.match(n) === undefined ? undefined : RULE_ZONE),
       lookup: (n, z) => index.lookup(n, z),
       ready: () => isReady,
     },

@@ -1,6 +1,6 @@
 import { createRegistry } from '@mdns/ops';
 import { describe, expect, it } from 'vitest';
-import { RecordIndex } from '../src/index/record-index.js';
+import { GatewayIndex } from '../src/index/gateway-index.js';
 import { registerGatewayMetrics } from '../src/metrics.js';
 import { newRejectionCounts } from '../src/sources/claims/context.js';
 
@@ -13,7 +13,7 @@ describe('query metrics cardinality', () => {
     const queries = registerGatewayMetrics({
       registry,
       kinds: ['Ingress'],
-      index: new RecordIndex(),
+      index: new GatewayIndex(),
       transport: () => ({}),
       handler: { malformed: 0, storedHits: 0, storedMisses: 0 },
       notify: { sent: 0, acknowledged: 0, rejected: 0, failed: 0, resolveFailed: 0 },

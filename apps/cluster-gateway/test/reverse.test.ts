@@ -1,6 +1,6 @@
+import { mergeClaims } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
 import { gatewayConfigSchema } from '../src/config/schema.js';
-import { mergeClaims } from '../src/index/name-records.js';
 import { buildReverseMap, reverseLookup, reverseName } from '../src/index/reverse.js';
 
 describe('reverseName', () => {

@@ -1,6 +1,6 @@
+import { characterStrings } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
-import { characterStrings } from '../src/dns/answer.js';
-import { RecordIndex } from '../src/index/record-index.js';
+import { GatewayIndex } from '../src/index/gateway-index.js';
 import { emptyResult } from '../src/sources/claims/build.js';
 import {
   dnsEndpointClaims,
@@ -106,7 +106,7 @@ describe('first claimant wins across namespaces', () => {
     ttl: 60,
     origin,
   });
-  const answer = (index: RecordIndex) => {
+  const answer = (index: GatewayIndex) => {
     const r = index.lookup(name, ZONE);
     return r.type === 'records' ? { a: r.records.a, cname: r.records.cname } : r.type;
   };
@@ -118,7 +118,7 @@ describe('first claimant wins across namespaces', () => {
       ['first-claimant', { a: [], cname: 'lb-a.elb.example.net' }],
       ['merge', { a: ['203.0.113.66'], cname: null }],
     ] as const) {
-      const index = new RecordIndex(undefined, conflicts);
+      const index = new GatewayIndex(undefined, conflicts);
       index.replaceObject('Ingress', 'team-a/api', [cname(teamA)]);
       index.replaceObject('Ingress', 'team-b/steal', [addr('203.0.113.66', teamB)]);
       expect(answer(index)).toEqual(expected);
@@ -132,14 +132,14 @@ describe('first claimant wins across namespaces', () => {
       ['a', 'b'],
     ];
     for (const order of orders) {
-      const index = new RecordIndex();
+      const index = new GatewayIndex();
       for (const ns of order)
         index.replaceObject('Ingress', `${ns}/x`, [
           addr(`10.0.0.${ns === 'a' ? 1 : 2}`, at(ns, same)),
         ]);
       expect(answer(index)).toEqual({ a: ['10.0.0.1'], cname: null });
     }
-    const index = new RecordIndex();
+    const index = new GatewayIndex();
     index.replaceObject('Ingress', 'a/x', [addr('10.0.0.1', at('a', '2024-02-01T00:00:00Z'))]);
     index.replaceObject('Service', 'z/x', [addr('10.0.0.26', at('z', '2024-01-01T00:00:00Z'))]);
     // Older beats kind precedence across namespaces: a team cannot take a name by kind.
@@ -147,7 +147,7 @@ describe('first claimant wins across namespaces', () => {
   });
 
   it('objects of the owning namespace still merge; the owner leaving hands the name on', () => {
-    const index = new RecordIndex();
+    const index = new GatewayIndex();
     const seen: string[][] = [];
     index.onContest((c) => seen.push(c.refused));
     index.replaceObject('Ingress', 'a/one', [addr('10.0.0.1', at('a', '2024-01-01T00:00:00Z'))]);

@@ -63,7 +63,8 @@ describe('classify: upstream reply -> outcome', () => {
     ['REFUSED', RCODE.REFUSED],
     ['NOTIMP', RCODE.NOTIMP],
     ['FORMERR', RCODE.FORMERR],
-    ['RCODE9', 9],
+    ['NOTAUTH', 9],
+    ['RCODE23', 23],
   ])('%s is FAILED', (name, rcode) => {
     const c = classifyReply({ rcode, answers: [a('svc.z', '10.0.0.1')] }, 'svc.z', QTYPE.A);
     expect(c.class).toBe('FAILED');

@@ -1,3 +1,4 @@
+import { rcodeName } from '@mdns/protocol';
 import { type DelayProxyThread, startDelayProxyThread } from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,7 +85,6 @@ const EXPECTED: Record<Kind, string> = {
   near: 'NOERROR 10.1.0.1',
   absent: 'NXDOMAIN',
 };
-const RCODES: Record<number, string> = { 0: 'NOERROR', 2: 'SERVFAIL', 3: 'NXDOMAIN' };
 
 async function ask(auth: Authority, name: string): Promise<string> {
   const r = await dnsQuery({
@@ -96,7 +96,7 @@ async function ask(auth: Authority, name: string): Promise<string> {
     timeoutMs: 5000,
   });
   const a = decodeAnswer(r.bytes, 0);
-  return [RCODES[a.rcode] ?? `RCODE${a.rcode}`, ...a.answers.map((x) => String(x.data))].join(' ');
+  return [rcodeName(a.rcode), ...a.answers.map((x) => String(x.data))].join(' ');
 }
 
 /** `PER_KIND` unique names of each kind, interleaved, `CONCURRENCY` in flight; tally per kind. */

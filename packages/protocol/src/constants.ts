@@ -9,6 +9,29 @@ export const RCODE = {
   BADVERS: 16,
 } as const;
 
+const RCODE_NAMES: Record<number, string> = {
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  6: 'YXDOMAIN',
+  7: 'YXRRSET',
+  8: 'NXRRSET',
+  9: 'NOTAUTH',
+  10: 'NOTZONE',
+  16: 'BADVERS',
+};
+
+/**
+ * Mnemonic for a response code: `rcodeName(3) === 'NXDOMAIN'`; an unknown one as `RCODE23`,
+ * or as `unknown` when given (metrics fold every unknown code into one label).
+ */
+export function rcodeName(rcode: number, unknown?: string): string {
+  return RCODE_NAMES[rcode] ?? unknown ?? `RCODE${rcode}`;
+}
+
 /** Query/record types this project answers or inspects. Any 16-bit value is legal on the wire. */
 export const QTYPE = {
   A: 1,

@@ -1,7 +1,7 @@
 export type { ApexRecords, SoaFields, ZoneApex } from './apex.js';
 export { anyResponseRecord, apexAnswer, glueAnswer, negativeSoa } from './apex.js';
 export { chooseCname } from './cname-rule.js';
-export { CLASS, OPCODE, QTYPE, RCODE, typeName, typeNumber } from './constants.js';
+export { CLASS, OPCODE, QTYPE, RCODE, rcodeName, typeName, typeNumber } from './constants.js';
 export type {
   DecodedMessage,
   DecodeResult,
@@ -31,6 +31,36 @@ export {
 } from './response.js';
 export type { EdnsInfo, ScannedQuery, ScanResult } from './scan.js';
 export { scan } from './scan.js';
+export type {
+  LocalData,
+  RuleReason,
+  RuleZone,
+  SharedDecision,
+  SharedRules,
+} from './shared-rules.js';
+export { sharedRules } from './shared-rules.js';
 export type { PatchOptions, PrepareResult, StoredAnswer } from './stored.js';
 export { patchStored, prepareStored, tryPrepareStored } from './stored.js';
+export type { Answer, AnswerSource, IndexFound } from './zone/answer.js';
+export {
+  answerQuery,
+  characterStrings,
+  indexRules,
+  recordsFor,
+  targetAddresses,
+} from './zone/answer.js';
+export type { LoadedZone, SkippedRecord } from './zone/from-records.js';
+export { indexFromRecords } from './zone/from-records.js';
+export type { ContestedName, IndexLookup, OwnerRule } from './zone/record-index.js';
+export { RecordIndex } from './zone/record-index.js';
+export type {
+  Claim,
+  Claimant,
+  ClaimOrigin,
+  ExtraData,
+  ExtraRecord,
+  ExtraType,
+  NameRecords,
+} from './zone/records.js';
+export { extraRecord, mergeClaims, originOf, sameRecords } from './zone/records.js';
 export { ZoneSet } from './zone-set.js';

@@ -1,14 +1,15 @@
 import type { QueryVia } from '@mdns/ops';
 import {
+  type AnswerSource,
+  answerQuery,
   buildResponse,
   CLASS,
+  indexRules,
   maxResponseSize,
   patchStored,
   prepareStored,
-  RCODE,
   scan,
 } from '@mdns/protocol';
-import { type AnswerSource, answerQuery } from './answer.js';
 import { StoredCompactor, type StoredEntry } from './compact-stored.js';
 
 /** Called once per answered query; `zone` is `'none'` for names outside every zone. */
@@ -69,6 +70,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
   const halfBytes = Math.max(1, Math.floor((options.maxStoredBytes ?? 16 * 1024 * 1024) / 2));
   const counters: HandlerCounters = { malformed: 0, storedHits: 0, storedMisses: 0 };
   const compactor = new StoredCompactor();
+  const rules = indexRules(source);
   // One options object for every patch (handle is synchronous): no allocation per query.
   const patchOptions = { elapsedSeconds: 0, maxSize: 0, serverUdpSize };
   /** Young half: qtype -> qname -> answer. */
@@ -143,7 +145,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
       counters.storedMisses++;
     }
 
-    const answer = answerQuery(q, source);
+    const answer = answerQuery(q, source, rules);
     let out: Uint8Array;
     if (reusable && answer.cacheable && answer.zone !== null) {
       // Build the full answer once; each client gets it cut to its own size limit.
@@ -156,8 +158,13 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
       out = buildResponse(q, bytes, answer.parts, { maxSize, serverUdpSize });
     }
     if (observe) {
-      const rcode = badVersion ? RCODE.BADVERS : answer.parts.rcode;
-      observe(answer.zone ?? 'none', q.qtype, rcode, (performance.now() - started) / 1000, peer);
+      observe(
+        answer.zone ?? 'none',
+        q.qtype,
+        answer.parts.rcode,
+        (performance.now() - started) / 1000,
+        peer,
+      );
     }
     return out;
   }

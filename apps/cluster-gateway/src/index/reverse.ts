@@ -1,6 +1,4 @@
-import type { ExtraRecord } from '../sources/types.js';
-import type { NameRecords } from './name-records.js';
-import type { IndexLookup } from './record-index.js';
+import type { ExtraRecord, IndexLookup, NameRecords } from '@mdns/protocol';
 
 /**
  * `reverseZones`: PTR answers for the addresses the gateway serves. Built from the index

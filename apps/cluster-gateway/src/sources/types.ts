@@ -1,6 +1,7 @@
 // The seam between the gateway's sources (this folder) and its core (index/, dns/, main.ts).
 // Core reads these types; sources produce Claims and push them into an IndexSink.
 
+import type { Claim } from '@mdns/protocol';
 import type { RejectionCounts } from './claims/context.js';
 
 export type SourceKind =
@@ -11,42 +12,9 @@ export type SourceKind =
   | 'Service'
   | 'DNSEndpoint';
 
-export type ExtraType = 'SRV' | 'MX' | 'CAA' | 'PTR';
-
-/**
- * A record of a type beyond A/AAAA/CNAME/TXT, `data` as the encoder takes it. `text` is its
- * presentation form (external-dns's target), the key for deduplication and sorting; `ttl` its
- * endpoint's (one object may give a name MX with recordTTL 300 and CAA with the default).
- */
-export type ExtraRecord = { text: string; ttl: number } & (
-  | { type: 'SRV'; data: { priority: number; weight: number; port: number; target: string } }
-  | { type: 'MX'; data: { preference: number; exchange: string } }
-  | { type: 'CAA'; data: { flags: number; tag: string; value: string } }
-  | { type: 'PTR'; data: string }
-);
-
-/** One name claimed by one object. */
-export interface Claim {
-  /** Normalized (lowercase, no trailing dot); may start with '*.' (wildcard). */
-  name: string;
-  a: string[];
-  aaaa: string[];
-  cname?: string;
-  txt: string[];
-  /** DNSEndpoint records of the other types (SRV, MX, CAA, PTR); absent = none. */
-  extra?: ExtraRecord[];
-  /** Seconds. */
-  ttl: number;
-  /** Who claims it; shared by every claim of one object. Absent: one anonymous namespace. */
-  origin?: ClaimOrigin;
-}
-
-/** The object behind a claim, for `sources.ownership.conflicts: first-claimant`. */
-export interface ClaimOrigin {
-  readonly namespace: string;
-  /** metadata.creationTimestamp in epoch ms; Infinity when the object has none (manifests). */
-  readonly createdAt: number;
-}
+// What an object claims is the zone index's own claim shape (@mdns/protocol): the sources
+// produce it, the index merges it. Named here too, so a source needs one import for its seam.
+export type { Claim, ClaimOrigin, ExtraRecord, ExtraType } from '@mdns/protocol';
 
 export interface IndexSink {
   /** Replace every claim of one object; `[]` removes the object. key = `namespace/name`. */

@@ -1,5 +1,12 @@
 import { zoneApexFromConfig } from '@mdns/ops';
-import { type DnsRecord, negativeSoa, normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import {
+  type DnsRecord,
+  negativeSoa,
+  normalizeName,
+  type SharedRules,
+  type ZoneApex,
+  ZoneSet,
+} from '@mdns/protocol';
 import type { DnsClient } from '@mdns/transport';
 import { UpstreamHealth } from '../upstream/health.js';
 import { type NotifySender, notifySourceSet } from '../upstream/notify-sources.js';
@@ -31,6 +38,11 @@ export interface Runtime {
   config: AuthorityConfig;
   zoneSet: ZoneSet;
   zones: ReadonlyMap<string, ZoneRuntime>;
+  /**
+   * The shared answer rules over these zones. No local data: every in-zone name the rules
+   * leave open is fanned out. Transfers refused.
+   */
+  rules: SharedRules<never, ZoneRuntime>;
   upstreams: readonly Upstream[];
   /** NOTIFY senders we accept: each upstream with its address ∪ `notify.allowFrom`. */
   notifiers: readonly NotifySender<Upstream>[];
@@ -78,10 +90,16 @@ export function buildRuntime(
     const apex = zoneApexFromConfig(zc, serial);
     zones.set(name, { name, apex, policy: zc.policy, members, negativeSoa: negativeSoa(apex) });
   }
+  const zoneSet = new ZoneSet(zones.keys());
+  const zoneOf = (qname: string): ZoneRuntime | undefined => {
+    const zone = zoneSet.match(qname);
+    return zone === undefined ? undefined : zones.get(zone);
+  };
   return {
     config,
-    zoneSet: new ZoneSet(zones.keys()),
+    zoneSet,
     zones,
+    rules: { zoneOf, refuseTransfers: true, local: null },
     upstreams,
     notifiers,
     limits,

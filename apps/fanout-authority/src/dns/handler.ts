@@ -9,6 +9,7 @@ import {
   type ResponseParts,
   type ScannedQuery,
   scan,
+  sharedRules,
 } from '@mdns/protocol';
 import type { Handler, Peer } from '@mdns/transport';
 import { type AnswerCache, CacheGuard, type CacheHit, type SingleFlight } from '../cache/index.js';
@@ -17,7 +18,6 @@ import { type FanoutResult, fanout } from '../fanout/fanout.js';
 import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { createNotifyAcceptor } from '../notify/accept.js';
-import { localAnswer, precheck } from './local.js';
 import { MissLimiter } from './miss-limit.js';
 
 export interface HandlerContext {
@@ -251,26 +251,17 @@ export function createHandler(ctx: HandlerContext): Handler {
       return observe(notified.zone ?? NO_ZONE, q, peer, notified.reply, started);
     }
 
-    const early = precheck(q);
-    if (early !== null && early.kind === 'error') {
-      metrics.answers.local++;
-      return observe(NO_ZONE, q, peer, errorResponse(q, bytes, early.rcode, udpSize), started);
-    }
-    const zoneName = rt.zoneSet.match(q.qname);
-    const zone = zoneName === undefined ? undefined : rt.zones.get(zoneName);
-    if (zone === undefined) {
-      metrics.answers.local++;
-      return observe(NO_ZONE, q, peer, errorResponse(q, bytes, RCODE.REFUSED, udpSize), started);
-    }
-    const local = localAnswer(q, zone);
-    if (local !== null) {
+    // The shared rules (docs/behaviour.md) answer locally; only `data` is fanned out.
+    const decision = sharedRules(q, rt.rules);
+    if (decision.kind !== 'data') {
       metrics.answers.local++;
       const reply =
-        local.kind === 'error'
-          ? errorResponse(q, bytes, local.rcode, udpSize)
-          : respond(q, bytes, peer, rt, local.parts);
-      return observe(zone.name, q, peer, reply, started);
+        decision.kind === 'error'
+          ? errorResponse(q, bytes, decision.rcode, udpSize)
+          : respond(q, bytes, peer, rt, decision.parts);
+      return observe(decision.zone?.name ?? NO_ZONE, q, peer, reply, started);
     }
+    const zone = decision.zone;
 
     // The cache-hit fast path: synchronous, and no closure or options object per query.
     const current = ctx.cache();

@@ -4,6 +4,7 @@ import {
   normalizeName,
   QTYPE,
   RCODE,
+  rcodeName,
   typeNumber,
 } from '@mdns/protocol';
 
@@ -33,13 +34,6 @@ export interface ReplyView {
 // and keep what we have (the records for qname itself decide the class anyway).
 const MAX_CHAIN = 8;
 
-const FAILED_RCODES: Record<number, string> = {
-  [RCODE.FORMERR]: 'FORMERR',
-  [RCODE.SERVFAIL]: 'SERVFAIL',
-  [RCODE.NOTIMP]: 'NOTIMP',
-  [RCODE.REFUSED]: 'REFUSED',
-};
-
 /**
  * Classifies a reply to the question (qname normalized, qtype number).
  * POSITIVE needs records *for the name*: of the asked type, or a CNAME (followed through
@@ -55,8 +49,7 @@ export function classifyReply(
 ): Classification {
   const { rcode } = reply;
   if (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN) {
-    const name = FAILED_RCODES[rcode] ?? `RCODE${rcode}`;
-    return { class: 'FAILED', rcode, records: [], reason: `rcode ${name}` };
+    return { class: 'FAILED', rcode, records: [], reason: `rcode ${rcodeName(rcode)}` };
   }
   const records = chainFor(reply.answers, qname, qtype, zone);
   if (records.length > 0) {

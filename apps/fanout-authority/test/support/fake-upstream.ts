@@ -31,15 +31,6 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-const RCODES: Record<number, string> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-};
-
 export const soaRecord = (zone: string): DnsRecord => ({
   name: zone,
   type: 'SOA',
@@ -198,4 +189,3 @@ export const a = (name: string, data: string, ttl = 60): DnsRecord => ({
   class: 'IN',
   data,
 });
-export { RCODES };

@@ -1,3 +1,4 @@
+import { rcodeName } from '@mdns/protocol';
 import type { Registry } from 'prom-client';
 import { registerCollected } from './collected.js';
 import { registerCorednsSeries, viaSlot } from './coredns.js';
@@ -35,21 +36,6 @@ const QTYPE_NAMES: Record<number, string> = {
   257: 'CAA',
 };
 
-const RCODE_NAMES: Record<number, string> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  6: 'YXDOMAIN',
-  7: 'YXRRSET',
-  8: 'NXRRSET',
-  9: 'NOTAUTH',
-  10: 'NOTZONE',
-  16: 'BADVERS',
-};
-
 /** `1` -> `'A'`; unknown numbers -> `'other'`; strings pass through. */
 export function qtypeLabel(qtype: number | string): string {
   return typeof qtype === 'string' ? qtype : (QTYPE_NAMES[qtype] ?? 'other');
@@ -57,7 +43,7 @@ export function qtypeLabel(qtype: number | string): string {
 
 /** `3` -> `'NXDOMAIN'`; unknown numbers -> `'other'`; strings pass through. */
 export function rcodeLabel(rcode: number | string): string {
-  return typeof rcode === 'string' ? rcode : (RCODE_NAMES[rcode] ?? 'other');
+  return typeof rcode === 'string' ? rcode : rcodeName(rcode, 'other');
 }
 
 /** One (zone, qtype, rcode) series: plain numbers, updated in place. */

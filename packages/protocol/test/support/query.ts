@@ -7,6 +7,9 @@ export interface QueryShape {
   type?: string;
   id?: number;
   flags?: number;
+  class?: string;
+  /** Question count: 1 unless 0 or 2 (the same question twice). */
+  qdcount?: 0 | 2;
   edns?: {
     udpSize?: number;
     version?: number;
@@ -22,7 +25,11 @@ export function makeQuery(q: QueryShape): { bytes: Uint8Array; query: ScannedQue
     type: 'query',
     id: q.id ?? 0x1234,
     flags: q.flags ?? 0x0100,
-    questions: [{ name: q.name, type: (q.type ?? 'A') as any }],
+    questions: Array.from({ length: q.qdcount ?? 1 }, () => ({
+      name: q.name,
+      type: (q.type ?? 'A') as any,
+      class: (q.class ?? 'IN') as any,
+    })),
     additionals: edns
       ? [
           {
@@ -41,4 +48,25 @@ export function makeQuery(q: QueryShape): { bytes: Uint8Array; query: ScannedQue
   const r = scan(bytes);
   if (!r.ok) throw new Error(`test query does not scan: ${r.error}`);
   return { bytes, query: r.query };
+}
+
+/** The options the answer tests use, in the shape of `makeQuery`. */
+export interface QueryOptions {
+  opcode?: number;
+  class?: string;
+  qdcount?: 0 | 2;
+  edns?: { udpSize?: number; version?: number; dnssecOk?: boolean } | null;
+}
+
+/** The scan of a query for `name`/`type` (no EDNS unless asked, RD set). */
+export function scanned(name: string, type: string, options: QueryOptions = {}): ScannedQuery {
+  const { edns } = options;
+  return makeQuery({
+    name,
+    type,
+    flags: ((options.opcode ?? 0) << 11) | 0x0100,
+    class: options.class,
+    qdcount: options.qdcount,
+    edns: edns ? { udpSize: edns.udpSize ?? 1232, version: edns.version, do: edns.dnssecOk } : null,
+  }).query;
 }

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { extraRecord } from '@mdns/protocol';
 import type { SlimDnsEndpoint } from '../slim.js';
 import type { Claim, ExtraRecord } from '../types.js';
 import { emptyResult } from './build.js';
@@ -170,7 +171,7 @@ export function parseExtraTarget(
   const text = raw.trim();
   if (type === 'PTR') {
     const name = targetName(text);
-    return typeof name === 'string' ? { type, text: name, ttl, data: name } : name;
+    return typeof name === 'string' ? extraRecord({ type, data: name }, ttl) : name;
   }
   if (type === 'CAA') {
     const m = /^(\d{1,3})\s+([A-Za-z0-9]{1,15})\s+(?:"(.*)"|(\S.*))$/.exec(text);
@@ -179,7 +180,7 @@ export function parseExtraTarget(
     const flags = Number(m[1]);
     const tag = m[2].toLowerCase();
     const value = m[3] ?? m[4];
-    return { type, text: `${flags} ${tag} "${value}"`, ttl, data: { flags, tag, value } };
+    return extraRecord({ type, data: { flags, tag, value } }, ttl);
   }
   const fields = text.split(/\s+/);
   if (type === 'MX') {
@@ -188,7 +189,7 @@ export function parseExtraTarget(
       return { error: 'expected preference exchange, e.g. 10 mail.example.com' };
     const exchange = targetName(fields[1]);
     if (typeof exchange !== 'string') return exchange;
-    return { type, text: `${preference} ${exchange}`, ttl, data: { preference, exchange } };
+    return extraRecord({ type, data: { preference, exchange } }, ttl);
   }
   const [priority, weight, port] = fields.slice(0, 3).map(u16);
   if (fields.length !== 4 || priority === null || weight === null || port === null) {
@@ -196,12 +197,7 @@ export function parseExtraTarget(
   }
   const target = targetName(fields[3]);
   if (typeof target !== 'string') return target;
-  return {
-    type,
-    text: `${priority} ${weight} ${port} ${target}`,
-    ttl,
-    data: { priority, weight, port, target },
-  };
+  return extraRecord({ type, data: { priority, weight, port, target } }, ttl);
 }
 
 /**

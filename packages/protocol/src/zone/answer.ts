@@ -1,35 +1,23 @@
-import {
-  anyResponseRecord,
-  apexAnswer,
-  CLASS,
-  type DnsRecord,
-  glueAnswer,
-  negativeSoa,
-  OPCODE,
-  QTYPE,
-  RCODE,
-  type ResponseParts,
-  type ScannedQuery,
-  validateQueryName,
-  type ZoneApex,
-} from '@mdns/protocol';
-import type { NameRecords } from '../index/name-records.js';
-import type { IndexLookup } from '../index/record-index.js';
-import type { ExtraType } from '../sources/types.js';
+import { CLASS, QTYPE, RCODE } from '../constants.js';
+import type { DnsRecord } from '../message.js';
+import type { ResponseParts } from '../response.js';
+import type { ScannedQuery } from '../scan.js';
+import { type RuleZone, type SharedRules, sharedRules } from '../shared-rules.js';
+import type { IndexLookup } from './record-index.js';
+import type { ExtraType, NameRecords } from './records.js';
 
-/** What the answer needs to know about the served zones and the index, without any I/O. */
+/** What the answer needs to know about the served zones and their index, without any I/O. */
 export interface AnswerSource {
   /** The most specific served zone at or above `qname`, or undefined. */
-  matchZone(qname: string): string | undefined;
-  apex(zone: string): ZoneApex;
+  zoneOf(qname: string): RuleZone | undefined;
   lookup(qname: string, zone: string): IndexLookup;
-  /** False until every enabled kind finished its first sync: answers are SERVFAIL until then. */
+  /** False until the index is complete (the gateway: every kind's first sync): SERVFAIL until then. */
   ready(): boolean;
 }
 
 /**
  * The decision for one query: the response parts, the zone it fell in (for metrics; `null`
- * when refused for being outside every zone), and whether the bytes built from it may be
+ * when refused before a zone was known), and whether the bytes built from it may be
  * reused for the same (qname, qtype) until the index changes.
  */
 export interface Answer {
@@ -38,78 +26,76 @@ export interface Answer {
   readonly cacheable: boolean;
 }
 
-const error = (rcode: number, zone: string | null = null): Answer => ({
-  parts: { rcode },
-  zone,
-  cacheable: false,
-});
+/** A lookup that found the name (records, or an empty non-terminal). */
+export type IndexFound = Exclude<IndexLookup, { type: 'nxdomain' }>;
 
 /**
- * Answers one scanned query per the behaviour table (shared rules + cluster-gateway rows).
- * Pure: the same query against the same index state gives the same parts.
- * Checks run in the table's order: opcode, question count, class, zone, transfer, name, readiness.
+ * Answers one scanned query from a zone index per the behaviour table: the shared rules
+ * (`sharedRules`, with the index as local data, so a name it lacks is NXDOMAIN before ANY or
+ * the apex), then the records the index holds (NODATA when none of the type). Pure: the same query against the same index state
+ * gives the same parts.
  */
-export function answerQuery(query: ScannedQuery, source: AnswerSource): Answer {
-  if (query.opcode !== OPCODE.QUERY) return error(RCODE.NOTIMP);
-  if (query.qdcount !== 1) return error(RCODE.FORMERR);
-  const { qname, qtype, qclass } = query;
-  if (qclass !== CLASS.IN && !(qclass === CLASS.ANY && qtype === QTYPE.SOA)) {
-    return error(RCODE.REFUSED);
-  }
-  const zone = source.matchZone(qname);
-  if (zone === undefined) return error(RCODE.REFUSED);
-  if (qtype === QTYPE.AXFR || qtype === QTYPE.IXFR) return error(RCODE.REFUSED, zone);
-  // A name no object can claim (odd bytes, a dot inside a label): NXDOMAIN without an index
-  // lookup, wildcards included, and not kept as a reused answer (cannot crowd that store).
-  if (validateQueryName(qname) !== null) {
-    return { parts: negative(RCODE.NXDOMAIN, source.apex(zone)), zone, cacheable: false };
-  }
-  // The nameserver names the apex NS answer publishes resolve from their configured glue,
-  // like at the authority (and Knot): no object claims them, and none may override them.
-  const glue = glueAnswer(source.apex(zone), qname, qtype);
-  if (glue !== null) {
+export function answerQuery(
+  query: ScannedQuery,
+  source: AnswerSource,
+  rules: SharedRules<IndexFound> = indexRules(source),
+): Answer {
+  const decision = sharedRules(query, rules);
+  if (decision.kind === 'error') {
     return {
-      parts:
-        glue.length > 0
-          ? { rcode: RCODE.NOERROR, aa: true, answers: glue }
-          : negative(RCODE.NOERROR, source.apex(zone)),
-      zone,
-      cacheable: qclass === CLASS.IN,
+      parts: { rcode: decision.rcode },
+      zone: decision.zone?.name ?? null,
+      cacheable: false,
     };
   }
-  if (!source.ready()) return error(RCODE.SERVFAIL, zone);
+  const zone = decision.zone;
+  // Only class IN answers are kept for reuse (their key holds no class); an odd query name
+  // is never kept either, so a flood of them cannot crowd that store.
+  const cacheable =
+    query.qclass === CLASS.IN && !(decision.kind === 'answer' && decision.reason === 'name');
+  if (decision.kind === 'answer') return { parts: decision.parts, zone: zone.name, cacheable };
 
-  const apex = source.apex(zone);
-  const found = source.lookup(qname, zone);
-  const cacheable = qclass === CLASS.IN;
-
-  if (found.type === 'nxdomain') {
-    return { parts: negative(RCODE.NXDOMAIN, apex), zone, cacheable };
-  }
-  if (qtype === QTYPE.ANY) {
+  const { qname, qtype } = query;
+  const found = decision.found;
+  // A CNAME cannot sit beside the apex SOA/NS (RFC 1034 3.6.2): at the apex it is ignored.
+  const records =
+    found !== null && found.type === 'records' && !(qname === zone.name && found.records.cname)
+      ? found.records
+      : null;
+  const answers = records ? recordsFor(qname, qtype, records) : null;
+  if (answers === null) {
     return {
-      parts: { rcode: RCODE.NOERROR, aa: true, answers: [anyResponseRecord(qname)] },
-      zone,
+      parts: { rcode: RCODE.NOERROR, aa: true, authorities: [zone.negativeSoa] },
+      zone: zone.name,
       cacheable,
     };
   }
-  if (qname === zone) {
-    const local = apexAnswer(apex, qtype);
-    if (local) return { parts: { rcode: RCODE.NOERROR, aa: true, ...local }, zone, cacheable };
-  }
-  // A CNAME cannot sit beside the apex SOA/NS (RFC 1034 3.6.2): at the apex it is ignored.
-  const records =
-    found.type === 'records' && !(qname === zone && found.records.cname) ? found.records : null;
-  const answers = records ? recordsFor(qname, qtype, records) : null;
-  if (answers === null) return { parts: negative(RCODE.NOERROR, apex), zone, cacheable };
   const additionals = targetAddresses(answers, source);
   return {
     parts:
       additionals.length === 0
         ? { rcode: RCODE.NOERROR, aa: true, answers }
         : { rcode: RCODE.NOERROR, aa: true, answers, additionals },
-    zone,
+    zone: zone.name,
     cacheable,
+  };
+}
+
+/**
+ * The shared rules over an index: the index is the local data, transfers are refused.
+ * Built once per handler (no closures per query).
+ */
+export function indexRules(source: AnswerSource): SharedRules<IndexFound> {
+  return {
+    zoneOf: (qname) => source.zoneOf(qname),
+    refuseTransfers: true,
+    local: {
+      ready: () => source.ready(),
+      find: (qname, zone) => {
+        const found = source.lookup(qname, zone);
+        return found.type === 'nxdomain' ? null : found;
+      },
+    },
   };
 }
 
@@ -130,9 +116,9 @@ export function targetAddresses(answers: readonly DnsRecord[], source: AnswerSou
           : null;
     if (target === null || seen.has(target)) continue;
     seen.add(target);
-    const zone = source.matchZone(target);
+    const zone = source.zoneOf(target);
     if (zone === undefined) continue;
-    const found = source.lookup(target, zone);
+    const found = source.lookup(target, zone.name);
     if (found.type !== 'records' || found.records.cname !== null) continue;
     const r = found.records;
     for (const a of r.a) out.push({ name: target, type: 'A', class: 'IN', ttl: r.aTtl, data: a });
@@ -146,13 +132,9 @@ export function targetAddresses(answers: readonly DnsRecord[], source: AnswerSou
 const QTYPE_NAMES: Record<number, ExtraType> = {
   [QTYPE.SRV]: 'SRV',
   [QTYPE.MX]: 'MX',
-  257: 'CAA', // not in QTYPE: answered only from DNSEndpoint data
+  257: 'CAA', // not in QTYPE: answered only from index data
   [QTYPE.PTR]: 'PTR',
 };
-
-function negative(rcode: number, apex: ZoneApex): ResponseParts {
-  return { rcode, aa: true, authorities: [negativeSoa(apex)] };
-}
 
 /**
  * The RRset of `qtype` at a name with `records`, owned by the query name (so a wildcard's

@@ -1,8 +1,8 @@
-import { QTYPE } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
-import { recordsFor } from '../src/dns/answer.js';
-import { RecordIndex } from '../src/index/record-index.js';
-import type { Claim, SourceKind } from '../src/sources/types.js';
+import { type Claim, QTYPE, RecordIndex, recordsFor } from '../src/index.js';
+
+/** Kind precedence as the gateway configures it by default (k8s_gateway's order). */
+const KINDS = ['HTTPRoute', 'TLSRoute', 'GRPCRoute', 'Ingress', 'Service', 'DNSEndpoint'];
 
 const ZONE = 'prod.example.tld';
 
@@ -21,7 +21,7 @@ function aOf(index: RecordIndex, qname: string): readonly string[] | undefined {
 }
 
 describe('RecordIndex: names and existence', () => {
-  const index = new RecordIndex();
+  const index = new RecordIndex(KINDS);
   index.replaceObject('Ingress', 'ns/web', [claim(`svc.ns.${ZONE}`, { a: ['10.0.0.1'] })]);
   index.replaceObject('Ingress', 'ns/wild', [claim(`*.apps.${ZONE}`, { a: ['10.0.0.9'] })]);
   index.replaceObject('Ingress', 'ns/exact', [claim(`exact.apps.${ZONE}`, { a: ['10.0.0.7'] })]);
@@ -54,7 +54,7 @@ describe('RecordIndex: names and existence', () => {
 
 describe('RecordIndex: merging claims', () => {
   it('unions addresses of one kind, deduplicated and sorted', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Ingress', 'b/two', [claim(`n.${ZONE}`, { a: ['10.0.0.3', '10.0.0.1'] })]);
     index.replaceObject('Ingress', 'a/one', [claim(`n.${ZONE}`, { a: ['10.0.0.2', '10.0.0.1'] })]);
     expect(aOf(index, `n.${ZONE}`)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
@@ -62,7 +62,7 @@ describe('RecordIndex: merging claims', () => {
     expect(aOf(index, `n.${ZONE}`)).toEqual(['10.0.0.1', '10.0.0.2']);
   });
 
-  it.each<[string, SourceKind[], SourceKind]>([
+  it.each<[string, string[], string]>([
     ['default order: Ingress beats Service', ['HTTPRoute', 'Ingress', 'Service'], 'Ingress'],
     ['configured order: Service first', ['Service', 'Ingress'], 'Service'],
   ])('different kinds: %s', (_label, order, winner) => {
@@ -75,7 +75,7 @@ describe('RecordIndex: merging claims', () => {
   });
 
   it('the losing kind takes over when the winner goes away', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Service', 'ns/svc', [claim(`svc.ns.${ZONE}`, { a: ['10.1.1.1'] })]);
     index.replaceObject('Ingress', 'ns/ing', [claim(`svc.ns.${ZONE}`, { a: ['10.2.2.2'] })]);
     index.replaceObject('Ingress', 'ns/ing', []);
@@ -92,7 +92,7 @@ describe('RecordIndex: merging claims', () => {
     ['a host name alone is a CNAME', [{ cname: 'lb.cloud.example' }], 'lb.cloud.example', []],
     ['the smallest of several host names', [{ cname: 'z.lb' }, { cname: 'b.lb' }], 'b.lb', []],
   ] as const)('CNAME choice: %s', (_label, parts, cname, a) => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     parts.forEach((p, i) => {
       index.replaceObject('Ingress', `ns/o${i}`, [claim(`n.${ZONE}`, p as Partial<Claim>)]);
     });
@@ -104,7 +104,7 @@ describe('RecordIndex: merging claims', () => {
   });
 
   it('TTL is the smallest of the merged claims', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Ingress', 'ns/a', [claim(`n.${ZONE}`, { a: ['10.0.0.1'], ttl: 300 })]);
     index.replaceObject('Ingress', 'ns/b', [claim(`n.${ZONE}`, { a: ['10.0.0.2'], ttl: 30 })]);
     const r = index.lookup(`n.${ZONE}`, ZONE);
@@ -112,7 +112,7 @@ describe('RecordIndex: merging claims', () => {
   });
 
   it('each RRset keeps the TTL of the claims for its own type (DNSEndpoint recordTTL)', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('DNSEndpoint', 'ops/legacy', [
       claim(`legacy.${ZONE}`, { a: ['10.0.0.1'], ttl: 120 }),
       claim(`legacy.${ZONE}`, { txt: ['owner=ops'], ttl: 60 }),
@@ -127,7 +127,7 @@ describe('RecordIndex: merging claims', () => {
   });
 
   it('a claim with no data makes no name', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Service', 'ns/pending', [claim(`pending.ns.${ZONE}`)]);
     expect(kindOf(index, `pending.ns.${ZONE}`)).toBe('nxdomain');
     expect(kindOf(index, `ns.${ZONE}`)).toBe('nxdomain');
@@ -136,7 +136,7 @@ describe('RecordIndex: merging claims', () => {
 
 describe('RecordIndex: updates', () => {
   it('moves the generation only when an answer changes', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     const seen: number[] = [];
     index.onChange((g) => seen.push(g));
     index.replaceObject('Ingress', 'ns/a', [claim(`n.${ZONE}`, { a: ['10.0.0.1'] })]);
@@ -148,7 +148,7 @@ describe('RecordIndex: updates', () => {
   });
 
   it('empty non-terminals disappear with their last descendant', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Ingress', 'ns/a', [claim(`a.b.c.${ZONE}`, { a: ['10.0.0.1'] })]);
     index.replaceObject('Ingress', 'ns/b', [claim(`d.b.c.${ZONE}`, { a: ['10.0.0.2'] })]);
     expect(kindOf(index, `b.c.${ZONE}`)).toBe('empty');
@@ -161,7 +161,7 @@ describe('RecordIndex: updates', () => {
   });
 
   it('replaceKind swaps a whole kind: stale objects go, others stay', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Ingress', 'ns/old', [claim(`old.${ZONE}`, { a: ['10.0.0.1'] })]);
     index.replaceObject('Service', 'ns/svc', [claim(`svc.${ZONE}`, { a: ['10.0.0.2'] })]);
     index.replaceKind(
@@ -176,7 +176,7 @@ describe('RecordIndex: updates', () => {
   });
 
   it('an object changing its name moves the claim', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Ingress', 'ns/a', [claim(`one.${ZONE}`, { a: ['10.0.0.1'] })]);
     index.replaceObject('Ingress', 'ns/a', [claim(`two.${ZONE}`, { a: ['10.0.0.1'] })]);
     expect(kindOf(index, `one.${ZONE}`)).toBe('nxdomain');
@@ -184,7 +184,7 @@ describe('RecordIndex: updates', () => {
   });
 
   it('a removed wildcard stops matching', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Ingress', 'ns/w', [claim(`*.${ZONE}`, { a: ['10.0.0.1'] })]);
     expect(kindOf(index, `any.thing.${ZONE}`)).toBe('records*');
     index.replaceObject('Ingress', 'ns/w', []);
@@ -192,7 +192,7 @@ describe('RecordIndex: updates', () => {
   });
 
   it('keeps apex records beside other names', () => {
-    const index = new RecordIndex();
+    const index = new RecordIndex(KINDS);
     index.replaceObject('Ingress', 'ns/apex', [claim(ZONE, { a: ['10.9.9.9'] })]);
     expect(index.recordsAt(ZONE)?.a).toEqual(['10.9.9.9']);
     expect(kindOf(index, ZONE)).toBe('records');

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecordIndex } from '../src/index/record-index.js';
-import type { Claim } from '../src/sources/types.js';
+import { type Claim, RecordIndex } from '../src/index.js';
 
 // The record index (incremental counters, wildcard map) against a naive model that
 // recomputes everything from the list of claims on every lookup: existence, empty

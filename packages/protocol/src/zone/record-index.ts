@@ -1,15 +1,33 @@
-import { parentName } from '@mdns/protocol';
-import type { Claim, IndexSink, KindState, SourceKind } from '../sources/types.js';
+import { parentName } from '../names.js';
 import {
+  type Claim,
   type Claimant,
-  type ConflictPolicy,
-  type ContestedName,
-  firstClaimant,
+  mergeClaims,
+  type NameRecords,
   originOf,
-} from './first-claimant.js';
-import { DEFAULT_KIND_ORDER, mergeClaims, type NameRecords, sameRecords } from './name-records.js';
+  sameRecords,
+} from './records.js';
 
-export type { ConflictPolicy, ContestedName } from './first-claimant.js';
+/**
+ * Who owns a name that claimants of several origins claim: the claimants that stay
+ * (`owners`), the refused ones, and the first (the owner named in a contest). Pure; the
+ * gateway's first-claimant is one. Without a rule every claimant stays (one merge).
+ */
+export type OwnerRule<K extends string = string> = (claimants: readonly Claimant<K>[]) => {
+  owners: readonly Claimant<K>[];
+  refused: readonly Claimant<K>[];
+  first: Claimant<K>;
+};
+
+/** A name whose claimants from other origins were refused by the owner rule. */
+export interface ContestedName {
+  name: string;
+  /** The winning claimant (`kind key`) and its namespace. */
+  owner: string;
+  namespace: string;
+  /** `kind key` of each refused claimant. */
+  refused: string[];
+}
 
 /** What the index knows about a query name inside one zone (RFC 4592 wildcard rules applied). */
 export type IndexLookup =
@@ -29,9 +47,9 @@ const NXDOMAIN: IndexLookup = { type: 'nxdomain' };
  * ~500 bytes (10 MB at 20k names). Updating a name is O(its claimants) either way, since
  * the winner is merged again from all of them.
  */
-interface NameEntry {
-  readonly claimants: Claimant[];
-  records: NameRecords | null;
+interface NameEntry<K extends string> {
+  readonly claimants: Claimant<K>[];
+  records: NameRecords<K> | null;
   /** Cached lookup result so a hit allocates nothing. */
   hit: IndexLookup | null;
   /** The same for a wildcard name, answering a query it covers; null for other names. */
@@ -41,43 +59,40 @@ interface NameEntry {
 }
 
 /**
- * The gateway's in-memory name index, fed by the sources through `IndexSink` and read by the
- * DNS handler. Updates are incremental (cost grows with the names an object touches, never
+ * An in-memory zone index: claims of source objects (by kind and key) merged per name, read
+ * by the answer function. The gateway feeds it from Kubernetes, `fromRecords` from a plain
+ * record list. Updates are incremental (cost grows with the names an object touches, never
  * with the index size) and a lookup costs one Map probe per label of the query name.
  *
  * Names with records are kept in `#names`; `#descendants` counts, for every ancestor of such a
  * name, how many names with records lie below it, which is what makes an empty non-terminal
  * (`ns.zone` when only `svc.ns.zone` exists) answer NODATA and not NXDOMAIN.
  */
-export class RecordIndex implements IndexSink {
-  readonly #rank: Map<SourceKind, number>;
-  readonly #objects = new Map<SourceKind, Map<string, Claim[]>>();
-  readonly #names = new Map<string, NameEntry>();
+export class RecordIndex<K extends string = string> {
+  readonly #rank: Map<K, number>;
+  readonly #objects = new Map<K, Map<string, Claim[]>>();
+  readonly #names = new Map<string, NameEntry<K>>();
   readonly #descendants = new Map<string, number>();
   /** Wildcard entries keyed by the wildcard's parent (`apps.zone` for `*.apps.zone`). */
-  readonly #wildcards = new Map<string, NameEntry>();
-  readonly #namesPerKind = new Map<SourceKind, number>();
-  readonly #listsPerKind = new Map<SourceKind, number>();
-  readonly #states = new Map<SourceKind, KindState>();
+  readonly #wildcards = new Map<string, NameEntry<K>>();
+  readonly #namesPerKind = new Map<K, number>();
+  readonly #listsPerKind = new Map<K, number>();
   readonly #listeners: Array<(generation: number) => void> = [];
-  readonly #stateListeners: Array<(kind: SourceKind, state: KindState) => void> = [];
   readonly #contestListeners: Array<(contest: ContestedName) => void> = [];
-  readonly #firstClaimant: boolean;
+  readonly #owners: OwnerRule<K> | null;
   #generation = 0;
   #withRecords = 0;
   #contested = 0;
 
   /**
-   * `kindOrder`: the configured `resources` order; the first kind claiming a name wins it.
-   * `conflicts`: `sources.ownership.conflicts` (claims from different namespaces).
+   * `kindOrder`: kind precedence; of the kinds claiming a name, the first in this order wins
+   * it (a kind not listed ranks after every listed one). `owners`: who owns a name claimed
+   * from several origins; `null` merges every claimant.
    */
-  constructor(
-    kindOrder: readonly SourceKind[] = DEFAULT_KIND_ORDER,
-    conflicts: ConflictPolicy = 'first-claimant',
-  ) {
-    this.#firstClaimant = conflicts === 'first-claimant';
+  constructor(kindOrder: readonly K[] = [], owners: OwnerRule<K> | null = null) {
+    this.#owners = owners;
     this.#rank = new Map();
-    for (const kind of [...kindOrder, ...DEFAULT_KIND_ORDER]) {
+    for (const kind of kindOrder) {
       if (!this.#rank.has(kind)) this.#rank.set(kind, this.#rank.size);
     }
   }
@@ -107,12 +122,13 @@ export class RecordIndex implements IndexSink {
     this.#listeners.push(listener);
   }
 
-  replaceObject(kind: SourceKind, key: string, claims: Claim[]): void {
+  /** Replace every claim of one object; `[]` removes the object. */
+  replaceObject(kind: K, key: string, claims: Claim[]): void {
     if (this.#applyObject(kind, key, claims)) this.#changed();
   }
 
   /** After a (re)list: objects not in `objects` are dropped, all in one synchronous step. */
-  replaceKind(kind: SourceKind, objects: Map<string, Claim[]>): void {
+  replaceKind(kind: K, objects: Map<string, Claim[]>): void {
     this.#listsPerKind.set(kind, (this.#listsPerKind.get(kind) ?? 0) + 1);
     let changed = false;
     const current = this.#objects.get(kind);
@@ -127,26 +143,8 @@ export class RecordIndex implements IndexSink {
     if (changed) this.#changed();
   }
 
-  setKindState(kind: SourceKind, state: KindState): void {
-    this.#states.set(kind, state);
-    for (const listener of this.#stateListeners) listener(kind, state);
-  }
-
-  /** Called after each `setKindState` (readiness, logs). */
-  onKindState(listener: (kind: SourceKind, state: KindState) => void): void {
-    this.#stateListeners.push(listener);
-  }
-
-  kindState(kind: SourceKind): KindState | undefined {
-    return this.#states.get(kind);
-  }
-
-  kindStates(): ReadonlyMap<SourceKind, KindState> {
-    return this.#states;
-  }
-
   /** Distinct names each kind claims (won or not), for the index-size metric. */
-  namesPerKind(): ReadonlyMap<SourceKind, number> {
+  namesPerKind(): ReadonlyMap<K, number> {
     return this.#namesPerKind;
   }
 
@@ -154,22 +152,22 @@ export class RecordIndex implements IndexSink {
    * Full lists applied per kind: 1 after the first sync, +1 per re-list (410 Gone, a watch
    * that could not resume). A steady climb means the watch never settles.
    */
-  listsPerKind(kind: SourceKind): number {
+  listsPerKind(kind: K): number {
     return this.#listsPerKind.get(kind) ?? 0;
   }
 
   /** Objects each kind has in the index. */
-  objectsPerKind(kind: SourceKind): number {
+  objectsPerKind(kind: K): number {
     return this.#objects.get(kind)?.size ?? 0;
   }
 
   /** Every name with records of its own (wildcards not included), for the reverse map. */
-  *namesWithRecords(): IterableIterator<[string, NameRecords]> {
+  *namesWithRecords(): IterableIterator<[string, NameRecords<K>]> {
     for (const [name, entry] of this.#names) if (entry.records) yield [name, entry.records];
   }
 
   /** The records a name has of its own (no wildcard), e.g. A/AAAA at a zone apex. */
-  recordsAt(name: string): NameRecords | null {
+  recordsAt(name: string): NameRecords<K> | null {
     return this.#names.get(name)?.records ?? null;
   }
 
@@ -197,7 +195,7 @@ export class RecordIndex implements IndexSink {
   }
 
   /** Applies one object's claims; true when any name's answer changed. */
-  #applyObject(kind: SourceKind, key: string, claims: Claim[]): boolean {
+  #applyObject(kind: K, key: string, claims: Claim[]): boolean {
     let perKind = this.#objects.get(kind);
     const old = perKind?.get(key);
     if (!old && claims.length === 0) return false;
@@ -223,7 +221,7 @@ export class RecordIndex implements IndexSink {
     return changed;
   }
 
-  #setContribution(name: string, kind: SourceKind, key: string, claims: Claim[]): boolean {
+  #setContribution(name: string, kind: K, key: string, claims: Claim[]): boolean {
     let entry = this.#names.get(name);
     if (!entry) {
       if (claims.length === 0) return false;
@@ -256,7 +254,7 @@ export class RecordIndex implements IndexSink {
   }
 
   /** Merges the name's claimants again; true when what it answers changed. */
-  #settle(name: string, entry: NameEntry): boolean {
+  #settle(name: string, entry: NameEntry<K>): boolean {
     const before = entry.records;
     const after = this.#resolve(name, entry);
     if (entry.claimants.length === 0) this.#names.delete(name);
@@ -265,9 +263,9 @@ export class RecordIndex implements IndexSink {
     return true;
   }
 
-  /** The owning namespace's claimants (first-claimant), then the first kind in configured order with a mergeable claim. */
-  #resolve(name: string, entry: NameEntry): NameRecords | null {
-    let list: readonly Claimant[] = entry.claimants;
+  /** The owning origin's claimants (the owner rule), then the first kind in precedence order with a mergeable claim. */
+  #resolve(name: string, entry: NameEntry<K>): NameRecords<K> | null {
+    let list: readonly Claimant<K>[] = entry.claimants;
     if (list.length <= 1) {
       if (entry.refused !== undefined) {
         entry.refused = undefined;
@@ -275,8 +273,8 @@ export class RecordIndex implements IndexSink {
       }
       return list.length === 1 ? mergeClaims(list[0].kind, list[0].claims) : null;
     }
-    if (this.#firstClaimant) {
-      const { owners, refused, first } = firstClaimant(list);
+    if (this.#owners !== null) {
+      const { owners, refused, first } = this.#owners(list);
       this.#setRefused(name, entry, first, refused);
       list = owners;
       if (list.length === 1) return mergeClaims(list[0].kind, list[0].claims);
@@ -295,7 +293,12 @@ export class RecordIndex implements IndexSink {
   }
 
   /** Keeps the contested count and tells the listeners when the refused set changes. */
-  #setRefused(name: string, entry: NameEntry, first: Claimant, refused: readonly Claimant[]): void {
+  #setRefused(
+    name: string,
+    entry: NameEntry<K>,
+    first: Claimant<K>,
+    refused: readonly Claimant<K>[],
+  ): void {
     const keys = refused.map((c) => `${c.kind} ${c.key}`);
     const joined = keys.length > 0 ? keys.join('\n') : undefined;
     if (joined === entry.refused) return;
@@ -312,7 +315,7 @@ export class RecordIndex implements IndexSink {
     for (const listener of this.#contestListeners) listener(contest);
   }
 
-  #setRecords(name: string, entry: NameEntry, records: NameRecords | null): void {
+  #setRecords(name: string, entry: NameEntry<K>, records: NameRecords<K> | null): void {
     const had = entry.records !== null;
     entry.records = records;
     const isWildcard = name.startsWith('*.');
@@ -334,7 +337,7 @@ export class RecordIndex implements IndexSink {
     }
   }
 
-  #countKindName(kind: SourceKind, delta: number): void {
+  #countKindName(kind: K, delta: number): void {
     this.#namesPerKind.set(kind, (this.#namesPerKind.get(kind) ?? 0) + delta);
   }
 }

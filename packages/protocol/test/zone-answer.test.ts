@@ -1,37 +1,27 @@
-import { QTYPE, RCODE, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
-import { type AnswerSource, answerQuery } from '../src/dns/answer.js';
-import { RecordIndex } from '../src/index/record-index.js';
-import type { Claim } from '../src/sources/types.js';
+import {
+  type AnswerSource,
+  answerQuery,
+  type Claim,
+  QTYPE,
+  RCODE,
+  RecordIndex,
+  ZoneSet,
+} from '../src/index.js';
 import { type QueryOptions, scanned } from './support/query.js';
+import { apexOf, ruleZone } from './support/zone.js';
 
 const ZONE = 'prod.example.tld';
-const OTHER = 'other.example';
+/** Kind precedence as the gateway configures it by default (k8s_gateway's order). */
+const KINDS = ['HTTPRoute', 'TLSRoute', 'GRPCRoute', 'Ingress', 'Service', 'DNSEndpoint'];
 
-function apexOf(zone: string): ZoneApex {
-  return {
-    zone,
-    soa: {
-      mname: `ns1.${zone}`,
-      rname: `hostmaster.${zone}`,
-      serial: 7,
-      refresh: 3600,
-      retry: 600,
-      expire: 86400,
-      minimum: 30,
-    },
-    soaTtl: 60,
-    ns: [`ns1.${zone}`, 'ns.outside.example'],
-    nsTtl: 3600,
-    glue: new Map([[`ns1.${zone}`, { a: ['192.0.2.53'], aaaa: ['2001:db8::53'] }]]),
-  };
-}
+const OTHER = 'other.example';
 
 function claim(name: string, parts: Partial<Claim>): Claim {
   return { name, a: [], aaaa: [], txt: [], ttl: 60, ...parts };
 }
 
-const index = new RecordIndex();
+const index = new RecordIndex(KINDS);
 index.replaceObject('Ingress', 'ns/web', [
   claim(`web.ns.${ZONE}`, { a: ['10.0.0.1', '10.0.0.2'] }),
 ]);
@@ -48,12 +38,11 @@ index.replaceObject('Ingress', 'o/x', [claim(`x.${OTHER}`, { a: ['10.1.0.1'] })]
 index.replaceObject('Ingress', 'ns/deep', [claim(`svc.deep.team.${ZONE}`, { a: ['10.0.0.7'] })]);
 
 const zones = new ZoneSet([ZONE, OTHER]);
-const apexes = new Map([ZONE, OTHER].map((z) => [z, apexOf(z)]));
+const ruleZones = new Map([ZONE, OTHER].map((z) => [z, ruleZone(apexOf(z))]));
 
 function source(ready = true): AnswerSource {
   return {
-    matchZone: (n) => zones.match(n),
-    apex: (z) => apexes.get(z)!,
+    zoneOf: (n) => ruleZones.get(zones.match(n) ?? ''),
     lookup: (n, z) => index.lookup(n, z),
     ready: () => ready,
   };

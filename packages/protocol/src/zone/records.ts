@@ -1,22 +1,92 @@
-import { chooseCname } from '@mdns/protocol';
-import { SOURCE_KINDS } from '../sources/kinds.js';
-import type { Claim, ExtraRecord, ExtraType, SourceKind } from '../sources/types.js';
+import { chooseCname } from '../cname-rule.js';
 
-/** An SRV/MX/CAA/PTR record of a name; `ttl` is its RRset's (the smallest asked for). */
-export type ExtraRecordWithTtl = ExtraRecord;
+export type ExtraType = 'SRV' | 'MX' | 'CAA' | 'PTR';
+
+/**
+ * A record of a type beyond A/AAAA/CNAME/TXT, `data` as the encoder takes it. `text` is its
+ * presentation form (external-dns's target), the key for deduplication and sorting; `ttl` its
+ * own (one source may give a name MX with TTL 300 and CAA with the default).
+ */
+export type ExtraRecord = { text: string; ttl: number } & ExtraData;
+
+/** An extra record's type and `data` as the encoder takes it. */
+export type ExtraData =
+  | { type: 'SRV'; data: { priority: number; weight: number; port: number; target: string } }
+  | { type: 'MX'; data: { preference: number; exchange: string } }
+  | { type: 'CAA'; data: { flags: number; tag: string; value: string } }
+  | { type: 'PTR'; data: string };
+
+/**
+ * An extra record with its presentation text, the dedup and sort key: SRV
+ * `priority weight port target`, MX `preference exchange`, CAA `flags tag "value"`, PTR `host`
+ * (external-dns's target forms).
+ */
+export function extraRecord(record: ExtraData, ttl: number): ExtraRecord {
+  switch (record.type) {
+    case 'SRV': {
+      const { priority, weight, port, target } = record.data;
+      return { ...record, text: `${priority} ${weight} ${port} ${target}`, ttl };
+    }
+    case 'MX':
+      return { ...record, text: `${record.data.preference} ${record.data.exchange}`, ttl };
+    case 'CAA': {
+      const { flags, tag, value } = record.data;
+      return { ...record, text: `${flags} ${tag} "${value}"`, ttl };
+    }
+    case 'PTR':
+      return { ...record, text: record.data, ttl };
+  }
+}
+
+/** Who makes a claim, for an ownership rule such as the gateway's first-claimant. */
+export interface ClaimOrigin {
+  /** The group that owns what it claims first (a Kubernetes namespace). */
+  readonly namespace: string;
+  /** When the claimant was created, epoch ms; Infinity when unknown. */
+  readonly createdAt: number;
+}
+
+/** One name claimed by one source object: what it wants the name to answer. */
+export interface Claim {
+  /** Normalized (lowercase, no trailing dot); may start with '*.' (wildcard). */
+  name: string;
+  a: string[];
+  aaaa: string[];
+  cname?: string;
+  txt: string[];
+  /** Records of the other types (SRV, MX, CAA, PTR); absent = none. */
+  extra?: ExtraRecord[];
+  /** Seconds. */
+  ttl: number;
+  /** Who claims it; shared by every claim of one object. Absent: one anonymous group. */
+  origin?: ClaimOrigin;
+}
+
+/** The claims one object makes on one name. */
+export interface Claimant<K extends string = string> {
+  readonly kind: K;
+  readonly key: string;
+  claims: Claim[];
+}
+
+/** The origin of a claimant's claims, with the defaults for a claim that has none. */
+export function originOf(c: Claimant): { namespace: string; createdAt: number } {
+  const o = c.claims[0]?.origin;
+  return { namespace: o?.namespace ?? '', createdAt: o?.createdAt ?? Number.POSITIVE_INFINITY };
+}
 
 /**
  * The records one name answers with, after merging every claim on it. Immutable once built:
  * the answer builder and the response cache may hold on to it.
  */
-export interface NameRecords {
+export interface NameRecords<K extends string = string> {
   readonly a: readonly string[];
   readonly aaaa: readonly string[];
   /** Target of a CNAME (a cloud load balancer's host name); `null` when the name has addresses. */
   readonly cname: string | null;
   readonly txt: readonly string[];
-  /** SRV, MX, CAA, PTR (DNSEndpoint): sorted by type, then presentation text. */
-  readonly extra: readonly ExtraRecordWithTtl[];
+  /** SRV, MX, CAA, PTR: sorted by type, then presentation text; `ttl` is the RRset's. */
+  readonly extra: readonly ExtraRecord[];
   /**
    * TTL per RRset: each is the smallest TTL among the claims that contributed to that
    * type, so a DNSEndpoint's A endpoint with recordTTL 120 keeps 120 beside a TXT
@@ -27,16 +97,12 @@ export interface NameRecords {
   readonly aaaaTtl: number;
   readonly txtTtl: number;
   /** The kind whose claims won this name. */
-  readonly kind: SourceKind;
+  readonly kind: K;
 }
-
-/** The order k8s_gateway uses when the configured `resources` list does not say otherwise. */
-export const DEFAULT_KIND_ORDER: readonly SourceKind[] = SOURCE_KINDS;
 
 /** Shared by every name without values of a type: one empty array, not one per name. */
 const NONE: readonly string[] = Object.freeze([]);
 const NO_EXTRA: readonly ExtraRecord[] = Object.freeze([]);
-const NO_EXTRA_WITH_TTL: readonly ExtraRecordWithTtl[] = Object.freeze([]);
 
 function sortedUnique(values: string[]): readonly string[] {
   if (values.length === 0) return NONE;
@@ -49,13 +115,16 @@ function sortedUnique(values: string[]): readonly string[] {
  * Merges the claims that objects of ONE kind make on one name: a union of their addresses and
  * texts, deduplicated and sorted so the answer does not depend on event order.
  *
- * A CNAME cannot live beside other data (RFC 1034 3.6.2): `chooseCname` (@mdns/protocol, the
- * rule the authority's `all` merge applies across clusters too) keeps the addresses over a
+ * A CNAME cannot live beside other data (RFC 1034 3.6.2): `chooseCname` (the rule the
+ * authority's `all` merge applies across clusters too) keeps the addresses over a
  * host name, else the smallest host name, which then drops the TXT records.
  * Each RRset's TTL is the smallest any claim for that type asked for, so no claimant's
  * TTL is stretched and no other type's TTL is shortened.
  */
-export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRecords | null {
+export function mergeClaims<K extends string>(
+  kind: K,
+  claims: readonly Claim[],
+): NameRecords<K> | null {
   const a: string[] = [];
   const aaaa: string[] = [];
   const txt: string[] = [];
@@ -95,7 +164,7 @@ export function mergeClaims(kind: SourceKind, claims: readonly Claim[]): NameRec
             const r = extra.get(key) as ExtraRecord;
             return { ...r, ttl: seconds(extraTtl.get(r.type) ?? 0) };
           })
-        : NO_EXTRA_WITH_TTL,
+        : NO_EXTRA,
     ttl: seconds(ttl),
     aTtl: seconds(aTtl),
     aaaaTtl: seconds(aaaaTtl),
