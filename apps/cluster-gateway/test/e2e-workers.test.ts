@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { type AppProcess, type TempDir, tempDir } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { GatewayProcess, type TempDir, tempDir, testConfig } from './support/gateway-process.js';
+import { startGateway, testConfig } from './support/gateway.js';
 
 // listen.workers: 2 with the manifests source: each worker builds its own index from the
 // same directory and answers from one shared UDP socket / TCP listener.
@@ -30,7 +31,7 @@ const ingress = (name: string, host: string, ip: string) => ({
 describe('cluster-gateway with listen.workers: 2', () => {
   let dir: TempDir;
   let manifests: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
   beforeAll(async () => {
     dir = tempDir();
     manifests = tempDir('gateway-manifests-');
@@ -42,7 +43,7 @@ describe('cluster-gateway with listen.workers: 2', () => {
         manifests: { enabled: true, directory: manifests.path },
       },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
   });
   afterAll(async () => {
     await gw?.stop();

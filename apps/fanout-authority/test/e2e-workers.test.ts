@@ -136,7 +136,7 @@ describe('fanout-authority with listen.workers: 2', () => {
       'listen: { host: 127.0.0.1, port: 0, workers: 2 }',
     );
     auth.writeConfig(yaml);
-    auth.proc.kill('SIGHUP');
+    auth.server.signal('SIGHUP');
     await eventually('both workers reloaded', async () => {
       const reloaded = new Set(
         auth.logs.filter((l) => l.msg === 'config reloaded').map((l) => l.worker),

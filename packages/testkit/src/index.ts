@@ -1,7 +1,12 @@
+export type { AppName, AppProcessOptions, LogLine, MemorySample, OpsPorts } from './app-process.js';
+export { AppProcess, appMain, assertBuilt, readMemory, runApp, runTool } from './app-process.js';
 export type { DelayProxy, DelayProxyOptions } from './delay-proxy.js';
 export { roundTripMs, startDelayProxy } from './delay-proxy.js';
 export type { Knotd } from './knot.js';
 export { freePort, startKnotd } from './knot.js';
 export { node24 } from './node24.js';
+export type { TempDir } from './temp-dir.js';
+export { tempDir } from './temp-dir.js';
 export type { DelayProxyThread } from './thread.js';
 export { startDelayProxyThread } from './thread.js';
+export { until } from './until.js';
