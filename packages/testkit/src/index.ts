@@ -5,6 +5,7 @@ export { roundTripMs, startDelayProxy } from './delay-proxy.js';
 export type { Knotd } from './knot.js';
 export { freePort, startKnotd } from './knot.js';
 export { node24 } from './node24.js';
+export { netCoreSysctl, udpSocketMemory } from './socket-memory.js';
 export type { TempDir } from './temp-dir.js';
 export { tempDir } from './temp-dir.js';
 export type { DelayProxyThread } from './thread.js';
