@@ -2,6 +2,8 @@ export type { AppName, AppProcessOptions, LogLine, MemorySample, OpsPorts } from
 export { AppProcess, appMain, assertBuilt, readMemory, runApp, runTool } from './app-process.js';
 export type { DelayProxy, DelayProxyOptions } from './delay-proxy.js';
 export { roundTripMs, startDelayProxy } from './delay-proxy.js';
+export type { DnsPeer, PeerQuery } from './dns-peer.js';
+export { startDnsPeer } from './dns-peer.js';
 export type { Knotd } from './knot.js';
 export { freePort, startKnotd } from './knot.js';
 export { node24 } from './node24.js';
@@ -10,4 +12,6 @@ export type { TempDir } from './temp-dir.js';
 export { tempDir } from './temp-dir.js';
 export type { DelayProxyThread } from './thread.js';
 export { startDelayProxyThread } from './thread.js';
+export type { UdpExchangeOptions } from './udp-exchange.js';
+export { udpExchange } from './udp-exchange.js';
 export { until } from './until.js';

@@ -1,7 +1,6 @@
-import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { decode, encode } from '@mdns/protocol';
-import { AppProcess, appMain, type LogLine, tempDir } from '@mdns/testkit';
+import { AppProcess, appMain, type LogLine, tempDir, udpExchange } from '@mdns/testkit';
 import { dnsQuery, dnsQueryRaw } from '@mdns/transport';
 
 export const MAIN = appMain('fanout-authority');
@@ -160,23 +159,11 @@ export function sendNotify(
   zone: string,
   source = '127.0.0.1',
 ): Promise<Buffer | null> {
-  return new Promise((resolvePromise) => {
-    const s = dgram.createSocket('udp4');
-    const packet = encode({
-      id: 4242,
-      type: 'query',
-      flags: (4 << 11) | 0x0400,
-      questions: [{ name: zone, type: 'SOA', class: 'IN' }],
-    } as never);
-    const timer = setTimeout(() => {
-      s.close();
-      resolvePromise(null);
-    }, 2000);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolvePromise(m);
-    });
-    s.bind(0, source, () => s.send(packet, port, '127.0.0.1'));
-  });
+  const packet = encode({
+    id: 4242,
+    type: 'query',
+    flags: (4 << 11) | 0x0400,
+    questions: [{ name: zone, type: 'SOA', class: 'IN' }],
+  } as never);
+  return udpExchange(port, packet, { source, timeoutMs: 2000 });
 }
