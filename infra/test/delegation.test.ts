@@ -1,7 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startUnbound, type Unbound } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module shared with the demo
 import { repoRoot, startTopology, ZONE } from '../demo/topology.mjs';
@@ -12,47 +13,17 @@ import { repoRoot, startTopology, ZONE } from '../demo/topology.mjs';
 // move a service between clusters).
 
 const PORT_BASE = 26300;
-const UNBOUND_PORT = 26399;
 const RECORD_TTL = 2; // short, so a move is visible through Unbound's cache quickly
 
 const work = mkdtempSync(join(tmpdir(), 'mdns-delegation-'));
 const manifests = join(work, 'manifests');
 let topology: { ports: any; stop(): Promise<void> };
-let unbound: ChildProcess;
-
-function startUnbound(): ChildProcess {
-  const conf = join(work, 'unbound.conf');
-  writeFileSync(
-    conf,
-    `server:
-  interface: 127.0.0.1@${UNBOUND_PORT}
-  port: ${UNBOUND_PORT}
-  do-daemonize: no
-  username: ""
-  chroot: ""
-  directory: "${work}"
-  pidfile: "${join(work, 'unbound.pid')}"
-  use-syslog: no
-  logfile: ""
-  verbosity: 0
-  do-not-query-localhost: no
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
-  domain-insecure: "${ZONE}"
-  local-zone: "test." nodefault
-  num-threads: 1
-stub-zone:
-  name: "${ZONE}"
-  stub-addr: 127.0.0.1@${PORT_BASE}
-`,
-  );
-  return spawn('unbound', ['-d', '-c', conf], { stdio: 'inherit' });
-}
+let unbound: Unbound;
 
 function viaUnbound(name: string, type = 'A'): { status: string; answers: string[] } {
   const out = execFileSync(
     'dig',
-    ['@127.0.0.1', '-p', String(UNBOUND_PORT), name, type, '+time=3', '+tries=2'],
+    ['@127.0.0.1', '-p', String(unbound.port), name, type, '+time=3', '+tries=2'],
     { encoding: 'utf8' },
   );
   const status = /status: (\w+)/.exec(out)?.[1] ?? 'none';
@@ -101,7 +72,7 @@ beforeAll(async () => {
     recordTtl: RECORD_TTL,
     notify: true,
   });
-  unbound = startUnbound();
+  unbound = await startUnbound(ZONE, PORT_BASE);
   await until(
     () => {
       try {
@@ -116,7 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  unbound?.kill('SIGTERM');
+  await unbound?.stop();
   await topology?.stop();
   rmSync(work, { recursive: true, force: true });
 });

@@ -14,4 +14,6 @@ export type { DelayProxyThread } from './thread.js';
 export { startDelayProxyThread } from './thread.js';
 export type { UdpExchangeOptions } from './udp-exchange.js';
 export { udpExchange } from './udp-exchange.js';
+export type { Unbound } from './unbound.js';
+export { startUnbound } from './unbound.js';
 export { until } from './until.js';
