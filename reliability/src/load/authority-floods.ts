@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { udpExchange } from '@mdns/testkit';
 import { buildQuery, validQuery, wireName } from '../fuzz/wire.js';
 import type { Expectation } from '../probe.js';
 import { judgeAnswer } from '../probe.js';
@@ -84,24 +85,6 @@ export interface NeighbourSample {
   problem: string;
 }
 
-/** One UDP question from `source`; the reply or null after `timeoutMs`. */
-function ask(port: number, source: string, query: Uint8Array, timeoutMs: number) {
-  return new Promise<Buffer | null>((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      resolve(null);
-    }, timeoutMs);
-    s.on('error', () => {});
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(m);
-    });
-    s.bind(0, source, () => s.send(query, port, '127.0.0.1'));
-  });
-}
-
 /**
  * The neighbour: every `intervalMs` for `durationMs`, each of `hits` (names the zone holds,
  * cached after the first round; judged on the exact address set) and one new name of its own
@@ -124,14 +107,20 @@ export async function sampleNeighbour(o: {
     const asks = [
       ...o.hits.map(async (e): Promise<NeighbourSample> => {
         const t = performance.now();
-        const r = await ask(o.port, o.source, validQuery(round & 0xffff, e.name, 1), timeoutMs);
+        const r = await udpExchange(o.port, validQuery(round & 0xffff, e.name, 1), {
+          source: o.source,
+          timeoutMs,
+        });
         const ms = performance.now() - t;
         return { kind: 'hit', ms, problem: r === null ? 'timeout' : judgeAnswer(r, e) };
       }),
       (async (): Promise<NeighbourSample> => {
         const t = performance.now();
         const name = `legit-${o.tag ?? 'n'}-${round}.${o.zone}`;
-        const r = await ask(o.port, o.source, validQuery(round & 0xffff, name, 1), timeoutMs);
+        const r = await udpExchange(o.port, validQuery(round & 0xffff, name, 1), {
+          source: o.source,
+          timeoutMs,
+        });
         const ms = performance.now() - t;
         const rcode = r === null ? -1 : r[3] & 0x0f;
         const problem = r === null ? 'timeout' : rcode === 3 ? '' : `rcode ${rcode}`;
