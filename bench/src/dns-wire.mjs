@@ -3,6 +3,7 @@
 // Kept here rather than importing @mdns/protocol so the harness measures our servers
 // with code that is not theirs.
 import dgram from 'node:dgram';
+import { udpExchange } from '@mdns/testkit';
 
 export const TYPE = { A: 1, AAAA: 28, SOA: 6 };
 export const RCODE_NAME = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
@@ -58,23 +59,13 @@ export function parseResponse(b) {
 }
 
 /** One query over a fresh socket; resolves `null` on timeout. */
-export function queryOnce(port, name, type, timeoutMs = 1000) {
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket('udp4');
-    const id = Math.floor(Math.random() * 65536);
-    const timer = setTimeout(() => finish(null), timeoutMs);
-    function finish(value) {
-      clearTimeout(timer);
-      sock.close();
-      resolve(value);
-    }
-    sock.on('message', (msg) => {
-      const r = parseResponse(msg);
-      if (r && r.id === id) finish(r);
-    });
-    sock.on('error', () => finish(null));
-    sock.send(buildQuery(id, name, TYPE[type] ?? type), port, '127.0.0.1');
+export async function queryOnce(port, name, type, timeoutMs = 1000) {
+  const id = Math.floor(Math.random() * 65536);
+  const reply = await udpExchange(port, buildQuery(id, name, TYPE[type] ?? type), {
+    timeoutMs,
+    accept: (msg) => parseResponse(msg)?.id === id,
   });
+  return reply === null ? null : parseResponse(reply);
 }
 
 /**

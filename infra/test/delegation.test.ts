@@ -1,8 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@mdns/testkit';
+import { startUnbound, type Unbound } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module shared with the demo
 import { freePortBase, repoRoot, startTopology, ZONE } from '../demo/topology.mjs';
@@ -12,49 +12,19 @@ import { freePortBase, repoRoot, startTopology, ZONE } from '../demo/topology.mj
 // fans out to two cluster-gateways fed by the demo manifests (a copy, so the test can
 // move a service between clusters).
 
-// Free ports found at start (the topology's fixed layout needs a base, Unbound one port).
+// A free port base found at start (the topology's fixed layout needs a base).
 let portBase = 0;
-let unboundPort = 0;
 const RECORD_TTL = 2; // short, so a move is visible through Unbound's cache quickly
 
 const work = mkdtempSync(join(tmpdir(), 'mdns-delegation-'));
 const manifests = join(work, 'manifests');
 let topology: { ports: any; stop(): Promise<void> };
-let unbound: ChildProcess;
-
-function startUnbound(): ChildProcess {
-  const conf = join(work, 'unbound.conf');
-  writeFileSync(
-    conf,
-    `server:
-  interface: 127.0.0.1@${unboundPort}
-  port: ${unboundPort}
-  do-daemonize: no
-  username: ""
-  chroot: ""
-  directory: "${work}"
-  pidfile: "${join(work, 'unbound.pid')}"
-  use-syslog: no
-  logfile: ""
-  verbosity: 0
-  do-not-query-localhost: no
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
-  domain-insecure: "${ZONE}"
-  local-zone: "test." nodefault
-  num-threads: 1
-stub-zone:
-  name: "${ZONE}"
-  stub-addr: 127.0.0.1@${portBase}
-`,
-  );
-  return spawn('unbound', ['-d', '-c', conf], { stdio: 'inherit' });
-}
+let unbound: Unbound;
 
 function viaUnbound(name: string, type = 'A'): { status: string; answers: string[] } {
   const out = execFileSync(
     'dig',
-    ['@127.0.0.1', '-p', String(unboundPort), name, type, '+time=3', '+tries=2'],
+    ['@127.0.0.1', '-p', String(unbound.port), name, type, '+time=3', '+tries=2'],
     { encoding: 'utf8' },
   );
   const status = /status: (\w+)/.exec(out)?.[1] ?? 'none';
@@ -92,7 +62,6 @@ async function until<T>(f: () => T, ok: (v: T) => boolean, ms: number): Promise<
 
 beforeAll(async () => {
   portBase = await freePortBase();
-  unboundPort = await freePort();
   cpSync(join(repoRoot, 'infra', 'demo', 'cluster-x'), join(manifests, 'cluster-x'), {
     recursive: true,
   });
@@ -105,7 +74,7 @@ beforeAll(async () => {
     recordTtl: RECORD_TTL,
     notify: true,
   });
-  unbound = startUnbound();
+  unbound = await startUnbound(ZONE, portBase);
   await until(
     () => {
       try {
@@ -120,7 +89,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  unbound?.kill('SIGTERM');
+  await unbound?.stop();
   await topology?.stop();
   rmSync(work, { recursive: true, force: true });
 });

@@ -55,7 +55,7 @@ let pass = true;
 
 try {
   for (const server of targets) {
-    const entry = { app: server.app, chunks: [], sent: 0, failures: [] };
+    const entry = { app: server.name, chunks: [], sent: 0, failures: [] };
     report.servers.push(entry);
     const rssStart = server.memory();
     const started = Date.now();
@@ -94,7 +94,7 @@ try {
         entry.failures.push(...problems.slice(0, 5));
       }
       console.log(
-        `${stamp()} ${server.app}: chunk ${i + 1} seed ${r.seed}: ${sent} packets (${entry.sent} total), ` +
+        `${stamp()} ${server.name}: chunk ${i + 1} seed ${r.seed}: ${sent} packets (${entry.sent} total), ` +
           `UDP ${Math.round(r.udp.sent / (r.udp.durationMs / 1000))}/s TCP ${Math.round(r.tcp.sent / (r.tcp.durationMs / 1000))}/s, ` +
           `rss ${r.memoryAfter?.rssKb} KiB (peak ${r.memoryAfter?.peakKb}), probes ${r.probes.ok} ok / ${r.probes.failed} failed, ` +
           `${problems.length ? `PROBLEMS: ${problems.slice(0, 3).join(' | ')}` : 'ok'}`,
@@ -115,7 +115,7 @@ try {
       peak: server.memory()?.peakKb,
     };
     console.log(
-      `${stamp()} ${server.app}: ${entry.sent} packets in ${entry.seconds} s (${entry.rate}/s), rss ${JSON.stringify(entry.rssKb)}`,
+      `${stamp()} ${server.name}: ${entry.sent} packets in ${entry.seconds} s (${entry.rate}/s), rss ${JSON.stringify(entry.rssKb)}`,
     );
   }
 } finally {

@@ -14,7 +14,7 @@ import {
   runConnectionHog,
   runNonReaders,
   runUdpFlood,
-  ServerProcess,
+  startServer,
   WEB_A,
   waitReady,
   workdir,
@@ -45,7 +45,7 @@ const config = gatewayConfig(
   },
 );
 const start = async () => {
-  const s = await ServerProcess.start('cluster-gateway', writeConfig(work.path, 'gw.yaml', config));
+  const s = await startServer('cluster-gateway', writeConfig(work.path, 'gw.yaml', config));
   await waitReady(s);
   return s;
 };

@@ -1,5 +1,5 @@
-import dgram from 'node:dgram';
 import { decode, QTYPE } from '@mdns/protocol';
+import { udpExchange } from '@mdns/testkit';
 import { KNOWN, ZONE } from './fixtures.js';
 import { validQuery } from './fuzz/wire.js';
 
@@ -49,22 +49,6 @@ export function amplificationCases(): AmplificationCase[] {
   return cases;
 }
 
-function exchange(port: number, query: Uint8Array, timeoutMs: number): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      socket.close();
-      resolve(null);
-    }, timeoutMs);
-    socket.on('message', (reply) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(reply);
-    });
-    socket.send(query, port, '127.0.0.1');
-  });
-}
-
 export async function measureAmplification(
   port: number,
   cases = amplificationCases(),
@@ -72,7 +56,7 @@ export async function measureAmplification(
   const rows: AmplificationRow[] = [];
   for (const c of cases) {
     const query = validQuery(0x1234, c.name, c.qtype, { edns: c.edns, dnssecOk: c.dnssecOk });
-    const reply = await exchange(port, query, 3000);
+    const reply = await udpExchange(port, query, { timeoutMs: 3000 });
     const decoded = reply ? decode(reply) : null;
     const message = decoded?.ok ? decoded.message : null;
     rows.push({

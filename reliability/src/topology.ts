@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   authorityConfig,
   fixtureObjects,
@@ -8,14 +9,14 @@ import {
   ZONE,
 } from './fixtures.js';
 import type { Expectation } from './probe.js';
-import { ServerProcess, sleep, writeConfig } from './server-process.js';
+import { type AppProcess, startServer, writeConfig } from './server-process.js';
 
 /** Polls `/ready` until 200 (bounded). */
-export async function waitReady(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
+export async function waitReady(server: AppProcess, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < end) {
-    if (!server.alive) throw new Error(`${server.app} exited: ${JSON.stringify(server.exit)}`);
+    if (!server.alive) throw new Error(`${server.name} exited: ${JSON.stringify(server.exit)}`);
     try {
       const r = await server.http('/ready');
       if (r.status === 200) return;
@@ -25,7 +26,7 @@ export async function waitReady(server: ServerProcess, timeoutMs = 30_000): Prom
     }
     await sleep(100);
   }
-  throw new Error(`${server.app} not ready after ${timeoutMs} ms: ${last}`);
+  throw new Error(`${server.name} not ready after ${timeoutMs} ms: ${last}`);
 }
 
 /** A gateway serving the fixture objects from a manifests directory, ready. */
@@ -34,10 +35,10 @@ export async function startFixtureGateway(
   overrides: Record<string, unknown> = {},
   name = 'gateway',
   objects = fixtureObjects(),
-): Promise<ServerProcess> {
+): Promise<AppProcess> {
   const manifests = writeManifests(work.path, objects);
   const file = writeConfig(work.path, `${name}.yaml`, gatewayConfig({ manifests }, overrides));
-  const server = await ServerProcess.start('cluster-gateway', file);
+  const server = await startServer('cluster-gateway', file);
   await waitReady(server);
   return server;
 }
@@ -49,7 +50,7 @@ export async function startFixtureGateway(
  * times a second — an attacker who can spoof the gateway's address, which is a finding of its
  * own (RELIABILITY.md), not the packet-parsing robustness the fuzz campaign measures.
  */
-export function startUpstreamGateway6(work: Workdir): Promise<ServerProcess> {
+export function startUpstreamGateway6(work: Workdir): Promise<AppProcess> {
   return startFixtureGateway(work, { listen: { host: '::1', port: 0 } }, 'gateway6');
 }
 
@@ -60,9 +61,9 @@ export async function startAuthority(
   overrides: Record<string, unknown> = {},
   name = 'authority',
   spawn: { main?: string; cgroup?: string } = {},
-): Promise<ServerProcess> {
+): Promise<AppProcess> {
   const file = writeConfig(work.path, `${name}.yaml`, authorityConfig(upstreams, overrides));
-  const server = await ServerProcess.start('fanout-authority', file, spawn);
+  const server = await startServer('fanout-authority', file, spawn);
   await waitReady(server);
   return server;
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AmplificationRow,
+  type AppProcess,
   amplificationTable,
   measureAmplification,
-  type ServerProcess,
   startAuthority,
   startFixtureGateway,
   type Workdir,
@@ -38,8 +38,8 @@ function check(rows: AmplificationRow[]): void {
 
 describe('amplification: REFUSED out of zone, minimal ANY, bounded ratio', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
-  let authority: ServerProcess;
+  let gateway: AppProcess;
+  let authority: AppProcess;
 
   beforeAll(async () => {
     work = workdir();

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   KNOWN,
   type NeighbourSample,
   notifyPacket,
   randomNameQuery,
-  type ServerProcess,
   sampleNeighbour,
   startAuthority,
   startFixtureGateway,
@@ -36,8 +36,8 @@ function right(samples: NeighbourSample[]): number {
 
 describe('one client cannot hurt the others (authority)', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
-  let authority: ServerProcess;
+  let gateway: AppProcess;
+  let authority: AppProcess;
   let cgroup: string | undefined;
   const metric = async (sample: string) => (await authority.metric(sample)) ?? 0;
   const neighbour = (seconds: number, tag: string) =>

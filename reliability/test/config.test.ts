@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dnsQuery } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   authorityConfig,
   BROKEN_CONFIGS,
   configText,
   runApp,
-  type ServerProcess,
-  sleep,
   startAuthority,
   startFixtureGateway,
   type Workdir,
@@ -48,8 +48,8 @@ describe('config: each broken file is refused at start with exit 2 and the field
 
 describe('config reload: a broken file is rejected with the field named, the old config keeps serving', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
-  let authority: ServerProcess;
+  let gateway: AppProcess;
+  let authority: AppProcess;
   let configFile: string;
 
   beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   type FuzzCampaignResult,
   runFuzzCampaign,
-  type ServerProcess,
   startAuthority,
   startFixtureGateway,
   startUpstreamGateway6,
@@ -53,9 +53,9 @@ function summary(r: FuzzCampaignResult): string {
 
 describe('packet fuzzing against real processes (UDP + TCP)', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
-  let upstream: ServerProcess;
-  let authority: ServerProcess;
+  let gateway: AppProcess;
+  let upstream: AppProcess;
+  let authority: AppProcess;
 
   beforeAll(async () => {
     work = workdir();

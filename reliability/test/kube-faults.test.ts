@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Standin, startStandin } from '@mdns/kube-standin';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   answerProblem,
   dnsEndpoint,
   type Expectation,
@@ -8,8 +10,6 @@ import {
   ingress,
   readiness,
   runApiOutage,
-  type ServerProcess,
-  sleep,
   startKubeGateway,
   timeUntil,
   WEB_A,
@@ -33,7 +33,7 @@ const DEP = a(`dep.${ZONE}`, '203.0.113.7');
 describe('Kubernetes API faults against the gateway (kube stand-in)', () => {
   let work: Workdir;
   let standin: Standin;
-  let gateway: ServerProcess;
+  let gateway: AppProcess;
 
   beforeAll(async () => {
     work = workdir();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   binaryLabel,
   type FaultUpstream,
   type HarmResult,
@@ -7,7 +8,6 @@ import {
   measureHarm,
   POISON,
   type Sample,
-  type ServerProcess,
   sampleFor,
   startAuthority,
   startFaultUpstream,
@@ -39,8 +39,8 @@ const legitNames = (round: number) => [
 
 describe('one client cannot hurt the others (authority in front of one gateway)', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
-  let authority: ServerProcess;
+  let gateway: AppProcess;
+  let authority: AppProcess;
 
   beforeAll(async () => {
     work = workdir();
@@ -82,7 +82,7 @@ describe('one client cannot hurt the others (authority in front of one gateway)'
 describe('one name a cluster cannot serve does not take the cluster out', () => {
   let work: Workdir;
   let upstream: FaultUpstream;
-  let authority: ServerProcess;
+  let authority: AppProcess;
   const served = `served.${ZONE}`;
   const broken = `broken.${ZONE}`;
 
@@ -125,7 +125,7 @@ describe('one name a cluster cannot serve does not take the cluster out', () => 
 
 describe('one client flooding the gateway itself with names no object can claim', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
+  let gateway: AppProcess;
 
   beforeAll(async () => {
     work = workdir();
@@ -164,7 +164,7 @@ function overreach(samples: Sample[], maxTtl: number) {
 describe('spoofed and overreaching upstream replies', () => {
   let work: Workdir;
   let upstream: FaultUpstream;
-  let authority: ServerProcess;
+  let authority: AppProcess;
   const MAX_TTL = 86_400; // cache.maxTtl default
 
   beforeAll(async () => {

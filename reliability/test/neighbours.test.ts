@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   bigTxtEndpoint,
   fixtureObjects,
   gatewayConfig,
   runConnectionHog,
   runNonReaders,
   runUdpFlood,
-  ServerProcess,
+  startServer,
   WEB_A,
   type Workdir,
   waitReady,
@@ -25,7 +26,7 @@ const IDLE_MS = 2500;
 
 describe('neighbours: one client cannot take service from the others', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
+  let gateway: AppProcess;
 
   beforeAll(async () => {
     work = workdir();
@@ -37,10 +38,7 @@ describe('neighbours: one client cannot take service from the others', () => {
         rrl: { responsesPerSecond: 20, window: 5 },
       },
     );
-    gateway = await ServerProcess.start(
-      'cluster-gateway',
-      writeConfig(work.path, 'gw.yaml', config),
-    );
+    gateway = await startServer('cluster-gateway', writeConfig(work.path, 'gw.yaml', config));
     await waitReady(gateway);
   });
 

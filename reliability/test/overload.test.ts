@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   type OverloadResult,
   runOverload,
   runSlowloris,
-  type ServerProcess,
   type SlowlorisResult,
   startAuthority,
   startFixtureGateway,
@@ -41,8 +41,8 @@ function checkSlowloris(r: SlowlorisResult): void {
 
 describe('overload and slowloris', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
-  let authority: ServerProcess;
+  let gateway: AppProcess;
+  let authority: AppProcess;
 
   beforeAll(async () => {
     work = workdir();

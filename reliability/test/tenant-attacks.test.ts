@@ -1,8 +1,8 @@
 import { type Standin, startStandin } from '@mdns/kube-standin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   runTenantAttacks,
-  type ServerProcess,
   startTenantGateway,
   type TenantAttackResult,
   tenantObjects,
@@ -18,7 +18,7 @@ import {
 describe('tenant attacks against the gateway (kube stand-in)', () => {
   let work: Workdir;
   let standin: Standin;
-  let gateway: ServerProcess;
+  let gateway: AppProcess;
   let results: TenantAttackResult[];
 
   beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AppProcess,
   type FaultUpstream,
   KNOWN,
   measureAmplification,
   POISON,
   type Sample,
-  type ServerProcess,
   sample,
   sampleFor,
   startAuthority,
@@ -46,9 +46,9 @@ function wrongAnswers(samples: Sample[], expected: Record<string, string | null>
 
 describe('upstream faults against the authority', () => {
   let work: Workdir;
-  let gateway: ServerProcess;
+  let gateway: AppProcess;
   let fault: FaultUpstream;
-  let authority: ServerProcess;
+  let authority: AppProcess;
   let baselineP99 = 0;
 
   beforeAll(async () => {

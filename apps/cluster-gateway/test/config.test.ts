@@ -1,8 +1,9 @@
 import { parseConfigText } from '@mdns/ops';
+import { assertBuilt, runApp, tempDir } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_ENV_OVERRIDES } from '../src/config/env.js';
 import { gatewayConfigSchema } from '../src/config/schema.js';
-import { assertBuilt, MAIN, runMain, tempDir } from './support/gateway-process.js';
+import { MAIN } from './support/gateway.js';
 
 const MINIMAL = 'zones:\n  - name: prod.example.tld\n';
 
@@ -128,9 +129,9 @@ describe('--check-config (real process)', () => {
 
   it('a good file: exit 0', async () => {
     const file = dir.write('good.yaml', MINIMAL);
-    const r = await runMain(['--check-config', '--config', file]);
+    const r = await runApp(MAIN, ['--check-config', '--config', file]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('config OK');
+    expect(r.stdout).toContain('config OK');
   });
 
   it.each([
@@ -139,21 +140,21 @@ describe('--check-config (real process)', () => {
     ['yaml syntax', 'zones: [', 'broken.yaml'],
   ])('%s: exit 2', async (_label, text, field) => {
     const file = dir.write('broken.yaml', text);
-    const r = await runMain(['--check-config', '--config', file]);
+    const r = await runApp(MAIN, ['--check-config', '--config', file]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(field);
+    expect(r.stderr).toContain(field);
   });
 
   it('a missing file: exit 2 naming the path', async () => {
-    const r = await runMain(['--check-config', '--config', `${dir.path}/missing.yaml`]);
+    const r = await runApp(MAIN, ['--check-config', '--config', `${dir.path}/missing.yaml`]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('missing.yaml');
+    expect(r.stderr).toContain('missing.yaml');
   });
 
   it('a bad config at start (not only with --check-config): exit 2', async () => {
     const file = dir.write('start.yaml', 'zones: []');
-    const r = await runMain(['--config', file]);
+    const r = await runApp(MAIN, ['--config', file]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('zones');
+    expect(r.stderr).toContain('zones');
   });
 });

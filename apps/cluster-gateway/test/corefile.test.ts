@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseConfigText, parseCorefile, renderConversion } from '@mdns/ops';
+import { runApp, tempDir } from '@mdns/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertGatewayCorefile } from '../src/config/corefile.js';
 import { gatewayConfigSchema } from '../src/config/schema.js';
-import { MAIN, runMain, tempDir } from './support/gateway-process.js';
+import { MAIN } from './support/gateway.js';
 
 const FIXTURES = new URL('./fixtures/corefile/', import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
@@ -99,19 +100,22 @@ describe.skipIf(!existsSync(MAIN))('cluster-gateway convert-corefile (real proce
   afterAll(() => dir.remove());
 
   it('prints YAML that --check-config accepts', async () => {
-    const r = await runMain(['convert-corefile', fixture('k8s-gateway-fork-example.Corefile')]);
+    const r = await runApp(MAIN, [
+      'convert-corefile',
+      fixture('k8s-gateway-fork-example.Corefile'),
+    ]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('example.com');
-    const file = dir.write('converted.yaml', r.out);
-    const check = await runMain(['--check-config', '--config', file]);
-    expect(check.err).toBe('');
+    expect(r.stdout).toContain('example.com');
+    const file = dir.write('converted.yaml', r.stdout);
+    const check = await runApp(MAIN, ['--check-config', '--config', file]);
+    expect(check.stderr).toBe('');
     expect(check.code).toBe(0);
   });
 
   it('a Corefile syntax error: exit 2 naming the file and line', async () => {
     const file = dir.write('bad.Corefile', 'example.com {\n  k8s_gateway example.com\n');
-    const r = await runMain(['convert-corefile', file]);
+    const r = await runApp(MAIN, ['convert-corefile', file]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('bad.Corefile: line 1: "{" is never closed');
+    expect(r.stderr).toContain('bad.Corefile: line 1: "{" is never closed');
   });
 });

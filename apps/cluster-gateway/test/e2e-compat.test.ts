@@ -1,16 +1,10 @@
 import { existsSync } from 'node:fs';
 import { type Standin, startStandin } from '@mdns/kube-standin';
+import { type AppProcess, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CASES, COMPAT_OBJECTS, STANDIN_VERSIONS, ZONE } from './fixtures/e2e/compat.js';
-import {
-  eventually,
-  GatewayProcess,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 const SERVICES = { externalIPs: false, internalHostnames: true };
 
@@ -26,7 +20,7 @@ function config(sources: Record<string, unknown>) {
 }
 
 /** The same table, asked with dig, against one running gateway. */
-function compatTable(gateway: () => GatewayProcess) {
+function compatTable(gateway: () => AppProcess) {
   it.each(CASES)('$what', async (c) => {
     const gw = gateway();
     const header = await gw.dig(['+noall', '+comments', c.name, c.type]);
@@ -57,7 +51,7 @@ function compatTable(gateway: () => GatewayProcess) {
 describe.skipIf(!existsSync(MAIN))('compatibility table: manifests directory', () => {
   let dir: TempDir;
   let manifests: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -67,8 +61,8 @@ describe.skipIf(!existsSync(MAIN))('compatibility table: manifests directory', (
       kubernetes: { enabled: false },
       manifests: { enabled: true, directory: manifests.path },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(cfg)));
-    await eventually(async () => (await gw.http('/ready')).status === 200);
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(cfg)));
+    await until(async () => (await gw.http('/ready')).status === 200);
   });
 
   afterAll(async () => {
@@ -83,7 +77,7 @@ describe.skipIf(!existsSync(MAIN))('compatibility table: manifests directory', (
 describe.skipIf(!existsSync(MAIN))('compatibility table: Kubernetes API (kube stand-in)', () => {
   let standin: Standin;
   let dir: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
 
   beforeAll(async () => {
     standin = await startStandin({
@@ -93,8 +87,8 @@ describe.skipIf(!existsSync(MAIN))('compatibility table: Kubernetes API (kube st
     });
     dir = tempDir();
     const cfg = config({ kubernetes: { kubeconfig: standin.kubeconfigPath } });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(cfg)));
-    await eventually(async () => (await gw.http('/ready')).status === 200);
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(cfg)));
+    await until(async () => (await gw.http('/ready')).status === 200);
   });
 
   afterAll(async () => {

@@ -1,14 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { type AppProcess, assertBuilt, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertBuilt,
-  eventually,
-  GatewayProcess,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 // metrics.corednsCompatible on the real process: dig asks over UDP and TCP, and /metrics
 // carries CoreDNS's series with CoreDNS's labels beside the gateway's own.
@@ -17,7 +10,7 @@ describe('end to end: CoreDNS-compatible metrics', () => {
   const ZONE = 'prod.example.tld';
   let dir: TempDir;
   let manifests: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -39,8 +32,8 @@ describe('end to end: CoreDNS-compatible metrics', () => {
       },
       metrics: { corednsCompatible: true },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
-    await eventually(async () => (await gw.http('/ready')).status === 200);
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
+    await until(async () => (await gw.http('/ready')).status === 200);
   });
 
   afterAll(async () => {

@@ -1,16 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { node24 } from '@mdns/testkit';
+import { assertBuilt, type LogLine, node24, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertBuilt,
-  eventually,
-  type LogLine,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, testConfig } from './support/gateway.js';
 
 // @mdns/ops memory-limit.ts: V8's heap limit is fixed when Node starts; the app reports it
 // (log line "heap limit" + gauges) beside the container limit and warns when it does not fit.
@@ -91,7 +83,7 @@ async function start(node: string, nodeOptions: string, group?: string): Promise
   });
   const exited = new Promise((r) => child.on('exit', r));
   try {
-    await eventually(() => logs.some((l) => l.msg === 'listening'), 20_000);
+    await until(() => logs.some((l) => l.msg === 'listening'), 20_000);
   } catch {
     child.kill('SIGKILL');
     throw new Error(`gateway did not start: ${err}`);

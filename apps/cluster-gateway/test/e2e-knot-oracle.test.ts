@@ -1,16 +1,16 @@
-import { type Knotd as Knot, startKnotd as startKnot } from '@mdns/testkit';
+import {
+  type AppProcess,
+  assertBuilt,
+  type Knotd as Knot,
+  startKnotd as startKnot,
+  type TempDir,
+  tempDir,
+  until,
+} from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask, type Seen } from './support/answers.js';
-import {
-  assertBuilt,
-  eventually,
-  GatewayProcess,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 // An oracle for the zone answers: Knot serves, from a zone file, the same data the gateway
 // builds from Ingress objects, and both are asked the same questions: names, empty
@@ -76,7 +76,7 @@ const comparable = (s: Seen) => ({
 
 describe('gateway answers compared with Knot serving the same zone', () => {
   const dirs: TempDir[] = [];
-  let gw: GatewayProcess;
+  let gw: AppProcess;
   let knot: Knot;
 
   beforeAll(async () => {
@@ -86,7 +86,7 @@ describe('gateway answers compared with Knot serving the same zone', () => {
       { zone: ZONE_FILE },
     );
     // Knot loads the zone in the background: wait until it answers the apex SOA.
-    await eventually(async () => {
+    await until(async () => {
       const r = await dnsQuery({
         host: '127.0.0.1',
         port: knot.port,
@@ -112,7 +112,7 @@ describe('gateway answers compared with Knot serving the same zone', () => {
     }
     const dir = tempDir('knot-oracle-gw-');
     dirs.push(dir);
-    gw = await GatewayProcess.start(
+    gw = await startGateway(
       dir.write(
         'gateway.yaml',
         JSON.stringify(
@@ -125,7 +125,7 @@ describe('gateway answers compared with Knot serving the same zone', () => {
         ),
       ),
     );
-    await eventually(async () => (await ask(gw, `lb.${ZONE}`, 'A')).rcode === 'NOERROR');
+    await until(async () => (await ask(gw, `lb.${ZONE}`, 'A')).rcode === 'NOERROR');
   }, 60_000);
 
   afterAll(async () => {
@@ -139,7 +139,7 @@ describe('gateway answers compared with Knot serving the same zone', () => {
     const knotAsker = {
       query: (n: string, t: string) =>
         dnsQuery({ host: '127.0.0.1', port: knot.port, name: n, type: t, timeoutMs: 3000 }),
-    } as GatewayProcess;
+    } as AppProcess;
     return {
       ours: comparable(await ask(gw, name, type)),
       knots: comparable(await ask(knotAsker, name, type)),

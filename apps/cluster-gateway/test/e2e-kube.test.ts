@@ -1,16 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Standin, startStandin } from '@mdns/kube-standin';
+import { type AppProcess, assertBuilt, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask } from './support/answers.js';
-import {
-  assertBuilt,
-  eventually,
-  GatewayProcess,
-  MAIN,
-  sleep,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 const ZONE = 'prod.example.tld';
 
@@ -38,7 +31,7 @@ describe('end to end: Kubernetes API (kube stand-in)', () => {
   beforeAll(() => assertBuilt(MAIN));
   let standin: Standin;
   let dir: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
 
   beforeAll(async () => {
     standin = await startStandin({
@@ -73,7 +66,7 @@ describe('end to end: Kubernetes API (kube stand-in)', () => {
         },
       },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
   });
 
   afterAll(async () => {
@@ -96,7 +89,7 @@ describe('end to end: Kubernetes API (kube stand-in)', () => {
 
   it('after it: answers; a missing CRD is "absent" and holds nothing back', async () => {
     standin.stall(false);
-    await eventually(async () => (await gw.http('/ready')).status === 200, 20_000);
+    await until(async () => (await gw.http('/ready')).status === 200, 20_000);
     expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
     const detail = JSON.parse((await gw.http('/ready')).body).detail;
     expect(detail.kinds.DNSEndpoint.phase).toBe('absent');
@@ -117,9 +110,9 @@ describe('end to end: Kubernetes API (kube stand-in)', () => {
 
   it('create, change, delete: answers follow the watch', async () => {
     standin.apply(ingress('shop', 'shop', `shop.${ZONE}`, lbIp('10.5.0.1')));
-    await eventually(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.1');
+    await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.1');
     standin.patchStatus('ingresses', 'shop', 'shop', lbIp('10.5.0.2'));
-    await eventually(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.2');
+    await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.2');
     standin.apply({
       apiVersion: 'v1',
       kind: 'Service',
@@ -127,20 +120,20 @@ describe('end to end: Kubernetes API (kube stand-in)', () => {
       spec: { type: 'LoadBalancer' },
       status: { loadBalancer: { ingress: [{ hostname: 'api.lb.example.net' }] } },
     });
-    await eventually(
+    await until(
       async () =>
         (await ask(gw, `api.shop.${ZONE}`, 'A')).answers[0] === 'CNAME api.lb.example.net',
     );
     expect((await ask(gw, `shop.${ZONE}`, 'A')).answers).toEqual(['A 10.5.0.2']);
     standin.delete('ingresses', 'shop', 'shop');
     // `api.shop.<zone>` (the Service) is below it: `shop.<zone>` is now an empty non-terminal.
-    await eventually(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers.length === 0);
+    await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers.length === 0);
     expect(await ask(gw, `shop.${ZONE}`, 'A')).toMatchObject({
       rcode: 'NOERROR',
       authority: ['SOA'],
     });
     standin.delete('services', 'shop', 'api');
-    await eventually(async () => (await ask(gw, `shop.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
+    await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
   });
 
   it('a CRD installed later is picked up', async () => {
@@ -151,10 +144,7 @@ describe('end to end: Kubernetes API (kube stand-in)', () => {
       metadata: { name: 'txt', namespace: 'dns' },
       spec: { endpoints: [{ dnsName: `txt.${ZONE}`, recordType: 'TXT', targets: ['v=1'] }] },
     });
-    await eventually(
-      async () => (await ask(gw, `txt.${ZONE}`, 'TXT')).answers[0] === 'TXT v=1',
-      20_000,
-    );
+    await until(async () => (await ask(gw, `txt.${ZONE}`, 'TXT')).answers[0] === 'TXT v=1', 20_000);
   });
 
   it('API down: answers keep coming from the index, /ready stays 200, staleness is exposed', async () => {
@@ -173,7 +163,7 @@ describe('end to end: Kubernetes API (kube stand-in)', () => {
   it('API back: watches resume and new objects answer', async () => {
     await standin.up();
     standin.apply(ingress('shop', 'back', `back.${ZONE}`, lbIp('10.6.0.1')));
-    await eventually(
+    await until(
       async () => (await ask(gw, `back.${ZONE}`, 'A')).answers[0] === 'A 10.6.0.1',
       30_000,
     );
@@ -194,7 +184,7 @@ describe('end to end: Kubernetes API (kube stand-in)', () => {
     standin.apply(ingress('shop', 'relisted', `relisted.${ZONE}`, lbIp('10.7.0.1')));
     standin.compact();
     await standin.up();
-    await eventually(async () => (await lists()) > before, 30_000);
+    await until(async () => (await lists()) > before, 30_000);
     expect((await ask(gw, `relisted.${ZONE}`, 'A')).answers).toEqual(['A 10.7.0.1']);
   }, 40_000);
 

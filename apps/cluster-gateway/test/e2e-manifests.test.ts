@@ -2,26 +2,19 @@ import { createSocket, type Socket } from 'node:dgram';
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { scan } from '@mdns/protocol';
+import { type AppProcess, assertBuilt, runTool, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { MANY_IPS, OBJECTS, OTHER, ZONE } from './fixtures/e2e/objects.js';
 import { ask } from './support/answers.js';
-import {
-  assertBuilt,
-  eventually,
-  GatewayProcess,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 // A real process (`node dist/main.js`) reading a manifests directory, asked over real sockets.
 describe('end to end: manifests directory', () => {
   beforeAll(() => assertBuilt(MAIN));
   let dir: TempDir;
   let manifests: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
   // An authority stand-in for NOTIFY: records each one and acknowledges it.
   let authority: Socket;
   const notified: string[] = [];
@@ -63,8 +56,8 @@ describe('end to end: manifests directory', () => {
         zones: [ZONE],
       },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
-    await eventually(async () => (await gw.http('/ready')).status === 200);
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
+    await until(async () => (await gw.http('/ready')).status === 200);
   });
 
   afterAll(async () => {
@@ -246,8 +239,7 @@ describe('end to end: manifests directory', () => {
     });
 
     it('kdig agrees (a second real client)', async () => {
-      const { run } = await import('./support/gateway-process.js');
-      const out = await run('kdig', [
+      const out = await runTool('kdig', [
         '@127.0.0.1',
         '-p',
         String(gw.dnsPort),
@@ -274,18 +266,14 @@ describe('end to end: manifests directory', () => {
       expect((await ask(gw, `live.${ZONE}`, 'A')).rcode).toBe('NXDOMAIN');
       const notifiesBefore = notified.length;
       manifests.write('live.yaml', live('10.7.7.7'));
-      await eventually(
-        async () => (await ask(gw, `live.${ZONE}`, 'A')).answers[0] === 'A 10.7.7.7',
-      );
+      await until(async () => (await ask(gw, `live.${ZONE}`, 'A')).answers[0] === 'A 10.7.7.7');
       // The change is announced to the authority (RFC 1996), for the configured zone only.
-      await eventually(() => notified.length > notifiesBefore);
+      await until(() => notified.length > notifiesBefore);
       expect(new Set(notified)).toEqual(new Set([ZONE]));
       manifests.write('live.yaml', live('10.7.7.8'));
-      await eventually(
-        async () => (await ask(gw, `live.${ZONE}`, 'A')).answers[0] === 'A 10.7.7.8',
-      );
+      await until(async () => (await ask(gw, `live.${ZONE}`, 'A')).answers[0] === 'A 10.7.7.8');
       unlinkSync(file);
-      await eventually(async () => (await ask(gw, `live.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
+      await until(async () => (await ask(gw, `live.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
     });
   });
 

@@ -1,14 +1,8 @@
 import { existsSync } from 'node:fs';
+import { type AppProcess, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  eventually,
-  GatewayProcess,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 const ZONE = 'prod.example.tld';
 
@@ -51,7 +45,7 @@ const DNS_ENDPOINT = {
 describe.skipIf(!existsSync(MAIN))('end to end: DNSEndpoint SRV, MX, CAA, PTR', () => {
   let dir: TempDir;
   let manifests: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -64,8 +58,8 @@ describe.skipIf(!existsSync(MAIN))('end to end: DNSEndpoint SRV, MX, CAA, PTR', 
         manifests: { enabled: true, directory: manifests.path },
       },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
-    await eventually(async () => (await gw.http('/ready')).status === 200);
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
+    await until(async () => (await gw.http('/ready')).status === 200);
   });
 
   afterAll(async () => {

@@ -1,17 +1,10 @@
 import { createSocket } from 'node:dgram';
 import net from 'node:net';
 import { encode, scan } from '@mdns/protocol';
+import { type AppProcess, assertBuilt, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  assertBuilt,
-  eventually,
-  GatewayProcess,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 const ZONE = 'prod.example.tld';
 const NAME = `web.${ZONE}`;
@@ -95,7 +88,7 @@ describe('end to end: rrl', () => {
   beforeAll(() => assertBuilt(MAIN));
   let dir: TempDir;
   let manifests: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -110,8 +103,8 @@ describe('end to end: rrl', () => {
       // Default prefixes (/24): 127.0.1.x and 127.0.2.x are two client networks.
       rrl: { responsesPerSecond: 10, window: 60 },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
-    await eventually(async () => (await gw.http('/ready')).status === 200);
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
+    await until(async () => (await gw.http('/ready')).status === 200);
   });
 
   afterAll(async () => {

@@ -1,14 +1,9 @@
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { assertBuilt, type TempDir, tempDir } from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertBuilt,
-  MAIN,
-  sleep,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, testConfig } from './support/gateway.js';
 
 // Found by reliability/: the gateway had no SIGHUP handler, so the signal operators send to
 // reload a config (kill -HUP, systemd reload) terminated it and took the zone down.

@@ -1,15 +1,8 @@
+import { type AppProcess, assertBuilt, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ask } from './support/answers.js';
-import {
-  assertBuilt,
-  eventually,
-  GatewayProcess,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 const ZONE = 'prod.example.tld';
 const HELLO = 'héllo '.repeat(60); // 420 bytes in UTF-8, 360 UTF-16 units
@@ -74,7 +67,7 @@ describe('end to end: tenant boundaries (manifests)', () => {
   beforeAll(() => assertBuilt(MAIN));
   let dir: TempDir;
   let manifests: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
 
   beforeAll(async () => {
     dir = tempDir();
@@ -95,8 +88,8 @@ describe('end to end: tenant boundaries (manifests)', () => {
         },
       },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
-    await eventually(async () => (await gw.http('/ready')).status === 200);
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
+    await until(async () => (await gw.http('/ready')).status === 200);
   });
 
   afterAll(async () => {

@@ -1,23 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import {
+  type AppProcess,
+  netCoreSysctl,
+  type TempDir,
+  tempDir,
+  udpSocketMemory,
+} from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { GatewayProcess, type TempDir, tempDir, testConfig } from './support/gateway-process.js';
+import { startGateway, testConfig } from './support/gateway.js';
 
 // listen.workers: 2 with the manifests source: each worker builds its own index from the
 // same directory and answers from one shared UDP socket / TCP listener.
 const ZONE = 'prod.example.tld';
-
-/** SO_RCVBUF of the UDP socket on 127.0.0.1:`port`, as `ss` reports it (twice what was asked). */
-function udpReceiveBuffer(port: number): number {
-  const out = execFileSync('ss', ['-u', '-l', '-n', '-m', `sport = :${port}`], {
-    encoding: 'utf8',
-  });
-  const m = /skmem:\(r\d+,rb(\d+)/.exec(out);
-  if (!m) throw new Error(`no skmem for udp port ${port} in: ${out}`);
-  return Number(m[1]);
-}
-const rmemMax = () => Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
 
 const ingress = (name: string, host: string, ip: string) => ({
   apiVersion: 'networking.k8s.io/v1',
@@ -30,7 +24,7 @@ const ingress = (name: string, host: string, ip: string) => ({
 describe('cluster-gateway with listen.workers: 2', () => {
   let dir: TempDir;
   let manifests: TempDir;
-  let gw: GatewayProcess;
+  let gw: AppProcess;
   beforeAll(async () => {
     dir = tempDir();
     manifests = tempDir('gateway-manifests-');
@@ -42,7 +36,7 @@ describe('cluster-gateway with listen.workers: 2', () => {
         manifests: { enabled: true, directory: manifests.path },
       },
     });
-    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
   });
   afterAll(async () => {
     await gw?.stop();
@@ -60,7 +54,9 @@ describe('cluster-gateway with listen.workers: 2', () => {
   });
 
   it('listen.udpBufferBytes sizes the shared UDP socket', () => {
-    expect(udpReceiveBuffer(gw.dnsPort)).toBe(2 * Math.min(2 * 1024 * 1024, rmemMax()));
+    expect(udpSocketMemory(gw.dnsPort).rb).toBe(
+      2 * Math.min(2 * 1024 * 1024, netCoreSysctl('rmem_max')),
+    );
   });
 
   it('every query over UDP and TCP gets the answer, whichever worker reads it', async () => {

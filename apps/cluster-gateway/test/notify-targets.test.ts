@@ -1,17 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { scan } from '@mdns/protocol';
+import { type AppProcess, assertBuilt, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayConfigSchema } from '../src/config/schema.js';
 import { resolveTargets } from '../src/notify/targets.js';
-import {
-  assertBuilt,
-  eventually,
-  GatewayProcess,
-  MAIN,
-  type TempDir,
-  tempDir,
-  testConfig,
-} from './support/gateway-process.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 // notify.targets[].host: resolved to EVERY address at each send, so each authority replica
 // behind a headless Service gets its own NOTIFY, and a replica that appears later is found.
@@ -132,7 +125,7 @@ const endpoint = (addresses: string[]) =>
 describe('NOTIFY to every replica of a host target (real processes)', () => {
   beforeAll(() => assertBuilt(MAIN));
   const dirs: TempDir[] = [];
-  const processes: GatewayProcess[] = [];
+  const processes: AppProcess[] = [];
   const sockets: Socket[] = [];
   afterAll(async () => {
     for (const p of processes) await p.stop();
@@ -152,7 +145,7 @@ describe('NOTIFY to every replica of a host target (real processes)', () => {
     const dnsObjects = tempDir('notify-dns-objects-');
     dirs.push(dnsObjects);
     dnsObjects.write('authorities.json', endpoint(['127.0.0.2', '127.0.0.3']));
-    const dns = await GatewayProcess.start(
+    const dns = await startGateway(
       dnsDir.write(
         'gateway.yaml',
         JSON.stringify(
@@ -182,7 +175,7 @@ describe('NOTIFY to every replica of a host target (real processes)', () => {
         status: { loadBalancer: { ingress: [{ ip }] } },
       });
     objects.write('web.json', ingress('10.0.0.1'));
-    const gw = await GatewayProcess.start(
+    const gw = await startGateway(
       dir.write(
         'gateway.yaml',
         JSON.stringify(
@@ -205,20 +198,20 @@ describe('NOTIFY to every replica of a host target (real processes)', () => {
     processes.push(gw);
 
     // The first sync is a change: both current replicas get a NOTIFY, the future one none.
-    await eventually(() => r2.zones.length > 0 && r3.zones.length > 0);
+    await until(() => r2.zones.length > 0 && r3.zones.length > 0);
     expect(r2.zones[0]).toBe('prod.example.tld');
     expect(r3.zones[0]).toBe('prod.example.tld');
     expect(r4.zones).toEqual([]);
 
     // A third replica appears in DNS; the next change reaches it as well.
     dnsObjects.write('authorities.json', endpoint(['127.0.0.2', '127.0.0.3', '127.0.0.4']));
-    await eventually(async () => {
+    await until(async () => {
       const out = await dns.dig(['+short', 'authorities.infra.example.tld', 'A']);
       return out.trim().split('\n').length === 3;
     });
     const before = { r2: r2.zones.length, r3: r3.zones.length };
     objects.write('web.json', ingress('10.0.0.2'));
-    await eventually(() => r4.zones.length > 0);
+    await until(() => r4.zones.length > 0);
     expect(r4.zones[0]).toBe('prod.example.tld');
     expect(r2.zones.length).toBeGreaterThan(before.r2);
     expect(r3.zones.length).toBeGreaterThan(before.r3);

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { scan } from '@mdns/protocol';
+import { until } from '@mdns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { notifyMessage } from '../src/notify/message.js';
 import { Notifier } from '../src/notify/notifier.js';
@@ -33,14 +34,6 @@ async function authority(options: { rcode?: number; ignoreFirst?: number } = {})
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   return { port: socket.address().port, received };
-}
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('NOTIFY message (RFC 1996)', () => {

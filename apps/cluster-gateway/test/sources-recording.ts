@@ -1,5 +1,7 @@
 // Test doubles for the seam: a sink that keeps what the index would, and a logger that
 // records lines. Not a test file itself (no `.test.`).
+
+import { vi } from 'vitest';
 import type {
   Claim,
   IndexSink,
@@ -67,20 +69,10 @@ export class RecordingLogger implements SourceLogger {
   }
 }
 
-/** Polls `check` until it stops throwing (bounded), for effects of asynchronous watches. */
-export async function eventually(
-  check: () => void,
-  timeoutMs = 15_000,
-  stepMs = 50,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, stepMs));
-    }
-  }
+/**
+ * `vi.waitFor` with a bound for watch effects: an informer's list, watch and relist take
+ * several event-loop turns and, on the shared test machine, more than vitest's 1 s default.
+ */
+export function eventually(check: () => void, timeoutMs = 15_000): Promise<void> {
+  return vi.waitFor(check, { timeout: timeoutMs, interval: 50 });
 }

@@ -205,9 +205,11 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
 
   logger.info(
     {
-      dns: dnsPort,
-      ...ops.ports,
-      explain: explainServer?.port ?? null,
+      // The same fields as the gateway's line, so one harness reads both apps.
+      dnsHost: config.listen.host,
+      dnsPort,
+      opsPorts: ops.ports ?? 'primary',
+      explainPort: explainServer?.port ?? null,
       zones: [...runtime.zones.keys()],
       upstreams: runtime.upstreams.length,
     },

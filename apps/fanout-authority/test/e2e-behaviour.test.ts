@@ -289,7 +289,7 @@ describe('shared rules, reload, explain, shutdown', () => {
 
   it('SIGHUP reloads too', async () => {
     const before = auth.logs.filter((l) => l.msg === 'config reloaded').length;
-    auth.proc.kill('SIGHUP');
+    auth.server.signal('SIGHUP');
     await auth.waitForLog(
       () => auth.logs.filter((l) => l.msg === 'config reloaded').length > before,
     );

@@ -1,8 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertBuilt } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configYaml, startAuthority } from './support/authority.js';
-import { assertBuilt } from './support/built.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
 
 // metrics.corednsCompatible on the real authority: answers over UDP and TCP show up in

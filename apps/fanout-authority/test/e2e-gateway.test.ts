@@ -1,3 +1,4 @@
+import { assertBuilt, until } from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -6,31 +7,24 @@ import {
   startAuthority,
   upstreamTimeouts,
 } from './support/authority.js';
-import { type Gateway, gatewayBuilt, ingress, startGateway } from './support/gateway.js';
+import { GATEWAY_MAIN, type Gateway, ingress, startGateway } from './support/gateway.js';
 
 // Three real cluster-gateway processes (manifests source) serving the same zone, each with
 // its own services, behind one fanout-authority.
 const ZONE = 'prod.test';
 
-async function untilSynced(g: Gateway, name: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    try {
-      const r = await dnsQuery({
-        host: '127.0.0.1',
-        port: g.port,
-        name,
-        type: 'A',
-        timeoutMs: 500,
-      });
-      if (r.rcode === 0) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gateway on ${g.port} never answered ${name}`);
+/** Until the gateway answers `name` (its manifests are loaded). */
+function untilSynced(g: Gateway, name: string): Promise<void> {
+  const answered = () =>
+    dnsQuery({ host: '127.0.0.1', port: g.port, name, type: 'A', timeoutMs: 500 }).then(
+      (r) => r.rcode === 0,
+      () => false,
+    );
+  return until(answered, 15_000);
 }
 
 // turbo builds @mdns/cluster-gateway first (a devDependency): never skip silently.
-if (!gatewayBuilt) throw new Error('apps/cluster-gateway/dist/main.js is missing: build it first');
+assertBuilt(GATEWAY_MAIN);
 
 describe('against cluster-gateway upstreams', () => {
   const gateways: Gateway[] = [];

@@ -1,17 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { AppProcess, appMain, assertBuilt, tempDir } from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { assertBuilt } from './support/built.js';
 import { GATEWAY_MAIN } from './support/gateway.js';
 
 // docs/behaviour.md, Operations: SIGTERM → lame duck (/ready 503, DNS still answered for
 // shutdown.lameDuckSeconds) → drain → exit 0. Both apps, real processes, a real UDP client.
 
-const AUTHORITY_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
+const AUTHORITY_MAIN = appMain('fanout-authority');
 const ZONE = 'prod.example.tld';
 const LAME_DUCK_SECONDS = 3;
 
@@ -55,54 +50,16 @@ interface Outcome {
  * straddles that line; it is not counted either way.
  */
 async function sigtermWhileQuerying(main: string, yaml: string): Promise<Outcome> {
-  const dir = mkdtempSync(join(tmpdir(), 'lame-duck-'));
-  const configPath = join(dir, 'config.yaml');
-  writeFileSync(configPath, yaml);
-  const child = spawn(process.execPath, [main, '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const dir = tempDir('lame-duck-');
+  // Resolves once it serves: with workers, once the primary says every worker is serving.
+  const server = await AppProcess.start(main, dir.write('config.yaml', yaml), {
+    timeoutMs: 20_000,
   });
-  const logs: string[] = [];
-  let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    partial += d;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    logs.push(...lines);
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => logs.push(d));
-  let exitCode: number | null | undefined;
-  const exited = new Promise<void>((r) =>
-    child.on('exit', (code) => {
-      exitCode = code;
-      r();
-    }),
-  );
-  const seen = (msg: string) => logs.some((l) => l.includes(`"msg":"${msg}"`));
-  const until = async (what: () => boolean, label: string, seconds = 20) => {
-    for (let i = 0; i < seconds * 40 && !what(); i++) {
-      if (exitCode !== undefined) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    if (!what()) throw new Error(`${label} not seen; logs:\n${logs.join('\n')}`);
-  };
+  const seen = (msg: string) => server.logs.some((l) => l.msg === msg);
+  const exited = () => !server.alive;
   try {
-    const isPrimary = () => logs.some((l) => l.includes('"role":"primary"'));
-    await until(
-      () => seen('listening') && (!isPrimary() || seen('every worker is serving')),
-      'listening',
-    );
-    const field = (name: string) => {
-      for (const l of logs) {
-        const m = new RegExp(`"${name}":(\\d+)`).exec(l);
-        if (m && (name !== 'ready' || !isPrimary() || l.includes('"role":"primary"')))
-          return Number(m[1]);
-      }
-      throw new Error(`no ${name} port in the logs:\n${logs.join('\n')}`);
-    };
-    const dnsPort = logs.some((l) => l.includes('"dnsPort"')) ? field('dnsPort') : field('dns');
-    const readyPort = field('ready');
-    const http = async (path: string) =>
-      (await fetch(`http://127.0.0.1:${readyPort}${path}`)).status;
+    const dnsPort = server.dnsPort;
+    const http = async (path: string) => (await server.http(path)).status;
     // The authority turns ready once every upstream's start-up probe has answered or given
     // up (at most upstream.timeoutCeilingMs): wait for that, then SIGTERM must take it away.
     await vi.waitFor(async () => expect(await http('/ready')).toBe(200), {
@@ -128,7 +85,7 @@ async function sigtermWhileQuerying(main: string, yaml: string): Promise<Outcome
     let termSent = false;
     const client = (async () => {
       // Bounded: ~20 s of queries at most, whatever the process does.
-      for (let i = 0; i < 20_000 && exitCode === undefined; i++) {
+      for (let i = 0; i < 20_000 && !exited(); i++) {
         const sentDuring = termSent && !seen('lame duck over');
         const ok = await query();
         if (sentDuring && !seen('lame duck over')) {
@@ -140,11 +97,11 @@ async function sigtermWhileQuerying(main: string, yaml: string): Promise<Outcome
     })();
     // Some queries answered before the signal: the client is running.
     await new Promise((r) => setTimeout(r, 200));
-    child.kill('SIGTERM');
+    server.signal('SIGTERM');
     termSent = true;
     const readyDuringLameDuck: number[] = [];
     const healthDuringLameDuck: number[] = [];
-    for (let i = 0; i < 200 && !seen('lame duck over') && exitCode === undefined; i++) {
+    for (let i = 0; i < 200 && !seen('lame duck over') && !exited(); i++) {
       const ready = await http('/ready').catch(() => -1);
       const health = await http('/health').catch(() => -1);
       // Only answers given before the lame duck ended count (the drain closes the ports).
@@ -155,17 +112,17 @@ async function sigtermWhileQuerying(main: string, yaml: string): Promise<Outcome
       await new Promise((r) => setTimeout(r, 100));
     }
     await client;
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+    const exitCode = await server.waitForExit(20_000);
     return {
-      exitCode: exitCode ?? null,
+      exitCode,
       duringLameDuck,
       readyDuringLameDuck,
       healthDuringLameDuck,
-      logs,
+      logs: [...server.logs.map((l) => JSON.stringify(l)), ...server.stderr],
     };
   } finally {
-    if (exitCode === undefined) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    if (server.alive) server.signal('SIGKILL');
+    dir.remove();
   }
 }
 

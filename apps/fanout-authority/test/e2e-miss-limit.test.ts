@@ -1,5 +1,5 @@
-import dgram from 'node:dgram';
 import { encode } from '@mdns/protocol';
+import { udpExchange } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Answer,
@@ -15,27 +15,16 @@ import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream
 const ZONE = 'prod.test';
 
 /** One UDP query from `source` (a loopback address); the decoded reply. */
-function queryFrom(port: number, name: string, source: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      reject(new Error(`no reply to ${name} from ${source}`));
-    }, 5000);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      const answer = decodeAnswer(m, 0);
-      resolve({ ...answer, tc: (m[2] & 0x02) !== 0 } as Answer);
-    });
-    const packet = encode({
-      id: 7,
-      type: 'query',
-      flags: 0,
-      questions: [{ name, type: 'A', class: 'IN' }],
-    } as never);
-    s.bind(0, source, () => s.send(packet, port, '127.0.0.1'));
-  });
+async function queryFrom(port: number, name: string, source: string): Promise<Answer> {
+  const packet = encode({
+    id: 7,
+    type: 'query',
+    flags: 0,
+    questions: [{ name, type: 'A', class: 'IN' }],
+  } as never);
+  const m = await udpExchange(port, packet, { source, timeoutMs: 5000 });
+  if (m === null) throw new Error(`no reply to ${name} from ${source}`);
+  return { ...decodeAnswer(m, 0), tc: (m[2] & 0x02) !== 0 } as Answer;
 }
 
 describe('per-source rate limit of cache misses', () => {

@@ -1,5 +1,5 @@
-import dgram from 'node:dgram';
 import { type DnsRecord, decode, encode } from '@mdns/protocol';
+import { startDnsPeer } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Authority, configYaml, startAuthority } from './support/authority.js';
 
@@ -10,11 +10,10 @@ const ZONE = 'prod.test';
 const WEEK = 604_800;
 const MAX_TTL = 300;
 
-/** A raw UDP upstream: records the question name bytes it got; echoes them as sent, or lowercased. */
+/** A scripted upstream: records the question name bytes it got; echoes them as sent, or lowercased. */
 async function rawUpstream(options: { lowercaseEcho: boolean }) {
   const asked: string[] = [];
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (msg, peer) => {
+  const peer = await startDnsPeer(({ bytes: msg, send }) => {
     const d = decode(msg);
     if (!d.ok || !d.message.questions?.length) return;
     const q = d.message.questions[0];
@@ -36,10 +35,9 @@ async function rawUpstream(options: { lowercaseEcho: boolean }) {
       questions: [{ ...q, name: options.lowercaseEcho ? name : q.name }],
       answers,
     } as never);
-    socket.send(reply, peer.port, peer.address);
+    send(reply);
   });
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  return { port: socket.address().port, asked, close: () => socket.close() };
+  return { port: peer.port, asked, close: () => peer.close() };
 }
 
 const cleanups: Array<() => unknown> = [];

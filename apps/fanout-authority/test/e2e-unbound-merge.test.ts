@@ -1,7 +1,7 @@
+import { startUnbound, type Unbound } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Authority, configYaml, startAuthority } from './support/authority.js';
 import { type Knot, startKnot } from './support/knot.js';
-import { startUnbound, type Unbound } from './support/unbound.js';
 
 // docs/behaviour.md, "one name, different data in different clusters", end to end: two
 // clusters (real Knot servers for the same zone) disagree about a name, the authority merges

@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { netCoreSysctl, udpSocketMemory, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Authority, configYaml, sendNotify, startAuthority } from './support/authority.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
@@ -28,25 +27,6 @@ async function burst(auth: Authority, name: string, count: number): Promise<unkn
   );
   return answers.map((r) => (r.rcode === 0 ? r.answers[0]?.data : `rcode ${r.rcode}`));
 }
-
-/** SO_RCVBUF of the UDP socket on 127.0.0.1:`port`, as `ss` reports it (twice what was asked). */
-function udpReceiveBuffer(port: number): number {
-  const out = execFileSync('ss', ['-u', '-l', '-n', '-m', `sport = :${port}`], {
-    encoding: 'utf8',
-  });
-  const m = /skmem:\(r\d+,rb(\d+)/.exec(out);
-  if (!m) throw new Error(`no skmem for udp port ${port} in: ${out}`);
-  return Number(m[1]);
-}
-const rmemMax = () => Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
-
-const eventually = async (what: string, check: () => Promise<boolean>, tries = 60) => {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`never: ${what}`);
-};
 
 describe('fanout-authority with listen.workers: 2', () => {
   let up: FakeUpstream;
@@ -85,7 +65,9 @@ describe('fanout-authority with listen.workers: 2', () => {
   });
 
   it('the shared UDP socket has listen.udpBufferBytes (default 1 MiB)', () => {
-    expect(udpReceiveBuffer(auth.ports.dns)).toBe(2 * Math.min(1024 * 1024, rmemMax()));
+    expect(udpSocketMemory(auth.ports.dns).rb).toBe(
+      2 * Math.min(1024 * 1024, netCoreSysctl('rmem_max')),
+    );
   });
 
   it('every query is answered over UDP and TCP, each worker with upstream sockets of its own', async () => {
@@ -118,7 +100,7 @@ describe('fanout-authority with listen.workers: 2', () => {
     const during = await burst(auth, `during.svc.${ZONE}`, 20);
     expect(during.filter((x) => x !== '10.0.0.1')).toEqual([]);
     await auth.waitForLog((l) => l.msg === 'worker serving again' && l.worker === 2, 15_000);
-    await eventually('running back to 2', async () => {
+    await until(async () => {
       const text = await metrics(auth);
       return (
         sample(text, 'mdns_authority_workers{state="running"}') === 2 &&
@@ -136,8 +118,8 @@ describe('fanout-authority with listen.workers: 2', () => {
       'listen: { host: 127.0.0.1, port: 0, workers: 2 }',
     );
     auth.writeConfig(yaml);
-    auth.proc.kill('SIGHUP');
-    await eventually('both workers reloaded', async () => {
+    auth.server.signal('SIGHUP');
+    await until(async () => {
       const reloaded = new Set(
         auth.logs.filter((l) => l.msg === 'config reloaded').map((l) => l.worker),
       );
@@ -175,7 +157,7 @@ describe('NOTIFY with listen.workers: 2', () => {
     );
     const asked = () => up.queries.filter((q) => q.name === `svc.${ZONE}`).length;
     // Bursts until both workers have fetched and cached the name (each asks once).
-    await eventually('both workers cached svc', async () => {
+    await until(async () => {
       await burst(auth, `svc.${ZONE}`, 20);
       return asked() >= 2;
     });
@@ -187,7 +169,7 @@ describe('NOTIFY with listen.workers: 2', () => {
     expect(ack![3] & 0x0f).toBe(0);
     // Whichever worker took the NOTIFY told the other: both fetch again, nobody serves
     // 10.0.0.1 from a cache the NOTIFY did not reach.
-    await eventually('both workers fetched again', async () => {
+    await until(async () => {
       const seen = await burst(auth, `svc.${ZONE}`, 20);
       expect(seen.filter((x) => x !== '10.0.0.2')).toEqual([]);
       return asked() >= 4;

@@ -1,10 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertBuilt } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorityConfigSchema } from '../src/config/schema.js';
 import { notifyAllowed, notifySenders, notifySourceSet } from '../src/upstream/notify-sources.js';
 import { type Authority, decodeAnswer, sendNotify, startAuthority } from './support/authority.js';
-import { assertBuilt } from './support/built.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
 
 // docs/behaviour.md, fanout-authority: NOTIFY is accepted from an upstream's own address or

@@ -1,6 +1,6 @@
-import dgram from 'node:dgram';
 import { decode, encode, QTYPE } from '@mdns/protocol';
 import { DnsClient } from '@mdns/transport';
+import { startDnsPeer } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamHealth } from '../src/upstream/health.js';
 import { Upstream, type UpstreamLimits } from '../src/upstream/upstream.js';
@@ -22,8 +22,7 @@ const limits: UpstreamLimits = {
 /** Answers SERVFAIL for `broken.<zone>` (and, when `apexBroken`, for the apex SOA too), NXDOMAIN otherwise. */
 async function responder() {
   const state = { apexBroken: false, soaAsked: 0 };
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (msg, peer) => {
+  const peer = await startDnsPeer(({ bytes: msg, send }) => {
     const d = decode(msg);
     if (!d.ok) return;
     const q = d.message.questions?.[0];
@@ -37,10 +36,9 @@ async function responder() {
       flags: 0x0400 | (fail ? 2 : name === ZONE ? 0 : 3),
       questions: [q],
     } as never);
-    socket.send(reply, peer.port, peer.address);
+    send(reply);
   });
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  return { port: socket.address().port, state, close: () => socket.close() };
+  return { port: peer.port, state, close: () => peer.close() };
 }
 
 describe('only the upstream can fail the upstream (live)', () => {

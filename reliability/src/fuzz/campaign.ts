@@ -1,5 +1,5 @@
 import { type ProbeResult, probeAnswer } from '../probe.js';
-import type { MemorySample, ServerProcess } from '../server-process.js';
+import type { AppProcess, MemorySample } from '../server-process.js';
 import { KNOWN_NAMES, WEB_A } from '../topology.js';
 import { type StormResult, tcpStorm, udpStorm } from './storm.js';
 
@@ -35,7 +35,7 @@ export interface FuzzCampaignResult {
  * and checks the answer after the storm. Pure orchestration: pass/fail is the caller's.
  */
 export async function runFuzzCampaign(
-  server: ServerProcess,
+  server: AppProcess,
   options: FuzzCampaignOptions,
 ): Promise<FuzzCampaignResult> {
   const seed = options.seed ?? 1;
@@ -50,7 +50,7 @@ export async function runFuzzCampaign(
     }
     probes.maxMs = Math.max(probes.maxMs, r.ms);
     options.log?.(
-      `${server.app}: ${sent} sent, probe ${r.ok ? 'ok' : 'FAILED'} ${r.ms.toFixed(0)} ms, rss ${server.memory()?.rssKb} KiB`,
+      `${server.name}: ${sent} sent, probe ${r.ok ? 'ok' : 'FAILED'} ${r.ms.toFixed(0)} ms, rss ${server.memory()?.rssKb} KiB`,
     );
   };
   const common = {
@@ -77,7 +77,7 @@ export async function runFuzzCampaign(
   const finalUdp = await probeAnswer('127.0.0.1', server.dnsPort, WEB_A, { attempts: 3 });
   const finalTcp = await probeAnswer('127.0.0.1', server.dnsPort, WEB_A, { tcp: true });
   return {
-    app: server.app,
+    app: server.name,
     seed,
     udp,
     tcp,

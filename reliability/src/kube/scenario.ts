@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Standin } from '@mdns/kube-standin';
 import { gatewayConfig, type Workdir } from '../fixtures.js';
 import { type Expectation, probeAnswer } from '../probe.js';
-import { ServerProcess, sleep, writeConfig } from '../server-process.js';
+import { type AppProcess, startServer, writeConfig } from '../server-process.js';
 import { waitReady } from '../topology.js';
 
 /** An Ingress claiming `host` with load balancer address `ip`. */
@@ -29,19 +30,19 @@ export async function startKubeGateway(
   work: Workdir,
   standin: Standin,
   kubernetes: Record<string, unknown> = {},
-): Promise<ServerProcess> {
+): Promise<AppProcess> {
   const file = writeConfig(
     work.path,
     'gateway-kube.yaml',
     gatewayConfig({ kubeconfig: standin.kubeconfigPath, kubernetes }),
   );
-  const server = await ServerProcess.start('cluster-gateway', file);
+  const server = await startServer('cluster-gateway', file);
   await waitReady(server);
   return server;
 }
 
 /** One answer check against a gateway: '' when correct. */
-export async function answerProblem(server: ServerProcess, expect: Expectation): Promise<string> {
+export async function answerProblem(server: AppProcess, expect: Expectation): Promise<string> {
   const r = await probeAnswer('127.0.0.1', server.dnsPort, expect, {
     attempts: 2,
     timeoutMs: 1000,
@@ -74,7 +75,7 @@ export interface ReadinessKind {
 
 /** `/ready` status and the per-kind detail the gateway publishes. */
 export async function readiness(
-  server: ServerProcess,
+  server: AppProcess,
 ): Promise<{ status: number; kinds: Record<string, ReadinessKind> }> {
   const r = await server.http('/ready');
   const body = JSON.parse(r.body) as { detail?: { kinds?: Record<string, ReadinessKind> } };
@@ -102,7 +103,7 @@ export interface OutageResult {
  */
 export async function runApiOutage(
   standin: Standin,
-  gateway: ServerProcess,
+  gateway: AppProcess,
   options: {
     outageMs: number;
     lastGood: Expectation;

@@ -6,7 +6,7 @@ import type { Standin } from '@mdns/kube-standin';
 import { decode } from '@mdns/protocol';
 import { dnsQuery } from '@mdns/transport';
 import { fixtureObjects, gatewayConfig, KNOWN, type Workdir, ZONE } from '../fixtures.js';
-import { ServerProcess, writeConfig } from '../server-process.js';
+import { type AppProcess, startServer, writeConfig } from '../server-process.js';
 import { waitReady } from '../topology.js';
 
 export const TEAM_A = `a.${ZONE}`;
@@ -36,13 +36,13 @@ export async function startTenantGateway(
   work: Workdir,
   standin: Standin,
   options: { policy: boolean; main?: string },
-): Promise<ServerProcess> {
+): Promise<AppProcess> {
   const file = writeConfig(
     work.path,
     'gateway-tenants.yaml',
     tenantGatewayConfig(standin.kubeconfigPath, options.policy),
   );
-  const server = await ServerProcess.start('cluster-gateway', file, { main: options.main });
+  const server = await startServer('cluster-gateway', file, { main: options.main });
   await waitReady(server);
   return server;
 }
@@ -211,7 +211,7 @@ const VICTIMS: [string, string, string][] = [
 /** Runs every attack against `gateway` (reading `standin`), one after the other. */
 export async function runTenantAttacks(
   standin: Standin,
-  gateway: ServerProcess,
+  gateway: AppProcess,
 ): Promise<TenantAttackResult[]> {
   const results: TenantAttackResult[] = [];
   for (const a of tenantAttacks()) {

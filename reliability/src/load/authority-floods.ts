@@ -1,8 +1,9 @@
-import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { udpExchange } from '@mdns/testkit';
 import { buildQuery, validQuery, wireName } from '../fuzz/wire.js';
 import type { Expectation } from '../probe.js';
 import { judgeAnswer } from '../probe.js';
+import { openLoop } from './udp-load.js';
 
 /**
  * "Can one client hurt the others?": an attack (a flood from one source address) runs while a
@@ -28,39 +29,10 @@ export interface AddressFloodResult {
   truncated: number;
 }
 
-/** Open loop at `rate` packets/s from 4 sockets bound to `source`, paced per 10 ms. */
+/** `openLoop` from `source`, reported as the floods report it. */
 export async function udpFlood(o: AddressFloodOptions): Promise<AddressFloodResult> {
-  const result: AddressFloodResult = { sent: 0, replies: 0, rcodes: {}, truncated: 0 };
-  const sockets = await Promise.all(
-    Array.from({ length: 4 }, () => {
-      const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-      s.on('error', () => {});
-      s.on('message', (reply) => {
-        result.replies++;
-        if (reply[2] & 0x02) result.truncated++;
-        const rcode = reply[3] & 0x0f;
-        result.rcodes[rcode] = (result.rcodes[rcode] ?? 0) + 1;
-      });
-      return new Promise<dgram.Socket>((resolve) => s.bind(0, o.source, () => resolve(s)));
-    }),
-  );
-  const started = Date.now();
-  const ticks = o.seconds * 100;
-  for (let tick = 0; tick < ticks; tick++) {
-    const due = Math.round((o.rate * (tick + 1)) / 100) - result.sent;
-    for (let i = 0; i < due; i++) {
-      const p = Buffer.from(o.packet(result.sent));
-      p.writeUInt16BE(result.sent & 0xffff, 0);
-      sockets[result.sent % 4].send(p, o.port, '127.0.0.1');
-      result.sent++;
-      if (i % 64 === 63) await new Promise((r) => setImmediate(r));
-    }
-    const wait = started + (tick + 1) * 10 - Date.now();
-    await new Promise((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)));
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  for (const s of sockets) s.close();
-  return result;
+  const r = await openLoop(o);
+  return { sent: r.sent, replies: r.answered, rcodes: r.rcodes, truncated: r.truncated };
 }
 
 /** An RFC 1996 NOTIFY for `zone` (opcode 4, AA, SOA question). */
@@ -82,24 +54,6 @@ export interface NeighbourSample {
   ms: number;
   /** '' when right; else what was wrong ('rcode SERVFAIL', 'timeout', ...). */
   problem: string;
-}
-
-/** One UDP question from `source`; the reply or null after `timeoutMs`. */
-function ask(port: number, source: string, query: Uint8Array, timeoutMs: number) {
-  return new Promise<Buffer | null>((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      resolve(null);
-    }, timeoutMs);
-    s.on('error', () => {});
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(m);
-    });
-    s.bind(0, source, () => s.send(query, port, '127.0.0.1'));
-  });
 }
 
 /**
@@ -124,14 +78,20 @@ export async function sampleNeighbour(o: {
     const asks = [
       ...o.hits.map(async (e): Promise<NeighbourSample> => {
         const t = performance.now();
-        const r = await ask(o.port, o.source, validQuery(round & 0xffff, e.name, 1), timeoutMs);
+        const r = await udpExchange(o.port, validQuery(round & 0xffff, e.name, 1), {
+          source: o.source,
+          timeoutMs,
+        });
         const ms = performance.now() - t;
         return { kind: 'hit', ms, problem: r === null ? 'timeout' : judgeAnswer(r, e) };
       }),
       (async (): Promise<NeighbourSample> => {
         const t = performance.now();
         const name = `legit-${o.tag ?? 'n'}-${round}.${o.zone}`;
-        const r = await ask(o.port, o.source, validQuery(round & 0xffff, name, 1), timeoutMs);
+        const r = await udpExchange(o.port, validQuery(round & 0xffff, name, 1), {
+          source: o.source,
+          timeoutMs,
+        });
         const ms = performance.now() - t;
         const rcode = r === null ? -1 : r[3] & 0x0f;
         const problem = r === null ? 'timeout' : rcode === 3 ? '' : `rcode ${rcode}`;

@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KNOWN, ZONE } from '../fixtures.js';
 import { probeAnswer } from '../probe.js';
-import type { ServerProcess } from '../server-process.js';
-import { sleep } from '../server-process.js';
+import type { AppProcess } from '../server-process.js';
 import { WEB_A } from '../topology.js';
 import { startSlowloris } from './slowloris.js';
 import { type LoadResult, measureCapacity, offerLoad } from './udp-load.js';
@@ -32,7 +32,7 @@ export interface OverloadResult {
 
 /** Measures capacity, offers `factor` x capacity for `seconds`, then checks recovery. */
 export async function runOverload(
-  server: ServerProcess,
+  server: AppProcess,
   options: { seconds: number; factor?: number; log?: (line: string) => void },
 ): Promise<OverloadResult> {
   const names = loadNames();
@@ -46,7 +46,7 @@ export async function runOverload(
     const m = server.memory();
     if (m) peak = Math.max(peak, m.rssKb);
     options.log?.(
-      `${server.app}: second ${s + 1}: sent ${r.sent}, answered ${r.perSecond.at(-1)}/s, rss ${m?.rssKb} KiB`,
+      `${server.name}: second ${s + 1}: sent ${r.sent}, answered ${r.perSecond.at(-1)}/s, rss ${m?.rssKb} KiB`,
     );
   });
   await sleep(2000);
@@ -64,7 +64,7 @@ export async function runOverload(
   }
   const m = server.memory();
   return {
-    app: server.app,
+    app: server.name,
     capacityQps,
     offeredQps,
     load,
@@ -91,7 +91,7 @@ export interface SlowlorisResult {
 
 /** Holds `idle` + `trickle` connections for `waitMs`, then checks TCP after letting go. */
 export async function runSlowloris(
-  server: ServerProcess,
+  server: AppProcess,
   options: { idle: number; trickle: number; waitMs: number },
 ): Promise<SlowlorisResult> {
   const before = server.memory()!.rssKb;
@@ -110,7 +110,7 @@ export async function runSlowloris(
   await sleep(500);
   const tcp = await probeAnswer('127.0.0.1', server.dnsPort, WEB_A, { tcp: true, attempts: 3 });
   return {
-    app: server.app,
+    app: server.name,
     idle: options.idle,
     trickle: options.trickle,
     accepted: attack.connected,

@@ -1,8 +1,8 @@
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { validQuery } from '../fuzz/wire.js';
 import { type Expectation, probeAnswer } from '../probe.js';
-import type { ServerProcess } from '../server-process.js';
-import { sleep } from '../server-process.js';
+import type { AppProcess } from '../server-process.js';
 import { startSlowloris } from './slowloris.js';
 import { offerLoad } from './udp-load.js';
 
@@ -58,9 +58,9 @@ export async function observe(
 }
 
 /** The server's open TCP connections from its own metrics (both apps export the gauge). */
-export function tcpOpen(server: ServerProcess): Promise<number | null> {
+export function tcpOpen(server: AppProcess): Promise<number | null> {
   const name =
-    server.app === 'cluster-gateway'
+    server.name === 'cluster-gateway'
       ? 'mdns_gateway_transport_tcp_open'
       : 'mdns_authority_server_tcp_open';
   return server.metric(name);
@@ -81,7 +81,7 @@ export interface HogResult {
  * the idle timeout (so the timeout is not what saves it).
  */
 export async function runConnectionHog(
-  server: ServerProcess,
+  server: AppProcess,
   expect: Expectation,
   options: { connections?: number; holdMs?: number; source?: string } = {},
 ): Promise<HogResult> {
@@ -127,7 +127,7 @@ export interface NonReaderResult {
  * answering the pipelined queries takes a while first: give it four idle timeouts.
  */
 export async function runNonReaders(
-  server: ServerProcess,
+  server: AppProcess,
   bigName: string,
   expect: Expectation,
   options: { connections?: number; queriesEach?: number; waitMs: number; source?: string },
@@ -192,7 +192,7 @@ export interface FloodResult {
 
 /** One /24 floods one name over UDP at `rate` for `seconds`; another client asks meanwhile. */
 export async function runUdpFlood(
-  server: ServerProcess,
+  server: AppProcess,
   expect: Expectation,
   options: { rate?: number; seconds?: number; source?: string } = {},
 ): Promise<FloodResult> {

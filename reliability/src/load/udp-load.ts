@@ -27,12 +27,11 @@ interface Sender {
 
 function makeSender(
   port: number,
-  names: string[],
+  packet: (i: number) => Uint8Array,
   result: LoadResult,
   onAnswer?: () => void,
   source = '127.0.0.1',
 ) {
-  const queries = names.map((n, i) => validQuery(0, n, 1, { edns: i % 2 ? 1232 : undefined }));
   const sockets = Array.from({ length: 4 }, () => {
     const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
     s.on('error', () => {});
@@ -51,7 +50,7 @@ function makeSender(
   const sender: Sender = {
     result,
     send() {
-      const q = Buffer.from(queries[n % queries.length]);
+      const q = Buffer.from(packet(n));
       q.writeUInt16BE(n & 0xffff, 0);
       sockets[n % sockets.length].send(q, port, '127.0.0.1');
       n++;
@@ -62,6 +61,12 @@ function makeSender(
     },
   };
   return sender;
+}
+
+/** The i-th query for `names`, round robin, every other one with EDNS (its ID is overwritten). */
+function queriesFor(names: string[]): (i: number) => Uint8Array {
+  const queries = names.map((n, i) => validQuery(0, n, 1, { edns: i % 2 ? 1232 : undefined }));
+  return (i) => queries[i % queries.length];
 }
 
 const newResult = (seconds: number): LoadResult => ({
@@ -87,7 +92,7 @@ export async function measureCapacity(
   const result = newResult(seconds);
   let outstanding = 0;
   let running = true;
-  const sender: Sender = makeSender(port, names, result, () => {
+  const sender: Sender = makeSender(port, queriesFor(names), result, () => {
     outstanding--;
     if (running) {
       sender.send();
@@ -119,20 +124,28 @@ export async function measureCapacity(
   return result;
 }
 
+export interface OpenLoopOptions {
+  port: number;
+  /** The address the packets come from (any of 127.0.0.0/8 on Linux loopback). Default 127.0.0.1. */
+  source?: string;
+  /** Packets per second. */
+  rate: number;
+  seconds: number;
+  /** The i-th packet (its ID is overwritten with i). */
+  packet: (i: number) => Uint8Array;
+  onSecond?: (second: number, result: LoadResult) => void;
+}
+
 /**
- * Open loop: `rate` queries per second for `seconds`, whatever comes back. `source` is the
- * address the queries come from (any of 127.0.0.0/8 on Linux loopback).
+ * Open loop: `rate` packets per second for `seconds` from 4 sockets, paced per 10 ms,
+ * whatever comes back; replies are counted (rcodes, TC=1, bytes) until 500 ms after the last
+ * send. The one flood sender of the campaigns: overload, the neighbour attacks and the
+ * authority floods.
  */
-export async function offerLoad(
-  port: number,
-  names: string[],
-  rate: number,
-  seconds: number,
-  onSecond?: (second: number, result: LoadResult) => void,
-  source = '127.0.0.1',
-): Promise<LoadResult> {
+export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
+  const { rate, seconds } = o;
   const result = newResult(seconds);
-  const sender = makeSender(port, names, result, undefined, source);
+  const sender = makeSender(o.port, o.packet, result, undefined, o.source);
   await new Promise((r) => setTimeout(r, 50));
   const started = Date.now();
   let answeredAtLastSecond = 0;
@@ -151,9 +164,21 @@ export async function offerLoad(
     }
     result.perSecond.push(result.answered - answeredAtLastSecond);
     answeredAtLastSecond = result.answered;
-    onSecond?.(second, result);
+    o.onSecond?.(second, result);
   }
   await new Promise((r) => setTimeout(r, 500));
   sender.close();
   return result;
+}
+
+/** `openLoop` with queries for `names` (A, round robin, every other one with EDNS). */
+export function offerLoad(
+  port: number,
+  names: string[],
+  rate: number,
+  seconds: number,
+  onSecond?: (second: number, result: LoadResult) => void,
+  source = '127.0.0.1',
+): Promise<LoadResult> {
+  return openLoop({ port, source, rate, seconds, packet: queriesFor(names), onSecond });
 }

@@ -1,6 +1,5 @@
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { type DnsRecord, decode, encode } from '@mdns/protocol';
+import { startDnsPeer } from '@mdns/testkit';
 import { ZONE } from '../fixtures.js';
 
 /**
@@ -93,17 +92,9 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
   const counters = { queries: 0, answered: 0, forged: 0 };
   const servfail = new Set(options.servfailNames ?? []);
   const startedAt = Date.now();
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, f: () => void) => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      f();
-    }, ms);
-    timers.add(t);
-  };
 
   /** The replies to send for one query, each after its delay. */
-  const respond = (query: Uint8Array, send: (bytes: Uint8Array) => void) => {
+  const peer = await startDnsPeer(({ bytes: query, send, sendLater }) => {
     const d = decode(query);
     if (!d.ok || !d.message.questions?.length) return;
     counters.queries++;
@@ -141,7 +132,7 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
       send(forged);
       counters.forged++;
       counters.answered++;
-      return later(options.floodDelayMs ?? 20, () => send(answer(id, question, addresses, rcode)));
+      return sendLater(options.floodDelayMs ?? 20, answer(id, question, addresses, rcode));
     }
     if (mode === 'overreach') {
       counters.answered++;
@@ -170,58 +161,17 @@ export async function startFaultUpstream(options: FaultUpstreamOptions): Promise
         counters.forged++;
       }
       counters.answered++;
-      return later(options.floodDelayMs ?? 20, () => send(answer(id, question, addresses, rcode)));
+      return sendLater(options.floodDelayMs ?? 20, answer(id, question, addresses, rcode));
     }
     counters.answered++;
     send(answer(id, question, addresses, rcode));
-  };
-
-  const tcp = net.createServer((socket) => {
-    let buf = Buffer.alloc(0);
-    socket.on('error', () => {});
-    socket.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + msg.length);
-        respond(msg, (b) => {
-          if (socket.destroyed) return;
-          const head = Buffer.alloc(2);
-          head.writeUInt16BE(b.length);
-          socket.write(Buffer.concat([head, b]));
-        });
-      }
-    });
   });
-  let udp: dgram.Socket | null = null;
-  let port = 0;
-  for (let attempt = 0; attempt < 10 && udp === null; attempt++) {
-    const socket = dgram.createSocket('udp4');
-    socket.on('error', () => {});
-    socket.on('message', (msg, rinfo) =>
-      respond(msg, (b) => socket.send(b, rinfo.port, rinfo.address)),
-    );
-    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-    port = socket.address().port;
-    const ok = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) udp = socket;
-    else socket.close();
-  }
-  if (udp === null) throw new Error('fault upstream: no port free for both UDP and TCP');
-  const bound = udp;
   return {
-    port,
+    port: peer.port,
     counters,
     setMode(next) {
       mode = next;
     },
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      bound.close();
-      await new Promise<void>((r) => tcp.close(() => r()));
-    },
+    close: () => peer.close(),
   };
 }

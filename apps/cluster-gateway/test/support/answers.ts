@@ -1,6 +1,6 @@
 import { decode } from '@mdns/protocol';
+import type { AppProcess } from '@mdns/testkit';
 import type { DnsQueryOptions } from '@mdns/transport';
-import type { GatewayProcess } from './gateway-process.js';
 
 export interface Seen {
   rcode: string;
@@ -23,7 +23,7 @@ function show(r: { type: string; data?: unknown }): string {
 
 /** Asks the gateway with the transport client and summarizes the reply. */
 export async function ask(
-  gw: GatewayProcess,
+  gw: AppProcess,
   name: string,
   type: string,
   options: Partial<DnsQueryOptions> = {},

@@ -1,13 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { decode, encode } from '@mdns/protocol';
+import { AppProcess, appMain, type LogLine, tempDir, udpExchange } from '@mdns/testkit';
 import { dnsQuery, dnsQueryRaw } from '@mdns/transport';
 
-const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
+export const MAIN = appMain('fanout-authority');
 
 export interface UpstreamSpec {
   name: string;
@@ -49,19 +45,18 @@ export function configYaml(zones: ZoneSpec[], extra = ''): string {
 export interface Authority {
   dir: string;
   configPath: string;
-  proc: ChildProcess;
+  /** The process itself: logs, signals, exit. */
+  server: AppProcess;
   ports: { dns: number; metrics: number; health: number; ready: number; explain: number | null };
-  logs: Array<Record<string, unknown>>;
+  logs: LogLine[];
   stderr: string[];
+  /** A non-recursive query to the DNS port, decoded. */
   query(
     name: string,
     type: string,
     options?: { tcp?: boolean; timeoutMs?: number },
   ): Promise<Answer>;
-  waitForLog(
-    pred: (line: Record<string, unknown>) => boolean,
-    timeoutMs?: number,
-  ): Promise<Record<string, unknown>>;
+  waitForLog(pred: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   writeConfig(yaml: string): void;
   stop(): Promise<number | null>;
 }
@@ -110,85 +105,25 @@ export async function upstreamTimeouts(auth: Authority, upstream: string): Promi
 }
 
 export async function startAuthority(yaml: string): Promise<Authority> {
-  const dir = mkdtempSync(join(tmpdir(), 'fanout-authority-'));
-  const configPath = join(dir, 'authority.yaml');
-  writeFileSync(configPath, yaml);
-  const proc = spawn(process.execPath, [MAIN, '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const dir = tempDir('fanout-authority-');
+  const configPath = dir.write('authority.yaml', yaml);
+  const server = await AppProcess.start(MAIN, configPath, { timeoutMs: 10_000 }).catch((err) => {
+    dir.remove();
+    throw err;
   });
-  const logs: Array<Record<string, unknown>> = [];
-  const stderr: string[] = [];
-  const waiters = new Set<() => void>();
-  let partial = '';
-  proc.stdout?.on('data', (chunk: Buffer) => {
-    partial += chunk.toString();
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line));
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-    for (const w of waiters) w();
-  });
-  proc.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  // 'close' comes after the last stderr chunk: a start that failed rejects with its message.
-  let closed = false;
-  proc.once('close', () => {
-    closed = true;
-    for (const w of waiters) w();
-  });
-
-  const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 10_000) =>
-    new Promise<Record<string, unknown>>((resolvePromise, reject) => {
-      const check = () => {
-        const hit = logs.find(pred);
-        if (hit) {
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolvePromise(hit);
-        } else if (closed) {
-          waiters.delete(check);
-          clearTimeout(timer);
-          reject(new Error(`exited ${proc.exitCode} first; stderr: ${stderr.join('')}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(
-          new Error(
-            `log line not seen in ${timeoutMs} ms; stderr: ${stderr.join('')}; logs: ${JSON.stringify(logs.slice(-5))}`,
-          ),
-        );
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-
-  // Alone, the process logs "listening" with every port. With listen.workers > 1 the
-  // primary logs its ops ports first, each worker logs "listening" with the DNS port.
-  const first = await waitForLog((l) => l.msg === 'listening' || l.role === 'primary');
-  const opsLine = first;
-  if (first.role === 'primary') await waitForLog((l) => l.msg === 'every worker is serving');
-  const listening =
-    first.role === 'primary' ? await waitForLog((l) => l.msg === 'listening') : first;
   const ports = {
-    dns: listening.dns as number,
-    metrics: opsLine.metrics as number,
-    health: opsLine.health as number,
-    ready: opsLine.ready as number,
-    explain: (listening.explain as number | null) ?? null,
+    dns: server.dnsPort,
+    ...server.opsPorts,
+    explain: server.explainPort,
   };
   return {
-    dir,
+    dir: dir.path,
     configPath,
-    proc,
+    server,
     ports,
-    logs,
-    stderr,
-    waitForLog,
+    logs: server.logs,
+    stderr: server.stderr,
+    waitForLog: (pred, timeoutMs = 10_000) => server.waitForLog(pred, timeoutMs),
     async query(name, type, options = {}) {
       const started = performance.now();
       const r = await dnsQuery({
@@ -205,20 +140,10 @@ export async function startAuthority(yaml: string): Promise<Authority> {
     writeConfig(text) {
       writeFileSync(configPath, text);
     },
-    stop() {
-      return new Promise((resolvePromise) => {
-        if (proc.exitCode !== null) {
-          rmSync(dir, { recursive: true, force: true });
-          return resolvePromise(proc.exitCode);
-        }
-        const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        proc.once('exit', (code) => {
-          clearTimeout(kill);
-          rmSync(dir, { recursive: true, force: true });
-          resolvePromise(code);
-        });
-        proc.kill('SIGTERM');
-      });
+    async stop() {
+      const code = await server.stop(10_000);
+      dir.remove();
+      return code;
     },
   };
 }
@@ -234,23 +159,11 @@ export function sendNotify(
   zone: string,
   source = '127.0.0.1',
 ): Promise<Buffer | null> {
-  return new Promise((resolvePromise) => {
-    const s = dgram.createSocket('udp4');
-    const packet = encode({
-      id: 4242,
-      type: 'query',
-      flags: (4 << 11) | 0x0400,
-      questions: [{ name: zone, type: 'SOA', class: 'IN' }],
-    } as never);
-    const timer = setTimeout(() => {
-      s.close();
-      resolvePromise(null);
-    }, 2000);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolvePromise(m);
-    });
-    s.bind(0, source, () => s.send(packet, port, '127.0.0.1'));
-  });
+  const packet = encode({
+    id: 4242,
+    type: 'query',
+    flags: (4 << 11) | 0x0400,
+    questions: [{ name: zone, type: 'SOA', class: 'IN' }],
+  } as never);
+  return udpExchange(port, packet, { source, timeoutMs: 2000 });
 }

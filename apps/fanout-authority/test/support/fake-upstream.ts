@@ -1,11 +1,10 @@
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { type DnsRecord, decode, encode } from '@mdns/protocol';
+import { startDnsPeer } from '@mdns/testkit';
 
 /**
  * A scriptable DNS server for the fault table: each query is answered as `script` says —
  * records with an rcode, after a delay, or a misbehaviour (silence, garbage, wrong ID,
- * wrong question, TC=1 over UDP). UDP and TCP share one port, like a real server.
+ * wrong question, TC=1 over UDP), on `@mdns/testkit`'s `startDnsPeer` (UDP and TCP on one port).
  */
 export type Behaviour =
   | { kind: 'answer'; rcode?: number; answers?: DnsRecord[]; delayMs?: number; soa?: boolean }
@@ -73,22 +72,14 @@ function reply(
 export async function startFakeUpstream(zone: string, initial: Script): Promise<FakeUpstream> {
   let script = initial;
   const queries: FakeQuery[] = [];
-  const timers = new Set<NodeJS.Timeout>();
 
-  const respond = (query: Buffer, transport: 'udp' | 'tcp', send: (b: Uint8Array) => void) => {
+  const peer = await startDnsPeer(({ bytes: query, transport, send, sendLater }) => {
     const d = decode(query);
     if (!d.ok || !d.message.questions?.length) return;
     const q = d.message.questions[0];
     const fq: FakeQuery = { name: q.name.toLowerCase(), type: String(q.type), transport };
     queries.push(fq);
     const b = script(fq);
-    const later = (ms: number, f: () => void) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        f();
-      }, ms);
-      timers.add(t);
-    };
     switch (b.kind) {
       case 'silent':
         return;
@@ -108,12 +99,8 @@ export async function startFakeUpstream(zone: string, initial: Script): Promise<
         return;
       }
       case 'wrong-question': {
-        const other = Buffer.from(query);
-        const dd = decode(other);
-        if (!dd.ok) return;
-        const m = dd.message;
         const forged = encode({
-          id: m.id,
+          id: d.message.id,
           type: 'response',
           flags: 1 << 10,
           questions: [{ name: `forged.${zone}`, type: 'A', class: 'IN' }],
@@ -125,60 +112,18 @@ export async function startFakeUpstream(zone: string, initial: Script): Promise<
         const r = reply(query, b, transport, zone);
         if (!r) return;
         const delay = b.kind === 'answer' ? (b.delayMs ?? 0) : 0;
-        if (delay > 0) later(delay, () => send(r));
+        if (delay > 0) sendLater(delay, r);
         else send(r);
       }
     }
-  };
-
-  const tcp = net.createServer((socket) => {
-    let buf = Buffer.alloc(0);
-    socket.on('error', () => {});
-    socket.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const len = buf.readUInt16BE(0);
-        const msg = buf.subarray(2, 2 + len);
-        buf = buf.subarray(2 + len);
-        respond(Buffer.from(msg), 'tcp', (b) => {
-          if (socket.destroyed) return;
-          const head = Buffer.alloc(2);
-          head.writeUInt16BE(b.length);
-          socket.write(Buffer.concat([head, b]));
-        });
-      }
-    });
   });
-  // A UDP port the kernel picked may be taken on TCP: try a few times.
-  let udp: dgram.Socket | null = null;
-  let port = 0;
-  for (let attempt = 0; attempt < 10 && udp === null; attempt++) {
-    const socket = dgram.createSocket('udp4');
-    socket.on('message', (msg, rinfo) =>
-      respond(msg, 'udp', (b) => socket.send(b, rinfo.port, rinfo.address)),
-    );
-    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-    port = socket.address().port;
-    const ok = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) udp = socket;
-    else socket.close();
-  }
-  if (udp === null) throw new Error('fake upstream: no port free for both UDP and TCP');
-  const boundUdp = udp;
   return {
-    port,
+    port: peer.port,
     queries,
     setScript(s) {
       script = s;
     },
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      boundUdp.close();
-      await new Promise<void>((r) => tcp.close(() => r()));
-    },
+    close: () => peer.close(),
   };
 }
 

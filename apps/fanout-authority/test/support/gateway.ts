@@ -1,19 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { AppProcess, appMain, tempDir } from '@mdns/testkit';
 
 /** apps/cluster-gateway's bundle: the real per-cluster server, fed from a manifests directory. */
-export const GATEWAY_MAIN = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../cluster-gateway/dist/main.js',
-);
-export const gatewayBuilt = existsSync(GATEWAY_MAIN);
+export const GATEWAY_MAIN = appMain('cluster-gateway');
 
 export interface Gateway {
   port: number;
-  proc: ChildProcess;
+  server: AppProcess;
   stop(): Promise<void>;
 }
 
@@ -33,12 +25,10 @@ export async function startGateway(
   zone: string,
   manifests: Record<string, string>,
 ): Promise<Gateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'gateway-'));
-  const mdir = join(dir, 'manifests');
-  mkdirSync(mdir);
-  for (const [file, text] of Object.entries(manifests)) writeFileSync(join(mdir, file), text);
-  writeFileSync(
-    join(dir, 'gateway.yaml'),
+  const dir = tempDir('gateway-');
+  for (const [file, text] of Object.entries(manifests)) dir.write(`manifests/${file}`, text);
+  const configPath = dir.write(
+    'gateway.yaml',
     [
       'zones:',
       `  - name: ${zone}`,
@@ -47,38 +37,17 @@ export async function startGateway(
       'shutdown: { lameDuckSeconds: 0 }',
       'sources:',
       '  kubernetes: { enabled: false }',
-      `  manifests: { enabled: true, directory: ${mdir} }`,
+      `  manifests: { enabled: true, directory: ${dir.path}/manifests }`,
       '',
     ].join('\n'),
   );
-  const proc = spawn(process.execPath, [GATEWAY_MAIN, '--config', join(dir, 'gateway.yaml')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const port = await new Promise<number>((resolvePort, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${buf}`)), 10_000);
-    proc.stdout?.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const m = buf.match(/"dnsPort":(\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolvePort(Number(m[1]));
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${buf}`)));
-  });
+  const server = await AppProcess.start(GATEWAY_MAIN, configPath, { timeoutMs: 10_000 });
   return {
-    port,
-    proc,
-    stop: () =>
-      new Promise<void>((resolveStop) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolveStop();
-        };
-        if (proc.exitCode !== null || proc.signalCode !== null) return done();
-        proc.once('exit', done);
-        proc.kill('SIGTERM');
-      }),
+    port: server.dnsPort,
+    server,
+    stop: async () => {
+      await server.stop();
+      dir.remove();
+    },
   };
 }

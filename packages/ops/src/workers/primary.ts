@@ -262,9 +262,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     {
       workers: slots.length,
       sockets: options.socketMode,
-      metrics: opsServer.ports.metrics,
-      health: opsServer.ports.health,
-      ready: opsServer.ports.ready,
+      // The field an app's own "listening" line uses for the same ports.
+      opsPorts: opsServer.ports,
     },
     `${options.name}: primary started its workers`,
   );

@@ -1,36 +1,38 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './knot.js';
+import { tempDir } from './temp-dir.js';
 
 const run = promisify(execFile);
 
-/** A real recursive resolver (Unbound) that delegates `zone` to the authority on `stubPort`. */
+/** A real recursive resolver (Unbound) that delegates `zone` to the server on 127.0.0.1:`stubPort`. */
 export interface Unbound {
   port: number;
   proc: ChildProcess;
-  /** `dig` through Unbound: the rcode name and the answer section as `TYPE data` lines. */
+  /** `dig` through Unbound: the rcode name and the answer section as `owner TYPE data` lines. */
   dig(name: string, type: string): Promise<{ status: string; answers: string[] }>;
   stop(): Promise<void>;
 }
 
+/**
+ * Unbound in the foreground on a `freePort()` (flags from the field notes: unprivileged,
+ * loopback only, the RFC 6761 `test.` local zone lifted so the stub zone is asked), with a
+ * stub zone `zone` at 127.0.0.1@`stubPort`. Resolves once it answers the zone's apex SOA
+ * through the stub: the server behind it is up too.
+ */
 export async function startUnbound(zone: string, stubPort: number): Promise<Unbound> {
-  const dir = mkdtempSync(join(tmpdir(), 'unbound-'));
+  const dir = tempDir('unbound-');
   const port = await freePort();
-  // Flags from /work/shared/FIELD-NOTES.md: unprivileged, foreground, loopback only; the
-  // `test.` default local zone (RFC 6761) is lifted so the stub zone is asked.
-  writeFileSync(
-    join(dir, 'unbound.conf'),
+  const conf = dir.write(
+    'unbound.conf',
     `server:
   interface: 127.0.0.1@${port}
   port: ${port}
   do-daemonize: no
   username: ""
   chroot: ""
-  directory: "${dir}"
-  pidfile: "${join(dir, 'unbound.pid')}"
+  directory: "${dir.path}"
+  pidfile: "${dir.path}/unbound.pid"
   use-syslog: no
   logfile: ""
   verbosity: 0
@@ -46,7 +48,7 @@ stub-zone:
   stub-addr: 127.0.0.1@${stubPort}
 `,
   );
-  const proc = spawn('unbound', ['-d', '-c', join(dir, 'unbound.conf')], {
+  const proc = spawn('unbound', ['-d', '-c', conf], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -87,6 +89,7 @@ stub-zone:
   }
   if (!ready) {
     proc.kill('SIGKILL');
+    dir.remove();
     throw new Error(`unbound did not start on port ${port}: ${stderr}`);
   }
   return {
@@ -96,7 +99,7 @@ stub-zone:
     stop: () =>
       new Promise<void>((resolve) => {
         const done = () => {
-          rmSync(dir, { recursive: true, force: true });
+          dir.remove();
           resolve();
         };
         if (proc.exitCode !== null || proc.signalCode !== null) return done();

@@ -1,0 +1,29 @@
+import { AppProcess, appMain } from '@mdns/testkit';
+
+export const MAIN = appMain('cluster-gateway');
+
+/** The built gateway with `configPath`, once it serves (ports from its "listening" line). */
+export function startGateway(
+  configPath: string,
+  env: Record<string, string> = {},
+): Promise<AppProcess> {
+  return AppProcess.start(MAIN, configPath, { env, timeoutMs: 20_000 });
+}
+
+/** A gateway config for tests: everything on port 0, JSON logs at info. */
+export function testConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    zones: [
+      {
+        name: 'prod.example.tld',
+        nameservers: [{ name: 'ns1.prod.example.tld', addresses: ['192.0.2.53', '2001:db8::53'] }],
+      },
+    ],
+    listen: { host: '127.0.0.1', port: 0 },
+    ops: { host: '127.0.0.1', metricsPort: 0, healthPort: 0, readyPort: 0 },
+    log: { level: 'info' },
+    // Tests stop processes with SIGTERM: no lame duck (test/e2e-lame-duck.test.ts has its own).
+    shutdown: { lameDuckSeconds: 0 },
+    ...overrides,
+  };
+}

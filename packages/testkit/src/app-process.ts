@@ -1,0 +1,336 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type DnsQueryOptions, type DnsQueryResult, dnsQuery } from '@mdns/transport';
+
+/** The two servers of the repository, run from their bundled `dist/main.js` as in the images. */
+export type AppName = 'cluster-gateway' | 'fanout-authority';
+
+/** `apps/<app>/dist/main.js` of this checkout (this file runs from `packages/testkit/dist/`). */
+export function appMain(app: AppName): string {
+  return fileURLToPath(new URL(`../../../apps/${app}/dist/main.js`, import.meta.url));
+}
+
+/**
+ * Throws unless `main` (a built bundle) exists. Real-process suites call it in `beforeAll`
+ * so that a run without a build fails every case loudly instead of passing by skipping.
+ */
+export function assertBuilt(main: string): void {
+  if (!existsSync(main)) {
+    throw new Error(`${main} is missing: run \`pnpm turbo run build\` before the e2e tests`);
+  }
+}
+
+/** One pino JSON line of a server (a line that is not JSON becomes `{ msg: line }`). */
+export interface LogLine {
+  level?: number | string;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+/** The ops HTTP ports, as both apps log them (`opsPorts`). */
+export interface OpsPorts {
+  metrics: number;
+  health: number;
+  ready: number;
+}
+
+export interface MemorySample {
+  /** Resident set size now (VmRSS), KiB. */
+  rssKb: number;
+  /** Peak resident set size since start (VmHWM), KiB. */
+  peakKb: number;
+}
+
+/** VmRSS / VmHWM of a live process from /proc (Linux); null once it is gone. */
+export function readMemory(pid: number): MemorySample | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1]);
+  return { rssKb: field('VmRSS'), peakKb: field('VmHWM') };
+}
+
+export interface AppProcessOptions {
+  /** A label for messages and reports (e.g. the app's name); default the bundle's path. */
+  name?: string;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  /** Bound on the wait for "listening" (and, with workers, "every worker is serving"). Default 30 000 ms. */
+  timeoutMs?: number;
+  /** The Node binary; default the one running the tests (e.g. `node24()` for the images' runtime). */
+  node?: string;
+  /** Arguments for Node before the bundle, e.g. `['--max-old-space-size=64']`. */
+  nodeArgs?: string[];
+  /** A cgroup v1 directory (root only) the process joins before it execs Node, so every page is charged to it. */
+  cgroup?: string;
+  /** Keep at most this many log lines (oldest dropped): a flood must not make the buffer the leak under test. Default unbounded. */
+  maxLogLines?: number;
+}
+
+/**
+ * One of our servers as a real process: `node MAIN --config FILE`. Collects its JSON log
+ * lines, learns its ports from the `listening` line both apps log with the same fields
+ * (`dnsHost`, `dnsPort`, `opsPorts`; the authority adds `explainPort`), and knows whether it
+ * died. With `listen.workers` > 1 each worker logs `opsPorts: "primary"`: the ports come from
+ * the primary's line and `start` also waits for "every worker is serving".
+ */
+export class AppProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  dnsPort = 0;
+  opsPorts: OpsPorts = { metrics: 0, health: 0, ready: 0 };
+  /** The authority's explain endpoint; null when off or for the gateway. */
+  explainPort: number | null = null;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+  readonly #waiters = new Set<() => void>();
+
+  private constructor(
+    /** `options.name`, else the bundle's path. */
+    readonly name: string,
+    child: ChildProcess,
+    maxLogLines: number,
+  ) {
+    this.#child = child;
+    let buffered = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          this.logs.push(JSON.parse(line));
+        } catch {
+          this.logs.push({ msg: line });
+        }
+        nl = buffered.indexOf('\n');
+      }
+      if (this.logs.length > maxLogLines) this.logs.splice(0, this.logs.length - maxLogLines);
+      this.#wake();
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr.push(chunk);
+      if (this.stderr.length > 2000) this.stderr.splice(0, 500);
+    });
+    // 'close' comes after the last output chunk: a failed start reports its last words.
+    this.#exited = new Promise((resolve) =>
+      child.on('close', (code, signal) => {
+        this.exit = { code, signal };
+        this.#wake();
+        resolve();
+      }),
+    );
+  }
+
+  /** Spawns `main --config configPath` and waits until it serves (see the class comment). */
+  static async start(
+    main: string,
+    configPath: string,
+    options: AppProcessOptions = {},
+  ): Promise<AppProcess> {
+    const argv = [...(options.nodeArgs ?? []), main, '--config', configPath];
+    const node = options.node ?? process.execPath;
+    const [command, args] =
+      options.cgroup === undefined
+        ? [node, argv]
+        : [
+            '/bin/sh',
+            ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, node, ...argv],
+          ];
+    const child = spawn(command, args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new AppProcess(
+      options.name ?? main,
+      child,
+      options.maxLogLines ?? Number.POSITIVE_INFINITY,
+    );
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    try {
+      const line = await server.waitForLog((l) => l.msg === 'listening', timeoutMs);
+      server.dnsPort = line.dnsPort as number;
+      server.explainPort = (line.explainPort as number | null | undefined) ?? null;
+      if (line.opsPorts === 'primary') {
+        const primary = await server.waitForLog((l) => l.role === 'primary' && !!l.opsPorts);
+        server.opsPorts = primary.opsPorts as OpsPorts;
+        await server.waitForLog((l) => l.msg === 'every worker is serving', timeoutMs);
+      } else {
+        server.opsPorts = line.opsPorts as OpsPorts;
+      }
+    } catch (err) {
+      // Never leave a half-started server behind: the caller has no handle to stop it.
+      await server.stop(2000);
+      throw err;
+    }
+    return server;
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  get alive(): boolean {
+    return this.exit === null;
+  }
+
+  /** The port that serves `/ready` (and, when the ports coincide, every ops endpoint). */
+  get opsPort(): number {
+    return this.opsPorts.ready;
+  }
+
+  /** The first log line `match` accepts; rejects when the process exits first or after `timeoutMs`. */
+  waitForLog(match: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.logs.find(match);
+        if (found) {
+          done();
+          resolve(found);
+        } else if (this.exit !== null) {
+          done();
+          reject(
+            new Error(`exited ${this.exit.code ?? this.exit.signal} first; ${this.#lastWords()}`),
+          );
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`log line not seen in ${timeoutMs} ms; ${this.#lastWords()}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /** A query to the DNS port on 127.0.0.1 (3 s timeout unless given). */
+  query(
+    name: string,
+    type: string,
+    options: Partial<DnsQueryOptions> = {},
+  ): Promise<DnsQueryResult> {
+    return dnsQuery({
+      host: '127.0.0.1',
+      port: this.dnsPort,
+      name,
+      type,
+      timeoutMs: 3000,
+      ...options,
+    });
+  }
+
+  /** `dig @127.0.0.1 -p PORT +time=3 +tries=1 ...args`: its output (also on a non-zero exit). */
+  dig(args: string[]): Promise<string> {
+    return runTool('dig', [
+      '@127.0.0.1',
+      '-p',
+      String(this.dnsPort),
+      '+time=3',
+      '+tries=1',
+      ...args,
+    ]);
+  }
+
+  /** GET on the ops port that serves `path` (`/metrics`, `/health`, else the ready port). */
+  async http(path: string): Promise<{ status: number; body: string }> {
+    const port = path.startsWith('/metrics')
+      ? this.opsPorts.metrics
+      : path.startsWith('/health')
+        ? this.opsPorts.health
+        : this.opsPorts.ready;
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** Value of one Prometheus sample (`name{labels}` as printed), or null if absent. */
+  async metric(sample: string): Promise<number | null> {
+    const { body } = await this.http('/metrics');
+    for (const line of body.split('\n')) {
+      if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
+    }
+    return null;
+  }
+
+  memory(): MemorySample | null {
+    return readMemory(this.pid);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.alive) this.#child.kill(sig);
+  }
+
+  /** Resolves with the exit code once the process has ended by itself; null if still running after `timeoutMs`. */
+  async waitForExit(timeoutMs = 15_000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#exited, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    return this.exit?.code ?? null;
+  }
+
+  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves with the exit code (null when killed). */
+  async stop(timeoutMs = 15_000): Promise<number | null> {
+    if (this.alive) {
+      this.#child.kill('SIGTERM');
+      const timer = setTimeout(() => this.#child.kill('SIGKILL'), timeoutMs);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    return this.exit?.code ?? null;
+  }
+
+  #wake(): void {
+    for (const w of this.#waiters) w();
+  }
+
+  #lastWords(): string {
+    const logs = this.logs
+      .slice(-30)
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    return `${this.name}: last logs:\n${logs}\nstderr: ${this.stderr.join('').slice(-2000)}`;
+  }
+}
+
+/** Runs `main ...args` to completion (config checks, CLIs): exit code and output, bounded. */
+export function runApp(
+  main: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [main, ...args],
+      { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 20_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (err as { code?: unknown }).code : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
+  });
+}
+
+/**
+ * A command-line tool (dig, kdig, ...) to completion: stdout + stderr, also on a non-zero
+ * exit (dig exits 9 on no reply, which a test may expect); rejects only when it cannot run.
+ */
+export function runTool(cmd: string, args: string[], timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err && (err as { code?: unknown }).code === undefined) reject(err);
+      else resolve(stdout + stderr);
+    });
+  });
+}
