@@ -23,6 +23,7 @@ const ctx: ClaimContext = {
   defaultTtl: 60,
   externalIPs: true,
   internalHostnames: false,
+  targetAnnotation: false,
   gateway: (key) => gateways.get(key),
 };
 
@@ -316,7 +317,7 @@ describe('Route claims', () => {
         ],
       },
     })!;
-    const { target, warnings } = gatewayTarget(gw);
+    const { target, warnings } = gatewayTarget(gw, false);
     expect(target).toEqual({
       a: ['192.0.2.1'],
       aaaa: ['2001:db8::1'],

@@ -194,6 +194,7 @@ describe('TXT values: validated and split by UTF-8 bytes', () => {
       defaultTtl: 60,
       externalIPs: false,
       internalHostnames: false,
+      targetAnnotation: false,
       gateway: () => undefined,
     });
     expect(r.claims[0].txt).toEqual(['fine']);
