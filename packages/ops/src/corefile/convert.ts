@@ -87,7 +87,8 @@ function convertRrl(conversion: CorefileConversion, directive: CorefileDirective
     const value = option.args[0] ?? '';
     const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : null;
     const key = RRL_OPTIONS[option.name];
-    if (RRL_NONE[option.name] !== undefined) noEquivalent(conversion, option, RRL_NONE[option.name]);
+    if (RRL_NONE[option.name] !== undefined)
+      noEquivalent(conversion, option, RRL_NONE[option.name]);
     else if (n === null) noEquivalent(conversion, option, 'expected a number');
     else if (key !== undefined) setConfig(conversion, ['rrl', key], n);
     else if (option.name === 'errors-per-second' || option.name === 'nxdomains-per-second') {
