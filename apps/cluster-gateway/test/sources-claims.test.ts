@@ -419,6 +419,16 @@ describe('DNSEndpoint claims', () => {
     expect(r.warnings.join('\n')).toContain('DNSEndpoint dns/ep');
   });
 
+  it.each([
+    [{ recordType: 'MX', targets: ['mx.example'] }, 'unsupported'],
+    [{ recordType: 'SRV', targets: ['10 5 web.example'] }, 'unsupported'],
+    [{ recordType: 'A', targets: ['192.0.2.1'], recordTTL: '1m' }, 'unsupported'],
+    [{ recordType: 'NS', targets: ['ns.example'] }, 'record_type'],
+  ])('a value it cannot read is counted, never a silent fallback: %j -> %s', (ep, reason) => {
+    const r = dnsEndpointClaims(dnsEndpoint([{ dnsName: 'a.prod.example.tld', ...ep }]), ctx);
+    expect(r.rejected).toEqual([reason]);
+  });
+
   it('CNAME beside A in one object: CNAME dropped with a warning', () => {
     const r = dnsEndpointClaims(
       dnsEndpoint([

@@ -51,6 +51,8 @@ export function dnsEndpointClaims(obj: SlimDnsEndpoint, ctx: ClaimContext): Clai
         result.warnings.push(
           `${where}.recordTTL: ${JSON.stringify(ep.recordTTL)} is not an integer; using ${ttl}`,
         );
+        // A value mdns cannot read, as a bad ttl annotation: counted, never a silent fallback.
+        result.rejected.push('unsupported');
       } else {
         ttl = parsed;
       }
@@ -173,9 +175,10 @@ function addTargets(
     case 'PTR':
       for (const t of targets) {
         const parsed = parseExtraTarget(type, t, ttl);
-        if ('error' in parsed)
+        if ('error' in parsed) {
           warnings.push(`${where}: ${type} target "${t}" skipped: ${parsed.error}`);
-        else {
+          result.rejected.push('unsupported');
+        } else {
           claim.extra ??= [];
           if (!claim.extra.some((r) => r.type === type && r.text === parsed.text)) {
             claim.extra.push(parsed);
