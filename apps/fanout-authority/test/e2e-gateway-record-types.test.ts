@@ -168,6 +168,23 @@ describe('SRV, MX, CAA, PTR from cluster-gateways through the authority', () => 
       expect(r.answer).toEqual([`1.2.0.192.${ZONE}. 60 PTR web.${ZONE}.`]);
     });
 
+    it('explain shows each cluster’s answer and the additional records kept from it', async () => {
+      const res = await fetch(
+        `http://127.0.0.1:${merged.ports.explain}/explain?name=_https._tcp.${ZONE}&type=SRV`,
+      );
+      const report = (await res.json()) as {
+        upstreams: { name: string; won: boolean; additional: string[] }[];
+      };
+      const additional = (name: string) =>
+        report.upstreams
+          .find((u) => u.name === name)
+          ?.additional.map((r) => r.toLowerCase().split(' ').slice(-2).join(' '))
+          .sort();
+      expect(report.upstreams.every((u) => u.won)).toBe(true);
+      expect(additional('cluster-0')).toEqual(['a 192.0.2.1', 'aaaa 2001:db8::1']);
+      expect(additional('cluster-1')).toEqual(['a 192.0.2.2']);
+    });
+
     it('a type the name lacks is NODATA', async () => {
       const r = await ask('dig', merged.ports.dns, `caa.${ZONE}`, 'MX');
       expect(r).toEqual({ status: 'NOERROR', answer: [], additional: [] });
