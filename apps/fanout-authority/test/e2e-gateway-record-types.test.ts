@@ -11,6 +11,9 @@ import { type Gateway, gatewayBuilt, startGateway } from './support/gateway.js';
 // winner's (`priority`), and the in-zone addresses of SRV targets / MX exchanges as
 // additional data, from the answers that formed the reply only.
 const ZONE = 'prod.test';
+// Each gateway answers PTR for the addresses it serves (`reverseZones`); the authority serves
+// the same reverse zone with the gateways as upstreams (docs/migrating.md).
+const REVERSE = '2.0.192.in-addr.arpa';
 const run = promisify(execFile);
 
 function dnsEndpoint(name: string, endpoints: object[]): string {
@@ -108,12 +111,18 @@ describe('SRV, MX, CAA, PTR from cluster-gateways through the authority', () => 
   let preferred: Authority;
 
   beforeAll(async () => {
-    gateways.push(await startGateway(ZONE, { 'records.yaml': CLUSTER_0 }));
-    gateways.push(await startGateway(ZONE, { 'records.yaml': CLUSTER_1 }));
+    const reverse = [`reverseZones: [${REVERSE}]`];
+    gateways.push(await startGateway(ZONE, { 'records.yaml': CLUSTER_0 }, reverse));
+    gateways.push(await startGateway(ZONE, { 'records.yaml': CLUSTER_1 }, reverse));
     await untilSynced(gateways[0], `web.${ZONE}`);
     await untilSynced(gateways[1], `api.${ZONE}`);
     const upstreams = gateways.map((g, i) => ({ name: `cluster-${i}`, port: g.port, priority: i }));
-    merged = await startAuthority(configYaml([{ name: ZONE, policy: 'all', upstreams }]));
+    merged = await startAuthority(
+      configYaml([
+        { name: ZONE, policy: 'all', upstreams },
+        { name: REVERSE, policy: 'all', upstreams },
+      ]),
+    );
     preferred = await startAuthority(configYaml([{ name: ZONE, policy: 'priority', upstreams }]));
   });
 
@@ -183,6 +192,16 @@ describe('SRV, MX, CAA, PTR from cluster-gateways through the authority', () => 
       expect(report.upstreams.every((u) => u.won)).toBe(true);
       expect(additional('cluster-0')).toEqual(['a 192.0.2.1', 'aaaa 2001:db8::1']);
       expect(additional('cluster-1')).toEqual(['a 192.0.2.2']);
+    });
+
+    it('reverse zone: each cluster’s PTR for its own addresses, merged', async () => {
+      const r = await ask('dig', merged.ports.dns, `2.${REVERSE}`, 'PTR');
+      expect(r.answer).toEqual([`2.2.0.192.in-addr.arpa. 60 PTR api.${ZONE}.`]);
+      // 192.0.2.1 is web in cluster-0 only: cluster-1's NXDOMAIN does not beat it.
+      const web = await ask('kdig', merged.ports.dns, `1.${REVERSE}`, 'PTR');
+      expect(web.answer).toEqual([`1.2.0.192.in-addr.arpa. 60 PTR web.${ZONE}.`]);
+      const none = await ask('dig', merged.ports.dns, `99.${REVERSE}`, 'PTR');
+      expect(none.status).toBe('NXDOMAIN');
     });
 
     it('a type the name lacks is NODATA', async () => {

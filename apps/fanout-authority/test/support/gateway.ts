@@ -29,9 +29,11 @@ export function ingress(name: string, host: string, ip: string): string {
   ].join('\n');
 }
 
+/** `extraConfig`: more top-level YAML lines of the gateway config (`reverseZones: [...]`). */
 export async function startGateway(
   zone: string,
   manifests: Record<string, string>,
+  extraConfig: readonly string[] = [],
 ): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-'));
   const mdir = join(dir, 'manifests');
@@ -48,6 +50,7 @@ export async function startGateway(
       'sources:',
       '  kubernetes: { enabled: false }',
       `  manifests: { enabled: true, directory: ${mdir} }`,
+      ...extraConfig,
       '',
     ].join('\n'),
   );
