@@ -38,7 +38,11 @@ describe('convert-corefile (k8s_gateway README examples)', () => {
     const r = fromFixture('k8s-gateway-ori-edge-options.Corefile');
     expect(r.config?.sources.resources).toEqual(['Ingress']);
     expect(r.config?.ttl).toBe(10);
-    expect(r.notes).toEqual([]);
+    // The one comment: k8s_gateway's cross-namespace merge is not the default here.
+    expect(r.notes).toEqual([
+      expect.stringMatching(/^line 4: k8s_gateway merges .* set conflicts: merge/),
+    ]);
+    expect(r.config?.sources.ownership.conflicts).toBe('first-claimant');
   });
 
   it('fork example: port, apex + secondary as nameservers, kubeconfig', () => {
@@ -53,10 +57,70 @@ describe('convert-corefile (k8s_gateway README examples)', () => {
     expect(r.config?.sources.kubernetes.context).toBeNull();
   });
 
-  it('fork zone-transfer example: the transfer plugin is a comment', () => {
+  it('fork zone-transfer example: `to` addresses get NOTIFY, the transfer itself is a comment', () => {
     const r = fromFixture('k8s-gateway-fork-transfer.Corefile');
     expect(r.config?.sources.resources).toEqual(['Ingress', 'Service']);
-    expect(r.yaml).toContain('#   line 8: `transfer` has no equivalent');
+    expect(r.config?.notify.targets).toEqual([{ address: '192.0.2.1', port: 53 }]);
+    expect(r.yaml).toContain('#   line 9: transfer to *: no NOTIFY target');
+    expect(r.yaml).toContain('#   line 8: `transfer` has no equivalent: zone transfers');
+  });
+
+  it('rrl, bind and transfer targets with ports: mapped; what has no equivalent is commented', () => {
+    const r = convert(
+      [
+        'example.com:1053 {',
+        '  bind 10.0.0.5',
+        '  k8s_gateway example.com',
+        '  rrl example.com {',
+        '    responses-per-second 20',
+        '    errors-per-second 8',
+        '    nxdomains-per-second 5',
+        '    nodata-per-second 20',
+        '    window 10',
+        '    slip-ratio 3',
+        '    ipv4-prefix-length 22',
+        '    ipv6-prefix-length 48',
+        '    max-table-size 5000',
+        '    report-only',
+        '  }',
+        '  transfer {',
+        '    to 192.0.2.10:5300 [2001:db8::53]:53 2001:db8::54',
+        '  }',
+        '}',
+      ].join('\n'),
+    );
+    expect(r.config?.listen).toMatchObject({ host: '10.0.0.5', port: 1053 });
+    expect(r.config?.rrl).toMatchObject({
+      responsesPerSecond: 20,
+      errorsPerSecond: 5,
+      window: 10,
+      slip: 3,
+      ipv4PrefixLength: 22,
+      ipv6PrefixLength: 48,
+      tableSize: 5000,
+    });
+    expect(r.config?.notify.targets).toEqual([
+      { address: '192.0.2.10', port: 5300 },
+      { address: '2001:db8::53', port: 53 },
+      { address: '2001:db8::54', port: 53 },
+    ]);
+    const commented = r.notes?.map((n) => /^line (\d+): `?([^`\s]+)/.exec(n)?.slice(1).join(' '));
+    // In Corefile order.
+    expect(commented).toEqual([
+      '3 k8s_gateway', // cross-namespace merge
+      '3 k8s_gateway', // externalIPs
+      '4 rrl', // its zones
+      '8 nodata-per-second',
+      '14 report-only',
+      '4 rrl', // errors and nxdomains share one allowance
+      '16 transfer',
+    ]);
+  });
+
+  it('bind with an interface name or several addresses is a comment', () => {
+    const r = convert('example.com {\n  bind eth0 lo\n  k8s_gateway\n}\n');
+    expect(r.config?.listen.host).toBe('0.0.0.0');
+    expect(r.notes?.[0]).toMatch(/^line 2: `bind eth0 lo` has no equivalent/);
   });
 
   it('a typical deployment: every plugin converted or commented', () => {

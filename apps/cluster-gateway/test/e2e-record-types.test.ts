@@ -38,6 +38,10 @@ const DNS_ENDPOINT = {
         setIdentifier: 'eu',
         providerSpecific: [{ name: 'aws/weight', value: '10' }],
       },
+      // One name, three types, three TTLs: each RRset keeps its own endpoint's.
+      { dnsName: `ttl.${ZONE}`, recordType: 'A', targets: ['192.0.2.30'], recordTTL: 30 },
+      { dnsName: `ttl.${ZONE}`, recordType: 'AAAA', targets: ['2001:db8::30'], recordTTL: 120 },
+      { dnsName: `ttl.${ZONE}`, recordType: 'TXT', targets: ['v=ttl'], recordTTL: 3600 },
     ],
   },
 };
@@ -108,6 +112,14 @@ describe.skipIf(!existsSync(MAIN))('end to end: DNSEndpoint SRV, MX, CAA, PTR', 
   it('PTR', async () => {
     const out = await gw.dig(['+noall', '+answer', `1.2.0.192.${ZONE}`, 'PTR']);
     expect(section(out)).toEqual([`1.2.0.192.${ZONE}. 60 PTR web.${ZONE}.`]);
+  });
+
+  it('A, AAAA and TXT endpoints of one name: each RRset with its own recordTTL', async () => {
+    const answer = async (type: string) =>
+      section(await gw.dig(['+noall', '+answer', `ttl.${ZONE}`, type]));
+    expect(await answer('A')).toEqual([`ttl.${ZONE}. 30 A 192.0.2.30`]);
+    expect(await answer('AAAA')).toEqual([`ttl.${ZONE}. 120 AAAA 2001:db8::30`]);
+    expect(await answer('TXT')).toEqual([`ttl.${ZONE}. 3600 TXT "v=ttl"`]);
   });
 
   it('a type the name lacks is NODATA; ANY stays RFC 8482', async () => {

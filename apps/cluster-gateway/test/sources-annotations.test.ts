@@ -18,6 +18,8 @@ const ctx: ClaimContext = {
   defaultTtl: 60,
   externalIPs: false,
   internalHostnames: false,
+  // The external-dns users' setting; the default (off) has its own describe below.
+  targetAnnotation: true,
   gateway: (key) =>
     key === 'infra/gw' ? { a: ['192.0.2.10'], aaaa: [], hostnames: [] } : undefined,
 };
@@ -193,18 +195,57 @@ describe('target annotation on a Gateway (external-dns gateway sources)', () => 
     })!;
 
   it('replaces status.addresses for every route attached', () => {
-    const r = gatewayTarget(gw({ [`${NEW}target`]: '203.0.113.20, Edge.Example.NET' }));
+    const r = gatewayTarget(gw({ [`${NEW}target`]: '203.0.113.20, Edge.Example.NET' }), true);
     expect(r.target).toEqual({ a: ['203.0.113.20'], aaaa: [], hostnames: ['edge.example.net'] });
     expect(r.warnings).toEqual([]);
   });
 
   it('an unsupported key on a Gateway is a counted warning', () => {
-    const r = gatewayTarget(gw({ [`${OLD}hostname`]: 'x.prod.example.tld' }));
+    const r = gatewayTarget(gw({ [`${OLD}hostname`]: 'x.prod.example.tld' }), true);
     expect(r.target.a).toEqual(['192.0.2.10']);
     expect(r.rejected).toEqual(['unsupported']);
     expect(r.warnings).toEqual([
       `Gateway infra/gw: annotation ${OLD}hostname is not supported on Gateway; ignored`,
     ]);
+  });
+});
+
+describe('target annotation off (sources.annotations.target: false, the default)', () => {
+  const off = { ...ctx, targetAnnotation: false };
+
+  it('an Ingress publishes its load balancer address; the key is named and counted', () => {
+    const r = ingressClaims(ingress({ [`${NEW}target`]: '203.0.113.9' }), off);
+    expect(r.claims[0]).toMatchObject({ a: ['192.0.2.1'], aaaa: [] });
+    expect(r.rejected).toEqual(['target']);
+    expect(r.warnings).toEqual([
+      `Ingress apps/web: annotation ${NEW}target "203.0.113.9" ignored (sources.annotations.target is false); its own addresses are published`,
+    ]);
+  });
+
+  it('an Ingress whose load balancer is pending gets no name from a target host name', () => {
+    const r = ingressClaims(ingress({ [`${OLD}target`]: 'edge.example.net' }, []), off);
+    expect(r.claims).toEqual([]);
+    expect(r.rejected).toEqual(['target']);
+  });
+
+  it('a Service keeps its load balancer address', () => {
+    const r = serviceClaims(service({ [`${NEW}target`]: '203.0.113.9' }), off);
+    expect(r.claims[0]).toMatchObject({ a: ['198.51.100.7'] });
+    expect(r.rejected).toEqual(['target']);
+  });
+
+  it('a Gateway keeps its status.addresses', () => {
+    const gw = slimGateway({
+      metadata: {
+        name: 'gw',
+        namespace: 'infra',
+        annotations: { [`${NEW}target`]: '203.0.113.20' },
+      },
+      status: { addresses: [{ type: 'IPAddress', value: '192.0.2.10' }] },
+    })!;
+    const r = gatewayTarget(gw, false);
+    expect(r.target).toEqual({ a: ['192.0.2.10'], aaaa: [], hostnames: [] });
+    expect(r.rejected).toEqual(['target']);
   });
 });
 

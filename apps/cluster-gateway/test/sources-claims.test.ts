@@ -23,6 +23,7 @@ const ctx: ClaimContext = {
   defaultTtl: 60,
   externalIPs: true,
   internalHostnames: false,
+  targetAnnotation: false,
   gateway: (key) => gateways.get(key),
 };
 
@@ -316,7 +317,7 @@ describe('Route claims', () => {
         ],
       },
     })!;
-    const { target, warnings } = gatewayTarget(gw);
+    const { target, warnings } = gatewayTarget(gw, false);
     expect(target).toEqual({
       a: ['192.0.2.1'],
       aaaa: ['2001:db8::1'],
@@ -350,7 +351,9 @@ describe('DNSEndpoint claims', () => {
     );
     expect(r.warnings).toEqual([]);
     expect(r.claims).toEqual([
-      { name: 'a.prod.example.tld', a: ['192.0.2.1'], aaaa: ['2001:db8::1'], txt: [], ttl: 30 },
+      // One name, two TTLs: one claim per TTL, so the index keeps A at 30 and AAAA at 120.
+      { name: 'a.prod.example.tld', a: ['192.0.2.1'], aaaa: [], txt: [], ttl: 30 },
+      { name: 'a.prod.example.tld', a: [], aaaa: ['2001:db8::1'], txt: [], ttl: 120 },
       { name: 'b.prod.example.tld', a: ['192.0.2.2'], aaaa: [], txt: [], ttl: 60 },
       {
         name: 'c.prod.example.tld',
@@ -362,6 +365,21 @@ describe('DNSEndpoint claims', () => {
       },
       { name: 't.prod.example.tld', a: [], aaaa: [], txt: ['v=spf1 -all'], ttl: 60 },
     ]);
+  });
+
+  it('types of one name sharing a TTL stay one claim; the smallest TTL of a type wins', () => {
+    const r = dnsEndpointClaims(
+      dnsEndpoint([
+        { dnsName: 'a.prod.example.tld', recordType: 'A', targets: ['192.0.2.1'], recordTTL: 90 },
+        { dnsName: 'a.prod.example.tld', recordType: 'A', targets: ['192.0.2.2'], recordTTL: 30 },
+        { dnsName: 'a.prod.example.tld', recordType: 'TXT', targets: ['x'], recordTTL: 30 },
+        { dnsName: 'a.prod.example.tld', recordType: 'MX', targets: ['10 mx.example.net'] },
+      ]),
+      ctx,
+    );
+    expect(r.claims).toHaveLength(1);
+    expect(r.claims[0]).toMatchObject({ a: ['192.0.2.1', '192.0.2.2'], txt: ['x'], ttl: 30 });
+    expect(r.claims[0].extra?.map((e) => [e.text, e.ttl])).toEqual([['10 mx.example.net', 60]]);
   });
 
   it('object ttl annotation is the default for endpoints without recordTTL', () => {
@@ -399,6 +417,16 @@ describe('DNSEndpoint claims', () => {
     const r = dnsEndpointClaims(dnsEndpoint([ep]), ctx);
     expect(r.warnings.join('\n')).toContain(text);
     expect(r.warnings.join('\n')).toContain('DNSEndpoint dns/ep');
+  });
+
+  it.each([
+    [{ recordType: 'MX', targets: ['mx.example'] }, 'unsupported'],
+    [{ recordType: 'SRV', targets: ['10 5 web.example'] }, 'unsupported'],
+    [{ recordType: 'A', targets: ['192.0.2.1'], recordTTL: '1m' }, 'unsupported'],
+    [{ recordType: 'NS', targets: ['ns.example'] }, 'record_type'],
+  ])('a value it cannot read is counted, never a silent fallback: %j -> %s', (ep, reason) => {
+    const r = dnsEndpointClaims(dnsEndpoint([{ dnsName: 'a.prod.example.tld', ...ep }]), ctx);
+    expect(r.rejected).toEqual([reason]);
   });
 
   it('CNAME beside A in one object: CNAME dropped with a warning', () => {

@@ -22,6 +22,7 @@ describe('sources config', () => {
       filters: { ingressClasses: [], gatewayClasses: [], labelSelector: '', namespaces: [] },
       // The safe defaults of issue #18: externalIPs off, first claimant across namespaces.
       services: { externalIPs: false, internalHostnames: false },
+      annotations: { target: false },
       ownership: { namespaces: {}, wildcardNamespaces: null, conflicts: 'first-claimant' },
     });
   });
@@ -45,6 +46,7 @@ describe('sources config', () => {
       'kubernetes.gatewayApiVersions.TLSRoute',
     ],
     [{ services: { internalHostnames: 'yes' } }, 'services.internalHostnames'],
+    [{ annotations: { target: 'yes' } }, 'annotations.target'],
   ])('rejects %j at %s', (input, path) => {
     const r = sourcesConfigSchema.safeParse(input);
     expect(r.success).toBe(false);

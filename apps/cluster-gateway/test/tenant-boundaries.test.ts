@@ -58,7 +58,9 @@ describe('ownership policy: namespace -> allowed suffixes', () => {
     })!;
     const result = emptyResult();
     const mk = (name: string): Claim => ({ name, a: ['10.0.0.1'], aaaa: [], txt: [], ttl: 60 });
-    result.claims.push(mk(`api.a.${ZONE}`), mk(`api.b.${ZONE}`));
+    // A DNSEndpoint name with two TTLs comes as two claims: refused and counted once.
+    const txt: Claim = { name: `api.a.${ZONE}`, a: [], aaaa: [], txt: ['x'], ttl: 300 };
+    result.claims.push(mk(`api.a.${ZONE}`), txt, mk(`api.b.${ZONE}`));
     applyOwnership(p, 'Ingress team-b/steal', meta, result);
     expect(result.claims.map((c) => c.name)).toEqual([`api.b.${ZONE}`]);
     expect(result.claims[0].origin).toEqual({
@@ -192,6 +194,7 @@ describe('TXT values: validated and split by UTF-8 bytes', () => {
       defaultTtl: 60,
       externalIPs: false,
       internalHostnames: false,
+      targetAnnotation: false,
       gateway: () => undefined,
     });
     expect(r.claims[0].txt).toEqual(['fine']);

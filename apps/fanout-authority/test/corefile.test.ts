@@ -143,8 +143,41 @@ describe('convert-corefile: cache and the ops plugins', () => {
     expect(r.notes?.map((n) => /`([^`\s]+)/.exec(n)?.[1])).toEqual([
       'timeout',
       'denial',
+      'prefetch', // its DURATION
       'health',
       'reload',
+    ]);
+  });
+
+  it('cache servfail / disable / keepttl, rrl and bind: mapped or a comment each', () => {
+    const r = convert(
+      [
+        'prod.example.tld {',
+        '  bind 127.0.0.2',
+        '  fanout . 10.0.0.1',
+        '  cache {',
+        '    servfail 5s',
+        '    disable denial',
+        '    keepttl',
+        '  }',
+        '  rrl {',
+        '    responses-per-second 50',
+        '    errors-per-second 10',
+        '    requests-per-second 100',
+        '    referrals-per-second 5',
+        '  }',
+        '}',
+      ].join('\n'),
+    );
+    expect(r.config?.listen.host).toBe('127.0.0.2');
+    expect(r.config?.rrl).toMatchObject({ responsesPerSecond: 50, errorsPerSecond: 10 });
+    expect(r.config?.cache.enabled).toBe(true);
+    expect(r.notes?.map((n) => /`([^`\s]+)/.exec(n)?.[1])).toEqual([
+      'servfail',
+      'disable',
+      'keepttl',
+      'requests-per-second',
+      'referrals-per-second',
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   type CorefileConversion,
   type CorefileDirective,
@@ -77,6 +78,9 @@ function convertK8sGateway(
     }
   }
   setConfig(conversion, ['sources', 'resources'], [...resources]);
+  conversion.notes.push(
+    `line ${plugin.line}: k8s_gateway merges the records of objects in different namespaces that claim one name; here the namespace of the oldest claimant keeps it (sources.ownership.conflicts: first-claimant): set conflicts: merge for k8s_gateway's behaviour`,
+  );
   if (resources.includes('Service')) {
     conversion.notes.push(
       `line ${plugin.line}: k8s_gateway publishes a Service's spec.externalIPs; here they are off by default (anyone who may create a Service may write any address there): set sources.services.externalIPs: true to publish them`,
@@ -84,10 +88,48 @@ function convertK8sGateway(
   }
 }
 
+/** `ADDRESS` or `ADDRESS:PORT` (`[v6]:PORT`) of a `transfer { to ... }` line; null otherwise. */
+export function parseTransferTarget(text: string): { address: string; port: number } | null {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text);
+  const address = isIP(text) === 6 ? text : m?.[1];
+  const port = isIP(text) === 6 ? 53 : Number(m?.[2] ?? 53);
+  if (address === undefined || isIP(address) === 0 || port < 1 || port > 65535) return null;
+  return { address, port };
+}
+
+/**
+ * CoreDNS `transfer { to ADDRESS... }` sends NOTIFY to each address when the zone changes,
+ * which `notify.targets` does here; the zone transfer itself (AXFR/IXFR) is REFUSED.
+ */
+function convertTransfer(conversion: CorefileConversion, directive: CorefileDirective): void {
+  const targets: { address: string; port: number }[] = [];
+  for (const option of directive.block) {
+    if (option.name !== 'to') {
+      noEquivalent(conversion, option, 'not a transfer option here');
+      continue;
+    }
+    for (const arg of option.args) {
+      const target = arg === '*' ? null : parseTransferTarget(arg);
+      if (target !== null) targets.push(target);
+      else
+        conversion.notes.push(
+          `line ${option.line}: transfer to ${arg}: no NOTIFY target (an IP address[:port] is)`,
+        );
+    }
+  }
+  if (targets.length > 0) setConfig(conversion, ['notify', 'targets'], targets);
+  noEquivalent(
+    conversion,
+    directive,
+    'zone transfers (AXFR/IXFR) are REFUSED: the fanout-authority asks the gateway per name; the `to` addresses get NOTIFY (notify.targets)',
+  );
+}
+
 /**
  * Pure: a parsed Corefile -> the gateway's raw YAML config. Converts `k8s_gateway` (zones,
- * resources, classes, ttl, apex/secondary, kubeconfig), the server block port, and the
- * shared ops plugins; every other plugin or option becomes a note.
+ * resources, classes, ttl, apex/secondary, kubeconfig), `transfer { to }` (NOTIFY targets),
+ * the server block port, and the shared ops plugins (`prometheus`, `health`, `ready`, `rrl`,
+ * `bind`); every other plugin or option becomes a note.
  */
 export function convertGatewayCorefile(
   blocks: readonly CorefileServerBlock[],
@@ -102,6 +144,8 @@ export function convertGatewayCorefile(
       if (directive.name === 'k8s_gateway') {
         found = true;
         convertK8sGateway(conversion, block, directive, zones, nameservers);
+      } else if (directive.name === 'transfer') {
+        convertTransfer(conversion, directive);
       } else if (directive.name === 'cache') {
         noEquivalent(
           conversion,

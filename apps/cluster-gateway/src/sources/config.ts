@@ -94,6 +94,17 @@ const servicesSchema = z.strictObject({
   internalHostnames: z.boolean().default(false),
 });
 
+const annotationsSchema = z.strictObject({
+  /**
+   * Read the external-dns `target` annotation (Ingress, Service, Gateway): its IPs or host
+   * name replace the addresses the object publishes. Off: anyone who may create an Ingress
+   * or Service could publish any address under the names they own (the CVE-2020-8554 class,
+   * as `services.externalIPs`), while load balancer status is written by the controller.
+   * external-dns users who rely on `target` turn it on; `ownership` still bounds the names.
+   */
+  target: z.boolean().default(false),
+});
+
 const DNS_NAME =
   /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
 // RFC 1123 label: what a namespace name is.
@@ -139,6 +150,7 @@ export const sourcesConfigSchema = z.strictObject({
   manifests: manifestsSchema.prefault({}),
   filters: filtersSchema.prefault({}),
   services: servicesSchema.prefault({}),
+  annotations: annotationsSchema.prefault({}),
   ownership: ownershipSchema.prefault({}),
 });
 

@@ -40,6 +40,7 @@ export function createSources(config: SourcesConfig, ctx: SourcesContext): Sourc
     tenancy: {
       externalIPs: config.services.externalIPs,
       internalHostnames: config.services.internalHostnames,
+      targetAnnotation: config.annotations.target,
       ownership: compileOwnership(config.ownership),
       rejected: ctx.rejected ?? newRejectionCounts(),
     },

@@ -159,6 +159,7 @@ export class ClaimLedger {
       defaultTtl,
       externalIPs: tenancy.externalIPs,
       internalHostnames: tenancy.internalHostnames ?? false,
+      targetAnnotation: tenancy.targetAnnotation ?? false,
       gateway: (key) => this.gateways.get(key),
     };
   }
@@ -292,7 +293,7 @@ export class ClaimLedger {
     const gw = slimGateway(raw);
     if (!gw || !admitsGateway(this.filters, gw)) return null;
     const key = objectKey(gw.metadata);
-    const { target, warnings, rejected } = gatewayTarget(gw);
+    const { target, warnings, rejected } = gatewayTarget(gw, this.ctx.targetAnnotation);
     const text = warnings.join('\n');
     if (text !== '' && text !== this.gatewayWarnings.get(key)) {
       for (const reason of rejected) this.tenancy.rejected[reason]++;

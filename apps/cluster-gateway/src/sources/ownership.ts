@@ -66,11 +66,16 @@ export function applyOwnership(
 ): void {
   const origin: ClaimOrigin = { namespace: meta.namespace, createdAt: meta.createdAt };
   let kept = 0;
+  // A DNSEndpoint name may come as several claims (one per TTL): refused and counted once.
+  const refused = new Set<string>();
   for (const claim of result.claims) {
     const problem = ownershipProblem(policy, meta.namespace, claim.name);
     if (problem !== null) {
-      result.warnings.push(`${ref}: name ${claim.name} refused: ${problem.rule}`);
-      result.rejected.push(problem.reason);
+      if (!refused.has(claim.name)) {
+        refused.add(claim.name);
+        result.warnings.push(`${ref}: name ${claim.name} refused: ${problem.rule}`);
+        result.rejected.push(problem.reason);
+      }
       continue;
     }
     claim.origin = origin;

@@ -157,6 +157,12 @@ function convertCache(conversion: CorefileConversion, cache: CorefileDirective):
       );
     } else if (option.name === 'prefetch' && int(a) !== null) {
       setConfig(conversion, ['cache', 'prefetch', 'minHits'], int(a));
+      if (b !== undefined && !/^\d+%$/.test(b))
+        noEquivalent(
+          conversion,
+          option,
+          `kept AMOUNT and N%; DURATION ${b}: hits count over the entry's current lifetime`,
+        );
       const percent = option.args.find((x) => /^\d+%$/.test(x));
       if (percent)
         setConfig(
@@ -170,6 +176,20 @@ function convertCache(conversion: CorefileConversion, cache: CorefileDirective):
       else setConfig(conversion, ['cache', 'maxStaleSeconds'], Math.round(seconds));
       if (b !== undefined)
         noEquivalent(conversion, option, 'a stale answer is always refreshed in the background');
+    } else if (option.name === 'servfail') {
+      noEquivalent(
+        conversion,
+        option,
+        'a SERVFAIL is never cached: a stale answer is served instead when held (RFC 8767)',
+      );
+    } else if (option.name === 'disable') {
+      noEquivalent(
+        conversion,
+        option,
+        'cache.enabled: false turns the whole cache off; positive or negative answers alone cannot be',
+      );
+    } else if (option.name === 'keepttl') {
+      noEquivalent(conversion, option, 'TTLs are always aged by the time an answer was held');
     } else noEquivalent(conversion, option, 'not a cache option the authority has');
   }
 }
@@ -177,8 +197,8 @@ function convertCache(conversion: CorefileConversion, cache: CorefileDirective):
 /**
  * Pure: a parsed Corefile -> the authority's raw YAML config. Each `fanout FROM TO...`
  * becomes a zone (the server block's zone, else FROM, else `options.zone` for the root)
- * with TO as its upstreams; `cache` and the shared ops plugins are converted; every other
- * plugin or option becomes a note.
+ * with TO as its upstreams; `cache` and the shared ops plugins (`prometheus`, `health`,
+ * `ready`, `rrl`, `bind`) are converted; every other plugin or option becomes a note.
  */
 export function convertAuthorityCorefile(
   blocks: readonly CorefileServerBlock[],

@@ -144,7 +144,8 @@ export function createHandler(ctx: HandlerContext): Handler {
     const d = result.decision;
     if (d.kind === 'positive') {
       const answers = capTtls(result.records, rt.config.cache.maxTtl);
-      return { rcode: RCODE.NOERROR, aa: true, answers };
+      const additionals = capTtls(result.additionals, rt.config.cache.maxTtl);
+      return { rcode: RCODE.NOERROR, aa: true, answers, additionals };
     }
     if (d.kind === 'nodata')
       return { rcode: RCODE.NOERROR, aa: true, authorities: [zone.negativeSoa] };

@@ -21,6 +21,8 @@ export interface ExplainUpstream {
   class: string | null;
   rcode: string | null;
   records: string[];
+  /** The additional records kept from its reply (SRV/MX target addresses in the zone). */
+  additional: string[];
   elapsedMs: number | null;
   transport: string | null;
   reason: string;
@@ -119,6 +121,7 @@ export async function explain(
       class: ex?.outcome.class ?? null,
       rcode: ex?.outcome.rcode == null ? null : rcodeLabel(ex.outcome.rcode),
       records: ex?.outcome.records.map(presentRecord) ?? [],
+      additional: ex?.outcome.additionals?.map(presentRecord) ?? [],
       elapsedMs: ex ? round(ex.elapsedMs) : null,
       transport: ex?.transport ?? null,
       reason: ex ? ex.outcome.reason : 'skipped: circuit open, not asked',
@@ -158,6 +161,7 @@ export function formatExplain(r: ExplainReport): string {
       `      ${u.class} rcode=${u.rcode ?? '-'} after ${u.elapsedMs} ms over ${u.transport ?? '-'}: ${u.reason}`,
     );
     for (const rec of u.records) lines.push(`        ${rec}`);
+    for (const rec of u.additional) lines.push(`        additional: ${rec}`);
   }
   if (r.decision) {
     lines.push(

@@ -1,4 +1,4 @@
-import { type DnsRecord, normalizeName } from '@mdns/protocol';
+import { type DnsRecord, normalizeName, QTYPE, typeNumber } from '@mdns/protocol';
 import type { PendingQuery } from '@mdns/transport';
 import type { ZoneRuntime } from '../config/runtime.js';
 import type { Exchange } from '../upstream/upstream.js';
@@ -9,6 +9,8 @@ export interface FanoutResult {
   decision: Exclude<Decision, { kind: 'wait' }>;
   /** Answer records for a positive decision (merged and deduplicated for `all`). */
   records: DnsRecord[];
+  /** Additional records (SRV/MX target addresses) of the answers that formed `records`. */
+  additionals: DnsRecord[];
   /**
    * Names of the upstreams whose POSITIVE decided the answer: for `all` also one whose CNAME
    * was left out by the owner-data rule (a change there can change the answer).
@@ -117,12 +119,20 @@ function resultOf(
   decidedAfterMs: number,
 ): FanoutResult {
   if (decision.kind !== 'positive') {
-    return { decision, records: [], winners: [], exchanges: [...exchanges], decidedAfterMs };
+    return {
+      decision,
+      records: [],
+      additionals: [],
+      winners: [],
+      exchanges: [...exchanges],
+      decidedAfterMs,
+    };
   }
   const answer = positiveAnswer(decision.winners, qname, states);
   return {
     decision: answer.why === '' ? decision : { ...decision, why: `${decision.why}; ${answer.why}` },
     records: answer.records,
+    additionals: answer.additionals,
     winners: decision.winners.map((i) => states[i].name),
     exchanges: [...exchanges],
     decidedAfterMs,
@@ -132,49 +142,80 @@ function resultOf(
 /**
  * The answer records of a positive decision: the one winner's records, or for `all` the
  * union of the winners' records that may stand together at qname (`chooseOwnerData`: never
- * a CNAME beside other data). `why` names what was left out, '' when nothing was.
+ * a CNAME beside other data). The additional records come from the same answers only (an
+ * upstream left out brings none), merged like the answers: deduplicated, each RRset at its
+ * lowest TTL. `why` names what was left out, '' when nothing was.
  */
 export function positiveAnswer(
   winners: readonly number[],
   qname: string,
   states: readonly UpstreamState[],
-): { records: DnsRecord[]; why: string } {
+): { records: DnsRecord[]; additionals: DnsRecord[]; why: string } {
   const lists = winners.map((i) => states[i].outcome?.records ?? []);
-  if (lists.length === 1) return { records: lists[0], why: '' };
+  const extra = winners.map((i) => states[i].outcome?.additionals ?? NO_RECORDS);
+  if (lists.length === 1) return { records: lists[0], additionals: [...extra[0]], why: '' };
   const choice = chooseOwnerData(lists, qname);
   const records = mergeRecords(choice.kept.map((i) => lists[i]));
-  if (choice.dropped.length === 0) return { records, why: '' };
+  const additionals = mergeRecords(choice.kept.map((i) => extra[i]));
+  if (choice.dropped.length === 0) return { records, additionals, why: '' };
   const left = choice.dropped.map((i) => states[winners[i]].name).join(', ');
-  return { records, why: `left out ${left}: ${choice.why}` };
+  return { records, additionals, why: `left out ${left}: ${choice.why}` };
 }
+
+const NO_RECORDS: readonly DnsRecord[] = [];
 
 /**
  * Union of several upstreams' answers (`all` policy): records deduplicated by owner, type
- * and data; RRsets kept contiguous in first-seen order; each RRset gets the lowest TTL any
- * of its records had (RFC 2181 5.2: an RRset has one TTL, and the lower one is the safe one).
+ * and data (`rdataKey`); RRsets kept contiguous in first-seen order; each RRset gets the
+ * lowest TTL any of its records had, duplicates included (RFC 2181 5.2: an RRset has one
+ * TTL, and the lower one is the safe one).
  */
 export function mergeRecords(lists: ReadonlyArray<readonly DnsRecord[]>): DnsRecord[] {
-  const sets = new Map<string, Map<string, DnsRecord>>();
+  const sets = new Map<string, { ttl: number; records: Map<string, DnsRecord> }>();
   for (const list of lists) {
     for (const rr of list) {
       const setKey = `${normalizeName(rr.name)}/${rr.type}`;
       let set = sets.get(setKey);
       if (!set) {
-        set = new Map();
+        set = { ttl: Number.POSITIVE_INFINITY, records: new Map() };
         sets.set(setKey, set);
       }
-      const dataKey = JSON.stringify((rr as { data?: unknown }).data, bufferAsHex);
-      if (!set.has(dataKey)) set.set(dataKey, rr);
+      set.ttl = Math.min(set.ttl, ttlOf(rr));
+      const dataKey = rdataKey(rr);
+      if (!set.records.has(dataKey)) set.records.set(dataKey, rr);
     }
   }
   const out: DnsRecord[] = [];
-  for (const set of sets.values()) {
-    let ttl = Number.POSITIVE_INFINITY;
-    for (const rr of set.values()) ttl = Math.min(ttl, ttlOf(rr));
-    for (const rr of set.values()) out.push({ ...rr, ttl } as DnsRecord);
+  for (const { ttl, records } of sets.values()) {
+    for (const rr of records.values()) out.push({ ...rr, ttl } as DnsRecord);
   }
   return out;
 }
+
+/**
+ * What makes two records of one RRset the same: their data, with the domain names in it
+ * compared as DNS compares them (case-insensitive, RFC 4343). Upstreams are asked in random
+ * case (0x20) and a gateway compresses an MX exchange or PTR target against the question,
+ * so one cluster's `mail.PrOd.test` is another's `mail.pRoD.test`. Other data (TXT, CAA
+ * values, addresses) compares byte for byte.
+ */
+export function rdataKey(rr: DnsRecord): string {
+  const data = (rr as { data?: unknown }).data;
+  const type = typeNumber(String(rr.type)) ?? -1;
+  if (typeof data === 'string' && NAME_DATA.has(type)) return normalizeName(data);
+  if (type === QTYPE.MX && data && typeof data === 'object') {
+    const mx = data as { preference?: number; exchange?: string };
+    return `${mx.preference} ${normalizeName(String(mx.exchange))}`;
+  }
+  if (type === QTYPE.SRV && data && typeof data === 'object') {
+    const srv = data as { priority?: number; weight?: number; port?: number; target?: string };
+    return `${srv.priority} ${srv.weight} ${srv.port} ${normalizeName(String(srv.target))}`;
+  }
+  return JSON.stringify(data, bufferAsHex);
+}
+
+// Types whose whole data is one domain name.
+const NAME_DATA = new Set<number>([QTYPE.CNAME, QTYPE.PTR, QTYPE.NS]);
 
 function ttlOf(rr: DnsRecord): number {
   return (rr as { ttl?: number }).ttl ?? 0;

@@ -20,6 +20,8 @@ export interface Classification {
   rcode: number | null;
   /** POSITIVE only: the answer records for the name (the CNAME chain from qname on). */
   records: DnsRecord[];
+  /** POSITIVE only: the reply's additional A/AAAA kept by `additionalFor`; absent = none. */
+  additionals?: DnsRecord[];
   /** Why, for logs and `explain`: 'rcode SERVFAIL', 'timeout after 50 ms', ... */
   reason: string;
 }
@@ -28,6 +30,8 @@ export interface Classification {
 export interface ReplyView {
   rcode: number;
   answers: readonly DnsRecord[];
+  /** The reply's additional section (OPT included; `additionalFor` filters). */
+  additionals?: readonly DnsRecord[];
 }
 
 // A CNAME chain longer than this inside one reply is a loop or an abuse; we stop following
@@ -53,11 +57,45 @@ export function classifyReply(
   }
   const records = chainFor(reply.answers, qname, qtype, zone);
   if (records.length > 0) {
-    return { class: 'POSITIVE', rcode, records, reason: `${records.length} record(s)` };
+    const additionals = additionalFor(records, reply.additionals ?? NO_RECORDS, zone);
+    return additionals.length > 0
+      ? { class: 'POSITIVE', rcode, records, additionals, reason: `${records.length} record(s)` }
+      : { class: 'POSITIVE', rcode, records, reason: `${records.length} record(s)` };
   }
   if (rcode === RCODE.NXDOMAIN)
     return { class: 'NXDOMAIN', rcode, records: [], reason: 'NXDOMAIN' };
   return { class: 'NODATA', rcode, records: [], reason: 'NOERROR, no records for the name' };
+}
+
+const NO_RECORDS: readonly DnsRecord[] = [];
+
+/**
+ * The additional records of an upstream's reply that we pass on: the A/AAAA of each SRV
+ * target and MX exchange in `answer` (RFC 2782, RFC 5321 5.1: what saves the client a
+ * second query), and only for names at or below `zone` — an address for a name outside our
+ * zone would go out with our authority on one upstream's word, the same rule as `chainFor`.
+ * Anything else a reply carries there (OPT, other names, other types) is left behind.
+ */
+export function additionalFor(
+  answer: readonly DnsRecord[],
+  additionals: readonly DnsRecord[],
+  zone = '',
+): DnsRecord[] {
+  if (additionals.length === 0) return [];
+  const wanted = new Set<string>();
+  for (const rr of answer) {
+    const type = typeNumber(String(rr.type));
+    const data = (rr as { data?: { target?: unknown; exchange?: unknown } }).data;
+    const host = type === QTYPE.SRV ? data?.target : type === QTYPE.MX ? data?.exchange : undefined;
+    if (typeof host !== 'string') continue;
+    const name = normalizeName(host);
+    if (isAtOrBelow(name, zone)) wanted.add(name);
+  }
+  if (wanted.size === 0) return [];
+  return additionals.filter((rr) => {
+    const type = typeNumber(String(rr.type));
+    return (type === QTYPE.A || type === QTYPE.AAAA) && wanted.has(normalizeName(rr.name));
+  });
 }
 
 /** No usable reply: timeout, socket error, malformed bytes. */

@@ -322,6 +322,15 @@ function classify(
   }
   const decoded = decode(reply.bytes);
   return decoded.ok
-    ? classifyReply({ rcode, answers: decoded.message.answers ?? NO_RECORDS }, qname, qtype, zone)
+    ? classifyReply(
+        {
+          rcode,
+          answers: decoded.message.answers ?? NO_RECORDS,
+          additionals: decoded.message.additionals ?? NO_RECORDS,
+        },
+        qname,
+        qtype,
+        zone,
+      )
     : classifyFailure(`reply does not decode: ${decoded.error}`);
 }

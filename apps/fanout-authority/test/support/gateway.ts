@@ -21,9 +21,11 @@ export function ingress(name: string, host: string, ip: string): string {
   ].join('\n');
 }
 
+/** `extraConfig`: more top-level YAML lines of the gateway config (`reverseZones: [...]`). */
 export async function startGateway(
   zone: string,
   manifests: Record<string, string>,
+  extraConfig: readonly string[] = [],
 ): Promise<Gateway> {
   const dir = tempDir('gateway-');
   for (const [file, text] of Object.entries(manifests)) dir.write(`manifests/${file}`, text);
@@ -38,6 +40,7 @@ export async function startGateway(
       'sources:',
       '  kubernetes: { enabled: false }',
       `  manifests: { enabled: true, directory: ${dir.path}/manifests }`,
+      ...extraConfig,
       '',
     ].join('\n'),
   );

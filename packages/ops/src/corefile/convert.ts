@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { stringify } from 'yaml';
 import { type CorefileDirective, parseCorefileDuration, splitServerKey } from './parse.js';
 
@@ -51,10 +52,75 @@ function splitListenAddress(text: string): { host: string | null; port: number |
 
 const OPS_PORT_KEY = { prometheus: 'metricsPort', health: 'healthPort', ready: 'readyPort' };
 
+/** rrl (github.com/coredns/rrl) options with the same meaning in our `rrl:` (config/server.ts). */
+const RRL_OPTIONS: Record<string, string> = {
+  'responses-per-second': 'responsesPerSecond',
+  window: 'window',
+  'slip-ratio': 'slip',
+  'ipv4-prefix-length': 'ipv4PrefixLength',
+  'ipv6-prefix-length': 'ipv6PrefixLength',
+  'max-table-size': 'tableSize',
+};
+
+/** Why an rrl option has no equivalent here. */
+const RRL_NONE: Record<string, string> = {
+  'nodata-per-second': 'NODATA answers count as responses (rrl.responsesPerSecond)',
+  'referrals-per-second': 'these servers never answer with a referral',
+  'requests-per-second':
+    'rrl limits responses only; the fanout-authority limits cache misses per source (rateLimit)',
+  'report-only': 'rrl always acts; watch rrl_* metrics with a high limit first',
+};
+
 /**
- * The plugins both apps share an equivalent for (`prometheus`, `health`, `ready`, `log`,
- * `errors`) into `conversion`. Returns false for any other plugin, which the app converter
- * handles or notes.
+ * CoreDNS `rrl [ZONES...] { ... }` -> `rrl:`. NXDOMAIN and errors share one allowance here
+ * (`errorsPerSecond`): `errors-per-second` and `nxdomains-per-second` set it, the smaller
+ * one when both are given (a note says so).
+ */
+function convertRrl(conversion: CorefileConversion, directive: CorefileDirective): void {
+  if (directive.args.some((z) => z !== '.')) {
+    conversion.notes.push(
+      `line ${directive.line}: \`rrl ${directive.args.join(' ')}\`: its zones are not kept; rrl covers every zone served`,
+    );
+  }
+  const errors: number[] = [];
+  for (const option of directive.block) {
+    const value = option.args[0] ?? '';
+    const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : null;
+    const key = RRL_OPTIONS[option.name];
+    if (RRL_NONE[option.name] !== undefined)
+      noEquivalent(conversion, option, RRL_NONE[option.name]);
+    else if (n === null) noEquivalent(conversion, option, 'expected a number');
+    else if (key !== undefined) setConfig(conversion, ['rrl', key], n);
+    else if (option.name === 'errors-per-second' || option.name === 'nxdomains-per-second') {
+      errors.push(n);
+    } else noEquivalent(conversion, option, 'not an rrl option here');
+  }
+  if (errors.length > 0) setConfig(conversion, ['rrl', 'errorsPerSecond'], Math.min(...errors));
+  if (new Set(errors).size > 1) {
+    conversion.notes.push(
+      `line ${directive.line}: rrl errors-per-second and nxdomains-per-second share one allowance here: rrl.errorsPerSecond ${Math.min(...errors)}, the smaller`,
+    );
+  }
+}
+
+/** CoreDNS `bind ADDRESS`: one IP address -> `listen.host`; interfaces or several -> a note. */
+function convertBind(conversion: CorefileConversion, directive: CorefileDirective): void {
+  const [address, ...more] = directive.args;
+  if (address !== undefined && more.length === 0 && isIP(address) !== 0) {
+    setConfig(conversion, ['listen', 'host'], address);
+  } else {
+    noEquivalent(
+      conversion,
+      directive,
+      'listen.host is one IP address (0.0.0.0 or :: for all); interface names and several addresses are not',
+    );
+  }
+}
+
+/**
+ * The plugins both apps share an equivalent for (`prometheus`, `health`, `ready`, `rrl`,
+ * `bind`, `log`, `errors`) into `conversion`. Returns false for any other plugin, which the
+ * app converter handles or notes.
  */
 export function convertCommonPlugin(
   conversion: CorefileConversion,
@@ -75,6 +141,14 @@ export function convertCommonPlugin(
         setConfig(conversion, ['shutdown', 'lameDuckSeconds'], seconds);
       } else noEquivalent(conversion, sub, `not an option of ${name} here`);
     }
+    return true;
+  }
+  if (name === 'rrl') {
+    convertRrl(conversion, directive);
+    return true;
+  }
+  if (name === 'bind') {
+    convertBind(conversion, directive);
     return true;
   }
   if (name === 'log') {

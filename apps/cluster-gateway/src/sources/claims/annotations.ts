@@ -223,15 +223,25 @@ export function objectTtl(
 
 /**
  * The external-dns `target` annotation: IPs and host names replacing the addresses the
- * object would publish. Undefined when absent; the key is returned for warnings.
+ * object would publish. Undefined when absent, or when `sources.annotations.target` is off
+ * (`allowed` false): then one warning naming the key and a `target` refusal, and the
+ * object publishes its own addresses. The key is returned for warnings.
  */
 export function annotatedTarget(
   meta: SlimMeta,
+  allowed: boolean,
   ref: string,
-  warnings: string[],
+  report: AnnotationReport,
 ): { key: string; values: string[] } | undefined {
-  const found = externalDnsAnnotation(meta, 'target', ref, warnings);
+  const found = externalDnsAnnotation(meta, 'target', ref, report.warnings);
   if (found === undefined) return undefined;
+  if (!allowed) {
+    report.warnings.push(
+      `${ref}: annotation ${found.key} "${found.value}" ignored (sources.annotations.target is false); its own addresses are published`,
+    );
+    report.rejected.push('target');
+    return undefined;
+  }
   return { key: found.key, values: commaList(found.value) };
 }
 

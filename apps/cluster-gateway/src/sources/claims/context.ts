@@ -17,6 +17,8 @@ export interface ClaimContext {
   externalIPs: boolean;
   /** `sources.services.internalHostnames`: publish cluster IPs under `internal-hostname`. */
   internalHostnames: boolean;
+  /** `sources.annotations.target`: read the external-dns `target` annotation. */
+  targetAnnotation: boolean;
   /** The parent Gateway `namespace/name`, or undefined when unknown or filtered out. */
   gateway(key: string): GatewayTarget | undefined;
 }
@@ -36,6 +38,7 @@ export type RejectReason =
   | 'ownership'
   | 'wildcard'
   | 'external_ips'
+  | 'target'
   | 'txt'
   | 'object_too_large'
   | 'unsupported'
@@ -46,6 +49,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'ownership',
   'wildcard',
   'external_ips',
+  'target',
   'txt',
   'object_too_large',
   'unsupported',
@@ -69,6 +73,8 @@ export interface Tenancy {
   externalIPs: boolean;
   /** `sources.services.internalHostnames`; absent: false. */
   internalHostnames?: boolean;
+  /** `sources.annotations.target`; absent: false. */
+  targetAnnotation?: boolean;
   ownership: OwnershipPolicy;
   rejected: RejectionCounts;
 }

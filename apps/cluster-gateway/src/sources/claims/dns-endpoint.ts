@@ -7,16 +7,24 @@ import { type ClaimContext, type ClaimResult, objectRef } from './context.js';
 import { checkHost, checkTarget } from './names.js';
 import { objectTtl, parseTtl } from './ttl.js';
 
+/** One name's records from one object, with the TTL each of its RRsets asked for. */
+interface NameBuild {
+  claim: Claim;
+  /** Smallest `recordTTL` among the endpoints of each type (A, AAAA, TXT, CNAME). */
+  ttls: Map<'A' | 'AAAA' | 'TXT' | 'CNAME', number>;
+}
+
 /**
  * DNSEndpoint: each `spec.endpoints[i]` claims its own `dnsName` with only its own
  * targets (unlike k8s_gateway, which gives every name all targets of the object).
- * Endpoints of one object naming the same host (an A and an AAAA entry) merge.
+ * Endpoints of one object naming the same host (an A and an AAAA entry) merge; each
+ * RRset keeps its own endpoint's TTL (see `splitByTtl`).
  */
 export function dnsEndpointClaims(obj: SlimDnsEndpoint, ctx: ClaimContext): ClaimResult {
   const result = emptyResult();
   const ref = objectRef('DNSEndpoint', obj.metadata);
   const objectDefault = objectTtl(obj.metadata, ctx.defaultTtl, ref, result);
-  const byName = new Map<string, Claim>();
+  const byName = new Map<string, NameBuild>();
   obj.endpoints.forEach((ep, i) => {
     const where = `${ref} spec.endpoints[${i}]`;
     const host = checkHost(ep.dnsName, ctx.zones, `${where}.dnsName`, { underscoreLabels: true });
@@ -44,20 +52,24 @@ export function dnsEndpointClaims(obj: SlimDnsEndpoint, ctx: ClaimContext): Clai
         result.warnings.push(
           `${where}.recordTTL: ${JSON.stringify(ep.recordTTL)} is not an integer; using ${ttl}`,
         );
+        // A value mdns cannot read, as a bad ttl annotation: counted, never a silent fallback.
+        result.rejected.push('unsupported');
       } else {
         ttl = parsed;
       }
     }
-    let claim = byName.get(host.name);
-    if (!claim) {
-      claim = { name: host.name, a: [], aaaa: [], txt: [], ttl };
-      byName.set(host.name, claim);
-    } else {
-      claim.ttl = Math.min(claim.ttl, ttl);
+    let build = byName.get(host.name);
+    if (!build) {
+      build = { claim: { name: host.name, a: [], aaaa: [], txt: [], ttl }, ttls: new Map() };
+      byName.set(host.name, build);
     }
-    addTargets(claim, ep.recordType.toUpperCase(), ep.targets, `${where}.targets`, result, ttl);
+    const type = ep.recordType.toUpperCase();
+    addTargets(build.claim, type, ep.targets, `${where}.targets`, result, ttl);
+    if (type === 'A' || type === 'AAAA' || type === 'TXT' || type === 'CNAME') {
+      build.ttls.set(type, Math.min(build.ttls.get(type) ?? ttl, ttl));
+    }
   });
-  for (const claim of byName.values()) {
+  for (const { claim, ttls } of byName.values()) {
     const extras = claim.extra?.length ?? 0;
     if (
       claim.cname !== undefined &&
@@ -75,10 +87,48 @@ export function dnsEndpointClaims(obj: SlimDnsEndpoint, ctx: ClaimContext): Clai
       extras ||
       claim.cname !== undefined
     ) {
-      result.claims.push(claim);
+      result.claims.push(...splitByTtl(claim, ttls));
     }
   }
   return result;
+}
+
+/**
+ * Pure: one name's records as claims of one TTL each. A claim has one `ttl` for its
+ * A/AAAA/TXT/CNAME values, and the index gives each RRset the smallest TTL of the claims
+ * holding that type: so an A endpoint with recordTTL 30 and a TXT endpoint with 3600 on
+ * one name become two claims, and neither RRset takes the other's TTL. Types sharing a
+ * TTL stay in one claim (the common case: one claim per name). SRV/MX/CAA/PTR carry
+ * their own TTL per record and ride on the first claim.
+ */
+export function splitByTtl(
+  claim: Claim,
+  ttls: ReadonlyMap<'A' | 'AAAA' | 'TXT' | 'CNAME', number>,
+): Claim[] {
+  const present = (['A', 'AAAA', 'TXT', 'CNAME'] as const).filter((type) =>
+    type === 'A'
+      ? claim.a.length > 0
+      : type === 'AAAA'
+        ? claim.aaaa.length > 0
+        : type === 'TXT'
+          ? claim.txt.length > 0
+          : claim.cname !== undefined,
+  );
+  const distinct = [...new Set(present.map((type) => ttls.get(type) ?? claim.ttl))];
+  if (distinct.length === 0) return [claim];
+  if (distinct.length === 1) return [{ ...claim, ttl: distinct[0] }];
+  return distinct.map((ttl, i) => {
+    const part: Claim = { name: claim.name, a: [], aaaa: [], txt: [], ttl };
+    for (const type of present) {
+      if ((ttls.get(type) ?? claim.ttl) !== ttl) continue;
+      if (type === 'A') part.a = claim.a;
+      else if (type === 'AAAA') part.aaaa = claim.aaaa;
+      else if (type === 'TXT') part.txt = claim.txt;
+      else part.cname = claim.cname;
+    }
+    if (i === 0 && claim.extra) part.extra = claim.extra;
+    return part;
+  });
 }
 
 function addTargets(
@@ -126,9 +176,10 @@ function addTargets(
     case 'PTR':
       for (const t of targets) {
         const parsed = parseExtraTarget(type, t, ttl);
-        if ('error' in parsed)
+        if ('error' in parsed) {
           warnings.push(`${where}: ${type} target "${t}" skipped: ${parsed.error}`);
-        else {
+          result.rejected.push('unsupported');
+        } else {
           claim.extra ??= [];
           if (!claim.extra.some((r) => r.type === type && r.text === parsed.text)) {
             claim.extra.push(parsed);

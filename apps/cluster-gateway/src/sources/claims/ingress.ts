@@ -18,7 +18,7 @@ import { type ClaimContext, type ClaimResult, objectRef } from './context.js';
 export function ingressClaims(ing: SlimIngress, ctx: ClaimContext): ClaimResult {
   const result = emptyResult();
   const ref = objectRef('Ingress', ing.metadata);
-  const target = annotatedTarget(ing.metadata, ref, result.warnings);
+  const target = annotatedTarget(ing.metadata, ctx.targetAnnotation, ref, result);
   let addresses: Addresses;
   if (target) {
     addresses = foldTarget(target, ref, result.warnings);

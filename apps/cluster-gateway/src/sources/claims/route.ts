@@ -29,9 +29,13 @@ export function parentGatewayKeys(route: SlimRoute): string[] {
 
 /**
  * A Gateway's `status.addresses` (IPAddress -> A/AAAA, Hostname -> CNAME candidates), or
- * the external-dns `target` annotation instead when set, as external-dns does.
+ * the external-dns `target` annotation instead when set and allowed
+ * (`sources.annotations.target`), as external-dns does.
  */
-export function gatewayTarget(gw: SlimGateway): {
+export function gatewayTarget(
+  gw: SlimGateway,
+  targetAnnotation: boolean,
+): {
   target: GatewayTarget;
   warnings: string[];
   rejected: RejectReason[];
@@ -41,7 +45,7 @@ export function gatewayTarget(gw: SlimGateway): {
   const { warnings } = report;
   const ref = objectRef('Gateway', gw.metadata);
   reportUnsupported('Gateway', gw.metadata, ref, report);
-  const annotated = annotatedTarget(gw.metadata, ref, warnings);
+  const annotated = annotatedTarget(gw.metadata, targetAnnotation, ref, report);
   if (annotated) {
     for (const value of annotated.values) {
       if (addIp(target, value)) continue;

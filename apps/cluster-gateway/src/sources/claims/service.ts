@@ -98,7 +98,7 @@ export function serviceClaims(svc: SlimService, ctx: ClaimContext): ClaimResult 
   const result = emptyResult();
   const ref = objectRef('Service', svc.metadata);
   const publishClusterIp = switchAnnotation(svc.metadata, KEYS.publishClusterIp, ref, result);
-  const target = annotatedTarget(svc.metadata, ref, result.warnings);
+  const target = annotatedTarget(svc.metadata, ctx.targetAnnotation, ref, result);
   let addresses: Addresses | undefined;
   if (svc.type === 'LoadBalancer') {
     addresses = target
