@@ -28,6 +28,7 @@ import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
 import { serverResolver } from './notify/targets.js';
 import { newRejectionCounts } from './sources/claims/context.js';
+import { HealthTally } from './sources/health/tally.js';
 import { createSources } from './sources/index.js';
 
 const NAME = 'cluster-gateway';
@@ -70,11 +71,13 @@ async function run(config: GatewayConfig): Promise<void> {
     ),
   );
   const rejected = newRejectionCounts();
+  const healthTally = new HealthTally();
   const sources = createSources(config.sources, {
     zones,
     defaultTtl: config.ttl,
     logger: sourcesLogger,
     rejected,
+    healthTally,
   });
   // With no source enabled nothing will ever sync: serve the apex rather than SERVFAIL forever.
   if (sources.length === 0) logger.warn('no source enabled: only the zone apex will answer');
@@ -150,6 +153,7 @@ async function run(config: GatewayConfig): Promise<void> {
       ? { server: corednsServerLabel(config.listen.host, config.listen.port) }
       : undefined,
     rejected,
+    health: healthTally,
   });
 
   const { port } = await dnsServer.listen();

@@ -23,6 +23,7 @@ describe('sources config', () => {
       // The safe defaults of issue #18: externalIPs off, first claimant across namespaces.
       services: { externalIPs: false, internalHostnames: false },
       ownership: { namespaces: {}, wildcardNamespaces: null, conflicts: 'first-claimant' },
+      health: { enabled: true, require: 'any', graceSeconds: 5 },
     });
   });
 
@@ -45,6 +46,8 @@ describe('sources config', () => {
       'kubernetes.gatewayApiVersions.TLSRoute',
     ],
     [{ services: { internalHostnames: 'yes' } }, 'services.internalHostnames'],
+    [{ health: { require: 'most' } }, 'health.require'],
+    [{ health: { graceSeconds: -1 } }, 'health.graceSeconds'],
   ])('rejects %j at %s', (input, path) => {
     const r = sourcesConfigSchema.safeParse(input);
     expect(r.success).toBe(false);

@@ -2,6 +2,7 @@
 // Core reads these types; sources produce Claims and push them into an IndexSink.
 
 import type { RejectionCounts } from './claims/context.js';
+import type { HealthTally } from './health/tally.js';
 
 export type SourceKind =
   | 'HTTPRoute'
@@ -90,6 +91,8 @@ export interface SourcesContext {
   logger: SourceLogger;
   /** Counted refusals per reason (metrics); the sources make their own when absent. */
   rejected?: RejectionCounts;
+  /** Held-back objects and health flips, for the metrics (`sources.health`). */
+  healthTally?: HealthTally;
 }
 
 export type { RejectionCounts, RejectReason } from './claims/context.js';

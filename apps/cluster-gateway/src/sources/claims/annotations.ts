@@ -17,6 +17,8 @@ export const KEYS = {
   exclude: 'mdns.io/exclude',
   /** `"true"` on a ClusterIP Service: its hosts answer with the cluster IPs. */
   publishClusterIp: 'mdns.io/publish-cluster-ip',
+  /** `"ignore"`: the object's answers do not follow its backends' ready endpoints. */
+  health: 'mdns.io/health',
 } as const;
 
 /** The per-object ignore label of the maintained k8s_gateway fork (k8s-gateway/k8s_gateway README). */
@@ -252,6 +254,11 @@ export function switchAnnotation(
   return false;
 }
 
+/** `mdns.io/health: ignore`: the object is answered whatever its backends' endpoints say. */
+export function ignoresHealth(meta: SlimMeta): boolean {
+  return meta.annotations[KEYS.health] === 'ignore';
+}
+
 /**
  * Every kept annotation the kind does not read (`external-dns.*` keys such as
  * `cloudflare-proxied` or `set-identifier`, unknown `mdns.io/` keys, `coredns.io/hostname`
@@ -277,6 +284,16 @@ export function reportUnsupported(
       const v = meta.annotations[key];
       if (v !== 'false') {
         report.warnings.push(`${ref}: annotation ${key} "${v}" is not "true"; object not excluded`);
+        report.rejected.push('unsupported');
+      }
+      continue;
+    } else if (key === KEYS.health && kind !== 'DNSEndpoint' && kind !== 'Gateway') {
+      // Read on every kind with backends; only "ignore" means something.
+      const v = meta.annotations[key];
+      if (v !== 'ignore') {
+        report.warnings.push(
+          `${ref}: annotation ${key} "${v}" is not "ignore"; health is followed`,
+        );
         report.rejected.push('unsupported');
       }
       continue;
