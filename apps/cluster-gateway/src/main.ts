@@ -28,6 +28,7 @@ import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
 import { serverResolver } from './notify/targets.js';
 import { newRejectionCounts } from './sources/claims/context.js';
+import { HeldNames } from './sources/health/held-names.js';
 import { HealthTally } from './sources/health/tally.js';
 import { createSources } from './sources/index.js';
 
@@ -104,6 +105,11 @@ async function run(config: GatewayConfig): Promise<void> {
     logger: logger.child({ component: 'notify' }),
   });
   index.onChange(() => notifier.changed());
+  // Names held back for health answer NODATA, not NXDOMAIN; their changes are index changes.
+  const held = new HeldNames(
+    (name, zone) => index.lookup(name, zone),
+    () => notifier.changed(),
+  );
 
   const reverseSet = new Set(reverseZones);
   const reverse = new ReverseIndex(reverseZones, index);
@@ -115,10 +121,10 @@ async function run(config: GatewayConfig): Promise<void> {
       matchZone: (name) => zoneSet.match(name),
       apex: (zone) => apexes.get(zone)!,
       lookup: (name, zone) =>
-        reverseSet.has(zone) ? reverse.lookup(name, zone) : index.lookup(name, zone),
+        reverseSet.has(zone) ? reverse.lookup(name, zone) : held.lookup(name, zone),
       ready: () => latch.synced(),
     },
-    generation: () => index.generation,
+    generation: () => index.generation + held.generation,
     serverUdpSize: config.listen.udpSize,
     // `queryMetrics` is assigned below (it needs the handler's counters), before any query.
     observe: (zone, qtype, rcode, seconds, via) =>
@@ -182,7 +188,9 @@ async function run(config: GatewayConfig): Promise<void> {
 
   // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
   for (const source of sources) {
-    source.start(index).catch((err: unknown) => logger.error({ err }, 'source failed to start'));
+    source
+      .start(held.sink(index))
+      .catch((err: unknown) => logger.error({ err }, 'source failed to start'));
   }
 
   onSignals({

@@ -1,0 +1,150 @@
+import { type Standin, startStandin } from '@mdns/kube-standin';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** Retries an async assertion until it passes (bounded), then throws its last failure. */
+async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+import { ask } from './support/answers.js';
+import {
+  assertBuilt,
+  GatewayProcess,
+  MAIN,
+  type TempDir,
+  tempDir,
+  testConfig,
+} from './support/gateway-process.js';
+
+// Rows "answers follow application health" of docs/behaviour.md: the real gateway against
+// the kube stand-in; EndpointSlice writes are what the EndpointSlice controller would do
+// when a Deployment is scaled.
+const ZONE = 'prod.example.tld';
+const WEB = `web.shop.${ZONE}`;
+const SHOP = `shop.${ZONE}`;
+
+function slice(service: string, ready: number) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${service}-x7k2p`,
+      namespace: 'shop',
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    endpoints: Array.from({ length: Math.max(ready, 1) }, (_, i) => ({
+      addresses: [`10.1.0.${i + 1}`],
+      conditions: { ready: i < ready },
+    })),
+  };
+}
+
+const webService = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'web', namespace: 'shop' },
+  spec: { type: 'LoadBalancer', selector: { app: 'web' } },
+  status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
+};
+
+// `shop.zone` is claimed twice: by an Ingress sending to `web` (first in kind order) and by a
+// DNSEndpoint (no backends: always healthy).
+const shopIngress = {
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name: 'shop', namespace: 'shop' },
+  spec: {
+    rules: [
+      { host: SHOP, http: { paths: [{ path: '/', backend: { service: { name: 'web' } } }] } },
+    ],
+  },
+  status: { loadBalancer: { ingress: [{ ip: '192.0.2.20' }] } },
+};
+const shopEndpoint = {
+  apiVersion: 'externaldns.k8s.io/v1alpha1',
+  kind: 'DNSEndpoint',
+  metadata: { name: 'shop', namespace: 'shop' },
+  spec: { endpoints: [{ dnsName: SHOP, recordType: 'A', targets: ['192.0.2.30'] }] },
+};
+
+async function metric(gw: GatewayProcess, series: string): Promise<number> {
+  const ports = gw.logs.find((l) => l.msg === 'listening')!.opsPorts as { metrics: number };
+  const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : Number.NaN;
+}
+
+describe('end to end: answers follow application health', () => {
+  beforeAll(() => assertBuilt(MAIN));
+  let standin: Standin;
+  let dir: TempDir;
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    standin = await startStandin({
+      objects: [webService, shopIngress, shopEndpoint, slice('web', 2)] as never,
+      bookmarkIntervalMs: 500,
+    });
+    dir = tempDir();
+    const config = testConfig({
+      sources: {
+        kubernetes: { kubeconfig: standin.kubeconfigPath, backoff: { initialMs: 100, maxMs: 500 } },
+        health: { graceSeconds: 0 },
+      },
+    });
+    gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
+    await eventually(async () =>
+      expect((await ask(gw, WEB, 'A')).answers).toEqual(['A 192.0.2.10']),
+    );
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await standin?.close();
+    dir?.remove();
+  });
+
+  it('scaled to zero: the name answers NODATA, the other claimant answers; back: both as before', async () => {
+    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
+    standin.apply(slice('web', 0));
+    await eventually(async () => {
+      const web = await ask(gw, WEB, 'A');
+      expect(web.rcode).toBe('NOERROR');
+      expect(web.answers).toEqual([]);
+      expect(web.authority).toEqual(['SOA']);
+    });
+    // The Ingress is held back: the DNSEndpoint that claims the same name answers.
+    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.30']);
+    // An independent client sees the same NODATA.
+    expect(await gw.dig(['+short', WEB, 'A'])).toBe('');
+    expect(await metric(gw, 'mdns_gateway_health_objects{kind="Service",health="unhealthy"}')).toBe(
+      1,
+    );
+    expect(await metric(gw, 'mdns_gateway_health_transitions_total{to="unhealthy"}')).toBe(2);
+
+    standin.apply(slice('web', 1));
+    await eventually(async () =>
+      expect((await ask(gw, WEB, 'A')).answers).toEqual(['A 192.0.2.10']),
+    );
+    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
+    expect(await metric(gw, 'mdns_gateway_health_transitions_total{to="healthy"}')).toBe(2);
+  });
+
+  it('an unhealthy object deleted: its name is gone (NXDOMAIN), not a stale NODATA', async () => {
+    standin.apply(slice('web', 0));
+    await eventually(async () => expect((await ask(gw, WEB, 'A')).answers).toEqual([]));
+    expect((await ask(gw, WEB, 'A')).rcode).toBe('NOERROR');
+    standin.delete('Service', 'shop', 'web');
+    await eventually(async () => expect((await ask(gw, WEB, 'A')).rcode).toBe('NXDOMAIN'));
+  });
+});
