@@ -12,6 +12,7 @@ import {
   runCli,
   startProcessOps,
   superviseWorkers,
+  workerIndex,
 } from '@mdns/ops';
 import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
 import { DnsServer } from '@mdns/transport';
@@ -20,6 +21,8 @@ import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { zoneApexFromConfig, zoneSchema } from './config/shared.js';
 import { createGatewayHandler } from './dns/handler.js';
+import { explainReport } from './explain/report.js';
+import { startExplainServer } from './explain/server.js';
 import { allowSteadyYoungGrowth } from './heap-tuning.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { RecordIndex } from './index/record-index.js';
@@ -186,6 +189,23 @@ async function run(config: GatewayConfig): Promise<void> {
   // After our own line: the primary's "every worker is serving" comes last.
   ops.listening({ dns: port });
 
+  // One explain server per process: with workers, the first one's (all hold the same state).
+  const explainServer =
+    config.explain.enabled && (workerIndex() ?? 1) === 1
+      ? await startExplainServer(config.explain.host, config.explain.port, (name) => {
+          const normalized = normalizeName(name);
+          const zone = zoneSet.match(normalized) ?? null;
+          // Reverse zones answer PTR from the addresses, not from claims: nothing to explain.
+          return explainReport(
+            normalized,
+            zone,
+            zone === null || reverseSet.has(zone) ? null : held.lookup(normalized, zone),
+            sources.flatMap((s) => s.explain?.(normalized) ?? []),
+          );
+        })
+      : null;
+  if (explainServer) logger.info({ port: explainServer.port }, 'explain listening');
+
   // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
   for (const source of sources) {
     source
@@ -202,7 +222,7 @@ async function run(config: GatewayConfig): Promise<void> {
     lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
     onLameDuck: () => ops.markNotReady(),
     onShutdown: () => ops.markShuttingDown(),
-    drain: () => drain(logger, { sources, notifier, dnsServer, ops }),
+    drain: () => drain(logger, { sources, notifier, dnsServer, ops, explainServer }),
   });
 }
 
@@ -213,6 +233,7 @@ async function drain(
     notifier: Notifier;
     dnsServer: DnsServer;
     ops: { close(): Promise<void> };
+    explainServer: { close(): Promise<void> } | null;
   },
 ): Promise<void> {
   // Answer what is in flight first, then stop watching: the index stays valid meanwhile.
@@ -220,6 +241,7 @@ async function drain(
   const stops = await Promise.allSettled([
     ...parts.sources.map((s) => s.stop()),
     parts.notifier.stop(),
+    parts.explainServer?.close(),
   ]);
   for (const s of stops) if (s.status === 'rejected') logger.warn({ err: s.reason }, 'stop failed');
   await parts.ops.close();

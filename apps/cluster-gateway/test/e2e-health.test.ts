@@ -77,6 +77,14 @@ const shopEndpoint = {
   spec: { endpoints: [{ dnsName: SHOP, recordType: 'A', targets: ['192.0.2.30'] }] },
 };
 
+async function explain(gw: GatewayProcess, name: string) {
+  const port = gw.logs.find((l) => l.msg === 'explain listening')!.port as number;
+  return (await (await fetch(`http://127.0.0.1:${port}/explain?name=${name}`)).json()) as {
+    answer: unknown;
+    claims: unknown[];
+  };
+}
+
 async function metric(gw: GatewayProcess, series: string): Promise<number> {
   const ports = gw.logs.find((l) => l.msg === 'listening')!.opsPorts as { metrics: number };
   const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
@@ -101,6 +109,7 @@ describe('end to end: answers follow application health', () => {
         kubernetes: { kubeconfig: standin.kubeconfigPath, backoff: { initialMs: 100, maxMs: 500 } },
         health: { graceSeconds: 0 },
       },
+      explain: { enabled: true, port: 0 },
     });
     gw = await GatewayProcess.start(dir.write('gateway.yaml', JSON.stringify(config)));
     await eventually(async () =>
@@ -127,6 +136,26 @@ describe('end to end: answers follow application health', () => {
     expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.30']);
     // An independent client sees the same NODATA.
     expect(await gw.dig(['+short', WEB, 'A'])).toBe('');
+    // The explain endpoint says who claims the name, their backends and why.
+    const report = await explain(gw, SHOP);
+    expect(report.answer).toEqual({
+      type: 'records',
+      a: ['192.0.2.30'],
+      aaaa: [],
+      cname: null,
+      txt: [],
+    });
+    expect(report.claims).toMatchObject([
+      {
+        kind: 'Ingress',
+        object: 'shop/shop',
+        a: ['192.0.2.20'],
+        healthy: false,
+        backends: [{ service: 'shop/web', state: 'down', ready: 0, total: 1 }],
+      },
+      { kind: 'DNSEndpoint', object: 'shop/shop', healthy: true, backends: null },
+    ]);
+    expect((await explain(gw, WEB)).answer).toEqual({ type: 'nodata' });
     expect(await metric(gw, 'mdns_gateway_health_objects{kind="Service",health="unhealthy"}')).toBe(
       1,
     );

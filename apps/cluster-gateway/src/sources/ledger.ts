@@ -191,6 +191,14 @@ function served(e: Entry): Claim[] {
   return e.healthy ? e.claims : withoutData(e.claims);
 }
 
+/** One object's claim on a name and its health, for the explain endpoint. */
+export interface ExplainedClaim extends ObjectHealth {
+  kind: SourceKind;
+  object: string;
+  /** The claim as made (before health): what it answers when healthy. */
+  claim: Claim;
+}
+
 /** One object's health, for the explain endpoint. */
 export interface ObjectHealth {
   healthy: boolean;
@@ -251,10 +259,20 @@ export class ClaimLedger {
     this.health?.stop();
   }
 
-  /** The backends, their endpoints and the verdict of one object (the explain endpoint). */
-  healthOf(kind: SourceKind, key: string): ObjectHealth | undefined {
-    const e = this.entries.get(kind)?.get(key);
-    if (!e) return undefined;
+  /** Every object claiming `name` (normalized), with its health: what the explain endpoint shows. */
+  explain(name: string): ExplainedClaim[] {
+    const out: ExplainedClaim[] = [];
+    for (const [kind, table] of this.entries) {
+      for (const [key, e] of table) {
+        const claim = e.claims.find((c) => c.name === name);
+        if (!claim) continue;
+        out.push({ kind, object: key, claim, ...this.healthOf(e) });
+      }
+    }
+    return out;
+  }
+
+  private healthOf(e: Entry): ObjectHealth {
     return {
       healthy: e.healthy,
       backends:

@@ -3,6 +3,7 @@
 
 import type { RejectionCounts } from './claims/context.js';
 import type { HealthTally } from './health/tally.js';
+import type { ExplainedClaim } from './ledger.js';
 
 export type SourceKind =
   | 'HTTPRoute'
@@ -70,6 +71,8 @@ export type KindState = {
 export interface Source {
   start(sink: IndexSink): Promise<void>;
   stop(): Promise<void>;
+  /** Every object claiming `name` (normalized) and its health; for the explain endpoint. */
+  explain?(name: string): ExplainedClaim[];
 }
 
 /**
@@ -99,3 +102,4 @@ export type { RejectionCounts, RejectReason } from './claims/context.js';
 export type { SourcesConfig } from './config.js';
 export { createSources } from './index.js';
 export { SOURCE_KINDS } from './kinds.js';
+export type { ExplainedClaim } from './ledger.js';

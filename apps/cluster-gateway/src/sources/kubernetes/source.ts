@@ -4,7 +4,14 @@ import type { SourcesConfig } from '../config.js';
 import type { Filters } from '../filters.js';
 import { ClaimLedger, defaultTenancy, type LedgerHealth, type WatchedKind } from '../ledger.js';
 import { objectKey, slimMeta } from '../slim.js';
-import type { IndexSink, KindState, Source, SourceKind, SourceLogger } from '../types.js';
+import type {
+  ExplainedClaim,
+  IndexSink,
+  KindState,
+  Source,
+  SourceKind,
+  SourceLogger,
+} from '../types.js';
 import { Reflector } from './reflector.js';
 import { type ResourceApi, resourceApi, resourceOf } from './resources.js';
 import { EventWatch, type WatchApi } from './watch-stream.js';
@@ -179,6 +186,10 @@ export class KubernetesSource implements Source {
         for (const kind of routes) this.add(make(kind));
       });
     }
+  }
+
+  explain(name: string): ExplainedClaim[] {
+    return this.ledger?.explain(name) ?? [];
   }
 
   async stop(): Promise<void> {
