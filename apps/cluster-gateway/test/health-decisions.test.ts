@@ -92,6 +92,7 @@ describe('EndpointSlice conditions (discovery.k8s.io/v1 documented defaults)', (
       service: 'shop/web',
       ready: 0,
       total: 0,
+      addresses: [],
     });
     expect(slimEndpointSlice({ metadata: { name: 'x', namespace: 'shop' } })?.service).toBeNull();
     expect(slimEndpointSlice({ endpoints: [] })).toBeNull();
@@ -251,5 +252,64 @@ describe('answers follow application health (ledger -> index)', () => {
     expect(sink.names('Service')).toEqual({ [`web.shop.${ZONE}`]: '' });
     l.replaceAll('EndpointSlice', []);
     expect(sink.names('Service')).toEqual({ [`web.shop.${ZONE}`]: '192.0.2.10' });
+  });
+});
+
+describe('headless Services that name their hosts answer their ready endpoints (#14)', () => {
+  const headless = (annotations: Record<string, string>) => ({
+    metadata: { name: 'db', namespace: 'shop', annotations },
+    spec: { type: 'ClusterIP', clusterIP: 'None' },
+  });
+  const HOST = { 'external-dns.alpha.kubernetes.io/hostname': `db.${ZONE}` };
+  const ep = (ip: string, ready: boolean) => ({ addresses: [ip], conditions: { ready } });
+
+  it('ready endpoints only, sorted; follows every slice change; none ready: no name', () => {
+    const { l, sink } = ledger();
+    l.replaceAll('EndpointSlice', [
+      slice('db', [ep('10.0.0.2', true), ep('10.0.0.9', false)], 'db-1'),
+      slice('db', [ep('10.0.0.1', true)], 'db-2'),
+    ]);
+    l.replaceAll('Service', [headless(HOST)]);
+    expect(sink.names('Service')).toEqual({ [`db.${ZONE}`]: '10.0.0.1 10.0.0.2' });
+
+    l.upsert('EndpointSlice', slice('db', [ep('10.0.0.2', true), ep('10.0.0.9', true)], 'db-1'));
+    expect(sink.names('Service')).toEqual({ [`db.${ZONE}`]: '10.0.0.1 10.0.0.2 10.0.0.9' });
+
+    l.upsert('EndpointSlice', slice('db', [ep('10.0.0.2', false)], 'db-1'));
+    l.remove('EndpointSlice', 'shop/db-2', slice('db', [], 'db-2'));
+    expect(sink.names('Service')).toEqual({});
+    l.upsert('EndpointSlice', slice('db', [ep('10.0.0.4', true)], 'db-1'));
+    expect(sink.names('Service')).toEqual({ [`db.${ZONE}`]: '10.0.0.4' });
+  });
+
+  it('stays out unless it names its hosts; mdns.io/health: ignore still follows the addresses', () => {
+    const { l, sink } = ledger();
+    l.replaceAll('EndpointSlice', [slice('db', [ep('10.0.0.1', true)])]);
+    l.replaceAll('Service', [headless({})]);
+    expect(sink.names('Service')).toEqual({});
+    l.upsert('Service', headless({ ...HOST, 'mdns.io/health': 'ignore' }));
+    expect(sink.names('Service')).toEqual({ [`db.${ZONE}`]: '10.0.0.1' });
+    l.upsert('EndpointSlice', slice('db', [ep('10.0.0.7', true)]));
+    expect(sink.names('Service')).toEqual({ [`db.${ZONE}`]: '10.0.0.7' });
+  });
+
+  it('without EndpointSlices (sources.health off): not published, one warning naming why', () => {
+    const logger = new RecordingLogger();
+    const f = compileFilters({
+      ingressClasses: [],
+      gatewayClasses: [],
+      labelSelector: '',
+      namespaces: [],
+    });
+    if (!f.ok) throw new Error(f.error);
+    const sink = new RecordingSink();
+    const l = new ClaimLedger(['Service'], [ZONE], 60, f.filters, sink, logger);
+    l.replaceAll('Service', [headless(HOST)]);
+    expect(sink.names('Service')).toEqual({});
+    expect(logger.lines.filter((x) => x.level === 'warn').map((x) => x.msg)).toEqual([
+      expect.stringMatching(
+        /headless Service is published with its ready endpoints, which need EndpointSlices/,
+      ),
+    ]);
   });
 });

@@ -75,6 +75,7 @@ describe('slimming', () => {
       },
       type: 'ClusterIP',
       clusterIPs: [],
+      headless: false,
       externalIPs: [],
       loadBalancer: [],
     });

@@ -20,6 +20,7 @@ import {
   objectKey,
   type SlimMeta,
   type SlimRoute,
+  type SlimService,
   slimDnsEndpoint,
   slimGateway,
   slimIngress,
@@ -51,6 +52,8 @@ interface Entry {
   backends: string[] | null;
   /** What the index holds: `claims` when healthy, their names without data when not. */
   healthy: boolean;
+  /** A published headless Service: claimed again when its ready endpoints change. */
+  headless?: SlimService;
 }
 
 /**
@@ -138,6 +141,7 @@ interface Evaluated {
   result: ClaimResult;
   route?: SlimRoute;
   backends: string[] | null;
+  headless?: SlimService;
 }
 
 function claimObject(
@@ -164,6 +168,7 @@ function claimObject(
             meta: svc.metadata,
             result: serviceClaims(svc, ctx),
             backends: backendsOf(kind, svc.metadata, undefined),
+            ...(svc.headless ? { headless: svc } : {}),
           }
         : null;
     }
@@ -184,6 +189,11 @@ function claimObject(
       };
     }
   }
+}
+
+/** The Services an entry is re-decided on: its backends, or itself for a headless Service. */
+function followed(key: string, e: Entry): string[] | null {
+  return e.headless ? [key] : e.backends;
 }
 
 /** What the index holds of an entry. */
@@ -252,6 +262,8 @@ export class ClaimLedger {
       internalHostnames: tenancy.internalHostnames ?? false,
       gateway: (key) => this.gateways.get(key),
     };
+    const health = this.health;
+    if (health) this.ctx.endpoints = (service) => health.readyAddresses(service);
   }
 
   /** Stops the health grace timers. */
@@ -311,7 +323,14 @@ export class ClaimLedger {
       return;
     }
     const key = objectKey(evaluated.meta);
-    const entry = this.record(kind, key, evaluated.result, evaluated.route, evaluated.backends);
+    const entry = this.record(
+      kind,
+      key,
+      evaluated.result,
+      evaluated.route,
+      evaluated.backends,
+      evaluated.headless,
+    );
     if (entry.changed) this.sink.replaceObject(kind, key, entry.claims);
   }
 
@@ -332,7 +351,7 @@ export class ClaimLedger {
     if (!table || !entry) return;
     table.delete(key);
     this.unlinkRoute(kind, key, entry.route);
-    this.unlinkBackends(kind, key, entry.backends);
+    this.unlinkBackends(kind, key, followed(key, entry));
     this.healthOptions?.tally?.note(kind, key, null, false);
     if (entry.claims.length > 0) this.sink.replaceObject(kind, key, []);
   }
@@ -355,13 +374,20 @@ export class ClaimLedger {
       if (!evaluated) continue;
       const key = objectKey(evaluated.meta);
       seen.add(key);
-      this.record(kind, key, evaluated.result, evaluated.route, evaluated.backends);
+      this.record(
+        kind,
+        key,
+        evaluated.result,
+        evaluated.route,
+        evaluated.backends,
+        evaluated.headless,
+      );
     }
     for (const [key, entry] of table) {
       if (seen.has(key)) continue;
       table.delete(key);
       this.unlinkRoute(kind, key, entry.route);
-      this.unlinkBackends(kind, key, entry.backends);
+      this.unlinkBackends(kind, key, followed(key, entry));
       this.healthOptions?.tally?.note(kind, key, null, false);
     }
     this.sink.replaceKind(kind, this.claimsOf(kind));
@@ -391,6 +417,10 @@ export class ClaimLedger {
       const key = o.slice(space + 1);
       const entry = this.entries.get(kind)?.get(key);
       if (!entry) continue;
+      if (entry.headless) {
+        this.reclaimHeadless(key, entry.headless, entry.backends);
+        continue;
+      }
       const healthy = this.healthy(entry.backends);
       if (healthy === entry.healthy) continue;
       entry.healthy = healthy;
@@ -402,6 +432,19 @@ export class ClaimLedger {
       );
       this.sink.replaceObject(kind, key, served(entry));
     }
+  }
+
+  /** A headless Service's names follow its ready endpoints' addresses. */
+  private reclaimHeadless(key: string, svc: SlimService, backends: string[] | null): void {
+    const result = serviceClaims(svc, this.ctx);
+    applyOwnership(
+      this.tenancy.ownership,
+      objectRef('Service', svc.metadata),
+      svc.metadata,
+      result,
+    );
+    const rec = this.record('Service', key, result, undefined, backends, svc);
+    if (rec.changed) this.sink.replaceObject('Service', key, rec.claims);
   }
 
   private linkBackends(kind: SourceKind, key: string, backends: string[] | null): void {
@@ -426,6 +469,7 @@ export class ClaimLedger {
     result: ClaimResult,
     route: SlimRoute | undefined,
     backends: string[] | null,
+    headless?: SlimService,
   ): { claims: Claim[]; changed: boolean } {
     const table = this.entries.get(kind)!;
     const previous = table.get(key);
@@ -447,13 +491,15 @@ export class ClaimLedger {
     }
     if (previous?.route) this.unlinkRoute(kind, key, previous.route);
     if (route) this.linkRoute(kind, key, route);
-    if (previous) this.unlinkBackends(kind, key, previous.backends);
-    this.linkBackends(kind, key, backends);
+    if (previous) this.unlinkBackends(kind, key, followed(key, previous));
+    // A headless Service follows its own slices for its addresses, health or not.
+    this.linkBackends(kind, key, headless ? [key] : backends);
     // Unchanged: keep the arrays the index already holds, and let the new ones go.
     // `slice`: exact size, where the array built by push has room for 17 (~150 bytes).
     const claims = same ? previous.claims : result.claims.slice();
     const healthy = this.healthy(backends);
     const entry: Entry = { claims, warnings, route, backends, healthy };
+    if (headless) entry.headless = headless;
     table.set(key, entry);
     const flipped = previous !== undefined && previous.healthy !== healthy;
     this.healthOptions?.tally?.note(

@@ -36,6 +36,8 @@ export interface SlimService {
   type: string;
   /** `spec.clusterIPs` (else `spec.clusterIP`); empty for a headless Service (`None`). */
   clusterIPs: string[];
+  /** `spec.clusterIP: None`: its names resolve to its endpoints' addresses. */
+  headless: boolean;
   externalIPs: string[];
   loadBalancer: LoadBalancerIngress[];
 }
@@ -198,6 +200,7 @@ export function slimService(obj: unknown): SlimService | null {
     metadata,
     type: str(spec.type) ?? 'ClusterIP',
     clusterIPs: clusterIPs(spec),
+    headless: str(spec.clusterIP) === 'None',
     externalIPs: strings(spec.externalIPs),
     loadBalancer: loadBalancer(record(obj).status),
   };

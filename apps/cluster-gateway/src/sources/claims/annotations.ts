@@ -161,6 +161,16 @@ export function serviceAnnotatedHosts(
   return commaList(external.value).map((value) => ({ value, field }));
 }
 
+/** Whether a Service names its hosts itself (`coredns.io/hostname` or external-dns `hostname`). */
+export function hasAnnotatedHosts(meta: SlimMeta): boolean {
+  const a = meta.annotations;
+  return (
+    a[KEYS.corednsHostname] !== undefined ||
+    a[`${EXTERNAL_DNS_PREFIX}hostname`] !== undefined ||
+    a[`${EXTERNAL_DNS_LEGACY_PREFIX}hostname`] !== undefined
+  );
+}
+
 /** The external-dns hostname annotation of an Ingress or route: added to its spec hosts. */
 export function extraHosts(meta: SlimMeta, ref: string, warnings: string[]): AnnotatedHost[] {
   const external = externalDnsAnnotation(meta, 'hostname', ref, warnings);

@@ -13,6 +13,8 @@ export interface SlimEndpointSlice {
   /** Endpoints that take traffic: `conditions.ready` true or unset, not terminating. */
   ready: number;
   total: number;
+  /** `addresses` of the ready endpoints (a headless Service answers them). */
+  addresses: string[];
 }
 
 type Raw = Record<string, unknown>;
@@ -43,10 +45,14 @@ export function slimEndpointSlice(obj: unknown): SlimEndpointSlice | null {
   const endpoints = record(obj).endpoints;
   let ready = 0;
   let total = 0;
+  const addresses: string[] = [];
   if (Array.isArray(endpoints)) {
     for (const e of endpoints) {
       total++;
-      if (endpointReady(e)) ready++;
+      if (!endpointReady(e)) continue;
+      ready++;
+      const list = record(e).addresses;
+      if (Array.isArray(list)) for (const a of list) if (typeof a === 'string') addresses.push(a);
     }
   }
   return {
@@ -54,5 +60,6 @@ export function slimEndpointSlice(obj: unknown): SlimEndpointSlice | null {
     service: typeof label === 'string' && label !== '' ? `${namespace}/${label}` : null,
     ready,
     total,
+    addresses,
   };
 }

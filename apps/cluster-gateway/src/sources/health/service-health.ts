@@ -49,6 +49,18 @@ export class ServiceHealth {
     return this.services.get(service)?.state ?? 'unknown';
   }
 
+  /**
+   * The ready endpoints' addresses of a Service, sorted and unique (a headless Service answers
+   * them). Walks every slice: asked only for the few published headless Services.
+   */
+  readyAddresses(service: string): string[] {
+    const out = new Set<string>();
+    for (const slice of this.slices.values()) {
+      if (slice.service === service) for (const a of slice.addresses) out.add(a);
+    }
+    return [...out].sort();
+  }
+
   /** Counts for the explain endpoint; undefined when no slice names the Service. */
   endpoints(service: string): ServiceEndpoints | undefined {
     const s = this.services.get(service);
@@ -58,30 +70,33 @@ export class ServiceHealth {
   upsert(raw: unknown): void {
     const slice = slimEndpointSlice(raw);
     if (!slice) return;
-    const touched = this.put(slice);
-    this.settle(touched);
+    const moved = new Set<string>();
+    const touched = this.put(slice, moved);
+    this.settle(touched, moved);
   }
 
   remove(raw: unknown): void {
     const slice = slimEndpointSlice(raw);
     if (!slice) return;
-    this.settle(this.drop(slice.key));
+    const moved = new Set<string>();
+    this.settle(this.drop(slice.key, moved), moved);
   }
 
   /** After a (re)list: every slice; slices not in `raws` are gone. */
   replaceAll(raws: readonly unknown[]): void {
     const touched = new Set<string>();
+    const moved = new Set<string>();
     const seen = new Set<string>();
     for (const raw of raws) {
       const slice = slimEndpointSlice(raw);
       if (!slice) continue;
       seen.add(slice.key);
-      for (const s of this.put(slice)) touched.add(s);
+      for (const s of this.put(slice, moved)) touched.add(s);
     }
     for (const key of [...this.slices.keys()]) {
-      if (!seen.has(key)) for (const s of this.drop(key)) touched.add(s);
+      if (!seen.has(key)) for (const s of this.drop(key, moved)) touched.add(s);
     }
-    this.settle([...touched]);
+    this.settle([...touched], moved);
   }
 
   stop(): void {
@@ -89,10 +104,19 @@ export class ServiceHealth {
     for (const s of this.services.values()) clearTimeout(s.timer);
   }
 
-  /** Stores the slice; the Services whose counts it touched (old and new owner). */
-  private put(slice: SlimEndpointSlice): string[] {
-    const touched = this.drop(slice.key);
+  /**
+   * Stores the slice; the Services whose counts it touched (old and new owner). Services
+   * whose ready addresses changed go into `moved`.
+   */
+  private put(slice: SlimEndpointSlice, moved: Set<string>): string[] {
+    const old = this.slices.get(slice.key);
+    const same =
+      old !== undefined &&
+      old.service === slice.service &&
+      old.addresses.join(' ') === slice.addresses.join(' ');
+    const touched = this.drop(slice.key, same ? undefined : moved);
     if (slice.service === null) return touched;
+    if (!same && slice.addresses.length > 0) moved.add(slice.service);
     this.slices.set(slice.key, slice);
     const s = this.entry(slice.service);
     s.ready += slice.ready;
@@ -102,9 +126,10 @@ export class ServiceHealth {
     return touched;
   }
 
-  private drop(key: string): string[] {
+  private drop(key: string, moved?: Set<string>): string[] {
     const old = this.slices.get(key);
     if (!old || old.service === null) return [];
+    if (moved && old.addresses.length > 0) moved.add(old.service);
     this.slices.delete(key);
     const s = this.entry(old.service);
     s.ready -= old.ready;
@@ -122,9 +147,9 @@ export class ServiceHealth {
     return s;
   }
 
-  /** Recomputes the touched Services' states; reports those that changed. */
-  private settle(touched: readonly string[]): void {
-    const changed: string[] = [];
+  /** Recomputes the touched Services' states; reports those whose state or addresses changed. */
+  private settle(touched: readonly string[], moved: ReadonlySet<string>): void {
+    const changed: string[] = [...moved];
     for (const service of touched) {
       const s = this.services.get(service);
       if (!s) continue;
@@ -137,7 +162,7 @@ export class ServiceHealth {
         s.timer = setTimeout(() => this.graceOver(service), this.graceMs);
         s.timer.unref();
       }
-      if (next !== s.state) changed.push(service);
+      if (next !== s.state && !moved.has(service)) changed.push(service);
       s.state = next;
       if (s.slices === 0) this.services.delete(service);
     }
