@@ -77,6 +77,35 @@ const shopEndpoint = {
   spec: { endpoints: [{ dnsName: SHOP, recordType: 'A', targets: ['192.0.2.30'] }] },
 };
 
+// A headless Service that names its host (external-dns publishes these): its ready endpoints.
+const DB = `db.${ZONE}`;
+const dbService = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: {
+    name: 'db',
+    namespace: 'shop',
+    annotations: { 'external-dns.alpha.kubernetes.io/hostname': DB },
+  },
+  spec: { clusterIP: 'None', selector: { app: 'db' } },
+};
+function dbSlice(ready: string[]) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: 'db-q8w2e',
+      namespace: 'shop',
+      labels: { 'kubernetes.io/service-name': 'db' },
+    },
+    addressType: 'IPv4',
+    endpoints: [
+      ...ready.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+      { addresses: ['10.1.9.99'], conditions: { ready: false } },
+    ],
+  };
+}
+
 async function explain(gw: GatewayProcess, name: string) {
   const port = gw.logs.find((l) => l.msg === 'explain listening')!.port as number;
   return (await (await fetch(`http://127.0.0.1:${port}/explain?name=${name}`)).json()) as {
@@ -100,7 +129,14 @@ describe('end to end: answers follow application health', () => {
 
   beforeAll(async () => {
     standin = await startStandin({
-      objects: [webService, shopIngress, shopEndpoint, slice('web', 2)] as never,
+      objects: [
+        webService,
+        shopIngress,
+        shopEndpoint,
+        slice('web', 2),
+        dbService,
+        dbSlice(['10.1.9.2', '10.1.9.1']),
+      ] as never,
       bookmarkIntervalMs: 500,
     });
     dir = tempDir();
@@ -167,6 +203,13 @@ describe('end to end: answers follow application health', () => {
     );
     expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
     expect(await metric(gw, 'mdns_gateway_health_transitions_total{to="healthy"}')).toBe(2);
+  });
+
+  it('a headless Service naming its host answers its ready endpoints, and follows them', async () => {
+    expect((await ask(gw, DB, 'A')).answers).toEqual(['A 10.1.9.1', 'A 10.1.9.2']);
+    standin.apply(dbSlice(['10.1.9.3']));
+    await eventually(async () => expect((await ask(gw, DB, 'A')).answers).toEqual(['A 10.1.9.3']));
+    expect((await gw.dig(['+short', DB, 'A'])).trim()).toBe('10.1.9.3');
   });
 
   it('an unhealthy object deleted: its name is gone (NXDOMAIN), not a stale NODATA', async () => {
