@@ -26,10 +26,10 @@ describe('EndpointSlices', () => {
     s = await startStandin({
       objects: [slice('web-abc', 'web', [true]), slice('api-def', 'api', [false])],
     });
-    const disc = await (await fetch(`${s.url}/apis/discovery.k8s.io/v1`)).json();
+    const disc = (await (await fetch(`${s.url}/apis/discovery.k8s.io/v1`)).json()) as any;
     expect(disc.resources.map((r: { name: string }) => r.name)).toContain('endpointslices');
     const selector = encodeURIComponent('kubernetes.io/service-name=web');
-    const list = await (await fetch(`${s.url}${SLICES}?labelSelector=${selector}`)).json();
+    const list = (await (await fetch(`${s.url}${SLICES}?labelSelector=${selector}`)).json()) as any;
     expect(list.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual([
       'web-abc',
     ]);
