@@ -36,6 +36,29 @@ export function service(i) {
   };
 }
 
+/**
+ * The EndpointSlice the EndpointSlice controller keeps for Service `service` in the bench
+ * namespace: `total` endpoints, the first `ready` of them ready.
+ */
+export function endpointSlice(service, ready = 1, total = 2) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${service}-abcde`,
+      namespace: NAMESPACE,
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    endpoints: Array.from({ length: total }, (_, k) => ({
+      addresses: [`10.244.${k}.1`],
+      conditions: { ready: k < ready, serving: k < ready, terminating: false },
+      nodeName: `node-${k}`,
+    })),
+    ports: [{ name: 'https', port: 443, protocol: 'TCP' }],
+  };
+}
+
 /** A manifests directory: JSON is YAML, and `kind: List` files of 1000 keep parsing cheap. */
 export function writeManifests(dir, count) {
   for (let start = 0; start < count; start += 1000) {

@@ -57,7 +57,17 @@ function launch(label, main, configPath, jail) {
  */
 export async function startGateway(
   dir,
-  { source, readyName, notify, port, workers = 1, label = 'cluster-gateway', metrics, jail },
+  {
+    source,
+    readyName,
+    notify,
+    port,
+    workers = 1,
+    label = 'cluster-gateway',
+    metrics,
+    jail,
+    health,
+  },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(port, workers);
@@ -71,6 +81,8 @@ export async function startGateway(
       ? { enabled: true, directory: source.manifests }
       : { enabled: false },
   };
+  // `sources.health` (e.g. `{ graceSeconds: 0 }`); absent: the gateway's default.
+  if (health) config.sources.health = health;
   if (notify) config.notify = notify;
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));

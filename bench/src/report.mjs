@@ -18,6 +18,8 @@ const TITLES = {
   far: 'Far cluster (one of 2 clusters 150 ms away)',
   change: 'Change → answer (stand-in → gateway → NOTIFY → authority)',
   memory: 'Memory: gateway with 20k objects',
+  health: 'Health failover (EndpointSlice write → authority answers only the healthy cluster)',
+  'memory-health': 'Memory: gateway with 20k objects + 20k EndpointSlices',
 };
 
 function throughputSummary(s) {
@@ -58,7 +60,11 @@ function summaryRows(results) {
           `| ${TITLES[s.id]}, NOTIFY debounce ${v.debounceMs} ms | p50 ${ms(v.p50)} ms, p99 ${ms(v.p99)} ms | — | p99 ≤ ${s.targetP99Ms} ms | ${met(v.p99 <= s.targetP99Ms && v.timedOut === 0)} |`,
         );
       }
-    } else if (s.id === 'memory') {
+    } else if (s.id === 'health') {
+      out.push(
+        `| ${TITLES[s.id]}, grace 0 s | p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms | — | p99 ≤ ${s.targetP99Ms} ms | ${met(s.p99 <= s.targetP99Ms && s.timedOut === 0)} |`,
+      );
+    } else if (s.id === 'memory' || s.id === 'memory-health') {
       const worst = Math.max(s.rssIdleBytes, s.rssLoadedBytes);
       out.push(
         `| ${TITLES[s.id]} | RSS ${mb(s.rssIdleBytes)} MB synced, ${mb(s.rssLoadedBytes)} MB after load (peak ${mb(s.hwmBytes)} MB) | — | RSS ≤ ${s.targetMb} MB | ${met(worst <= s.targetMb * 1024 * 1024)} |`,
@@ -154,13 +160,27 @@ function memoryDetail(s) {
   ];
 }
 
+function healthDetail(s) {
+  return [
+    `### ${TITLES[s.id]}`,
+    '',
+    `Two gateways (kubernetes source, \`sources.health.graceSeconds: ${s.graceSeconds}\`), policy \`all\`; polled at the authority every ${s.pollMs} ms after the write. The default grace (5 s) adds 5 s by design.`,
+    '',
+    '| samples | p50 ms | p90 ms | p99 ms | max ms | no answer within 5 s |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${s.samples} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${ms(s.max)} | ${s.timedOut} |`,
+    '',
+  ];
+}
+
 function details(s) {
   if (s.error) return [`### ${TITLES[s.id]}`, '', '```', s.error.slice(0, 2000), '```', ''];
   if (s.rows) return throughputDetail(s);
   if (s.id === 'blackhole') return blackholeDetail(s);
   if (s.id === 'far') return farDetail(s);
   if (s.id === 'change') return changeDetail(s);
-  if (s.id === 'memory') return memoryDetail(s);
+  if (s.id === 'memory' || s.id === 'memory-health') return memoryDetail(s);
+  if (s.id === 'health') return healthDetail(s);
   return [];
 }
 

@@ -17,6 +17,7 @@ import { renderGenerated, spliceGenerated } from './report.mjs';
 import { blackholeScenario } from './scenarios/blackhole.mjs';
 import { changeScenario } from './scenarios/change.mjs';
 import { farScenario } from './scenarios/far.mjs';
+import { healthFailoverScenario, healthMemoryScenario } from './scenarios/health.mjs';
 import { memoryScenario } from './scenarios/memory.mjs';
 import {
   authorityHitsScenario,
@@ -32,6 +33,8 @@ const SCENARIOS = {
   far: farScenario,
   change: changeScenario,
   memory: memoryScenario,
+  health: healthFailoverScenario,
+  'memory-health': healthMemoryScenario,
 };
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('../dist/results/', import.meta.url));
@@ -92,6 +95,9 @@ export function settingsFor(argv, env) {
       ? { samples: 5, debounces: [100], backgroundObjects: 100 }
       : { samples: 50, debounces: [250, 100], backgroundObjects: 1000 },
     memory: { objectsPerKind: quick ? 2000 : 10_000, loadSeconds: quick ? 2 : 5 },
+    health: quick
+      ? { samples: 5, backgroundObjects: 100 }
+      : { samples: 50, backgroundObjects: 1000 },
   };
 }
 

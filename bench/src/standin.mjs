@@ -7,8 +7,11 @@ const STANDIN = fileURLToPath(
   new URL('../../packages/kube-standin/dist/index.js', import.meta.url),
 );
 
-/** Only the kinds the gateway watches. managedFields stay on, as a real API server sends them. */
-export async function startBenchStandin(objects) {
+/**
+ * Only the kinds the gateway watches (`kinds`; EndpointSlices only where a scenario measures
+ * health). managedFields stay on, as a real API server sends them.
+ */
+export async function startBenchStandin(objects, kinds = ['ingresses', 'services']) {
   const { startStandin } = await import(STANDIN);
-  return startStandin({ kinds: ['ingresses', 'services'], objects, managedFields: true });
+  return startStandin({ kinds, objects, managedFields: true });
 }

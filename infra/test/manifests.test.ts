@@ -234,6 +234,7 @@ describe('per-cluster overlays (infra/k8s/clusters)', () => {
     expect(resources).toEqual(
       [
         'dnsendpoints',
+        'endpointslices',
         'gateways',
         'grpcroutes',
         'httproutes',

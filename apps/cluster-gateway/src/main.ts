@@ -12,6 +12,7 @@ import {
   runCli,
   startProcessOps,
   superviseWorkers,
+  workerIndex,
   zoneApexFromConfig,
   zoneSchema,
 } from '@mdns/ops';
@@ -21,6 +22,8 @@ import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { createGatewayHandler } from './dns/handler.js';
+import { explainReport } from './explain/report.js';
+import { startExplainServer } from './explain/server.js';
 import { allowSteadyYoungGrowth } from './heap-tuning.js';
 import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
@@ -29,6 +32,8 @@ import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
 import { Notifier } from './notify/notifier.js';
 import { serverResolver } from './notify/targets.js';
 import { newRejectionCounts } from './sources/claims/context.js';
+import { HeldNames } from './sources/health/held-names.js';
+import { HealthTally } from './sources/health/tally.js';
 import { createSources } from './sources/index.js';
 
 const NAME = 'cluster-gateway';
@@ -75,11 +80,13 @@ async function run(config: GatewayConfig): Promise<void> {
     ),
   );
   const rejected = newRejectionCounts();
+  const healthTally = new HealthTally();
   const sources = createSources(config.sources, {
     zones,
     defaultTtl: config.ttl,
     logger: sourcesLogger,
     rejected,
+    healthTally,
   });
   // With no source enabled nothing will ever sync: serve the apex rather than SERVFAIL forever.
   if (sources.length === 0) logger.warn('no source enabled: only the zone apex will answer');
@@ -106,6 +113,11 @@ async function run(config: GatewayConfig): Promise<void> {
     logger: logger.child({ component: 'notify' }),
   });
   index.onChange(() => notifier.changed());
+  // Names held back for health answer NODATA, not NXDOMAIN; their changes are index changes.
+  const held = new HeldNames(
+    (name, zone) => index.lookup(name, zone),
+    () => notifier.changed(),
+  );
 
   const reverseSet = new Set(reverseZones);
   const reverse = new ReverseIndex(reverseZones, index);
@@ -119,10 +131,10 @@ async function run(config: GatewayConfig): Promise<void> {
         return zone === undefined ? undefined : ruleZones.get(zone);
       },
       lookup: (name, zone) =>
-        reverseSet.has(zone) ? reverse.lookup(name, zone) : index.lookup(name, zone),
+        reverseSet.has(zone) ? reverse.lookup(name, zone) : held.lookup(name, zone),
       ready: () => latch.synced(),
     },
-    generation: () => index.generation,
+    generation: () => index.generation + held.generation,
     serverUdpSize: config.listen.udpSize,
     // `queryMetrics` is assigned below (it needs the handler's counters), before any query.
     observe: (zone, qtype, rcode, seconds, via) =>
@@ -157,6 +169,7 @@ async function run(config: GatewayConfig): Promise<void> {
       ? { server: corednsServerLabel(config.listen.host, config.listen.port) }
       : undefined,
     rejected,
+    health: healthTally,
   });
 
   const { port } = await dnsServer.listen();
@@ -183,9 +196,28 @@ async function run(config: GatewayConfig): Promise<void> {
   // After our own line: the primary's "every worker is serving" comes last.
   ops.listening({ dns: port });
 
+  // One explain server per process: with workers, the first one's (all hold the same state).
+  const explainServer =
+    config.explain.enabled && (workerIndex() ?? 1) === 1
+      ? await startExplainServer(config.explain.host, config.explain.port, (name) => {
+          const normalized = normalizeName(name);
+          const zone = zoneSet.match(normalized) ?? null;
+          // Reverse zones answer PTR from the addresses, not from claims: nothing to explain.
+          return explainReport(
+            normalized,
+            zone,
+            zone === null || reverseSet.has(zone) ? null : held.lookup(normalized, zone),
+            sources.flatMap((s) => s.explain?.(normalized) ?? []),
+          );
+        })
+      : null;
+  if (explainServer) logger.info({ port: explainServer.port }, 'explain listening');
+
   // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
   for (const source of sources) {
-    source.start(index).catch((err: unknown) => logger.error({ err }, 'source failed to start'));
+    source
+      .start(held.sink(index))
+      .catch((err: unknown) => logger.error({ err }, 'source failed to start'));
   }
 
   onSignals({
@@ -197,7 +229,7 @@ async function run(config: GatewayConfig): Promise<void> {
     lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
     onLameDuck: () => ops.markNotReady(),
     onShutdown: () => ops.markShuttingDown(),
-    drain: () => drain(logger, { sources, notifier, dnsServer, ops }),
+    drain: () => drain(logger, { sources, notifier, dnsServer, ops, explainServer }),
   });
 }
 
@@ -208,6 +240,7 @@ async function drain(
     notifier: Notifier;
     dnsServer: DnsServer;
     ops: { close(): Promise<void> };
+    explainServer: { close(): Promise<void> } | null;
   },
 ): Promise<void> {
   // Answer what is in flight first, then stop watching: the index stays valid meanwhile.
@@ -215,6 +248,7 @@ async function drain(
   const stops = await Promise.allSettled([
     ...parts.sources.map((s) => s.stop()),
     parts.notifier.stop(),
+    parts.explainServer?.close(),
   ]);
   for (const s of stops) if (s.status === 'rejected') logger.warn({ err: s.reason }, 'stop failed');
   await parts.ops.close();

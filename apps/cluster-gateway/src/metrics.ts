@@ -10,6 +10,7 @@ import type { GatewayIndex } from './index/gateway-index.js';
 import { secondsSince } from './index/readiness.js';
 import type { NotifyCounters } from './notify/notifier.js';
 import { REJECT_REASONS, type RejectionCounts } from './sources/claims/context.js';
+import type { HealthTally } from './sources/health/tally.js';
 import type { SourceKind } from './sources/types.js';
 
 export const METRICS_PREFIX = 'mdns_gateway_';
@@ -29,6 +30,8 @@ export interface GatewayMetricsInputs {
   coredns?: { server: string };
   /** Claims refused by a tenant-safety rule, per reason (counted by the sources). */
   rejected: RejectionCounts;
+  /** Objects held back for health and health flips (`sources.health`). */
+  health: HealthTally;
 }
 
 /**
@@ -121,6 +124,31 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     type: 'gauge',
     aggregator: 'max',
     values: () => [{ value: index.contested }],
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}health_objects`,
+    help: 'Objects with claims by health (sources.health): unhealthy ones have no ready endpoint and are not answered.',
+    type: 'gauge',
+    aggregator: 'max',
+    values: () =>
+      kinds.flatMap((kind) => {
+        const unhealthy = inputs.health.unhealthy(kind);
+        const all = index.objectsPerKind(kind);
+        return [
+          { value: Math.max(0, all - unhealthy), labels: { kind, health: 'healthy' } },
+          { value: unhealthy, labels: { kind, health: 'unhealthy' } },
+        ];
+      }),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}health_transitions_total`,
+    help: 'Objects whose answers turned healthy or unhealthy (backend ready endpoints), by the health they turned to.',
+    type: 'counter',
+    aggregator: 'max',
+    values: () => [
+      { value: inputs.health.transitions.healthy, labels: { to: 'healthy' } },
+      { value: inputs.health.transitions.unhealthy, labels: { to: 'unhealthy' } },
+    ],
   });
   exportCounters(registry, `${PREFIX}transport_`, inputs.transport, { gauges: ['tcpOpen'] });
   exportCounters(registry, `${PREFIX}handler_`, () => ({ ...inputs.handler }), {

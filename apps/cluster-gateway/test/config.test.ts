@@ -67,6 +67,12 @@ describe('config schema', () => {
       'listen.maxTcpConnectionsPerSource',
     ],
     ['unknown resource kind', `${MINIMAL}sources: { resources: [Pod] }`, 'sources.resources[0]'],
+    ['explain off loopback', `${MINIMAL}explain: { enabled: true, host: 0.0.0.0 }`, 'explain.host'],
+    [
+      'health require unknown',
+      `${MINIMAL}sources: { health: { require: most } }`,
+      'sources.health.require',
+    ],
     [
       'ownership suffix outside the zones',
       `${MINIMAL}sources: { ownership: { namespaces: { team-a: [a.other.tld] } } }`,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayIndex } from '../src/index/gateway-index.js';
 import { registerGatewayMetrics } from '../src/metrics.js';
 import { newRejectionCounts } from '../src/sources/claims/context.js';
+import { HealthTally } from '../src/sources/health/tally.js';
 
 // Found by reliability/ fuzzing: every distinct unknown qtype number used to become its own
 // queries_total / query_duration_seconds series, so RSS (~110 MB per million fuzz packets)
@@ -19,6 +20,7 @@ describe('query metrics cardinality', () => {
       notify: { sent: 0, acknowledged: 0, rejected: 0, failed: 0, resolveFailed: 0 },
       ready: () => true,
       rejected: newRejectionCounts(),
+      health: new HealthTally(),
     });
     for (let qtype = 0; qtype < 65536; qtype += 7) queries.observe('zone.test', qtype, 3, 0.001);
     queries.observe('zone.test', 1, 0, 0.001);

@@ -24,6 +24,7 @@ describe('sources config', () => {
       services: { externalIPs: false, internalHostnames: false },
       annotations: { target: false },
       ownership: { namespaces: {}, wildcardNamespaces: null, conflicts: 'first-claimant' },
+      health: { enabled: true, require: 'any', graceSeconds: 5 },
     });
   });
 
@@ -47,6 +48,8 @@ describe('sources config', () => {
     ],
     [{ services: { internalHostnames: 'yes' } }, 'services.internalHostnames'],
     [{ annotations: { target: 'yes' } }, 'annotations.target'],
+    [{ health: { require: 'most' } }, 'health.require'],
+    [{ health: { graceSeconds: -1 } }, 'health.graceSeconds'],
   ])('rejects %j at %s', (input, path) => {
     const r = sourcesConfigSchema.safeParse(input);
     expect(r.success).toBe(false);

@@ -53,6 +53,8 @@ describe('slimming', () => {
       },
       hosts: ['web.zone'],
       loadBalancer: [{ ip: '192.0.2.1' }],
+      // The Services its paths send to: what health follows.
+      backends: ['apps/web'],
     });
     expect(JSON.stringify(slimIngress(fat))).not.toContain('managedFields');
     expect(JSON.stringify(slimIngress(fat))).not.toContain('last-applied');
@@ -73,6 +75,7 @@ describe('slimming', () => {
       },
       type: 'ClusterIP',
       clusterIPs: [],
+      headless: false,
       externalIPs: [],
       loadBalancer: [],
     });

@@ -1,8 +1,8 @@
 import { type DnsRecord, QTYPE } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
-import { additionalFor, classifyReply } from '../src/upstream/classify.js';
 import { mergeRecords, positiveAnswer, rdataKey } from '../src/fanout/fanout.js';
 import type { UpstreamState } from '../src/fanout/merge.js';
+import { additionalFor, classifyReply } from '../src/upstream/classify.js';
 
 // docs/behaviour.md, fanout-authority: the additional section of SRV/MX answers, and the
 // `all` merge of records whose data holds names. The e2e view (real gateways, dig/kdig) is

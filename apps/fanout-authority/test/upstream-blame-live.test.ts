@@ -1,6 +1,6 @@
 import { decode, encode, QTYPE } from '@mdns/protocol';
-import { DnsClient } from '@mdns/transport';
 import { startDnsPeer } from '@mdns/testkit';
+import { DnsClient } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamHealth } from '../src/upstream/health.js';
 import { Upstream, type UpstreamLimits } from '../src/upstream/upstream.js';

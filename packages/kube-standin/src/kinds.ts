@@ -52,6 +52,15 @@ export const DEFAULT_KINDS: readonly KindSpec[] = [
     crd: false,
   },
   {
+    // Built in: what the EndpointSlice controller writes per Service (health reads it).
+    kind: 'EndpointSlice',
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    plural: 'endpointslices',
+    namespaced: true,
+    crd: false,
+  },
+  {
     kind: 'Gateway',
     group: 'gateway.networking.k8s.io',
     version: 'v1',

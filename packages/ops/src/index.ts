@@ -42,4 +42,4 @@ export {
 export { createRegistry } from './metrics/registry.js';
 export { onSignals } from './signals.js';
 export { superviseWorkers } from './workers/primary.js';
-export { type Siblings, siblings, startProcessOps } from './workers/worker.js';
+export { type Siblings, siblings, startProcessOps, workerIndex } from './workers/worker.js';

@@ -1,7 +1,7 @@
-export type { ConfigDocProblems, ParsingSchema } from './config-docs.js';
-export { configDocProblems } from './config-docs.js';
 export type { AppName, AppProcessOptions, LogLine, MemorySample, OpsPorts } from './app-process.js';
 export { AppProcess, appMain, assertBuilt, readMemory, runApp, runTool } from './app-process.js';
+export type { ConfigDocProblems, ParsingSchema } from './config-docs.js';
+export { configDocProblems } from './config-docs.js';
 export type { DelayProxy, DelayProxyOptions } from './delay-proxy.js';
 export { roundTripMs, startDelayProxy } from './delay-proxy.js';
 export type { DnsPeer, PeerQuery } from './dns-peer.js';

@@ -48,6 +48,21 @@ export const notifySchema = z.strictObject({
   retries: z.number().int().min(0).max(10).default(3),
 });
 
+/**
+ * `GET /explain?name=...`: which objects claim a name, their backends' ready endpoints and the
+ * verdict. Loopback only: it names namespaces, objects and Services. Off by default: every
+ * gateway process would otherwise bind one more fixed port; turn it on where you debug.
+ */
+export const explainSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  host: z
+    .enum(['127.0.0.1', '::1', 'localhost'], {
+      error: 'explain.host must be a loopback address (127.0.0.1, ::1 or localhost)',
+    })
+    .default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8054),
+});
+
 /** The whole gateway YAML: shared fragments (@mdns/ops) + sources + gateway keys. */
 export const gatewayConfigSchema = z
   .strictObject({
@@ -69,6 +84,7 @@ export const gatewayConfigSchema = z
     ops: opsPortsSchema.prefault({}),
     sources: sourcesConfigSchema.prefault({}),
     notify: notifySchema.prefault({}),
+    explain: explainSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     // Each zone once is zonesSchema's check; here, the keys that must name one of them.

@@ -1,4 +1,12 @@
-import type { Claim, IndexSink, KindPhase, KindState, Source, SourceKind } from './types.js';
+import type {
+  Claim,
+  ExplainedClaim,
+  IndexSink,
+  KindPhase,
+  KindState,
+  Source,
+  SourceKind,
+} from './types.js';
 
 // The least ready part decides; among settled parts one that serves the kind (synced)
 // beats one where it is absent or forbidden.
@@ -65,6 +73,12 @@ export class CompositeSource implements Source {
     });
     for (const p of this.parts) objects.set(p.name, new Map());
     await Promise.all(this.parts.map((p) => p.source.start(sinkFor(p.name))));
+  }
+
+  explain(name: string): ExplainedClaim[] {
+    return this.parts.flatMap((p) =>
+      (p.source.explain?.(name) ?? []).map((c) => ({ ...c, object: `${p.name}:${c.object}` })),
+    );
   }
 
   async stop(): Promise<void> {

@@ -140,6 +140,23 @@ const ownershipSchema = z.strictObject({
   conflicts: z.enum(['first-claimant', 'merge']).default('first-claimant'),
 });
 
+const healthSchema = z.strictObject({
+  /**
+   * Answers follow application health: an object whose backend Services have no ready
+   * endpoint (EndpointSlices) is not answered. Needs `list`/`watch` on
+   * `endpointslices.discovery.k8s.io`; without it every object counts as healthy.
+   */
+  enabled: z.boolean().default(true),
+  /** `any`: one backend Service with a ready endpoint is enough; `all`: every one must have one. */
+  require: z.enum(['any', 'all']).default('any'),
+  /**
+   * A backend that loses its last ready endpoint stays answered this long (a rolling
+   * restart or a probe blip does not flap the name); it is answered again at once when an
+   * endpoint is ready. 0: unhealthy at once.
+   */
+  graceSeconds: z.number().min(0).max(3600).default(5),
+});
+
 export const sourcesConfigSchema = z.strictObject({
   /** Enabled kinds, and their precedence order (first wins). */
   resources: z
@@ -152,6 +169,7 @@ export const sourcesConfigSchema = z.strictObject({
   services: servicesSchema.prefault({}),
   annotations: annotationsSchema.prefault({}),
   ownership: ownershipSchema.prefault({}),
+  health: healthSchema.prefault({}),
 });
 
 export type SourcesConfig = z.output<typeof sourcesConfigSchema>;

@@ -51,7 +51,18 @@ export function createSources(config: SourcesConfig, ctx: SourcesContext): Sourc
     parts.push({
       name: 'kubernetes',
       source: kc.ok
-        ? new KubernetesSource({ ...common, kc: kc.kc, config: config.kubernetes })
+        ? new KubernetesSource({
+            ...common,
+            kc: kc.kc,
+            config: config.kubernetes,
+            health: config.health.enabled
+              ? {
+                  require: config.health.require,
+                  graceMs: config.health.graceSeconds * 1000,
+                  tally: ctx.healthTally,
+                }
+              : null,
+          })
         : failedSource(config, kc.error),
     });
   }

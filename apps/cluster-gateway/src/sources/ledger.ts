@@ -1,4 +1,4 @@
-import { type AnnotatedKind, reportUnsupported } from './claims/annotations.js';
+import { type AnnotatedKind, ignoresHealth, reportUnsupported } from './claims/annotations.js';
 import {
   type ClaimContext,
   type ClaimResult,
@@ -12,11 +12,15 @@ import { ingressClaims } from './claims/ingress.js';
 import { gatewayTarget, parentGatewayKeys, type RouteKind, routeClaims } from './claims/route.js';
 import { serviceClaims } from './claims/service.js';
 import { admitsGateway, admitsIngress, admitsMeta, type Filters } from './filters.js';
+import { ServiceHealth } from './health/service-health.js';
+import type { HealthTally } from './health/tally.js';
+import { claimHealthy, type HealthRequirement } from './health/verdict.js';
 import { applyOwnership, OPEN_POLICY } from './ownership.js';
 import {
   objectKey,
   type SlimMeta,
   type SlimRoute,
+  type SlimService,
   slimDnsEndpoint,
   slimGateway,
   slimIngress,
@@ -25,14 +29,55 @@ import {
 } from './slim.js';
 import type { Claim, IndexSink, SourceKind, SourceLogger } from './types.js';
 
-/** What a source watches: the index kinds plus Gateways, which only feed route addresses. */
-export type WatchedKind = SourceKind | 'Gateway';
+/**
+ * What a source watches: the index kinds plus Gateways, which only feed route addresses,
+ * and EndpointSlices, which only feed health.
+ */
+export type WatchedKind = SourceKind | 'Gateway' | 'EndpointSlice';
+
+/** `sources.health` as a ledger applies it. */
+export interface LedgerHealth {
+  require: HealthRequirement;
+  graceMs: number;
+  /** Counts held-back objects and flips (metrics). */
+  tally?: HealthTally;
+}
 
 interface Entry {
   /** Compared with `sameClaims`, so a no-op update (status churn) never reaches the index. */
   claims: Claim[];
   warnings: string;
   route?: SlimRoute;
+  /** Backend Services (`namespace/name`) whose ready endpoints decide health; null: none apply. */
+  backends: string[] | null;
+  /** What the index holds: `claims` when healthy, their names without data when not. */
+  healthy: boolean;
+  /** A published headless Service: claimed again when its ready endpoints change. */
+  headless?: SlimService;
+}
+
+/**
+ * An unhealthy object's claims: its names, no data. The names stay claimed (first-claimant
+ * ownership does not move while a backend is down); the index answers them from the other
+ * claimants, if any, instead.
+ */
+export function withoutData(claims: readonly Claim[]): Claim[] {
+  return claims.map((c) => {
+    const out: Claim = { name: c.name, a: [], aaaa: [], txt: [], ttl: c.ttl };
+    if (c.origin) out.origin = c.origin;
+    return out;
+  });
+}
+
+/** The Services an object's health follows: null when health does not apply to it. */
+function backendsOf(
+  kind: SourceKind,
+  meta: SlimMeta,
+  listed: string[] | undefined,
+): string[] | null {
+  if (kind === 'DNSEndpoint' || ignoresHealth(meta)) return null;
+  if (kind === 'Service') return [objectKey(meta)];
+  return listed ?? null;
 }
 
 function sameStrings(x: readonly string[], y: readonly string[]): boolean {
@@ -80,7 +125,7 @@ function evaluate(
   f: Filters,
   ctx: ClaimContext,
   tenancy: Tenancy,
-): { meta: SlimMeta; result: ClaimResult; route?: SlimRoute } | null {
+): Evaluated | null {
   const out = claimObject(kind, raw, f, ctx);
   if (out) reportUnsupported(annotatedKind(kind), out.meta, objectRef(kind, out.meta), out.result);
   if (out) applyOwnership(tenancy.ownership, objectRef(kind, out.meta), out.meta, out.result);
@@ -91,37 +136,86 @@ function annotatedKind(kind: SourceKind): AnnotatedKind {
   return kind === 'Ingress' || kind === 'Service' || kind === 'DNSEndpoint' ? kind : 'Route';
 }
 
+interface Evaluated {
+  meta: SlimMeta;
+  result: ClaimResult;
+  route?: SlimRoute;
+  backends: string[] | null;
+  headless?: SlimService;
+}
+
 function claimObject(
   kind: SourceKind,
   raw: unknown,
   f: Filters,
   ctx: ClaimContext,
-): { meta: SlimMeta; result: ClaimResult; route?: SlimRoute } | null {
+): Evaluated | null {
   switch (kind) {
     case 'Ingress': {
       const ing = slimIngress(raw);
       return ing && admitsIngress(f, ing)
-        ? { meta: ing.metadata, result: ingressClaims(ing, ctx) }
+        ? {
+            meta: ing.metadata,
+            result: ingressClaims(ing, ctx),
+            backends: backendsOf(kind, ing.metadata, ing.backends),
+          }
         : null;
     }
     case 'Service': {
       const svc = slimService(raw);
       return svc && admitsMeta(f, svc.metadata)
-        ? { meta: svc.metadata, result: serviceClaims(svc, ctx) }
+        ? {
+            meta: svc.metadata,
+            result: serviceClaims(svc, ctx),
+            backends: backendsOf(kind, svc.metadata, undefined),
+            ...(svc.headless ? { headless: svc } : {}),
+          }
         : null;
     }
     case 'DNSEndpoint': {
       const ep = slimDnsEndpoint(raw);
       return ep && admitsMeta(f, ep.metadata)
-        ? { meta: ep.metadata, result: dnsEndpointClaims(ep, ctx) }
+        ? { meta: ep.metadata, result: dnsEndpointClaims(ep, ctx), backends: null }
         : null;
     }
     default: {
       const route = slimRoute(raw);
       if (!route || !admitsMeta(f, route.metadata)) return null;
-      return { meta: route.metadata, result: routeClaims(kind, route, ctx), route };
+      return {
+        meta: route.metadata,
+        result: routeClaims(kind, route, ctx),
+        route,
+        backends: backendsOf(kind, route.metadata, route.backends),
+      };
     }
   }
+}
+
+/** The Services an entry is re-decided on: its backends, or itself for a headless Service. */
+function followed(key: string, e: Entry): string[] | null {
+  return e.headless ? [key] : e.backends;
+}
+
+/** What the index holds of an entry. */
+function served(e: Entry): Claim[] {
+  return e.healthy ? e.claims : withoutData(e.claims);
+}
+
+/** One object's claim on a name and its health, for the explain endpoint. */
+export interface ExplainedClaim extends ObjectHealth {
+  kind: SourceKind;
+  object: string;
+  /** The claim as made (before health): what it answers when healthy. */
+  claim: Claim;
+}
+
+/** One object's health, for the explain endpoint. */
+export interface ObjectHealth {
+  healthy: boolean;
+  /** null: health does not apply (DNSEndpoint, `mdns.io/health: ignore`). */
+  backends:
+    | { service: string; state: string; ready: number; total: number; slices: number }[]
+    | null;
 }
 
 /** What a ledger applies when its source was given no `Tenancy`: today's safe defaults. */
@@ -142,6 +236,9 @@ export class ClaimLedger {
   private readonly gatewayWarnings = new Map<string, string>();
   /** Gateway key -> `${kind} ${routeKey}` of each route naming it. */
   private readonly routesByGateway = new Map<string, Set<string>>();
+  /** Service key -> `${kind} ${key}` of each object whose health follows it. */
+  private readonly dependents = new Map<string, Set<string>>();
+  private readonly health: ServiceHealth | null;
   private readonly ctx: ClaimContext;
 
   constructor(
@@ -152,8 +249,12 @@ export class ClaimLedger {
     private readonly sink: IndexSink,
     private readonly logger: SourceLogger,
     private readonly tenancy: Tenancy = defaultTenancy(),
+    private readonly healthOptions: LedgerHealth | null = null,
   ) {
     for (const k of kinds) this.entries.set(k, new Map());
+    this.health = healthOptions
+      ? new ServiceHealth(healthOptions.graceMs, (services) => this.healthChanged(services))
+      : null;
     this.ctx = {
       zones,
       defaultTtl,
@@ -161,6 +262,38 @@ export class ClaimLedger {
       internalHostnames: tenancy.internalHostnames ?? false,
       targetAnnotation: tenancy.targetAnnotation ?? false,
       gateway: (key) => this.gateways.get(key),
+    };
+    const health = this.health;
+    if (health) this.ctx.endpoints = (service) => health.readyAddresses(service);
+  }
+
+  /** Stops the health grace timers. */
+  stop(): void {
+    this.health?.stop();
+  }
+
+  /** Every object claiming `name` (normalized), with its health: what the explain endpoint shows. */
+  explain(name: string): ExplainedClaim[] {
+    const out: ExplainedClaim[] = [];
+    for (const [kind, table] of this.entries) {
+      for (const [key, e] of table) {
+        const claim = e.claims.find((c) => c.name === name);
+        if (!claim) continue;
+        out.push({ kind, object: key, claim, ...this.healthOf(e) });
+      }
+    }
+    return out;
+  }
+
+  private healthOf(e: Entry): ObjectHealth {
+    return {
+      healthy: e.healthy,
+      backends:
+        e.backends?.map((service) => ({
+          service,
+          state: this.health?.state(service) ?? 'unknown',
+          ...(this.health?.endpoints(service) ?? { ready: 0, total: 0, slices: 0 }),
+        })) ?? null,
     };
   }
 
@@ -177,6 +310,10 @@ export class ClaimLedger {
       this.upsertGateway(raw);
       return;
     }
+    if (kind === 'EndpointSlice') {
+      this.health?.upsert(raw);
+      return;
+    }
     const table = this.entries.get(kind);
     if (!table) return;
     const evaluated = evaluate(kind, raw, this.filters, this.ctx, this.tenancy);
@@ -187,14 +324,27 @@ export class ClaimLedger {
       return;
     }
     const key = objectKey(evaluated.meta);
-    const entry = this.record(kind, key, evaluated.result, evaluated.route);
+    const entry = this.record(
+      kind,
+      key,
+      evaluated.result,
+      evaluated.route,
+      evaluated.backends,
+      evaluated.headless,
+    );
     if (entry.changed) this.sink.replaceObject(kind, key, entry.claims);
   }
 
-  remove(kind: WatchedKind, key: string): void {
+  remove(kind: WatchedKind, key: string, raw?: unknown): void {
     if (kind === 'Gateway') {
       this.gatewayWarnings.delete(key);
       if (this.gateways.delete(key)) this.reemitRoutesOf([key]);
+      return;
+    }
+    if (kind === 'EndpointSlice') {
+      this.health?.remove(
+        raw ?? { metadata: { namespace: key.split('/')[0], name: key.split('/')[1] } },
+      );
       return;
     }
     const table = this.entries.get(kind);
@@ -202,6 +352,8 @@ export class ClaimLedger {
     if (!table || !entry) return;
     table.delete(key);
     this.unlinkRoute(kind, key, entry.route);
+    this.unlinkBackends(kind, key, followed(key, entry));
+    this.healthOptions?.tally?.note(kind, key, null, false);
     if (entry.claims.length > 0) this.sink.replaceObject(kind, key, []);
   }
 
@@ -209,6 +361,10 @@ export class ClaimLedger {
   replaceAll(kind: WatchedKind, raws: readonly unknown[]): void {
     if (kind === 'Gateway') {
       this.replaceGateways(raws);
+      return;
+    }
+    if (kind === 'EndpointSlice') {
+      this.health?.replaceAll(raws);
       return;
     }
     const table = this.entries.get(kind);
@@ -219,29 +375,102 @@ export class ClaimLedger {
       if (!evaluated) continue;
       const key = objectKey(evaluated.meta);
       seen.add(key);
-      this.record(kind, key, evaluated.result, evaluated.route);
+      this.record(
+        kind,
+        key,
+        evaluated.result,
+        evaluated.route,
+        evaluated.backends,
+        evaluated.headless,
+      );
     }
     for (const [key, entry] of table) {
       if (seen.has(key)) continue;
       table.delete(key);
       this.unlinkRoute(kind, key, entry.route);
+      this.unlinkBackends(kind, key, followed(key, entry));
+      this.healthOptions?.tally?.note(kind, key, null, false);
     }
     this.sink.replaceKind(kind, this.claimsOf(kind));
   }
 
-  /** Every object of the kind with its claims (objects claiming nothing are left out). */
+  /** Every object of the kind with what the index holds of it (objects claiming nothing are left out). */
   claimsOf(kind: SourceKind): Map<string, Claim[]> {
     const out = new Map<string, Claim[]>();
     for (const [key, e] of this.entries.get(kind) ?? [])
-      if (e.claims.length > 0) out.set(key, e.claims);
+      if (e.claims.length > 0) out.set(key, served(e));
     return out;
+  }
+
+  private healthy(backends: string[] | null): boolean {
+    const h = this.health;
+    if (!h || !this.healthOptions) return true;
+    return claimHealthy(backends, (s) => h.state(s), this.healthOptions.require);
+  }
+
+  /** Re-decides every object following the Services; sends those whose health flipped. */
+  private healthChanged(services: readonly string[]): void {
+    const objects = new Set<string>();
+    for (const s of services) for (const o of this.dependents.get(s) ?? []) objects.add(o);
+    for (const o of objects) {
+      const space = o.indexOf(' ');
+      const kind = o.slice(0, space) as SourceKind;
+      const key = o.slice(space + 1);
+      const entry = this.entries.get(kind)?.get(key);
+      if (!entry) continue;
+      if (entry.headless) {
+        this.reclaimHeadless(key, entry.headless, entry.backends);
+        continue;
+      }
+      const healthy = this.healthy(entry.backends);
+      if (healthy === entry.healthy) continue;
+      entry.healthy = healthy;
+      if (entry.claims.length === 0) continue;
+      this.healthOptions?.tally?.note(kind, key, healthy, true);
+      this.logger.info(
+        { kind, object: key, healthy, backends: entry.backends },
+        `${kind} ${key}: ${healthy ? 'healthy again, answered' : 'no ready endpoint, not answered'}`,
+      );
+      this.sink.replaceObject(kind, key, served(entry));
+    }
+  }
+
+  /** A headless Service's names follow its ready endpoints' addresses. */
+  private reclaimHeadless(key: string, svc: SlimService, backends: string[] | null): void {
+    const result = serviceClaims(svc, this.ctx);
+    applyOwnership(
+      this.tenancy.ownership,
+      objectRef('Service', svc.metadata),
+      svc.metadata,
+      result,
+    );
+    const rec = this.record('Service', key, result, undefined, backends, svc);
+    if (rec.changed) this.sink.replaceObject('Service', key, rec.claims);
+  }
+
+  private linkBackends(kind: SourceKind, key: string, backends: string[] | null): void {
+    for (const s of backends ?? []) {
+      const set = this.dependents.get(s) ?? new Set<string>();
+      set.add(`${kind} ${key}`);
+      this.dependents.set(s, set);
+    }
+  }
+
+  private unlinkBackends(kind: SourceKind, key: string, backends: string[] | null): void {
+    for (const s of backends ?? []) {
+      const set = this.dependents.get(s);
+      set?.delete(`${kind} ${key}`);
+      if (set?.size === 0) this.dependents.delete(s);
+    }
   }
 
   private record(
     kind: SourceKind,
     key: string,
     result: ClaimResult,
-    route?: SlimRoute,
+    route: SlimRoute | undefined,
+    backends: string[] | null,
+    headless?: SlimService,
   ): { claims: Claim[]; changed: boolean } {
     const table = this.entries.get(kind)!;
     const previous = table.get(key);
@@ -263,12 +492,25 @@ export class ClaimLedger {
     }
     if (previous?.route) this.unlinkRoute(kind, key, previous.route);
     if (route) this.linkRoute(kind, key, route);
+    if (previous) this.unlinkBackends(kind, key, followed(key, previous));
+    // A headless Service follows its own slices for its addresses, health or not.
+    this.linkBackends(kind, key, headless ? [key] : backends);
     // Unchanged: keep the arrays the index already holds, and let the new ones go.
     // `slice`: exact size, where the array built by push has room for 17 (~150 bytes).
     const claims = same ? previous.claims : result.claims.slice();
-    table.set(key, { claims, warnings, route });
-    const changed = previous ? !same : claims.length > 0;
-    return { claims, changed };
+    const healthy = this.healthy(backends);
+    const entry: Entry = { claims, warnings, route, backends, healthy };
+    if (headless) entry.headless = headless;
+    table.set(key, entry);
+    const flipped = previous !== undefined && previous.healthy !== healthy;
+    this.healthOptions?.tally?.note(
+      kind,
+      key,
+      claims.length > 0 ? healthy : null,
+      flipped && previous.claims.length > 0,
+    );
+    const changed = previous ? !same || flipped : claims.length > 0;
+    return { claims: served(entry), changed };
   }
 
   private linkRoute(kind: SourceKind, key: string, route: SlimRoute): void {
@@ -354,7 +596,7 @@ export class ClaimLedger {
         entry.route.metadata,
         result,
       );
-      const rec = this.record(kind, key, result, entry.route);
+      const rec = this.record(kind, key, result, entry.route, entry.backends);
       if (rec.changed) this.sink.replaceObject(kind, key, rec.claims);
     }
   }

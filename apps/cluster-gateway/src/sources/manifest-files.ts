@@ -1,8 +1,11 @@
 import { parseAllDocuments } from 'yaml';
 import type { WatchedKind } from './ledger.js';
 
-/** The API group each kind must come from: a `kind: Ingress` of another group is not ours. */
-const GROUP_OF: Record<WatchedKind, string> = {
+/**
+ * The API group each kind must come from: a `kind: Ingress` of another group is not ours.
+ * EndpointSlices are not read from files: health needs them live, from the API.
+ */
+const GROUP_OF: Record<Exclude<WatchedKind, 'EndpointSlice'>, string> = {
   Ingress: 'networking.k8s.io',
   Service: '',
   HTTPRoute: 'gateway.networking.k8s.io',
@@ -34,7 +37,8 @@ function collect(doc: unknown, out: ManifestObject[]): void {
   }
   if (typeof o.kind !== 'string' || !Object.hasOwn(GROUP_OF, o.kind)) return;
   const kind = o.kind as WatchedKind;
-  if (groupOf(o.apiVersion) === GROUP_OF[kind]) out.push({ kind, raw: doc });
+  if (groupOf(o.apiVersion) === GROUP_OF[kind as keyof typeof GROUP_OF])
+    out.push({ kind, raw: doc });
 }
 
 /**

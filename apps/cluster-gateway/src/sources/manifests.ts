@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tenancy } from './claims/context.js';
 import type { Filters } from './filters.js';
-import { ClaimLedger, type WatchedKind } from './ledger.js';
+import { ClaimLedger, type ExplainedClaim, type WatchedKind } from './ledger.js';
 import { isManifestFile, type ManifestObject, parseManifestFile } from './manifest-files.js';
 import { trimListed } from './slim.js';
 import type { IndexSink, Source, SourceKind, SourceLogger } from './types.js';
@@ -72,6 +72,10 @@ export class ManifestsSource implements Source {
     this.startWatcher();
     this.rescan = setInterval(() => void this.schedule(), o.rescanMs ?? 30_000);
     this.rescan.unref();
+  }
+
+  explain(name: string): ExplainedClaim[] {
+    return this.ledger?.explain(name) ?? [];
   }
 
   async stop(): Promise<void> {

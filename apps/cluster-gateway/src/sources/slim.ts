@@ -27,6 +27,8 @@ export interface SlimIngress {
   ingressClassName?: string;
   hosts: string[];
   loadBalancer: LoadBalancerIngress[];
+  /** `namespace/name` of each Service its rules and `defaultBackend` send to (health). */
+  backends: string[];
 }
 
 export interface SlimService {
@@ -34,6 +36,8 @@ export interface SlimService {
   type: string;
   /** `spec.clusterIPs` (else `spec.clusterIP`); empty for a headless Service (`None`). */
   clusterIPs: string[];
+  /** `spec.clusterIP: None`: its names resolve to its endpoints' addresses. */
+  headless: boolean;
   externalIPs: string[];
   loadBalancer: LoadBalancerIngress[];
 }
@@ -49,6 +53,8 @@ export interface SlimRoute {
   metadata: SlimMeta;
   hostnames: string[];
   parentRefs: ParentRef[];
+  /** `namespace/name` of each Service in `spec.rules[].backendRefs` (health). */
+  backends: string[];
 }
 
 export interface GatewayAddress {
@@ -142,16 +148,38 @@ function loadBalancer(status: unknown): LoadBalancerIngress[] {
   return out;
 }
 
+/** Adds `namespace/name` once: an object usually names one Service many times. */
+function addBackend(out: string[], namespace: string, name: string | undefined): void {
+  if (!name) return;
+  const key = `${namespace}/${name}`;
+  if (!out.includes(key)) out.push(key);
+}
+
+/** An Ingress backend's Service name (`backend.service.name`); a resource backend has none. */
+function ingressBackend(backend: unknown): string | undefined {
+  return str(record(record(backend).service).name);
+}
+
 export function slimIngress(obj: unknown): SlimIngress | null {
   const metadata = slimMeta(obj);
   if (!metadata) return null;
   const spec = record(record(obj).spec);
   const hosts: string[] = [];
+  const backends: string[] = [];
+  addBackend(backends, metadata.namespace, ingressBackend(spec.defaultBackend));
   for (const rule of list(spec.rules)) {
     const host = str(record(rule).host);
     if (host) hosts.push(host);
+    for (const path of list(record(record(rule).http).paths)) {
+      addBackend(backends, metadata.namespace, ingressBackend(record(path).backend));
+    }
   }
-  const slim: SlimIngress = { metadata, hosts, loadBalancer: loadBalancer(record(obj).status) };
+  const slim: SlimIngress = {
+    metadata,
+    hosts,
+    loadBalancer: loadBalancer(record(obj).status),
+    backends,
+  };
   const cls = str(spec.ingressClassName);
   if (cls) slim.ingressClassName = cls;
   return slim;
@@ -172,6 +200,7 @@ export function slimService(obj: unknown): SlimService | null {
     metadata,
     type: str(spec.type) ?? 'ClusterIP',
     clusterIPs: clusterIPs(spec),
+    headless: str(spec.clusterIP) === 'None',
     externalIPs: strings(spec.externalIPs),
     loadBalancer: loadBalancer(record(obj).status),
   };
@@ -193,7 +222,16 @@ export function slimRoute(obj: unknown): SlimRoute | null {
       name,
     });
   }
-  return { metadata, hostnames: strings(spec.hostnames), parentRefs };
+  // backendRefs default to the core group's Service in the route's namespace (Gateway API).
+  const backends: string[] = [];
+  for (const rule of list(spec.rules)) {
+    for (const ref of list(record(rule).backendRefs)) {
+      const r = record(ref);
+      if ((str(r.group) ?? '') !== '' || (str(r.kind) ?? 'Service') !== 'Service') continue;
+      addBackend(backends, str(r.namespace) ?? metadata.namespace, str(r.name));
+    }
+  }
+  return { metadata, hostnames: strings(spec.hostnames), parentRefs, backends };
 }
 
 export function slimGateway(obj: unknown): SlimGateway | null {

@@ -3,6 +3,8 @@
 
 import type { Claim } from '@mdns/protocol';
 import type { RejectionCounts } from './claims/context.js';
+import type { HealthTally } from './health/tally.js';
+import type { ExplainedClaim } from './ledger.js';
 
 export type SourceKind =
   | 'HTTPRoute'
@@ -37,6 +39,8 @@ export type KindState = {
 export interface Source {
   start(sink: IndexSink): Promise<void>;
   stop(): Promise<void>;
+  /** Every object claiming `name` (normalized) and its health; for the explain endpoint. */
+  explain?(name: string): ExplainedClaim[];
 }
 
 /**
@@ -58,9 +62,12 @@ export interface SourcesContext {
   logger: SourceLogger;
   /** Counted refusals per reason (metrics); the sources make their own when absent. */
   rejected?: RejectionCounts;
+  /** Held-back objects and health flips, for the metrics (`sources.health`). */
+  healthTally?: HealthTally;
 }
 
 export type { RejectionCounts, RejectReason } from './claims/context.js';
 export type { SourcesConfig } from './config.js';
 export { createSources } from './index.js';
 export { SOURCE_KINDS } from './kinds.js';
+export type { ExplainedClaim } from './ledger.js';

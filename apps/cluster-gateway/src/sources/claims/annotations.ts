@@ -17,6 +17,8 @@ export const KEYS = {
   exclude: 'mdns.io/exclude',
   /** `"true"` on a ClusterIP Service: its hosts answer with the cluster IPs. */
   publishClusterIp: 'mdns.io/publish-cluster-ip',
+  /** `"ignore"`: the object's answers do not follow its backends' ready endpoints. */
+  health: 'mdns.io/health',
 } as const;
 
 /** The per-object ignore label of the maintained k8s_gateway fork (k8s-gateway/k8s_gateway README). */
@@ -159,6 +161,16 @@ export function serviceAnnotatedHosts(
   return commaList(external.value).map((value) => ({ value, field }));
 }
 
+/** Whether a Service names its hosts itself (`coredns.io/hostname` or external-dns `hostname`). */
+export function hasAnnotatedHosts(meta: SlimMeta): boolean {
+  const a = meta.annotations;
+  return (
+    a[KEYS.corednsHostname] !== undefined ||
+    a[`${EXTERNAL_DNS_PREFIX}hostname`] !== undefined ||
+    a[`${EXTERNAL_DNS_LEGACY_PREFIX}hostname`] !== undefined
+  );
+}
+
 /** The external-dns hostname annotation of an Ingress or route: added to its spec hosts. */
 export function extraHosts(meta: SlimMeta, ref: string, warnings: string[]): AnnotatedHost[] {
   const external = externalDnsAnnotation(meta, 'hostname', ref, warnings);
@@ -262,6 +274,11 @@ export function switchAnnotation(
   return false;
 }
 
+/** `mdns.io/health: ignore`: the object is answered whatever its backends' endpoints say. */
+export function ignoresHealth(meta: SlimMeta): boolean {
+  return meta.annotations[KEYS.health] === 'ignore';
+}
+
 /**
  * Every kept annotation the kind does not read (`external-dns.*` keys such as
  * `cloudflare-proxied` or `set-identifier`, unknown `mdns.io/` keys, `coredns.io/hostname`
@@ -287,6 +304,16 @@ export function reportUnsupported(
       const v = meta.annotations[key];
       if (v !== 'false') {
         report.warnings.push(`${ref}: annotation ${key} "${v}" is not "true"; object not excluded`);
+        report.rejected.push('unsupported');
+      }
+      continue;
+    } else if (key === KEYS.health && kind !== 'DNSEndpoint' && kind !== 'Gateway') {
+      // Read on every kind with backends; only "ignore" means something.
+      const v = meta.annotations[key];
+      if (v !== 'ignore') {
+        report.warnings.push(
+          `${ref}: annotation ${key} "${v}" is not "ignore"; health is followed`,
+        );
         report.rejected.push('unsupported');
       }
       continue;

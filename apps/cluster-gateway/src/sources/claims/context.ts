@@ -21,6 +21,11 @@ export interface ClaimContext {
   targetAnnotation: boolean;
   /** The parent Gateway `namespace/name`, or undefined when unknown or filtered out. */
   gateway(key: string): GatewayTarget | undefined;
+  /**
+   * The ready endpoints' addresses of Service `namespace/name` (EndpointSlices), for
+   * headless Services; absent when EndpointSlices are not watched (`sources.health` off).
+   */
+  endpoints?(service: string): string[];
 }
 
 export interface ClaimResult {

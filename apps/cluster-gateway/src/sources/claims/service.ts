@@ -11,6 +11,7 @@ import {
   annotatedTarget,
   commaList,
   externalDnsAnnotation,
+  hasAnnotatedHosts,
   KEYS,
   objectTtl,
   serviceAnnotatedHosts,
@@ -68,6 +69,28 @@ function loadBalancerAddresses(
   return foldAddresses(ips, hostnames, `${ref} status.loadBalancer.ingress`, result.warnings);
 }
 
+/**
+ * A headless Service that names its hosts (external-dns publishes these): the addresses of
+ * its ready endpoints, as in-cluster DNS answers for it. None ready: no name, like a pending
+ * load balancer. Without EndpointSlices (`sources.health` off, manifests): a warning.
+ */
+function endpointAddresses(
+  svc: SlimService,
+  ctx: ClaimContext,
+  ref: string,
+  result: ClaimResult,
+): Addresses | undefined {
+  if (!ctx.endpoints) {
+    result.warnings.push(
+      `${ref}: a headless Service is published with its ready endpoints, which need EndpointSlices (sources.health.enabled, Kubernetes source); not published`,
+    );
+    result.rejected.push('unsupported');
+    return undefined;
+  }
+  const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+  return foldAddresses(ctx.endpoints(key), [], `${ref} EndpointSlices`, result.warnings);
+}
+
 /** Cluster IPs as addresses; undefined (with a warning naming `key`) for a headless Service. */
 function clusterAddresses(
   svc: SlimService,
@@ -104,6 +127,10 @@ export function serviceClaims(svc: SlimService, ctx: ClaimContext): ClaimResult 
     addresses = target
       ? foldTarget(target, ref, result.warnings)
       : loadBalancerAddresses(svc, ctx, ref, result);
+  } else if (svc.headless && hasAnnotatedHosts(svc.metadata) && !publishClusterIp) {
+    addresses = target
+      ? foldTarget(target, ref, result.warnings)
+      : endpointAddresses(svc, ctx, ref, result);
   } else if (publishClusterIp) {
     addresses = target
       ? foldTarget(target, ref, result.warnings)

@@ -70,6 +70,14 @@ export function resourceOf(
         plural: 'ingresses',
         path: '/apis/networking.k8s.io/v1/ingresses',
       };
+    case 'EndpointSlice':
+      return {
+        kind,
+        group: 'discovery.k8s.io',
+        version: 'v1',
+        plural: 'endpointslices',
+        path: '/apis/discovery.k8s.io/v1/endpointslices',
+      };
     case 'DNSEndpoint':
       return {
         kind,

@@ -1,0 +1,207 @@
+import { type Standin, startStandin } from '@mdns/kube-standin';
+import { type AppProcess, assertBuilt, type TempDir, tempDir } from '@mdns/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/** Retries an async assertion until it passes (bounded), then throws its last failure. */
+function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+  return vi.waitFor(check, { timeout: timeoutMs, interval: 100 });
+}
+
+import { ask } from './support/answers.js';
+import { MAIN, startGateway, testConfig } from './support/gateway.js';
+
+// Rows "answers follow application health" of docs/behaviour.md: the real gateway against
+// the kube stand-in; EndpointSlice writes are what the EndpointSlice controller would do
+// when a Deployment is scaled.
+const ZONE = 'prod.example.tld';
+const WEB = `web.shop.${ZONE}`;
+const SHOP = `shop.${ZONE}`;
+
+function slice(service: string, ready: number) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${service}-x7k2p`,
+      namespace: 'shop',
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    endpoints: Array.from({ length: Math.max(ready, 1) }, (_, i) => ({
+      addresses: [`10.1.0.${i + 1}`],
+      conditions: { ready: i < ready },
+    })),
+  };
+}
+
+const webService = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'web', namespace: 'shop' },
+  spec: { type: 'LoadBalancer', selector: { app: 'web' } },
+  status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } },
+};
+
+// `shop.zone` is claimed twice: by an Ingress sending to `web` (first in kind order) and by a
+// DNSEndpoint (no backends: always healthy).
+const shopIngress = {
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name: 'shop', namespace: 'shop' },
+  spec: {
+    rules: [
+      { host: SHOP, http: { paths: [{ path: '/', backend: { service: { name: 'web' } } }] } },
+    ],
+  },
+  status: { loadBalancer: { ingress: [{ ip: '192.0.2.20' }] } },
+};
+const shopEndpoint = {
+  apiVersion: 'externaldns.k8s.io/v1alpha1',
+  kind: 'DNSEndpoint',
+  metadata: { name: 'shop', namespace: 'shop' },
+  spec: { endpoints: [{ dnsName: SHOP, recordType: 'A', targets: ['192.0.2.30'] }] },
+};
+
+// A headless Service that names its host (external-dns publishes these): its ready endpoints.
+const DB = `db.${ZONE}`;
+const dbService = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: {
+    name: 'db',
+    namespace: 'shop',
+    annotations: { 'external-dns.alpha.kubernetes.io/hostname': DB },
+  },
+  spec: { clusterIP: 'None', selector: { app: 'db' } },
+};
+function dbSlice(ready: string[]) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: 'db-q8w2e',
+      namespace: 'shop',
+      labels: { 'kubernetes.io/service-name': 'db' },
+    },
+    addressType: 'IPv4',
+    endpoints: [
+      ...ready.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+      { addresses: ['10.1.9.99'], conditions: { ready: false } },
+    ],
+  };
+}
+
+async function explain(gw: AppProcess, name: string) {
+  const port = gw.logs.find((l) => l.msg === 'explain listening')!.port as number;
+  return (await (await fetch(`http://127.0.0.1:${port}/explain?name=${name}`)).json()) as {
+    answer: unknown;
+    claims: unknown[];
+  };
+}
+
+async function metric(gw: AppProcess, series: string): Promise<number> {
+  const ports = gw.logs.find((l) => l.msg === 'listening')!.opsPorts as { metrics: number };
+  const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : Number.NaN;
+}
+
+describe('end to end: answers follow application health', () => {
+  beforeAll(() => assertBuilt(MAIN));
+  let standin: Standin;
+  let dir: TempDir;
+  let gw: AppProcess;
+
+  beforeAll(async () => {
+    standin = await startStandin({
+      objects: [
+        webService,
+        shopIngress,
+        shopEndpoint,
+        slice('web', 2),
+        dbService,
+        dbSlice(['10.1.9.2', '10.1.9.1']),
+      ] as never,
+      bookmarkIntervalMs: 500,
+    });
+    dir = tempDir();
+    const config = testConfig({
+      sources: {
+        kubernetes: { kubeconfig: standin.kubeconfigPath, backoff: { initialMs: 100, maxMs: 500 } },
+        health: { graceSeconds: 0 },
+      },
+      explain: { enabled: true, port: 0 },
+    });
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
+    await eventually(async () =>
+      expect((await ask(gw, WEB, 'A')).answers).toEqual(['A 192.0.2.10']),
+    );
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await standin?.close();
+    dir?.remove();
+  });
+
+  it('scaled to zero: the name answers NODATA, the other claimant answers; back: both as before', async () => {
+    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
+    standin.apply(slice('web', 0));
+    await eventually(async () => {
+      const web = await ask(gw, WEB, 'A');
+      expect(web.rcode).toBe('NOERROR');
+      expect(web.answers).toEqual([]);
+      expect(web.authority).toEqual(['SOA']);
+    });
+    // The Ingress is held back: the DNSEndpoint that claims the same name answers.
+    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.30']);
+    // An independent client sees the same NODATA.
+    expect(await gw.dig(['+short', WEB, 'A'])).toBe('');
+    // The explain endpoint says who claims the name, their backends and why.
+    const report = await explain(gw, SHOP);
+    expect(report.answer).toEqual({
+      type: 'records',
+      a: ['192.0.2.30'],
+      aaaa: [],
+      cname: null,
+      txt: [],
+    });
+    expect(report.claims).toMatchObject([
+      {
+        kind: 'Ingress',
+        object: 'shop/shop',
+        a: ['192.0.2.20'],
+        healthy: false,
+        backends: [{ service: 'shop/web', state: 'down', ready: 0, total: 1 }],
+      },
+      { kind: 'DNSEndpoint', object: 'shop/shop', healthy: true, backends: null },
+    ]);
+    expect((await explain(gw, WEB)).answer).toEqual({ type: 'nodata' });
+    expect(await metric(gw, 'mdns_gateway_health_objects{kind="Service",health="unhealthy"}')).toBe(
+      1,
+    );
+    expect(await metric(gw, 'mdns_gateway_health_transitions_total{to="unhealthy"}')).toBe(2);
+
+    standin.apply(slice('web', 1));
+    await eventually(async () =>
+      expect((await ask(gw, WEB, 'A')).answers).toEqual(['A 192.0.2.10']),
+    );
+    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
+    expect(await metric(gw, 'mdns_gateway_health_transitions_total{to="healthy"}')).toBe(2);
+  });
+
+  it('a headless Service naming its host answers its ready endpoints, and follows them', async () => {
+    expect((await ask(gw, DB, 'A')).answers).toEqual(['A 10.1.9.1', 'A 10.1.9.2']);
+    standin.apply(dbSlice(['10.1.9.3']));
+    await eventually(async () => expect((await ask(gw, DB, 'A')).answers).toEqual(['A 10.1.9.3']));
+    expect((await gw.dig(['+short', DB, 'A'])).trim()).toBe('10.1.9.3');
+  });
+
+  it('an unhealthy object deleted: its name is gone (NXDOMAIN), not a stale NODATA', async () => {
+    standin.apply(slice('web', 0));
+    await eventually(async () => expect((await ask(gw, WEB, 'A')).answers).toEqual([]));
+    expect((await ask(gw, WEB, 'A')).rcode).toBe('NOERROR');
+    standin.delete('Service', 'shop', 'web');
+    await eventually(async () => expect((await ask(gw, WEB, 'A')).rcode).toBe('NXDOMAIN'));
+  });
+});
