@@ -33,4 +33,5 @@ export type { EdnsInfo, ScannedQuery, ScanResult } from './scan.js';
 export { scan } from './scan.js';
 export type { PatchOptions, PrepareResult, StoredAnswer } from './stored.js';
 export { patchStored, prepareStored, tryPrepareStored } from './stored.js';
+export * from './xfr/index.js';
 export { ZoneSet } from './zone-set.js';
