@@ -212,8 +212,9 @@ export class DnsServer implements ConnectionHost {
       this.counters.noReply++;
       return null;
     }
+    const what = Array.isArray(value) ? 'several messages over UDP' : typeof value;
     return this.handlerFailed(
-      new TypeError(`handler returned ${typeof value}, expected Uint8Array, null or a promise`),
+      new TypeError(`handler returned ${what}, expected Uint8Array, null or a promise`),
       query,
       peer,
     );

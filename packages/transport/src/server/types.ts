@@ -9,12 +9,17 @@ export interface Peer {
   transport: Transport;
 }
 
-export type HandlerReply = Uint8Array | null;
+/**
+ * One message, several (TCP only: a zone transfer, RFC 5936 2.2, sent in order as the
+ * client reads them), or `null` for no reply.
+ */
+export type HandlerReply = Uint8Array | readonly Uint8Array[] | null;
 
 /**
  * Bytes in, bytes out. Return `null` to send nothing. The query bytes may be a
  * view into a larger receive buffer: copy them if they must outlive the call.
- * A returned view (subarray) is sent without copying.
+ * A returned view (subarray) is sent without copying. An array of messages is a TCP-only
+ * reply (over UDP it counts as a handler error).
  */
 export type Handler = (query: Uint8Array, peer: Peer) => HandlerReply | Promise<HandlerReply>;
 
