@@ -14,7 +14,7 @@ import {
   superviseWorkers,
 } from '@mdns/ops';
 import { normalizeName, type ZoneApex, ZoneSet } from '@mdns/protocol';
-import { DnsServer } from '@mdns/transport';
+import { addressSet, DnsServer } from '@mdns/transport';
 import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
@@ -29,6 +29,10 @@ import { Notifier } from './notify/notifier.js';
 import { serverResolver } from './notify/targets.js';
 import { newRejectionCounts } from './sources/claims/context.js';
 import { createSources } from './sources/index.js';
+import { resolveTsigKeys } from './transfer/config.js';
+import { createTransferResponder, newTransferCounters } from './transfer/responder.js';
+import { ZoneVersions } from './transfer/versions.js';
+import { zoneRecords } from './transfer/zone-records.js';
 
 const NAME = 'cluster-gateway';
 
@@ -90,17 +94,36 @@ async function run(config: GatewayConfig): Promise<void> {
   // Close the latch as soon as the last kind settles, not at the next query.
   index.onKindState(() => latch.synced());
 
+  const transfer = config.transfer;
+  const resolvedKeys = resolveTsigKeys(transfer.keys);
+  if (!resolvedKeys.ok) throw new Error(resolvedKeys.error);
+  const tsigKeys = new Map(resolvedKeys.keys.map((k) => [k.name, k]));
+
   const resolver = config.notify.resolver;
   const notifier = new Notifier({
     targets: config.notify.targets,
     resolve: resolver ? serverResolver(resolver.address, resolver.port) : undefined,
     zones: config.notify.zones?.map(normalizeName) ?? zones,
-    debounceMs: config.notify.debounceMs,
+    // The debounce happens once, in ZoneVersions: a NOTIFY follows each new serial at once.
+    debounceMs: 0,
     timeoutMs: config.notify.timeoutMs,
     retries: config.notify.retries,
     logger: logger.child({ component: 'notify' }),
+    soa: (zone) => apexes.get(zone),
+    key: (name) => tsigKeys.get(normalizeName(name)),
   });
-  index.onChange(() => notifier.changed());
+  // The zone's serial moves with its data; the records and journal only serve transfers.
+  const versions = new ZoneVersions({
+    apexes: zones.map((z) => apexes.get(z)!),
+    records: transfer.enabled
+      ? (apex) => zoneRecords(index, apex, (name) => zoneSet.match(name) === apex.zone)
+      : undefined,
+    journal: transfer.journal,
+    debounceMs: config.notify.debounceMs,
+    onCommit: () => notifier.changed(),
+  });
+  index.onChange(() => versions.changed());
+  const transferCounters = newTransferCounters();
 
   const reverseSet = new Set(reverseZones);
   const reverse = new ReverseIndex(reverseZones, index);
@@ -115,8 +138,22 @@ async function run(config: GatewayConfig): Promise<void> {
         reverseSet.has(zone) ? reverse.lookup(name, zone) : index.lookup(name, zone),
       ready: () => latch.synced(),
     },
-    generation: () => index.generation,
+    // A new serial changes the SOA in answers: built answers go with it.
+    generation: () => index.generation + versions.commits,
     serverUdpSize: config.listen.udpSize,
+    transfer: transfer.enabled
+      ? createTransferResponder({
+          enabled: true,
+          versions,
+          allow: addressSet(transfer.allow),
+          keys: [...tsigKeys.values()],
+          maxMessageBytes: transfer.maxMessageBytes,
+          fudgeSeconds: transfer.fudgeSeconds,
+          ready: () => latch.synced(),
+          counters: transferCounters,
+          logger: logger.child({ component: 'transfer' }),
+        })
+      : undefined,
     // `queryMetrics` is assigned below (it needs the handler's counters), before any query.
     observe: (zone, qtype, rcode, seconds, via) =>
       queryMetrics.observe(zone, qtype, rcode, seconds, via),
@@ -145,6 +182,7 @@ async function run(config: GatewayConfig): Promise<void> {
     transport: () => dnsServer.counters as unknown as Record<string, unknown>,
     handler: handler.counters,
     notify: notifier.counters,
+    transfer: transferCounters,
     ready: () => latch.synced(),
     coredns: config.metrics.corednsCompatible
       ? { server: corednsServerLabel(config.listen.host, config.listen.port) }
@@ -190,7 +228,10 @@ async function run(config: GatewayConfig): Promise<void> {
     lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
     onLameDuck: () => ops.markNotReady(),
     onShutdown: () => ops.markShuttingDown(),
-    drain: () => drain(logger, { sources, notifier, dnsServer, ops }),
+    drain: () => {
+      versions.stop();
+      return drain(logger, { sources, notifier, dnsServer, ops });
+    },
   });
 }
 

@@ -18,6 +18,7 @@ export {
   dnsQueryRaw,
 } from './client/query.js';
 export { randomQueryId } from './client/query-bytes.js';
+export { type AddressSet, addressSet, inAddressSet } from './server/address-set.js';
 export type { ServerCounters } from './server/counters.js';
 export type { RateLimitOptions } from './server/rate-limit.js';
 export { DnsServer } from './server/server.js';

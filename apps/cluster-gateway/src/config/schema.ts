@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../sources/config.js';
+import { transferSchema } from '../transfer/config.js';
 import {
   dnsName,
   listenSchema,
@@ -24,6 +25,8 @@ const notifyTargetSchema = z
     address: ipAddress.optional(),
     host: dnsName.optional(),
     port: z.number().int().min(1).max(65535).default(53),
+    /** Sign the NOTIFY with this key of `transfer.keys` (a secondary that checks TSIG). */
+    key: dnsName.optional(),
   })
   .refine((t) => (t.address === undefined) !== (t.host === undefined), {
     message: 'give exactly one of address or host',
@@ -77,6 +80,7 @@ export const gatewayConfigSchema = z
     shutdown: shutdownSchema.prefault({}),
     sources: sourcesConfigSchema.prefault({}),
     notify: notifySchema.prefault({}),
+    transfer: transferSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -115,6 +119,16 @@ export const gatewayConfigSchema = z
         }
       });
     }
+    const keys = new Set(config.transfer.keys.map((k) => normalize(k.name)));
+    config.notify.targets.forEach((t, i) => {
+      if (t.key !== undefined && !keys.has(normalize(t.key))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notify', 'targets', i, 'key'],
+          message: `${t.key} is not one of transfer.keys`,
+        });
+      }
+    });
     config.notify.zones?.forEach((zone, i) => {
       if (!seen.has(normalize(zone))) {
         ctx.addIssue({
