@@ -18,6 +18,13 @@ export {
   dnsQueryRaw,
 } from './client/query.js';
 export { randomQueryId } from './client/query-bytes.js';
+export {
+  pullZone,
+  type TransferFailure,
+  TransferReader,
+  type TransferRequest,
+  type TransferResult,
+} from './client/transfer.js';
 export { type AddressSet, addressSet, inAddressSet } from './server/address-set.js';
 export type { ServerCounters } from './server/counters.js';
 export type { RateLimitOptions } from './server/rate-limit.js';

@@ -24,3 +24,10 @@ export {
   tsigVerify,
   tsigVerifySplit,
 } from './tsig.js';
+export type {
+  TransferLimits,
+  TransferOutcome,
+  TransferProblem,
+  ZoneCopy,
+} from './validate.js';
+export { validateTransfer } from './validate.js';
