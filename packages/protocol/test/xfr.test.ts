@@ -18,6 +18,7 @@ import {
   tsigVerify,
   ZoneJournal,
 } from '../src/index.js';
+import { recordSizeBound } from '../src/xfr/messages.js';
 
 describe('RFC 1982 serial arithmetic', () => {
   it('compares across the wrap', () => {
@@ -285,5 +286,28 @@ describe('transfer messages', () => {
       seq.map((r) => `${r.type}${r.type === 'SOA' ? (r.data as { serial: number }).serial : ''}`),
     ).toEqual(['SOA9', 'SOA7', 'A', 'SOA9', 'A', 'SOA9']);
     expect(ixfrRecords(soa, [])).toEqual([soa]);
+  });
+});
+
+describe('record size bound (message budget)', () => {
+  it('is never below the encoded size', () => {
+    const arb = fc.oneof(
+      fc.ipV4().map((ip) => ({ type: 'A', data: ip })),
+      fc.ipV6().map((ip) => ({ type: 'AAAA', data: ip })),
+      fc.string({ maxLength: 700 }).map((t) => ({ type: 'TXT', data: [t] })),
+      fc.domain().map((n) => ({ type: 'CNAME', data: n })),
+      fc.domain().map((n) => ({ type: 'MX', data: { preference: 10, exchange: n } })),
+      fc
+        .domain()
+        .map((n) => ({ type: 'SRV', data: { priority: 1, weight: 2, port: 443, target: n } })),
+    );
+    fc.assert(
+      fc.property(fc.domain(), arb, (name, rest) => {
+        const record = { name, class: 'IN', ttl: 60, ...rest } as DnsRecord;
+        expect(recordSizeBound(record)).toBeGreaterThanOrEqual(
+          encode({ answers: [record] }).length - 12,
+        );
+      }),
+    );
   });
 });

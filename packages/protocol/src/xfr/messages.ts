@@ -67,11 +67,60 @@ export function transferMessages(
     size = 0;
   };
   for (const r of records) {
-    const own = encode({ answers: [r] }).length - HEADER;
+    const own = recordSizeBound(r);
     if (chunk.length > 0 && size + own > budget) flush();
     chunk.push(r);
     size += own;
   }
   if (chunk.length > 0 || messages.length === 0) flush();
   return messages;
+}
+
+const textBytes = (t: unknown): number =>
+  typeof t === 'string' ? Buffer.byteLength(t) : t instanceof Uint8Array ? t.length : 0;
+/** Presentation form is never shorter than the wire form (escapes only lengthen it). */
+const nameBound = (n: unknown): number => (typeof n === 'string' ? n.length + 2 : 256);
+
+/**
+ * An upper bound of a record's size on the wire without compression: owner, the 10 fixed
+ * bytes, the RDATA by type. Types without a rule are measured by encoding them alone.
+ */
+export function recordSizeBound(record: DnsRecord): number {
+  const r = record as { name: string; type: string; data: unknown };
+  const d = r.data as Record<string, unknown>;
+  let rdata: number;
+  switch (r.type) {
+    case 'A':
+      rdata = 4;
+      break;
+    case 'AAAA':
+      rdata = 16;
+      break;
+    case 'CNAME':
+    case 'NS':
+    case 'PTR':
+      rdata = nameBound(r.data);
+      break;
+    case 'MX':
+      rdata = 2 + nameBound(d.exchange);
+      break;
+    case 'SRV':
+      rdata = 6 + nameBound(d.target);
+      break;
+    case 'SOA':
+      rdata = nameBound(d.mname) + nameBound(d.rname) + 20;
+      break;
+    case 'TXT': {
+      const parts = Array.isArray(r.data) ? r.data : [r.data];
+      // A string over 255 bytes is split: one length byte per 255 bytes at most, plus one.
+      rdata = parts.reduce(
+        (n: number, p) => n + textBytes(p) + Math.ceil(textBytes(p) / 255) + 1,
+        0,
+      );
+      break;
+    }
+    default:
+      return encode({ answers: [record] }).length - HEADER;
+  }
+  return nameBound(r.name) + 10 + rdata;
 }
