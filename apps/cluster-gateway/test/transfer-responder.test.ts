@@ -77,7 +77,7 @@ function setup(options: { allow?: string[]; ready?: boolean } = {}) {
   const ask = (bytes: Uint8Array, address = '127.0.0.1') => {
     const s = scan(bytes);
     if (!s.ok) throw new Error(s.error);
-    const out = respond(s.query, bytes, { address, port: 5300, transport: 'tcp' });
+    const out = respond(s.query, bytes, { address, port: 5300 });
     return out === null ? [] : Array.isArray(out) ? out : [out];
   };
   return {
@@ -211,9 +211,10 @@ describe('what a transfer holds', () => {
     const req = signed(request('IXFR', first));
     const diff = verifiedRecords(t.ask(req.bytes), req.mac);
     expect(
-      diff.map(
-        (r) => `${r.type} ${r.type === 'SOA' ? (r.data as { serial: number }).serial : r.data}`,
-      ),
+      diff.map((r) => {
+        const data = (r as { data: unknown }).data;
+        return `${r.type} ${r.type === 'SOA' ? (data as { serial: number }).serial : data}`;
+      }),
     ).toEqual([
       `SOA ${current}`,
       `SOA ${first}`,
