@@ -35,6 +35,8 @@ export type {
   DnsServerOptions,
   Handler,
   HandlerReply,
+  MessageList,
   Peer,
+  StreamingHandler,
   Transport,
 } from './server/types.js';

@@ -6,7 +6,7 @@ import { isThenable, looksLikeQuery, MAX_UDP_PAYLOAD, servfailFor } from './quer
 import { ResponseRateLimiter, truncatedReply } from './rate-limit.js';
 import { sourcePrefix } from './source-prefix.js';
 import { type ConnectionHost, TcpConnection } from './tcp-connection.js';
-import type { CloseOptions, DnsServerOptions, Handler, Peer } from './types.js';
+import type { CloseOptions, DnsServerOptions, Peer, StreamingHandler } from './types.js';
 
 type State = 'new' | 'listening' | 'closing' | 'closed';
 
@@ -17,7 +17,7 @@ type State = 'new' | 'listening' | 'closing' | 'closed';
  */
 export class DnsServer implements ConnectionHost {
   readonly counters: ServerCounters = newServerCounters();
-  readonly handler: Handler;
+  readonly handler: StreamingHandler;
   readonly maxPipelined: number;
   readonly idleTimeoutMs: number;
   readonly maxQueuedBytes: number;

@@ -2,11 +2,11 @@ import type { Socket } from 'node:net';
 import { lengthPrefix, MALFORMED_FRAME, TcpFrameDecoder } from '../tcp-framing.js';
 import type { ServerCounters } from './counters.js';
 import { isThenable, looksLikeQuery, MAX_TCP_MESSAGE } from './query-gate.js';
-import type { Handler, HandlerReply, Peer } from './types.js';
+import type { HandlerReply, MessageList, Peer, StreamingHandler } from './types.js';
 
 /** What a connection needs from its server; kept narrow so the two files stay independent. */
 export interface ConnectionHost {
-  readonly handler: Handler;
+  readonly handler: StreamingHandler;
   readonly counters: ServerCounters;
   readonly maxPipelined: number;
   readonly idleTimeoutMs: number;
@@ -188,7 +188,7 @@ export class TcpConnection {
     );
   }
 
-  private settled(reply: HandlerReply): void {
+  private settled(reply: HandlerReply | MessageList): void {
     this.inFlight--;
     this.host.queryFinished();
     if (isMessageList(reply)) this.sendStream(reply);
