@@ -16,8 +16,15 @@ import {
   zoneApexFromConfig,
   zoneSchema,
 } from '@mdns/ops';
-import { negativeSoa, normalizeName, type RuleZone, type ZoneApex, ZoneSet } from '@mdns/protocol';
-import { DnsServer } from '@mdns/transport';
+import {
+  negativeSoa,
+  normalizeName,
+  type RuleZone,
+  type ZoneApex,
+  ZoneSet,
+  zoneRecords,
+} from '@mdns/protocol';
+import { addressSet, DnsServer } from '@mdns/transport';
 import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
@@ -35,6 +42,9 @@ import { newRejectionCounts } from './sources/claims/context.js';
 import { HeldNames } from './sources/health/held-names.js';
 import { HealthTally } from './sources/health/tally.js';
 import { createSources } from './sources/index.js';
+import { resolveTsigKeys } from './transfer/config.js';
+import { createTransferResponder, newTransferCounters } from './transfer/responder.js';
+import { ZoneVersions } from './transfer/versions.js';
 
 const NAME = 'cluster-gateway';
 
@@ -102,21 +112,40 @@ async function run(config: GatewayConfig): Promise<void> {
   // Close the latch as soon as the last kind settles, not at the next query.
   index.onKindState(() => latch.synced());
 
+  const transfer = config.transfer;
+  const resolvedKeys = resolveTsigKeys(transfer.keys);
+  if (!resolvedKeys.ok) throw new Error(resolvedKeys.error);
+  const tsigKeys = new Map(resolvedKeys.keys.map((k) => [k.name, k]));
+
   const resolver = config.notify.resolver;
   const notifier = new Notifier({
     targets: config.notify.targets,
     resolve: resolver ? serverResolver(resolver.address, resolver.port) : undefined,
     zones: config.notify.zones?.map(normalizeName) ?? zones,
-    debounceMs: config.notify.debounceMs,
+    // The debounce happens once, in ZoneVersions: a NOTIFY follows each new serial at once.
+    debounceMs: 0,
     timeoutMs: config.notify.timeoutMs,
     retries: config.notify.retries,
     logger: logger.child({ component: 'notify' }),
+    soa: (zone) => apexes.get(zone),
+    key: (name) => tsigKeys.get(normalizeName(name)),
   });
-  index.onChange(() => notifier.changed());
-  // Names held back for health answer NODATA, not NXDOMAIN; their changes are index changes.
+  // The zone's serial moves with its data; the records and journal only serve transfers.
+  const versions = new ZoneVersions({
+    apexes: zones.map((z) => apexes.get(z)!),
+    records: transfer.enabled
+      ? (apex) => zoneRecords(index, apex, (name) => zoneSet.match(name) === apex.zone)
+      : undefined,
+    journal: transfer.journal,
+    debounceMs: config.notify.debounceMs,
+    onCommit: () => notifier.changed(),
+  });
+  index.onChange(() => versions.changed());
+  const transferCounters = newTransferCounters();
+  // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes.
   const held = new HeldNames(
     (name, zone) => index.lookup(name, zone),
-    () => notifier.changed(),
+    () => versions.changed(),
   );
 
   const reverseSet = new Set(reverseZones);
@@ -134,8 +163,22 @@ async function run(config: GatewayConfig): Promise<void> {
         reverseSet.has(zone) ? reverse.lookup(name, zone) : held.lookup(name, zone),
       ready: () => latch.synced(),
     },
-    generation: () => index.generation + held.generation,
+    // A new serial changes the SOA in answers, a held name NXDOMAIN into NODATA: built answers go.
+    generation: () => index.generation + held.generation + versions.commits,
     serverUdpSize: config.listen.udpSize,
+    transfer: transfer.enabled
+      ? createTransferResponder({
+          enabled: true,
+          versions,
+          allow: addressSet(transfer.allow),
+          keys: [...tsigKeys.values()],
+          maxMessageBytes: transfer.maxMessageBytes,
+          fudgeSeconds: transfer.fudgeSeconds,
+          ready: () => latch.synced(),
+          counters: transferCounters,
+          logger: logger.child({ component: 'transfer' }),
+        })
+      : undefined,
     // `queryMetrics` is assigned below (it needs the handler's counters), before any query.
     observe: (zone, qtype, rcode, seconds, via) =>
       queryMetrics.observe(zone, qtype, rcode, seconds, via),
@@ -164,6 +207,7 @@ async function run(config: GatewayConfig): Promise<void> {
     transport: () => dnsServer.counters as unknown as Record<string, unknown>,
     handler: handler.counters,
     notify: notifier.counters,
+    transfer: transferCounters,
     ready: () => latch.synced(),
     coredns: config.metrics.corednsCompatible
       ? { server: corednsServerLabel(config.listen.host, config.listen.port) }
@@ -229,7 +273,10 @@ async function run(config: GatewayConfig): Promise<void> {
     lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
     onLameDuck: () => ops.markNotReady(),
     onShutdown: () => ops.markShuttingDown(),
-    drain: () => drain(logger, { sources, notifier, dnsServer, ops, explainServer }),
+    drain: () => {
+      versions.stop();
+      return drain(logger, { sources, notifier, dnsServer, ops, explainServer });
+    },
   });
 }
 

@@ -47,6 +47,7 @@ function setup(ready = true, maxStoredAnswers?: number) {
   const ask = (bytes: Uint8Array, transport: 'udp' | 'tcp' = 'udp') => {
     const out = handler.handle(bytes, { transport, address: '127.0.0.1' });
     if (!out) return null;
+    if (Array.isArray(out)) throw new Error('several messages for one query');
     const d = decode(out);
     if (!d.ok) throw new Error(d.error);
     return { bytes: out, msg: d.message as any };

@@ -4,6 +4,7 @@ import { GatewayIndex } from '../src/index/gateway-index.js';
 import { registerGatewayMetrics } from '../src/metrics.js';
 import { newRejectionCounts } from '../src/sources/claims/context.js';
 import { HealthTally } from '../src/sources/health/tally.js';
+import { newTransferCounters } from '../src/transfer/responder.js';
 
 // Found by reliability/ fuzzing: every distinct unknown qtype number used to become its own
 // queries_total / query_duration_seconds series, so RSS (~110 MB per million fuzz packets)
@@ -18,6 +19,7 @@ describe('query metrics cardinality', () => {
       transport: () => ({}),
       handler: { malformed: 0, storedHits: 0, storedMisses: 0 },
       notify: { sent: 0, acknowledged: 0, rejected: 0, failed: 0, resolveFailed: 0 },
+      transfer: newTransferCounters(),
       ready: () => true,
       rejected: newRejectionCounts(),
       health: new HealthTally(),

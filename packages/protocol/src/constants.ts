@@ -6,6 +6,8 @@ export const RCODE = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  /** RFC 8945: a TSIG failure (the TSIG record carries BADSIG, BADKEY or BADTIME). */
+  NOTAUTH: 9,
   BADVERS: 16,
 } as const;
 

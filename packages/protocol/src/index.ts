@@ -41,6 +41,7 @@ export type {
 export { sharedRules } from './shared-rules.js';
 export type { PatchOptions, PrepareResult, StoredAnswer } from './stored.js';
 export { patchStored, prepareStored, tryPrepareStored } from './stored.js';
+export * from './xfr/index.js';
 export type { Answer, AnswerSource, IndexFound } from './zone/answer.js';
 export {
   answerQuery,
@@ -63,4 +64,6 @@ export type {
   NameRecords,
 } from './zone/records.js';
 export { extraRecord, mergeClaims, originOf, sameRecords } from './zone/records.js';
+export type { ZoneSource } from './zone/zone-records.js';
+export { zoneRecords } from './zone/zone-records.js';
 export { ZoneSet } from './zone-set.js';

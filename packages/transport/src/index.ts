@@ -18,6 +18,14 @@ export {
   dnsQueryRaw,
 } from './client/query.js';
 export { randomQueryId } from './client/query-bytes.js';
+export {
+  pullZone,
+  type TransferFailure,
+  TransferReader,
+  type TransferRequest,
+  type TransferResult,
+} from './client/transfer.js';
+export { type AddressSet, addressSet, inAddressSet } from './server/address-set.js';
 export type { ServerCounters } from './server/counters.js';
 export type { RateLimitOptions } from './server/rate-limit.js';
 export { DnsServer } from './server/server.js';
@@ -27,6 +35,8 @@ export type {
   DnsServerOptions,
   Handler,
   HandlerReply,
+  MessageList,
   Peer,
+  StreamingHandler,
   Transport,
 } from './server/types.js';

@@ -10,6 +10,7 @@ import {
 import { normalizeName } from '@mdns/protocol';
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../sources/config.js';
+import { transferSchema } from '../transfer/config.js';
 
 /**
  * `address`, or `host`: a name resolved to every A/AAAA at each send, so each replica
@@ -20,6 +21,8 @@ const notifyTargetSchema = z
     address: ipAddress.optional(),
     host: dnsName.optional(),
     port: port.min(1).default(53),
+    /** Sign the NOTIFY with this key of `transfer.keys` (a secondary that checks TSIG). */
+    key: dnsName.optional(),
   })
   .refine((t) => (t.address === undefined) !== (t.host === undefined), {
     message: 'give exactly one of address or host',
@@ -85,6 +88,7 @@ export const gatewayConfigSchema = z
     sources: sourcesConfigSchema.prefault({}),
     notify: notifySchema.prefault({}),
     explain: explainSchema.prefault({}),
+    transfer: transferSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     // Each zone once is zonesSchema's check; here, the keys that must name one of them.
@@ -113,6 +117,16 @@ export const gatewayConfigSchema = z
         }
       });
     }
+    const keys = new Set(config.transfer.keys.map((k) => normalizeName(k.name)));
+    config.notify.targets.forEach((t, i) => {
+      if (t.key !== undefined && !keys.has(normalizeName(t.key))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notify', 'targets', i, 'key'],
+          message: `${t.key} is not one of transfer.keys`,
+        });
+      }
+    });
     config.notify.zones?.forEach((zone, i) => {
       if (!seen.has(normalizeName(zone))) {
         ctx.addIssue({

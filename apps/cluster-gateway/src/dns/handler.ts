@@ -8,6 +8,9 @@ import {
   maxResponseSize,
   patchStored,
   prepareStored,
+  QTYPE,
+  RCODE,
+  type ScannedQuery,
   scan,
 } from '@mdns/protocol';
 import { StoredCompactor, type StoredEntry } from './compact-stored.js';
@@ -36,7 +39,19 @@ export interface GatewayHandlerOptions {
   maxStoredAnswers?: number;
   /** Upper bound of the reused answers' bytes, counted like entries. Default 16 MiB. */
   maxStoredBytes?: number;
+  /**
+   * AXFR/IXFR over TCP when transfers are enabled (`transfer/responder.ts`); absent: they
+   * take the shared rule (REFUSED) like over UDP.
+   */
+  transfer?: TransferHandler;
 }
+
+/** Answers a zone transfer request: one message, several (TCP), or none. */
+export type TransferHandler = (
+  query: ScannedQuery,
+  bytes: Uint8Array,
+  peer: QueryVia & { port?: number },
+) => Uint8Array | Uint8Array[] | null;
 
 /** Estimated bytes per stored answer beside its own bytes (key, Map slot, objects). */
 const ENTRY_OVERHEAD_BYTES = 200;
@@ -49,7 +64,7 @@ export interface HandlerCounters {
 }
 
 export interface GatewayHandler {
-  handle(query: Uint8Array, peer: QueryVia): Uint8Array | null;
+  handle(query: Uint8Array, peer: QueryVia): Uint8Array | Uint8Array[] | null;
   readonly counters: HandlerCounters;
 }
 
@@ -65,7 +80,7 @@ export interface GatewayHandler {
  * which keeps invalidation trivially correct; answers are rebuilt lazily.
  */
 export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHandler {
-  const { source, generation, serverUdpSize, observe } = options;
+  const { source, generation, serverUdpSize, observe, transfer } = options;
   const halfEntries = Math.max(1, Math.floor((options.maxStoredAnswers ?? 100_000) / 2));
   const halfBytes = Math.max(1, Math.floor((options.maxStoredBytes ?? 16 * 1024 * 1024) / 2));
   const counters: HandlerCounters = { malformed: 0, storedHits: 0, storedMisses: 0 };
@@ -113,7 +128,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     return aged;
   }
 
-  function handle(bytes: Uint8Array, peer: QueryVia): Uint8Array | null {
+  function handle(bytes: Uint8Array, peer: QueryVia): Uint8Array | Uint8Array[] | null {
     const started = observe ? performance.now() : 0;
     const scanned = scan(bytes);
     // A packet that is not a query gets no answer (answering garbage invites reflection).
@@ -122,6 +137,16 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
       return null;
     }
     const q = scanned.query;
+    // The one place a transfer leaves the answer path: over TCP, with transfers enabled.
+    if (
+      transfer !== undefined &&
+      (q.qtype === QTYPE.AXFR || q.qtype === QTYPE.IXFR) &&
+      peer.transport === 'tcp' &&
+      q.opcode === 0 &&
+      q.qdcount === 1
+    ) {
+      return transfer(q, bytes, peer);
+    }
     const maxSize = maxResponseSize(q, peer.transport, serverUdpSize);
     const badVersion = q.edns !== null && q.edns.version > 0;
     const reusable = q.opcode === 0 && q.qdcount === 1 && q.qclass === CLASS.IN && !badVersion;

@@ -1,16 +1,19 @@
-import { encode, OPCODE } from '@mdns/protocol';
+import { encode, OPCODE, type ZoneApex } from '@mdns/protocol';
 
 /**
- * A DNS NOTIFY for `zone` (RFC 1996 3.1): opcode NOTIFY, AA=1, one question `<zone> IN SOA`.
- * The optional SOA answer is left out: the authority only uses NOTIFY as a "something
- * changed" trigger, and our serial does not track index changes.
+ * A DNS NOTIFY for `zone` (RFC 1996 3.1): opcode NOTIFY, AA=1, one question `<zone> IN SOA`,
+ * and with `apex` the zone's current SOA as the answer (RFC 1996 3.7: a secondary may skip
+ * its SOA query when it already holds that serial).
  */
-export function notifyMessage(zone: string, id: number): Uint8Array {
+export function notifyMessage(zone: string, id: number, apex?: ZoneApex): Uint8Array {
   return encode({
     id,
     type: 'query',
     flags: (OPCODE.NOTIFY << 11) | 0x0400,
     questions: [{ name: zone, type: 'SOA', class: 'IN' }],
+    answers: apex
+      ? [{ name: zone, type: 'SOA', class: 'IN', ttl: apex.soaTtl, data: { ...apex.soa } }]
+      : [],
   });
 }
 

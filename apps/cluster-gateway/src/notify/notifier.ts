@@ -1,3 +1,4 @@
+import { type TsigKey, tsigSign, type ZoneApex } from '@mdns/protocol';
 import {
   type DnsQueryRawOptions,
   type DnsQueryResult,
@@ -29,6 +30,10 @@ export interface NotifierOptions {
   /** Extra attempts after a timeout or a network error. */
   retries: number;
   logger: NotifierLogger;
+  /** The zone's apex: its current SOA goes into each NOTIFY. */
+  soa?: (zone: string) => ZoneApex | undefined;
+  /** The TSIG key a target names (`key`); a target whose key is unknown gets no NOTIFY. */
+  key?: (name: string) => TsigKey | undefined;
   /** For tests; default the transport's `dnsQueryRaw`. */
   send?: (options: DnsQueryRawOptions) => Promise<DnsQueryResult>;
 }
@@ -120,17 +125,31 @@ export class Notifier {
     await Promise.allSettled(sends);
   }
 
+  /** The NOTIFY for `zone`, signed (RFC 8945) when the target has a key. */
+  #packet(zone: string, key: TsigKey | undefined): Uint8Array {
+    const message = notifyMessage(zone, randomQueryId(), this.#options.soa?.(zone));
+    if (key === undefined) return message;
+    return tsigSign(message, { key, timeSigned: Math.floor(Date.now() / 1000) }).bytes;
+  }
+
   async #notifyOne(zone: string, target: NotifyTarget): Promise<void> {
     const { timeoutMs, retries, logger } = this.#options;
     const where = { zone, target: `${target.address}:${target.port}` };
     let lastError = '';
+    const key = target.key === undefined ? undefined : this.#options.key?.(target.key);
+    if (target.key !== undefined && key === undefined) {
+      // The config schema checks key names; this is a wiring bug, said once per round.
+      this.counters.failed++;
+      logger.warn({ ...where, key: target.key }, 'NOTIFY not sent: unknown TSIG key');
+      return;
+    }
     for (let attempt = 0; attempt <= retries && !this.#stopped; attempt++) {
       this.counters.sent++;
       try {
         const reply = await this.#send({
           host: target.address,
           port: target.port,
-          packet: notifyMessage(zone, randomQueryId()),
+          packet: this.#packet(zone, key),
           timeoutMs,
           signal: this.#abort.signal,
         });

@@ -11,12 +11,15 @@ export interface NotifyTargetConfig {
   address?: string;
   host?: string;
   port: number;
+  /** Name of the TSIG key the NOTIFY is signed with (`transfer.keys`). */
+  key?: string;
 }
 
 /** One place a NOTIFY is sent to. */
 export interface NotifyTarget {
   address: string;
   port: number;
+  key?: string;
 }
 
 /** Every address (A and AAAA) of a name; rejects when the name has none. */
@@ -38,11 +41,14 @@ export async function resolveTargets(
 ): Promise<ResolvedTargets> {
   const expanded = await Promise.all(
     configured.map(async (t) => {
-      if (t.host === undefined) return { addresses: [t.address as string], port: t.port };
+      if (t.host === undefined) {
+        return { addresses: [t.address as string], port: t.port, key: t.key };
+      }
       try {
-        return { addresses: await resolve(t.host), port: t.port };
+        return { addresses: await resolve(t.host), port: t.port, key: t.key };
       } catch (err) {
-        return { host: t.host, addresses: [], port: t.port, error: (err as Error).message };
+        const error = (err as Error).message;
+        return { host: t.host, addresses: [], port: t.port, key: t.key, error };
       }
     }),
   );
@@ -57,7 +63,9 @@ export async function resolveTargets(
       const key = `${address}|${e.port}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      result.targets.push({ address, port: e.port });
+      result.targets.push(
+        e.key === undefined ? { address, port: e.port } : { address, port: e.port, key: e.key },
+      );
     }
   }
   return result;

@@ -6,7 +6,7 @@ import { isThenable, looksLikeQuery, MAX_UDP_PAYLOAD, servfailFor } from './quer
 import { ResponseRateLimiter, truncatedReply } from './rate-limit.js';
 import { sourcePrefix } from './source-prefix.js';
 import { type ConnectionHost, TcpConnection } from './tcp-connection.js';
-import type { CloseOptions, DnsServerOptions, Handler, Peer } from './types.js';
+import type { CloseOptions, DnsServerOptions, Peer, StreamingHandler } from './types.js';
 
 type State = 'new' | 'listening' | 'closing' | 'closed';
 
@@ -17,7 +17,7 @@ type State = 'new' | 'listening' | 'closing' | 'closed';
  */
 export class DnsServer implements ConnectionHost {
   readonly counters: ServerCounters = newServerCounters();
-  readonly handler: Handler;
+  readonly handler: StreamingHandler;
   readonly maxPipelined: number;
   readonly idleTimeoutMs: number;
   readonly maxQueuedBytes: number;
@@ -212,8 +212,9 @@ export class DnsServer implements ConnectionHost {
       this.counters.noReply++;
       return null;
     }
+    const what = Array.isArray(value) ? 'several messages over UDP' : typeof value;
     return this.handlerFailed(
-      new TypeError(`handler returned ${typeof value}, expected Uint8Array, null or a promise`),
+      new TypeError(`handler returned ${what}, expected Uint8Array, null or a promise`),
       query,
       peer,
     );

@@ -2,11 +2,11 @@ import type { Socket } from 'node:net';
 import { lengthPrefix, MALFORMED_FRAME, TcpFrameDecoder } from '../tcp-framing.js';
 import type { ServerCounters } from './counters.js';
 import { isThenable, looksLikeQuery, MAX_TCP_MESSAGE } from './query-gate.js';
-import type { Handler, HandlerReply, Peer } from './types.js';
+import type { HandlerReply, MessageList, Peer, StreamingHandler } from './types.js';
 
 /** What a connection needs from its server; kept narrow so the two files stay independent. */
 export interface ConnectionHost {
-  readonly handler: Handler;
+  readonly handler: StreamingHandler;
   readonly counters: ServerCounters;
   readonly maxPipelined: number;
   readonly idleTimeoutMs: number;
@@ -31,6 +31,13 @@ export class TcpConnection {
   private readingPaused = false;
   private draining = false;
   private closed = false;
+  /**
+   * Multi-message replies (zone transfers) still being written: one message is handed to the
+   * socket at a time while its queue is under `writeHighWater`, the rest on 'drain', so a
+   * large zone never sits twice in memory and a slow reader holds one window, not the zone.
+   * Reading stops while a stream is unfinished.
+   */
+  private readonly streams: { messages: readonly Uint8Array[]; next: number }[] = [];
   /**
    * When the connection last made progress (a whole query read or a reply sent). Node's
    * socket timeout restarts on every byte, so a client trickling one byte at a time would
@@ -94,7 +101,7 @@ export class TcpConnection {
   drain(): void {
     this.draining = true;
     this.updateReading();
-    if (this.inFlight === 0) this.socket.end();
+    if (this.inFlight === 0 && this.streams.length === 0) this.socket.end();
   }
 
   /**
@@ -126,7 +133,13 @@ export class TcpConnection {
 
   private pump(): void {
     const { counters, maxPipelined } = this.host;
-    while (!this.closed && !this.draining && this.inFlight < maxPipelined) {
+    this.flushStreams();
+    while (
+      this.streams.length === 0 &&
+      !this.closed &&
+      !this.draining &&
+      this.inFlight < maxPipelined
+    ) {
       if (this.socket.writableLength > this.writeHighWater) break;
       const frame = this.decoder.next();
       if (frame === null) break;
@@ -159,6 +172,10 @@ export class TcpConnection {
       this.send(result);
       return;
     }
+    if (isMessageList(result)) {
+      this.sendStream(result);
+      return;
+    }
     if (!isThenable(result)) {
       this.send(host.replyOf(result, query, this.peer));
       return;
@@ -166,23 +183,53 @@ export class TcpConnection {
     this.inFlight++;
     host.queryStarted();
     result.then(
-      (reply) => this.settled(host.replyOf(reply, query, this.peer)),
+      (reply) => this.settled(isMessageList(reply) ? reply : host.replyOf(reply, query, this.peer)),
       (error: unknown) => this.settled(host.handlerFailed(error, query, this.peer)),
     );
   }
 
-  private settled(reply: HandlerReply): void {
+  private settled(reply: HandlerReply | MessageList): void {
     this.inFlight--;
     this.host.queryFinished();
-    this.send(reply);
+    if (isMessageList(reply)) this.sendStream(reply);
+    else this.send(reply);
     if (this.draining) {
-      if (this.inFlight === 0 && !this.closed) this.socket.end();
+      this.endIfDrained();
       return;
     }
     this.pump();
   }
 
-  private send(reply: HandlerReply): void {
+  private endIfDrained(): void {
+    if (this.inFlight === 0 && this.streams.length === 0 && !this.closed) this.socket.end();
+  }
+
+  private sendStream(messages: readonly Uint8Array[]): void {
+    if (messages.length === 0 || this.closed) return;
+    this.streams.push({ messages, next: 0 });
+    this.flushStreams();
+    this.updateReading();
+  }
+
+  /** Writes stream messages while the socket queue is under the high-water mark. */
+  private flushStreams(): void {
+    while (this.streams.length > 0 && !this.closed && !this.socket.destroyed) {
+      if (this.socket.writableLength > this.writeHighWater) return;
+      const stream = this.streams[0];
+      const message = stream.messages[stream.next++];
+      if (stream.next >= stream.messages.length) this.streams.shift();
+      if (message.length > MAX_TCP_MESSAGE) {
+        // A message the length prefix cannot frame: the stream cannot be completed.
+        this.host.counters.oversizeReplies++;
+        this.socket.destroy();
+        return;
+      }
+      this.write(message);
+    }
+    if (this.draining) this.endIfDrained();
+  }
+
+  private send(reply: Uint8Array | null): void {
     if (reply == null || this.closed || this.socket.destroyed) return;
     if (reply.length > MAX_TCP_MESSAGE) {
       this.host.counters.oversizeReplies++;
@@ -197,7 +244,11 @@ export class TcpConnection {
       this.socket.destroy();
       return;
     }
-    if (queued === 0) this.lastWriteProgress = Date.now();
+    this.write(reply);
+  }
+
+  private write(reply: Uint8Array): void {
+    if (this.socket.writableLength === 0) this.lastWriteProgress = Date.now();
     // Two corked writes go out as one writev: no copy of the reply to prepend its length.
     this.socket.cork();
     this.socket.write(lengthPrefix(reply.length));
@@ -213,7 +264,11 @@ export class TcpConnection {
 
   private updateReading(): void {
     const full = this.inFlight >= this.host.maxPipelined;
-    const pause = full || this.draining || this.socket.writableLength > this.writeHighWater;
+    const pause =
+      full ||
+      this.draining ||
+      this.streams.length > 0 ||
+      this.socket.writableLength > this.writeHighWater;
     if (pause && !this.readingPaused) {
       this.readingPaused = true;
       if (full) this.host.counters.tcpPipelinePauses++;
@@ -227,7 +282,7 @@ export class TcpConnection {
   private onIdle(): void {
     // Node fires 'timeout' once per idle period; a slow handler is not idleness, so re-arm.
     // Queued replies are not idleness either: the stall timer judges those.
-    if (this.inFlight > 0 || this.socket.writableLength > 0) {
+    if (this.inFlight > 0 || this.socket.writableLength > 0 || this.streams.length > 0) {
       this.socket.setTimeout(this.host.idleTimeoutMs);
       return;
     }
@@ -242,4 +297,9 @@ export class TcpConnection {
     this.host.counters.tcpOpen--;
     this.host.connectionClosed(this);
   }
+}
+
+/** A multi-message reply (`Array.isArray` does not narrow a readonly array type). */
+function isMessageList(value: unknown): value is readonly Uint8Array[] {
+  return Array.isArray(value);
 }

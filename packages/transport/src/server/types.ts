@@ -9,21 +9,31 @@ export interface Peer {
   transport: Transport;
 }
 
+/** One message, or `null` for no reply. */
 export type HandlerReply = Uint8Array | null;
+/** Several messages for one query (TCP only: a zone transfer, RFC 5936 2.2), sent in order. */
+export type MessageList = readonly Uint8Array[];
 
 /**
  * Bytes in, bytes out. Return `null` to send nothing. The query bytes may be a
  * view into a larger receive buffer: copy them if they must outlive the call.
- * A returned view (subarray) is sent without copying.
+ * A returned view (subarray) is sent without copying. An array of messages is a TCP-only
+ * reply (over UDP it counts as a handler error).
  */
 export type Handler = (query: Uint8Array, peer: Peer) => HandlerReply | Promise<HandlerReply>;
+
+/** A handler that may also answer a TCP query with several messages (`MessageList`). */
+export type StreamingHandler = (
+  query: Uint8Array,
+  peer: Peer,
+) => HandlerReply | MessageList | Promise<HandlerReply | MessageList>;
 
 export interface DnsServerOptions {
   /** Address for both UDP and TCP. IPv4 or IPv6 literal. Default `'0.0.0.0'`. */
   host?: string;
   /** Port for both UDP and TCP; `0` picks one free for both. */
   port: number;
-  handler: Handler;
+  handler: Handler | StreamingHandler;
   /**
    * Close a TCP connection with no traffic and nothing in flight after this long, or whose
    * queued replies have made no progress for this long (a client that stopped reading).

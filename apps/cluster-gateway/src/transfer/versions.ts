@@ -1,0 +1,107 @@
+import {
+  type DnsRecord,
+  diffRecords,
+  type JournalLimits,
+  nextSerial,
+  type ZoneApex,
+  ZoneJournal,
+} from '@mdns/protocol';
+
+/** One zone as a primary serves it: the serial, the records at that serial, its journal. */
+export interface ZoneVersion {
+  readonly apex: ZoneApex;
+  /** The records (SOA excluded) at `apex.soa.serial`; null while transfers are off. */
+  records: DnsRecord[] | null;
+  readonly journal: ZoneJournal;
+}
+
+export interface ZoneVersionsOptions {
+  /** The forward zones; each apex's `soa.serial` is moved in place on a change. */
+  apexes: readonly ZoneApex[];
+  /** The zone's records now; absent (transfers off): no snapshot, no journal, serial only. */
+  records?: (apex: ZoneApex) => DnsRecord[];
+  journal: JournalLimits;
+  /** A change is committed this long after the first change not yet committed. */
+  debounceMs: number;
+  /** Unix seconds. */
+  now?: () => number;
+  /** After a commit that changed these zones (NOTIFY goes out from here). */
+  onCommit?: (zones: readonly string[]) => void;
+}
+
+/**
+ * The zones' versions: the SOA serial moves with every change of a zone's data (time-based,
+ * RFC 1982 `nextSerial`: never backwards, +1 within one second), and with transfers on, the
+ * records at that serial and a journal of the diffs between serials for IXFR. Index changes
+ * are condensed: the first change arms a timer of `debounceMs` (the NOTIFY debounce) and
+ * everything up to its end is one new serial and one journal entry.
+ */
+export class ZoneVersions {
+  readonly #options: ZoneVersionsOptions;
+  readonly #zones = new Map<string, ZoneVersion>();
+  #timer: NodeJS.Timeout | null = null;
+  #commits = 0;
+
+  constructor(options: ZoneVersionsOptions) {
+    this.#options = options;
+    for (const apex of options.apexes) {
+      this.#zones.set(apex.zone, {
+        apex,
+        records: options.records ? options.records(apex) : null,
+        journal: new ZoneJournal(options.journal),
+      });
+    }
+  }
+
+  /** Commits that moved a serial: answers built before one carry an old SOA. */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  zone(name: string): ZoneVersion | undefined {
+    return this.#zones.get(name);
+  }
+
+  /** The data changed: commit within `debounceMs` (later changes ride along). */
+  changed(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.commit();
+    }, this.#options.debounceMs);
+    this.#timer.unref();
+  }
+
+  /** Takes the new version of every zone whose records changed; returns those zones. */
+  commit(): string[] {
+    const now = (this.#options.now ?? (() => Date.now() / 1000))();
+    const changed: string[] = [];
+    for (const [name, version] of this.#zones) {
+      const soa = version.apex.soa;
+      if (this.#options.records === undefined) {
+        // Transfers off: no copy to compare with, so every zone takes the change.
+        soa.serial = nextSerial(soa.serial, now);
+        changed.push(name);
+        continue;
+      }
+      const records = this.#options.records(version.apex);
+      const diff = diffRecords(version.records ?? [], records);
+      if (diff.deleted.length === 0 && diff.added.length === 0) continue;
+      const from = soa.serial;
+      soa.serial = nextSerial(from, now);
+      version.journal.append(from, soa.serial, diff);
+      version.records = records;
+      changed.push(name);
+    }
+    if (changed.length > 0) {
+      this.#commits++;
+      this.#options.onCommit?.(changed);
+    }
+    return changed;
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}

@@ -1,0 +1,255 @@
+import {
+  type DnsRecord,
+  decode,
+  encode,
+  scan,
+  type TsigKey,
+  tsigSign,
+  tsigSplit,
+  tsigVerify,
+  type ZoneApex,
+} from '@mdns/protocol';
+import { addressSet } from '@mdns/transport';
+import { describe, expect, it } from 'vitest';
+import { createTransferResponder, newTransferCounters } from '../src/transfer/responder.js';
+import { ZoneVersions } from '../src/transfer/versions.js';
+
+// The transfer decision and replies, in process: who gets the zone (address AND key), what
+// every refusal looks like on the wire (REFUSED, NOTAUTH + the RFC 8945 error), and the
+// AXFR/IXFR message sequences, each message verified as a secondary would.
+
+const ZONE = 'prod.example.tld';
+const NOW = 1_800_000_000;
+const key: TsigKey = {
+  name: 'xfr-key',
+  algorithm: 'hmac-sha256',
+  secret: Buffer.from('0123456789abcdef'),
+};
+const SECRET_TEXT = Buffer.from(key.secret).toString('base64');
+
+function apex(): ZoneApex {
+  return {
+    zone: ZONE,
+    soa: {
+      mname: `ns1.${ZONE}`,
+      rname: `hostmaster.${ZONE}`,
+      serial: 100,
+      refresh: 60,
+      retry: 30,
+      expire: 600,
+      minimum: 30,
+    },
+    soaTtl: 300,
+    ns: [`ns1.${ZONE}`],
+    nsTtl: 300,
+    glue: new Map(),
+  };
+}
+
+const a = (name: string, ip: string) =>
+  ({ name, type: 'A', class: 'IN', ttl: 60, data: ip }) as DnsRecord;
+
+function setup(options: { allow?: string[]; ready?: boolean } = {}) {
+  let records = [a(`web.${ZONE}`, '192.0.2.1')];
+  let now = NOW;
+  const versions = new ZoneVersions({
+    apexes: [apex()],
+    records: () => records,
+    journal: { maxEntries: 10, maxBytes: 1 << 20 },
+    debounceMs: 0,
+    now: () => now,
+  });
+  const counters = newTransferCounters();
+  const logs: string[] = [];
+  const log = (obj: object, msg?: string) => logs.push(`${msg} ${JSON.stringify(obj)}`);
+  const respond = createTransferResponder({
+    enabled: true,
+    versions,
+    allow: addressSet(options.allow ?? ['127.0.0.0/8']),
+    keys: [key],
+    maxMessageBytes: 1024,
+    fudgeSeconds: 300,
+    ready: () => options.ready ?? true,
+    counters,
+    logger: { info: log, warn: log },
+    now: () => now,
+  });
+  const ask = (bytes: Uint8Array, address = '127.0.0.1') => {
+    const s = scan(bytes);
+    if (!s.ok) throw new Error(s.error);
+    const out = respond(s.query, bytes, { address, port: 5300 });
+    return out === null ? [] : Array.isArray(out) ? out : [out];
+  };
+  return {
+    versions,
+    counters,
+    logs,
+    ask,
+    setRecords: (r: DnsRecord[]) => {
+      records = r;
+    },
+    setNow: (t: number) => {
+      now = t;
+    },
+  };
+}
+
+function request(type: 'AXFR' | 'IXFR', serial?: number): Uint8Array {
+  return encode({
+    id: 77,
+    type: 'query',
+    flags: 0,
+    questions: [{ name: ZONE, type, class: 'IN' }],
+    authorities:
+      serial === undefined
+        ? []
+        : [{ name: ZONE, type: 'SOA', class: 'IN', ttl: 0, data: { ...apex().soa, serial } }],
+  });
+}
+
+const signed = (bytes: Uint8Array, k: TsigKey = key, at = NOW) =>
+  tsigSign(bytes, { key: k, timeSigned: at });
+const rcode = (m: Uint8Array) => m[3] & 0x0f;
+const tsigError = (m: Uint8Array) => {
+  const s = tsigSplit(m);
+  return s.ok && s.tsig ? s.tsig.error : null;
+};
+
+/** Verifies the chain (first on the request MAC, then each on the previous) and returns the records. */
+function verifiedRecords(messages: Uint8Array[], requestMac: Uint8Array): DnsRecord[] {
+  let previous: Uint8Array | undefined;
+  const out: DnsRecord[] = [];
+  for (const m of messages) {
+    const v = tsigVerify(m, {
+      key: () => key,
+      now: NOW,
+      ...(previous ? { previousMac: previous } : { requestMac }),
+    });
+    if (!v.ok) throw new Error(`message does not verify: ${v.failure}`);
+    previous = v.mac;
+    const d = decode(tsigSplit(m).ok ? (tsigSplit(m) as { unsigned: Uint8Array }).unsigned : m);
+    if (!d.ok) throw new Error(d.error);
+    out.push(...(d.message.answers ?? []));
+  }
+  return out;
+}
+
+describe('who gets a transfer', () => {
+  it('a stranger (source outside transfer.allow) is REFUSED even with a good key', () => {
+    const t = setup({ allow: ['192.0.2.0/24'] });
+    const [reply] = t.ask(signed(request('AXFR')).bytes);
+    expect(rcode(reply)).toBe(5);
+    expect(t.counters.refused).toBe(1);
+    expect(t.logs[0]).toMatch(
+      /zone transfer refused.*"peer":"127\.0\.0\.1:5300".*"reason":"address"/,
+    );
+  });
+
+  it('an unsigned request from an allowed source is REFUSED', () => {
+    const t = setup();
+    const [reply] = t.ask(request('AXFR'));
+    expect(rcode(reply)).toBe(5);
+    expect(t.logs[0]).toMatch(/"reason":"unsigned"/);
+  });
+
+  it('an unknown key: NOTAUTH + BADKEY; a wrong secret: NOTAUTH + BADSIG', () => {
+    const t = setup();
+    const [badKey] = t.ask(signed(request('AXFR'), { ...key, name: 'other' }).bytes);
+    expect([rcode(badKey), tsigError(badKey)]).toEqual([9, 17]);
+    const [badSig] = t.ask(signed(request('AXFR'), { ...key, secret: Buffer.from('nope') }).bytes);
+    expect([rcode(badSig), tsigError(badSig)]).toEqual([9, 16]);
+    expect(t.counters).toMatchObject({ tsigBadKey: 1, tsigBadSig: 1, axfr: 0 });
+    expect(t.logs.join('\n')).not.toContain(SECRET_TEXT);
+  });
+
+  it('a request replayed after the fudge: NOTAUTH + BADTIME, signed, with our time', () => {
+    const t = setup();
+    const req = signed(request('AXFR'));
+    t.setNow(NOW + 301);
+    const [reply] = t.ask(req.bytes);
+    expect([rcode(reply), tsigError(reply)]).toEqual([9, 18]);
+    const v = tsigVerify(reply, { key: () => key, now: NOW, requestMac: req.mac });
+    expect(v.ok).toBe(true);
+    expect(t.counters.tsigBadTime).toBe(1);
+  });
+
+  it('before the first sync: SERVFAIL, never an empty zone', () => {
+    const t = setup({ ready: false });
+    const [reply] = t.ask(signed(request('AXFR')).bytes);
+    expect(rcode(reply)).toBe(2);
+  });
+});
+
+describe('what a transfer holds', () => {
+  it('AXFR: SOA, every record, SOA in signed messages under maxMessageBytes', () => {
+    const t = setup();
+    const many = Array.from({ length: 200 }, (_, i) => a(`h${i}.${ZONE}`, `10.0.0.${i}`));
+    t.setRecords(many);
+    t.versions.commit();
+    const req = signed(request('AXFR'));
+    const messages = t.ask(req.bytes);
+    expect(messages.length).toBeGreaterThan(3);
+    for (const m of messages) expect(m.length).toBeLessThanOrEqual(1024);
+    const records = verifiedRecords(messages, req.mac);
+    expect(records[0].type).toBe('SOA');
+    expect(records.at(-1)!.type).toBe('SOA');
+    expect(
+      records
+        .slice(1, -1)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(many.map((r) => r.name).sort());
+  });
+
+  it('IXFR: the journal diff from a known serial, the whole zone from an unknown one, one SOA when current', () => {
+    const t = setup();
+    const first = t.versions.zone(ZONE)!.apex.soa.serial;
+    t.setRecords([a(`web.${ZONE}`, '192.0.2.2')]);
+    t.versions.commit();
+    const current = t.versions.zone(ZONE)!.apex.soa.serial;
+    expect(current).toBe(NOW);
+    const req = signed(request('IXFR', first));
+    const diff = verifiedRecords(t.ask(req.bytes), req.mac);
+    expect(
+      diff.map((r) => {
+        const data = (r as { data: unknown }).data;
+        return `${r.type} ${r.type === 'SOA' ? (data as { serial: number }).serial : data}`;
+      }),
+    ).toEqual([
+      `SOA ${current}`,
+      `SOA ${first}`,
+      'A 192.0.2.1',
+      `SOA ${current}`,
+      'A 192.0.2.2',
+      `SOA ${current}`,
+    ]);
+    const old = signed(request('IXFR', 5));
+    const full = verifiedRecords(t.ask(old.bytes), old.mac);
+    expect(full.map((r) => `${r.type} ${r.type === 'A' ? r.data : ''}`)).toEqual([
+      'SOA ',
+      'A 192.0.2.2',
+      'SOA ',
+    ]);
+    const now = signed(request('IXFR', current));
+    expect(verifiedRecords(t.ask(now.bytes), now.mac).map((r) => r.type)).toEqual(['SOA']);
+    expect(t.counters).toMatchObject({ ixfr: 2, ixfrFullZone: 1 });
+  });
+
+  it('IXFR without the client SOA: FORMERR', () => {
+    const t = setup();
+    const [reply] = t.ask(signed(request('IXFR')).bytes);
+    expect(rcode(reply)).toBe(1);
+  });
+
+  it('two changes within one second still get increasing serials', () => {
+    const t = setup();
+    t.setRecords([a(`x.${ZONE}`, '192.0.2.9')]);
+    t.versions.commit();
+    t.setRecords([a(`y.${ZONE}`, '192.0.2.9')]);
+    t.versions.commit();
+    expect(t.versions.zone(ZONE)!.apex.soa.serial).toBe(NOW + 1);
+    // No change: no new serial.
+    t.versions.commit();
+    expect(t.versions.zone(ZONE)!.apex.soa.serial).toBe(NOW + 1);
+  });
+});

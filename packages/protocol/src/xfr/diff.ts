@@ -1,0 +1,56 @@
+import type { DnsRecord } from '../message.js';
+import { normalizeName } from '../names.js';
+
+/** What changed between two versions of a zone's record set (SOA excluded). */
+export interface ZoneDiff {
+  deleted: DnsRecord[];
+  added: DnsRecord[];
+}
+
+/**
+ * A record's identity in a zone: owner (case-insensitive), type, class, TTL and data. A TTL
+ * change is a deletion and an addition, as IXFR (RFC 1995) expresses it.
+ */
+export function recordKey(record: DnsRecord): string {
+  const r = record as { name: string; type: string; class?: string; ttl?: number; data?: unknown };
+  return `${normalizeName(r.name)}\t${r.type}\t${r.class ?? 'IN'}\t${r.ttl ?? 0}\t${JSON.stringify(r.data)}`;
+}
+
+/** The records only in `before` (deleted) and only in `after` (added); duplicates count once. */
+export function diffRecords(before: readonly DnsRecord[], after: readonly DnsRecord[]): ZoneDiff {
+  const old = new Map(before.map((r) => [recordKey(r), r]));
+  const now = new Map(after.map((r) => [recordKey(r), r]));
+  const deleted: DnsRecord[] = [];
+  const added: DnsRecord[] = [];
+  for (const [key, r] of old) if (!now.has(key)) deleted.push(r);
+  for (const [key, r] of now) if (!old.has(key)) added.push(r);
+  return { deleted, added };
+}
+
+export type ApplyResult = { ok: true; records: DnsRecord[] } | { ok: false; error: string };
+
+/**
+ * Applies a diff to a copy of a zone. A deletion of a record the copy does not hold, or an
+ * addition of one it already holds, means the two sides disagree on the starting version:
+ * an error naming the record, never a silently different zone.
+ */
+export function applyDiff(records: readonly DnsRecord[], diff: ZoneDiff): ApplyResult {
+  const copy = new Map(records.map((r) => [recordKey(r), r]));
+  for (const r of diff.deleted) {
+    const key = recordKey(r);
+    if (!copy.delete(key)) {
+      return {
+        ok: false,
+        error: `deletion of ${r.name} ${r.type} does not match the current copy`,
+      };
+    }
+  }
+  for (const r of diff.added) {
+    const key = recordKey(r);
+    if (copy.has(key)) {
+      return { ok: false, error: `addition of ${r.name} ${r.type} is already in the current copy` };
+    }
+    copy.set(key, r);
+  }
+  return { ok: true, records: [...copy.values()] };
+}

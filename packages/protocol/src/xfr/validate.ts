@@ -1,0 +1,128 @@
+import type { DnsRecord } from '../message.js';
+import { isAtOrBelow, normalizeName } from '../names.js';
+import { applyDiff, recordKey } from './diff.js';
+import { serialCompare } from './serial.js';
+
+/** Why a received transfer cannot be used; the copy we hold stays as it was. */
+export type TransferProblem =
+  | 'soa-mismatch'
+  | 'out-of-zone'
+  | 'serial-backwards'
+  | 'ixfr-mismatch'
+  | 'too-large'
+  | 'malformed';
+
+export interface TransferLimits {
+  /** Records of the resulting zone (SOA excluded). */
+  maxRecords: number;
+}
+
+/** What we hold of the zone: a secondary's current copy (absent: none yet). */
+export interface ZoneCopy {
+  serial: number;
+  records: readonly DnsRecord[];
+}
+
+export type TransferOutcome =
+  /** The zone at `serial`: every record but the SOA. */
+  | { ok: true; kind: 'axfr' | 'ixfr'; soa: DnsRecord; serial: number; records: DnsRecord[] }
+  /** IXFR answered with our own serial: nothing to do. */
+  | { ok: true; kind: 'up-to-date'; soa: DnsRecord; serial: number }
+  | { ok: false; problem: TransferProblem; detail: string };
+
+const serialOf = (soa: DnsRecord) => (soa as { data: { serial: number } }).data.serial >>> 0;
+const fail = (problem: TransferProblem, detail: string): TransferOutcome => ({
+  ok: false,
+  problem,
+  detail,
+});
+
+/**
+ * Checks a complete transfer (the answer records of every message, in order) for `zone` and
+ * turns it into the zone it describes: AXFR (RFC 5936: SOA, records, the same SOA), IXFR
+ * (RFC 1995: diff sequences applied to `current`, each deletion present in it), or "up to
+ * date". Untrusted input: every problem is a value naming what and where.
+ */
+export function validateTransfer(
+  zoneName: string,
+  answers: readonly DnsRecord[],
+  current: ZoneCopy | undefined,
+  limits: TransferLimits,
+): TransferOutcome {
+  const zone = normalizeName(zoneName);
+  const first = answers[0];
+  if (first === undefined || first.type !== 'SOA' || normalizeName(first.name) !== zone) {
+    return fail('malformed', `the transfer does not start with the SOA of ${zone}`);
+  }
+  for (const [i, r] of answers.entries()) {
+    if (!isAtOrBelow(normalizeName(r.name), zone)) {
+      return fail('out-of-zone', `record ${i + 1} (${r.name} ${r.type}) is outside ${zone}`);
+    }
+  }
+  const serial = serialOf(first);
+  if (current !== undefined && serialCompare(serial, current.serial) === -1) {
+    return fail('serial-backwards', `serial ${serial} is older than our ${current.serial}`);
+  }
+  if (answers.length === 1) {
+    if (current !== undefined && serial === current.serial >>> 0) {
+      return { ok: true, kind: 'up-to-date', soa: first, serial };
+    }
+    return fail('malformed', 'a single SOA that is not our serial');
+  }
+  const last = answers[answers.length - 1];
+  if (last.type !== 'SOA' || recordKey(last) !== recordKey(first)) {
+    return fail('soa-mismatch', 'the last record is not the same SOA as the first');
+  }
+  const body = answers.slice(1, -1);
+  if (body[0]?.type === 'SOA' && current !== undefined)
+    return incremental(first, body, current, limits);
+  const records: DnsRecord[] = [];
+  for (const [i, r] of body.entries()) {
+    if (r.type === 'SOA') return fail('malformed', `record ${i + 2}: a SOA inside an AXFR`);
+    records.push(r);
+  }
+  if (records.length > limits.maxRecords) {
+    return fail('too-large', `${records.length} records, over the limit of ${limits.maxRecords}`);
+  }
+  return { ok: true, kind: 'axfr', soa: first, serial, records };
+}
+
+/** RFC 1995 4: (old SOA, deletions, new SOA, additions)… applied in turn to our copy. */
+function incremental(
+  soa: DnsRecord,
+  body: readonly DnsRecord[],
+  current: ZoneCopy,
+  limits: TransferLimits,
+): TransferOutcome {
+  let records: DnsRecord[] = [...current.records];
+  let at = current.serial >>> 0;
+  let i = 0;
+  while (i < body.length) {
+    const from = body[i];
+    if (from.type !== 'SOA')
+      return fail('malformed', `record ${i + 2}: expected the old SOA of a diff`);
+    if (serialOf(from) !== at) {
+      return fail('ixfr-mismatch', `a diff from serial ${serialOf(from)}, our copy is at ${at}`);
+    }
+    const deleted: DnsRecord[] = [];
+    for (i++; i < body.length && body[i].type !== 'SOA'; i++) deleted.push(body[i]);
+    const to = body[i];
+    if (to === undefined) return fail('malformed', `the diff from serial ${at} has no new SOA`);
+    const added: DnsRecord[] = [];
+    for (i++; i < body.length && body[i].type !== 'SOA'; i++) added.push(body[i]);
+    const applied = applyDiff(records, { deleted, added });
+    if (!applied.ok) return fail('ixfr-mismatch', applied.error);
+    records = applied.records;
+    at = serialOf(to);
+    if (records.length > limits.maxRecords) {
+      return fail('too-large', `${records.length} records, over the limit of ${limits.maxRecords}`);
+    }
+  }
+  if (at !== serialOf(soa)) {
+    return fail(
+      'ixfr-mismatch',
+      `the diffs end at serial ${at}, the transfer announces ${serialOf(soa)}`,
+    );
+  }
+  return { ok: true, kind: 'ixfr', soa, serial: at, records };
+}

@@ -1,0 +1,64 @@
+import type { ZoneApex } from '../apex.js';
+import { QTYPE } from '../constants.js';
+import type { DnsRecord } from '../message.js';
+import { isAtOrBelow } from '../names.js';
+import { recordsFor } from './answer.js';
+import type { NameRecords } from './records.js';
+
+/** What the transfer module reads from the record index: every name with its records. */
+export interface ZoneSource {
+  namesWithRecords(): Iterable<[string, NameRecords]>;
+}
+
+/**
+ * Every record of `apex.zone` except the SOA: the apex NS set, the glue of in-zone
+ * nameservers, then each name of the index that belongs to this zone (`owns`: not to a more
+ * specific zone we also serve), wildcards as their `*.` owner. The one accessor between the
+ * index and zone transfers.
+ */
+export function zoneRecords(
+  index: ZoneSource,
+  apex: ZoneApex,
+  owns: (name: string) => boolean,
+): DnsRecord[] {
+  const zone = apex.zone;
+  const out: DnsRecord[] = apex.ns.map(
+    (ns) => ({ name: zone, type: 'NS', class: 'IN', ttl: apex.nsTtl, data: ns }) as DnsRecord,
+  );
+  for (const [ns, glue] of apex.glue) {
+    if (!isAtOrBelow(ns, zone)) continue;
+    for (const a of glue.a)
+      out.push({ name: ns, type: 'A', class: 'IN', ttl: apex.nsTtl, data: a });
+    for (const a of glue.aaaa) {
+      out.push({ name: ns, type: 'AAAA', class: 'IN', ttl: apex.nsTtl, data: a });
+    }
+  }
+  for (const [name, records] of index.namesWithRecords()) {
+    if (!isAtOrBelow(name, zone) || !owns(name)) continue;
+    // As the answer path: a nameserver's addresses are its configured glue (no source can
+    // override them), and a CNAME cannot sit beside the apex SOA/NS or beside glue.
+    const glue = apex.glue.has(name);
+    out.push(...nameRecords(name, records, { cname: name !== zone && !glue, addresses: !glue }));
+  }
+  return out;
+}
+
+function nameRecords(
+  name: string,
+  records: NameRecords,
+  allowed: { cname: boolean; addresses: boolean },
+): DnsRecord[] {
+  if (records.cname !== null) {
+    return allowed.cname ? (recordsFor(name, QTYPE.CNAME, records) ?? []) : [];
+  }
+  const out: DnsRecord[] = [];
+  const types = allowed.addresses ? [QTYPE.A, QTYPE.AAAA, QTYPE.TXT] : [QTYPE.TXT];
+  for (const qtype of types) {
+    const rrset = recordsFor(name, qtype, records);
+    if (rrset) out.push(...rrset);
+  }
+  for (const r of records.extra) {
+    out.push({ name, type: r.type, class: 'IN', ttl: r.ttl, data: r.data } as DnsRecord);
+  }
+  return out;
+}
