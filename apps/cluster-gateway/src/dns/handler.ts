@@ -9,7 +9,6 @@ import {
   patchStored,
   prepareStored,
   QTYPE,
-  RCODE,
   type ScannedQuery,
   scan,
 } from '@mdns/protocol';
