@@ -10,6 +10,7 @@ import {
   type Logger,
   onSignals,
   runCli,
+  startExplainServer,
   startProcessOps,
   superviseWorkers,
   workerIndex,
@@ -29,8 +30,7 @@ import { convertGatewayCorefile } from './config/corefile.js';
 import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { createGatewayHandler } from './dns/handler.js';
-import { explainReport } from './explain/report.js';
-import { startExplainServer } from './explain/server.js';
+import { explainReport, formatReport } from './explain/report.js';
 import { allowSteadyYoungGrowth } from './heap-tuning.js';
 import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
@@ -243,16 +243,24 @@ async function run(config: GatewayConfig): Promise<void> {
   // One explain server per process: with workers, the first one's (all hold the same state).
   const explainServer =
     config.explain.enabled && (workerIndex() ?? 1) === 1
-      ? await startExplainServer(config.explain.host, config.explain.port, (name) => {
-          const normalized = normalizeName(name);
-          const zone = zoneSet.match(normalized) ?? null;
-          // Reverse zones answer PTR from the addresses, not from claims: nothing to explain.
-          return explainReport(
-            normalized,
-            zone,
-            zone === null || reverseSet.has(zone) ? null : held.lookup(normalized, zone),
-            sources.flatMap((s) => s.explain?.(normalized) ?? []),
-          );
+      ? await startExplainServer({
+          host: config.explain.host,
+          port: config.explain.port,
+          usage: '/explain?name=NAME',
+          format: formatReport,
+          explain: (params) => {
+            const name = params.get('name');
+            if (!name) return { error: 'name is required' };
+            const normalized = normalizeName(name);
+            const zone = zoneSet.match(normalized) ?? null;
+            // Reverse zones answer PTR from the addresses, not from claims: nothing to explain.
+            return explainReport(
+              normalized,
+              zone,
+              zone === null || reverseSet.has(zone) ? null : held.lookup(normalized, zone),
+              sources.flatMap((s) => s.explain?.(normalized) ?? []),
+            );
+          },
         })
       : null;
   if (explainServer) logger.info({ port: explainServer.port }, 'explain listening');

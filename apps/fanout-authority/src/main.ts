@@ -7,11 +7,13 @@ import {
   corednsServerLabel,
   createLogger,
   createRegistry,
+  type ExplainServer,
   exportCounters,
   type Logger,
   onSignals,
   runCli,
   siblings,
+  startExplainServer,
   startProcessOps,
   superviseWorkers,
   watchConfig,
@@ -24,7 +26,7 @@ import { buildRuntime } from './config/runtime.js';
 import { type AuthorityConfig, authorityConfigSchema } from './config/schema.js';
 import { createHandler } from './dns/handler.js';
 import { explainCli } from './explain/cli.js';
-import { type ExplainServer, startExplainServer } from './explain/server.js';
+import { explain, formatExplain, parseExplainRequest } from './explain/explain.js';
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
@@ -125,13 +127,18 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   const ops = await startProcessOps(plan, config.ops, { registry, ready });
   let explainServer: ExplainServer | null = null;
   if (config.explain.enabled) {
-    explainServer = await startExplainServer(
-      config.explain.host,
-      config.explain.port,
-      () => runtime,
-      () => cache,
-      config.explain.token,
-    );
+    explainServer = await startExplainServer({
+      host: config.explain.host,
+      port: config.explain.port,
+      token: config.explain.token,
+      usage: '/explain?name=NAME&type=A',
+      format: formatExplain,
+      explain: (params) => {
+        const parsed = parseExplainRequest(params.get('name'), params.get('type'));
+        // Read at each request: a reload swaps the runtime and the cache.
+        return parsed.ok ? explain(runtime, parsed.name, parsed.qtype, cache) : parsed;
+      },
+    });
   }
 
   prober.start();

@@ -27,6 +27,12 @@ export {
   parseCorefileDuration,
   splitServerKey,
 } from './corefile/parse.js';
+export {
+  authorized,
+  type ExplainEndpoint,
+  type ExplainServer,
+  startExplainServer,
+} from './explain-server.js';
 export { allowYoungGrowth, holdYoungGeneration } from './heap.js';
 export { createLogger, type Logger } from './logger.js';
 export { checkHeapLimit } from './memory-limit.js';
