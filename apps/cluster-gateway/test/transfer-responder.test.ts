@@ -145,6 +145,17 @@ describe('who gets a transfer', () => {
     );
   });
 
+  it('a flood of refused requests: every one counted, one log line per peer and reason', () => {
+    const t = setup();
+    for (let i = 0; i < 200; i++) expect(rcode(t.ask(request('AXFR'))[0])).toBe(5);
+    expect(t.counters.refused).toBe(200);
+    expect(t.logs.filter((l) => l.includes('"reason":"unsigned"'))).toHaveLength(1);
+    // Another reason and another peer each still get their line.
+    t.ask(signed(request('AXFR'), { ...key, secret: Buffer.from('nope') }).bytes);
+    t.ask(request('AXFR'), '127.0.0.2');
+    expect(t.logs).toHaveLength(3);
+  });
+
   it('an unsigned request from an allowed source is REFUSED', () => {
     const t = setup();
     const [reply] = t.ask(request('AXFR'));

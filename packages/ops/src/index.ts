@@ -34,6 +34,7 @@ export {
   startExplainServer,
 } from './explain-server.js';
 export { allowYoungGrowth, holdYoungGeneration } from './heap.js';
+export { LogGate } from './log-gate.js';
 export { createLogger, type Logger } from './logger.js';
 export { checkHeapLimit } from './memory-limit.js';
 export { registerCollected } from './metrics/collected.js';

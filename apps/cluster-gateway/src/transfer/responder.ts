@@ -1,3 +1,4 @@
+import { LogGate } from '@mdns/ops';
 import {
   axfrRecords,
   type DnsRecord,
@@ -66,7 +67,12 @@ export interface TransferResponderOptions {
   logger: TransferLogger;
   /** Unix seconds. */
   now?: () => number;
+  /** Refusals logged per peer address and reason at most this often (counters count all). */
+  refusalLogIntervalMs?: number;
 }
+
+/** One refusal line per peer and reason a minute: refusals are the outsider's to cause. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 export interface TransferPeer {
   address: string;
@@ -85,6 +91,18 @@ export function createTransferResponder(options: TransferResponderOptions) {
   const { versions, counters, logger } = options;
   const keys = new Map(options.keys.map((k) => [k.name, k]));
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const gate = new LogGate(options.refusalLogIntervalMs ?? REFUSAL_LOG_INTERVAL_MS);
+  /** A refusal's log line, unless this peer had one for this reason within the interval. */
+  const refused = (
+    where: { peer: string },
+    address: string,
+    fields: { reason: string; key?: string },
+    msg: string,
+  ) => {
+    const suppressed = gate.pass(`${address}|${fields.reason}`);
+    if (suppressed === null) return;
+    logger.warn({ ...where, ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, msg);
+  };
 
   return function respond(
     q: ScannedQuery,
@@ -119,21 +137,23 @@ export function createTransferResponder(options: TransferResponderOptions) {
 
     if (decision.action === 'refuse') {
       counters.refused++;
-      logger.warn({ ...where, reason: decision.reason }, 'zone transfer refused');
+      refused(where, peer.address, { reason: decision.reason }, 'zone transfer refused');
       return errorResponse(q, bytes, RCODE.REFUSED);
     }
     if (decision.action === 'notauth') {
       if (decision.failure === 'FORMERR' || !split.ok || split.tsig === null) {
         counters.malformed++;
-        logger.warn({ ...where, reason: 'tsig_malformed' }, 'zone transfer refused');
+        refused(where, peer.address, { reason: 'tsig_malformed' }, 'zone transfer refused');
         return errorResponse(q, bytes, RCODE.FORMERR);
       }
       const failure = decision.failure;
       if (failure === 'BADKEY') counters.tsigBadKey++;
       else if (failure === 'BADSIG') counters.tsigBadSig++;
       else counters.tsigBadTime++;
-      logger.warn(
-        { ...where, reason: failure, key: split.tsig.keyName },
+      refused(
+        where,
+        peer.address,
+        { reason: failure, key: split.tsig.keyName },
         'zone transfer refused: TSIG check failed',
       );
       const reply = errorResponse(q, bytes, RCODE.NOTAUTH);
@@ -167,8 +187,10 @@ export function createTransferResponder(options: TransferResponderOptions) {
     };
     if (decision.action === 'servfail') {
       counters.notReady++;
-      logger.warn(
-        { ...where, reason: 'not_synced' },
+      refused(
+        where,
+        peer.address,
+        { reason: 'not_synced' },
         'zone transfer refused: index not synced yet',
       );
       return sign([errorResponse(q, bytes, RCODE.SERVFAIL)])[0];
@@ -185,7 +207,7 @@ export function createTransferResponder(options: TransferResponderOptions) {
       const clientSerial = ixfrSerial(signed.unsigned);
       if (clientSerial === null) {
         counters.malformed++;
-        logger.warn({ ...where, reason: 'ixfr_without_soa' }, 'zone transfer refused');
+        refused(where, peer.address, { reason: 'ixfr_without_soa' }, 'zone transfer refused');
         return sign([errorResponse(q, bytes, RCODE.FORMERR)])[0];
       }
       const entries = zone.journal.since(clientSerial, zone.apex.soa.serial);
