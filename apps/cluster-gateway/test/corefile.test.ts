@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseConfigText, parseCorefile, renderConversion } from '@mdns/ops';
-import { runApp, tempDir } from '@mdns/testkit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runApp, tempDir } from '@mdns/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertGatewayCorefile } from '../src/config/corefile.js';
 import { gatewayConfigSchema } from '../src/config/schema.js';
 import { MAIN } from './support/gateway.js';
@@ -159,7 +159,8 @@ describe('convert-corefile (k8s_gateway README examples)', () => {
   });
 });
 
-describe.skipIf(!existsSync(MAIN))('cluster-gateway convert-corefile (real process)', () => {
+describe('cluster-gateway convert-corefile (real process)', () => {
+  beforeAll(() => assertBuilt(MAIN));
   const dir = tempDir();
   afterAll(() => dir.remove());
 

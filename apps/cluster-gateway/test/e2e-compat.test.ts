@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { type Standin, startStandin } from '@mdns/kube-standin';
 import { type AppProcess, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +49,7 @@ function compatTable(gateway: () => AppProcess) {
   });
 }
 
-describe.skipIf(!existsSync(MAIN))('compatibility table: manifests directory', () => {
+describe('compatibility table: manifests directory', () => {
   let dir: TempDir;
   let manifests: TempDir;
   let gw: AppProcess;
@@ -76,7 +75,7 @@ describe.skipIf(!existsSync(MAIN))('compatibility table: manifests directory', (
   compatTable(() => gw);
 });
 
-describe.skipIf(!existsSync(MAIN))('compatibility table: Kubernetes API (kube stand-in)', () => {
+describe('compatibility table: Kubernetes API (kube stand-in)', () => {
   let standin: Standin;
   let dir: TempDir;
   let gw: AppProcess;
@@ -102,53 +101,50 @@ describe.skipIf(!existsSync(MAIN))('compatibility table: Kubernetes API (kube st
   compatTable(() => gw);
 });
 
-describe.skipIf(!existsSync(MAIN))(
-  'target annotation off (the default): own addresses, warned, counted',
-  () => {
-    let dir: TempDir;
-    let manifests: TempDir;
-    let gw: AppProcess;
+describe('target annotation off (the default): own addresses, warned, counted', () => {
+  let dir: TempDir;
+  let manifests: TempDir;
+  let gw: AppProcess;
 
-    beforeAll(async () => {
-      dir = tempDir();
-      manifests = tempDir('gateway-compat-');
-      manifests.write('all.yaml', COMPAT_OBJECTS.map((o) => stringify(o)).join('---\n'));
-      const cfg = config({
-        kubernetes: { enabled: false },
-        manifests: { enabled: true, directory: manifests.path },
-        annotations: {},
-      });
-      gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(cfg)));
-      await until(async () => (await gw.http('/ready')).status === 200);
+  beforeAll(async () => {
+    dir = tempDir();
+    manifests = tempDir('gateway-compat-');
+    manifests.write('all.yaml', COMPAT_OBJECTS.map((o) => stringify(o)).join('---\n'));
+    const cfg = config({
+      kubernetes: { enabled: false },
+      manifests: { enabled: true, directory: manifests.path },
+      annotations: {},
     });
+    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(cfg)));
+    await until(async () => (await gw.http('/ready')).status === 200);
+  });
 
-    afterAll(async () => {
-      await gw?.stop();
-      dir?.remove();
-      manifests?.remove();
-    });
+  afterAll(async () => {
+    await gw?.stop();
+    dir?.remove();
+    manifests?.remove();
+  });
 
-    it.each([
-      ['Ingress: its load balancer address', `tgt-ip.${ZONE}`, ['198.51.100.10']],
-      ['Ingress with its load balancer pending: no name', `tgt-name.${ZONE}`, []],
-      ['Service: its load balancer address', `svc-tgt.apps.${ZONE}`, ['198.51.100.11']],
-      ['Gateway: its status address for its routes', `edge-app.${ZONE}`, ['192.0.2.31']],
-    ])('%s', async (_what, name, short) => {
-      const out = (await gw.dig(['+short', name, 'A'])).split('\n').filter((l) => l !== '');
-      expect(out).toEqual(short);
-    });
+  it.each([
+    ['Ingress: its load balancer address', `tgt-ip.${ZONE}`, ['198.51.100.10']],
+    ['Ingress with its load balancer pending: no name', `tgt-name.${ZONE}`, []],
+    ['Service: its load balancer address', `svc-tgt.apps.${ZONE}`, ['198.51.100.11']],
+    ['Gateway: its status address for its routes', `edge-app.${ZONE}`, ['192.0.2.31']],
+  ])('%s', async (_what, name, short) => {
+    const out = (await gw.dig(['+short', name, 'A'])).split('\n').filter((l) => l !== '');
+    expect(out).toEqual(short);
+  });
 
-    it('each ignored target is one warning naming object and key, counted as reason="target"', async () => {
-      const warned = gw.logs.filter(
-        (l) =>
-          l.level === 'warn' && JSON.stringify(l).includes('sources.annotations.target is false'),
-      );
-      expect(warned).toHaveLength(4);
-      expect(JSON.stringify(warned)).toContain(
-        'Gateway infra/edge: annotation external-dns.kubernetes.io/target',
-      );
-      const metrics = (await gw.http('/metrics')).body;
-      expect(metrics).toMatch(/mdns_gateway_claims_rejected_total\{reason="target"\} 4\b/);
-    });
-  },
-);
+  it('each ignored target is one warning naming object and key, counted as reason="target"', async () => {
+    const warned = gw.logs.filter(
+      (l) =>
+        l.level === 'warn' && JSON.stringify(l).includes('sources.annotations.target is false'),
+    );
+    expect(warned).toHaveLength(4);
+    expect(JSON.stringify(warned)).toContain(
+      'Gateway infra/edge: annotation external-dns.kubernetes.io/target',
+    );
+    const metrics = (await gw.http('/metrics')).body;
+    expect(metrics).toMatch(/mdns_gateway_claims_rejected_total\{reason="target"\} 4\b/);
+  });
+});

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { type AppProcess, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -46,7 +45,7 @@ const DNS_ENDPOINT = {
   },
 };
 
-describe.skipIf(!existsSync(MAIN))('end to end: DNSEndpoint SRV, MX, CAA, PTR', () => {
+describe('end to end: DNSEndpoint SRV, MX, CAA, PTR', () => {
   let dir: TempDir;
   let manifests: TempDir;
   let gw: AppProcess;

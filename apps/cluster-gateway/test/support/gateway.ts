@@ -1,4 +1,4 @@
-import { AppProcess, appMain } from '@mdns/testkit';
+import { AppProcess, appMain, assertBuilt } from '@mdns/testkit';
 
 export const MAIN = appMain('cluster-gateway');
 
@@ -7,6 +7,7 @@ export function startGateway(
   configPath: string,
   env: Record<string, string> = {},
 ): Promise<AppProcess> {
+  assertBuilt(MAIN); // never a silent skip: an unbuilt app fails the suite, naming the file
   return AppProcess.start(MAIN, configPath, { env, timeoutMs: 20_000 });
 }
 
