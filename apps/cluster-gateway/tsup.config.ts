@@ -1,30 +1,6 @@
 import { defineConfig } from 'tsup';
+import { appBundle } from '../../tsup.app';
 
-// The app ships as one self-contained bundle: the image copies dist/ alone, with no
-// node_modules, so every dependency is bundled in.
-export default defineConfig({
-  entry: ['src/main.ts'],
-  format: ['esm'],
-  dts: false,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  platform: 'node',
-  noExternal: [/.*/],
-  // V8 keeps the whole bundle source in memory as one string, two bytes per character if a
-  // single character is not ASCII (14 MB for the 7 MB bundle). ASCII escapes keep it one byte
-  // per character, and whitespace/syntax minification shrinks it further; identifiers are
-  // kept, so stack traces stay readable without the source map.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  esbuildOptions(options) {
-    options.charset = 'ascii';
-    // client-node's node-fetch 2 -> whatwg-url 5 -> tr46 requires Node's built-in
-    // `punycode`, deprecated since Node 21: every start on Node 24 (the images) printed
-    // DEP0040. The userland package of the same name is the drop-in its warning names.
-    options.alias = { ...options.alias, punycode: 'punycode/' };
-  },
-  banner: {
-    js: "import { createRequire as __mdnsCreateRequire } from 'node:module'; const require = __mdnsCreateRequire(import.meta.url);",
-  },
-});
+// The bundle settings both apps share (one self-contained, ASCII-only bundle) live in
+// the repository's tsup.app.ts.
+export default defineConfig(appBundle);

@@ -3,7 +3,7 @@ import { type AppProcess, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CASES, COMPAT_OBJECTS, STANDIN_VERSIONS, ZONE } from './fixtures/e2e/compat.js';
-import { MAIN, startGateway, testConfig } from './support/gateway.js';
+import { startGateway, testConfig } from './support/gateway.js';
 
 const SERVICES = { externalIPs: false, internalHostnames: true };
 

@@ -1,7 +1,7 @@
 import { type AppProcess, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { MAIN, startGateway, testConfig } from './support/gateway.js';
+import { startGateway, testConfig } from './support/gateway.js';
 
 const ZONE = 'prod.example.tld';
 

@@ -58,6 +58,10 @@ describe('TTL annotation values (external-dns formats)', () => {
     ['90s', 90],
     ['2m30s', 150],
     ['1500ms', 1],
+    // Go's two micro signs (U+00B5 MICRO SIGN, U+03BC GREEK SMALL LETTER MU) and `us`.
+    ['2000000\u00b5s', 2],
+    ['3000000\u03bcs', 3],
+    ['1s500000us', 1],
     ['2147483647', 2_147_483_647],
   ])('%j -> %d seconds', (raw, seconds) => {
     expect(parseTtlAnnotation(raw)).toBe(seconds);

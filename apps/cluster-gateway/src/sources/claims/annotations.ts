@@ -185,15 +185,17 @@ const MAX_TTL = 2_147_483_647;
 const GO_UNIT_SECONDS: Record<string, number> = {
   ns: 1e-9,
   us: 1e-6,
-  µs: 1e-6,
-  μs: 1e-6,
+  // Go accepts both micro signs, U+00B5 and U+03BC; written escaped so the bundle stays
+  // ASCII (see tsup.app.ts).
+  '\u00b5s': 1e-6,
+  '\u03bcs': 1e-6,
   ms: 1e-3,
   s: 1,
   m: 60,
   h: 3600,
 };
-const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const GO_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
+const GO_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
 
 /**
  * A TTL annotation value in whole seconds, as external-dns accepts it: integer seconds
