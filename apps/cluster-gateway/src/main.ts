@@ -227,18 +227,6 @@ async function run(config: GatewayConfig): Promise<void> {
   });
   // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
   const ops = await startProcessOps(plan, config.ops, { registry, ready });
-  logger.info(
-    {
-      zones,
-      dnsHost: config.listen.host,
-      dnsPort: port,
-      opsPorts: ops.ports ?? 'primary',
-      kinds,
-    },
-    'listening',
-  );
-  // After our own line: the primary's "every worker is serving" comes last.
-  ops.listening({ dns: port });
 
   // One explain server per process: with workers, the first one's (all hold the same state).
   const explainServer =
@@ -263,7 +251,6 @@ async function run(config: GatewayConfig): Promise<void> {
           },
         })
       : null;
-  if (explainServer) logger.info({ port: explainServer.port }, 'explain listening');
 
   // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
   for (const source of sources) {
@@ -286,6 +273,23 @@ async function run(config: GatewayConfig): Promise<void> {
       return drain(logger, { sources, notifier, dnsServer, ops, explainServer });
     },
   });
+
+  logger.info(
+    {
+      // The same fields as the authority's line, so one harness reads both apps.
+      dnsHost: config.listen.host,
+      dnsPort: port,
+      opsPorts: ops.ports ?? 'primary',
+      explainPort: explainServer?.port ?? null,
+      zones,
+      kinds,
+    },
+    'listening',
+  );
+  // Last, once the signal handlers are in: a harness (or an operator's script) that
+  // reacts to this line with SIGHUP or SIGTERM must not meet Node's default handlers.
+  // After our own line: the primary's "every worker is serving" comes last.
+  ops.listening({ dns: port });
 }
 
 async function drain(

@@ -92,7 +92,7 @@ function dbSlice(ready: string[]) {
 }
 
 async function explain(gw: AppProcess, name: string) {
-  const port = gw.logs.find((l) => l.msg === 'explain listening')!.port as number;
+  const port = gw.explainPort!;
   return (await (await fetch(`http://127.0.0.1:${port}/explain?name=${name}`)).json()) as {
     answer: unknown;
     claims: unknown[];

@@ -74,7 +74,7 @@ export interface AppProcessOptions {
 /**
  * One of our servers as a real process: `node MAIN --config FILE`. Collects its JSON log
  * lines, learns its ports from the `listening` line both apps log with the same fields
- * (`dnsHost`, `dnsPort`, `opsPorts`; the authority adds `explainPort`), and knows whether it
+ * (`dnsHost`, `dnsPort`, `opsPorts`, `explainPort`), and knows whether it
  * died. With `listen.workers` > 1 each worker logs `opsPorts: "primary"`: the ports come from
  * the primary's line and `start` also waits for "every worker is serving".
  */
@@ -83,7 +83,7 @@ export class AppProcess {
   readonly stderr: string[] = [];
   dnsPort = 0;
   opsPorts: OpsPorts = { metrics: 0, health: 0, ready: 0 };
-  /** The authority's explain endpoint; null when off or for the gateway. */
+  /** The app's explain endpoint; null when it is off. */
   explainPort: number | null = null;
   exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   readonly #child: ChildProcess;
