@@ -1,9 +1,9 @@
 import { createRegistry, parseConfigText } from '@mdns/ops';
 import { decode, encode, QTYPE } from '@mdns/protocol';
+import { BusyUpstream, busyWait } from '@mdns/testkit';
 import { DnsClient } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // One copy of the worker-thread upstream, shared with the transport client tests.
-import { BusyUpstream, busyWait } from '../../../packages/transport/test/support/busy-upstream.js';
 import { SingleFlight } from '../src/cache/index.js';
 import { buildRuntime, type Runtime } from '../src/config/runtime.js';
 import { authorityConfigSchema } from '../src/config/schema.js';
