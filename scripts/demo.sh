@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh
 pnpm install --frozen-lockfile
-pnpm turbo run build --filter=@mdns/cluster-gateway --filter=@mdns/fanout-authority
+pnpm turbo run build --filter=@mdns/cluster-gateway --filter=@mdns/fanout-authority --filter=@mdns/testkit
 exec node infra/demo/run.mjs "$@"

@@ -3,9 +3,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AppProcess } from '@mdns/testkit';
 import { ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
-import { freePort, startProcess, waitFor } from './proc.mjs';
+import { adoptApp, freePort, waitFor } from './proc.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GATEWAY_MAIN = join(ROOT, 'apps/cluster-gateway/dist/main.js');
@@ -33,7 +34,9 @@ async function commonConfig(port, workers) {
     listen: { host: '127.0.0.1', port: port ?? (await freePort()), workers },
     // One port for metrics, health and ready: the README allows ports to coincide.
     ops: { host: '127.0.0.1', metricsPort: opsPort, healthPort: opsPort, readyPort: opsPort },
-    log: { level: 'warn' },
+    // info: the `listening` line (AppProcess learns the ports from it) and start-up lines;
+    // neither app logs per query at any level.
+    log: { level: 'info' },
     // stopProcess gives 2 s before SIGKILL: no lame duck to wait out between runs.
     shutdown: { lameDuckSeconds: 0 },
   };
@@ -42,12 +45,19 @@ async function commonConfig(port, workers) {
 /**
  * `jail`: `{ cgroup, env }` — join the cgroup directory before exec'ing Node (so every page
  * is charged to it from the start) and add `env` (NODE_OPTIONS). Used by cgroup-memory.mjs.
+ * Resolves once the server has logged `listening`.
  */
-function launch(label, main, configPath, jail) {
-  const argv = [BENCH_NODE, main, '--config', configPath];
-  if (!jail) return startProcess(label, argv[0], argv.slice(1));
-  const join = `echo $$ > ${jail.cgroup}/cgroup.procs && exec "$@"`;
-  return startProcess(label, 'sh', ['-c', join, 'sh', ...argv], { env: jail.env });
+async function launch(label, main, configPath, jail) {
+  const app = await AppProcess.start(main, configPath, {
+    name: label,
+    node: BENCH_NODE,
+    cgroup: jail?.cgroup,
+    env: jail?.env,
+    timeoutMs: 120_000,
+    // A long run must not keep every line.
+    maxLogLines: 200,
+  });
+  return adoptApp(app);
 }
 
 /**
@@ -86,7 +96,7 @@ export async function startGateway(
   if (notify) config.notify = notify;
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = launch(label, GATEWAY_MAIN, configPath, jail);
+  const proc = await launch(label, GATEWAY_MAIN, configPath, jail);
   const dnsPort = config.listen.port;
   await waitFor(
     `${label} answering ${readyName}`,
@@ -121,7 +131,7 @@ export async function startAuthority(
   }
   const configPath = join(dir, 'authority.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = launch(label, AUTHORITY_MAIN, configPath, jail);
+  const proc = await launch(label, AUTHORITY_MAIN, configPath, jail);
   const port = config.listen.port;
   await waitFor(
     `${label} answering the apex SOA`,

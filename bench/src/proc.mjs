@@ -16,32 +16,68 @@ export function startProcess(name, command, args, options = {}) {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const proc = { name, child, pid: child.pid, output: '', exited: null };
+  let output = '';
+  let exited = null;
+  const gone = new Promise((resolve) => child.once('close', resolve));
   const keep = (chunk) => {
-    proc.output = (proc.output + chunk.toString()).slice(-8192);
+    output = (output + chunk.toString()).slice(-8192);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   child.on('exit', (code, signal) => {
-    proc.exited = { code, signal };
-    running.delete(proc);
+    exited = { code, signal };
   });
   child.on('error', (err) => {
-    proc.exited = { code: -1, signal: null };
-    proc.output += `\nspawn failed: ${err.message}`;
-    running.delete(proc);
+    exited = { code: -1, signal: null };
+    output += `\nspawn failed: ${err.message}`;
   });
+  return track({
+    name,
+    pid: child.pid,
+    get exited() {
+      return exited;
+    },
+    get output() {
+      return output;
+    },
+    kill: (signal) => child.kill(signal),
+    gone,
+  });
+}
+
+/**
+ * One of our servers, started by @mdns/testkit's AppProcess (ours.mjs), registered like
+ * every other process here so that stopAll / killAllNow reach it too.
+ */
+export function adoptApp(app) {
+  return track({
+    name: app.name,
+    pid: app.pid,
+    get exited() {
+      return app.exit;
+    },
+    get output() {
+      const logs = app.logs.slice(-40).map((l) => JSON.stringify(l));
+      return `${logs.join('\n')}\n${app.stderr.join('')}`.slice(-8192);
+    },
+    kill: (signal) => app.signal(signal),
+    gone: app.closed,
+  });
+}
+
+/** `{ name, pid, exited, output, kill(signal), gone }`: in `running` until it has exited. */
+function track(proc) {
   running.add(proc);
+  proc.gone.then(() => running.delete(proc));
   return proc;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
 export async function stopProcess(proc, graceMs = 2000) {
   if (!proc || proc.exited) return;
-  const gone = new Promise((resolve) => proc.child.once('exit', resolve));
-  proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
-  await gone;
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  await proc.gone;
   clearTimeout(timer);
 }
 
@@ -53,7 +89,7 @@ export async function stopAll() {
 export function killAllNow() {
   for (const p of running) {
     try {
-      p.child.kill('SIGKILL');
+      p.kill('SIGKILL');
     } catch {
       // already gone
     }

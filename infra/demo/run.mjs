@@ -108,10 +108,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     process.exit(0);
   });
 }
-for (const { name, child } of topology.children) {
-  child.on('exit', (code, signal) => {
+for (const { name, app } of topology.children) {
+  app.closed.then(() => {
     if (stopping) return;
-    console.error(`[${name}] exited (${signal ?? code}); stopping the demo`);
+    console.error(`[${name}] exited (${app.exit.signal ?? app.exit.code}); stopping the demo`);
     stopping = true;
     topology.stop().then(() => process.exit(1));
   });

@@ -2,19 +2,17 @@
 // front of two cluster-gateways ("cluster-x", "cluster-y") fed by the manifests
 // source. Used by the README's demo command (infra/demo/run.mjs) and by the
 // end-to-end tests (infra/test/*.test.ts), so both run exactly the same thing.
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AppProcess, appMain } from '@mdns/testkit';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
 export const ZONE = 'prod.example.test';
-
-const appMain = (app) => join(repoRoot, 'apps', app, 'dist', 'main.js');
 
 /**
  * Ports: authority DNS on `base`, gateways on base+1 and base+2; each process serves
@@ -112,22 +110,6 @@ function authorityConfig(ports, policy, workers) {
   };
 }
 
-async function waitReady(url, deadlineMs) {
-  const end = Date.now() + deadlineMs;
-  let last = '';
-  while (Date.now() < end) {
-    try {
-      const r = await fetch(url);
-      if (r.status === 200) return;
-      last = `HTTP ${r.status}: ${await r.text()}`;
-    } catch (e) {
-      last = String(e);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready after ${deadlineMs} ms (${last})`);
-}
-
 /**
  * Starts the three processes and resolves once every /ready answers 200.
  * Options: portBase (default 5300), manifestsRoot (default infra/demo: edit a file
@@ -142,95 +124,59 @@ export async function startTopology(options = {}) {
   const ports = demoPorts(portBase);
   const manifestsRoot = options.manifestsRoot ?? here;
   const workDir = mkdtempSync(join(tmpdir(), 'mdns-demo-'));
-  const children = [];
   const onLog = options.onLog ?? (() => {});
+  // Filled as each process is up: { name, app: AppProcess, configFile }.
+  const children = [];
 
-  const launch = (name, app, config) => {
+  const launch = async (name, app, config) => {
     const file = join(workDir, `${name}.json`);
     // JSON is YAML: the apps read it with their YAML loader.
     writeFileSync(file, JSON.stringify(config, null, 2));
-    const child = spawn(process.execPath, [appMain(app), '--config', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = await AppProcess.start(appMain(app), file, {
+      name,
+      onLine: (line) => onLog(name, line),
+      signal: options.signal,
+      // A long demo must not keep every line it ever logged.
+      maxLogLines: 1000,
     });
-    for (const stream of [child.stdout, child.stderr]) {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d) => {
-        buf += d;
-        let i = buf.indexOf('\n');
-        while (i >= 0) {
-          onLog(name, buf.slice(0, i));
-          buf = buf.slice(i + 1);
-          i = buf.indexOf('\n');
-        }
-      });
-    }
-    children.push({ name, child, configFile: file });
-    return child;
+    children.push({ name, app: proc, configFile: file });
+    return proc;
   };
 
   const stop = async () => {
-    await Promise.all(
-      children.map(
-        ({ child }) =>
-          new Promise((res) => {
-            if (child.exitCode !== null || child.signalCode !== null) return res();
-            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-            child.once('exit', () => {
-              clearTimeout(kill);
-              res();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(children.map(({ app }) => app.stop(5000)));
     rmSync(workDir, { recursive: true, force: true });
   };
 
-  const onAbort = () => {
-    stop();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for (const name of ['cluster-x', 'cluster-y']) {
-      launch(
-        name,
-        'cluster-gateway',
-        gatewayConfig(
+    // A process that dies while starting (bad config, port taken) fails the start at once
+    // (AppProcess.start rejects with its last words) instead of after a readiness deadline.
+    const started = await Promise.allSettled([
+      ...['cluster-x', 'cluster-y'].map((name) =>
+        launch(
           name,
-          ports,
-          join(manifestsRoot, name),
-          options.notify ?? true,
-          options.recordTtl ?? 30,
+          'cluster-gateway',
+          gatewayConfig(
+            name,
+            ports,
+            join(manifestsRoot, name),
+            options.notify ?? true,
+            options.recordTtl ?? 30,
+          ),
         ),
-      );
-    }
-    launch(
-      'authority',
-      'fanout-authority',
-      authorityConfig(ports, options.policy ?? 'all', options.authorityWorkers ?? 1),
-    );
-    // A process that dies while starting (bad config, port taken) fails the start at
-    // once instead of after the readiness deadline.
-    const died = new Promise((_, reject) => {
-      for (const { name, child } of children) {
-        child.once('exit', (code, signal) =>
-          reject(new Error(`${name} exited while starting (${signal ?? `exit code ${code}`})`)),
-        );
-      }
-    });
-    died.catch(() => {});
-    await Promise.race([
-      Promise.all(
-        Object.values(ports).map((p) => waitReady(`http://127.0.0.1:${p.ops}/ready`, 30_000)),
       ),
-      died,
+      launch(
+        'authority',
+        'fanout-authority',
+        authorityConfig(ports, options.policy ?? 'all', options.authorityWorkers ?? 1),
+      ),
     ]);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await Promise.all(children.map(({ app }) => app.waitReady(30_000)));
   } catch (e) {
     await stop();
     throw e;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
   }
   return { ports, workDir, children, stop };
 }

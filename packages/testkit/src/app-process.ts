@@ -69,6 +69,29 @@ export interface AppProcessOptions {
   cgroup?: string;
   /** Keep at most this many log lines (oldest dropped): a flood must not make the buffer the leak under test. Default unbounded. */
   maxLogLines?: number;
+  /** Each raw output line as it comes (the demo prints them); stderr too. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Aborting it while `start` waits stops the process and rejects (Ctrl-C during a demo's start). */
+  signal?: AbortSignal;
+}
+
+/** Calls `onLine` for each complete line of a text stream. */
+function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      onLine(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+      nl = buffered.indexOf('\n');
+    }
+  });
+  // A last line without its newline (a crash's final words) still counts.
+  stream.on('end', () => {
+    if (buffered !== '') onLine(buffered);
+  });
 }
 
 /**
@@ -95,27 +118,22 @@ export class AppProcess {
     readonly name: string,
     child: ChildProcess,
     maxLogLines: number,
+    onLine: AppProcessOptions['onLine'],
   ) {
     this.#child = child;
-    let buffered = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl = buffered.indexOf('\n');
-      while (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          this.logs.push(JSON.parse(line));
-        } catch {
-          this.logs.push({ msg: line });
-        }
-        nl = buffered.indexOf('\n');
+    eachLine(child.stdout!, (line) => {
+      onLine?.(line, 'stdout');
+      try {
+        this.logs.push(JSON.parse(line));
+      } catch {
+        this.logs.push({ msg: line });
       }
       if (this.logs.length > maxLogLines) this.logs.splice(0, this.logs.length - maxLogLines);
       this.#wake();
     });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr.push(chunk);
+    eachLine(child.stderr!, (line) => {
+      onLine?.(line, 'stderr');
+      this.stderr.push(`${line}\n`);
       if (this.stderr.length > 2000) this.stderr.splice(0, 500);
     });
     // 'close' comes after the last output chunk: a failed start reports its last words.
@@ -151,9 +169,13 @@ export class AppProcess {
       options.name ?? main,
       child,
       options.maxLogLines ?? Number.POSITIVE_INFINITY,
+      options.onLine,
     );
     const timeoutMs = options.timeoutMs ?? 30_000;
+    const onAbort = () => server.signal('SIGTERM');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      options.signal?.throwIfAborted();
       const line = await server.waitForLog((l) => l.msg === 'listening', timeoutMs);
       server.dnsPort = line.dnsPort as number;
       server.explainPort = (line.explainPort as number | null | undefined) ?? null;
@@ -167,7 +189,9 @@ export class AppProcess {
     } catch (err) {
       // Never leave a half-started server behind: the caller has no handle to stop it.
       await server.stop(2000);
-      throw err;
+      throw options.signal?.aborted ? new Error(`${server.name}: start aborted`) : err;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
     }
     return server;
   }
@@ -178,6 +202,30 @@ export class AppProcess {
 
   get alive(): boolean {
     return this.exit === null;
+  }
+
+  /** Resolves when the process has ended (for whatever reason; `exit` says how). */
+  get closed(): Promise<void> {
+    return this.#exited;
+  }
+
+  /** Polls `/ready` until it answers 200; rejects when the process exits first or after `timeoutMs`. */
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    let last = '';
+    while (this.alive && Date.now() < end) {
+      try {
+        const { status, body } = await this.http('/ready');
+        if (status === 200) return;
+        last = `HTTP ${status}: ${body}`;
+      } catch (e) {
+        last = String(e);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(
+      `${this.name}: not ready ${this.alive ? `after ${timeoutMs} ms (${last})` : 'and exited'}; ${this.#lastWords()}`,
+    );
   }
 
   /** The port that serves `/ready` (and, when the ports coincide, every ops endpoint). */

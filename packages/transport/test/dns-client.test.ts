@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The kit's source, by path: @mdns/testkit depends on this package, so this package cannot
+// depend on the kit (a cycle turbo refuses); the file itself imports nothing of ours.
+import { BusyUpstream, busyWait } from '../../testkit/src/busy-upstream.js';
 import {
   clientCounters,
   DnsClient,
@@ -7,9 +10,6 @@ import {
   DnsServer,
   type Peer,
 } from '../src/index.js';
-// The kit's source, by path: @mdns/testkit depends on this package, so this package cannot
-// depend on the kit (a cycle turbo refuses); the file itself imports nothing of ours.
-import { BusyUpstream, busyWait } from '../../testkit/src/busy-upstream.js';
 import { FakeUpstream, forgedReply } from './support/fake-upstream.js';
 import { testZoneHandler } from './support/test-zone.js';
 
