@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { assertBuilt, type LogLine, node24, type TempDir, tempDir, until } from '@mdns/testkit';
+import { AppProcess, assertBuilt, node24, type TempDir, tempDir } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN, testConfig } from './support/gateway.js';
 
@@ -29,12 +28,6 @@ if (process.env.CI && !canCgroup && process.env.MDNS_TESTS_WITHOUT_CGROUP_V1 !==
   );
 }
 
-interface Started {
-  logs: LogLine[];
-  metric(name: string): Promise<number>;
-  stop(): Promise<void>;
-}
-
 const dirs: TempDir[] = [];
 const cgroups: string[] = [];
 afterAll(() => {
@@ -52,60 +45,22 @@ function cgroup(bytes: number): string {
 }
 
 /** The gateway on `node`, with `nodeOptions`, inside `group` when given (joined before exec). */
-async function start(node: string, nodeOptions: string, group?: string): Promise<Started> {
+async function start(node: string, nodeOptions: string, group?: string): Promise<AppProcess> {
   const dir = tempDir('heap-limit-');
   dirs.push(dir);
   const config = dir.write(
     'gateway.yaml',
     JSON.stringify(testConfig({ sources: { kubernetes: { enabled: false } } })),
   );
-  const argv = [node, MAIN, '--config', config];
-  const child = group
-    ? spawn('sh', ['-c', `echo $$ > ${group}/cgroup.procs && exec "$@"`, 'sh', ...argv], {
-        env: { ...process.env, NODE_OPTIONS: nodeOptions },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-    : spawn(argv[0], argv.slice(1), {
-        env: { ...process.env, NODE_OPTIONS: nodeOptions },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-  const logs: LogLine[] = [];
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
+  return AppProcess.start(MAIN, config, {
+    node,
+    cgroup: group,
+    env: { NODE_OPTIONS: nodeOptions },
+    timeoutMs: 20_000,
   });
-  let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    partial += d;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) logs.push(JSON.parse(l));
-  });
-  const exited = new Promise((r) => child.on('exit', r));
-  try {
-    await until(() => logs.some((l) => l.msg === 'listening'), 20_000);
-  } catch {
-    child.kill('SIGKILL');
-    throw new Error(`gateway did not start: ${err}`);
-  }
-  const listening = logs.find((l) => l.msg === 'listening') as LogLine;
-  const port = (listening.opsPorts as { metrics: number }).metrics;
-  return {
-    logs,
-    async metric(name) {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-      if (!m) throw new Error(`${name} not in /metrics`);
-      return Number(m[1]);
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
-const heapLine = (s: Started) => s.logs.find((l) => l.heapSizeLimitBytes !== undefined);
+const heapLine = (s: AppProcess) => s.logs.find((l) => l.heapSizeLimitBytes !== undefined);
 
 describe('heap limit: reported as started', () => {
   beforeAll(() => assertBuilt(MAIN));
@@ -113,7 +68,7 @@ describe('heap limit: reported as started', () => {
     for (const mib of [96, 192]) {
       const gw = await start(process.execPath, `--max-old-space-size=${mib}`);
       try {
-        const limit = await gw.metric('mdns_gateway_heap_size_limit_bytes');
+        const limit = (await gw.metric('mdns_gateway_heap_size_limit_bytes'))!;
         expect(limit).toBeGreaterThanOrEqual(mib * MiB);
         // Node 20 adds up to 48 MiB of young generation (3 x 16 MiB semi-spaces).
         expect(limit).toBeLessThanOrEqual((mib + 48) * MiB);
@@ -130,7 +85,7 @@ describe.skipIf(!canCgroup)('heap limit under a cgroup memory limit (root)', () 
   it('no flag: the container limit is seen and a warning names the fix', async () => {
     const gw = await start(process.execPath, '', cgroup(256 * MiB));
     try {
-      expect(await gw.metric('mdns_gateway_memory_limit_bytes')).toBe(256 * MiB);
+      expect((await gw.metric('mdns_gateway_memory_limit_bytes'))).toBe(256 * MiB);
       const line = heapLine(gw);
       expect(line?.level).toBe('warn');
       expect(line?.msg).toContain('--max-old-space-size-percentage=60');
@@ -143,7 +98,7 @@ describe.skipIf(!canCgroup)('heap limit under a cgroup memory limit (root)', () 
     for (const mib of [256, 512]) {
       const gw = await start(NODE24(), '--max-old-space-size-percentage=60', cgroup(mib * MiB));
       try {
-        const limit = await gw.metric('mdns_gateway_heap_size_limit_bytes');
+        const limit = (await gw.metric('mdns_gateway_heap_size_limit_bytes'))!;
         expect(limit).toBeGreaterThanOrEqual(0.6 * mib * MiB);
         expect(limit).toBeLessThan(0.6 * mib * MiB * 1.1);
         expect(heapLine(gw)?.level).toBe('info');

@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertBuilt, type TempDir, tempDir } from '@mdns/testkit';
-import { dnsQuery } from '@mdns/transport';
+import { AppProcess, assertBuilt, type TempDir, tempDir } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN, testConfig } from './support/gateway.js';
 
@@ -16,37 +14,15 @@ describe('SIGHUP (real process)', () => {
     dir = tempDir();
     const config = testConfig({ sources: { kubernetes: { enabled: false } } });
     const file = dir.write('gateway.yaml', JSON.stringify(config));
-    const child = spawn(process.execPath, [MAIN, '--config', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    let exited: string | null = null;
-    child.on('exit', (code, signal) => {
-      exited = `${code ?? signal}`;
-    });
+    const gw = await AppProcess.start(MAIN, file, { name: 'gateway' });
     try {
-      const end = Date.now() + 20_000;
-      while (!out.includes('"listening"') && Date.now() < end) await sleep(25);
-      const port = Number(/"dnsPort":(\d+)/.exec(out)?.[1]);
-      expect(port).toBeGreaterThan(0);
-      child.kill('SIGHUP');
+      gw.signal('SIGHUP');
       await sleep(1000);
-      expect(exited).toBeNull();
-      expect(out).toContain('does not reload its config');
-      const r = await dnsQuery({
-        host: '127.0.0.1',
-        port,
-        name: 'prod.example.tld',
-        type: 'SOA',
-        timeoutMs: 2000,
-      });
-      expect(r.rcode).toBe(0);
+      expect(gw.alive).toBe(true);
+      expect(gw.logs.some((l) => l.msg?.includes('does not reload its config'))).toBe(true);
+      expect((await gw.query('prod.example.tld', 'SOA', { timeoutMs: 2000 })).rcode).toBe(0);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => (exited !== null ? r(null) : child.once('exit', r)));
+      await gw.stop();
     }
   });
 });
