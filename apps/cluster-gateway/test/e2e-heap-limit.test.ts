@@ -85,7 +85,7 @@ describe.skipIf(!canCgroup)('heap limit under a cgroup memory limit (root)', () 
   it('no flag: the container limit is seen and a warning names the fix', async () => {
     const gw = await start(process.execPath, '', cgroup(256 * MiB));
     try {
-      expect((await gw.metric('mdns_gateway_memory_limit_bytes'))).toBe(256 * MiB);
+      expect(await gw.metric('mdns_gateway_memory_limit_bytes')).toBe(256 * MiB);
       const line = heapLine(gw);
       expect(line?.level).toBe('warn');
       expect(line?.msg).toContain('--max-old-space-size-percentage=60');
