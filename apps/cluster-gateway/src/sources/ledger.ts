@@ -413,9 +413,7 @@ export class ClaimLedger {
     const objects = new Set<string>();
     for (const s of services) for (const o of this.dependents.get(s) ?? []) objects.add(o);
     for (const o of objects) {
-      const space = o.indexOf(' ');
-      const kind = o.slice(0, space) as SourceKind;
-      const key = o.slice(space + 1);
+      const [kind, key] = splitObjectRef<SourceKind>(o);
       const entry = this.entries.get(kind)?.get(key);
       if (!entry) continue;
       if (entry.headless) {
@@ -584,9 +582,7 @@ export class ClaimLedger {
     const routes = new Set<string>();
     for (const gw of gatewayKeys) for (const r of this.routesByGateway.get(gw) ?? []) routes.add(r);
     for (const r of routes) {
-      const space = r.indexOf(' ');
-      const kind = r.slice(0, space) as RouteKind;
-      const key = r.slice(space + 1);
+      const [kind, key] = splitObjectRef<RouteKind>(r);
       const entry = this.entries.get(kind)?.get(key);
       if (!entry?.route) continue;
       const result = routeClaims(kind, entry.route, this.ctx);
@@ -600,4 +596,10 @@ export class ClaimLedger {
       if (rec.changed) this.sink.replaceObject(kind, key, rec.claims);
     }
   }
+}
+
+/** `${kind} ${key}` (the reverse maps' entries) back into its kind and key. */
+function splitObjectRef<K extends string>(ref: string): [K, string] {
+  const space = ref.indexOf(' ');
+  return [ref.slice(0, space) as K, ref.slice(space + 1)];
 }
