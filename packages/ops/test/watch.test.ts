@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfigFile } from '../src/config/load.js';
 import { type ConfigWatcher, watchConfig } from '../src/config/watch.js';
 import { testSchema } from './fixtures/schema.js';
@@ -17,19 +17,8 @@ afterEach(() => {
   watcher = undefined;
 });
 
-/** Poll until `check` passes or the bound runs out; the last failure is rethrown. */
-async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
+/** vi.waitFor with a bound that fits a file watcher (its own default is 1 s). */
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 5000, interval: 25 });
 
 const settle = (ms = 400) => new Promise((r) => setTimeout(r, ms));
 
