@@ -1,8 +1,7 @@
-import { parseConfigText } from '@mdns/ops';
+import { parseConfigText, resolveTsigKeys } from '@mdns/ops';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_ENV_OVERRIDES } from '../src/config/env.js';
 import { gatewayConfigSchema } from '../src/config/schema.js';
-import { resolveTsigKeys } from '../src/transfer/config.js';
 
 const ZONE = 'zones:\n  - name: prod.example.tld\n';
 const parse = (text: string) =>
