@@ -62,6 +62,8 @@ export interface ReplicationWiring {
   keys: ReadonlyMap<string, TsigKey>;
   logger: ReplicaOptions['logger'];
   onChange?: ReplicaOptions['onChange'];
+  /** Tests: a stand-in for the TCP transfer client. */
+  pull?: ReplicaOptions['pull'];
 }
 
 /**
@@ -136,6 +138,7 @@ export function buildRuntime(
           key,
           logger: replication.logger,
           onChange: replication.onChange,
+          ...(replication.pull ? { pull: replication.pull } : {}),
         };
         replica = oldReplicas.get(replicaIdentity(upstream.key, options)) ?? new Replica(options);
         replicas.set(upstream.key, replica);

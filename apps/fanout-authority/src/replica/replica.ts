@@ -57,7 +57,9 @@ export class Replica {
   #running: Promise<void> | null = null;
   /** A NOTIFY arrived during a pull: pull again right after it. */
   #again = false;
-  #stopped = true;
+  #started = false;
+  /** After `stop()`: nothing more is scheduled or applied. */
+  #stopped = false;
   #expiredSaid = false;
   /** Pulls by `${kind}|${result}`, for metrics. */
   readonly transfers = new Map<string, number>();
@@ -75,8 +77,8 @@ export class Replica {
 
   /** Starts the first pull now. */
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
     this.#schedule(0);
   }
 
@@ -89,7 +91,8 @@ export class Replica {
 
   /** An accepted NOTIFY from this upstream; `serial` the SOA serial it announced, if any. */
   notify(serial?: number): void {
-    if (this.#stopped || !notifyWantsPull(this.#copy?.serial ?? null, serial)) return;
+    if (!this.#started || this.#stopped) return;
+    if (!notifyWantsPull(this.#copy?.serial ?? null, serial)) return;
     if (this.#running) {
       this.#again = true;
       return;
@@ -140,7 +143,7 @@ export class Replica {
     }
     this.#running = this.#checkOnce().finally(() => {
       this.#running = null;
-      if (this.#stopped) return;
+      if (!this.#started || this.#stopped) return;
       if (this.#again) {
         this.#again = false;
         this.#schedule(0);
