@@ -61,6 +61,7 @@ export class Replica {
   /** After `stop()`: nothing more is scheduled or applied. */
   #stopped = false;
   #expiredSaid = false;
+  #olderSaid: number | null = null;
   /** Pulls by `${kind}|${result}`, for metrics. */
   readonly transfers = new Map<string, number>();
   readonly #now: () => number;
@@ -92,7 +93,19 @@ export class Replica {
   /** An accepted NOTIFY from this upstream; `serial` the SOA serial it announced, if any. */
   notify(serial?: number): void {
     if (!this.#started || this.#stopped) return;
-    if (!notifyWantsPull(this.#copy?.serial ?? null, serial)) return;
+    const held = this.#copy?.serial ?? null;
+    if (!notifyWantsPull(held, serial)) {
+      // Said once per announced serial: a primary whose serial went backwards (a restart
+      // with a clock set back, a hand-edited SOA) stays behind our copy until it passes it.
+      if (held !== null && serial !== undefined && serial !== held && serial !== this.#olderSaid) {
+        this.#olderSaid = serial;
+        this.options.logger.warn(
+          { ...this.#where(), announced: serial, serial: held },
+          `NOTIFY from ${this.upstream.name} announces serial ${serial}, older than our ${held}: no pull`,
+        );
+      }
+      return;
+    }
     if (this.#running) {
       this.#again = true;
       return;
