@@ -120,9 +120,9 @@ function registerReplicaMetrics(registry: Registry, runtime: () => Runtime): voi
   });
   registerCollected(registry, {
     name: `${P}replica_serial`,
-    help: 'SOA serial of the copy held of each upstream (absent before the first transfer).',
+    help: 'SOA serial of the copy held of each upstream (absent before the first transfer); with several workers the oldest any worker holds.',
     type: 'gauge',
-    aggregator: 'max',
+    aggregator: 'min',
     values: each((r, labels) => {
       const st = r.status();
       return st.serial === null ? [] : [{ value: st.serial, labels }];
