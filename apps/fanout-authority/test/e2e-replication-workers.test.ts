@@ -26,7 +26,9 @@ describe('replicas in every worker follow one NOTIFY', () => {
     const r = await dnsQuery({ host: '127.0.0.1', port: gateway.port, name: ZONE, type: 'SOA' });
     const d = decode(r.bytes);
     if (!d.ok) throw new Error(d.error);
-    return (d.message.answers?.[0] as { data: { serial: number } }).data.serial;
+    const soa = (d.message.answers ?? [])[0] as { data: { serial: number } } | undefined;
+    if (soa === undefined) throw new Error('the gateway answered no SOA');
+    return soa.data.serial;
   };
   /** Lines "replica loaded" per worker at `serial`. */
   const loadedAt = (serial: number) =>
