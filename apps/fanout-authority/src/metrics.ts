@@ -119,6 +119,12 @@ function registerReplicaMetrics(registry: Registry, runtime: () => Runtime): voi
     ),
   });
   registerCollected(registry, {
+    name: `${P}replica_answers_total`,
+    help: 'Upstream outcomes given from the copy instead of a query to the upstream (the rest: upstream_requests_total).',
+    type: 'counter',
+    values: each((r, labels) => [{ value: r.answered, labels }]),
+  });
+  registerCollected(registry, {
     name: `${P}replica_serial`,
     help: 'SOA serial of the copy held of each upstream (absent before the first transfer); with several workers the oldest any worker holds.',
     type: 'gauge',

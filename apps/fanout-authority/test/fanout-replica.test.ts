@@ -148,3 +148,21 @@ describe('replicas and fan-out together: one merge', () => {
     expect(r.winners).toEqual(['c']);
   });
 });
+
+describe('a reload keeps a replica whose upstream, settings and key are unchanged', () => {
+  it('same config: the same replica (its copy, no new AXFR); other settings: a new one', async () => {
+    const rt = await build('first', ['a', 'b'], ['a', 'b'], { a: [], b: [] });
+    const cfg = rt.config;
+    const wiring = { keys: new Map(), logger: { info: () => {}, warn: () => {} } };
+    const same = buildRuntime(cfg, 2, client, rt, wiring);
+    expect([...same.replicas.values()]).toEqual([...rt.replicas.values()]);
+    const changed = structuredClone(cfg);
+    changed.zones[0].upstreams[1].transfer.maxRecords = 5;
+    const next = buildRuntime(changed, 3, client, rt, wiring);
+    const [a0, b0] = [...rt.replicas.values()];
+    const [a1, b1] = [...next.replicas.values()];
+    expect(a1).toBe(a0);
+    expect(b1).not.toBe(b0);
+    expect(b1.status().state).toBe('loading');
+  });
+});

@@ -64,6 +64,8 @@ export class Replica {
   #olderSaid: number | null = null;
   /** Pulls by `${kind}|${result}`, for metrics. */
   readonly transfers = new Map<string, number>();
+  /** Outcomes given from the copy in place of a query to the upstream, for metrics. */
+  answered = 0;
   readonly #now: () => number;
   readonly #pull: (request: TransferRequest) => Promise<TransferResult>;
 
@@ -132,7 +134,9 @@ export class Replica {
   /** The replica's classified answer, or null when it has no fresh copy. */
   answer(qname: string, qtype: number, nowMs?: number): Classification | null {
     const copy = this.fresh(nowMs);
-    return copy === null ? null : answerFromCopy(copy, qname, qtype);
+    if (copy === null) return null;
+    this.answered++;
+    return answerFromCopy(copy, qname, qtype);
   }
 
   status(nowMs = this.#now()): ReplicaStatus {
