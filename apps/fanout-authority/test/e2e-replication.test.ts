@@ -142,6 +142,16 @@ describe('the authority as a secondary of cluster-gateway primaries', () => {
       replica: { state: 'loaded' },
     });
     expect(byName.get('cluster-1')?.replica?.serial).toBeGreaterThan(0);
+    const text = await (
+      await fetch(
+        `http://127.0.0.1:${server.explainPort}/explain?name=api.${ZONE}&type=A&format=text`,
+        { signal: AbortSignal.timeout(5000) },
+      )
+    ).text();
+    expect(text).toMatch(
+      /replica loaded, serial \d+, \d+ records, age \d+ s; last transfer: AXFR axfr at /,
+    );
+    expect(text).toContain('POSITIVE from the replica');
     // The two bad upstreams have no copy: asked over the network.
     expect(byName.get('wrong-key')).toMatchObject({
       fromReplica: false,
