@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { encode, RCODE, type TsigKey, tsigSign } from '@mdns/protocol';
 import {
   AppProcess,
   assertBuilt,
@@ -7,6 +8,7 @@ import {
   type Knotd,
   startKnotd,
   tempDir,
+  udpExchange,
   until,
 } from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
@@ -15,12 +17,13 @@ import { decodeAnswer, MAIN } from './support/authority.js';
 
 // A primary that is not ours: Knot DNS with a TSIG key. The authority pulls its zone (AXFR),
 // answers from the copy, and follows a change made through knotc: Knot's signed NOTIFY, then
-// an IXFR from its journal. A SOA set back to a lower serial is not pulled (RFC 1982) and the
-// last good copy keeps answering.
+// an IXFR from its journal. A SOA set back to a lower serial is not pulled on its NOTIFY,
+// and refused when pulled anyway (RFC 1982); the last good copy keeps answering.
 
 const ZONE = 'knot.example.test';
 const KEY = 'knot-xfr';
 const SECRET = 'c2VjcmV0LWtleS1mb3ItdGhlLWtub3QtcHJpbWFyeQ==';
+const key: TsigKey = { name: KEY, algorithm: 'hmac-sha256', secret: Buffer.from(SECRET, 'base64') };
 
 assertBuilt(MAIN);
 
@@ -173,6 +176,28 @@ describe('the authority as a secondary of Knot DNS', () => {
     await knotc(knot, 'zone-commit', ZONE);
     const line = await server.waitForLog((l) => l.upstream === 'knot' && l.announced === 5, 15_000);
     expect(String(line.msg)).toContain('announces serial 5, older than our 11: no pull');
+    expect(await metric(serialSample)).toBe(11);
+    // A pull all the same (a signed NOTIFY without a SOA asks for one): Knot's zone is at
+    // serial 5, older than ours; the pull is refused and the copy at 11 stays.
+    const rejected = `mdns_authority_replica_transfers_total{zone="${ZONE}",upstream="knot",kind="IXFR",result="serial-backwards"}`;
+    const notify = tsigSign(
+      encode({
+        id: 9,
+        type: 'query',
+        flags: (4 << 11) | 0x0400,
+        questions: [{ name: ZONE, type: 'SOA', class: 'IN' }],
+      }),
+      { key, timeSigned: Math.floor(Date.now() / 1000) },
+    );
+    const ack = await udpExchange(dnsPort, notify.bytes, { timeoutMs: 2000 });
+    expect(ack === null ? null : ack[3] & 0x0f).toBe(RCODE.NOERROR);
+    await until(async () => (await metric(rejected)) === 1, 15_000);
+    const refusal = server.logs.find(
+      (l) => l.upstream === 'knot' && l.reason === 'serial-backwards',
+    );
+    expect(String(refusal?.msg)).toBe(
+      'zone transfer from knot rejected (serial-backwards); keeping the last good copy',
+    );
     expect(await metric(serialSample)).toBe(11);
     expect((await query(`added.${ZONE}`)).answers.map((a) => a.data)).toEqual(['192.0.2.99']);
     expect((await query(`late.${ZONE}`)).rcode).toBe(3);
