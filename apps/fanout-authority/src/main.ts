@@ -30,6 +30,7 @@ import { explainCli } from './explain/cli.js';
 import { explain, formatExplain, parseExplainRequest } from './explain/explain.js';
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
+import type { Replica } from './replica/replica.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
 
@@ -193,7 +194,8 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       if (nextClient !== client) client.close();
       client = nextClient;
       for (const u of removed) cache.dropUpstream(u.name);
-      stopReplicas(previous, built);
+      // A copy no longer served: what the cache took from it gives way to the live upstream.
+      for (const stopped of stopReplicas(previous, built)) replicaChanged(stopped.upstream.name);
       startReplicas(built);
       logger.info(
         {
@@ -257,9 +259,15 @@ function startReplicas(rt: Runtime): void {
 }
 
 /** Stops the replicas of `before` that `after` does not keep (all of them without `after`). */
-function stopReplicas(before: Runtime, after?: Runtime): void {
+function stopReplicas(before: Runtime, after?: Runtime): Replica[] {
   const kept = new Set(after?.replicas.values() ?? []);
-  for (const replica of before.replicas.values()) if (!kept.has(replica)) replica.stop();
+  const stopped: Replica[] = [];
+  for (const replica of before.replicas.values()) {
+    if (kept.has(replica)) continue;
+    replica.stop();
+    stopped.push(replica);
+  }
+  return stopped;
 }
 
 /** Keys bound at start: a reload that changes them is applied everywhere else, with a warning. */

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, RCODE, type TsigKey, tsigSign } from '@mdns/protocol';
 import {
@@ -54,6 +55,8 @@ describe('the authority as a secondary of Knot DNS', () => {
   let knot: Knotd;
   let server: AppProcess;
   let dnsPort: number;
+  let config: string;
+  let configPath: string;
   const dir = tempDir('authority-knot-replica-');
   const query = async (name: string, type = 'A') =>
     decodeAnswer(
@@ -95,7 +98,7 @@ describe('the authority as a secondary of Knot DNS', () => {
       ],
       { [`${ZONE}.zone`]: zoneFile },
     );
-    const config = [
+    config = [
       'zones:',
       `  - name: ${ZONE}`,
       `    nameservers: [{ name: ns1.${ZONE}, addresses: [192.0.2.53] }]`,
@@ -110,7 +113,8 @@ describe('the authority as a secondary of Knot DNS', () => {
       'shutdown: { lameDuckSeconds: 0 }',
       '',
     ].join('\n');
-    server = await AppProcess.start(MAIN, dir.write('authority.yaml', config), {
+    configPath = dir.write('authority.yaml', config);
+    server = await AppProcess.start(MAIN, configPath, {
       env: { MDNS_TEST_KNOT_SECRET: SECRET },
       timeoutMs: 10_000,
     });
@@ -201,5 +205,28 @@ describe('the authority as a secondary of Knot DNS', () => {
     expect(await metric(serialSample)).toBe(11);
     expect((await query(`added.${ZONE}`)).answers.map((a) => a.data)).toEqual(['192.0.2.99']);
     expect((await query(`late.${ZONE}`)).rcode).toBe(3);
+  });
+
+  it('a reload keeps an unchanged replica (no new AXFR); turning transfer off asks Knot per query', async () => {
+    const reloads = () => server.logs.filter((l) => l.msg === 'config reloaded').length;
+    const axfrs = `mdns_authority_replica_transfers_total{zone="${ZONE}",upstream="knot",kind="AXFR",result="axfr"}`;
+    const before = reloads();
+    writeFileSync(configPath, `${config}# touched\n`);
+    server.signal('SIGHUP');
+    await until(async () => reloads() > before, 10_000);
+    expect(await metric(axfrs)).toBe(1);
+    expect(await metric(serialSample)).toBe(11);
+
+    const off = reloads();
+    writeFileSync(
+      configPath,
+      config.replace('transfer: { enabled: true', 'transfer: { enabled: false'),
+    );
+    server.signal('SIGHUP');
+    await until(async () => reloads() > off, 10_000);
+    expect(await server.metric(serialSample)).toBeNull();
+    // Knot's own data now: the record the refused pull could not bring.
+    expect((await query(`late.${ZONE}`)).answers.map((a) => a.data)).toEqual(['192.0.2.98']);
+    expect(await metric('mdns_authority_answers_total{source="fanout"}')).toBeGreaterThan(0);
   });
 });
