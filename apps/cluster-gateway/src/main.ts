@@ -9,6 +9,7 @@ import {
   createRegistry,
   type Logger,
   onSignals,
+  resolveTsigKeys,
   runCli,
   startExplainServer,
   startProcessOps,
@@ -42,7 +43,7 @@ import { newRejectionCounts } from './sources/claims/context.js';
 import { HeldNames } from './sources/health/held-names.js';
 import { HealthTally } from './sources/health/tally.js';
 import { createSources } from './sources/index.js';
-import { resolveTsigKeys } from './transfer/config.js';
+
 import { createTransferResponder, newTransferCounters } from './transfer/responder.js';
 import { ZoneVersions } from './transfer/versions.js';
 

@@ -1,8 +1,7 @@
-import { parseConfigText } from '@mdns/ops';
+import { parseConfigText, resolveTsigKeys } from '@mdns/ops';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_ENV_OVERRIDES } from '../src/config/env.js';
 import { gatewayConfigSchema } from '../src/config/schema.js';
-import { resolveTsigKeys } from '../src/transfer/config.js';
 
 const ZONE = 'zones:\n  - name: prod.example.tld\n';
 const parse = (text: string) =>
@@ -66,42 +65,5 @@ describe('transfer config', () => {
     const r = parse(text);
     expect(r.ok).toBe(false);
     expect(errorText(r)).toMatch(message);
-  });
-
-  it('secrets come from the config, an env variable or a file; errors name key and source, never the secret', () => {
-    const keys = [
-      { name: 'a', algorithm: 'hmac-sha256', secret: 'YWJj' },
-      { name: 'B.', algorithm: 'hmac-sha512', secretEnv: 'XFR_B' },
-      { name: 'c', algorithm: 'hmac-sha1', secretFile: '/secrets/c' },
-    ];
-    const r = resolveTsigKeys(keys, { env: { XFR_B: 'ZGVm\n' }, readFile: () => 'Z2hp' });
-    expect(r.ok).toBe(true);
-    if (r.ok) {
-      expect(r.keys.map((k) => [k.name, k.algorithm, Buffer.from(k.secret).toString()])).toEqual([
-        ['a', 'hmac-sha256', 'abc'],
-        ['b', 'hmac-sha512', 'def'],
-        ['c', 'hmac-sha1', 'ghi'],
-      ]);
-    }
-    const noEnv = resolveTsigKeys(keys, { env: {}, readFile: () => 'Z2hp' });
-    expect(noEnv.ok === false && noEnv.error).toBe(
-      'transfer.keys[1] (B.): environment variable XFR_B is not set',
-    );
-    const noFile = resolveTsigKeys(keys, {
-      env: { XFR_B: 'ZGVm' },
-      readFile: () => {
-        throw Object.assign(new Error('no'), { code: 'ENOENT' });
-      },
-    });
-    expect(noFile.ok === false && noFile.error).toBe(
-      'transfer.keys[2] (c): secretFile /secrets/c: ENOENT',
-    );
-    const notBase64 = resolveTsigKeys([{ name: 'd', algorithm: 'hmac-sha256', secretEnv: 'D' }], {
-      env: { D: 'sup3r s3cret!' },
-      readFile: () => '',
-    });
-    expect(notBase64.ok === false && notBase64.error).toBe(
-      'transfer.keys[0] (d): the secret is not base64',
-    );
   });
 });

@@ -11,6 +11,7 @@ import {
   exportCounters,
   type Logger,
   onSignals,
+  resolveTsigKeys,
   runCli,
   siblings,
   startExplainServer,
@@ -22,13 +23,14 @@ import { DnsClient, DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
 import { convertAuthorityCorefile } from './config/corefile.js';
 import { AUTHORITY_ENV_OVERRIDES } from './config/env.js';
-import { buildRuntime } from './config/runtime.js';
+import { buildRuntime, type ReplicationWiring, type Runtime } from './config/runtime.js';
 import { type AuthorityConfig, authorityConfigSchema } from './config/schema.js';
 import { createHandler } from './dns/handler.js';
 import { explainCli } from './explain/cli.js';
 import { explain, formatExplain, parseExplainRequest } from './explain/explain.js';
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
+import type { Replica } from './replica/replica.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
 
@@ -60,8 +62,27 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   let client = new DnsClient({ sockets: config.upstream.sockets });
   // Upstream timeouts add our own event-loop stalls (upstream/loop-lag.ts): measured from now.
   watchLoopLag();
-  let runtime = buildRuntime(config, serial, client);
   let cache = new AnswerCache(config.cache);
+  // A replica that swapped in a new copy: what the cache holds from that upstream (and every
+  // negative answer) is older than the copy, as after a NOTIFY.
+  const replicaChanged = (upstream: string) => {
+    try {
+      cache.expireNegative();
+      cache.expireUpstream(upstream);
+    } catch (err) {
+      logger.warn({ err, upstream }, 'cache invalidation after a replica change failed');
+    }
+  };
+  const replication = (next: AuthorityConfig): ReplicationWiring => {
+    const resolved = resolveTsigKeys(next.transfer.keys);
+    if (!resolved.ok) throw new Error(resolved.error);
+    return {
+      keys: new Map(resolved.keys.map((k) => [k.name, k])),
+      logger,
+      onChange: replicaChanged,
+    };
+  };
+  let runtime = buildRuntime(config, serial, client, undefined, replication(config));
   const registry = createRegistry();
   checkHeapLimit(logger, registry, METRICS_PREFIX);
   const metrics = registerAuthorityMetrics(
@@ -142,6 +163,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   }
 
   prober.start();
+  startReplicas(runtime);
   const sweeper = setInterval(() => {
     try {
       cache.sweep(Date.now());
@@ -157,7 +179,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
       if (next.upstream.sockets !== runtime.config.upstream.sockets)
         nextClient = new DnsClient({ sockets: next.upstream.sockets });
-      const built = buildRuntime(next, serial, nextClient, runtime);
+      const built = buildRuntime(next, serial, nextClient, runtime, replication(next));
       warnRestartOnly(logger, runtime.config, next);
       let nextCache = cache;
       if (JSON.stringify(next.cache) !== JSON.stringify(runtime.config.cache))
@@ -165,12 +187,16 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       const kept = new Set(built.upstreams.map((u) => u.key));
       const removed = runtime.upstreams.filter((u) => !kept.has(u.key));
       // The swap: one assignment each; in-flight queries finish on the runtime they read.
+      const previous = runtime;
       runtime = built;
       cache = nextCache;
       // The old pool closes each socket once its queries in flight are answered or timed out.
       if (nextClient !== client) client.close();
       client = nextClient;
       for (const u of removed) cache.dropUpstream(u.name);
+      // A copy no longer served: what the cache took from it gives way to the live upstream.
+      for (const stopped of stopReplicas(previous, built)) replicaChanged(stopped.upstream.name);
+      startReplicas(built);
       logger.info(
         {
           zones: [...built.zones.keys()],
@@ -202,6 +228,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     drain: async () => {
       watcher.close();
       prober.stop();
+      stopReplicas(runtime);
       clearInterval(sweeper);
       await server.close({ drainMs: 5000 });
       await explainServer?.close();
@@ -224,6 +251,23 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   );
   // After our own line: the primary's "every worker is serving" comes last.
   ops.listening({ dns: dnsPort });
+}
+
+/** Starts the replicas of `rt` not yet running (a reload keeps the running ones as they are). */
+function startReplicas(rt: Runtime): void {
+  for (const replica of rt.replicas.values()) replica.start();
+}
+
+/** Stops the replicas of `before` that `after` does not keep (all of them without `after`). */
+function stopReplicas(before: Runtime, after?: Runtime): Replica[] {
+  const kept = new Set(after?.replicas.values() ?? []);
+  const stopped: Replica[] = [];
+  for (const replica of before.replicas.values()) {
+    if (kept.has(replica)) continue;
+    replica.stop();
+    stopped.push(replica);
+  }
+  return stopped;
 }
 
 /** Keys bound at start: a reload that changes them is applied everywhere else, with a warning. */

@@ -8,6 +8,7 @@ import {
 import type { Registry } from 'prom-client';
 import { type AnswerCache, emptyCacheStats } from './cache/index.js';
 import type { Runtime } from './config/runtime.js';
+import type { Replica } from './replica/replica.js';
 import { UPSTREAM_LATENCY_BUCKETS } from './upstream/health.js';
 
 export const METRICS_PREFIX = 'mdns_authority_';
@@ -18,8 +19,9 @@ export interface AuthorityMetrics {
   /** Fan-out decisions by kind: positive, nodata, nxdomain, failed. */
   fanout: Record<'positive' | 'nodata' | 'nxdomain' | 'failed', number>;
   /** Answers by where they came from. */
-  answers: Record<'local' | 'cache' | 'fanout' | 'stale' | 'servfail', number>;
-  notify: Record<'accepted' | 'refused', number>;
+  answers: Record<'local' | 'cache' | 'fanout' | 'replica' | 'stale' | 'servfail', number>;
+  /** `unauthenticated`: from an upstream's address, but without the TSIG its replica requires. */
+  notify: Record<'accepted' | 'refused' | 'unauthenticated', number>;
   /** Cache invalidations by NOTIFY: at once, trailing (coalesced ones done), coalesced NOTIFYs. */
   notifyInvalidations: Record<'immediate' | 'trailing' | 'coalesced', number>;
   /** Misses over a source's rate limit, by what they got instead of a fan-out. */
@@ -41,8 +43,8 @@ export function registerAuthorityMetrics(
   const m: AuthorityMetrics = {
     queries: dnsQueryMetrics(registry, P, { coredns }),
     fanout: { positive: 0, nodata: 0, nxdomain: 0, failed: 0 },
-    answers: { local: 0, cache: 0, fanout: 0, stale: 0, servfail: 0 },
-    notify: { accepted: 0, refused: 0 },
+    answers: { local: 0, cache: 0, fanout: 0, replica: 0, stale: 0, servfail: 0 },
+    notify: { accepted: 0, refused: 0, unauthenticated: 0 },
     notifyInvalidations: { immediate: 0, trailing: 0, coalesced: 0 },
     ratelimited: { truncated: 0, refused: 0, stale: 0 },
     cacheErrors: 0,
@@ -61,7 +63,7 @@ export function registerAuthorityMetrics(
   });
   registerCollected(registry, {
     name: `${P}answers_total`,
-    help: 'Answers by source: local (apex, errors), cache, fanout, stale, servfail.',
+    help: 'Answers by source: local (apex, errors), cache, fanout (asked the network), replica (only replicas, no network), stale, servfail.',
     type: 'counter',
     values: record(m.answers, 'source'),
   });
@@ -93,7 +95,69 @@ export function registerAuthorityMetrics(
     gauges: ['entries', 'bytes', 'negativeEntries', 'negativeBytes'],
   });
   registerUpstreamMetrics(registry, runtime);
+  registerReplicaMetrics(registry, runtime);
   return m;
+}
+
+/** Per replica (upstreams with `transfer.enabled`): pulls, and what the copy is now. */
+function registerReplicaMetrics(registry: Registry, runtime: () => Runtime): void {
+  const each =
+    <T>(f: (r: Replica, labels: { zone: string; upstream: string }) => T[]) =>
+    () =>
+      [...runtime().replicas.values()].flatMap((r) =>
+        f(r, { zone: r.upstream.zone, upstream: r.upstream.name }),
+      );
+  registerCollected(registry, {
+    name: `${P}replica_transfers_total`,
+    help: 'Zone transfers from each upstream by kind (AXFR, IXFR) and result (axfr, ixfr, up-to-date, or why it was rejected: connect, timeout, cut, rcode, tsig, soa-mismatch, out-of-zone, serial-backwards, ixfr-mismatch, too-large, malformed).',
+    type: 'counter',
+    values: each((r, labels) =>
+      [...r.transfers].map(([k, value]) => {
+        const [kind, result] = k.split('|');
+        return { value, labels: { ...labels, kind, result } };
+      }),
+    ),
+  });
+  registerCollected(registry, {
+    name: `${P}replica_answers_total`,
+    help: 'Upstream outcomes given from the copy instead of a query to the upstream (the rest: upstream_requests_total).',
+    type: 'counter',
+    values: each((r, labels) => [{ value: r.answered, labels }]),
+  });
+  registerCollected(registry, {
+    name: `${P}replica_serial`,
+    help: 'SOA serial of the copy held of each upstream (absent before the first transfer); with several workers the oldest any worker holds.',
+    type: 'gauge',
+    aggregator: 'min',
+    values: each((r, labels) => {
+      const st = r.status();
+      return st.serial === null ? [] : [{ value: st.serial, labels }];
+    }),
+  });
+  registerCollected(registry, {
+    name: `${P}replica_age_seconds`,
+    help: 'Seconds since the upstream last confirmed the copy; it stops being served at expire.',
+    type: 'gauge',
+    aggregator: 'max',
+    values: each((r, labels) => {
+      const st = r.status();
+      return st.ageSeconds === null ? [] : [{ value: st.ageSeconds, labels }];
+    }),
+  });
+  registerCollected(registry, {
+    name: `${P}replica_records`,
+    help: 'Records in the copy held of each upstream.',
+    type: 'gauge',
+    aggregator: 'max',
+    values: each((r, labels) => [{ value: r.status().records, labels }]),
+  });
+  registerCollected(registry, {
+    name: `${P}replica_fresh`,
+    help: '1 while the copy of the upstream answers queries (loaded, not expired), else 0.',
+    type: 'gauge',
+    aggregator: 'min',
+    values: each((r, labels) => [{ value: r.fresh() === null ? 0 : 1, labels }]),
+  });
 }
 
 /** Failure kinds exported from the start, at 0, so `rate()` and dashboards see them before the first one. */

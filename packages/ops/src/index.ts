@@ -9,6 +9,14 @@ export {
   zoneSchema,
   zonesSchema,
 } from './config/server.js';
+export {
+  resolveTsigKeys,
+  type SecretSources,
+  type TsigKeyConfig,
+  tsigKeyName,
+  tsigKeySchema,
+  tsigKeysSchema,
+} from './config/tsig-keys.js';
 export { watchConfig } from './config/watch.js';
 export { convertCorefileCli } from './corefile/cli.js';
 export {

@@ -180,6 +180,16 @@ describe('bad input from a primary', () => {
     expect(r.ok === false && r.failure).toBe('serial-backwards');
   });
 
+  it('an IXFR answered by a single older SOA: serial-backwards at once, not a wait for more', async () => {
+    // The primary keeps the connection open: an end found only by the idle timeout would
+    // come back as 'timeout' after 30 s; the test's own bound is far below that.
+    const r = await pull(
+      { records: [soa(4)], after: 'hang' },
+      { kind: 'IXFR', current: { serial: 5, records: hosts(3) }, idleTimeoutMs: 30_000 },
+    );
+    expect(r.ok === false && r.failure).toBe('serial-backwards');
+  }, 10_000);
+
   it('an IXFR deleting a record our copy does not hold: ixfr-mismatch', async () => {
     const entry = { from: 5, to: 6, deleted: [a(`ghost.${ZONE}`)], added: [], bytes: 0 };
     const r = await pull(

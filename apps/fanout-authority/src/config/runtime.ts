@@ -1,13 +1,15 @@
-import { zoneApexFromConfig } from '@mdns/ops';
+import { tsigKeyName, zoneApexFromConfig } from '@mdns/ops';
 import {
   type DnsRecord,
   negativeSoa,
   normalizeName,
   type SharedRules,
+  type TsigKey,
   type ZoneApex,
   ZoneSet,
 } from '@mdns/protocol';
 import type { DnsClient } from '@mdns/transport';
+import { Replica, type ReplicaOptions } from '../replica/replica.js';
 import { UpstreamHealth } from '../upstream/health.js';
 import { type NotifySender, notifySourceSet } from '../upstream/notify-sources.js';
 import { Upstream, type UpstreamLimits, upstreamKey } from '../upstream/upstream.js';
@@ -18,6 +20,8 @@ export interface ZoneMember {
   upstream: Upstream;
   /** Lower = preferred (`priority` policy). */
   priority: number;
+  /** This authority's copy of the upstream's zone (`transfer.enabled`); null: asked per query. */
+  replica: Replica | null;
 }
 
 export interface ZoneRuntime {
@@ -48,6 +52,31 @@ export interface Runtime {
   notifiers: readonly NotifySender<Upstream>[];
   limits: UpstreamLimits;
   allPolicyWaitMs: number;
+  /** Every replica of this runtime, by upstream key (`upstreamKey`). */
+  replicas: ReadonlyMap<string, Replica>;
+}
+
+/** What replicas need besides the config: the resolved keys and where they report. */
+export interface ReplicationWiring {
+  /** `transfer.keys` with their secrets read, by normalized name. */
+  keys: ReadonlyMap<string, TsigKey>;
+  logger: ReplicaOptions['logger'];
+  onChange?: ReplicaOptions['onChange'];
+  /** Tests: a stand-in for the TCP transfer client. */
+  pull?: ReplicaOptions['pull'];
+}
+
+/**
+ * A reload keeps a replica (its copy, timers and counters) when nothing it depends on
+ * changed: the upstream's identity, its transfer settings and the key's secret.
+ */
+function replicaIdentity(upstreamKeyText: string, options: ReplicaOptions): string {
+  const key = options.key;
+  return JSON.stringify([
+    upstreamKeyText,
+    options.settings,
+    key ? [key.name, key.algorithm, Buffer.from(key.secret).toString('base64')] : null,
+  ]);
 }
 
 /**
@@ -61,6 +90,8 @@ export function buildRuntime(
   serial: number,
   client: DnsClient,
   previous?: Runtime,
+  /** Absent: no replicas at all (tests of the fan-out alone); main always passes it. */
+  replication?: ReplicationWiring,
 ): Runtime {
   const u = config.upstream;
   const limits: UpstreamLimits = {
@@ -74,6 +105,12 @@ export function buildRuntime(
   const oldHealth = new Map<string, UpstreamHealth>();
   for (const up of previous?.upstreams ?? []) oldHealth.set(up.key, up.health);
 
+  const oldReplicas = new Map<string, Replica>();
+  for (const r of previous?.replicas.values() ?? []) {
+    oldReplicas.set(replicaIdentity(upstreamKey(r.upstream), r.options), r);
+  }
+  const replicas = new Map<string, Replica>();
+
   const zones = new Map<string, ZoneRuntime>();
   const upstreams: Upstream[] = [];
   const notifiers: NotifySender<Upstream>[] = [];
@@ -85,7 +122,28 @@ export function buildRuntime(
       const upstream = new Upstream(where, health, limits, client);
       upstreams.push(upstream);
       notifiers.push({ upstream, from: notifySourceSet(uc.address, uc.notify.allowFrom) });
-      return { upstream, priority: uc.priority };
+      let replica: Replica | null = null;
+      if (replication !== undefined && uc.transfer.enabled) {
+        const key =
+          uc.transfer.key === undefined
+            ? undefined
+            : replication.keys.get(tsigKeyName(uc.transfer.key));
+        if (uc.transfer.key !== undefined && key === undefined) {
+          // The schema checks key names; a missing one here is a wiring bug.
+          throw new Error(`upstream ${name}/${uc.name}: key ${uc.transfer.key} was not resolved`);
+        }
+        const options: ReplicaOptions = {
+          upstream: where,
+          settings: uc.transfer,
+          key,
+          logger: replication.logger,
+          onChange: replication.onChange,
+          ...(replication.pull ? { pull: replication.pull } : {}),
+        };
+        replica = oldReplicas.get(replicaIdentity(upstream.key, options)) ?? new Replica(options);
+        replicas.set(upstream.key, replica);
+      }
+      return { upstream, priority: uc.priority, replica };
     });
     const apex = zoneApexFromConfig(zc, serial);
     zones.set(name, { name, apex, policy: zc.policy, members, negativeSoa: negativeSoa(apex) });
@@ -104,5 +162,6 @@ export function buildRuntime(
     notifiers,
     limits,
     allPolicyWaitMs: u.allPolicyWaitMs,
+    replicas,
   };
 }

@@ -1,4 +1,13 @@
-import { ipAddress, opsPortsSchema, port, serverKeys, zoneSchema, zonesSchema } from '@mdns/ops';
+import {
+  ipAddress,
+  opsPortsSchema,
+  port,
+  serverKeys,
+  tsigKeyName,
+  tsigKeysSchema,
+  zoneSchema,
+  zonesSchema,
+} from '@mdns/ops';
 import { z } from 'zod';
 import { cacheConfigSchema } from '../cache/index.js';
 
@@ -7,6 +16,45 @@ import { cacheConfigSchema } from '../cache/index.js';
  * from @mdns/ops so they read the same as the gateway's. Every object is strict: a typo is
  * an error naming the key.
  */
+/** RFC 1035 SOA timers are 32-bit seconds; a week is far more than any sane refresh. */
+const timerSeconds = z.number().int().min(1).max(2_147_483_647);
+
+/**
+ * This authority as a secondary of one upstream (src/replica/README.md): the upstream's zone
+ * is pulled by AXFR/IXFR and that upstream is answered from memory. Off by default: the
+ * upstream is then asked per query, as without this key.
+ */
+export const upstreamTransferSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Name of a `transfer.keys` entry: requests are signed with it, NOTIFY must be too. */
+    key: z.string().min(1).optional(),
+    /** Overrides of the primary's SOA timers (RFC 1035 3.3.13); default: the SOA's own. */
+    refreshSeconds: timerSeconds.optional(),
+    retrySeconds: timerSeconds.optional(),
+    expireSeconds: timerSeconds.optional(),
+    /**
+     * Bounds of one copy: a transfer over them is rejected and the last good copy kept.
+     * ~200 bytes of memory a record: 200 000 records ≈ 40 MB per upstream.
+     */
+    maxRecords: z.number().int().min(1).max(10_000_000).default(200_000),
+    /** Bytes received in one transfer (every message). */
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024 * 1024),
+  })
+  .refine(
+    (t) =>
+      t.refreshSeconds === undefined ||
+      t.expireSeconds === undefined ||
+      t.expireSeconds >= t.refreshSeconds,
+    { message: 'expireSeconds must not be below refreshSeconds', path: ['expireSeconds'] },
+  );
+
+export type UpstreamTransferConfig = z.infer<typeof upstreamTransferSchema>;
+
 export const upstreamServerSchema = z.strictObject({
   /** Cluster name: used in logs, metrics, explain, and for NOTIFY cache invalidation. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
@@ -32,6 +80,7 @@ export const upstreamServerSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  transfer: upstreamTransferSchema.prefault({}),
 });
 
 /** How a zone's upstream answers are merged (fanout/merge.ts `decide`). */
@@ -136,15 +185,37 @@ export const rateLimitSchema = z.strictObject({
   maxSources: z.number().int().min(1).max(10_000_000).default(100_000),
 });
 
-export const authorityConfigSchema = z.strictObject({
-  zones: zonesSchema(authorityZoneSchema),
-  upstream: upstreamLimitsSchema.prefault({}),
-  cache: cacheConfigSchema.prefault({}),
-  ...serverKeys,
-  ops: authorityOpsSchema.prefault({}),
-  explain: explainSchema.prefault({}),
-  rateLimit: rateLimitSchema.prefault({}),
+/** Keys shared by every upstream's `transfer` (the same shape as the gateway's `transfer.keys`). */
+export const authorityTransferSchema = z.strictObject({
+  keys: tsigKeysSchema.default([]),
 });
+
+export const authorityConfigSchema = z
+  .strictObject({
+    zones: zonesSchema(authorityZoneSchema),
+    upstream: upstreamLimitsSchema.prefault({}),
+    cache: cacheConfigSchema.prefault({}),
+    ...serverKeys,
+    ops: authorityOpsSchema.prefault({}),
+    explain: explainSchema.prefault({}),
+    rateLimit: rateLimitSchema.prefault({}),
+    transfer: authorityTransferSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    // An upstream's key must be one of the listed keys: caught here, naming the upstream.
+    const known = new Set(config.transfer.keys.map((k) => tsigKeyName(k.name)));
+    config.zones.forEach((zone, z) => {
+      zone.upstreams.forEach((u, i) => {
+        const key = u.transfer.key;
+        if (key === undefined || known.has(tsigKeyName(key))) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['zones', z, 'upstreams', i, 'transfer', 'key'],
+          message: `no key "${key}" in transfer.keys`,
+        });
+      });
+    });
+  });
 
 export type AuthorityConfig = z.infer<typeof authorityConfigSchema>;
 export type AuthorityZoneConfig = z.infer<typeof authorityZoneSchema>;

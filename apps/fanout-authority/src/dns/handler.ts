@@ -229,7 +229,11 @@ export function createHandler(ctx: HandlerContext): Handler {
         m.started,
       );
     }
-    metrics.answers.fanout++;
+    if (result !== null && result.sent === 0 && result.fromReplica.some((o) => o !== null)) {
+      metrics.answers.replica++;
+    } else {
+      metrics.answers.fanout++;
+    }
     return observe(zone.name, q, peer, respond(q, m.bytes, peer, rt, parts), m.started);
   }
 

@@ -3,6 +3,7 @@ import { type DnsRecord, normalizeName, QTYPE, typeName, typeNumber } from '@mdn
 import type { AnswerCache } from '../cache/index.js';
 import type { Runtime } from '../config/runtime.js';
 import { fanout } from '../fanout/fanout.js';
+import type { Replica } from '../replica/replica.js';
 
 /**
  * `explain`: one fan-out for (name, type) with every upstream's reply kept, for an operator
@@ -27,6 +28,18 @@ export interface ExplainUpstream {
   transport: string | null;
   reason: string;
   won: boolean;
+  /** True when this upstream was answered from its replica, not asked. */
+  fromReplica: boolean;
+  /** This authority's copy of the upstream's zone (`transfer.enabled`); null without one. */
+  replica: ExplainReplica | null;
+}
+
+export interface ExplainReplica {
+  state: 'loading' | 'loaded' | 'expired';
+  serial: number | null;
+  ageSeconds: number | null;
+  records: number;
+  lastTransfer: { at: string; kind: string; result: string; detail: string } | null;
 }
 
 export interface ExplainReport {
@@ -110,6 +123,28 @@ export async function explain(
   report.upstreams = zone.members.map((m, i) => {
     const ex = result.exchanges[i];
     const u = m.upstream;
+    const replicaOutcome = result.fromReplica[i];
+    if (replicaOutcome !== null) {
+      return {
+        name: u.name,
+        address: `${u.address}:${u.port}`,
+        priority: m.priority,
+        health: before[i].healthy ? 'healthy' : 'unhealthy (circuit open)',
+        timeoutMs: before[i].timeoutMs,
+        srttMs: u.health.rtt.srtt === null ? null : round(u.health.rtt.srtt),
+        asked: false,
+        class: replicaOutcome.class,
+        rcode: replicaOutcome.rcode === null ? null : rcodeLabel(replicaOutcome.rcode),
+        records: replicaOutcome.records.map(presentRecord),
+        additional: replicaOutcome.additionals?.map(presentRecord) ?? [],
+        elapsedMs: null,
+        transport: null,
+        reason: `answered from the replica: ${replicaOutcome.reason}`,
+        won: result.winners.includes(u.name),
+        fromReplica: true,
+        replica: explainReplica(m.replica),
+      } satisfies ExplainUpstream;
+    }
     return {
       name: u.name,
       address: `${u.address}:${u.port}`,
@@ -126,9 +161,32 @@ export async function explain(
       transport: ex?.transport ?? null,
       reason: ex ? ex.outcome.reason : 'skipped: circuit open, not asked',
       won: result.winners.includes(u.name),
-    };
+      fromReplica: false,
+      replica: explainReplica(m.replica),
+    } satisfies ExplainUpstream;
   });
   return report;
+}
+
+function explainReplica(replica: Replica | null): ExplainReplica | null {
+  if (replica === null) return null;
+  const st = replica.status();
+  const last = st.lastTransfer;
+  return {
+    state: st.state,
+    serial: st.serial,
+    ageSeconds: st.ageSeconds === null ? null : Math.round(st.ageSeconds),
+    records: st.records,
+    lastTransfer:
+      last === null
+        ? null
+        : {
+            at: new Date(last.atMs).toISOString(),
+            kind: last.kind,
+            result: last.result,
+            detail: last.detail,
+          },
+  };
 }
 
 function round(ms: number): number {
@@ -153,6 +211,19 @@ export function formatExplain(r: ExplainReport): string {
   for (const u of r.upstreams) {
     const head = `  ${u.won ? '*' : ' '} ${u.name} (${u.address}, priority ${u.priority}) ${u.health}, timeout ${u.timeoutMs} ms`;
     lines.push(head);
+    if (u.replica !== null) {
+      const r = u.replica;
+      const last = r.lastTransfer;
+      lines.push(
+        `      replica ${r.state}, serial ${r.serial ?? '-'}, ${r.records} records, age ${r.ageSeconds ?? '-'} s; last transfer: ${last ? `${last.kind} ${last.result} at ${last.at} (${last.detail})` : 'none yet'}`,
+      );
+    }
+    if (u.fromReplica) {
+      lines.push(`      ${u.class} from the replica: ${u.reason}`);
+      for (const rec of u.records) lines.push(`        ${rec}`);
+      for (const rec of u.additional) lines.push(`        additional: ${rec}`);
+      continue;
+    }
     if (!u.asked) {
       lines.push(`      ${u.reason}`);
       continue;

@@ -1,6 +1,7 @@
 import { type DnsRecord, normalizeName, QTYPE, typeNumber } from '@mdns/protocol';
 import type { PendingQuery } from '@mdns/transport';
 import type { ZoneRuntime } from '../config/runtime.js';
+import type { Classification } from '../upstream/classify.js';
 import type { Exchange } from '../upstream/upstream.js';
 import { chooseOwnerData, type Decision, decide, type UpstreamState } from './merge.js';
 
@@ -18,6 +19,10 @@ export interface FanoutResult {
   winners: string[];
   /** Per zone member, in config order: its exchange, or null when skipped or cancelled early. */
   exchanges: Array<Exchange | null>;
+  /** Per zone member, in config order: its replica's outcome when it answered (no exchange). */
+  fromReplica: Array<Classification | null>;
+  /** Upstream queries sent on the network (0: answered from replicas alone). */
+  sent: number;
   /** ms from start to the decision. */
   decidedAfterMs: number;
 }
@@ -33,10 +38,13 @@ export interface FanoutOptions {
 }
 
 /**
- * Asks every healthy upstream of the zone in parallel and feeds each outcome to `decide`
- * (merge.ts) until it returns something other than `wait`; the rest are then cancelled.
- * Every wait is bounded: each upstream query by its learned timeout, the `all` policy by
- * `allPolicyWaitMs` after the first POSITIVE.
+ * Answers each upstream with a fresh replica from memory, asks every other healthy upstream
+ * of the zone in parallel, and feeds each outcome to `decide` (merge.ts) until it returns
+ * something other than `wait`; the rest are then cancelled. Replica outcomes arrive first,
+ * in config order (so `first` means the first replica in config order with a POSITIVE); when
+ * they decide, or every upstream has a replica, nothing goes on the network. Every wait is
+ * bounded: each upstream query by its learned timeout, the `all` policy by `allPolicyWaitMs`
+ * after the first POSITIVE.
  */
 export function fanout(
   zone: ZoneRuntime,
@@ -48,16 +56,35 @@ export function fanout(
   const members = zone.members;
   // The losers are cancelled with a plain call (no AbortController/DOMException per query).
   const pending: Array<PendingQuery | null> = members.map(() => null);
-  const states: UpstreamState[] = members.map((m) => ({
-    name: m.upstream.name,
-    priority: m.priority,
-    status: m.upstream.healthy ? 'pending' : 'skipped',
-    unhealthy: !m.upstream.healthy,
-  }));
+  const fromReplica: Array<Classification | null> = members.map(() => null);
+  const nowMs = Date.now();
+  let arrivals = 0;
+  let sent = 0;
+  const states: UpstreamState[] = members.map((m, i) => {
+    // A fresh replica answers whatever the upstream's health: a dead primary's copy is
+    // served until it expires (the secondary-DNS contract).
+    const outcome = m.replica?.answer(qname, qtype, nowMs) ?? null;
+    if (outcome !== null) {
+      fromReplica[i] = outcome;
+      return {
+        name: m.upstream.name,
+        priority: m.priority,
+        status: 'done',
+        outcome,
+        order: arrivals++,
+        unhealthy: false,
+      };
+    }
+    return {
+      name: m.upstream.name,
+      priority: m.priority,
+      status: m.upstream.healthy ? 'pending' : 'skipped',
+      unhealthy: !m.upstream.healthy,
+    };
+  });
   const exchanges: Array<Exchange | null> = members.map(() => null);
 
   return new Promise<FanoutResult>((resolve) => {
-    let arrivals = 0;
     let outstanding = 0;
     let decided: FanoutResult | null = null;
     let allTimer: NodeJS.Timeout | undefined;
@@ -69,7 +96,9 @@ export function fanout(
 
     const evaluate = (allWaitExpired: boolean) => {
       if (decided) return finish();
-      for (let i = 0; i < states.length; i++) states[i].unhealthy = !members[i].upstream.healthy;
+      for (let i = 0; i < states.length; i++) {
+        if (fromReplica[i] === null) states[i].unhealthy = !members[i].upstream.healthy;
+      }
       const decision = decide({ policy: zone.policy, upstreams: states, allWaitExpired });
       if (decision.kind === 'wait') {
         if (
@@ -81,7 +110,7 @@ export function fanout(
         }
         return;
       }
-      decided = resultOf(decision, qname, states, exchanges, performance.now() - started);
+      decided = resultOf(decision, qname, states, exchanges, fromReplica, sent, started);
       if (!options.waitForAll) {
         for (let i = 0; i < pending.length; i++) {
           pending[i]?.cancel();
@@ -91,9 +120,12 @@ export function fanout(
       finish();
     };
 
+    // The replicas may decide alone (a POSITIVE under `first`, or nobody left to ask).
+    if (fromReplica.some((o) => o !== null)) evaluate(false);
     members.forEach((member, i) => {
-      if (states[i].status !== 'pending') return;
+      if (states[i].status !== 'pending' || (decided && !options.waitForAll)) return;
       outstanding++;
+      sent++;
       pending[i] = member.upstream.send(qname, qtype, (exchange) => {
         pending[i] = null;
         outstanding--;
@@ -116,8 +148,11 @@ function resultOf(
   qname: string,
   states: readonly UpstreamState[],
   exchanges: ReadonlyArray<Exchange | null>,
-  decidedAfterMs: number,
+  fromReplica: ReadonlyArray<Classification | null>,
+  sent: number,
+  started: number,
 ): FanoutResult {
+  const decidedAfterMs = performance.now() - started;
   if (decision.kind !== 'positive') {
     return {
       decision,
@@ -125,6 +160,8 @@ function resultOf(
       additionals: [],
       winners: [],
       exchanges: [...exchanges],
+      fromReplica: [...fromReplica],
+      sent,
       decidedAfterMs,
     };
   }
@@ -135,6 +172,8 @@ function resultOf(
     additionals: answer.additionals,
     winners: decision.winners.map((i) => states[i].name),
     exchanges: [...exchanges],
+    fromReplica: [...fromReplica],
+    sent,
     decidedAfterMs,
   };
 }

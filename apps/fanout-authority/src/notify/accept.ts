@@ -1,15 +1,18 @@
-import type { Logger, Siblings } from '@mdns/ops';
+import { LogGate, type Logger, type Siblings } from '@mdns/ops';
 import {
   buildResponse,
   errorResponse,
   maxResponseSize,
   RCODE,
   type ScannedQuery,
+  type TsigKey,
+  tsigSign,
 } from '@mdns/protocol';
 import type { Peer } from '@mdns/transport';
 import type { CacheGuard } from '../cache/index.js';
 import type { Runtime } from '../config/runtime.js';
 import type { AuthorityMetrics } from '../metrics.js';
+import { checkNotify, type NotifyAuth } from '../replica/notify-auth.js';
 import { notifySenders } from '../upstream/notify-sources.js';
 import { NotifyThrottle } from './throttle.js';
 
@@ -17,7 +20,7 @@ export interface NotifyContext {
   /** The current runtime: its `cache.notifyIntervalMs` is read at each NOTIFY. */
   runtime: () => Runtime;
   metrics: AuthorityMetrics;
-  logger: Pick<Logger, 'debug'>;
+  logger: Pick<Logger, 'debug' | 'warn'>;
   /** The other worker processes (listen.workers > 1): a NOTIFY must expire their caches too. */
   siblings?: Siblings;
 }
@@ -34,6 +37,13 @@ export type NotifyAcceptor = (
   peer: Peer,
   rt: Runtime,
 ) => NotifyReply;
+
+/** What one worker tells the others when a verified NOTIFY made replicas pull. */
+interface ReplicaNotifyEvent {
+  /** Upstream keys (`upstreamKey`). */
+  upstreams: string[];
+  serial?: number;
+}
 
 /** What one worker tells the others when a NOTIFY invalidated upstreams' entries. */
 interface NotifyEvent {
@@ -63,6 +73,17 @@ export function createNotifyAcceptor(ctx: NotifyContext, cache: CacheGuard): Not
       ctx.siblings?.tell('notify', { upstreams: [upstream] } satisfies NotifyEvent);
     },
   );
+  // Refused NOTIFYs are logged once a minute per upstream, source and reason: a spoofer
+  // must not be able to write our log at its own rate.
+  const refusedLog = new LogGate(60_000);
+  // Every worker keeps its own replicas; a NOTIFY reaches one worker, which verified it and
+  // passes it on so each worker's copy follows the change, not only at its next refresh.
+  ctx.siblings?.on('replica-notify', (payload) => {
+    const event = payload as ReplicaNotifyEvent;
+    if (!Array.isArray(event?.upstreams)) return;
+    const serial = typeof event.serial === 'number' ? event.serial : undefined;
+    for (const key of event.upstreams) ctx.runtime().replicas.get(String(key))?.notify(serial);
+  });
   ctx.siblings?.on('notify', (payload) => {
     const event = payload as NotifyEvent;
     if (Array.isArray(event?.upstreams)) expire(event.upstreams);
@@ -76,16 +97,68 @@ export function createNotifyAcceptor(ctx: NotifyContext, cache: CacheGuard): Not
       metrics.notify.refused++;
       return { zone, reply: errorResponse(q, bytes, RCODE.REFUSED, udpSize) };
     }
-    const upstreams = senders.map((u) => u.name);
+    // An upstream we replicate with a key speaks only through a NOTIFY signed with it; one
+    // that verifies makes its replica pull (replica/replica.ts).
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const upstreams: string[] = [];
+    let refusal: Extract<NotifyAuth, { ok: false }> | null = null;
+    let ack: { key: TsigKey; mac: Uint8Array } | null = null;
+    const pulled: string[] = [];
+    let announced: number | undefined;
+    for (const u of senders) {
+      const replica = rt.replicas.get(u.key);
+      if (replica === undefined) {
+        upstreams.push(u.name);
+        continue;
+      }
+      const key = replica.options.key;
+      const auth = checkNotify(bytes, key, nowSeconds);
+      if (!auth.ok) {
+        refusal = auth;
+        if (refusedLog.pass(`${u.key}|${peer.address}|${auth.reason}`) !== null) {
+          ctx.logger.warn(
+            {
+              zone,
+              upstream: u.name,
+              from: peer.address,
+              reason: auth.reason,
+              detail: auth.detail,
+            },
+            `NOTIFY for ${u.name} refused: ${auth.reason}`,
+          );
+        }
+        continue;
+      }
+      upstreams.push(u.name);
+      replica.notify(auth.serial);
+      pulled.push(u.key);
+      announced = auth.serial;
+      if (key !== undefined && auth.mac !== null) ack = { key, mac: auth.mac };
+    }
+    if (upstreams.length === 0) {
+      metrics.notify.unauthenticated++;
+      // RFC 8945 5.2: a signature that does not verify is NOTAUTH; an unsigned one is policy.
+      const rcode = refusal?.reason === 'bad-tsig' ? RCODE.NOTAUTH : RCODE.REFUSED;
+      return { zone, reply: errorResponse(q, bytes, rcode, udpSize) };
+    }
     for (const name of upstreams) throttle.notify(name);
+    if (pulled.length > 0) {
+      const event: ReplicaNotifyEvent = { upstreams: pulled };
+      if (announced !== undefined) event.serial = announced;
+      ctx.siblings?.tell('replica-notify', event);
+    }
     metrics.notify.accepted++;
     ctx.logger.debug({ zone, from: peer.address, upstreams }, 'NOTIFY accepted');
-    const reply = buildResponse(
+    let reply = buildResponse(
       q,
       bytes,
       { rcode: RCODE.NOERROR, aa: true },
       { maxSize: maxResponseSize(q, peer.transport, udpSize), serverUdpSize: udpSize },
     );
+    // A signed request gets a signed acknowledgement (RFC 8945 4.3).
+    if (ack !== null) {
+      reply = tsigSign(reply, { key: ack.key, timeSigned: nowSeconds, requestMac: ack.mac }).bytes;
+    }
     return { zone, reply };
   };
 }

@@ -6,6 +6,8 @@ export const GATEWAY_MAIN = appMain('cluster-gateway');
 export interface Gateway {
   port: number;
   server: AppProcess;
+  /** The manifests directory it watches: a file written there changes its names. */
+  manifests: string;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startGateway(
   return {
     port: server.dnsPort,
     server,
+    manifests: `${dir.path}/manifests`,
     stop: async () => {
       await server.stop();
       dir.remove();

@@ -4,6 +4,7 @@ import {
   decode,
   encode,
   RCODE,
+  serialCompare,
   type TransferOutcome,
   type TransferProblem,
   type TsigKey,
@@ -242,12 +243,18 @@ export class TransferReader {
         return { kind: 'end' };
       }
     }
-    // IXFR "up to date": one message holding the single SOA.
+    // IXFR answered by one message holding a single SOA (RFC 1995 2): our serial ("up to
+    // date"), or an older one (a primary whose serial went backwards), which no further
+    // message could make a transfer; validateTransfer then says which. Only a newer SOA
+    // alone in the first message may be the start of a longer answer.
     if (
       this.answers.length === 1 &&
       this.currentSerial !== undefined &&
       this.answers[0].type === 'SOA' &&
-      (this.answers[0] as { data: { serial: number } }).data.serial === this.currentSerial
+      serialCompare(
+        (this.answers[0] as { data: { serial: number } }).data.serial,
+        this.currentSerial,
+      ) !== 1
     ) {
       return this.key && this.#unsigned.length > 0
         ? { kind: 'fail', failure: 'tsig', detail: 'the last message is not signed' }

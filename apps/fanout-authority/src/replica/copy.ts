@@ -1,0 +1,109 @@
+import {
+  type AnswerSource,
+  answerQuery,
+  type DnsRecord,
+  type IndexFound,
+  indexFromRecords,
+  indexRules,
+  isAtOrBelow,
+  negativeSoa,
+  type RecordIndex,
+  type RuleZone,
+  type ScannedQuery,
+  type SharedRules,
+  type SoaFields,
+  type ZoneApex,
+} from '@mdns/protocol';
+import { type Classification, classifyReply } from '../upstream/classify.js';
+
+/**
+ * One upstream's zone as this secondary holds it: the records of a transfer and the
+ * `RecordIndex` built from them, never changed after it is built (a newer transfer builds a
+ * new copy beside it and the replica swaps one reference).
+ */
+export interface ReplicaCopy {
+  readonly zone: string;
+  readonly serial: number;
+  readonly soa: SoaFields;
+  /** Every record but the SOA, as transferred: what the next IXFR's diffs apply to. */
+  readonly records: readonly DnsRecord[];
+  readonly index: RecordIndex<'zone'>;
+  /** Records the index does not serve (NS below the apex, other types): counted, not fatal. */
+  readonly skipped: number;
+  /** The answer function's view of this copy (built once). */
+  readonly rules: SharedRules<IndexFound>;
+  readonly source: AnswerSource;
+}
+
+/** Builds the copy of a transfer's zone at `serial`. */
+export function buildCopy(
+  zone: string,
+  soaRecord: DnsRecord,
+  records: readonly DnsRecord[],
+): ReplicaCopy {
+  const loaded = indexFromRecords(records, zone);
+  const soa = { ...(soaRecord as { data: SoaFields }).data };
+  const ns = loaded.apex
+    .filter((r) => r.type === 'NS')
+    .map((r) => String((r as { data: unknown }).data).toLowerCase());
+  // The primary's own apex: its NS set, and no glue rule, so its nameservers' addresses are
+  // answered from the transferred A/AAAA records like any other name's.
+  const apex: ZoneApex = {
+    zone,
+    soa,
+    soaTtl: (soaRecord as { ttl?: number }).ttl ?? 0,
+    ns,
+    nsTtl: 0,
+    glue: new Map(),
+  };
+  const ruleZone: RuleZone = { name: zone, apex, negativeSoa: negativeSoa(apex) };
+  const source: AnswerSource = {
+    zoneOf: (qname) => (isAtOrBelow(qname, zone) ? ruleZone : undefined),
+    lookup: (qname, z) => loaded.index.lookup(qname, z),
+    ready: () => true,
+  };
+  return {
+    zone,
+    serial: soa.serial >>> 0,
+    soa,
+    records,
+    index: loaded.index,
+    skipped: loaded.skipped.length,
+    rules: indexRules(source),
+    source,
+  };
+}
+
+/**
+ * What the primary would answer for (qname, qtype), classified as its reply would be: the
+ * protocol's answer function (the gateway's own) over the copy, then `classifyReply`, so a
+ * replica answer enters the merge exactly as the same reply from the network does.
+ * `qname` normalized (as the handler's scan gives it).
+ */
+export function answerFromCopy(copy: ReplicaCopy, qname: string, qtype: number): Classification {
+  const query: ScannedQuery = {
+    id: 0,
+    flags: 0,
+    qr: false,
+    opcode: 0,
+    rd: false,
+    cd: false,
+    qdcount: 1,
+    ancount: 0,
+    nscount: 0,
+    arcount: 0,
+    qname,
+    questionStart: 12,
+    questionEnd: 12,
+    qtype,
+    qclass: 1,
+    edns: null,
+  };
+  const { parts } = answerQuery(query, copy.source, copy.rules);
+  return classifyReply(
+    { rcode: parts.rcode, answers: parts.answers ?? [], additionals: parts.additionals ?? [] },
+    qname,
+    qtype,
+    copy.zone,
+  );
+}
