@@ -18,6 +18,7 @@ import {
   restartDelayMs,
   type ToWorker,
 } from './ipc.js';
+import { SiblingRouter } from './relay.js';
 import type { ListenWorkersConfig, WorkerPlan } from './sockets.js';
 import { workerPlan } from './worker.js';
 
@@ -58,7 +59,7 @@ interface Slot {
 /**
  * The primary of a multi-worker process: forks `workers` copies of this program (same
  * script, arguments and config), serves `/metrics` (summed over the workers), `/health` and
- * `/ready` (asked of every worker), relays sibling events, restarts a worker that dies, and
+ * `/ready` (asked of every worker), relays sibling events and questions, restarts a worker that dies, and
  * on SIGTERM/SIGINT lets every worker drain before exiting. It holds no DNS state and
  * answers no query itself; in `shared` socket mode Node's cluster module makes it the owner
  * of the listening sockets the workers read.
@@ -106,13 +107,19 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       } else if (started) {
         log.info({ worker: slot.index, restarts: slot.restarts }, 'worker serving again');
       }
-    } else if (message.mdns === 'siblings') {
-      const relay: ToWorker = { mdns: 'siblings', topic: message.topic, payload: message.payload };
-      for (const other of slots) {
-        if (other !== slot && other.worker?.isConnected()) other.worker.send(relay);
-      }
+    } else {
+      siblingRouter.route(slot, message);
     }
   };
+  // Sibling events and questions between workers (relay.ts); a slot without a connected
+  // worker is no peer: a question does not wait for a worker being restarted.
+  const siblingRouter = new SiblingRouter<Slot>(
+    () => slots.filter((s) => s.worker?.isConnected()),
+    (s, message) => {
+      if (!s.worker?.isConnected()) throw new Error(`worker ${s.index} is gone`);
+      s.worker.send(message);
+    },
+  );
 
   /** Ask every running worker; 'missing' for a slot without one, an Error for no answer. */
   const askAll = (what: AskWhat) =>
