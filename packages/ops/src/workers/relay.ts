@@ -48,7 +48,10 @@ export class SiblingRouter<P> {
       this.trySend(from, { mdns: 'sibling-answer', id: message.id, value: value ?? null });
     };
     const others = this.others(from);
-    if (others.length === 0) return reply(null);
+    if (others.length === 0) {
+      reply(null);
+      return;
+    }
     const timeoutMs = Number.isFinite(message.timeoutMs)
       ? Math.min(Math.max(0, message.timeoutMs), MAX_ASK_MS)
       : 0;
@@ -67,8 +70,8 @@ export class SiblingRouter<P> {
   private answer(id: number, value: unknown): void {
     const ask = this.open.get(id);
     if (ask === undefined) return; // late: the question was settled already
-    if (value !== null && value !== undefined) return this.settle(id, value);
-    if (--ask.waiting === 0) this.settle(id, null);
+    if (value !== null && value !== undefined) this.settle(id, value);
+    else if (--ask.waiting === 0) this.settle(id, null);
   }
 
   private settle(id: number, value: unknown): void {
