@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ToPrimary, ToWorker } from '../src/workers/ipc.js';
 import { SiblingRouter } from '../src/workers/relay.js';
 import { type Siblings, siblingsOver, type WorkerChannel } from '../src/workers/worker.js';
@@ -40,9 +40,13 @@ describe('Siblings.tell / on', () => {
   it('an event reaches every other worker, never the one that told it', async () => {
     const { workers } = cluster(3);
     const got: string[] = [];
-    workers.forEach((w, i) => w.on('notify', (p) => got.push(`${i + 1}:${JSON.stringify(p)}`)));
+    for (const [i, w] of workers.entries()) {
+      w.on('notify', (p) => got.push(`${i + 1}:${JSON.stringify(p)}`));
+    }
     workers[0].tell('notify', { upstreams: ['x'] });
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(got).toHaveLength(2));
+    // One more turn: a copy to the teller itself would have arrived by now.
+    await new Promise((r) => setImmediate(r));
     expect(got.sort()).toEqual(['2:{"upstreams":["x"]}', '3:{"upstreams":["x"]}']);
   });
 });
@@ -79,8 +83,7 @@ describe('Siblings.ask / answer', () => {
     workers[1].answer('stale', () => null);
     workers[2].answer('stale', () => 'never delivered');
     expect(await workers[0].ask('stale', {}, 30)).toBeNull();
-    await new Promise((r) => setTimeout(r, 20));
-    expect(router.pending).toBe(0);
+    await vi.waitFor(() => expect(router.pending).toBe(0));
   });
 
   it('a sibling that is gone counts as empty; one that holds the answer still wins', async () => {
