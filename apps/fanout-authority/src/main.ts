@@ -31,6 +31,7 @@ import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
+import { HealthShare } from './upstream/share.js';
 
 const NAME = 'fanout-authority';
 const DEFAULT_CONFIG_PATH = '/etc/mdns/authority.yaml';
@@ -60,7 +61,14 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   let client = new DnsClient({ sockets: config.upstream.sockets });
   // Upstream timeouts add our own event-loop stalls (upstream/loop-lag.ts): measured from now.
   watchLoopLag();
-  let runtime = buildRuntime(config, serial, client);
+  // listen.workers > 1: what one worker learns of an upstream's health, every worker knows
+  // (upstream/share.ts), and a stale answer one worker holds, every worker can serve.
+  const workerSiblings = plan.role === 'worker' ? siblings() : undefined;
+  const healthShare =
+    workerSiblings === undefined
+      ? undefined
+      : new HealthShare(workerSiblings, () => runtime.upstreams);
+  let runtime = buildRuntime(config, serial, client, undefined, healthShare?.changed);
   let cache = new AnswerCache(config.cache);
   const registry = createRegistry();
   checkHeapLimit(logger, registry, METRICS_PREFIX);
@@ -79,7 +87,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     flights: new SingleFlight<FanoutResult>(),
     metrics,
     logger,
-    siblings: plan.role === 'worker' ? siblings() : undefined,
+    siblings: workerSiblings,
   });
   const server = new DnsServer({
     host: config.listen.host,
@@ -157,7 +165,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
       if (next.upstream.sockets !== runtime.config.upstream.sockets)
         nextClient = new DnsClient({ sockets: next.upstream.sockets });
-      const built = buildRuntime(next, serial, nextClient, runtime);
+      const built = buildRuntime(next, serial, nextClient, runtime, healthShare?.changed);
       warnRestartOnly(logger, runtime.config, next);
       let nextCache = cache;
       if (JSON.stringify(next.cache) !== JSON.stringify(runtime.config.cache))

@@ -54,13 +54,15 @@ export interface Runtime {
  * Builds a runtime whose upstreams send through `client` (the caller owns it: a socket pool
  * outlives a reload that keeps its size). Upstreams whose identity (zone, name, address,
  * port) is unchanged from `previous` keep their health object: learned RTT, circuit state
- * and counters.
+ * and counters. `onCircuitChange`: told when an upstream's own queries open or close its
+ * circuit (upstream/share.ts passes it on to the sibling workers).
  */
 export function buildRuntime(
   config: AuthorityConfig,
   serial: number,
   client: DnsClient,
   previous?: Runtime,
+  onCircuitChange?: (upstream: Upstream) => void,
 ): Runtime {
   const u = config.upstream;
   const limits: UpstreamLimits = {
@@ -82,7 +84,7 @@ export function buildRuntime(
     const members: ZoneMember[] = zc.upstreams.map((uc) => {
       const where = { zone: name, name: uc.name, address: uc.address, port: uc.port };
       const health = oldHealth.get(upstreamKey(where)) ?? new UpstreamHealth();
-      const upstream = new Upstream(where, health, limits, client);
+      const upstream = new Upstream(where, health, limits, client, onCircuitChange);
       upstreams.push(upstream);
       notifiers.push({ upstream, from: notifySourceSet(uc.address, uc.notify.allowFrom) });
       return { upstream, priority: uc.priority };
