@@ -20,31 +20,33 @@ const client = new DnsClient({ sockets: 2 });
 afterAll(() => client.close());
 const ZONE = 'prod.test';
 
+/** One worker's end of an in-memory sibling channel. */
+interface End {
+  other: End | null;
+  answerers: Map<string, (p: unknown) => unknown>;
+  listeners: Map<string, Array<(p: unknown) => void>>;
+  siblings: Siblings;
+}
+
 /** Two workers' `Siblings`, wired to each other in memory (the primary's relay is @mdns/ops'). */
 function siblingPair(): [Siblings, Siblings] {
-  const make = () => {
-    const answerers = new Map<string, (p: unknown) => unknown>();
-    const listeners = new Map<string, Array<(p: unknown) => void>>();
-    const self = {
-      other: null as unknown as ReturnType<typeof make>,
-      answerers,
-      listeners,
-      asked: 0,
+  const make = (): End => {
+    const self: End = {
+      other: null,
+      answerers: new Map(),
+      listeners: new Map(),
       siblings: {
-        tell: (topic: string, payload: unknown) =>
+        tell: (topic, payload) =>
           setImmediate(() => {
-            for (const l of self.other.listeners.get(topic) ?? []) l(payload);
+            for (const l of self.other?.listeners.get(topic) ?? []) l(payload);
           }),
-        on: (topic: string, l: (p: unknown) => void) =>
-          listeners.set(topic, [...(listeners.get(topic) ?? []), l]),
-        ask: (topic: string, payload: unknown) => {
-          self.asked++;
-          return new Promise((resolve) =>
-            setImmediate(() => resolve(self.other.answerers.get(topic)?.(payload) ?? null)),
-          );
-        },
-        answer: (topic: string, f: (p: unknown) => unknown) => answerers.set(topic, f),
-      } satisfies Siblings,
+        on: (topic, l) => self.listeners.set(topic, [...(self.listeners.get(topic) ?? []), l]),
+        ask: (topic, payload) =>
+          new Promise((resolve) =>
+            setImmediate(() => resolve(self.other?.answerers.get(topic)?.(payload) ?? null)),
+          ),
+        answer: (topic, f) => self.answerers.set(topic, f),
+      },
     };
     return self;
   };
