@@ -15,12 +15,15 @@ import type { Runtime } from '../config/runtime.js';
 const TOPIC = 'stale';
 
 /**
- * How long a failed query waits for its siblings' entries. Siblings answer in well under a
- * millisecond of work each and an empty answer from every sibling ends the wait at once, so
- * the bound is only reached when a sibling's event loop is stuck; it stays far below what a
- * client waits (a SERVFAIL 50 ms later costs nothing, a stale answer missed costs the name).
+ * How long a failed query waits for its siblings' entries. The wait ends as soon as one
+ * sibling sends an entry or every sibling has said it holds none, so the bound is reached
+ * only when a sibling's event loop is stuck. The round trip through the primary is well
+ * under a millisecond on an idle host but was measured at 5 to 100 ms on a loaded 2-core one
+ * (a burst of failed queries, every process busy): a bound of a few tens of ms turned stale
+ * answers into SERVFAILs there. A SERVFAIL that comes 250 ms later, on a path that already
+ * waited for a failing cluster, costs a client far less than the answer it would have lost.
  */
-export const SIBLING_STALE_WAIT_MS = 50;
+export const SIBLING_STALE_WAIT_MS = 250;
 
 /** What the asking worker sends: the cache key, its query and the room its client has. */
 interface StaleQuestion {
