@@ -8,7 +8,10 @@ import { type Siblings, siblingsOver, type WorkerChannel } from '../src/workers/
  * reach the primary's router (and back) on a later turn of the event loop, as IPC does.
  * `silent` workers receive nothing (a stuck event loop); `gone` ones throw on send (dead).
  */
-function cluster(n: number, opts: { silent?: number[]; gone?: number[] } = {}) {
+function cluster(
+  n: number,
+  opts: { silent?: number[]; gone?: number[]; starting?: number[] } = {},
+) {
   interface Peer {
     index: number;
     deliver: ((m: unknown) => void) | null;
@@ -23,6 +26,7 @@ function cluster(n: number, opts: { silent?: number[]; gone?: number[] } = {}) {
       if (opts.silent?.includes(peer.index)) return;
       setImmediate(() => peer.deliver?.(message));
     },
+    (peer) => !opts.starting?.includes(peer.index),
   );
   const workers: Siblings[] = peers.map((peer) => {
     const channel: WorkerChannel = {
@@ -97,6 +101,13 @@ describe('Siblings.ask / answer', () => {
     workers[1].answer('echo', (p) => p);
     const answers = await Promise.all([1, 2, 3].map((n) => workers[0].ask('echo', n, 60_000)));
     expect(answers).toEqual([1, 2, 3]);
+  });
+
+  it('a worker still starting is asked nothing: no wait for it', async () => {
+    const { workers, sent } = cluster(3, { starting: [3], silent: [3] });
+    workers[1].answer('stale', () => null);
+    expect(await workers[0].ask('stale', {}, 60_000)).toBeNull();
+    expect(sent.filter((m) => m.mdns === 'sibling-ask')).toHaveLength(1);
   });
 
   it('a worker without siblings (the only worker running) gets null at once', async () => {

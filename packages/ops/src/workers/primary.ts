@@ -54,6 +54,8 @@ interface Slot {
   quickDeaths: number;
   restarts: number;
   timer: NodeJS.Timeout | null;
+  /** Its worker said it is listening: the app is up, it answers sibling questions. */
+  serving: boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     quickDeaths: 0,
     restarts: 0,
     timer: null,
+    serving: false,
   }));
   const listened = new Set<number>();
   let started = false;
@@ -88,6 +91,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const fork = (slot: Slot) => {
     slot.timer = null;
     slot.startedAt = Date.now();
+    slot.serving = false;
     const worker = cluster.fork({ MDNS_WORKER: String(slot.index) });
     slot.worker = worker;
     worker.on('message', (message: unknown) => onMessage(slot, message));
@@ -101,6 +105,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       asks.get(message.id)?.(message.value);
     } else if (message.mdns === 'listening') {
       listened.add(slot.index);
+      slot.serving = true;
       if (!started && listened.size === slots.length) {
         started = true;
         log.info({ workers: slots.length, detail: message.detail }, 'every worker is serving');
@@ -112,13 +117,15 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     }
   };
   // Sibling events and questions between workers (relay.ts); a slot without a connected
-  // worker is no peer: a question does not wait for a worker being restarted.
+  // worker is no peer, and a worker still starting is asked nothing: a question does not
+  // wait for a worker being restarted, whose answerers may not be set up yet.
   const siblingRouter = new SiblingRouter<Slot>(
     () => slots.filter((s) => s.worker?.isConnected()),
     (s, message) => {
       if (!s.worker?.isConnected()) throw new Error(`worker ${s.index} is gone`);
       s.worker.send(message);
     },
+    (s) => s.serving,
   );
 
   /** Ask every running worker; 'missing' for a slot without one, an Error for no answer. */

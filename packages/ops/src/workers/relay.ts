@@ -9,7 +9,8 @@ const MAX_ASK_MS = 10_000;
  * that is not empty (null or undefined), by the last sibling's empty answer, or by its
  * timeout, whichever comes first — then exactly one `sibling-answer` goes back to the asker.
  * No process here: `peers` are the running workers, `send` writes to one and throws when it
- * is gone (a gone sibling counts as an empty answer).
+ * is gone (a gone sibling counts as an empty answer), `answers` says whether a peer takes
+ * questions yet (a worker still starting gets events, no questions).
  */
 export class SiblingRouter<P> {
   private nextId = 1;
@@ -18,6 +19,7 @@ export class SiblingRouter<P> {
   constructor(
     private readonly peers: () => readonly P[],
     private readonly send: (peer: P, message: ToWorker) => void,
+    private readonly answers: (peer: P) => boolean = () => true,
   ) {}
 
   /** A worker's message; false when it is not a sibling message (the caller's, then). */
@@ -47,7 +49,7 @@ export class SiblingRouter<P> {
     const reply = (value: unknown) => {
       this.trySend(from, { mdns: 'sibling-answer', id: message.id, value: value ?? null });
     };
-    const others = this.others(from);
+    const others = this.others(from).filter(this.answers);
     if (others.length === 0) {
       reply(null);
       return;
