@@ -140,6 +140,10 @@ describe.each([1, 2])('listen.workers: %i — the fault rows answer as one serve
       const answers = await burst(auth, `svc.${ZONE}`);
       expect(answers.map(summary)).toEqual(answers.map(() => '10.0.0.1'));
       expect(answers.map((r) => r.answers[0]?.ttl)).toEqual(answers.map(() => 30));
+      // With two workers, the one without the entry served its sibling's.
+      const served = await metric(auth, 'mdns_authority_sibling_stale_total{result="served"}');
+      if (workers === 2) expect(served).toBeGreaterThan(0);
+      else expect(served).toBe(0);
     });
   });
 

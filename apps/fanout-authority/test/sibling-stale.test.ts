@@ -152,6 +152,7 @@ describe('serve-stale whichever worker answers', () => {
     expect(fresh.answers.map((x) => x.data)).toEqual(['10.0.0.1']);
     expect(fresh.answers[0].ttl).toBeGreaterThan(30);
     expect(two.metrics.answers.stale).toBe(1);
+    expect(two.metrics.siblingStale).toEqual({ served: 1, none: 0 });
     expect(two.runtime.upstreams[0].healthy).toBe(false);
 
     // Once worker 1's entry is expired (a NOTIFY there), it is served stale: TTL 30.
@@ -163,7 +164,9 @@ describe('serve-stale whichever worker answers', () => {
 
   it('a name no worker holds gets the fan-out’s own answer', async () => {
     const [, two] = workers;
+    const none = two.metrics.siblingStale.none;
     expect((await ask(two, `nobody.${ZONE}`)).rcode).toBe(3);
+    expect(two.metrics.siblingStale.none).toBe(none + 1);
   });
 });
 

@@ -229,9 +229,11 @@ export function createHandler(ctx: HandlerContext): Handler {
       const maxSize = maxResponseSize(q, peer.transport, rt.config.listen.udpSize);
       const out = await staleFromSiblings(ctx.siblings, m.key, m.bytes, maxSize);
       if (out !== null) {
+        metrics.siblingStale.served++;
         metrics.answers.stale++;
         return observe(zone.name, q, peer, out, m.started);
       }
+      metrics.siblingStale.none++;
     }
     if (parts === null) {
       metrics.answers.servfail++;
