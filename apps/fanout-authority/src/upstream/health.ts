@@ -20,6 +20,12 @@ export const UPSTREAM_LATENCY_BUCKETS: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
 
+/** A sibling worker's circuit transition with the RTT it had learned (null: no sample yet). */
+export interface SiblingTransition extends CircuitNews {
+  srtt: number | null;
+  rttvar: number;
+}
+
 export interface HealthLimits extends RttLimits {
   failureThreshold: number;
 }
@@ -157,10 +163,7 @@ export class UpstreamHealth {
    * A sibling worker's transition (circuit.ts `receivedCircuit`), with the RTT it had learned:
    * adopted when this worker has no sample of its own yet. Returns what changed here.
    */
-  receive(
-    news: CircuitNews & { srtt: number | null; rttvar: number },
-    limits: HealthLimits,
-  ): 'opened' | 'closed' | null {
+  receive(news: SiblingTransition, limits: HealthLimits): 'opened' | 'closed' | null {
     const next = receivedCircuit(this.circuit, this.changedAtMs, news, limits.failureThreshold);
     if (next === null) return null;
     const wasOpen = this.circuit.open;

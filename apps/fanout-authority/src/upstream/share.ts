@@ -1,19 +1,14 @@
 import type { Siblings } from '@mdns/ops';
+import type { SiblingTransition } from './health.js';
 import type { Upstream } from './upstream.js';
 
 /** The sibling topic of circuit transitions. */
 const TOPIC = 'circuit';
 
 /** What a worker tells its siblings when one of its upstreams' circuit opened or closed. */
-export interface CircuitEvent {
+export interface CircuitEvent extends SiblingTransition {
   /** `upstreamKey`: zone, name, address and port — the same upstream in every worker. */
   key: string;
-  open: boolean;
-  /** `Date.now()` of the transition. */
-  atMs: number;
-  /** The RTT this worker had learned (null: no sample yet). */
-  srtt: number | null;
-  rttvar: number;
 }
 
 /** A sibling's payload as a CircuitEvent, or null when it is not one. */

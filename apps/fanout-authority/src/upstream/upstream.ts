@@ -7,7 +7,7 @@ import {
 } from '@mdns/transport';
 import { blame } from './blame.js';
 import { type Classification, classifyFailure, classifyReply } from './classify.js';
-import type { HealthLimits, UpstreamHealth } from './health.js';
+import type { HealthLimits, SiblingTransition, UpstreamHealth } from './health.js';
 import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
 
 /** Settings shared by every upstream (the `upstream:` key of the config). */
@@ -175,7 +175,7 @@ export class Upstream implements UpstreamAddress {
    * this upstream, so their fan-outs decide now; no extra probe (the sibling that opened it
    * probes at once; every worker's probe rounds go on).
    */
-  receive(news: Parameters<UpstreamHealth['receive']>[0]): void {
+  receive(news: SiblingTransition): void {
     if (this.health.receive(news, this.limits) === 'opened') this.releaseInflight();
   }
 
