@@ -70,23 +70,32 @@ describe('UpstreamHealth: own transitions stamped, received ones applied', () =>
     expect(h.rtt).toEqual(learned);
   });
 
-  it('counts no circuit opening of its own for a received one', () => {
+  it('counts no circuit opening of its own for a received one, and says why it is open', () => {
     const h = new UpstreamHealth();
-    h.receive({ open: true, atMs: 10, srtt: null, rttvar: 0 }, limits);
+    h.receive({ open: true, atMs: 10, srtt: null, rttvar: 0, lastError: 'timeout' }, limits);
     expect(h.stats.circuitOpens).toBe(0);
     expect(h.healthy).toBe(false);
+    expect(h.lastError).toBe('timeout (in a sibling worker)');
   });
 });
 
 describe('parseCircuitEvent: what arrives over IPC is checked', () => {
   it('keeps a well-formed event, drops a malformed one', () => {
-    const ok = { key: 'z|x|127.0.0.1|53', open: true, atMs: 5, srtt: 12.5, rttvar: 3 };
+    const ok = {
+      key: 'z|x|127.0.0.1|53',
+      open: true,
+      atMs: 5,
+      srtt: 12.5,
+      rttvar: 3,
+      lastError: 'timeout after 200 ms',
+    };
     expect(parseCircuitEvent(ok)).toEqual(ok);
     expect(parseCircuitEvent({ ...ok, srtt: null })).toEqual({ ...ok, srtt: null });
-    expect(parseCircuitEvent({ ...ok, srtt: -1, rttvar: 'x' })).toEqual({
+    expect(parseCircuitEvent({ ...ok, srtt: -1, rttvar: 'x', lastError: 7 })).toEqual({
       ...ok,
       srtt: null,
       rttvar: 0,
+      lastError: null,
     });
     for (const bad of [null, 'x', { ...ok, key: 1 }, { ...ok, open: 'yes' }, { ...ok, atMs: NaN }])
       expect(parseCircuitEvent(bad)).toBeNull();

@@ -24,6 +24,8 @@ export const UPSTREAM_LATENCY_BUCKETS: readonly number[] = [
 export interface SiblingTransition extends CircuitNews {
   srtt: number | null;
   rttvar: number;
+  /** The sibling's last error for this upstream (why it opened), if any. */
+  lastError?: string | null;
 }
 
 export interface HealthLimits extends RttLimits {
@@ -173,6 +175,7 @@ export class UpstreamHealth {
       this.rtt = { srtt: news.srtt, rttvar: news.rttvar, backoff: 0 };
     }
     if (wasOpen === this.circuit.open) return null;
+    if (this.circuit.open) this.lastError = `${news.lastError ?? 'failures'} (in a sibling worker)`;
     if (!this.circuit.open) {
       this.rtt = { ...this.rtt, backoff: 0 };
       return 'closed';

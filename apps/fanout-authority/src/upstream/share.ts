@@ -20,7 +20,8 @@ export function parseCircuitEvent(payload: unknown): CircuitEvent | null {
   const srtt = typeof p.srtt === 'number' && Number.isFinite(p.srtt) && p.srtt >= 0 ? p.srtt : null;
   const rttvar =
     typeof p.rttvar === 'number' && Number.isFinite(p.rttvar) ? Math.max(0, p.rttvar) : 0;
-  return { key: p.key, open: p.open, atMs: p.atMs, srtt, rttvar };
+  const lastError = typeof p.lastError === 'string' ? p.lastError.slice(0, 500) : null;
+  return { key: p.key, open: p.open, atMs: p.atMs, srtt, rttvar, lastError };
 }
 
 /**
@@ -58,6 +59,7 @@ export class HealthShare {
       atMs: h.changedAtMs,
       srtt: h.rtt.srtt,
       rttvar: h.rtt.rttvar,
+      lastError: h.lastError,
     } satisfies CircuitEvent);
   };
 }
