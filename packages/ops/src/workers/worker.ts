@@ -110,6 +110,9 @@ export interface Siblings {
   answer(topic: string, answerer: SiblingAnswerer): void;
 }
 
+/** Question ids, unique in the process even across `Siblings` objects sharing one channel. */
+let nextAskId = 1;
+
 /** The cluster IPC channel as `siblingsOver` uses it (tests pass an in-memory one). */
 export interface WorkerChannel {
   send(message: ToPrimary): void;
@@ -121,7 +124,10 @@ const processChannel: WorkerChannel = {
   onMessage: (listener) => process.on('message', listener),
 };
 
-/** This process's siblings: over the cluster channel in a worker, none outside one. */
+/**
+ * This process's siblings: over the cluster channel in a worker, none outside one. Call it
+ * once per process and pass the object around: each one answers every question it receives.
+ */
 export function siblings(): Siblings {
   return siblingsOver(cluster.isWorker ? processChannel : null);
 }
@@ -131,7 +137,6 @@ export function siblingsOver(channel: WorkerChannel | null): Siblings {
   const listeners = new Map<string, SiblingListener[]>();
   const answerers = new Map<string, SiblingAnswerer>();
   const asks = new Map<number, (value: unknown) => void>();
-  let nextAsk = 1;
   channel?.onMessage((message: unknown) => {
     if (!isToWorker(message)) return;
     if (message.mdns === 'siblings') {
@@ -160,7 +165,7 @@ export function siblingsOver(channel: WorkerChannel | null): Siblings {
     ask(topic, payload, timeoutMs) {
       if (channel === null) return Promise.resolve(null);
       return new Promise((resolve) => {
-        const id = nextAsk++;
+        const id = nextAskId++;
         // Our own bound: the primary settles the question by then too, but it may be gone.
         const timer = setTimeout(() => settle(null), timeoutMs);
         const settle = (value: unknown) => {
