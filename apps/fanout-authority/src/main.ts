@@ -33,6 +33,7 @@ import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import type { Replica } from './replica/replica.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
+import { HealthShare } from './upstream/share.js';
 
 const NAME = 'fanout-authority';
 const DEFAULT_CONFIG_PATH = '/etc/mdns/authority.yaml';
@@ -62,6 +63,13 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   let client = new DnsClient({ sockets: config.upstream.sockets });
   // Upstream timeouts add our own event-loop stalls (upstream/loop-lag.ts): measured from now.
   watchLoopLag();
+  // listen.workers > 1: what one worker learns of an upstream's health, every worker knows
+  // (upstream/share.ts), and a stale answer one worker holds, every worker can serve.
+  const workerSiblings = plan.role === 'worker' ? siblings() : undefined;
+  const healthShare =
+    workerSiblings === undefined
+      ? undefined
+      : new HealthShare(workerSiblings, () => runtime.upstreams);
   let cache = new AnswerCache(config.cache);
   // A replica that swapped in a new copy: what the cache holds from that upstream (and every
   // negative answer) is older than the copy, as after a NOTIFY.
@@ -82,7 +90,14 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       onChange: replicaChanged,
     };
   };
-  let runtime = buildRuntime(config, serial, client, undefined, replication(config));
+  let runtime = buildRuntime(
+    config,
+    serial,
+    client,
+    undefined,
+    replication(config),
+    healthShare?.changed,
+  );
   const registry = createRegistry();
   checkHeapLimit(logger, registry, METRICS_PREFIX);
   const metrics = registerAuthorityMetrics(
@@ -100,7 +115,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     flights: new SingleFlight<FanoutResult>(),
     metrics,
     logger,
-    siblings: plan.role === 'worker' ? siblings() : undefined,
+    siblings: workerSiblings,
   });
   const server = new DnsServer({
     host: config.listen.host,
@@ -179,7 +194,14 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
       if (next.upstream.sockets !== runtime.config.upstream.sockets)
         nextClient = new DnsClient({ sockets: next.upstream.sockets });
-      const built = buildRuntime(next, serial, nextClient, runtime, replication(next));
+      const built = buildRuntime(
+        next,
+        serial,
+        nextClient,
+        runtime,
+        replication(next),
+        healthShare?.changed,
+      );
       warnRestartOnly(logger, runtime.config, next);
       let nextCache = cache;
       if (JSON.stringify(next.cache) !== JSON.stringify(runtime.config.cache))

@@ -26,6 +26,8 @@ export interface AuthorityMetrics {
   notifyInvalidations: Record<'immediate' | 'trailing' | 'coalesced', number>;
   /** Misses over a source's rate limit, by what they got instead of a fan-out. */
   ratelimited: Record<'truncated' | 'refused' | 'stale', number>;
+  /** Failed fan-outs that asked the sibling workers for their cache entry, by result. */
+  siblingStale: Record<'served' | 'none', number>;
   /** Cache calls that threw (the answer went on without the cache). */
   cacheErrors: number;
   prefetches: number;
@@ -47,6 +49,7 @@ export function registerAuthorityMetrics(
     notify: { accepted: 0, refused: 0, unauthenticated: 0 },
     notifyInvalidations: { immediate: 0, trailing: 0, coalesced: 0 },
     ratelimited: { truncated: 0, refused: 0, stale: 0 },
+    siblingStale: { served: 0, none: 0 },
     cacheErrors: 0,
     prefetches: 0,
   };
@@ -84,6 +87,12 @@ export function registerAuthorityMetrics(
     help: 'Cache misses over the per-source limit, by answer: truncated (UDP), refused (TCP), stale.',
     type: 'counter',
     values: record(m.ratelimited, 'action'),
+  });
+  registerCollected(registry, {
+    name: `${P}sibling_stale_total`,
+    help: 'Failed fan-outs (listen.workers > 1) that asked the other workers for their cache entry: served, or none held.',
+    type: 'counter',
+    values: record(m.siblingStale, 'result'),
   });
   registerCollected(registry, {
     name: `${P}cache_errors_total`,

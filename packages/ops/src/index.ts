@@ -57,4 +57,11 @@ export {
 export { createRegistry } from './metrics/registry.js';
 export { onSignals } from './signals.js';
 export { superviseWorkers } from './workers/primary.js';
-export { type Siblings, siblings, startProcessOps, workerIndex } from './workers/worker.js';
+export {
+  type SiblingAnswerer,
+  type SiblingListener,
+  type Siblings,
+  siblings,
+  startProcessOps,
+  workerIndex,
+} from './workers/worker.js';

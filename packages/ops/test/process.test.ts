@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ops-proc-'));
@@ -180,5 +180,26 @@ describe('an app main built from runCli + startProcessOps + watchConfig + onSign
 
     p.child.kill('SIGTERM');
     expect(await p.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('siblings between real cluster workers (listen.workers: 3)', () => {
+  it('a question gets the sibling that has the answer; nobody: null at once; events reach the others', async () => {
+    const p = run('siblings-child.mjs');
+    await p.waitFor('"msg":"asked"');
+    const asked = logLines(p.stdout()).find((l) => l.msg === 'asked');
+    expect(asked).toMatchObject({
+      worker: 1,
+      found: { 2: 'worker 2', 3: 'worker 3' },
+      nobody: null,
+      noTopic: null,
+    });
+    await p.waitFor('"msg":"heard hello"');
+    await vi.waitFor(() => {
+      const heard = logLines(p.stdout()).filter((l) => l.msg === 'heard hello');
+      expect(heard.map((l) => l.worker).sort()).toEqual([2, 3]);
+    });
+    p.child.kill('SIGTERM');
+    expect((await p.exited).code).toBe(0);
   });
 });

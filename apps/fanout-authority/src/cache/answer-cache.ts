@@ -261,6 +261,29 @@ export class AnswerCache {
     };
   }
 
+  /**
+   * The entry as `lookup` gives it, fresh or stale, for a sibling worker whose fan-out failed
+   * (listen.workers > 1): without counting a hit or miss, moving it in LRU order or raising
+   * its prefetch flag — the lookup is the sibling's, no client of this worker asked.
+   */
+  held(key: string, nowMs: number): CacheHit | null {
+    const entry = this.config.enabled ? this.find(key) : undefined;
+    if (entry === undefined || nowMs >= entry.staleUntilMs) return null;
+    this.checkInvalidated(entry, nowMs);
+    const elapsedSeconds =
+      nowMs > entry.storedAtMs ? Math.floor((nowMs - entry.storedAtMs) / 1000) : 0;
+    const fresh = nowMs < entry.expiresAtMs;
+    return {
+      state: fresh ? 'fresh' : 'stale',
+      stored: entry.stored,
+      elapsedSeconds,
+      remainingSeconds: fresh ? entry.ttlSeconds - elapsedSeconds : 0,
+      prefetch: false,
+      ttlOverride: fresh ? undefined : this.config.staleAnswerTtl,
+      negative: entry.negative,
+    };
+  }
+
   private find(key: string): Entry | undefined {
     return this.positives.get(key) ?? this.negatives.get(key);
   }

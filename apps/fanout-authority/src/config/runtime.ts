@@ -83,7 +83,8 @@ function replicaIdentity(upstreamKeyText: string, options: ReplicaOptions): stri
  * Builds a runtime whose upstreams send through `client` (the caller owns it: a socket pool
  * outlives a reload that keeps its size). Upstreams whose identity (zone, name, address,
  * port) is unchanged from `previous` keep their health object: learned RTT, circuit state
- * and counters.
+ * and counters. `onCircuitChange`: told when an upstream's own queries open or close its
+ * circuit (upstream/share.ts passes it on to the sibling workers).
  */
 export function buildRuntime(
   config: AuthorityConfig,
@@ -92,6 +93,8 @@ export function buildRuntime(
   previous?: Runtime,
   /** Absent: no replicas at all (tests of the fan-out alone); main always passes it. */
   replication?: ReplicationWiring,
+  /** listen.workers > 1: tells the sibling workers of a circuit transition (upstream/share.ts). */
+  onCircuitChange?: (upstream: Upstream) => void,
 ): Runtime {
   const u = config.upstream;
   const limits: UpstreamLimits = {
@@ -119,7 +122,7 @@ export function buildRuntime(
     const members: ZoneMember[] = zc.upstreams.map((uc) => {
       const where = { zone: name, name: uc.name, address: uc.address, port: uc.port };
       const health = oldHealth.get(upstreamKey(where)) ?? new UpstreamHealth();
-      const upstream = new Upstream(where, health, limits, client);
+      const upstream = new Upstream(where, health, limits, client, onCircuitChange);
       upstreams.push(upstream);
       notifiers.push({ upstream, from: notifySourceSet(uc.address, uc.notify.allowFrom) });
       let replica: Replica | null = null;

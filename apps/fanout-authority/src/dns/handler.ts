@@ -19,6 +19,7 @@ import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { createNotifyAcceptor } from '../notify/accept.js';
 import { MissLimiter } from './miss-limit.js';
+import { answerSiblingsFromCache, staleFromSiblings } from './sibling-stale.js';
 
 export interface HandlerContext {
   /** The current runtime; read once per query so a reload never mixes two configs. */
@@ -27,7 +28,10 @@ export interface HandlerContext {
   flights: SingleFlight<FanoutResult>;
   metrics: AuthorityMetrics;
   logger: Pick<Logger, 'warn' | 'debug'>;
-  /** The other worker processes (listen.workers > 1): a NOTIFY must expire their caches too. */
+  /**
+   * The other worker processes (listen.workers > 1): a NOTIFY must expire their caches too,
+   * and a failed fan-out may be answered from their caches (sibling-stale.ts).
+   */
   siblings?: Siblings;
 }
 
@@ -59,6 +63,7 @@ export function createHandler(ctx: HandlerContext): Handler {
   const { metrics } = ctx;
   const cache = new CacheGuard(ctx.cache, metrics, ctx.logger);
   const acceptNotify = createNotifyAcceptor(ctx, cache);
+  if (ctx.siblings) answerSiblingsFromCache(ctx.siblings, cache, ctx.runtime);
 
   // One options object for every fresh hit: patchStored reads it synchronously and keeps
   // no reference, so reusing it saves an allocation per answer.
@@ -218,6 +223,17 @@ export function createHandler(ctx: HandlerContext): Handler {
     if ((parts === null || partial) && m.stale !== null) {
       const out = serveStale(m, m.stale);
       if (out) return observe(zone.name, q, peer, out, m.started);
+    }
+    if ((parts === null || partial) && m.stale === null && ctx.siblings && m.key !== null) {
+      // Another worker may hold the entry this one lacks (sibling-stale.ts).
+      const maxSize = maxResponseSize(q, peer.transport, rt.config.listen.udpSize);
+      const out = await staleFromSiblings(ctx.siblings, m.key, m.bytes, maxSize);
+      if (out !== null) {
+        metrics.siblingStale.served++;
+        metrics.answers.stale++;
+        return observe(zone.name, q, peer, out, m.started);
+      }
+      metrics.siblingStale.none++;
     }
     if (parts === null) {
       metrics.answers.servfail++;

@@ -1,4 +1,11 @@
-import { type CircuitState, closedCircuit, recordFailure, recordSuccess } from './circuit.js';
+import {
+  type CircuitNews,
+  type CircuitState,
+  closedCircuit,
+  receivedCircuit,
+  recordFailure,
+  recordSuccess,
+} from './circuit.js';
 import {
   addSample,
   addTimeout,
@@ -12,6 +19,14 @@ import {
 export const UPSTREAM_LATENCY_BUCKETS: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
+
+/** A sibling worker's circuit transition with the RTT it had learned (null: no sample yet). */
+export interface SiblingTransition extends CircuitNews {
+  srtt: number | null;
+  rttvar: number;
+  /** The sibling's last error for this upstream (why it opened), if any. */
+  lastError?: string | null;
+}
 
 export interface HealthLimits extends RttLimits {
   failureThreshold: number;
@@ -77,6 +92,11 @@ export class UpstreamHealth {
   lastSuccessAtMs: number | null = null;
   /** `performance.now()` at which the probe in flight gives up; null when none is in flight. */
   probeDeadlineMs: number | null = null;
+  /**
+   * `Date.now()` of the circuit's last transition, learned here or told by a sibling worker
+   * (0: none yet): a sibling's older news does not undo it (circuit.ts `receivedCircuit`).
+   */
+  changedAtMs = 0;
 
   get healthy(): boolean {
     return !this.circuit.open;
@@ -104,8 +124,7 @@ export class UpstreamHealth {
     this.stats.replies.set(rcode, (this.stats.replies.get(rcode) ?? 0) + 1);
     this.observeLatency(rttMs);
     if (good) {
-      this.circuit = recordSuccess(this.circuit);
-      this.lastSuccessAtMs = nowMs;
+      this.succeed(nowMs);
       return false;
     }
     return this.fail(`rcode ${rcode}`, limits, nowMs);
@@ -139,6 +158,33 @@ export class UpstreamHealth {
     this.stats.lateReplies++;
     if (!good || rttMs > limits.ceilingMs) return;
     this.rtt = addSample(this.rtt, rttMs);
+    this.succeed(nowMs);
+  }
+
+  /**
+   * A sibling worker's transition (circuit.ts `receivedCircuit`), with the RTT it had learned:
+   * adopted when this worker has no sample of its own yet. Returns what changed here.
+   */
+  receive(news: SiblingTransition, limits: HealthLimits): 'opened' | 'closed' | null {
+    const next = receivedCircuit(this.circuit, this.changedAtMs, news, limits.failureThreshold);
+    if (next === null) return null;
+    const wasOpen = this.circuit.open;
+    this.circuit = next.circuit;
+    this.changedAtMs = next.changedAtMs;
+    if (this.rtt.srtt === null && news.srtt !== null) {
+      this.rtt = { srtt: news.srtt, rttvar: news.rttvar, backoff: 0 };
+    }
+    if (wasOpen === this.circuit.open) return null;
+    if (this.circuit.open) this.lastError = `${news.lastError ?? 'failures'} (in a sibling worker)`;
+    if (!this.circuit.open) {
+      this.rtt = { ...this.rtt, backoff: 0 };
+      return 'closed';
+    }
+    return 'opened';
+  }
+
+  private succeed(nowMs: number): void {
+    if (this.circuit.open) this.changedAtMs = nowMs;
     this.circuit = recordSuccess(this.circuit);
     this.lastSuccessAtMs = nowMs;
   }
@@ -170,6 +216,7 @@ export class UpstreamHealth {
     this.circuit = recordFailure(this.circuit, limits.failureThreshold, nowMs);
     this.lastError = message;
     if (wasOpen || !this.circuit.open) return false;
+    this.changedAtMs = nowMs;
     this.stats.circuitOpens++;
     return true;
   }

@@ -7,7 +7,7 @@ import {
 } from '@mdns/transport';
 import { blame } from './blame.js';
 import { type Classification, classifyFailure, classifyReply } from './classify.js';
-import type { HealthLimits, UpstreamHealth } from './health.js';
+import type { HealthLimits, SiblingTransition, UpstreamHealth } from './health.js';
 import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
 
 /** Settings shared by every upstream (the `upstream:` key of the config). */
@@ -59,7 +59,9 @@ export class Upstream implements UpstreamAddress {
   /** One per upstream (not per query): a reply that arrived after its query timed out. */
   private readonly onLate = (late: DnsQueryResult) => {
     const good = late.rcode === RCODE.NOERROR || late.rcode === RCODE.NXDOMAIN;
+    const wasHealthy = this.health.healthy;
     this.health.onLateReply(late.rttMs, good, this.limits, Date.now());
+    if (this.health.healthy !== wasHealthy) this.onCircuitChange?.(this);
   };
 
   constructor(
@@ -71,6 +73,11 @@ export class Upstream implements UpstreamAddress {
      * upstream, replaced by a reload that changes the pool size, closed at shutdown.
      */
     private readonly client: DnsClient,
+    /**
+     * Called when this worker's own replies and failures flip the circuit (open or closed),
+     * not when a sibling's news does (`receive`): listen.workers > 1 tells the siblings.
+     */
+    private readonly onCircuitChange?: (upstream: Upstream) => void,
   ) {
     this.zone = where.zone;
     this.name = where.name;
@@ -162,8 +169,24 @@ export class Upstream implements UpstreamAddress {
     return true;
   }
 
+  /**
+   * A sibling worker's circuit transition for this upstream (upstream/share.ts): applied as if
+   * learned here (circuit.ts `receivedCircuit`). An open one releases the queries waiting on
+   * this upstream, so their fan-outs decide now; no extra probe (the sibling that opened it
+   * probes at once; every worker's probe rounds go on).
+   */
+  receive(news: SiblingTransition): void {
+    if (this.health.receive(news, this.limits) === 'opened') this.releaseInflight();
+  }
+
   /** @internal The transport settled `query`. */
   settle(query: UpstreamQuery, outcome: DnsQueryResult | DnsQueryError): void {
+    const wasHealthy = this.health.healthy;
+    this.settleQuery(query, outcome);
+    if (this.health.healthy !== wasHealthy) this.onCircuitChange?.(this);
+  }
+
+  private settleQuery(query: UpstreamQuery, outcome: DnsQueryResult | DnsQueryError): void {
     if (!this.inflight.delete(query)) return; // already released (circuit opened) or cancelled
     const elapsedMs = performance.now() - query.started;
     const apexCheck = query.qname === this.zone && query.qtype === QTYPE.SOA;

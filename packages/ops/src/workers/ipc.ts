@@ -6,14 +6,23 @@ import type { ReadyState } from '../server.js';
 /** What the primary asks each worker for its `/ready`, `/health` and `/metrics` answers. */
 export type AskWhat = 'ready' | 'health' | 'metrics';
 
+/**
+ * `siblings` is a one-way event; `sibling-ask` / `sibling-answer` a question to every other
+ * worker: the asking worker's `id` travels to the primary and back, the primary's own relay
+ * `id` to the siblings and back (see relay.ts).
+ */
 export type ToWorker =
   | { mdns: 'ask'; id: number; what: AskWhat }
-  | { mdns: 'siblings'; topic: string; payload: unknown };
+  | { mdns: 'siblings'; topic: string; payload: unknown }
+  | { mdns: 'sibling-ask'; id: number; topic: string; payload: unknown }
+  | { mdns: 'sibling-answer'; id: number; value: unknown };
 
 export type ToPrimary =
   | { mdns: 'listening'; detail?: unknown }
   | { mdns: 'answer'; id: number; value: unknown }
-  | { mdns: 'siblings'; topic: string; payload: unknown };
+  | { mdns: 'siblings'; topic: string; payload: unknown }
+  | { mdns: 'sibling-ask'; id: number; topic: string; payload: unknown; timeoutMs: number }
+  | { mdns: 'sibling-answer'; id: number; value: unknown };
 
 export function isToWorker(m: unknown): m is ToWorker {
   return typeof m === 'object' && m !== null && typeof (m as { mdns?: unknown }).mdns === 'string';

@@ -18,6 +18,7 @@ import {
   restartDelayMs,
   type ToWorker,
 } from './ipc.js';
+import { SiblingRouter } from './relay.js';
 import type { ListenWorkersConfig, WorkerPlan } from './sockets.js';
 import { workerPlan } from './worker.js';
 
@@ -53,12 +54,14 @@ interface Slot {
   quickDeaths: number;
   restarts: number;
   timer: NodeJS.Timeout | null;
+  /** Its worker said it is listening: the app is up, it answers sibling questions. */
+  serving: boolean;
 }
 
 /**
  * The primary of a multi-worker process: forks `workers` copies of this program (same
  * script, arguments and config), serves `/metrics` (summed over the workers), `/health` and
- * `/ready` (asked of every worker), relays sibling events, restarts a worker that dies, and
+ * `/ready` (asked of every worker), relays sibling events and questions, restarts a worker that dies, and
  * on SIGTERM/SIGINT lets every worker drain before exiting. It holds no DNS state and
  * answers no query itself; in `shared` socket mode Node's cluster module makes it the owner
  * of the listening sockets the workers read.
@@ -77,6 +80,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     quickDeaths: 0,
     restarts: 0,
     timer: null,
+    serving: false,
   }));
   const listened = new Set<number>();
   let started = false;
@@ -87,6 +91,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const fork = (slot: Slot) => {
     slot.timer = null;
     slot.startedAt = Date.now();
+    slot.serving = false;
     const worker = cluster.fork({ MDNS_WORKER: String(slot.index) });
     slot.worker = worker;
     worker.on('message', (message: unknown) => onMessage(slot, message));
@@ -100,19 +105,28 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       asks.get(message.id)?.(message.value);
     } else if (message.mdns === 'listening') {
       listened.add(slot.index);
+      slot.serving = true;
       if (!started && listened.size === slots.length) {
         started = true;
         log.info({ workers: slots.length, detail: message.detail }, 'every worker is serving');
       } else if (started) {
         log.info({ worker: slot.index, restarts: slot.restarts }, 'worker serving again');
       }
-    } else if (message.mdns === 'siblings') {
-      const relay: ToWorker = { mdns: 'siblings', topic: message.topic, payload: message.payload };
-      for (const other of slots) {
-        if (other !== slot && other.worker?.isConnected()) other.worker.send(relay);
-      }
+    } else {
+      siblingRouter.route(slot, message);
     }
   };
+  // Sibling events and questions between workers (relay.ts); a slot without a connected
+  // worker is no peer, and a worker still starting is asked nothing: a question does not
+  // wait for a worker being restarted, whose answerers may not be set up yet.
+  const siblingRouter = new SiblingRouter<Slot>(
+    () => slots.filter((s) => s.worker?.isConnected()),
+    (s, message) => {
+      if (!s.worker?.isConnected()) throw new Error(`worker ${s.index} is gone`);
+      s.worker.send(message);
+    },
+    (s) => s.serving,
+  );
 
   /** Ask every running worker; 'missing' for a slot without one, an Error for no answer. */
   const askAll = (what: AskWhat) =>

@@ -84,32 +84,101 @@ export function startWorkerOps(options: WorkerOpsOptions): WorkerOps {
 }
 
 export type SiblingListener = (payload: unknown) => void;
+/** A worker's answer to a sibling's question: null or undefined for "nothing here". */
+export type SiblingAnswerer = (payload: unknown) => unknown;
 
 /**
- * Events one worker must pass to the others (a NOTIFY one worker received expires every
- * worker's cache). Outside a multi-worker process `tell` does nothing: there is no sibling.
+ * What one worker shares with the others, through the primary. Events: a NOTIFY one worker
+ * received expires every worker's cache. Questions: "does any of you hold X?", answered by
+ * the first sibling that has it. Outside a multi-worker process there is no sibling: `tell`
+ * does nothing and `ask` resolves null at once.
  */
 export interface Siblings {
   tell(topic: string, payload: unknown): void;
   on(topic: string, listener: SiblingListener): void;
+  /**
+   * Ask every other worker: the first answer that is not null / undefined, or null once every
+   * sibling answered empty or after `timeoutMs` (the bound; never rejects). Payloads and
+   * answers cross the IPC channel as JSON: plain objects, strings and numbers (bytes as
+   * base64), no `Uint8Array`.
+   */
+  ask(topic: string, payload: unknown, timeoutMs: number): Promise<unknown>;
+  /**
+   * Answer the siblings' questions on `topic` (one answerer per topic, the last set wins).
+   * A topic without an answerer, or an answerer that throws, answers empty.
+   */
+  answer(topic: string, answerer: SiblingAnswerer): void;
 }
 
+/** Question ids, unique in the process even across `Siblings` objects sharing one channel. */
+let nextAskId = 1;
+
+/** The cluster IPC channel as `siblingsOver` uses it (tests pass an in-memory one). */
+export interface WorkerChannel {
+  send(message: ToPrimary): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+const processChannel: WorkerChannel = {
+  send: toPrimary,
+  onMessage: (listener) => process.on('message', listener),
+};
+
+/**
+ * This process's siblings: over the cluster channel in a worker, none outside one. Call it
+ * once per process and pass the object around: each one answers every question it receives.
+ */
 export function siblings(): Siblings {
+  return siblingsOver(cluster.isWorker ? processChannel : null);
+}
+
+/** `siblings()` over a given channel (null: no sibling). */
+export function siblingsOver(channel: WorkerChannel | null): Siblings {
   const listeners = new Map<string, SiblingListener[]>();
-  if (cluster.isWorker) {
-    process.on('message', (message: unknown) => {
-      if (!isToWorker(message) || message.mdns !== 'siblings') return;
+  const answerers = new Map<string, SiblingAnswerer>();
+  const asks = new Map<number, (value: unknown) => void>();
+  channel?.onMessage((message: unknown) => {
+    if (!isToWorker(message)) return;
+    if (message.mdns === 'siblings') {
       for (const l of listeners.get(message.topic) ?? []) l(message.payload);
-    });
-  }
+    } else if (message.mdns === 'sibling-ask') {
+      let value: unknown = null;
+      try {
+        value = answerers.get(message.topic)?.(message.payload) ?? null;
+      } catch {
+        value = null;
+      }
+      channel.send({ mdns: 'sibling-answer', id: message.id, value });
+    } else if (message.mdns === 'sibling-answer') {
+      asks.get(message.id)?.(message.value ?? null);
+    }
+  });
   return {
     tell(topic, payload) {
-      if (cluster.isWorker) toPrimary({ mdns: 'siblings', topic, payload });
+      channel?.send({ mdns: 'siblings', topic, payload });
     },
     on(topic, listener) {
       const list = listeners.get(topic) ?? [];
       list.push(listener);
       listeners.set(topic, list);
+    },
+    ask(topic, payload, timeoutMs) {
+      if (channel === null) return Promise.resolve(null);
+      return new Promise((resolve) => {
+        const id = nextAskId++;
+        // Our own bound: the primary settles the question by then too, but it may be gone.
+        const timer = setTimeout(() => settle(null), timeoutMs);
+        const settle = (value: unknown) => {
+          clearTimeout(timer);
+          asks.delete(id);
+          resolve(value);
+        };
+        asks.set(id, settle);
+        channel.send({ mdns: 'sibling-ask', id, topic, payload, timeoutMs });
+      });
+    },
+    answer(topic, answerer) {
+      answerers.set(topic, answerer);
     },
   };
 }
