@@ -38,6 +38,8 @@ export {
   compactHeap,
   type HeapCompaction,
   holdYoungGeneration,
+  limitOldGenerationGrowth,
+  restoreOldGenerationGrowth,
 } from './heap.js';
 export { LogGate } from './log-gate.js';
 export { createLogger, type Logger } from './logger.js';
