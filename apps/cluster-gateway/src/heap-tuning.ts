@@ -23,7 +23,7 @@ holdYoungGeneration();
 /**
  * The old generation during start-up: grown by at most 30 % between full collections, so
  * the dead list pages are collected on the way rather than piling up to the peak (Node 24,
- * 20k objects and 20k EndpointSlices: ~210 -> ~180 MB of peak RSS for ~10 % more CPU until
+ * 20k objects and 20k EndpointSlices: ~211 -> ~172 MB of peak RSS for ~10 % more CPU until
  * synced; 15 % gave ~173 MB for ~25 % more; BENCHMARKS.md). V8's own growth is restored
  * when start-up is over (`compactAfterStartup`).
  */

@@ -124,8 +124,9 @@ interface ListPage {
 
 /**
  * Discovery and paginated lists over plain HTTP GETs (see `getJson`). Each page is trimmed
- * as it arrives (`trimListed`, `trimEndpointSlice`); the list's resourceVersion is the first page's, as for
- * client-go's pager (a continued list is a consistent snapshot at that version).
+ * as it arrives (`trimListed`, `trimEndpointSlice`); the list's resourceVersion is the first
+ * page's, as for client-go's pager (a continued list is a consistent snapshot at that
+ * version).
  *
  * A page body over `maxPageBytes` is cut, never parsed, and asked again with half as many
  * objects; a page of ONE object still over the cap skips that object (its name and the

@@ -101,6 +101,8 @@ export class KubernetesSource implements Source {
       if (!unlisted.delete(kind) || unlisted.size > 0) return;
       o.onAllListed?.();
     };
+    // Nothing to list (`resources: []`, health off): start-up has nothing to wait for.
+    if (unlisted.size === 0) o.onAllListed?.();
     // The label selector picks the objects that claim names; it says nothing about slices.
     const sliceOpts = { ...reflectorOpts, labelSelector: undefined };
     const make = (kind: WatchedKind) =>
