@@ -1,4 +1,11 @@
-import { allowYoungGrowth, holdYoungGeneration } from '@mdns/ops';
+import {
+  allowYoungGrowth,
+  compactHeap,
+  holdYoungGeneration,
+  type Logger,
+  limitOldGenerationGrowth,
+  restoreOldGenerationGrowth,
+} from '@mdns/ops';
 
 /**
  * The gateway's young generation ("new space", see @mdns/ops heap.ts), which is most of
@@ -13,6 +20,63 @@ import { allowYoungGrowth, holdYoungGeneration } from '@mdns/ops';
  */
 holdYoungGeneration();
 
+/**
+ * The old generation during start-up: grown by at most 30 % between full collections, so
+ * the dead list pages are collected on the way rather than piling up to the peak (Node 24,
+ * 20k objects and 20k EndpointSlices: ~211 -> ~172 MB of peak RSS for ~10 % more CPU until
+ * synced; 15 % gave ~173 MB for ~25 % more; BENCHMARKS.md). V8's own growth is restored
+ * when start-up is over (`compactAfterStartup`).
+ */
+limitOldGenerationGrowth(30);
+
 export function allowSteadyYoungGrowth(): void {
   allowYoungGrowth(8 * 1024 * 1024);
+}
+
+const MB = 1e6;
+
+/**
+ * One compacting collection once start-up is over: returns the function each of `parts`
+ * calls when it is done (the index's first full sync; with Kubernetes, every watched kind's
+ * first list, EndpointSlices included, which readiness does not wait for).
+ *
+ * Why: start-up is the gateway's one burst of allocation (every list page parsed, trimmed,
+ * slimmed and dropped), and with the young generation held small most of it is promoted
+ * and dies old. V8 collects the old generation when it reaches a limit set at the last
+ * collection, not when a burst ends: Node 24 then sat with ~40 MB of dead pages in RSS
+ * (20k objects and 20k EndpointSlices; BENCHMARKS.md). The collection holds the event loop
+ * once, for tens to hundreds of ms (logged as `ms`); queries that arrive meanwhile wait in
+ * the socket buffer.
+ */
+export function compactAfterStartup(
+  parts: readonly string[],
+  logger: Pick<Logger, 'info'>,
+): (part: string) => void {
+  const waiting = new Set(parts);
+  return (part) => {
+    if (!waiting.delete(part) || waiting.size > 0) return;
+    // Not from inside the caller: a part reports from deep in its own stack, where the last
+    // list's objects are still referenced and would survive the collection.
+    setImmediate(compact, logger);
+  };
+}
+
+function compact(logger: Pick<Logger, 'info'>): void {
+  // Restored first: the limit the compaction sets is then V8's own, for the steady state.
+  restoreOldGenerationGrowth();
+  const c = compactHeap();
+  logger.info(
+    {
+      ms: Math.round(c.ms),
+      flavor: c.flavor,
+      heapUsedMbBefore: Math.round(c.heapUsedBefore / MB),
+      heapUsedMbAfter: Math.round(c.heapUsedAfter / MB),
+      heapTotalMbBefore: Math.round(c.heapTotalBefore / MB),
+      heapTotalMbAfter: Math.round(c.heapTotalAfter / MB),
+    },
+    'start-up done: heap compacted',
+  );
+  // A memory-reducing collection also shrinks the young generation: let it grow back to
+  // the steady-state size (the answer path is dearer with a tiny one).
+  allowSteadyYoungGrowth();
 }

@@ -32,7 +32,7 @@ import { DEFAULT_CONFIG_PATH, GATEWAY_ENV_OVERRIDES } from './config/env.js';
 import { type GatewayConfig, gatewayConfigSchema } from './config/schema.js';
 import { createGatewayHandler } from './dns/handler.js';
 import { explainReport, formatReport } from './explain/report.js';
-import { allowSteadyYoungGrowth } from './heap-tuning.js';
+import { allowSteadyYoungGrowth, compactAfterStartup } from './heap-tuning.js';
 import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { ReverseIndex } from './index/reverse.js';
@@ -92,12 +92,19 @@ async function run(config: GatewayConfig): Promise<void> {
   );
   const rejected = newRejectionCounts();
   const healthTally = new HealthTally();
+  // Start-up ends with the first full sync and, with Kubernetes, every watched kind's first
+  // list (EndpointSlices and Gateways are not part of the sync): then one compaction.
+  const startupDone = compactAfterStartup(
+    config.sources.kubernetes.enabled ? ['index', 'kubernetes'] : ['index'],
+    logger,
+  );
   const sources = createSources(config.sources, {
     zones,
     defaultTtl: config.ttl,
     logger: sourcesLogger,
     rejected,
     healthTally,
+    onKubernetesListed: () => startupDone('kubernetes'),
   });
   // With no source enabled nothing will ever sync: serve the apex rather than SERVFAIL forever.
   if (sources.length === 0) logger.warn('no source enabled: only the zone apex will answer');
@@ -108,6 +115,7 @@ async function run(config: GatewayConfig): Promise<void> {
     () => {
       logger.info({ names: index.size }, 'first full sync done: answering from the index');
       allowSteadyYoungGrowth();
+      startupDone('index');
     },
   );
   // Close the latch as soon as the last kind settles, not at the next query.

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilters } from '../src/sources/filters.js';
-import { endpointReady, slimEndpointSlice } from '../src/sources/health/endpoint-slice.js';
+import {
+  endpointReady,
+  slimEndpointSlice,
+  trimEndpointSlice,
+} from '../src/sources/health/endpoint-slice.js';
 import { nextState } from '../src/sources/health/service-health.js';
 import { HealthTally } from '../src/sources/health/tally.js';
 import { claimHealthy } from '../src/sources/health/verdict.js';
@@ -96,6 +100,84 @@ describe('EndpointSlice conditions (discovery.k8s.io/v1 documented defaults)', (
     });
     expect(slimEndpointSlice({ metadata: { name: 'x', namespace: 'shop' } })?.service).toBeNull();
     expect(slimEndpointSlice({ endpoints: [] })).toBeNull();
+  });
+});
+
+describe('a listed EndpointSlice is trimmed to what health reads', () => {
+  // What the API server sends: everything health does not read must go, the verdict must not move.
+  const full = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: 'web-abc',
+      namespace: 'shop',
+      uid: 'u-1',
+      resourceVersion: '42',
+      labels: {
+        'kubernetes.io/service-name': 'web',
+        'endpointslice.kubernetes.io/managed-by': 'x',
+      },
+      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': '2026-01-01T00:00:00Z' },
+      ownerReferences: [{ kind: 'Service', name: 'web' }],
+      managedFields: [{ manager: 'kube-controller-manager' }],
+    },
+    addressType: 'IPv4',
+    endpoints: [
+      {
+        addresses: ['10.0.0.1'],
+        conditions: { ready: true, serving: true, terminating: false },
+        nodeName: 'node-1',
+        targetRef: { kind: 'Pod', name: 'web-1', namespace: 'shop' },
+        zone: 'a',
+      },
+      { addresses: ['10.0.0.2', '10.0.0.3'], conditions: {} },
+      { addresses: ['10.0.0.4'] },
+      { addresses: ['10.0.0.5'], conditions: { ready: false, serving: false } },
+      { addresses: ['10.0.0.6'], conditions: { ready: true, terminating: true } },
+      { addresses: [7, '10.0.0.7'], conditions: { ready: true } },
+      { conditions: { ready: true } },
+      null,
+    ],
+    ports: [{ name: 'https', port: 443, protocol: 'TCP' }],
+  };
+
+  it('keeps name, namespace, service label, and per endpoint whether it counts and its addresses', () => {
+    const trimmed = trimEndpointSlice(structuredClone(full));
+    expect(trimmed).toEqual({
+      metadata: {
+        name: 'web-abc',
+        namespace: 'shop',
+        labels: { 'kubernetes.io/service-name': 'web' },
+      },
+      endpoints: [
+        { addresses: ['10.0.0.1'] },
+        { addresses: ['10.0.0.2', '10.0.0.3'] },
+        { addresses: ['10.0.0.4'] },
+        { conditions: { ready: false } },
+        { conditions: { ready: false } },
+        { addresses: [7, '10.0.0.7'] },
+        { addresses: undefined },
+        { addresses: undefined },
+      ],
+    });
+    expect(slimEndpointSlice(trimmed)).toEqual(slimEndpointSlice(full));
+  });
+
+  it.each([
+    ['no endpoints', slice('web', [])],
+    ['endpoints not a list', { ...slice('web', []), endpoints: { a: 1 } }],
+    ['no service label', { metadata: { name: 'x', namespace: 'shop' }, endpoints: [READY] }],
+    ['no namespace', { metadata: { name: 'x' }, endpoints: [READY, NOT_READY] }],
+    ['empty namespace', { metadata: { name: 'x', namespace: '' }, endpoints: [READY] }],
+    ['empty service label', slice('', [READY])],
+    ['no name', { metadata: { namespace: 'shop' }, endpoints: [READY] }],
+    ['name not a string', { metadata: { name: 7 }, endpoints: [READY] }],
+    ['labels not an object', { metadata: { name: 'x', labels: 'web' }, endpoints: [READY] }],
+    ['not an object', null],
+  ])('%s: slimEndpointSlice sees the same slice', (_, raw) => {
+    expect(slimEndpointSlice(trimEndpointSlice(structuredClone(raw)))).toEqual(
+      slimEndpointSlice(raw),
+    );
   });
 });
 

@@ -45,7 +45,12 @@ afterEach(async () => {
   running = null;
 });
 
-async function setup(opts: { kinds?: string[]; objects: object[]; before?: (s: Standin) => void }) {
+async function setup(opts: {
+  kinds?: string[];
+  objects: object[];
+  before?: (s: Standin) => void;
+  onAllListed?: () => void;
+}) {
   const standin = await startStandin({
     kinds: opts.kinds,
     objects: opts.objects as never,
@@ -77,6 +82,7 @@ async function setup(opts: { kinds?: string[]; objects: object[]; before?: (s: S
     filters: f.filters,
     logger,
     health: { require: config.health.require, graceMs: 0 },
+    onAllListed: opts.onAllListed,
   });
   running = { standin, source };
   await source.start(sink);
@@ -110,13 +116,43 @@ describe('answers follow application health (Kubernetes list+watch)', () => {
     await eventually(() => expect(sink.names('Service')).toEqual({ [NAME]: '192.0.2.10' }));
   });
 
+  it('start-up ends (onAllListed, once) when the slices are listed too, though answers do not wait for them', async () => {
+    let listed = 0;
+    const { standin, sink } = await setup({
+      objects: [service, slice(2)],
+      // Backoff 50, 100, 200, 400, 400 ms: the slices list ends ~1 s after the Service list.
+      before: (s) => s.failNext(5, 500, { verb: 'list', kind: 'EndpointSlice' }),
+      onAllListed: () => listed++,
+    });
+    await eventually(() => expect(sink.phase('Service')).toBe('synced'));
+    expect(standin.count('list', 'EndpointSlice')).toBeLessThan(6);
+    expect(listed).toBe(0);
+    await eventually(() => expect(listed).toBe(1));
+    expect(standin.count('list', 'EndpointSlice')).toBe(6);
+    // A relist later is not start-up.
+    await standin.waitForWatch('endpointslices');
+    standin.down();
+    standin.apply(slice(1));
+    standin.compact();
+    standin.up();
+    await eventually(() => expect(standin.count('list', 'EndpointSlice')).toBeGreaterThan(6));
+    expect(listed).toBe(1);
+  });
+
   it('EndpointSlice API absent: every object answered, one warning', async () => {
-    const { sink, logger } = await setup({ kinds: ['services'], objects: [service] });
+    let listed = 0;
+    const { sink, logger } = await setup({
+      kinds: ['services'],
+      objects: [service],
+      onAllListed: () => listed++,
+    });
     await eventually(() => expect(sink.names('Service')).toEqual({ [NAME]: '192.0.2.10' }));
     await new Promise((r) => setTimeout(r, 1200)); // two re-checks (crdRecheckSeconds 0.5)
     const warnings = logger.lines.filter((l) => l.level === 'warn' && /EndpointSlice/.test(l.msg));
     expect(warnings).toHaveLength(1);
     expect(warnings[0].msg).toMatch(/not served/);
+    // Absent counts as listed: start-up is over all the same.
+    expect(listed).toBe(1);
   });
 
   it('EndpointSlices forbidden (403): every object answered, one warning', async () => {

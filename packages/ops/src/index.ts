@@ -41,7 +41,14 @@ export {
   type ExplainServer,
   startExplainServer,
 } from './explain-server.js';
-export { allowYoungGrowth, holdYoungGeneration } from './heap.js';
+export {
+  allowYoungGrowth,
+  compactHeap,
+  type HeapCompaction,
+  holdYoungGeneration,
+  limitOldGenerationGrowth,
+  restoreOldGenerationGrowth,
+} from './heap.js';
 export { LogGate } from './log-gate.js';
 export { createLogger, type Logger } from './logger.js';
 export { checkHeapLimit } from './memory-limit.js';

@@ -55,6 +55,7 @@ export function createSources(config: SourcesConfig, ctx: SourcesContext): Sourc
             ...common,
             kc: kc.kc,
             config: config.kubernetes,
+            onAllListed: ctx.onKubernetesListed,
             health: config.health.enabled
               ? {
                   require: config.health.require,

@@ -64,6 +64,8 @@ export interface SourcesContext {
   rejected?: RejectionCounts;
   /** Held-back objects and health flips, for the metrics (`sources.health`). */
   healthTally?: HealthTally;
+  /** The Kubernetes source's `onAllListed`: every watched kind has finished its first list. */
+  onKubernetesListed?: () => void;
 }
 
 export type { RejectionCounts, RejectReason } from './claims/context.js';

@@ -34,6 +34,36 @@ export function endpointReady(endpoint: unknown): boolean {
   return c.ready !== false && c.terminating !== true;
 }
 
+// What `trimEndpointSlice` keeps of an endpoint that does not count: the documented
+// defaults make `ready: false` enough. Shared, so 20k listed slices do not each copy it.
+const NOT_READY: Readonly<Raw> = Object.freeze({
+  conditions: Object.freeze({ ready: false }),
+});
+
+/**
+ * A listed EndpointSlice cut down, still in its raw shape, to what `slimEndpointSlice` reads:
+ * name, namespace, the service-name label, and per endpoint whether it counts and (only when
+ * it does) its addresses. A list page is trimmed as it arrives and the list is only slimmed
+ * once it ends, so 20k slices would otherwise be held whole (conditions, nodeName, targetRef,
+ * zone, hints, ports) until the last page. `slimEndpointSlice` of the result equals
+ * `slimEndpointSlice` of the original (test/health-decisions.test.ts).
+ */
+export function trimEndpointSlice(obj: unknown): unknown {
+  const raw = record(obj);
+  const meta = record(raw.metadata);
+  const metadata: Raw = { name: meta.name, namespace: meta.namespace };
+  const label = record(meta.labels)[SERVICE_NAME_LABEL];
+  if (label !== undefined) metadata.labels = { [SERVICE_NAME_LABEL]: label };
+  const trimmed: Raw = { metadata };
+  if (Array.isArray(raw.endpoints)) {
+    // An unset `ready` means ready (see endpointReady), so a counted endpoint needs no conditions.
+    trimmed.endpoints = raw.endpoints.map((e) =>
+      endpointReady(e) ? { addresses: record(e).addresses } : NOT_READY,
+    );
+  }
+  return trimmed;
+}
+
 /** The slice's counts; null without a name (nothing to key it by). */
 export function slimEndpointSlice(obj: unknown): SlimEndpointSlice | null {
   const meta = record(record(obj).metadata);

@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { SourcesConfig } from '../config.js';
+import { trimEndpointSlice } from '../health/endpoint-slice.js';
 import type { WatchedKind } from '../ledger.js';
 import { trimListed } from '../slim.js';
 import { BodyTooLarge, getJson } from './api-request.js';
@@ -123,8 +124,9 @@ interface ListPage {
 
 /**
  * Discovery and paginated lists over plain HTTP GETs (see `getJson`). Each page is trimmed
- * as it arrives (`trimListed`); the list's resourceVersion is the first page's, as for
- * client-go's pager (a continued list is a consistent snapshot at that version).
+ * as it arrives (`trimListed`, `trimEndpointSlice`); the list's resourceVersion is the first
+ * page's, as for client-go's pager (a continued list is a consistent snapshot at that
+ * version).
  *
  * A page body over `maxPageBytes` is cut, never parsed, and asked again with half as many
  * objects; a page of ONE object still over the cap skips that object (its name and the
@@ -150,6 +152,9 @@ export function resourceApi(
       let token: string | undefined;
       let limit = LIST_PAGE_SIZE;
       let first = true;
+      // EndpointSlices only feed health: cut to what it reads. Other kinds keep their raw
+      // shape (the claims read it), less the bulk no claim reads.
+      const trim = r.kind === 'EndpointSlice' ? trimEndpointSlice : trimListed;
       // Bounded: a server that keeps handing out continue tokens cannot loop us forever.
       for (let request = 0; request < 100_000; request++) {
         let out: ListPage;
@@ -180,7 +185,7 @@ export function resourceApi(
           if (!token) break;
           continue;
         }
-        for (const item of out.items ?? []) items.push(trimListed(item));
+        for (const item of out.items ?? []) items.push(trim(item));
         if (first) resourceVersion = out.metadata?.resourceVersion ?? '';
         first = false;
         token = out.metadata?.continue || undefined;

@@ -28,6 +28,12 @@ export interface KubernetesSourceOptions {
   /** `sources.health`: EndpointSlices are watched and decide which objects answer; null: off. */
   health?: LedgerHealth | null;
   logger: SourceLogger;
+  /**
+   * Called once when every kind this source watches (EndpointSlices and Gateways too, which
+   * the index's readiness does not wait for) has finished its first list, or is absent or
+   * forbidden: the end of the start-up burst of allocation.
+   */
+  onAllListed?: () => void;
   /** For tests: replaces the discovery/list calls. */
   api?: ResourceApi;
   /** For tests: replaces the watch stream. */
@@ -86,6 +92,17 @@ export class KubernetesSource implements Source {
       this.report(sink, kind, { phase: 'syncing', objects: 0, lastEventAt: null });
 
     const routes = o.kinds.filter((k) => ROUTE_KINDS.has(k));
+    const others = o.kinds.filter((k) => !ROUTE_KINDS.has(k));
+    // Every reflector this source will start, routes included although they start later.
+    const unlisted = new Set<WatchedKind>(others);
+    if (o.health) unlisted.add('EndpointSlice');
+    if (routes.length > 0) for (const k of ['Gateway' as const, ...routes]) unlisted.add(k);
+    const firstListed = (kind: WatchedKind) => {
+      if (!unlisted.delete(kind) || unlisted.size > 0) return;
+      o.onAllListed?.();
+    };
+    // Nothing to list (`resources: []`, health off): start-up has nothing to wait for.
+    if (unlisted.size === 0) o.onAllListed?.();
     // The label selector picks the objects that claim names; it says nothing about slices.
     const sliceOpts = { ...reflectorOpts, labelSelector: undefined };
     const make = (kind: WatchedKind) =>
@@ -122,6 +139,8 @@ export class KubernetesSource implements Source {
             );
           },
           state: (phase, message) => {
+            if (phase === 'synced' || phase === 'absent' || phase === 'forbidden')
+              firstListed(kind);
             // Health never blocks answers: until slices are listed (or when the API is absent or
             // forbidden, said once by the reflector) every object counts as healthy.
             if (kind === 'EndpointSlice') return;
@@ -172,7 +191,6 @@ export class KubernetesSource implements Source {
         },
       );
 
-    const others = o.kinds.filter((k) => !ROUTE_KINDS.has(k));
     if (o.health) this.add(make('EndpointSlice'));
     for (const kind of others) this.add(make(kind));
     if (routes.length > 0) {
