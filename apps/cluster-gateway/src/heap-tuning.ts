@@ -50,16 +50,35 @@ const MB = 1e6;
  */
 export function compactAfterStartup(
   parts: readonly string[],
-  logger: Pick<Logger, 'info'>,
+  logger: Pick<Logger, 'info' | 'warn'>,
+  options: { deadlineMs?: number; compact?: (logger: Pick<Logger, 'info'>) => void } = {},
 ): (part: string) => void {
+  const run = options.compact ?? compact;
+  const deadlineMs = options.deadlineMs ?? STARTUP_DEADLINE_MS;
   const waiting = new Set(parts);
+  // A part that never reports (an API server that never lets a kind be listed) must not keep
+  // the start-up growth limit for the life of the process: at the deadline, start-up is over.
+  const deadline = setTimeout(() => {
+    if (waiting.size === 0) return;
+    logger.warn(
+      { waitingFor: [...waiting], deadlineSeconds: Math.round(deadlineMs / 1000) },
+      'start-up not done by its deadline: heap growth restored and compacted anyway',
+    );
+    waiting.clear();
+    run(logger);
+  }, deadlineMs);
+  deadline.unref();
   return (part) => {
     if (!waiting.delete(part) || waiting.size > 0) return;
+    clearTimeout(deadline);
     // Not from inside the caller: a part reports from deep in its own stack, where the last
     // list's objects are still referenced and would survive the collection.
-    setImmediate(compact, logger);
+    setImmediate(run, logger);
   };
 }
+
+/** How long start-up may take before the heap is put in its steady state regardless. */
+const STARTUP_DEADLINE_MS = 5 * 60_000;
 
 function compact(logger: Pick<Logger, 'info'>): void {
   // Restored first: the limit the compaction sets is then V8's own, for the steady state.
