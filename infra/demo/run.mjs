@@ -4,7 +4,7 @@
 //   node infra/demo/run.mjs --check    start, verify the example answers, stop (exit 0/1)
 // Env: DEMO_PORT_BASE (default 5300).
 import { execFileSync } from 'node:child_process';
-import { startTopology, ZONE } from './topology.mjs';
+import { DEMO_TSIG_KEY, startTopology, ZONE } from './topology.mjs';
 
 const check = process.argv.includes('--check');
 const portBase = Number(process.env.DEMO_PORT_BASE ?? 5300);
@@ -63,6 +63,26 @@ process.off('SIGTERM', abortStart);
 const { ports } = topology;
 let failed = false;
 
+/** `mdns_authority_replica_fresh` per upstream: 1 once the authority holds its copy. */
+async function replicasFresh() {
+  const text = await (await fetch(`http://127.0.0.1:${ports.authority.ops}/metrics`)).text();
+  const fresh = {};
+  for (const m of text.matchAll(
+    /^mdns_authority_replica_fresh\{[^}]*upstream="([^"]+)"[^}]*\} (\S+)$/gm,
+  )) {
+    fresh[m[1]] = m[2] === '1';
+  }
+  return fresh;
+}
+// The copies load right after start (one AXFR each); wait for them, bounded, so the answers
+// printed below are the replicated ones.
+let fresh = {};
+for (let i = 0; i < 50; i++) {
+  fresh = await replicasFresh().catch(() => ({}));
+  if (fresh['cluster-x'] && fresh['cluster-y']) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+
 console.log(`\nmdns demo is up: zone ${ZONE}`);
 console.log(`  fanout-authority  dns 127.0.0.1:${ports.authority.dns}`);
 console.log(
@@ -80,6 +100,14 @@ for (const ex of examples) {
   const expectAnswer = !ex.name.startsWith('nope.');
   if (expectAnswer ? answers.length === 0 : status !== 'NXDOMAIN') failed = true;
 }
+const copies = ['cluster-x', 'cluster-y'].map((c) => `${c} ${fresh[c] ? 'loaded' : 'NOT loaded'}`);
+console.log(
+  `\nReplication: the authority is a secondary of both gateways (${copies.join(', ')}) and answers from the copies. A gateway's zone, with the demo key:`,
+);
+console.log(
+  `  dig @127.0.0.1 -p ${ports['cluster-x'].dns} -y ${DEMO_TSIG_KEY.algorithm}:${DEMO_TSIG_KEY.name}:${DEMO_TSIG_KEY.secret} ${ZONE} AXFR`,
+);
+if (!fresh['cluster-x'] || !fresh['cluster-y']) failed = true;
 console.log('\nMetrics, health and readiness:');
 for (const [name, p] of Object.entries(ports)) {
   console.log(`  ${name.padEnd(10)} http://127.0.0.1:${p.ops}/metrics  /health  /ready`);

@@ -57,7 +57,19 @@ export async function freePortBase() {
   throw new Error('no free port base for the demo topology after 50 attempts');
 }
 
-function gatewayConfig(name, ports, manifestsDir, notify, ttl) {
+/**
+ * The TSIG key the demo's gateways and authority share for zone transfers and NOTIFY. A
+ * demo value, in the open on purpose: in a cluster the secret comes from a Secret
+ * (`secretFile`), see infra/README.md.
+ */
+export const DEMO_TSIG_KEY = {
+  name: 'demo-xfr',
+  algorithm: 'hmac-sha256',
+  secret: 'ZGVtby1vbmx5LXRzaWcta2V5LWZvci1tZG5zLXhmcnM=',
+};
+const demoKeys = [{ name: DEMO_TSIG_KEY.name, secret: DEMO_TSIG_KEY.secret }];
+
+function gatewayConfig(name, ports, manifestsDir, notify, ttl, replicated) {
   return {
     zones: [
       {
@@ -79,12 +91,24 @@ function gatewayConfig(name, ports, manifestsDir, notify, ttl) {
       manifests: { enabled: true, directory: manifestsDir },
     },
     notify: notify
-      ? { targets: [{ address: '127.0.0.1', port: ports.authority.dns }], debounceMs: 100 }
+      ? {
+          targets: [
+            {
+              address: '127.0.0.1',
+              port: ports.authority.dns,
+              ...(replicated ? { key: DEMO_TSIG_KEY.name } : {}),
+            },
+          ],
+          debounceMs: 100,
+        }
       : { targets: [] },
+    // Each gateway is the primary of its cluster's view of the zone; the authority pulls it.
+    ...(replicated ? { transfer: { enabled: true, allow: ['127.0.0.0/8'], keys: demoKeys } } : {}),
   };
 }
 
-function authorityConfig(ports, policy, workers) {
+function authorityConfig(ports, policy, workers, replicated) {
+  const transfer = replicated ? { enabled: true, key: DEMO_TSIG_KEY.name } : { enabled: false };
   return {
     zones: [
       {
@@ -93,8 +117,8 @@ function authorityConfig(ports, policy, workers) {
         nameservers: [{ name: `ns1.${ZONE}`, addresses: ['127.0.0.1'] }],
         policy,
         upstreams: [
-          { name: 'cluster-x', address: '127.0.0.1', port: ports['cluster-x'].dns },
-          { name: 'cluster-y', address: '127.0.0.1', port: ports['cluster-y'].dns },
+          { name: 'cluster-x', address: '127.0.0.1', port: ports['cluster-x'].dns, transfer },
+          { name: 'cluster-y', address: '127.0.0.1', port: ports['cluster-y'].dns, transfer },
         ],
       },
     ],
@@ -107,6 +131,9 @@ function authorityConfig(ports, policy, workers) {
     },
     explain: { enabled: true, host: '127.0.0.1', port: ports.authority.explain },
     log: { level: 'info' },
+    // A secondary of both gateways (AXFR, then IXFR on their signed NOTIFY): answers come
+    // from the copies, the fan-out covers a gateway whose copy is not loaded.
+    ...(replicated ? { transfer: { keys: demoKeys } } : {}),
   };
 }
 
@@ -116,7 +143,9 @@ function authorityConfig(ports, policy, workers) {
  * there and the answer changes), policy ('all' so the name in both clusters shows
  * both addresses), notify (gateways NOTIFY the authority on change), recordTtl
  * (default 30 s: the gateways' TTL for objects without a TTL annotation), authorityWorkers
- * (the authority's listen.workers, default 1), onLog(name, line).
+ * (the authority's listen.workers, default 1), replicated (default true: the authority is a
+ * secondary of both gateways, TSIG key DEMO_TSIG_KEY; false: per-query fan-out only),
+ * onLog(name, line).
  */
 export async function startTopology(options = {}) {
   // options.signal: an AbortSignal that stops a start in progress (Ctrl-C while waiting).
@@ -125,6 +154,7 @@ export async function startTopology(options = {}) {
   const manifestsRoot = options.manifestsRoot ?? here;
   const workDir = mkdtempSync(join(tmpdir(), 'mdns-demo-'));
   const onLog = options.onLog ?? (() => {});
+  const replicated = options.replicated ?? true;
   // Filled as each process is up: { name, app: AppProcess, configFile }.
   const children = [];
 
@@ -151,8 +181,13 @@ export async function startTopology(options = {}) {
   try {
     // A process that dies while starting (bad config, port taken) fails the start at once
     // (AppProcess.start rejects with its last words) instead of after a readiness deadline.
-    const started = await Promise.allSettled([
-      ...['cluster-x', 'cluster-y'].map((name) =>
+    const settle = async (starts) => {
+      const failed = (await Promise.allSettled(starts)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
+    // The gateways first: the authority's first zone transfers then find them listening.
+    await settle(
+      ['cluster-x', 'cluster-y'].map((name) =>
         launch(
           name,
           'cluster-gateway',
@@ -162,17 +197,18 @@ export async function startTopology(options = {}) {
             join(manifestsRoot, name),
             options.notify ?? true,
             options.recordTtl ?? 30,
+            replicated,
           ),
         ),
       ),
+    );
+    await settle([
       launch(
         'authority',
         'fanout-authority',
-        authorityConfig(ports, options.policy ?? 'all', options.authorityWorkers ?? 1),
+        authorityConfig(ports, options.policy ?? 'all', options.authorityWorkers ?? 1, replicated),
       ),
     ]);
-    const failed = started.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
     await Promise.all(children.map(({ app }) => app.waitReady(30_000)));
   } catch (e) {
     await stop();

@@ -76,6 +76,18 @@ describe('TSIG (RFC 8945)', () => {
     });
   }
 
+  it('verifying leaves the bytes as they came, also in a Buffer (whose slice is a view)', () => {
+    // As a datagram arrives: a Buffer. A NOTIFY is checked once per upstream that may have
+    // sent it (two upstreams behind one address); the second check failed with "bytes after
+    // the last record" when the split wrote ARCOUNT into the caller's bytes.
+    const { bytes } = tsigSign(query(), { key, timeSigned: NOW });
+    const received = Buffer.from(bytes);
+    const before = Buffer.from(received);
+    expect(tsigVerify(received, { key: () => key, now: NOW }).ok).toBe(true);
+    expect(received).toEqual(before);
+    expect(tsigVerify(received, { key: () => key, now: NOW }).ok).toBe(true);
+  });
+
   it('any byte flipped gives BADSIG (or no parse), never ok', () => {
     const { bytes } = tsigSign(query(), { key, timeSigned: NOW });
     // Not the header ID (the MAC covers the original ID, RFC 8945 4.3.2, so a forwarder may

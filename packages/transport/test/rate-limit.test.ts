@@ -103,6 +103,13 @@ describe('truncatedReply: the slip', () => {
     expect(tc.length).toBeLessThan(full.length);
     expect(tc.length).toBe(query('www.example.test').length);
   });
+
+  it('leaves the full reply untouched, also a Buffer (a stored answer other clients get)', () => {
+    const full = Buffer.from(reply('www.example.test'));
+    const before = Buffer.from(full);
+    truncatedReply(full);
+    expect(full).toEqual(before);
+  });
 });
 
 describe('ResponseRateLimiter', () => {

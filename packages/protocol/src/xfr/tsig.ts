@@ -273,15 +273,18 @@ export function tsigSplit(message: Uint8Array): TsigSplit {
   const macSize = (message[p + 8] << 8) | message[p + 9];
   p += 10;
   if (p + macSize + 6 > pos) return { ok: false, error: 'TSIG MAC cut off' };
-  const mac = message.slice(p, p + macSize);
+  // Copies, never views: `message` is often a Node Buffer, whose `slice` is a view (unlike
+  // Uint8Array's), and `unsigned` is written below; the caller's bytes must stay as they
+  // came (a NOTIFY is checked once per upstream that may have sent it).
+  const mac = copyOf(message, p, p + macSize);
   p += macSize;
   const originalId = (message[p] << 8) | message[p + 1];
   const error = (message[p + 2] << 8) | message[p + 3];
   const otherLen = (message[p + 4] << 8) | message[p + 5];
   p += 6;
   if (p + otherLen !== pos) return { ok: false, error: 'TSIG other data length does not match' };
-  const otherData = message.slice(p, pos);
-  const unsigned = message.slice(0, last);
+  const otherData = copyOf(message, p, pos);
+  const unsigned = copyOf(message, 0, last);
   unsigned[0] = originalId >> 8;
   unsigned[1] = originalId & 0xff;
   unsigned[10] = (arcount - 1) >> 8;
@@ -291,6 +294,11 @@ export function tsigSplit(message: Uint8Array): TsigSplit {
     tsig: { keyName, algorithm, timeSigned, fudge, mac, originalId, error, otherData },
     unsigned,
   };
+}
+
+/** A copy of `message[start, end)`, also when `message` is a Buffer (whose slice is a view). */
+function copyOf(message: Uint8Array, start: number, end: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(message, start, end);
 }
 
 function decodeName(message: Uint8Array, at: number): string {

@@ -101,7 +101,9 @@ function questionEndOf(reply: Uint8Array): number {
 export function truncatedReply(reply: Uint8Array): Uint8Array {
   const qdcount = reply.length >= 12 ? (reply[4] << 8) | reply[5] : 0;
   const end = qdcount === 1 ? questionEndOf(reply) : -1;
-  const out = reply.slice(0, end > 0 ? end : 12);
+  // A copy, never a view: a Buffer's `slice` is a view (Uint8Array's is a copy), and the
+  // writes below must not reach a reply another client may be sent (a stored answer).
+  const out = Uint8Array.prototype.slice.call(reply, 0, end > 0 ? end : 12);
   out[2] |= 0x02; // TC
   out[4] = 0;
   out[5] = end > 0 ? 1 : 0;
