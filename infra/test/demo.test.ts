@@ -22,5 +22,9 @@ describe('local demo', () => {
     expect(out).toMatch(/grafana\.prod\.example\.test.*\n\s+-> NOERROR 198\.51\.100\.40/);
     expect(out).toMatch(/nope\.prod\.example\.test.*\n\s+-> NXDOMAIN/);
     expect(out).toContain('/metrics');
+    // Replicated: both copies loaded, and no signed NOTIFY refused (both gateways sit behind
+    // 127.0.0.1, so each NOTIFY is checked for both upstreams: the second check once failed).
+    expect(out).toContain('cluster-x loaded, cluster-y loaded');
+    expect(out).not.toMatch(/NOTIFY for \S+ refused/);
   });
 });
