@@ -7,7 +7,9 @@ import {
   corednsServerLabel,
   createLogger,
   createRegistry,
+  createTransferResponder,
   type Logger,
+  newTransferCounters,
   onSignals,
   resolveTsigKeys,
   runCli,
@@ -15,6 +17,7 @@ import {
   startProcessOps,
   superviseWorkers,
   workerIndex,
+  ZoneVersions,
   zoneApexFromConfig,
   zoneSchema,
 } from '@mdns/ops';
@@ -43,9 +46,6 @@ import { newRejectionCounts } from './sources/claims/context.js';
 import { HeldNames } from './sources/health/held-names.js';
 import { HealthTally } from './sources/health/tally.js';
 import { createSources } from './sources/index.js';
-
-import { createTransferResponder, newTransferCounters } from './transfer/responder.js';
-import { ZoneVersions } from './transfer/versions.js';
 
 const NAME = 'cluster-gateway';
 

@@ -3,6 +3,7 @@ import {
   dnsQueryMetrics,
   exportCounters,
   registerCollected,
+  type TransferCounters,
 } from '@mdns/ops';
 import type { Registry } from 'prom-client';
 import type { HandlerCounters } from './dns/handler.js';
@@ -12,7 +13,6 @@ import type { NotifyCounters } from './notify/notifier.js';
 import { REJECT_REASONS, type RejectionCounts } from './sources/claims/context.js';
 import type { HealthTally } from './sources/health/tally.js';
 import type { SourceKind } from './sources/types.js';
-import type { TransferCounters } from './transfer/responder.js';
 
 export const METRICS_PREFIX = 'mdns_gateway_';
 const PREFIX = METRICS_PREFIX;

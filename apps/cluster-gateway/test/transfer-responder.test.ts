@@ -1,3 +1,4 @@
+import { createTransferResponder, newTransferCounters, ZoneVersions } from '@mdns/ops';
 import {
   type DnsRecord,
   decode,
@@ -11,8 +12,6 @@ import {
 } from '@mdns/protocol';
 import { addressSet } from '@mdns/transport';
 import { describe, expect, it } from 'vitest';
-import { createTransferResponder, newTransferCounters } from '../src/transfer/responder.js';
-import { ZoneVersions } from '../src/transfer/versions.js';
 
 // The transfer decision and replies, in process: who gets the zone (address AND key), what
 // every refusal looks like on the wire (REFUSED, NOTAUTH + the RFC 8945 error), and the

@@ -63,6 +63,20 @@ export {
 } from './metrics/dns.js';
 export { createRegistry } from './metrics/registry.js';
 export { onSignals } from './signals.js';
+export {
+  createTransferResponder,
+  newTransferCounters,
+  type TransferCounters,
+  type TransferLogger,
+  type TransferPeer,
+  type TransferResponderOptions,
+} from './transfer/responder.js';
+export { type TransferConfig, transferSchema } from './transfer/schema.js';
+export {
+  type ZoneVersion,
+  ZoneVersions,
+  type ZoneVersionsOptions,
+} from './transfer/versions.js';
 export { superviseWorkers } from './workers/primary.js';
 export {
   type SiblingAnswerer,

@@ -4,13 +4,13 @@ import {
   opsPortsSchema,
   port,
   serverKeys,
+  transferSchema,
   zoneSchema,
   zonesSchema,
 } from '@mdns/ops';
 import { normalizeName } from '@mdns/protocol';
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../sources/config.js';
-import { transferSchema } from '../transfer/config.js';
 
 /**
  * `address`, or `host`: a name resolved to every A/AAAA at each send, so each replica

@@ -1,5 +1,5 @@
-import { tsigKeysSchema } from '@mdns/ops';
 import { z } from 'zod';
+import { tsigKeysSchema } from '../config/tsig-keys.js';
 
 /** Zone transfers (AXFR/IXFR) to secondaries. Off by default. */
 export const transferSchema = z

@@ -1,4 +1,3 @@
-import { LogGate } from '@mdns/ops';
 import {
   axfrRecords,
   type DnsRecord,
@@ -8,9 +7,11 @@ import {
   QTYPE,
   RCODE,
   type ScannedQuery,
+  type TransferDecision,
   TSIG_ERROR,
   type TsigKey,
   type TsigRecord,
+  transferDecision,
   transferMessages,
   tsigSign,
   tsigSplit,
@@ -18,7 +19,7 @@ import {
   tsigVerifySplit,
 } from '@mdns/protocol';
 import { type AddressSet, inAddressSet } from '@mdns/transport';
-import { type TransferDecision, transferDecision } from './access.js';
+import { LogGate } from '../log-gate.js';
 import type { ZoneVersions } from './versions.js';
 
 export interface TransferCounters {
@@ -62,7 +63,13 @@ export interface TransferResponderOptions {
   keys: readonly TsigKey[];
   maxMessageBytes: number;
   fudgeSeconds: number;
-  ready: () => boolean;
+  /**
+   * The zone's data is complete (the gateway: its index synced; the authority: every upstream
+   * of the zone held as a fresh copy); false: SERVFAIL, never a partial zone.
+   */
+  ready: (zone: string) => boolean;
+  /** Why `ready` is false, for the log line (default: "zone data not complete"). */
+  notReadyWhy?: (zone: string) => string;
   counters: TransferCounters;
   logger: TransferLogger;
   /** Unix seconds. */
@@ -96,7 +103,7 @@ export function createTransferResponder(options: TransferResponderOptions) {
   const refused = (
     where: { peer: string },
     address: string,
-    fields: { reason: string; key?: string },
+    fields: { reason: string; key?: string; detail?: string },
     msg: string,
   ) => {
     const suppressed = gate.pass(`${address}|${fields.reason}`);
@@ -132,7 +139,7 @@ export function createTransferResponder(options: TransferResponderOptions) {
         }
         return v;
       },
-      ready: options.ready(),
+      ready: version !== undefined && options.ready(q.qname),
     });
 
     if (decision.action === 'refuse') {
@@ -190,8 +197,11 @@ export function createTransferResponder(options: TransferResponderOptions) {
       refused(
         where,
         peer.address,
-        { reason: 'not_synced' },
-        'zone transfer refused: index not synced yet',
+        {
+          reason: 'not_synced',
+          detail: options.notReadyWhy?.(q.qname) ?? 'zone data not complete',
+        },
+        'zone transfer refused: zone data not complete',
       );
       return sign([errorResponse(q, bytes, RCODE.SERVFAIL)])[0];
     }
