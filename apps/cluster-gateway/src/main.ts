@@ -9,10 +9,12 @@ import {
   createRegistry,
   createTransferResponder,
   type Logger,
+  Notifier,
   newTransferCounters,
   onSignals,
   resolveTsigKeys,
   runCli,
+  serverResolver,
   startExplainServer,
   startProcessOps,
   superviseWorkers,
@@ -40,8 +42,6 @@ import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { ReverseIndex } from './index/reverse.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
-import { Notifier } from './notify/notifier.js';
-import { serverResolver } from './notify/targets.js';
 import { newRejectionCounts } from './sources/claims/context.js';
 import { HeldNames } from './sources/health/held-names.js';
 import { HealthTally } from './sources/health/tally.js';

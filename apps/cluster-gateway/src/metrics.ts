@@ -2,6 +2,7 @@ import {
   type DnsQueryMetrics,
   dnsQueryMetrics,
   exportCounters,
+  type NotifyCounters,
   registerCollected,
   type TransferCounters,
 } from '@mdns/ops';
@@ -9,7 +10,6 @@ import type { Registry } from 'prom-client';
 import type { HandlerCounters } from './dns/handler.js';
 import type { GatewayIndex } from './index/gateway-index.js';
 import { secondsSince } from './index/readiness.js';
-import type { NotifyCounters } from './notify/notifier.js';
 import { REJECT_REASONS, type RejectionCounts } from './sources/claims/context.js';
 import type { HealthTally } from './sources/health/tally.js';
 import type { SourceKind } from './sources/types.js';

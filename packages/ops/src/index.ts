@@ -62,6 +62,22 @@ export {
   rcodeLabel,
 } from './metrics/dns.js';
 export { createRegistry } from './metrics/registry.js';
+export { isNotifyAck, notifyMessage } from './notify/message.js';
+export {
+  Notifier,
+  type NotifierLogger,
+  type NotifierOptions,
+  type NotifyCounters,
+} from './notify/notifier.js';
+export {
+  type HostResolver,
+  type NotifyTarget,
+  type NotifyTargetConfig,
+  type ResolvedTargets,
+  resolveTargets,
+  serverResolver,
+  systemResolver,
+} from './notify/targets.js';
 export { onSignals } from './signals.js';
 export {
   createTransferResponder,

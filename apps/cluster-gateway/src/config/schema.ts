@@ -14,7 +14,7 @@ import { sourcesConfigSchema } from '../sources/config.js';
 
 /**
  * `address`, or `host`: a name resolved to every A/AAAA at each send, so each replica
- * behind a headless Service gets its own NOTIFY (src/notify/targets.ts).
+ * behind a headless Service gets its own NOTIFY (`@mdns/ops` notify/targets.ts).
  */
 const notifyTargetSchema = z
   .strictObject({
