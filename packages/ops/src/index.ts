@@ -69,6 +69,7 @@ export {
   type NotifierOptions,
   type NotifyCounters,
 } from './notify/notifier.js';
+export { notifyTargetSchema } from './notify/schema.js';
 export {
   type HostResolver,
   type NotifyTarget,
@@ -87,7 +88,12 @@ export {
   type TransferPeer,
   type TransferResponderOptions,
 } from './transfer/responder.js';
-export { type TransferConfig, transferSchema } from './transfer/schema.js';
+export {
+  checkTransfer,
+  type TransferConfig,
+  transferFields,
+  transferSchema,
+} from './transfer/schema.js';
 export {
   type ZoneVersion,
   ZoneVersions,
