@@ -17,6 +17,7 @@ import {
   startExplainServer,
   startProcessOps,
   superviseWorkers,
+  TRANSFER_COUNTER_HELP,
   watchConfig,
 } from '@mdns/ops';
 import { DnsClient, DnsServer } from '@mdns/transport';
@@ -151,6 +152,20 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   exportCounters(registry, `${METRICS_PREFIX}server_`, () => ({ ...server.counters }), {
     gauges: ['tcpConnections'],
   });
+  if (transferPrimary !== null) {
+    exportCounters(
+      registry,
+      `${METRICS_PREFIX}transfer_`,
+      () => ({ ...transferPrimary.counters }),
+      {
+        help: TRANSFER_COUNTER_HELP,
+      },
+    );
+    // Outgoing NOTIFY to the secondaries (`notify_total` counts the incoming ones).
+    exportCounters(registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
+      ...transferPrimary.notifyCounters,
+    }));
+  }
 
   // Ready once every upstream's start-up probe has answered (its RTT is the first sample,
   // so a far cluster is not failed by the initial timeout) or given up after the ceiling:

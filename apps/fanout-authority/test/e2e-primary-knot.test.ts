@@ -240,6 +240,11 @@ describe('Knot DNS as a secondary of the authority merged zone', () => {
     await until(() => /IXFR, incoming, remote 127\.0\.0\.1@\d+, finished/.test(knot.log()), 10_000);
     await until(async () => (await soaSerial(knot.port)) === (await soaSerial(dnsPort)), 20_000);
     expect(await axfr(knot.port, ZONE, null)).toEqual(await axfr(dnsPort));
+    expect(await server.metric('mdns_authority_transfer_axfr_total')).toBeGreaterThan(0);
+    expect(await server.metric('mdns_authority_transfer_ixfr_total')).toBeGreaterThan(0);
+    expect(
+      await server.metric('mdns_authority_transfer_notify_acknowledged_total'),
+    ).toBeGreaterThan(0);
   });
 
   it('refused without a key and from a source outside allow; SERVFAIL while a copy is missing', async () => {
@@ -263,5 +268,7 @@ describe('Knot DNS as a secondary of the authority merged zone', () => {
       5000,
     );
     expect(String(why.detail)).toContain('no fresh copy of gone');
+    expect(await server.metric('mdns_authority_transfer_not_ready_total')).toBeGreaterThan(0);
+    expect(await server.metric('mdns_authority_transfer_refused_total')).toBeGreaterThanOrEqual(2);
   });
 });

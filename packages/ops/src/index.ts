@@ -83,6 +83,7 @@ export { onSignals } from './signals.js';
 export {
   createTransferResponder,
   newTransferCounters,
+  TRANSFER_COUNTER_HELP,
   type TransferCounters,
   type TransferLogger,
   type TransferPeer,

@@ -2,6 +2,7 @@ import {
   createTransferResponder,
   type Logger,
   Notifier,
+  type NotifyCounters,
   newTransferCounters,
   type TransferCounters,
   tsigKeyName,
@@ -86,6 +87,11 @@ export class MergedZonePrimary {
       counters: this.counters,
       logger: logger.child({ component: 'transfer' }),
     });
+  }
+
+  /** NOTIFY to the secondaries: sent, acknowledged, rejected, failed, resolveFailed. */
+  get notifyCounters(): NotifyCounters {
+    return this.#notifier.counters;
   }
 
   /** A copy was swapped in (or a reload): the merged records may have changed. */

@@ -37,6 +37,19 @@ export interface TransferCounters {
   notReady: number;
 }
 
+/** The help text of each counter, for every primary's `/metrics` (`exportCounters`). */
+export const TRANSFER_COUNTER_HELP: Readonly<Record<keyof TransferCounters, string>> = {
+  axfr: 'AXFR served (whole zone).',
+  ixfr: 'IXFR served from the journal (diffs, or one SOA when up to date).',
+  ixfrFullZone: 'IXFR for a serial the journal no longer reaches: the whole zone sent.',
+  refused: 'Transfer requests refused (REFUSED): not a zone apex, source not allowed, unsigned.',
+  tsigBadKey: 'Transfer requests with an unknown TSIG key or algorithm (NOTAUTH, BADKEY).',
+  tsigBadSig: 'Transfer requests whose TSIG MAC did not verify (NOTAUTH, BADSIG).',
+  tsigBadTime: 'Transfer requests signed outside the allowed clock difference (NOTAUTH, BADTIME).',
+  malformed: 'Transfer requests that did not parse (FORMERR).',
+  notReady: 'Transfer requests while the zone data is not complete (SERVFAIL).',
+};
+
 export function newTransferCounters(): TransferCounters {
   return {
     axfr: 0,
