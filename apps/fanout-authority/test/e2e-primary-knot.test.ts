@@ -38,14 +38,20 @@ const gatewayPrimary = (authorityPort: number) => [
   '  debounceMs: 100',
 ];
 
-function authorityYaml(dnsPort: number, knotPort: number, gateways: Gateway[], deadPort: number) {
+function authorityYaml(
+  dnsPort: number,
+  knotPort: number,
+  gateways: Gateway[],
+  deadPort: number,
+  nameserver = 'ns1',
+) {
   const up = (name: string, port: number) =>
     `      - { name: ${name}, address: 127.0.0.1, port: ${port}, transfer: { enabled: true, key: ${KEY} } }`;
   return [
     'zones:',
     `  - name: ${ZONE}`,
     '    soa: { minimum: 30, ttl: 60 }',
-    `    nameservers: [{ name: ns1.${ZONE}, addresses: [192.0.2.53] }]`,
+    `    nameservers: [{ name: ${nameserver}.${ZONE}, addresses: [192.0.2.53] }]`,
     '    policy: all',
     '    upstreams:',
     up('cluster-0', gateways[0].port),
@@ -110,11 +116,13 @@ describe('Knot DNS as a secondary of the authority merged zone', () => {
   let knot: Knotd;
   let server: AppProcess;
   let dnsPort: number;
+  let deadPort: number;
+  let configPath: string;
 
   beforeAll(async () => {
     // Each side must know the other's port before it starts: the authority's is picked first.
     dnsPort = await freePort();
-    const deadPort = await freePort();
+    deadPort = await freePort();
     knot = await startKnotd([
       'key:',
       `  - id: ${KEY}`,
@@ -158,10 +166,7 @@ describe('Knot DNS as a secondary of the authority merged zone', () => {
         gatewayPrimary(dnsPort),
       ),
     );
-    const configPath = dir.write(
-      'authority.yaml',
-      authorityYaml(dnsPort, knot.port, gateways, deadPort),
-    );
+    configPath = dir.write('authority.yaml', authorityYaml(dnsPort, knot.port, gateways, deadPort));
     server = await AppProcess.start(MAIN, configPath, { timeoutMs: 10_000 });
   });
   afterAll(async () => {
@@ -270,5 +275,21 @@ describe('Knot DNS as a secondary of the authority merged zone', () => {
     expect(String(why.detail)).toContain('no fresh copy of gone');
     expect(await server.metric('mdns_authority_transfer_not_ready_total')).toBeGreaterThan(0);
     expect(await server.metric('mdns_authority_transfer_refused_total')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a reload that changes the apex NS: a new serial, the SOA we answer carries it, Knot follows', async () => {
+    const before = await soaSerial(dnsPort);
+    writeFileSync(configPath, authorityYaml(dnsPort, knot.port, gateways, deadPort, 'ns2'));
+    await until(
+      async () => (await axfr(dnsPort)).includes(`${ZONE}. 3600 in ns ns2.${ZONE}.`),
+      20_000,
+    );
+    const ours = await axfr(dnsPort);
+    expect(ours.some((l) => l.includes(`ns ns1.${ZONE}.`))).toBe(false);
+    const serial = Number(ours.find((l) => l.includes(' soa '))?.split(' ')[6]);
+    expect(serial).toBeGreaterThan(before);
+    expect(await soaSerial(dnsPort)).toBe(serial);
+    await until(async () => (await soaSerial(knot.port)) === serial, 20_000);
+    expect(await axfr(knot.port, ZONE, null)).toEqual(ours);
   });
 });
