@@ -184,6 +184,7 @@ async function run(config: GatewayConfig): Promise<void> {
           maxMessageBytes: transfer.maxMessageBytes,
           fudgeSeconds: transfer.fudgeSeconds,
           ready: () => latch.synced(),
+          notReadyWhy: () => 'index not synced yet',
           counters: transferCounters,
           logger: logger.child({ component: 'transfer' }),
         })
