@@ -7,14 +7,19 @@ import {
   corednsServerLabel,
   createLogger,
   createRegistry,
+  createTransferResponder,
   type Logger,
+  Notifier,
+  newTransferCounters,
   onSignals,
   resolveTsigKeys,
   runCli,
+  serverResolver,
   startExplainServer,
   startProcessOps,
   superviseWorkers,
   workerIndex,
+  ZoneVersions,
   zoneApexFromConfig,
   zoneSchema,
 } from '@mdns/ops';
@@ -37,15 +42,10 @@ import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { ReverseIndex } from './index/reverse.js';
 import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
-import { Notifier } from './notify/notifier.js';
-import { serverResolver } from './notify/targets.js';
 import { newRejectionCounts } from './sources/claims/context.js';
 import { HeldNames } from './sources/health/held-names.js';
 import { HealthTally } from './sources/health/tally.js';
 import { createSources } from './sources/index.js';
-
-import { createTransferResponder, newTransferCounters } from './transfer/responder.js';
-import { ZoneVersions } from './transfer/versions.js';
 
 const NAME = 'cluster-gateway';
 
@@ -184,6 +184,7 @@ async function run(config: GatewayConfig): Promise<void> {
           maxMessageBytes: transfer.maxMessageBytes,
           fudgeSeconds: transfer.fudgeSeconds,
           ready: () => latch.synced(),
+          notReadyWhy: () => 'index not synced yet',
           counters: transferCounters,
           logger: logger.child({ component: 'transfer' }),
         })

@@ -2,17 +2,18 @@ import {
   type DnsQueryMetrics,
   dnsQueryMetrics,
   exportCounters,
+  type NotifyCounters,
   registerCollected,
+  TRANSFER_COUNTER_HELP,
+  type TransferCounters,
 } from '@mdns/ops';
 import type { Registry } from 'prom-client';
 import type { HandlerCounters } from './dns/handler.js';
 import type { GatewayIndex } from './index/gateway-index.js';
 import { secondsSince } from './index/readiness.js';
-import type { NotifyCounters } from './notify/notifier.js';
 import { REJECT_REASONS, type RejectionCounts } from './sources/claims/context.js';
 import type { HealthTally } from './sources/health/tally.js';
 import type { SourceKind } from './sources/types.js';
-import type { TransferCounters } from './transfer/responder.js';
 
 export const METRICS_PREFIX = 'mdns_gateway_';
 const PREFIX = METRICS_PREFIX;
@@ -162,19 +163,7 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
   });
   exportCounters(registry, `${PREFIX}notify_`, () => ({ ...inputs.notify }));
   exportCounters(registry, `${PREFIX}transfer_`, () => ({ ...inputs.transfer }), {
-    help: {
-      axfr: 'AXFR served (whole zone).',
-      ixfr: 'IXFR served from the journal (diffs, or one SOA when up to date).',
-      ixfrFullZone: 'IXFR for a serial the journal no longer reaches: the whole zone sent.',
-      refused:
-        'Transfer requests refused (REFUSED): not a zone apex, source not allowed, unsigned.',
-      tsigBadKey: 'Transfer requests with an unknown TSIG key or algorithm (NOTAUTH, BADKEY).',
-      tsigBadSig: 'Transfer requests whose TSIG MAC did not verify (NOTAUTH, BADSIG).',
-      tsigBadTime:
-        'Transfer requests signed outside the allowed clock difference (NOTAUTH, BADTIME).',
-      malformed: 'Transfer requests that did not parse (FORMERR).',
-      notReady: 'Transfer requests before the first full sync (SERVFAIL).',
-    },
+    help: TRANSFER_COUNTER_HELP,
   });
   return queries;
 }

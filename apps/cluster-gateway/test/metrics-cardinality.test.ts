@@ -1,10 +1,9 @@
-import { createRegistry } from '@mdns/ops';
+import { createRegistry, newTransferCounters } from '@mdns/ops';
 import { describe, expect, it } from 'vitest';
 import { GatewayIndex } from '../src/index/gateway-index.js';
 import { registerGatewayMetrics } from '../src/metrics.js';
 import { newRejectionCounts } from '../src/sources/claims/context.js';
 import { HealthTally } from '../src/sources/health/tally.js';
-import { newTransferCounters } from '../src/transfer/responder.js';
 
 // Found by reliability/ fuzzing: every distinct unknown qtype number used to become its own
 // queries_total / query_duration_seconds series, so RSS (~110 MB per million fuzz packets)

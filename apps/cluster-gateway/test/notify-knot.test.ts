@@ -1,6 +1,6 @@
+import { Notifier } from '@mdns/ops';
 import { type Knotd as Knot, startKnotd as startKnot } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Notifier } from '../src/notify/notifier.js';
 
 // An oracle that is not ours: Knot DNS as a secondary for ZONE receives the gateway's NOTIFY
 // (RFC 1996), decodes it with its own parser, logs it and acknowledges it; for a zone it

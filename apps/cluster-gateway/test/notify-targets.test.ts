@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { resolveTargets } from '@mdns/ops';
 import { scan } from '@mdns/protocol';
 import { type AppProcess, assertBuilt, type TempDir, tempDir, until } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayConfigSchema } from '../src/config/schema.js';
-import { resolveTargets } from '../src/notify/targets.js';
 import { MAIN, startGateway, testConfig } from './support/gateway.js';
 
 // notify.targets[].host: resolved to EVERY address at each send, so each authority replica

@@ -1,9 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { Notifier, notifyMessage } from '@mdns/ops';
 import { scan } from '@mdns/protocol';
 import { until } from '@mdns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { notifyMessage } from '../src/notify/message.js';
-import { Notifier } from '../src/notify/notifier.js';
 
 const silent = { info() {}, warn() {} };
 const sockets: Socket[] = [];

@@ -17,6 +17,7 @@ import {
   startExplainServer,
   startProcessOps,
   superviseWorkers,
+  TRANSFER_COUNTER_HELP,
   watchConfig,
 } from '@mdns/ops';
 import { DnsClient, DnsServer } from '@mdns/transport';
@@ -26,10 +27,12 @@ import { AUTHORITY_ENV_OVERRIDES } from './config/env.js';
 import { buildRuntime, type ReplicationWiring, type Runtime } from './config/runtime.js';
 import { type AuthorityConfig, authorityConfigSchema } from './config/schema.js';
 import { createHandler } from './dns/handler.js';
+import { routeTransfers } from './dns/transfer-route.js';
 import { explainCli } from './explain/cli.js';
 import { explain, formatExplain, parseExplainRequest } from './explain/explain.js';
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
+import { MergedZonePrimary } from './primary/primary.js';
 import type { Replica } from './replica/replica.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
@@ -73,7 +76,10 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   let cache = new AnswerCache(config.cache);
   // A replica that swapped in a new copy: what the cache holds from that upstream (and every
   // negative answer) is older than the copy, as after a NOTIFY.
+  let primary: MergedZonePrimary | null = null;
   const replicaChanged = (upstream: string) => {
+    // A copy swapped in: the merged zone may have changed (new serial, NOTIFY).
+    primary?.changed();
     try {
       cache.expireNegative();
       cache.expireUpstream(upstream);
@@ -98,6 +104,16 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     replication(config),
     healthShare?.changed,
   );
+  if (config.transfer.enabled) {
+    const resolved = resolveTsigKeys(config.transfer.keys);
+    if (!resolved.ok) throw new Error(resolved.error);
+    primary = new MergedZonePrimary({
+      settings: config.transfer,
+      keys: resolved.keys,
+      runtime: () => runtime,
+      logger,
+    });
+  }
   const registry = createRegistry();
   checkHeapLimit(logger, registry, METRICS_PREFIX);
   const metrics = registerAuthorityMetrics(
@@ -117,10 +133,11 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     logger,
     siblings: workerSiblings,
   });
+  const transferPrimary = primary;
   const server = new DnsServer({
     host: config.listen.host,
     port: config.listen.port,
-    handler,
+    handler: transferPrimary === null ? handler : routeTransfers(handler, transferPrimary.respond),
     tcpIdleTimeoutMs: config.listen.tcpIdleTimeoutMs,
     maxTcpConnections: config.listen.maxTcpConnections,
     maxTcpConnectionsPerSource: config.listen.maxTcpConnectionsPerSource,
@@ -135,6 +152,20 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   exportCounters(registry, `${METRICS_PREFIX}server_`, () => ({ ...server.counters }), {
     gauges: ['tcpConnections'],
   });
+  if (transferPrimary !== null) {
+    exportCounters(
+      registry,
+      `${METRICS_PREFIX}transfer_`,
+      () => ({ ...transferPrimary.counters }),
+      {
+        help: TRANSFER_COUNTER_HELP,
+      },
+    );
+    // Outgoing NOTIFY to the secondaries (`notify_total` counts the incoming ones).
+    exportCounters(registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
+      ...transferPrimary.notifyCounters,
+    }));
+  }
 
   // Ready once every upstream's start-up probe has answered (its RTT is the first sample,
   // so a far cluster is not failed by the initial timeout) or given up after the ceiling:
@@ -203,6 +234,8 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
         healthShare?.changed,
       );
       warnRestartOnly(logger, runtime.config, next);
+      // Before the swap: the zones take the primary's apex (its serial) from the first query.
+      primary?.adopt(built);
       let nextCache = cache;
       if (JSON.stringify(next.cache) !== JSON.stringify(runtime.config.cache))
         nextCache = new AnswerCache(next.cache);
@@ -251,6 +284,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       watcher.close();
       prober.stop();
       stopReplicas(runtime);
+      await primary?.stop();
       clearInterval(sweeper);
       await server.close({ drainMs: 5000 });
       await explainServer?.close();
@@ -298,6 +332,15 @@ function warnRestartOnly(logger: Logger, before: AuthorityConfig, after: Authori
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
       logger.warn({ key }, `config key "${key}" changed: takes effect on restart`);
     }
+  }
+  // The primary of the merged zones is bound at start; `transfer.keys` also reload the replicas.
+  const { keys: _before, ...primaryBefore } = before.transfer;
+  const { keys: _after, ...primaryAfter } = after.transfer;
+  if (JSON.stringify(primaryBefore) !== JSON.stringify(primaryAfter)) {
+    logger.warn(
+      { key: 'transfer' },
+      'config key "transfer" (primary) changed: takes effect on restart',
+    );
   }
 }
 

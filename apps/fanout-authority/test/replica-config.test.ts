@@ -19,7 +19,9 @@ describe('upstream transfer config', () => {
       maxRecords: 200_000,
       maxBytes: 64 * 1024 * 1024,
     });
-    expect(r.config.transfer).toEqual({ keys: [] });
+    // The authority's own transfers (a primary of the merged zone) are off too.
+    expect(r.config.transfer).toMatchObject({ keys: [], enabled: false, allow: [] });
+    expect(r.config.transfer.notify.targets).toEqual([]);
   });
 
   it('takes a key from transfer.keys and the SOA timer overrides', () => {
@@ -77,5 +79,52 @@ describe('upstream transfer config', () => {
     const all = errors(parse(text)).join('\n');
     expect(all).toContain(path);
     expect(all).toContain(message);
+  });
+});
+
+describe('transfer as a primary of the merged zone: config', () => {
+  const base = (transfer: object, replicated = true) => `
+zones:
+  - name: tier.test
+    nameservers: [{ name: ns1.tier.test, addresses: [192.0.2.53] }]
+    upstreams:
+      - { name: a, address: 10.0.0.1, transfer: { enabled: ${replicated} } }
+transfer: ${JSON.stringify(transfer)}
+`;
+  const key = { name: 'k', algorithm: 'hmac-sha256', secret: 'c2VjcmV0' };
+
+  it('enabled needs a key, an allowed range and every upstream replicated; each error says where', () => {
+    const r = parseConfigText(base({ enabled: true }, false), authorityConfigSchema);
+    expect(r.ok).toBe(false);
+    const errors = r.ok ? '' : r.errors.join('\n');
+    expect(errors).toContain('transfer.keys');
+    expect(errors).toContain('transfer.allow');
+    expect(errors).toContain('needs every upstream replicated; tier.test/a is not');
+  });
+
+  it('a NOTIFY target key must be one of transfer.keys', () => {
+    const r = parseConfigText(
+      base({
+        enabled: true,
+        keys: [key],
+        allow: ['10.0.0.0/8'],
+        notify: { targets: [{ address: '10.1.1.1', key: 'other' }] },
+      }),
+      authorityConfigSchema,
+    );
+    expect(r.ok ? '' : r.errors.join('\n')).toContain('no key "other" in transfer.keys');
+  });
+
+  it('a complete block loads', () => {
+    const r = parseConfigText(
+      base({
+        enabled: true,
+        keys: [key],
+        allow: ['10.0.0.0/8'],
+        notify: { targets: [{ address: '10.1.1.1', key: 'k' }] },
+      }),
+      authorityConfigSchema,
+    );
+    expect(r.ok ? [] : r.errors).toEqual([]);
   });
 });

@@ -62,7 +62,44 @@ export {
   rcodeLabel,
 } from './metrics/dns.js';
 export { createRegistry } from './metrics/registry.js';
+export { isNotifyAck, notifyMessage } from './notify/message.js';
+export {
+  Notifier,
+  type NotifierLogger,
+  type NotifierOptions,
+  type NotifyCounters,
+} from './notify/notifier.js';
+export { notifyTargetSchema } from './notify/schema.js';
+export {
+  type HostResolver,
+  type NotifyTarget,
+  type NotifyTargetConfig,
+  type ResolvedTargets,
+  resolveTargets,
+  serverResolver,
+  systemResolver,
+} from './notify/targets.js';
 export { onSignals } from './signals.js';
+export {
+  createTransferResponder,
+  newTransferCounters,
+  TRANSFER_COUNTER_HELP,
+  type TransferCounters,
+  type TransferLogger,
+  type TransferPeer,
+  type TransferResponderOptions,
+} from './transfer/responder.js';
+export {
+  checkTransfer,
+  type TransferConfig,
+  transferFields,
+  transferSchema,
+} from './transfer/schema.js';
+export {
+  type ZoneVersion,
+  ZoneVersions,
+  type ZoneVersionsOptions,
+} from './transfer/versions.js';
 export { superviseWorkers } from './workers/primary.js';
 export {
   type SiblingAnswerer,

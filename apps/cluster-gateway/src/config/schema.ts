@@ -1,32 +1,17 @@
 import {
   dnsName,
   ipAddress,
+  notifyTargetSchema,
   opsPortsSchema,
   port,
   serverKeys,
+  transferSchema,
   zoneSchema,
   zonesSchema,
 } from '@mdns/ops';
 import { normalizeName } from '@mdns/protocol';
 import { z } from 'zod';
 import { sourcesConfigSchema } from '../sources/config.js';
-import { transferSchema } from '../transfer/config.js';
-
-/**
- * `address`, or `host`: a name resolved to every A/AAAA at each send, so each replica
- * behind a headless Service gets its own NOTIFY (src/notify/targets.ts).
- */
-const notifyTargetSchema = z
-  .strictObject({
-    address: ipAddress.optional(),
-    host: dnsName.optional(),
-    port: port.min(1).default(53),
-    /** Sign the NOTIFY with this key of `transfer.keys` (a secondary that checks TSIG). */
-    key: dnsName.optional(),
-  })
-  .refine((t) => (t.address === undefined) !== (t.host === undefined), {
-    message: 'give exactly one of address or host',
-  });
 
 /** DNS NOTIFY (RFC 1996) to the authorities after index changes. No targets: off. */
 export const notifySchema = z.strictObject({

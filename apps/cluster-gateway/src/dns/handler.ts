@@ -39,7 +39,7 @@ export interface GatewayHandlerOptions {
   /** Upper bound of the reused answers' bytes, counted like entries. Default 16 MiB. */
   maxStoredBytes?: number;
   /**
-   * AXFR/IXFR over TCP when transfers are enabled (`transfer/responder.ts`); absent: they
+   * AXFR/IXFR over TCP when transfers are enabled (`@mdns/ops` `createTransferResponder`); absent: they
    * take the shared rule (REFUSED) like over UDP.
    */
   transfer?: TransferHandler;

@@ -1,10 +1,12 @@
 import {
+  checkTransfer,
   ipAddress,
+  notifyTargetSchema,
   opsPortsSchema,
   port,
   serverKeys,
+  transferFields,
   tsigKeyName,
-  tsigKeysSchema,
   zoneSchema,
   zonesSchema,
 } from '@mdns/ops';
@@ -185,10 +187,27 @@ export const rateLimitSchema = z.strictObject({
   maxSources: z.number().int().min(1).max(10_000_000).default(100_000),
 });
 
-/** Keys shared by every upstream's `transfer` (the same shape as the gateway's `transfer.keys`). */
-export const authorityTransferSchema = z.strictObject({
-  keys: tsigKeysSchema.default([]),
-});
+/**
+ * `transfer.keys`: the keys of every upstream's `transfer` (the replicas) and of this
+ * authority's own transfers. The rest: this authority as the primary of its merged zones
+ * (README, "Primary for the merged zone"), the gateway's options, off by default.
+ */
+export const authorityTransferSchema = z
+  .strictObject({
+    ...transferFields,
+    notify: z
+      .strictObject({
+        /** Secondaries told of each new serial of a merged zone (RFC 1996). */
+        targets: z.array(notifyTargetSchema).default([]),
+        /** A copy swapped in is committed (new serial, NOTIFY) this long after the first. */
+        debounceMs: z.number().int().min(0).max(600_000).default(250),
+        /** Wait for each acknowledgement, then retry. */
+        timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+        retries: z.number().int().min(0).max(10).default(3),
+      })
+      .prefault({}),
+  })
+  .superRefine(checkTransfer);
 
 export const authorityConfigSchema = z
   .strictObject({
@@ -215,6 +234,27 @@ export const authorityConfigSchema = z
         });
       });
     });
+    config.transfer.notify.targets.forEach((t, i) => {
+      if (t.key === undefined || known.has(tsigKeyName(t.key))) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transfer', 'notify', 'targets', i, 'key'],
+        message: `no key "${t.key}" in transfer.keys`,
+      });
+    });
+    if (config.transfer.enabled) {
+      config.zones.forEach((zone, z) => {
+        zone.upstreams.forEach((u, i) => {
+          if (u.transfer.enabled) return;
+          // Without a copy the zone cannot be listed: every transfer of it would be SERVFAIL.
+          ctx.addIssue({
+            code: 'custom',
+            path: ['zones', z, 'upstreams', i, 'transfer', 'enabled'],
+            message: `transfer.enabled (a primary of the merged zone) needs every upstream replicated; ${zone.name}/${u.name} is not`,
+          });
+        });
+      });
+    }
   });
 
 export type AuthorityConfig = z.infer<typeof authorityConfigSchema>;

@@ -1,3 +1,9 @@
+export type {
+  RefuseReason,
+  TransferDecision,
+  TransferFacts,
+} from './access.js';
+export { transferDecision } from './access.js';
 export type { ApplyResult, ZoneDiff } from './diff.js';
 export { applyDiff, diffRecords, recordKey } from './diff.js';
 export type { JournalEntry, JournalLimits } from './journal.js';

@@ -1,4 +1,3 @@
-import { LogGate } from '@mdns/ops';
 import {
   axfrRecords,
   type DnsRecord,
@@ -8,9 +7,11 @@ import {
   QTYPE,
   RCODE,
   type ScannedQuery,
+  type TransferDecision,
   TSIG_ERROR,
   type TsigKey,
   type TsigRecord,
+  transferDecision,
   transferMessages,
   tsigSign,
   tsigSplit,
@@ -18,7 +19,7 @@ import {
   tsigVerifySplit,
 } from '@mdns/protocol';
 import { type AddressSet, inAddressSet } from '@mdns/transport';
-import { type TransferDecision, transferDecision } from './access.js';
+import { LogGate } from '../log-gate.js';
 import type { ZoneVersions } from './versions.js';
 
 export interface TransferCounters {
@@ -35,6 +36,19 @@ export interface TransferCounters {
   malformed: number;
   notReady: number;
 }
+
+/** The help text of each counter, for every primary's `/metrics` (`exportCounters`). */
+export const TRANSFER_COUNTER_HELP: Readonly<Record<keyof TransferCounters, string>> = {
+  axfr: 'AXFR served (whole zone).',
+  ixfr: 'IXFR served from the journal (diffs, or one SOA when up to date).',
+  ixfrFullZone: 'IXFR for a serial the journal no longer reaches: the whole zone sent.',
+  refused: 'Transfer requests refused (REFUSED): not a zone apex, source not allowed, unsigned.',
+  tsigBadKey: 'Transfer requests with an unknown TSIG key or algorithm (NOTAUTH, BADKEY).',
+  tsigBadSig: 'Transfer requests whose TSIG MAC did not verify (NOTAUTH, BADSIG).',
+  tsigBadTime: 'Transfer requests signed outside the allowed clock difference (NOTAUTH, BADTIME).',
+  malformed: 'Transfer requests that did not parse (FORMERR).',
+  notReady: 'Transfer requests while the zone data is not complete (SERVFAIL).',
+};
 
 export function newTransferCounters(): TransferCounters {
   return {
@@ -62,7 +76,13 @@ export interface TransferResponderOptions {
   keys: readonly TsigKey[];
   maxMessageBytes: number;
   fudgeSeconds: number;
-  ready: () => boolean;
+  /**
+   * The zone's data is complete (the gateway: its index synced; the authority: every upstream
+   * of the zone held as a fresh copy); false: SERVFAIL, never a partial zone.
+   */
+  ready: (zone: string) => boolean;
+  /** Why `ready` is false, for the log line (default: "zone data not complete"). */
+  notReadyWhy?: (zone: string) => string;
   counters: TransferCounters;
   logger: TransferLogger;
   /** Unix seconds. */
@@ -96,7 +116,7 @@ export function createTransferResponder(options: TransferResponderOptions) {
   const refused = (
     where: { peer: string },
     address: string,
-    fields: { reason: string; key?: string },
+    fields: { reason: string; key?: string; detail?: string },
     msg: string,
   ) => {
     const suppressed = gate.pass(`${address}|${fields.reason}`);
@@ -132,7 +152,7 @@ export function createTransferResponder(options: TransferResponderOptions) {
         }
         return v;
       },
-      ready: options.ready(),
+      ready: version !== undefined && options.ready(q.qname),
     });
 
     if (decision.action === 'refuse') {
@@ -190,8 +210,11 @@ export function createTransferResponder(options: TransferResponderOptions) {
       refused(
         where,
         peer.address,
-        { reason: 'not_synced' },
-        'zone transfer refused: index not synced yet',
+        {
+          reason: 'not_synced',
+          detail: options.notReadyWhy?.(q.qname) ?? 'zone data not complete',
+        },
+        'zone transfer refused: zone data not complete',
       );
       return sign([errorResponse(q, bytes, RCODE.SERVFAIL)])[0];
     }

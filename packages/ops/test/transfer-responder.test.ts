@@ -1,3 +1,4 @@
+import { createTransferResponder, newTransferCounters, ZoneVersions } from '@mdns/ops';
 import {
   type DnsRecord,
   decode,
@@ -11,8 +12,6 @@ import {
 } from '@mdns/protocol';
 import { addressSet } from '@mdns/transport';
 import { describe, expect, it } from 'vitest';
-import { createTransferResponder, newTransferCounters } from '../src/transfer/responder.js';
-import { ZoneVersions } from '../src/transfer/versions.js';
 
 // The transfer decision and replies, in process: who gets the zone (address AND key), what
 // every refusal looks like on the wire (REFUSED, NOTAUTH + the RFC 8945 error), and the
@@ -50,7 +49,7 @@ const a = (name: string, ip: string) =>
   ({ name, type: 'A', class: 'IN', ttl: 60, data: ip }) as DnsRecord;
 
 function setup(options: { allow?: string[]; ready?: boolean } = {}) {
-  let records = [a(`web.${ZONE}`, '192.0.2.1')];
+  let records: DnsRecord[] | null = [a(`web.${ZONE}`, '192.0.2.1')];
   let now = NOW;
   const versions = new ZoneVersions({
     apexes: [apex()],
@@ -85,7 +84,7 @@ function setup(options: { allow?: string[]; ready?: boolean } = {}) {
     counters,
     logs,
     ask,
-    setRecords: (r: DnsRecord[]) => {
+    setRecords: (r: DnsRecord[] | null) => {
       records = r;
     },
     setNow: (t: number) => {
@@ -189,6 +188,14 @@ describe('who gets a transfer', () => {
     const [reply] = t.ask(signed(request('AXFR')).bytes);
     expect(rcode(reply)).toBe(2);
   });
+
+  it('not ready (the authority: a copy missing): SERVFAIL, signed, the reason logged', () => {
+    const t = setup({ ready: false });
+    const [reply] = t.ask(signed(request('AXFR')).bytes);
+    expect(rcode(reply)).toBe(2);
+    expect(t.counters.notReady).toBe(1);
+    expect(t.logs.join('\n')).toContain('zone data not complete');
+  });
 });
 
 describe('what a transfer holds', () => {
@@ -262,5 +269,17 @@ describe('what a transfer holds', () => {
     // No change: no new serial.
     t.versions.commit();
     expect(t.versions.zone(ZONE)!.apex.soa.serial).toBe(NOW + 1);
+  });
+
+  it('records unknown now (null): the version and serial stay, the next known records commit', () => {
+    const t = setup();
+    const first = t.versions.zone(ZONE)!.records;
+    t.setRecords(null);
+    expect(t.versions.commit()).toEqual([]);
+    expect(t.versions.zone(ZONE)!.apex.soa.serial).toBe(100);
+    expect(t.versions.zone(ZONE)!.records).toBe(first);
+    t.setRecords([a(`z.${ZONE}`, '192.0.2.3')]);
+    expect(t.versions.commit()).toEqual([ZONE]);
+    expect(t.versions.zone(ZONE)!.apex.soa.serial).toBe(NOW);
   });
 });

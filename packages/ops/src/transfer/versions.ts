@@ -10,7 +10,10 @@ import {
 /** One zone as a primary serves it: the serial, the records at that serial, its journal. */
 export interface ZoneVersion {
   readonly apex: ZoneApex;
-  /** The records (SOA excluded) at `apex.soa.serial`; null while transfers are off. */
+  /**
+   * The records (SOA excluded) at `apex.soa.serial`; null while transfers are off, or (the
+   * authority) until the zone's data was first complete.
+   */
   records: DnsRecord[] | null;
   readonly journal: ZoneJournal;
 }
@@ -18,8 +21,11 @@ export interface ZoneVersion {
 export interface ZoneVersionsOptions {
   /** The forward zones; each apex's `soa.serial` is moved in place on a change. */
   apexes: readonly ZoneApex[];
-  /** The zone's records now; absent (transfers off): no snapshot, no journal, serial only. */
-  records?: (apex: ZoneApex) => DnsRecord[];
+  /**
+   * The zone's records now; absent (transfers off): no snapshot, no journal, serial only.
+   * null: not known now (the authority with a copy missing): the version stays as it is.
+   */
+  records?: (apex: ZoneApex) => DnsRecord[] | null;
   journal: JournalLimits;
   /** A change is committed this long after the first change not yet committed. */
   debounceMs: number;
@@ -85,6 +91,7 @@ export class ZoneVersions {
         continue;
       }
       const records = this.#options.records(version.apex);
+      if (records === null) continue;
       const diff = diffRecords(version.records ?? [], records);
       if (diff.deleted.length === 0 && diff.added.length === 0) continue;
       const from = soa.serial;

@@ -1,4 +1,4 @@
-import type { TsigVerifyResult } from '@mdns/protocol';
+import type { TsigVerifyResult } from './tsig.js';
 
 /** Why a transfer request was not served (logged, and a metric label). */
 export type RefuseReason = 'disabled' | 'not_a_zone' | 'address' | 'unsigned';
@@ -23,8 +23,10 @@ export interface TransferFacts {
 }
 
 /**
- * Who gets a zone: transfers on, a zone apex, a source in `transfer.allow` AND a request
- * signed with one of `transfer.keys`. Address first, so strangers cost no HMAC.
+ * Who gets a zone from a primary (the gateway's zones, the authority's merged zone):
+ * transfers on, a zone apex, a source in `transfer.allow` AND a request signed with one of
+ * `transfer.keys`. Address first, so strangers cost no HMAC. `ready` false (no complete
+ * data to list) is SERVFAIL, decided after the key so strangers learn nothing of it.
  */
 export function transferDecision(facts: TransferFacts): TransferDecision {
   if (!facts.enabled) return { action: 'refuse', reason: 'disabled' };
