@@ -1,4 +1,4 @@
-import { parseConfigText, resolveTsigKeys } from '@mdns/ops';
+import { parseConfigText } from '@mdns/ops';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_ENV_OVERRIDES } from '../src/config/env.js';
 import { gatewayConfigSchema } from '../src/config/schema.js';
