@@ -5,6 +5,7 @@ import {
   until as eventually,
   freePort,
   type Knotd,
+  knotSecondaryOf,
   startKnotd,
   type TempDir,
   tempDir,
@@ -59,31 +60,9 @@ describe('Knot DNS as a secondary of the gateway', () => {
   beforeAll(async () => {
     // Each side must know the other's port before it starts: the gateway's is picked first.
     const gwPort = await freePort();
-    knot = await startKnotd([
-      'key:',
-      `  - id: ${KEY}`,
-      '    algorithm: hmac-sha256',
-      `    secret: ${SECRET}`,
-      'remote:',
-      '  - id: gateway',
-      `    address: 127.0.0.1@${gwPort}`,
-      `    key: ${KEY}`,
-      'acl:',
-      '  - id: notify-from-gateway',
-      '    address: 127.0.0.1',
-      `    key: ${KEY}`,
-      '    action: notify',
-      '  - id: transfer-out',
-      '    address: 127.0.0.1',
-      '    action: transfer',
-      'template:',
-      '  - id: default',
-      '    storage: DIR',
-      'zone:',
-      `  - domain: ${ZONE}`,
-      '    master: gateway',
-      '    acl: [notify-from-gateway, transfer-out]',
-    ]);
+    knot = await startKnotd(
+      knotSecondaryOf({ zone: ZONE, key: KEY, secret: SECRET, primaryPort: gwPort }),
+    );
     dir = tempDir();
     manifests = tempDir('gateway-manifests-');
     for (const file of [

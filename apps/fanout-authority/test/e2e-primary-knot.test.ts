@@ -4,6 +4,7 @@ import {
   assertBuilt,
   freePort,
   type Knotd,
+  knotSecondaryOf,
   startKnotd,
   tempDir,
   runTool as tool,
@@ -123,31 +124,9 @@ describe('Knot DNS as a secondary of the authority merged zone', () => {
     // Each side must know the other's port before it starts: the authority's is picked first.
     dnsPort = await freePort();
     deadPort = await freePort();
-    knot = await startKnotd([
-      'key:',
-      `  - id: ${KEY}`,
-      '    algorithm: hmac-sha256',
-      `    secret: ${SECRET}`,
-      'remote:',
-      '  - id: authority',
-      `    address: 127.0.0.1@${dnsPort}`,
-      `    key: ${KEY}`,
-      'acl:',
-      '  - id: notify-from-authority',
-      '    address: 127.0.0.1',
-      `    key: ${KEY}`,
-      '    action: notify',
-      '  - id: transfer-out',
-      '    address: 127.0.0.1',
-      '    action: transfer',
-      'template:',
-      '  - id: default',
-      '    storage: DIR',
-      'zone:',
-      `  - domain: ${ZONE}`,
-      '    master: authority',
-      '    acl: [notify-from-authority, transfer-out]',
-    ]);
+    knot = await startKnotd(
+      knotSecondaryOf({ zone: ZONE, key: KEY, secret: SECRET, primaryPort: dnsPort }),
+    );
     gateways.push(
       await startGateway(
         ZONE,

@@ -1,4 +1,3 @@
-import { createTransferResponder, newTransferCounters, ZoneVersions } from '@mdns/ops';
 import {
   type DnsRecord,
   decode,
@@ -12,6 +11,7 @@ import {
 } from '@mdns/protocol';
 import { addressSet } from '@mdns/transport';
 import { describe, expect, it } from 'vitest';
+import { createTransferResponder, newTransferCounters, ZoneVersions } from '../src/index.js';
 
 // The transfer decision and replies, in process: who gets the zone (address AND key), what
 // every refusal looks like on the wire (REFUSED, NOTAUTH + the RFC 8945 error), and the

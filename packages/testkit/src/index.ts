@@ -8,7 +8,7 @@ export { roundTripMs, startDelayProxy } from './delay-proxy.js';
 export type { DnsPeer, PeerQuery } from './dns-peer.js';
 export { startDnsPeer } from './dns-peer.js';
 export type { Knotd } from './knot.js';
-export { freePort, startKnotd } from './knot.js';
+export { freePort, knotSecondaryOf, startKnotd } from './knot.js';
 export { node24 } from './node24.js';
 export { netCoreSysctl, udpSocketMemory } from './socket-memory.js';
 export type { TempDir } from './temp-dir.js';

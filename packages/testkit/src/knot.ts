@@ -25,6 +25,46 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port for both UDP and TCP on 127.0.0.1');
 }
 
+/**
+ * The `startKnotd` lines that make Knot a secondary of one of our servers (the gateway or
+ * the authority as a primary) on loopback: a TSIG key (hmac-sha256, base64 `secret`), the
+ * primary at `127.0.0.1@primaryPort`, NOTIFY accepted from it only when signed with the
+ * key, transfers out of Knot's copy allowed from loopback (so a test can `kdig axfr` it).
+ */
+export function knotSecondaryOf(options: {
+  zone: string;
+  key: string;
+  secret: string;
+  primaryPort: number;
+}): string[] {
+  const { zone, key, secret, primaryPort } = options;
+  return [
+    'key:',
+    `  - id: ${key}`,
+    '    algorithm: hmac-sha256',
+    `    secret: ${secret}`,
+    'remote:',
+    '  - id: primary',
+    `    address: 127.0.0.1@${primaryPort}`,
+    `    key: ${key}`,
+    'acl:',
+    '  - id: notify-from-primary',
+    '    address: 127.0.0.1',
+    `    key: ${key}`,
+    '    action: notify',
+    '  - id: transfer-out',
+    '    address: 127.0.0.1',
+    '    action: transfer',
+    'template:',
+    '  - id: default',
+    '    storage: DIR',
+    'zone:',
+    `  - domain: ${zone}`,
+    '    master: primary',
+    '    acl: [notify-from-primary, transfer-out]',
+  ];
+}
+
 /** A knotd on loopback: a DNS server that is not ours (its own parser, zone logic, log). */
 export interface Knotd {
   port: number;

@@ -124,14 +124,21 @@ export async function explain(
     const ex = result.exchanges[i];
     const u = m.upstream;
     const replicaOutcome = result.fromReplica[i];
+    // Who the upstream is and how it stood before the query, however it was answered.
+    const upstream: Pick<
+      ExplainUpstream,
+      'name' | 'address' | 'priority' | 'health' | 'timeoutMs' | 'srttMs'
+    > = {
+      name: u.name,
+      address: `${u.address}:${u.port}`,
+      priority: m.priority,
+      health: before[i].healthy ? 'healthy' : 'unhealthy (circuit open)',
+      timeoutMs: before[i].timeoutMs,
+      srttMs: u.health.rtt.srtt === null ? null : round(u.health.rtt.srtt),
+    };
     if (replicaOutcome !== null) {
       return {
-        name: u.name,
-        address: `${u.address}:${u.port}`,
-        priority: m.priority,
-        health: before[i].healthy ? 'healthy' : 'unhealthy (circuit open)',
-        timeoutMs: before[i].timeoutMs,
-        srttMs: u.health.rtt.srtt === null ? null : round(u.health.rtt.srtt),
+        ...upstream,
         asked: false,
         class: replicaOutcome.class,
         rcode: replicaOutcome.rcode === null ? null : rcodeLabel(replicaOutcome.rcode),
@@ -146,12 +153,7 @@ export async function explain(
       } satisfies ExplainUpstream;
     }
     return {
-      name: u.name,
-      address: `${u.address}:${u.port}`,
-      priority: m.priority,
-      health: before[i].healthy ? 'healthy' : 'unhealthy (circuit open)',
-      timeoutMs: before[i].timeoutMs,
-      srttMs: u.health.rtt.srtt === null ? null : round(u.health.rtt.srtt),
+      ...upstream,
       asked: ex !== null,
       class: ex?.outcome.class ?? null,
       rcode: ex?.outcome.rcode == null ? null : rcodeLabel(ex.outcome.rcode),
