@@ -139,11 +139,22 @@ async function run(config: GatewayConfig): Promise<void> {
     soa: (zone) => apexes.get(zone),
     key: (name) => tsigKeys.get(normalizeName(name)),
   });
+  // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes
+  // (`versions` is assigned below, before any source runs).
+  const held = new HeldNames(
+    (name, zone) => index.lookup(name, zone),
+    () => versions.changed(),
+  );
+  // What transfers carry: the index's records and a marker at each held name.
+  const zoneSource = {
+    namesWithRecords: () => index.namesWithRecords(),
+    heldNames: () => held.names(),
+  };
   // The zone's serial moves with its data; the records and journal only serve transfers.
   const versions = new ZoneVersions({
     apexes: zones.map((z) => apexes.get(z)!),
     records: transfer.enabled
-      ? (apex) => zoneRecords(index, apex, (name) => zoneSet.match(name) === apex.zone)
+      ? (apex) => zoneRecords(zoneSource, apex, (name) => zoneSet.match(name) === apex.zone)
       : undefined,
     journal: transfer.journal,
     debounceMs: config.notify.debounceMs,
@@ -151,11 +162,6 @@ async function run(config: GatewayConfig): Promise<void> {
   });
   index.onChange(() => versions.changed());
   const transferCounters = newTransferCounters();
-  // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes.
-  const held = new HeldNames(
-    (name, zone) => index.lookup(name, zone),
-    () => versions.changed(),
-  );
 
   const reverseSet = new Set(reverseZones);
   const reverse = new ReverseIndex(reverseZones, index);

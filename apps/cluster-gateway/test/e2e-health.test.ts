@@ -1,5 +1,15 @@
 import { type Standin, startStandin } from '@mdns/kube-standin';
-import { type AppProcess, assertBuilt, type TempDir, tempDir } from '@mdns/testkit';
+import {
+  type AppProcess,
+  assertBuilt,
+  freePort,
+  type Knotd,
+  knotSecondaryOf,
+  startKnotd,
+  type TempDir,
+  tempDir,
+  runTool as tool,
+} from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 /** Retries an async assertion until it passes (bounded), then throws its last failure. */
@@ -14,6 +24,8 @@ import { MAIN, startGateway, testConfig } from './support/gateway.js';
 // the kube stand-in; EndpointSlice writes are what the EndpointSlice controller would do
 // when a Deployment is scaled.
 const ZONE = 'prod.example.tld';
+const KEY = 'xfr-key';
+const SECRET = 'jOvMv6N6cLcTGoXz7V2s1w3VtQ0lKf1xk1r8mA2n0Yc=';
 const WEB = `web.shop.${ZONE}`;
 const SHOP = `shop.${ZONE}`;
 
@@ -111,8 +123,14 @@ describe('end to end: answers follow application health', () => {
   let standin: Standin;
   let dir: TempDir;
   let gw: AppProcess;
+  // Knot as the gateway's secondary: what a transfer carries of a held name.
+  let knot: Knotd;
 
   beforeAll(async () => {
+    const gwPort = await freePort();
+    knot = await startKnotd(
+      knotSecondaryOf({ zone: ZONE, key: KEY, secret: SECRET, primaryPort: gwPort }),
+    );
     standin = await startStandin({
       objects: [
         webService,
@@ -126,11 +144,14 @@ describe('end to end: answers follow application health', () => {
     });
     dir = tempDir();
     const config = testConfig({
+      listen: { host: '127.0.0.1', port: gwPort },
       sources: {
         kubernetes: { kubeconfig: standin.kubeconfigPath, backoff: { initialMs: 100, maxMs: 500 } },
         health: { graceSeconds: 0 },
       },
       explain: { enabled: true, port: 0 },
+      notify: { targets: [{ address: '127.0.0.1', port: knot.port, key: KEY }], debounceMs: 50 },
+      transfer: { enabled: true, allow: ['127.0.0.0/8'], keys: [{ name: KEY, secret: SECRET }] },
     });
     gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
     await eventually(async () =>
@@ -140,6 +161,7 @@ describe('end to end: answers follow application health', () => {
 
   afterAll(async () => {
     await gw?.stop();
+    await knot?.stop();
     await standin?.close();
     dir?.remove();
   });
@@ -188,6 +210,54 @@ describe('end to end: answers follow application health', () => {
     );
     expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
     expect(await metric(gw, 'mdns_gateway_health_transitions_total{to="healthy"}')).toBe(2);
+  });
+
+  it('a secondary of the gateway (Knot) answers a held name NODATA too: the transfer marks it', async () => {
+    const atKnot = async (type: string) =>
+      (await tool('dig', ['@127.0.0.1', '-p', String(knot.port), '+tries=1', WEB, type])).match(
+        /status: (\w+)/,
+      )?.[1];
+    const marker = async () =>
+      (
+        await tool('kdig', [
+          '-y',
+          `hmac-sha256:${KEY}:${SECRET}`,
+          '@127.0.0.1',
+          '-p',
+          String(gw.dnsPort),
+          'AXFR',
+          ZONE,
+          '+nocomments',
+        ])
+      )
+        .split('\n')
+        .filter((l) => /\bTYPE65432\b/.test(l))
+        .map((l) => l.split(/\s+/)[0]);
+    await eventually(async () =>
+      expect(await tool('kdig', ['@127.0.0.1', '-p', String(knot.port), '+short', WEB, 'A'])).toBe(
+        '192.0.2.10\n',
+      ),
+    );
+    expect(await marker()).toEqual([]);
+    standin.apply(slice('web', 0));
+    // kdig prints the private-use type as RFC 3597 `TYPE65432 \# 0`: a standard tool reads it.
+    await eventually(async () => expect(await marker()).toEqual([`${WEB}.`]));
+    await eventually(async () => expect(await atKnot('A')).toBe('NOERROR'));
+    expect((await ask(gw, WEB, 'A')).rcode).toBe('NOERROR');
+    // Nothing below the held name exists, at the gateway and at its secondary.
+    expect((await ask(gw, `x.${WEB}`, 'A')).rcode).toBe('NXDOMAIN');
+    expect(
+      (
+        await tool('dig', ['@127.0.0.1', '-p', String(knot.port), '+tries=1', `x.${WEB}`, 'A'])
+      ).match(/status: (\w+)/)?.[1],
+    ).toBe('NXDOMAIN');
+    standin.apply(slice('web', 1));
+    await eventually(async () => expect(await marker()).toEqual([]));
+    await eventually(async () =>
+      expect(await tool('kdig', ['@127.0.0.1', '-p', String(knot.port), '+short', WEB, 'A'])).toBe(
+        '192.0.2.10\n',
+      ),
+    );
   });
 
   it('a headless Service naming its host answers its ready endpoints, and follows them', async () => {

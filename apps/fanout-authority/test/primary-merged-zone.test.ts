@@ -1,4 +1,4 @@
-import { type DnsRecord, normalizeName, type ZoneApex } from '@mdns/protocol';
+import { type DnsRecord, heldMarker, normalizeName, type ZoneApex } from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../src/config/schema.js';
 import { type MergeSource, mergedZone } from '../src/primary/merged-zone.js';
@@ -163,5 +163,36 @@ describe('merged zone: the apex and nameservers are the authority own', () => {
     expect(all.filter((r) => r.includes(' NS '))).toEqual(['tier.test 300 NS ns1.tier.test']);
     expect(all.some((r) => r.includes(' SOA '))).toBe(false);
     expect(all.filter((r) => r.startsWith('ns1.'))).toEqual(['ns1.tier.test 300 A 192.0.2.53']);
+  });
+});
+
+describe('merged zone: names held for health', () => {
+  const held = (n: string, records: DnsRecord[]) =>
+    copy(n, [...records, heldMarker(`down.${ZONE}`)]);
+
+  it('held in one member and absent elsewhere: the name keeps its marker (NODATA, not NXDOMAIN)', () => {
+    const z = mergedZone({
+      apex: APEX,
+      policy: 'all',
+      sources: [
+        { name: 'a', priority: 1, copy: held('gw-a', []) },
+        { name: 'b', priority: 1, copy: B },
+      ],
+      maxTtl: 3600,
+      owns: () => true,
+    });
+    if (!z.ok) throw new Error(z.why);
+    expect(z.records.filter((r) => r.type === heldMarker('x').type).map((r) => r.name)).toEqual([
+      `down.${ZONE}`,
+    ]);
+  });
+
+  it('held in one member, answered with data by another: the data, no marker', () => {
+    const withData = copy('gw-b', [rr(`down.${ZONE}`, 'A', '10.0.0.8')]);
+    const all = merged('all', [
+      { name: 'a', priority: 1, copy: held('gw-a', []) },
+      { name: 'b', priority: 1, copy: withData },
+    ]);
+    expect(all.filter((r) => r.startsWith('down.'))).toEqual(['down.tier.test 60 A 10.0.0.8']);
   });
 });

@@ -1,4 +1,4 @@
-import { type DnsRecord, QTYPE } from '@mdns/protocol';
+import { type DnsRecord, HELD_TYPE, heldMarker, QTYPE } from '@mdns/protocol';
 import type { TransferRequest, TransferResult } from '@mdns/transport';
 import { describe, expect, it } from 'vitest';
 import { answerFromCopy, buildCopy } from '../src/replica/copy.js';
@@ -73,6 +73,14 @@ describe('answers from a copy: the gateway answer function, classified as a repl
     expect(ask(`team.${ZONE}`, QTYPE.A).class).toBe('NODATA');
     expect(ask(`nope.${ZONE}`, QTYPE.A).class).toBe('NXDOMAIN');
     expect(ask(`txt.${ZONE}`, QTYPE.TXT).class).toBe('POSITIVE');
+  });
+
+  it('a name the primary holds for health (its marker): NODATA as the gateway answers it', () => {
+    const held = buildCopy(ZONE, soa(8), [...RECORDS, heldMarker(`down.${ZONE}`)]);
+    expect(answerFromCopy(held, `down.${ZONE}`, QTYPE.A).class).toBe('NODATA');
+    expect(answerFromCopy(held, `down.${ZONE}`, HELD_TYPE).class).toBe('NODATA');
+    expect(answerFromCopy(held, `below.down.${ZONE}`, QTYPE.A).class).toBe('NXDOMAIN');
+    expect(held.skipped).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import {
   type DnsRecord,
+  heldMarker,
   isAtOrBelow,
   normalizeName,
   QTYPE,
@@ -66,6 +67,7 @@ export function mergedZone(input: MergedZoneInput): MergedZone {
   }
   const copies = sources.map((s) => s.copy as ReplicaCopy);
   const out: DnsRecord[] = zoneRecords({ namesWithRecords: () => [] }, apex, () => false);
+  const withRecords = new Set<string>();
   for (const [name, types] of namesAndTypes(copies, zone, apex, owns)) {
     const lists: DnsRecord[][] = [];
     for (const qtype of types) {
@@ -82,7 +84,19 @@ export function mergedZone(input: MergedZoneInput): MergedZone {
       const answer = positiveAnswer(decision.winners, name, states);
       lists.push(answer.records.filter((rr) => normalizeName(rr.name) === name));
     }
-    out.push(...capTtls(oneOwnerData(mergeRecords(lists)), maxTtl));
+    const records = capTtls(oneOwnerData(mergeRecords(lists)), maxTtl);
+    if (records.length > 0) withRecords.add(name);
+    out.push(...records);
+  }
+  // A name some member holds without data (health), which no member answers with data: it
+  // exists (NODATA, as the answer path merges it), so the merged zone carries its marker.
+  for (const copy of copies) {
+    for (const name of copy.held.names()) {
+      if (withRecords.has(name) || name === zone || apex.glue.has(name)) continue;
+      if (!isAtOrBelow(name, zone) || !owns(name)) continue;
+      withRecords.add(name);
+      out.push(heldMarker(name));
+    }
   }
   return { ok: true, records: out };
 }

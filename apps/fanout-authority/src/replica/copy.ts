@@ -2,6 +2,7 @@ import {
   type AnswerSource,
   answerQuery,
   type DnsRecord,
+  type HeldNameSet,
   type IndexFound,
   indexFromRecords,
   indexRules,
@@ -28,6 +29,8 @@ export interface ReplicaCopy {
   /** Every record but the SOA, as transferred: what the next IXFR's diffs apply to. */
   readonly records: readonly DnsRecord[];
   readonly index: RecordIndex<'zone'>;
+  /** Names the primary holds without data (its held-name markers): NODATA, not NXDOMAIN. */
+  readonly held: HeldNameSet;
   /** Records the index does not serve (NS below the apex, other types): counted, not fatal. */
   readonly skipped: number;
   /** The answer function's view of this copy (built once). */
@@ -59,7 +62,7 @@ export function buildCopy(
   const ruleZone: RuleZone = { name: zone, apex, negativeSoa: negativeSoa(apex) };
   const source: AnswerSource = {
     zoneOf: (qname) => (isAtOrBelow(qname, zone) ? ruleZone : undefined),
-    lookup: (qname, z) => loaded.index.lookup(qname, z),
+    lookup: loaded.lookup,
     ready: () => true,
   };
   return {
@@ -68,6 +71,7 @@ export function buildCopy(
     soa,
     records,
     index: loaded.index,
+    held: loaded.held,
     skipped: loaded.skipped.length,
     rules: indexRules(source),
     source,

@@ -1,6 +1,8 @@
+import { typeNumber } from '../constants.js';
 import type { DnsRecord } from '../message.js';
 import { isAtOrBelow, normalizeName } from '../names.js';
-import { RecordIndex } from './record-index.js';
+import { HELD_TYPE, HeldNameSet } from './held-names.js';
+import { type IndexLookup, RecordIndex } from './record-index.js';
 import { type Claim, type ExtraRecord, extraRecord } from './records.js';
 
 /** A record `indexFromRecords` did not index, with where it was and why. */
@@ -14,6 +16,10 @@ export interface SkippedRecord {
 
 export interface LoadedZone {
   readonly index: RecordIndex<'zone'>;
+  /** The held names the transfer marked (`heldMarker`): they exist without data. */
+  readonly held: HeldNameSet;
+  /** The index's lookup with the held names applied: what the primary answers. */
+  lookup(qname: string, zone: string): IndexLookup;
   /** The apex SOA/NS records (they build the `ZoneApex`, the index does not hold them). */
   readonly apex: readonly DnsRecord[];
   readonly skipped: readonly SkippedRecord[];
@@ -30,13 +36,15 @@ const ZONE_KIND = 'zone';
  * (`chooseCname`). TXT character-strings are joined into one value, as the index stores
  * text, and split again at 255 bytes when answered. Not indexed (listed in `skipped`, or
  * `apex` for the apex SOA/NS): names outside the zone, classes other than IN, and types the
- * index does not serve (NS below the apex: delegation).
+ * index does not serve (NS below the apex: delegation). A held-name marker (`HELD_TYPE`)
+ * makes its name exist without data (`held`, applied by `lookup`).
  */
 export function indexFromRecords(records: readonly DnsRecord[], zone: string): LoadedZone {
   const apexName = normalizeName(zone);
   const byName = new Map<string, Map<string, Claim>>();
   const apex: DnsRecord[] = [];
   const skipped: SkippedRecord[] = [];
+  const held = new HeldNameSet();
   for (let at = 0; at < records.length; at++) {
     const record = records[at];
     const name = normalizeName(record.name);
@@ -55,6 +63,10 @@ export function indexFromRecords(records: readonly DnsRecord[], zone: string): L
     }
     if (name === apexName && (type === 'SOA' || type === 'NS')) {
       apex.push(record);
+      continue;
+    }
+    if (typeNumber(String(type)) === HELD_TYPE) {
+      held.add(name);
       continue;
     }
     const ttl = (record as { ttl?: number }).ttl ?? 0;
@@ -122,7 +134,12 @@ export function indexFromRecords(records: readonly DnsRecord[], zone: string): L
   const objects = new Map<string, Claim[]>();
   for (const [name, claims] of byName) objects.set(name, [...claims.values()]);
   index.replaceKind(ZONE_KIND, objects);
-  return { index, apex, skipped };
+  const indexLookup = (qname: string, z: string) => index.lookup(qname, z);
+  const lookup =
+    held.size === 0
+      ? indexLookup
+      : (qname: string, z: string) => held.lookup(indexLookup, qname, z);
+  return { index, held, lookup, apex, skipped };
 }
 
 /** dns-packet gives TXT data as a string, a Buffer, or a list of them (one per string). */

@@ -3,18 +3,24 @@ import { QTYPE } from '../constants.js';
 import type { DnsRecord } from '../message.js';
 import { isAtOrBelow } from '../names.js';
 import { recordsFor } from './answer.js';
+import { heldMarker } from './held-names.js';
 import type { NameRecords } from './records.js';
 
-/** What the transfer module reads from the record index: every name with its records. */
+/**
+ * What the transfer module reads from the record index: every name with its records, and
+ * the held names (names that exist without data: NODATA), if the source has any.
+ */
 export interface ZoneSource {
   namesWithRecords(): Iterable<[string, NameRecords]>;
+  heldNames?(): Iterable<string>;
 }
 
 /**
  * Every record of `apex.zone` except the SOA: the apex NS set, the glue of in-zone
  * nameservers, then each name of the index that belongs to this zone (`owns`: not to a more
- * specific zone we also serve), wildcards as their `*.` owner. The one accessor between the
- * index and zone transfers.
+ * specific zone we also serve), wildcards as their `*.` owner, and a marker (`heldMarker`)
+ * at each held name that has no record of its own, so a secondary answers it NODATA as we
+ * do. The one accessor between the index and zone transfers.
  */
 export function zoneRecords(
   index: ZoneSource,
@@ -33,12 +39,20 @@ export function zoneRecords(
       out.push({ name: ns, type: 'AAAA', class: 'IN', ttl: apex.nsTtl, data: a });
     }
   }
+  const withRecords = new Set<string>();
   for (const [name, records] of index.namesWithRecords()) {
     if (!isAtOrBelow(name, zone) || !owns(name)) continue;
     // As the answer path: a nameserver's addresses are its configured glue (no source can
     // override them), and a CNAME cannot sit beside the apex SOA/NS or beside glue.
     const glue = apex.glue.has(name);
-    out.push(...nameRecords(name, records, { cname: name !== zone && !glue, addresses: !glue }));
+    const rrs = nameRecords(name, records, { cname: name !== zone && !glue, addresses: !glue });
+    if (rrs.length > 0) withRecords.add(name);
+    out.push(...rrs);
+  }
+  for (const name of index.heldNames?.() ?? []) {
+    // The apex and glue names exist anyway; a name with records needs no marker.
+    if (name === zone || apex.glue.has(name) || withRecords.has(name)) continue;
+    if (isAtOrBelow(name, zone) && owns(name)) out.push(heldMarker(name));
   }
   return out;
 }

@@ -1,7 +1,5 @@
-import { type IndexLookup, parentName } from '@mdns/protocol';
+import { HeldNameSet, type IndexLookup } from '@mdns/protocol';
 import type { Claim, IndexSink, KindState, SourceKind } from '../types.js';
-
-const EMPTY: IndexLookup = { type: 'empty' };
 
 /** A claim with nothing to answer: what the ledger sends for an object held back for health. */
 export function isHeld(claim: Claim): boolean {
@@ -19,16 +17,14 @@ export function isHeld(claim: Claim): boolean {
  * only claims with data, so a name whose every claimant is held back would be NXDOMAIN;
  * the name exists, it has no healthy address: NODATA. `lookup` turns the index's NXDOMAIN
  * into NODATA for such a name, below it an empty non-terminal above it, and under a held
- * wildcard. It sits between the sources and the index (`sink`), and between the index and
- * the answer (`lookup`), so the index itself stays a plain merge of data.
+ * wildcard (protocol's `HeldNameSet`). It sits between the sources and the index (`sink`),
+ * and between the index and the answer (`lookup`), so the index itself stays a plain merge
+ * of data. Zone transfers carry the held names as markers (`names()`, `heldMarker`).
  */
 export class HeldNames {
   /** `${kind} ${key}` -> the names its held claims hold. */
   private readonly objects = new Map<string, string[]>();
-  /** Each held name and every ancestor of it -> how many held names make it exist. */
-  private readonly exists = new Map<string, number>();
-  /** `x` for each held `*.x` -> how many. */
-  private readonly wildcards = new Map<string, number>();
+  private readonly held = new HeldNameSet();
   /** Bumped on every change of the held names: part of the answer cache's generation. */
   generation = 0;
 
@@ -40,6 +36,11 @@ export class HeldNames {
 
   get size(): number {
     return this.objects.size;
+  }
+
+  /** Every distinct held name, for the zone's transfer markers. */
+  names(): IterableIterator<string> {
+    return this.held.names();
   }
 
   /** `inner` (the index), with every object's held claims noted on the way. */
@@ -67,17 +68,7 @@ export class HeldNames {
 
   /** The index's answer for `qname`, with NXDOMAIN turned NODATA where a held name exists. */
   lookup(qname: string, zone: string): IndexLookup {
-    const result = this.index(qname, zone);
-    if (result.type !== 'nxdomain' || this.objects.size === 0) return result;
-    if (this.exists.has(qname)) return EMPTY;
-    if (this.wildcards.size === 0) return result;
-    for (let n = qname; n !== zone && n !== ''; ) {
-      n = parentName(n);
-      if (this.wildcards.has(n)) return EMPTY;
-      // The closest encloser that exists ends the wildcard search (RFC 4592).
-      if (this.exists.has(n) || this.index(n, zone).type !== 'nxdomain') break;
-    }
-    return result;
+    return this.held.lookup(this.index, qname, zone);
   }
 
   /** true when the object's held names changed. */
@@ -87,29 +78,15 @@ export class HeldNames {
     const old = this.objects.get(id);
     if (!old && names.length === 0) return false;
     if (old && old.length === names.length && old.every((n, i) => n === names[i])) return false;
-    for (const name of old ?? []) this.count(name, -1);
-    for (const name of names) this.count(name, 1);
+    for (const name of old ?? []) this.held.remove(name);
+    for (const name of names) this.held.add(name);
     if (names.length > 0) this.objects.set(id, names);
     else this.objects.delete(id);
     return true;
-  }
-
-  private count(name: string, delta: number): void {
-    if (name.startsWith('*.')) add(this.wildcards, name.slice(2), delta);
-    for (let n = name; ; n = parentName(n)) {
-      add(this.exists, n, delta);
-      if (n === '') break;
-    }
   }
 
   private bump(): void {
     this.generation++;
     this.changed();
   }
-}
-
-function add(m: Map<string, number>, key: string, delta: number): void {
-  const v = (m.get(key) ?? 0) + delta;
-  if (v > 0) m.set(key, v);
-  else m.delete(key);
 }
