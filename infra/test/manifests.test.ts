@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import {
   clusters,
   clustersDir,
@@ -223,6 +224,80 @@ describe('per-cluster overlays (infra/k8s/clusters)', () => {
       const gw = readFileSync(join(clustersDir, c, 'gateway.yaml'), 'utf8');
       expect(gw).toContain(`address: ${lbIP('management')}`);
     }
+  });
+
+  describe('zone replication: the TSIG keys come from the mounted Secret', () => {
+    const configOf = (cluster: string) => {
+      const d = deploymentsOf(cluster)[0];
+      const cm = rendered[cluster].find(
+        (o) =>
+          o.kind === 'ConfigMap' &&
+          o.metadata.name === d.spec.template.spec.volumes[0].configMap.name,
+      )!;
+      return parse(Object.values(cm.data)[0] as string);
+    };
+    /** Key name -> the Secret key holding it, for each `secretFile` under a secret mount. */
+    const secretKeysOf = (cluster: string) => {
+      const pod = deploymentsOf(cluster)[0].spec.template.spec;
+      const out = new Map<string, string>();
+      for (const k of configOf(cluster).transfer.keys) {
+        expect(k.secret, `${cluster}: ${k.name} has no inline secret`).toBeUndefined();
+        const mount = pod.containers[0].volumeMounts.find((m: any) =>
+          String(k.secretFile).startsWith(`${m.mountPath}/`),
+        );
+        expect(mount, `${cluster}: ${k.secretFile} is on a mounted volume`).toBeDefined();
+        const volume = pod.volumes.find((v: any) => v.name === mount.name);
+        const secret = rendered[cluster].find(
+          (o) => o.kind === 'Secret' && o.metadata.name === volume.secret?.secretName,
+        );
+        const key = String(k.secretFile).slice(mount.mountPath.length + 1);
+        expect(secret?.data?.[key], `${cluster}: Secret key ${key}`).toBeDefined();
+        out.set(k.name, key);
+      }
+      return out;
+    };
+
+    it('every key file is a key of the rendered Secret, mounted read-only', () => {
+      for (const cluster of clusters) {
+        expect(secretKeysOf(cluster).size, cluster).toBeGreaterThan(0);
+        const mounts = deploymentsOf(cluster)[0].spec.template.spec.containers[0].volumeMounts;
+        for (const m of mounts) expect(m.readOnly, `${cluster}: ${m.name}`).toBe(true);
+      }
+    });
+
+    it('each gateway serves transfers to an allowed range with its key, and signs its NOTIFY', () => {
+      const authority = configOf('management');
+      const upstreams = authority.zones.flatMap((z: any) => z.upstreams);
+      for (const cluster of clusters.filter((c) => c !== 'management')) {
+        const gw = configOf(cluster);
+        expect(gw.transfer.enabled, cluster).toBe(true);
+        expect(gw.transfer.allow.length, cluster).toBeGreaterThan(0);
+        const [key] = secretKeysOf(cluster).keys();
+        expect(
+          gw.notify.targets.every((t: any) => t.key === key),
+          cluster,
+        ).toBe(true);
+        // The authority replicates this cluster with the same key name and the same file.
+        const upstream = upstreams.find((u: any) => u.name === cluster);
+        expect(upstream.transfer, cluster).toEqual({ enabled: true, key });
+        expect(secretKeysOf('management').get(key)).toBe(secretKeysOf(cluster).get(key));
+      }
+    });
+
+    it('the key files the Secrets are generated from are ignored by git', () => {
+      for (const cluster of clusters) {
+        const kustomization = parse(
+          readFileSync(join(clustersDir, cluster, 'kustomization.yaml'), 'utf8'),
+        );
+        for (const gen of kustomization.secretGenerator ?? []) {
+          for (const entry of gen.files) {
+            const file = join(clustersDir, cluster, String(entry).split('=').pop() as string);
+            // git check-ignore exits 1 for a path that is not ignored.
+            expect(() => execFileSync('git', ['check-ignore', '-q', file]), file).not.toThrow();
+          }
+        }
+      }
+    });
   });
 
   it('gives the gateway read-only access to exactly the kinds it reads', () => {

@@ -33,6 +33,7 @@ import { explain, formatExplain, parseExplainRequest } from './explain/explain.j
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import { MergedZonePrimary } from './primary/primary.js';
+import { replicasSettled } from './replica/readiness.js';
 import type { Replica } from './replica/replica.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
@@ -177,10 +178,23 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     () => runtime.limits.probeIntervalMs,
     logger,
   );
+  // And once every replica's first pull finished, or ops.readyReplicaWaitSeconds passed
+  // (replica/readiness.ts): latched, so a reload that adds a replica never unreadies us.
+  const startedAt = Date.now();
+  let replicasReady = false;
+  const isReady = () => {
+    if (!prober.startupSettled) return false;
+    replicasReady ||= replicasSettled(
+      runtime.replicas.values(),
+      Date.now() - startedAt,
+      config.ops.readyReplicaWaitSeconds * 1000,
+    );
+    return replicasReady;
+  };
   const ready = () =>
     config.ops.readyDetail
       ? {
-          ready: prober.startupSettled,
+          ready: isReady(),
           detail: {
             upstreams: runtime.upstreams.map((u) => ({
               zone: u.zone,
@@ -189,7 +203,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
             })),
           },
         }
-      : prober.startupSettled;
+      : isReady();
   // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
   const ops = await startProcessOps(plan, config.ops, { registry, ready });
   let explainServer: ExplainServer | null = null;

@@ -1,8 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 export const infraDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const k8sDir = join(infraDir, 'k8s');
@@ -22,8 +32,45 @@ export type K8sObject = {
   [k: string]: any;
 };
 
-/** `kubectl kustomize DIR`, offline, parsed. */
+/**
+ * The TSIG key test renders put in each secretGenerator file, by file name: the same name
+ * in two overlays (a downstream cluster's key and the management cluster's copy of it)
+ * gets the same key, as an operator copies one file to both.
+ */
+export const testKeys = new Map<string, string>();
+
+let k8sCopy: string | null = null;
+
+/**
+ * The secretGenerator files of an overlay are created by the operator and never committed
+ * (the TSIG keys of zone replication), so a render of `k8sDir` happens on a copy of it
+ * (made once per process) where each of them holds a fresh random key (`testKeys`).
+ */
+function withTestSecrets(dir: string): string {
+  const rel = relative(k8sDir, dir);
+  if (rel.startsWith('..')) return dir;
+  if (k8sCopy === null) {
+    k8sCopy = mkdtempSync(join(tmpdir(), 'mdns-k8s-'));
+    cpSync(k8sDir, k8sCopy, { recursive: true });
+    const made = k8sCopy;
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+  }
+  const copy = join(k8sCopy, rel);
+  const kustomization = parse(readFileSync(join(copy, 'kustomization.yaml'), 'utf8'));
+  for (const gen of kustomization.secretGenerator ?? []) {
+    for (const entry of gen.files ?? []) {
+      const file = String(entry).split('=').pop() as string;
+      const name = basename(file);
+      if (!testKeys.has(name)) testKeys.set(name, `${randomBytes(32).toString('base64')}\n`);
+      mkdirSync(dirname(join(copy, file)), { recursive: true });
+      writeFileSync(join(copy, file), testKeys.get(name) as string);
+    }
+  }
+  return copy;
+}
+
+/** `kubectl kustomize DIR`, offline, parsed (operator-created secret files: test keys). */
 export function render(dir: string): K8sObject[] {
-  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  const out = execFileSync('kubectl', ['kustomize', withTestSecrets(dir)], { encoding: 'utf8' });
   return parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
 }

@@ -119,9 +119,55 @@ function readOnly(dir: string): void {
   chmodSync(dir, 0o555);
 }
 
+/** The files a configMap or secret volume projects: key -> bytes, as the kubelet writes them. */
+export function volumeFiles(
+  volume: any,
+  objects: K8sObject[],
+): { source: string; files: Array<{ path: string; data: Buffer; mode: number }> } {
+  const kind = volume.configMap ? 'ConfigMap' : volume.secret ? 'Secret' : null;
+  if (kind === null)
+    throw new Error(`volume ${volume.name}: only configMap and secret volumes are supported here`);
+  const spec = volume.configMap ?? volume.secret;
+  const name: string = volume.configMap ? spec.name : spec.secretName;
+  const source = `${kind} ${name}`;
+  const obj = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!obj) throw new Error(`volume ${volume.name}: ${source} is not in the rendered objects`);
+  // A Secret's data is base64 and its stringData plain text (the API server merges them,
+  // stringData winning); a ConfigMap's data is text, binaryData base64.
+  const data = new Map<string, Buffer>();
+  const b64 = kind === 'Secret' ? obj.data : obj.binaryData;
+  const text = kind === 'Secret' ? obj.stringData : obj.data;
+  for (const [k, v] of Object.entries(b64 ?? {})) data.set(k, Buffer.from(String(v), 'base64'));
+  for (const [k, v] of Object.entries(text ?? {})) data.set(k, Buffer.from(String(v)));
+  // The kubelet's default file mode for both is 0644.
+  const defaultMode: number = spec.defaultMode ?? 0o644;
+  const items: Array<{ key: string; path: string; mode?: number }> =
+    spec.items ?? [...data.keys()].map((key) => ({ key, path: key }));
+  const files = items.map(({ key, path, mode }) => {
+    const bytes = data.get(key);
+    if (bytes === undefined) throw new Error(`${source}: no key ${key}`);
+    return { path, data: bytes, mode: mode ?? defaultMode };
+  });
+  return { source, files };
+}
+
+/**
+ * Mount paths under /run (or /var/run, its link): the kubelet mounts volumes there in the
+ * container, and the apps read files there by absolute paths written in their config files
+ * (a TSIG key's `secretFile`), which the argv rewrite cannot reach. startPod binds them
+ * there inside the pod's private mount namespace.
+ */
+export function runMountPaths(container: any): string[] {
+  return (container.volumeMounts ?? [])
+    .map((m: any) => String(m.mountPath))
+    .filter((p: string) => /^\/(var\/)?run\//.test(p));
+}
+
 /**
  * Lays out the container's root filesystem under `root`: the image payload, the node
- * runtime, every mounted ConfigMap (a volume of another type is an error naming it).
+ * runtime, every mounted ConfigMap and Secret with the modes the volume gives (a volume of
+ * another type is an error naming it). Root owns the files, as the kubelet's do without an
+ * fsGroup, so a mode the pod's user cannot read fails here as it would in a cluster.
  */
 export function layOutRootfs(opts: {
   root: string;
@@ -147,27 +193,15 @@ export function layOutRootfs(opts: {
   for (const mount of container.volumeMounts ?? []) {
     const volume = (pod.volumes ?? []).find((v: any) => v.name === mount.name);
     if (!volume) throw new Error(`volumeMount ${mount.name}: no such volume in the pod`);
-    if (!volume.configMap)
-      throw new Error(`volume ${mount.name}: only configMap volumes are supported here`);
-    const cm = objects.find(
-      (o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap.name,
-    );
-    if (!cm)
-      throw new Error(
-        `volume ${mount.name}: ConfigMap ${volume.configMap.name} is not in the rendered objects`,
-      );
-    const dir = join(root, mount.mountPath);
-    mkdirSync(dir, { recursive: true });
-    const items: Array<{ key: string; path: string }> =
-      volume.configMap.items ?? Object.keys(cm.data ?? {}).map((key) => ({ key, path: key }));
-    for (const { key, path } of items) {
-      if (cm.data?.[key] === undefined)
-        throw new Error(`ConfigMap ${cm.metadata.name}: no key ${key}`);
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), cm.data[key], { mode: 0o444 });
-    }
     if (mount.readOnly !== true)
       throw new Error(`volumeMount ${mount.name}: expected readOnly: true`);
+    const dir = join(root, mount.mountPath);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    for (const file of volumeFiles(volume, objects).files) {
+      mkdirSync(dirname(join(dir, file.path)), { recursive: true, mode: 0o755 });
+      writeFileSync(join(dir, file.path), file.data);
+      chmodSync(join(dir, file.path), file.mode);
+    }
   }
   for (const entry of readdirSync(root)) readOnly(join(root, entry));
 }
@@ -192,17 +226,40 @@ export function startPod(opts: {
   uid: number;
   gid: number;
   serviceAccount: string | null;
+  /** Volume mount paths under /run to bind from `root` (`runMountPaths`). */
+  runMounts?: string[];
+  /**
+   * The program starts only once this file exists (bounded: 120 s, then exit 1), as a
+   * kubelet starts containers after the CNI set up the pod's network: lets a test wire
+   * the network namespace (veth, routes) before the app's first packet.
+   */
+  networkReady?: string;
 }): RunningPod {
   const argv = opts.argv.map((a) => intoRoot(opts.root, a));
+  const runMounts = opts.runMounts ?? [];
+  const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
   const script = [
     'ip link set lo up',
     `ip addr add ${POD_IP}/32 dev lo`,
     `ip addr add ${API_IP}/32 dev lo`,
+    opts.serviceAccount || runMounts.length > 0 ? 'mount -t tmpfs -o mode=0755 tmpfs /run' : ':',
     'if [ -n "$1" ]; then',
-    '  mount -t tmpfs -o mode=0755 tmpfs /run',
     `  mkdir -p ${SA_PATH}`,
     `  cp "$1"/* ${SA_PATH}/`,
     'fi',
+    ...runMounts.flatMap((p) => [
+      `mkdir -p ${q(p)}`,
+      `mount --bind ${q(join(opts.root, p))} ${q(p)}`,
+      `mount -o remount,bind,ro ${q(p)}`,
+    ]),
+    ...(opts.networkReady
+      ? [
+          'i=0',
+          `while [ ! -e ${q(opts.networkReady)} ]; do`,
+          '  i=$((i + 1)); [ "$i" -le 2400 ] || exit 1; sleep 0.05',
+          'done',
+        ]
+      : []),
     'uid=$2 gid=$3',
     'shift 3',
     'exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"',

@@ -173,6 +173,12 @@ export const explainSchema = z
  */
 export const authorityOpsSchema = opsPortsSchema.extend({
   readyDetail: z.boolean().default(false),
+  /**
+   * At start `/ready` also waits for every replicated upstream's first pull to finish (a copy
+   * loaded or a failure on record), at most this long; 0: not at all. Later pulls and
+   * reloads never make the process unready.
+   */
+  readyReplicaWaitSeconds: z.number().int().min(0).max(3600).default(30),
 });
 
 /**

@@ -78,6 +78,11 @@ export class Replica {
     return this.options.upstream;
   }
 
+  /** The first pull ended (a copy, or a failure on record): what `/ready` waits for. */
+  get firstPullDone(): boolean {
+    return this.#last !== null;
+  }
+
   /** Starts the first pull now. */
   start(): void {
     if (this.#started || this.#stopped) return;
