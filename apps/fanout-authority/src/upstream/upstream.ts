@@ -1,4 +1,11 @@
-import { DEFAULT_UDP_SIZE, type DnsRecord, decode, QTYPE, RCODE } from '@mdns/protocol';
+import {
+  DEFAULT_UDP_SIZE,
+  type DnsRecord,
+  decode,
+  QTYPE,
+  RCODE,
+  scanAnswerChain,
+} from '@mdns/protocol';
 import {
   type DnsClient,
   DnsQueryError,
@@ -6,7 +13,12 @@ import {
   type PendingQuery,
 } from '@mdns/transport';
 import { blame } from './blame.js';
-import { type Classification, classifyFailure, classifyReply } from './classify.js';
+import {
+  type Classification,
+  classifyFailure,
+  classifyReply,
+  classifyScanned,
+} from './classify.js';
 import type { HealthLimits, SiblingTransition, UpstreamHealth } from './health.js';
 import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
 
@@ -330,8 +342,9 @@ class UpstreamQuery implements PendingQuery {
 }
 
 /**
- * Only replies with answer records need a full decode: an error rcode, an NXDOMAIN or an
- * empty NOERROR is classified from the header the transport already scanned.
+ * An error rcode, an NXDOMAIN or an empty NOERROR is classified from the header the transport
+ * already scanned; a reply with answer records from a scan of its answer section
+ * (`classifyScanned`); only what the scan cannot settle is decoded.
  */
 function classify(
   reply: DnsQueryResult,
@@ -343,6 +356,10 @@ function classify(
   if (reply.query.ancount === 0 || (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN)) {
     return classifyReply({ rcode, answers: NO_RECORDS }, qname, qtype, zone);
   }
+  // A TCP frame may be a view of the connection's buffer: a POSITIVE keeps its own copy.
+  const bytes = reply.transport === 'tcp' ? Uint8Array.from(reply.bytes) : reply.bytes;
+  const scanned = classifyScanned(bytes, rcode, scanAnswerChain(bytes, qtype, zone));
+  if (scanned !== null) return scanned;
   const decoded = decode(reply.bytes);
   return decoded.ok
     ? classifyReply(
