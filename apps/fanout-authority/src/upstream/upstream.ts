@@ -8,6 +8,7 @@ import {
 } from '@mdns/protocol';
 import {
   type DnsClient,
+  type DnsClientQuery,
   DnsQueryError,
   type DnsQueryResult,
   type PendingQuery,
@@ -66,6 +67,7 @@ export class Upstream implements UpstreamAddress {
   readonly port: number;
   readonly key: string;
   private recheckInFlight = false;
+  private readonly queryOptions: DnsClientQuery;
   /** Queries sent and not yet settled: released at once when the circuit opens. */
   private readonly inflight = new Set<UpstreamQuery>();
   /** One per upstream (not per query): a reply that arrived after its query timed out. */
@@ -96,6 +98,16 @@ export class Upstream implements UpstreamAddress {
     this.address = where.address;
     this.port = where.port;
     this.key = upstreamKey(where);
+    this.queryOptions = {
+      host: this.address,
+      port: this.port,
+      name: '',
+      type: 0,
+      rd: false,
+      udpSize: DEFAULT_UDP_SIZE,
+      timeoutMs: 0,
+      randomCase: true,
+    };
   }
 
   get healthy(): boolean {
@@ -118,20 +130,14 @@ export class Upstream implements UpstreamAddress {
     this.health.stats.requests++;
     const query = new UpstreamQuery(this, qname, qtype, timeoutMs, done);
     this.inflight.add(query);
-    query.pending = this.client.send(
-      {
-        host: this.address,
-        port: this.port,
-        name: qname,
-        type: qtype,
-        rd: false,
-        udpSize: DEFAULT_UDP_SIZE,
-        timeoutMs,
-        randomCase: this.limits.randomCase ?? true,
-      },
-      query.onOutcome,
-      this.onLate,
-    );
+    // The client reads the options synchronously and keeps none of them: one object per
+    // upstream, not one per query.
+    const options = this.queryOptions;
+    options.name = qname;
+    options.type = qtype;
+    options.timeoutMs = timeoutMs;
+    options.randomCase = this.limits.randomCase ?? true;
+    query.pending = this.client.send(options, query.onOutcome, this.onLate);
     return query;
   }
 
