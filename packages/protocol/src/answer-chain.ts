@@ -65,11 +65,7 @@ function dataFits(reply: Uint8Array, type: number, data: number, next: number): 
  * answer section is malformed (a name runs off the end or loops, a record is cut off, the
  * counts lie): the caller decodes it, or fails it. Never throws.
  */
-export function scanAnswerChain(
-  reply: Uint8Array,
-  qtype: number,
-  zone = '',
-): AnswerChain | null {
+export function scanAnswerChain(reply: Uint8Array, qtype: number, zone = ''): AnswerChain | null {
   const len = reply.length;
   if (len < 12 || reply[4] !== 0 || reply[5] !== 1) return null;
   const ancount = (reply[6] << 8) | reply[7];

@@ -89,7 +89,10 @@ describe('scanAnswerChain', () => {
   });
 
   it('keeps the CNAME out of the zone, not the records of its target', () => {
-    const reply = upstreamReply([cname(UPSTREAM_NAME, 'elsewhere.other'), a('elsewhere.other', '1.2.3.4')]);
+    const reply = upstreamReply([
+      cname(UPSTREAM_NAME, 'elsewhere.other'),
+      a('elsewhere.other', '1.2.3.4'),
+    ]);
     expect(chainOf(reply)).toMatchObject({ records: 1, whole: false });
     // Without a zone boundary the chain goes on.
     expect(chainOf(reply, QTYPE.A, '')).toMatchObject({ records: 2, whole: true });
@@ -106,7 +109,9 @@ describe('scanAnswerChain', () => {
   it('counts nothing for records of other names or other types (NODATA)', () => {
     const reply = upstreamReply([a('other.example.test', '10.0.0.9')]);
     expect(chainOf(reply)).toMatchObject({ records: 0, whole: false });
-    const txt = upstreamReply([{ name: UPSTREAM_NAME, type: 'TXT', class: 'IN', ttl: 5, data: 'x' }]);
+    const txt = upstreamReply([
+      { name: UPSTREAM_NAME, type: 'TXT', class: 'IN', ttl: 5, data: 'x' },
+    ]);
     expect(chainOf(txt)).toMatchObject({ records: 0 });
     expect(chainOf(txt, QTYPE.TXT)).toMatchObject({ records: 1, whole: true });
   });
@@ -123,7 +128,15 @@ describe('scanAnswerChain', () => {
 
   it('leaves SRV and MX to the decode (their additionals are picked), and A data of a wrong size', () => {
     const mx = upstreamReply(
-      [{ name: UPSTREAM_NAME, type: 'MX', class: 'IN', ttl: 5, data: { preference: 1, exchange: 'mail.example.test' } }],
+      [
+        {
+          name: UPSTREAM_NAME,
+          type: 'MX',
+          class: 'IN',
+          ttl: 5,
+          data: { preference: 1, exchange: 'mail.example.test' },
+        },
+      ],
       { type: 'MX' },
     );
     expect(chainOf(mx, QTYPE.MX)).toMatchObject({ records: 1, whole: false });
@@ -151,7 +164,10 @@ describe('scanAnswerChain', () => {
   });
 
   it('returns null for malformed replies instead of throwing', () => {
-    const good = upstreamReply([cname(UPSTREAM_NAME, 'web.example.test'), a('web.example.test', '10.0.0.3')]);
+    const good = upstreamReply([
+      cname(UPSTREAM_NAME, 'web.example.test'),
+      a('web.example.test', '10.0.0.3'),
+    ]);
     const end = chainOf(good).answerEnd;
     // Truncated in the middle of the answer section.
     for (let cut = 12; cut < end; cut++) {
@@ -184,10 +200,18 @@ describe('scanAnswerChain', () => {
 });
 
 describe('patchAnswer', () => {
-  const client = makeQuery({ name: CLIENT_NAME, id: 0xbeef, flags: 0x0110, edns: { udpSize: 4096, do: true } });
+  const client = makeQuery({
+    name: CLIENT_NAME,
+    id: 0xbeef,
+    flags: 0x0110,
+    edns: { udpSize: 4096, do: true },
+  });
 
   it('gives the records the long way gives, with the client ID, flags and question case', () => {
-    const answers = [cname(UPSTREAM_NAME, 'web.example.test', 300), a('web.example.test', '10.0.0.3', 30)];
+    const answers = [
+      cname(UPSTREAM_NAME, 'web.example.test', 300),
+      a('web.example.test', '10.0.0.3', 30),
+    ];
     for (const rcode of [RCODE.NOERROR, RCODE.NXDOMAIN]) {
       const reply = upstreamReply(answers, { rcode });
       const out = patchAnswer(reply, chainOf(reply), client.query, client.bytes, {
@@ -224,7 +248,11 @@ describe('patchAnswer', () => {
       maxTtl: 3600,
       maxSize: 1232,
     }) as Uint8Array;
-    expect(decoded(withDo).additionals?.[0]).toMatchObject({ type: 'OPT', flag_do: true, udpPayloadSize: 1232 });
+    expect(decoded(withDo).additionals?.[0]).toMatchObject({
+      type: 'OPT',
+      flag_do: true,
+      udpPayloadSize: 1232,
+    });
   });
 
   it('leaves to the long way what it cannot serve as bytes', () => {
@@ -234,7 +262,9 @@ describe('patchAnswer', () => {
     const whole = upstreamReply([a(UPSTREAM_NAME, '10.0.0.1')]);
     const chain = chainOf(whole);
     // Too large for the client: the long way truncates at an RRset with TC=1.
-    expect(patchAnswer(whole, chain, client.query, client.bytes, { maxTtl: 60, maxSize: 40 })).toBeNull();
+    expect(
+      patchAnswer(whole, chain, client.query, client.bytes, { maxTtl: 60, maxSize: 40 }),
+    ).toBeNull();
     // EDNS version 1: BADVERS, the long way.
     const v1 = makeQuery({ name: CLIENT_NAME, edns: { version: 1 } });
     expect(patchAnswer(whole, chain, v1.query, v1.bytes, opts)).toBeNull();
