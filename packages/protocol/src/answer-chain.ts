@@ -2,7 +2,7 @@ import { CLASS, QTYPE, RCODE } from './constants.js';
 import { isAtOrBelow } from './names.js';
 import { collectedName, readName, sameName } from './private/wire-name.js';
 import { DEFAULT_UDP_SIZE, OPT_SIZE, responseFlags, writeOpt } from './response.js';
-import type { ScannedQuery } from './scan.js';
+import { type ScannedQuery, skipRecord } from './scan.js';
 
 /**
  * What an upstream's reply holds for its own question, read from the bytes (no decode):
@@ -75,13 +75,8 @@ export function scanAnswerChain(reply: Uint8Array, qtype: number, zone = ''): An
 
   // First pass: the section's structure and its end.
   let pos = questionEnd;
-  for (let i = 0; i < ancount; i++) {
-    const end = readName(reply, pos, false);
-    if (end < 0 || end + 10 > len) return null;
-    const next = end + 10 + ((reply[end + 8] << 8) | reply[end + 9]);
-    if (next > len) return null;
-    pos = next;
-  }
+  for (let i = 0; i < ancount && pos >= 0; i++) pos = skipRecord(reply, pos);
+  if (pos < 0) return null;
   const answerEnd = pos;
 
   let records = 0;
