@@ -1,3 +1,5 @@
+export type { AnswerChain, AnswerPatchOptions } from './answer-chain.js';
+export { patchAnswer, scanAnswerChain } from './answer-chain.js';
 export type { ApexRecords, SoaFields, ZoneApex } from './apex.js';
 export { anyResponseRecord, apexAnswer, glueAnswer, negativeSoa } from './apex.js';
 export { chooseCname } from './cname-rule.js';

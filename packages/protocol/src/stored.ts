@@ -1,5 +1,5 @@
 import { RCODE } from './constants.js';
-import { nameError, nameErrorOffset, readName } from './private/wire-name.js';
+import { nameError, nameErrorOffset, readName, sameName } from './private/wire-name.js';
 import { DEFAULT_UDP_SIZE, errorResponse, OPT_SIZE, writeOpt } from './response.js';
 import type { ScannedQuery } from './scan.js';
 
@@ -157,29 +157,6 @@ function dedupeCuts(cuts: number[]): number[] {
     out.push(cuts[i], cuts[i + 1], cuts[i + 2], cuts[i + 3]);
   }
   return out;
-}
-
-/** Case-insensitive comparison of two names in one message, following pointers, no allocation. */
-function sameName(buf: Uint8Array, a: number, b: number): boolean {
-  let p = a;
-  let q = b;
-  for (let guard = 0; guard < 256; guard++) {
-    while ((buf[p] & 0xc0) === 0xc0) p = ((buf[p] & 0x3f) << 8) | buf[p + 1];
-    while ((buf[q] & 0xc0) === 0xc0) q = ((buf[q] & 0x3f) << 8) | buf[q + 1];
-    if (p === q) return true;
-    const len = buf[p];
-    if (len !== buf[q]) return false;
-    if (len === 0) return true;
-    for (let i = 1; i <= len; i++) {
-      const x = buf[p + i];
-      const y = buf[q + i];
-      if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a))
-        return false;
-    }
-    p += len + 1;
-    q += len + 1;
-  }
-  return false;
 }
 
 /**

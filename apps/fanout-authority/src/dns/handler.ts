@@ -4,6 +4,7 @@ import {
   errorResponse,
   maxResponseSize,
   OPCODE,
+  patchAnswer,
   patchStored,
   RCODE,
   type ResponseParts,
@@ -159,6 +160,21 @@ export function createHandler(ctx: HandlerContext): Handler {
     return null;
   }
 
+  /**
+   * A single winner's reply served as bytes (`patchAnswer`: our header, the client's question,
+   * TTLs capped), or null when the long way (decode, `buildResponse`) must build it.
+   */
+  function patchWinner(result: FanoutResult, m: Miss, maxSize: number): Uint8Array | null {
+    const wire = result.wire;
+    if (wire === undefined || result.decision.kind !== 'positive') return null;
+    const config = m.rt.config;
+    return patchAnswer(wire.reply, wire.chain, m.q, m.bytes, {
+      maxTtl: config.cache.maxTtl,
+      maxSize,
+      serverUdpSize: config.listen.udpSize,
+    });
+  }
+
   function serveStale(m: Miss, hit: CacheHit): Uint8Array | null {
     const udpSize = m.rt.config.listen.udpSize;
     try {
@@ -188,14 +204,15 @@ export function createHandler(ctx: HandlerContext): Handler {
     const work = async (): Promise<FanoutResult> => {
       const result = await fanout(zone, q.qname, q.qtype, { allPolicyWaitMs: rt.allPolicyWaitMs });
       metrics.fanout[result.decision.kind]++;
-      const parts = partsOf(result, zone, rt);
       const partial = result.decision.kind === 'nxdomain' && result.decision.partial;
-      if (key !== null && parts !== null && !partial) {
+      if (key !== null && result.decision.kind !== 'failed' && !partial) {
         cache.call('store', (c) => {
-          const full = buildResponse(q, m.bytes, parts, {
-            maxSize: 65535,
-            serverUdpSize: rt.config.listen.udpSize,
-          });
+          const full =
+            patchWinner(result, m, 65535) ??
+            buildResponse(q, m.bytes, partsOf(result, zone, rt) as ResponseParts, {
+              maxSize: 65535,
+              serverUdpSize: rt.config.listen.udpSize,
+            });
           c.store(
             key,
             full,
@@ -217,6 +234,14 @@ export function createHandler(ctx: HandlerContext): Handler {
       result = await fanoutAndStore(m);
     } catch (err) {
       ctx.logger.warn({ err, qname: q.qname }, 'fan-out failed');
+    }
+    if (result !== null) {
+      const maxSize = maxResponseSize(q, peer.transport, rt.config.listen.udpSize);
+      const patched = patchWinner(result, m, maxSize);
+      if (patched !== null) {
+        countAnswer(result);
+        return observe(zone.name, q, peer, patched, m.started);
+      }
     }
     const parts = result ? partsOf(result, zone, rt) : null;
     const partial = result?.decision.kind === 'nxdomain' && result.decision.partial;
@@ -245,12 +270,17 @@ export function createHandler(ctx: HandlerContext): Handler {
         m.started,
       );
     }
+    countAnswer(result);
+    return observe(zone.name, q, peer, respond(q, m.bytes, peer, rt, parts), m.started);
+  }
+
+  /** An answer from the upstreams: from replicas alone, or from a fan-out. */
+  function countAnswer(result: FanoutResult | null): void {
     if (result !== null && result.sent === 0 && result.fromReplica.some((o) => o !== null)) {
       metrics.answers.replica++;
     } else {
       metrics.answers.fanout++;
     }
-    return observe(zone.name, q, peer, respond(q, m.bytes, peer, rt, parts), m.started);
   }
 
   /** A fresh hit near its expiry refreshes the entry in the background (its own copy of the query). */

@@ -1,7 +1,7 @@
 import { type DnsRecord, normalizeName, QTYPE, typeNumber } from '@mdns/protocol';
 import type { PendingQuery } from '@mdns/transport';
 import type { ZoneRuntime } from '../config/runtime.js';
-import type { Classification } from '../upstream/classify.js';
+import type { AnswerBytes, Classification } from '../upstream/classify.js';
 import type { Exchange } from '../upstream/upstream.js';
 import { chooseOwnerData, type Decision, decide, type UpstreamState } from './merge.js';
 
@@ -12,6 +12,11 @@ export interface FanoutResult {
   records: DnsRecord[];
   /** Additional records (SRV/MX target addresses) of the answers that formed `records`. */
   additionals: DnsRecord[];
+  /**
+   * A single winner whose reply can be served as bytes (`Classification.wire`): the handler
+   * patches it (@mdns/protocol `patchAnswer`); `records` then decodes only when read.
+   */
+  wire?: AnswerBytes;
   /**
    * Names of the upstreams whose POSITIVE decided the answer: for `all` also one whose CNAME
    * was left out by the owner-data rule (a change there can change the answer).
@@ -159,6 +164,25 @@ function resultOf(
       records: [],
       additionals: [],
       winners: [],
+      exchanges: [...exchanges],
+      fromReplica: [...fromReplica],
+      sent,
+      decidedAfterMs,
+    };
+  }
+  const only = decision.winners.length === 1 ? states[decision.winners[0]].outcome : undefined;
+  if (only?.wire !== undefined) {
+    // Lazy: the records are decoded only if the bytes cannot be served as they are.
+    return {
+      decision,
+      get records() {
+        return only.records;
+      },
+      get additionals() {
+        return [...(only.additionals ?? NO_RECORDS)];
+      },
+      wire: only.wire,
+      winners: [states[decision.winners[0]].name],
       exchanges: [...exchanges],
       fromReplica: [...fromReplica],
       sent,

@@ -1,5 +1,7 @@
 import {
+  type AnswerChain,
   type DnsRecord,
+  decode,
   isAtOrBelow,
   normalizeName,
   QTYPE,
@@ -24,6 +26,67 @@ export interface Classification {
   additionals?: DnsRecord[];
   /** Why, for logs and `explain`: 'rcode SERVFAIL', 'timeout after 50 ms', ... */
   reason: string;
+  /**
+   * POSITIVE from a reply whose answer section is the answer as it stands (`whole`, see
+   * @mdns/protocol `scanAnswerChain`): its bytes, so a single winner is served by patching
+   * them (`patchAnswer`) instead of decoding and encoding; `records` then decodes on demand.
+   */
+  wire?: AnswerBytes;
+}
+
+/** An upstream's reply and where its answer chain lies. */
+export interface AnswerBytes {
+  reply: Uint8Array;
+  chain: AnswerChain;
+}
+
+/**
+ * A POSITIVE read by the scan alone: the records are decoded only when something asks for
+ * them (an `all` merge, `explain`, a reply the bytes could not be patched into), not for the
+ * single winner whose bytes are served as they are.
+ */
+class ScannedPositive implements Classification {
+  readonly class = 'POSITIVE';
+  #records: DnsRecord[] | null = null;
+
+  constructor(
+    readonly rcode: number,
+    readonly wire: AnswerBytes,
+  ) {}
+
+  get records(): DnsRecord[] {
+    if (this.#records === null) {
+      // The scan read every name and length; a decode that still fails (odd RDATA) leaves
+      // nothing for a merge, as a FAILED outcome would.
+      const decoded = decode(this.wire.reply);
+      this.#records = decoded.ok ? (decoded.message.answers ?? []) : [];
+    }
+    return this.#records;
+  }
+
+  get reason(): string {
+    return `${this.wire.chain.records} record(s)`;
+  }
+}
+
+/**
+ * Classifies a reply from its bytes (`scanAnswerChain`): POSITIVE, NODATA or NXDOMAIN with
+ * no decode when the scan settles it; null when only a full decode can (a malformed section,
+ * or a POSITIVE whose answer section holds more than the answer: other names, SRV/MX with
+ * additionals to pick, data that must be re-encoded). `rcode` is NOERROR or NXDOMAIN.
+ */
+export function classifyScanned(
+  reply: Uint8Array,
+  rcode: number,
+  chain: AnswerChain | null,
+): Classification | null {
+  if (chain === null) return null;
+  if (chain.records === 0) {
+    return rcode === RCODE.NXDOMAIN
+      ? { class: 'NXDOMAIN', rcode, records: [], reason: 'NXDOMAIN' }
+      : { class: 'NODATA', rcode, records: [], reason: 'NOERROR, no records for the name' };
+  }
+  return chain.whole ? new ScannedPositive(rcode, { reply, chain }) : null;
 }
 
 /** The parts of a decoded reply classification looks at. */

@@ -1,12 +1,25 @@
-import { DEFAULT_UDP_SIZE, type DnsRecord, decode, QTYPE, RCODE } from '@mdns/protocol';
+import {
+  DEFAULT_UDP_SIZE,
+  type DnsRecord,
+  decode,
+  QTYPE,
+  RCODE,
+  scanAnswerChain,
+} from '@mdns/protocol';
 import {
   type DnsClient,
+  type DnsClientQuery,
   DnsQueryError,
   type DnsQueryResult,
   type PendingQuery,
 } from '@mdns/transport';
 import { blame } from './blame.js';
-import { type Classification, classifyFailure, classifyReply } from './classify.js';
+import {
+  type Classification,
+  classifyFailure,
+  classifyReply,
+  classifyScanned,
+} from './classify.js';
 import type { HealthLimits, SiblingTransition, UpstreamHealth } from './health.js';
 import { lagAwareTimeoutMs, recentLoopLagMs, timeoutIsInconclusive } from './loop-lag.js';
 
@@ -54,6 +67,7 @@ export class Upstream implements UpstreamAddress {
   readonly port: number;
   readonly key: string;
   private recheckInFlight = false;
+  private readonly queryOptions: DnsClientQuery;
   /** Queries sent and not yet settled: released at once when the circuit opens. */
   private readonly inflight = new Set<UpstreamQuery>();
   /** One per upstream (not per query): a reply that arrived after its query timed out. */
@@ -84,6 +98,16 @@ export class Upstream implements UpstreamAddress {
     this.address = where.address;
     this.port = where.port;
     this.key = upstreamKey(where);
+    this.queryOptions = {
+      host: this.address,
+      port: this.port,
+      name: '',
+      type: 0,
+      rd: false,
+      udpSize: DEFAULT_UDP_SIZE,
+      timeoutMs: 0,
+      randomCase: true,
+    };
   }
 
   get healthy(): boolean {
@@ -106,20 +130,14 @@ export class Upstream implements UpstreamAddress {
     this.health.stats.requests++;
     const query = new UpstreamQuery(this, qname, qtype, timeoutMs, done);
     this.inflight.add(query);
-    query.pending = this.client.send(
-      {
-        host: this.address,
-        port: this.port,
-        name: qname,
-        type: qtype,
-        rd: false,
-        udpSize: DEFAULT_UDP_SIZE,
-        timeoutMs,
-        randomCase: this.limits.randomCase ?? true,
-      },
-      query.onOutcome,
-      this.onLate,
-    );
+    // The client reads the options synchronously and keeps none of them: one object per
+    // upstream, not one per query.
+    const options = this.queryOptions;
+    options.name = qname;
+    options.type = qtype;
+    options.timeoutMs = timeoutMs;
+    options.randomCase = this.limits.randomCase ?? true;
+    query.pending = this.client.send(options, query.onOutcome, this.onLate);
     return query;
   }
 
@@ -330,8 +348,9 @@ class UpstreamQuery implements PendingQuery {
 }
 
 /**
- * Only replies with answer records need a full decode: an error rcode, an NXDOMAIN or an
- * empty NOERROR is classified from the header the transport already scanned.
+ * An error rcode, an NXDOMAIN or an empty NOERROR is classified from the header the transport
+ * already scanned; a reply with answer records from a scan of its answer section
+ * (`classifyScanned`); only what the scan cannot settle is decoded.
  */
 function classify(
   reply: DnsQueryResult,
@@ -343,6 +362,10 @@ function classify(
   if (reply.query.ancount === 0 || (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN)) {
     return classifyReply({ rcode, answers: NO_RECORDS }, qname, qtype, zone);
   }
+  // A TCP frame may be a view of the connection's buffer: a POSITIVE keeps its own copy.
+  const bytes = reply.transport === 'tcp' ? Uint8Array.from(reply.bytes) : reply.bytes;
+  const scanned = classifyScanned(bytes, rcode, scanAnswerChain(bytes, qtype, zone));
+  if (scanned !== null) return scanned;
   const decoded = decode(reply.bytes);
   return decoded.ok
     ? classifyReply(

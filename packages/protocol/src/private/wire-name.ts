@@ -126,3 +126,29 @@ export function readName(buf: Uint8Array, offset: number, collect: boolean): num
   if (collect) scratchLen = out;
   return end;
 }
+
+/**
+ * Case-insensitive comparison of two names in one message, following pointers, no allocation.
+ * Both names must have passed `readName` (a pointer loop is otherwise only stopped by the guard).
+ */
+export function sameName(buf: Uint8Array, a: number, b: number): boolean {
+  let p = a;
+  let q = b;
+  for (let guard = 0; guard < 256; guard++) {
+    while ((buf[p] & 0xc0) === 0xc0) p = ((buf[p] & 0x3f) << 8) | buf[p + 1];
+    while ((buf[q] & 0xc0) === 0xc0) q = ((buf[q] & 0x3f) << 8) | buf[q + 1];
+    if (p === q) return true;
+    const len = buf[p];
+    if (len !== buf[q]) return false;
+    if (len === 0) return true;
+    for (let i = 1; i <= len; i++) {
+      const x = buf[p + i];
+      const y = buf[q + i];
+      if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a))
+        return false;
+    }
+    p += len + 1;
+    q += len + 1;
+  }
+  return false;
+}

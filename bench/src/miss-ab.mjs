@@ -1,0 +1,122 @@
+// A/B of the fan-out miss path on a shared, noisy box: two builds of the authority and the
+// node-fanout floor behind the same three Knot upstreams, dnsperf against each in turn,
+// round after round (interleaved, so a burst of other load hits every row alike). CPU per
+// completed query from /proc (utime + stime), median of the rounds. Cache off: every query
+// is a miss. Issue 15; see BENCHMARKS.md "Fan-out miss path".
+//   node bench/src/miss-ab.mjs BASE_MAIN [RATE] [SECONDS] [ROUNDS]
+// BASE_MAIN: the other build's main.js, e.g. a copy of apps/fanout-authority/dist made on
+// main (it must sit inside the repository so its imports resolve). RATE: dnsperf -Q
+// (default 1500; 20000 = as fast as it goes); SECONDS per run (4); ROUNDS (3).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mixedQueries, writeLines, ZONE, zoneFile } from './dataset.mjs';
+import { queryOnce } from './dns-wire.mjs';
+import { startAuthority } from './ours.mjs';
+import { startKnot } from './peers.mjs';
+import { freePort, startProcess, stopAll, waitFor } from './proc.mjs';
+
+const [baseMain, rate = '1500', seconds = '4', rounds = '3'] = process.argv.slice(2);
+if (!baseMain) throw new Error('usage: miss-ab.mjs BASE_MAIN [RATE] [SECONDS] [ROUNDS]');
+const NAMES = 2000;
+const FLOOR = fileURLToPath(new URL('./fanout-floor.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'miss-ab-'));
+
+async function serve(name, port, proc) {
+  await waitFor(name, async () => (await queryOnce(port, ZONE, 'SOA', 500)) !== null, { proc });
+  return { name, pid: proc.pid, port };
+}
+
+/** CPU seconds of `pid` and its children so far. */
+function cpuSeconds(pid) {
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+  } catch {
+    // gone or no children: the process alone
+  }
+  let ticks = 0;
+  for (const p of [String(pid), ...children.filter(Boolean)]) {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / 100; // USER_HZ
+}
+
+try {
+  const upstreams = [];
+  for (let k = 0; k < 3; k++) {
+    const knot = await startKnot(
+      join(dir, `up${k}`),
+      zoneFile(NAMES, (i) => i % 3 === k),
+      `knot-${k}`,
+    );
+    upstreams.push({ ...knot, name: `gw${k}` });
+  }
+  const fresh = await startAuthority(join(dir, 'new'), { upstreams, cache: { enabled: false } });
+  // The base build gets the same config on other ports.
+  const config = JSON.parse(readFileSync(fresh.configPath, 'utf8'));
+  config.listen.port = await freePort();
+  const ops = await freePort();
+  config.ops = { ...config.ops, metricsPort: ops, healthPort: ops, readyPort: ops };
+  writeFileSync(join(dir, 'base.yaml'), JSON.stringify(config));
+  const baseProc = startProcess('base', process.execPath, [
+    baseMain,
+    '--config',
+    join(dir, 'base.yaml'),
+  ]);
+  const floorPort = await freePort();
+  const floorProc = startProcess('node-fanout', process.execPath, [
+    FLOOR,
+    String(floorPort),
+    ...upstreams.map((u) => u.port),
+  ]);
+  const servers = [
+    await serve('base', config.listen.port, baseProc),
+    { name: 'new', pid: fresh.proc.pid, port: fresh.port },
+    await serve('node-fanout', floorPort, floorProc),
+  ];
+  writeLines(join(dir, 'queries.txt'), mixedQueries(NAMES));
+  const perQuery = Object.fromEntries(servers.map((s) => [s.name, []]));
+  for (let r = 0; r < Number(rounds); r++) {
+    for (const s of servers) {
+      const before = cpuSeconds(s.pid);
+      const out = execFileSync(
+        'dnsperf',
+        ['-s', '127.0.0.1', '-p', String(s.port), '-d', join(dir, 'queries.txt')].concat([
+          '-l',
+          seconds,
+          '-c',
+          '1',
+          '-Q',
+          rate,
+          '-t',
+          '2',
+        ]),
+        { encoding: 'utf8' },
+      );
+      const used = cpuSeconds(s.pid) - before;
+      const done = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+      perQuery[s.name].push((used / done) * 1e5);
+      console.log(
+        `round ${r} ${s.name}: ${qps.toFixed(0)} qps, ${lost} lost, ${((used / done) * 1e5).toFixed(2)} CPU s/100k`,
+      );
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const floor = median(perQuery['node-fanout']);
+  for (const s of servers) {
+    const m = median(perQuery[s.name]);
+    const all = perQuery[s.name].map((x) => x.toFixed(1)).join(', ');
+    console.log(
+      `${s.name}: median ${m.toFixed(2)} CPU s/100k (${all}), ${(m / floor).toFixed(2)}x node-fanout`,
+    );
+  }
+  console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+} finally {
+  await stopAll();
+}
