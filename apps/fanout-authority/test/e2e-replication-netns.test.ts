@@ -32,6 +32,14 @@ const KEY = 'netns-xfr';
 const SECRET = 'bmV0bnMtcmVwbGljYXRpb24tdGVzdC1rZXktMzJieXQ=';
 /** Pull intervals of the authority's copies: a healed link is caught up within one. */
 const REFRESH_SECONDS = 2;
+/** Per case and hook: the bounds inside are what decide; this only stops a hung run. */
+const CASE_TIMEOUT_MS = 180_000;
+/**
+ * Bound on the wait for a healed or restarted gateway's data: a connect attempt still in
+ * flight (5 s connect timeout) plus one pull interval, with room for a loaded machine. A
+ * bound, not a measured time: it passes as soon as the data is there.
+ */
+const CATCH_UP_BOUND_MS = 5000 + REFRESH_SECONDS * 1000 + 20_000;
 /** Names whose data changes across gateway A's restart (case c). */
 const ROTATED = ['r0', 'r1', 'r2', 'r3', 'r4'];
 
@@ -96,7 +104,8 @@ describe.skipIf(unavailable !== null)('zone replication across network namespace
       name: node,
       netns: lab.node(node).netns,
       host: lab.node(node).ipv4,
-      timeoutMs: 15_000,
+      // Generous: a 2-core CI box running other suites can take seconds to start Node.
+      timeoutMs: 60_000,
       maxLogLines: 5000,
     });
 
@@ -135,14 +144,14 @@ describe.skipIf(unavailable !== null)('zone replication across network namespace
     );
     const server = await startIn(node, GATEWAY_MAIN, config);
     gateways.set(node, { server, config, dir });
-    await server.waitReady(15_000);
+    await server.waitReady(60_000);
   };
 
   /** Gateway A itself: its process and where its manifests are. */
   const gwA = () => gateways.get('gw-a')!;
 
   const ask = async (host: string, name: string, type = 'A') => {
-    const r = await dnsQuery({ host, port: 53, name, type, rd: false, timeoutMs: 5000 });
+    const r = await dnsQuery({ host, port: 53, name, type, rd: false, timeoutMs: 10_000 });
     return decodeAnswer(r.bytes, 0);
   };
   /** The authority's answer, asked from the test's own namespace. */
@@ -215,9 +224,9 @@ describe.skipIf(unavailable !== null)('zone replication across network namespace
       async () =>
         (await metric(`mdns_authority_replica_fresh{zone="${ZONE}",upstream="cluster-a"}`)) === 1 &&
         (await metric(`mdns_authority_replica_fresh{zone="${ZONE}",upstream="cluster-b"}`)) === 1,
-      20_000,
+      60_000,
     );
-  });
+  }, CASE_TIMEOUT_MS);
 
   afterAll(async () => {
     // Every step on its own: a failed stop must not leave the namespaces behind.
@@ -225,144 +234,170 @@ describe.skipIf(unavailable !== null)('zone replication across network namespace
     for (const g of gateways.values()) await g.server.stop(5000).catch(() => {});
     await lab?.destroy();
     for (const d of dirs) d.remove();
-  });
+  }, CASE_TIMEOUT_MS);
 
-  it('both copies loaded over the lab network: A over IPv4, B over IPv6, signed', async () => {
-    expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.10']);
-    expect(await addresses(`api.${ZONE}`)).toEqual(['10.4.0.1']);
-    expect(await transfers('cluster-a', 'AXFR', 'axfr')).toBeGreaterThanOrEqual(1);
-    expect(await transfers('cluster-b', 'AXFR', 'axfr')).toBeGreaterThanOrEqual(1);
-    // Nothing was sent per query: both answers came from the copies.
-    expect(await metric('mdns_authority_answers_total{source="replica"}')).toBeGreaterThanOrEqual(
-      2,
-    );
-  });
-
-  it('a) authority cut off from A: A is unreachable from there, its names still answered from the copy', async () => {
-    const failuresBefore = authority.logs.length;
-    const bUpToDate = await transfers('cluster-b', 'IXFR', 'up-to-date');
-    const sentToA = () =>
-      metric(`mdns_authority_upstream_requests_total{zone="${ZONE}",upstream="cluster-a"}`);
-    const sentBefore = await sentToA();
-    await lab.cut('gw-a', 'authority');
-    // The partition is real: a query from the authority's namespace to A gets no reply.
-    const dig = await lab.exec('authority', [
-      'dig',
-      '+time=1',
-      '+tries=1',
-      `@${lab.node('gw-a').ipv4}`,
-      `web.${ZONE}`,
-      'A',
-    ]);
-    expect(dig).toMatch(/timed out|no servers could be reached/);
-    // ...and the replica's pulls from A fail (connect), one warning each naming the upstream.
-    const rejected = await authority.waitForLog(
-      (l) =>
-        authority.logs.indexOf(l) >= failuresBefore &&
-        l.upstream === 'cluster-a' &&
-        String(l.msg).startsWith('zone transfer from cluster-a rejected'),
-      20_000,
-    );
-    expect(rejected.reason).toBe('connect');
-    // Answers stay right: A's names from its copy, B's from B's, nothing expired.
-    expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.10']);
-    for (const r of ROTATED) expect(generationOf(r, await query(`${r}.${ZONE}`))).toBe(1);
-    expect(await addresses(`api.${ZONE}`)).toEqual(['10.4.0.1']);
-    expect((await query(`nothing.${ZONE}`)).rcode).toBe(3);
-    expect(await metric(`mdns_authority_replica_fresh{zone="${ZONE}",upstream="cluster-a"}`)).toBe(
-      1,
-    );
-    // No answer waited on A: nothing was sent to it per query, the copy answered.
-    expect(await sentToA()).toBe(sentBefore);
-    // B's link is untouched: its refreshes keep confirming its copy.
-    await until(
-      async () => (await transfers('cluster-b', 'IXFR', 'up-to-date')) > bUpToDate,
-      15_000,
-    );
-  });
-
-  it('b) a change at A during the partition reaches the authority by IXFR after the heal', async () => {
-    const ixfrBefore = await transfers('cluster-a', 'IXFR', 'ixfr');
-    const axfrBefore = await transfers('cluster-a', 'AXFR', 'axfr');
-    const serialBefore = await replicaSerial('cluster-a');
-    writeFileSync(
-      join(gwA().dir.path, 'manifests', 'web.yaml'),
-      ingress('web', `web.${ZONE}`, ['10.1.0.20']),
-    );
-    // A has it, under a new serial once its debounce window closed (its NOTIFY is dropped by
-    // the cut); the authority cannot have it yet.
-    await until(async () => {
-      const a = await ask(lab.node('gw-a').ipv4, `web.${ZONE}`);
-      return (
-        a.answers.some((r) => r.data === '10.1.0.20') &&
-        serialCompare(await gatewaySerial(), serialBefore) === 1
+  it(
+    'both copies loaded over the lab network: A over IPv4, B over IPv6, signed',
+    async () => {
+      expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.10']);
+      expect(await addresses(`api.${ZONE}`)).toEqual(['10.4.0.1']);
+      expect(await transfers('cluster-a', 'AXFR', 'axfr')).toBeGreaterThanOrEqual(1);
+      expect(await transfers('cluster-b', 'AXFR', 'axfr')).toBeGreaterThanOrEqual(1);
+      // Nothing was sent per query: both answers came from the copies.
+      expect(await metric('mdns_authority_answers_total{source="replica"}')).toBeGreaterThanOrEqual(
+        2,
       );
-    }, 10_000);
-    expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.10']);
-    await lab.heal('gw-a', 'authority');
-    // The next pull (a retry, at most REFRESH_SECONDS apart, after a connect attempt still in
-    // flight gives up) brings it; the bound covers both with room.
-    await until(
-      async () => (await addresses(`web.${ZONE}`))[0] === '10.1.0.20',
-      5000 + REFRESH_SECONDS * 1000 + 10_000,
-    );
-    expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.20']);
-    expect(await transfers('cluster-a', 'IXFR', 'ixfr')).toBeGreaterThan(ixfrBefore);
-    // The diff was enough: no whole-zone transfer was needed.
-    expect(await transfers('cluster-a', 'AXFR', 'axfr')).toBe(axfrBefore);
-    expect(await replicaSerial('cluster-a')).toBe(await gatewaySerial());
-  });
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-  it('c) A restarted with new data: its serial moves forward; the authority shows old or new, never a mix', async () => {
-    const serialBefore = await gatewaySerial();
-    expect(await replicaSerial('cluster-a')).toBe(serialBefore);
-    const names = [...ROTATED, 'gone', 'born'];
-    for (const name of names) expect(generationOf(name, await query(`${name}.${ZONE}`))).toBe(1);
+  it(
+    'a) authority cut off from A: A is unreachable from there, its names still answered from the copy',
+    async () => {
+      const failuresBefore = authority.logs.length;
+      const bUpToDate = await transfers('cluster-b', 'IXFR', 'up-to-date');
+      const sentToA = () =>
+        metric(`mdns_authority_upstream_requests_total{zone="${ZONE}",upstream="cluster-a"}`);
+      const sentBefore = await sentToA();
+      await lab.cut('gw-a', 'authority');
+      // The partition is real: a query from the authority's namespace to A gets no reply.
+      const dig = await lab.exec('authority', [
+        'dig',
+        '+time=1',
+        '+tries=1',
+        `@${lab.node('gw-a').ipv4}`,
+        `web.${ZONE}`,
+        'A',
+      ]);
+      expect(dig).toMatch(/timed out|no servers could be reached/);
+      // ...and the replica's pulls from A fail (connect), one warning each naming the upstream.
+      const rejected = await authority.waitForLog(
+        (l) =>
+          authority.logs.indexOf(l) >= failuresBefore &&
+          l.upstream === 'cluster-a' &&
+          String(l.msg).startsWith('zone transfer from cluster-a rejected'),
+        60_000,
+      );
+      expect(rejected.reason).toBe('connect');
+      // Answers stay right: A's names from its copy, B's from B's, nothing expired.
+      expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.10']);
+      for (const r of ROTATED) expect(generationOf(r, await query(`${r}.${ZONE}`))).toBe(1);
+      expect(await addresses(`api.${ZONE}`)).toEqual(['10.4.0.1']);
+      expect((await query(`nothing.${ZONE}`)).rcode).toBe(3);
+      expect(
+        await metric(`mdns_authority_replica_fresh{zone="${ZONE}",upstream="cluster-a"}`),
+      ).toBe(1);
+      // No answer waited on A: nothing was sent to it per query, the copy answered.
+      expect(await sentToA()).toBe(sentBefore);
+      // B's link is untouched: its refreshes keep confirming its copy.
+      await until(
+        async () => (await transfers('cluster-b', 'IXFR', 'up-to-date')) > bUpToDate,
+        30_000,
+      );
+    },
+    CASE_TIMEOUT_MS,
+  );
 
-    // Queries in a bounded loop from before the stop until the new generation is complete.
-    const seen: Array<1 | 2> = [];
-    const mixes: string[] = [];
-    let stopLoop = false;
-    const loop = (async () => {
-      for (let round = 0; round < 20_000 && !stopLoop; round++) {
-        for (const name of names) {
-          const g = generationOf(name, await query(`${name}.${ZONE}`));
-          if (typeof g === 'string') mixes.push(g);
-          else seen.push(g);
+  it(
+    'b) a change at A during the partition reaches the authority by IXFR after the heal',
+    async () => {
+      const ixfrBefore = await transfers('cluster-a', 'IXFR', 'ixfr');
+      const axfrBefore = await transfers('cluster-a', 'AXFR', 'axfr');
+      const serialBefore = await replicaSerial('cluster-a');
+      writeFileSync(
+        join(gwA().dir.path, 'manifests', 'web.yaml'),
+        ingress('web', `web.${ZONE}`, ['10.1.0.20']),
+      );
+      // A has it, under a new serial once its debounce window closed (its NOTIFY is dropped by
+      // the cut); the authority cannot have it yet.
+      await until(async () => {
+        const a = await ask(lab.node('gw-a').ipv4, `web.${ZONE}`);
+        return (
+          a.answers.some((r) => r.data === '10.1.0.20') &&
+          serialCompare(await gatewaySerial(), serialBefore) === 1
+        );
+      }, 30_000);
+      expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.10']);
+      await lab.heal('gw-a', 'authority');
+      // The next pull (a retry, at most REFRESH_SECONDS apart, after a connect attempt still in
+      // flight gives up) brings it; the bound covers both with room.
+      await until(
+        async () => (await addresses(`web.${ZONE}`))[0] === '10.1.0.20',
+        CATCH_UP_BOUND_MS,
+      );
+      expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.20']);
+      expect(await transfers('cluster-a', 'IXFR', 'ixfr')).toBeGreaterThan(ixfrBefore);
+      // The diff was enough: no whole-zone transfer was needed.
+      expect(await transfers('cluster-a', 'AXFR', 'axfr')).toBe(axfrBefore);
+      expect(await replicaSerial('cluster-a')).toBe(await gatewaySerial());
+    },
+    CASE_TIMEOUT_MS,
+  );
+
+  it(
+    'c) A restarted with new data: its serial moves forward; the authority shows old or new, never a mix',
+    async () => {
+      const serialBefore = await gatewaySerial();
+      expect(await replicaSerial('cluster-a')).toBe(serialBefore);
+      const names = [...ROTATED, 'gone', 'born'];
+      for (const name of names) expect(generationOf(name, await query(`${name}.${ZONE}`))).toBe(1);
+
+      // Queries in a bounded loop from before the stop until the new generation is complete.
+      const seen: Array<1 | 2> = [];
+      const mixes: string[] = [];
+      let stopLoop = false;
+      let loopError: unknown = null;
+      const loop = (async () => {
+        for (let round = 0; round < 20_000 && !stopLoop; round++) {
+          for (const name of names) {
+            const g = generationOf(name, await query(`${name}.${ZONE}`));
+            if (typeof g === 'string') mixes.push(g);
+            else seen.push(g);
+          }
         }
+      })().catch((e: unknown) => {
+        loopError = e;
+      });
+
+      try {
+        const { server, config, dir } = gwA();
+        await server.stop(10_000);
+        // The new generation is written while A is down: it starts with it.
+        const manifests = join(dir.path, 'manifests');
+        rmSync(join(manifests, 'gone.yaml'));
+        for (const [file, text] of Object.entries(generation(2)))
+          writeFileSync(join(manifests, file), text);
+        const restarted = await startIn('gw-a', GATEWAY_MAIN, config);
+        gateways.set('gw-a', { server: restarted, config, dir });
+        await restarted.waitReady(60_000);
+        const serialAfter = await gatewaySerial();
+        // RFC 1982: the restarted gateway's serial is newer, never a step back.
+        expect(serialCompare(serialAfter, serialBefore)).toBe(1);
+
+        await until(
+          async () => (await replicaSerial('cluster-a')) === serialAfter,
+          CATCH_UP_BOUND_MS,
+        );
+        // A few more rounds on the new copy, then the loop ends.
+        const settled = seen.length;
+        await until(
+          () => seen.length >= settled + names.length * 3 || mixes.length > 0 || loopError !== null,
+          30_000,
+        );
+      } finally {
+        stopLoop = true;
+        await loop;
       }
-    })();
 
-    const { server, config, dir } = gwA();
-    await server.stop(10_000);
-    // The new generation is written while A is down: it starts with it.
-    const manifests = join(dir.path, 'manifests');
-    rmSync(join(manifests, 'gone.yaml'));
-    for (const [file, text] of Object.entries(generation(2)))
-      writeFileSync(join(manifests, file), text);
-    const restarted = await startIn('gw-a', GATEWAY_MAIN, config);
-    gateways.set('gw-a', { server: restarted, config, dir });
-    await restarted.waitReady(15_000);
-    const serialAfter = await gatewaySerial();
-    // RFC 1982: the restarted gateway's serial is newer, never a step back.
-    expect(serialCompare(serialAfter, serialBefore)).toBe(1);
-
-    await until(
-      async () => (await replicaSerial('cluster-a')) === serialAfter,
-      5000 + REFRESH_SECONDS * 1000 + 10_000,
-    );
-    // A few more rounds on the new copy, then the loop ends.
-    const settled = seen.length;
-    await until(() => seen.length >= settled + names.length * 3 || mixes.length > 0, 10_000);
-    stopLoop = true;
-    await loop;
-
-    expect(mixes).toEqual([]);
-    // One switch, old to new, never back: a query after the swap never sees the old copy.
-    const firstNew = seen.indexOf(2);
-    expect(firstNew).toBeGreaterThan(0);
-    expect(seen.slice(firstNew).every((g) => g === 2)).toBe(true);
-    expect(seen.at(-1)).toBe(2);
-    expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.20']);
-  });
+      expect(loopError).toBeNull();
+      expect(mixes).toEqual([]);
+      // One switch, old to new, never back: a query after the swap never sees the old copy.
+      const firstNew = seen.indexOf(2);
+      expect(firstNew).toBeGreaterThan(0);
+      expect(seen.slice(firstNew).every((g) => g === 2)).toBe(true);
+      expect(seen.at(-1)).toBe(2);
+      expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.20']);
+    },
+    CASE_TIMEOUT_MS,
+  );
 });
