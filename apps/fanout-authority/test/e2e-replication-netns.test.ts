@@ -319,12 +319,15 @@ describe.skipIf(unavailable !== null)('zone replication across network namespace
       }, 30_000);
       expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.10']);
       await lab.heal('gw-a', 'authority');
+      const healedAt = Date.now();
       // The next pull (a retry, at most REFRESH_SECONDS apart, after a connect attempt still in
       // flight gives up) brings it; the bound covers both with room.
       await until(
         async () => (await addresses(`web.${ZONE}`))[0] === '10.1.0.20',
         CATCH_UP_BOUND_MS,
       );
+      // Reported, never asserted (no timed assertions): the figure for RELIABILITY-style notes.
+      console.info(`netns b: heal -> new answer at the authority ${Date.now() - healedAt} ms`);
       expect(await addresses(`web.${ZONE}`)).toEqual(['10.1.0.20']);
       expect(await transfers('cluster-a', 'IXFR', 'ixfr')).toBeGreaterThan(ixfrBefore);
       // The diff was enough: no whole-zone transfer was needed.
@@ -370,6 +373,7 @@ describe.skipIf(unavailable !== null)('zone replication across network namespace
         const restarted = await startIn('gw-a', GATEWAY_MAIN, config);
         gateways.set('gw-a', { server: restarted, config, dir });
         await restarted.waitReady(60_000);
+        const readyAt = Date.now();
         const serialAfter = await gatewaySerial();
         // RFC 1982: the restarted gateway's serial is newer, never a step back.
         expect(serialCompare(serialAfter, serialBefore)).toBe(1);
@@ -377,6 +381,9 @@ describe.skipIf(unavailable !== null)('zone replication across network namespace
         await until(
           async () => (await replicaSerial('cluster-a')) === serialAfter,
           CATCH_UP_BOUND_MS,
+        );
+        console.info(
+          `netns c: restarted gateway ready -> its copy at the authority ${Date.now() - readyAt} ms`,
         );
         // A few more rounds on the new copy, then the loop ends.
         const settled = seen.length;
@@ -389,6 +396,9 @@ describe.skipIf(unavailable !== null)('zone replication across network namespace
         await loop;
       }
 
+      console.info(
+        `netns c: ${seen.length + mixes.length} answers during the restart: ${seen.filter((g) => g === 1).length} old, ${seen.filter((g) => g === 2).length} new, ${mixes.length} mixed`,
+      );
       expect(loopError).toBeNull();
       expect(mixes).toEqual([]);
       // One switch, old to new, never back: a query after the swap never sees the old copy.

@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { runTool } from './app-process.js';
 
 /**
  * Several "hosts" on one machine: a network namespace per node, all on one bridge (itself in
@@ -56,25 +57,26 @@ export function netLabUnavailable(): string | null {
   return null;
 }
 
-function run(argv: string[], timeoutMs = 10_000): Promise<string> {
+/** `argv` to completion (with `input` on its stdin); its stdout, or a rejection naming the command. */
+function run(argv: string[], input?: string, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(argv[0], argv.slice(1), { timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${argv.join(' ')}: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      argv[0],
+      argv.slice(1),
+      { timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${argv.join(' ')}: ${stderr || err.message}\n${input ?? ''}`));
+        else resolve(stdout);
+      },
+    );
+    child.stdin?.end(input ?? '');
   });
 }
 
 /** `ip` reads a batch of commands from stdin (inside `netns` when given): one process for many. */
-function ipBatch(lines: string[], netns?: string): Promise<void> {
-  const argv = netns === undefined ? ['-batch', '-'] : ['-n', netns, '-batch', '-'];
-  return new Promise((resolve, reject) => {
-    const child = execFile('ip', argv, { timeout: 20_000 }, (err, _out, stderr) => {
-      if (err) reject(new Error(`ip -batch: ${stderr || err.message}\n${lines.join('\n')}`));
-      else resolve();
-    });
-    child.stdin?.end(`${lines.join('\n')}\n`);
-  });
+function ipBatch(lines: string[], netns?: string): Promise<string> {
+  const ns = netns === undefined ? [] : ['-n', netns];
+  return run(['ip', ...ns, '-batch', '-'], `${lines.join('\n')}\n`);
 }
 
 function pidAlive(pid: number): boolean {
@@ -176,15 +178,7 @@ export async function createNetLab(nodes: readonly string[]): Promise<NetLab> {
         `    ip daddr ${peer.ipv4} drop; ip6 daddr ${peer.ipv6} drop; }`,
         '}',
       ].join('\n');
-      await new Promise<void>((resolve, reject) => {
-        const child = execFile(
-          'ip',
-          ['netns', 'exec', lab.node(a).netns, 'nft', '-f', '-'],
-          { timeout: 10_000 },
-          (err, _out, stderr) => (err ? reject(new Error(`nft: ${stderr || err}`)) : resolve()),
-        );
-        child.stdin?.end(`${rules}\n`);
-      });
+      await run(['ip', 'netns', 'exec', lab.node(a).netns, 'nft', '-f', '-'], `${rules}\n`);
     },
     async heal(a, b) {
       const table = `cut_${b.replace(/[^a-z0-9]/gi, '_')}`;
@@ -201,17 +195,7 @@ export async function createNetLab(nodes: readonly string[]): Promise<NetLab> {
       ]);
     },
     exec(node, argv, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        execFile(
-          'ip',
-          ['netns', 'exec', lab.node(node).netns, ...argv],
-          { timeout: timeoutMs },
-          (err, stdout, stderr) => {
-            if (err && (err as { code?: unknown }).code === undefined) reject(err);
-            else resolve(stdout + stderr);
-          },
-        );
-      });
+      return runTool('ip', ['netns', 'exec', lab.node(node).netns, ...argv], timeoutMs);
     },
     async destroy() {
       for (const n of created.reverse()) await removeNamespace(n);
