@@ -2,7 +2,8 @@
 # Installs what the tests, the demo and the benchmarks need beyond Node and npm:
 # pnpm (the version pinned in package.json) and the real DNS tools from Debian that
 # the suites use as clients and peers (dig, kdig, knotd, dnsperf, dnsdist, unbound),
-# `ss` (iproute2) to read socket buffer sizes, and Prometheus (`promtool` tests the alert
+# `ss` (iproute2) to read socket buffer sizes, `nft` (nftables) to cut links between the
+# network namespaces of the multi-host tests, and Prometheus (`promtool` tests the alert
 # rules; the server runs the dashboard's queries).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
@@ -15,7 +16,7 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$w
 fi
 
 missing=()
-for pair in dig:bind9-dnsutils kdig:knot-dnsutils knotd:knot dnsperf:dnsperf dnsdist:dnsdist unbound:unbound ss:iproute2 promtool:prometheus; do
+for pair in dig:bind9-dnsutils kdig:knot-dnsutils knotd:knot dnsperf:dnsperf dnsdist:dnsdist unbound:unbound ss:iproute2 nft:nftables promtool:prometheus; do
   bin=${pair%%:*}; pkg=${pair#*:}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
 done

@@ -161,6 +161,17 @@ async function run(config: GatewayConfig): Promise<void> {
     onCommit: () => notifier.changed(),
   });
   index.onChange(() => versions.changed());
+  // The first full sync is committed at once, not a debounce later. Until that commit the
+  // version a transfer serves is the one taken before any source listed: the apex alone. A
+  // secondary whose refresh lands in that window (after our restart, say) would take that
+  // empty zone and answer NXDOMAIN for every name until the next commit.
+  let syncCommitted = false;
+  index.onKindState(() => {
+    if (!syncCommitted && latch.synced()) {
+      syncCommitted = true;
+      versions.commit();
+    }
+  });
   const transferCounters = newTransferCounters();
 
   const reverseSet = new Set(reverseZones);

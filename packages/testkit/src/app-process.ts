@@ -67,6 +67,10 @@ export interface AppProcessOptions {
   nodeArgs?: string[];
   /** A cgroup v1 directory (root only) the process joins before it execs Node, so every page is charged to it. */
   cgroup?: string;
+  /** A network namespace (root only) to run in: `ip netns exec NETNS node ...` (see `createNetLab`). */
+  netns?: string;
+  /** The address `query`, `dig` and `http` reach the server at; default 127.0.0.1 (a server in a `netns` is reached at its lab address). */
+  host?: string;
   /** Keep at most this many log lines (oldest dropped): a flood must not make the buffer the leak under test. Default unbounded. */
   maxLogLines?: number;
   /** Each raw output line as it comes (the demo prints them); stderr too. */
@@ -116,6 +120,8 @@ export class AppProcess {
   private constructor(
     /** `options.name`, else the bundle's path. */
     readonly name: string,
+    /** Where `query`, `dig` and `http` reach it (`options.host`). */
+    readonly host: string,
     child: ChildProcess,
     maxLogLines: number,
     onLine: AppProcessOptions['onLine'],
@@ -154,19 +160,25 @@ export class AppProcess {
   ): Promise<AppProcess> {
     const argv = [...(options.nodeArgs ?? []), main, '--config', configPath];
     const node = options.node ?? process.execPath;
-    const [command, args] =
+    const [inner, innerArgs] =
       options.cgroup === undefined
         ? [node, argv]
         : [
             '/bin/sh',
             ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, node, ...argv],
           ];
+    // `ip netns exec` execs the command in place: the child's pid (signals, /proc) is Node's.
+    const [command, args] =
+      options.netns === undefined
+        ? [inner, innerArgs]
+        : ['ip', ['netns', 'exec', options.netns, inner, ...innerArgs]];
     const child = spawn(command, args, {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new AppProcess(
       options.name ?? main,
+      options.host ?? '127.0.0.1',
       child,
       options.maxLogLines ?? Number.POSITIVE_INFINITY,
       options.onLine,
@@ -261,14 +273,14 @@ export class AppProcess {
     });
   }
 
-  /** A query to the DNS port on 127.0.0.1 (3 s timeout unless given). */
+  /** A query to the DNS port at `host` (3 s timeout unless given). */
   query(
     name: string,
     type: string,
     options: Partial<DnsQueryOptions> = {},
   ): Promise<DnsQueryResult> {
     return dnsQuery({
-      host: '127.0.0.1',
+      host: this.host,
       port: this.dnsPort,
       name,
       type,
@@ -277,10 +289,10 @@ export class AppProcess {
     });
   }
 
-  /** `dig @127.0.0.1 -p PORT +time=3 +tries=1 ...args`: its output (also on a non-zero exit). */
+  /** `dig @HOST -p PORT +time=3 +tries=1 ...args`: its output (also on a non-zero exit). */
   dig(args: string[]): Promise<string> {
     return runTool('dig', [
-      '@127.0.0.1',
+      `@${this.host}`,
       '-p',
       String(this.dnsPort),
       '+time=3',
@@ -296,7 +308,8 @@ export class AppProcess {
       : path.startsWith('/health')
         ? this.opsPorts.health
         : this.opsPorts.ready;
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    const res = await fetch(`http://${host}:${port}${path}`, {
       signal: AbortSignal.timeout(5000),
     });
     return { status: res.status, body: await res.text() };

@@ -9,6 +9,8 @@ export type { DnsPeer, PeerQuery } from './dns-peer.js';
 export { startDnsPeer } from './dns-peer.js';
 export type { Knotd } from './knot.js';
 export { freePort, knotSecondaryOf, startKnotd } from './knot.js';
+export type { LabNode, NetLab } from './netns.js';
+export { createNetLab, LAB_PREFIX, netLabUnavailable, removeStaleLabs } from './netns.js';
 export { node24 } from './node24.js';
 export { netCoreSysctl, udpSocketMemory } from './socket-memory.js';
 export type { TempDir } from './temp-dir.js';
