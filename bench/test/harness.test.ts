@@ -301,6 +301,8 @@ describe('report', () => {
         timedOut: 0,
         samples: 5,
         count: 5,
+        cpuMsGateway: 210,
+        cpuMsAuthority: 180,
       },
       pollMs: 5,
       targets: { axfrMs: 1000, rssMb: 200, changeP99Ms: 300 },
@@ -321,6 +323,7 @@ describe('report', () => {
     expect(good).toContain('| RSS ≤ 200 MB | **met** |');
     expect(good).toContain('| p99 ≤ 300 ms | **met** |');
     expect(good).toContain('| cluster-gateway-0 | 3 | 25,005 | 60 |');
+    expect(good).toContain('| 100 | 5 | 120 | 130 | 150 | 150 | 0 | 210 / 180 |');
     const bad = render(scenario(301, 201));
     expect(bad).toContain('| RSS ≤ 200 MB | **not met** |');
     expect(bad).toContain('| p99 ≤ 300 ms | **not met** |');

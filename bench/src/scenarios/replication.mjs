@@ -113,6 +113,21 @@ export async function authorityReplicatedScenario(ctx) {
           return a;
         },
       },
+      {
+        // The deployed shape (cache on by default): copies answer the first query of a name,
+        // the cache every later one until the next swap expires it.
+        start: async () => {
+          const a = await startAuthority(join(ctx.dir, 'repl-authority-cached'), {
+            upstreams: gws,
+            cache: {},
+            label: 'fanout-authority (replicated, cache on)',
+            tsig: TSIG,
+          });
+          await waitForReplicas(a, GATEWAYS);
+          return a;
+        },
+        warmPasses: 2,
+      },
     ];
     const rows = await compareServers(ctx, specs);
     return {
@@ -289,14 +304,30 @@ export async function replicationScenario(ctx) {
     );
 
     const times = [];
+    // CPU ms each change cost gateway 0 and the authority (/proc, so the box's load does
+    // not inflate it the way it inflates wall-clock latency): where the time goes.
+    const cpu = { gateway: [], authority: [] };
+    const cpuOf = () => [procTreeStats(gws[0].proc.pid), procTreeStats(authority.proc.pid)];
     let timedOut = 0;
     for (let k = 1; k <= changeSamples; k++) {
+      const [gwBefore, auBefore] = cpuOf();
       const ms = await oneChange(standins[0], authority.port, k);
       if (ms === null) timedOut++;
       else times.push(ms);
       await sleep(BETWEEN_SAMPLES_MS);
+      const [gwAfter, auAfter] = cpuOf();
+      cpu.gateway.push((gwAfter.cpuSeconds - gwBefore.cpuSeconds) * 1000);
+      cpu.authority.push((auAfter.cpuSeconds - auBefore.cpuSeconds) * 1000);
     }
-    const change = { debounceMs, ...latencySummary(times), timedOut, samples: changeSamples };
+    const change = {
+      debounceMs,
+      ...latencySummary(times),
+      timedOut,
+      samples: changeSamples,
+      // Includes the idle second between samples (timers, probes: a few ms).
+      cpuMsGateway: percentile(cpu.gateway, 50),
+      cpuMsAuthority: percentile(cpu.authority, 50),
+    };
     ctx.log(
       `  change → answer (NOTIFY + IXFR): p50 ${change.p50?.toFixed(0)} ms, p99 ${change.p99?.toFixed(0)} ms`,
     );
