@@ -9,13 +9,13 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostOf, ingress, writeManifests, ZONE, zoneFile } from '../dataset.mjs';
-import { queryOnce } from '../dns-wire.mjs';
 import { compareServers } from '../measure.mjs';
 import { startAuthority, startGateway } from '../ours.mjs';
 import { startDnsdist, startKnot } from '../peers.mjs';
 import { freePort, procTreeStats, sleep, stopProcess, waitFor } from '../proc.mjs';
 import { startBenchStandin } from '../standin.mjs';
 import { freshReplicas, latencySummary, parseKdigTransfer, percentile } from '../stats.mjs';
+import { changeToAnswer, POLL_MS } from './change.mjs';
 
 const GATEWAYS = 3;
 // A fixed test key (hmac-sha256, base64 of 32 bytes): loopback only, never a real secret.
@@ -153,8 +153,6 @@ export async function authorityReplicatedScenario(ctx) {
 // ---- 3 × 20k names: AXFR, memory, change → answer ----
 
 const CHANGED = 1_000_000; // on gateway 0; its name is app-1000000
-const POLL_MS = 5;
-const GIVE_UP_MS = 5000;
 // The gateway's debounce coalesces changes closer than this into one serial: samples this
 // far apart each measure one NOTIFY + IXFR.
 const BETWEEN_SAMPLES_MS = 1000;
@@ -230,22 +228,6 @@ async function axfrTimes(servers, samples) {
   }));
 }
 
-/** One sample: ms from the write until the authority answers the new address. */
-async function oneChange(standin, authorityPort, k) {
-  const name = hostOf(CHANGED);
-  const ip = sampleIp(k);
-  await queryOnce(authorityPort, name, 'A', 1000);
-  const t0 = performance.now();
-  if (process.env.BENCH_DEBUG) console.log(`  apply ${k} at ${new Date().toISOString()}`);
-  standin.apply(ingress(CHANGED, ip));
-  while (performance.now() - t0 < GIVE_UP_MS) {
-    const r = await queryOnce(authorityPort, name, 'A', 200);
-    if (r?.addresses.includes(ip)) return performance.now() - t0;
-    await sleep(POLL_MS);
-  }
-  return null;
-}
-
 export async function replicationScenario(ctx) {
   const { namesPerGateway: n, axfrSamples, changeSamples, debounceMs } = ctx.replication;
   const standins = [];
@@ -311,7 +293,8 @@ export async function replicationScenario(ctx) {
     let timedOut = 0;
     for (let k = 1; k <= changeSamples; k++) {
       const [gwBefore, auBefore] = cpuOf();
-      const ms = await oneChange(standins[0], authority.port, k);
+      if (process.env.BENCH_DEBUG) ctx.log(`  write ${k} at ${new Date().toISOString()}`);
+      const ms = await changeToAnswer(standins[0], authority.port, CHANGED, sampleIp(k));
       if (ms === null) timedOut++;
       else times.push(ms);
       await sleep(BETWEEN_SAMPLES_MS);
