@@ -112,11 +112,11 @@ function replicationDetail(s) {
     '',
     `${s.gateways} gateways, each listing and watching ${int(s.namesPerGateway)} Ingresses from its own Kubernetes API stand-in, transfers TSIG-signed (hmac-sha256). AXFR: \`kdig axfr\` with the key, wall clock including kdig's start, interleaved with Knot serving the same zone file.`,
     '',
-    '| AXFR from | samples | records | messages | bytes | p50 ms | max ms |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    "| AXFR from | samples | records | messages | bytes | p50 ms | max ms | server's CPU ms per AXFR (median) |",
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...s.axfr.map(
       (a) =>
-        `| ${a.server} | ${a.samples} | ${int(a.records)} | ${int(a.messages)} | ${int(a.bytes)} | ${ms(a.p50)} | ${ms(a.max)} |`,
+        `| ${a.server} | ${a.samples} | ${int(a.records)} | ${int(a.messages)} | ${int(a.bytes)} | ${ms(a.p50)} | ${ms(a.max)} | ${fmt(a.cpuMs)} |`,
     ),
     '',
     `The authority (cache on, every upstream replicated): start → ${s.gateways} copies loaded ${fmt(s.loadedMs / 1000, 1)} s; RSS ${mb(s.rssBytes)} MB 2 s later, ${mb(s.rssEndBytes)} MB after the change samples, VmHWM ${mb(s.hwmBytes)} MB.`,

@@ -276,6 +276,7 @@ describe('report', () => {
           bytes: 9e5,
           p50: 400,
           max: 900,
+          cpuMs: 120,
           samples: 3,
         },
         {
@@ -322,7 +323,7 @@ describe('report', () => {
     );
     expect(good).toContain('| RSS ≤ 200 MB | **met** |');
     expect(good).toContain('| p99 ≤ 300 ms | **met** |');
-    expect(good).toContain('| cluster-gateway-0 | 3 | 25,005 | 60 |');
+    expect(good).toContain('| cluster-gateway-0 | 3 | 25,005 | 60 | 900,000 | 400 | 900 | 120 |');
     expect(good).toContain('| 100 | 5 | 120 | 130 | 150 | 150 | 0 | 210 / 180 |');
     const bad = render(scenario(301, 201));
     expect(bad).toContain('| RSS ≤ 200 MB | **not met** |');

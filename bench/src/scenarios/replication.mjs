@@ -170,8 +170,15 @@ const profiled = (tag) =>
 /** Name indexes of gateway k: [k·n, (k+1)·n), disjoint between gateways. */
 const shareOf = (k, n) => (i) => i >= k * n && i < (k + 1) * n;
 
-/** Wall-clock ms of one signed `kdig axfr` and what it received. */
-function timedAxfr(port) {
+/** Wall-clock ms of one signed `kdig axfr`, the server's CPU ms for it, and what it received. */
+async function timedAxfr(server) {
+  const before = procTreeStats(server.proc.pid);
+  const run = await kdigAxfr(server.port);
+  const after = procTreeStats(server.proc.pid);
+  return { ...run, cpuMs: (after.cpuSeconds - before.cpuSeconds) * 1000 };
+}
+
+function kdigAxfr(port) {
   return new Promise((resolve, reject) => {
     const args = [
       '@127.0.0.1',
@@ -212,7 +219,7 @@ function timedAxfr(port) {
 async function axfrTimes(servers, samples) {
   const runs = servers.map(() => []);
   for (let s = 0; s < samples; s++) {
-    for (let k = 0; k < servers.length; k++) runs[k].push(await timedAxfr(servers[k].port));
+    for (let k = 0; k < servers.length; k++) runs[k].push(await timedAxfr(servers[k]));
   }
   return servers.map((server, k) => ({
     server: server.name,
@@ -224,6 +231,11 @@ async function axfrTimes(servers, samples) {
       50,
     ),
     max: Math.max(...runs[k].map((r) => r.ms)),
+    // /proc ticks are 10 ms: the median of several transfers.
+    cpuMs: percentile(
+      runs[k].map((r) => r.cpuMs),
+      50,
+    ),
     samples,
   }));
 }
