@@ -95,6 +95,7 @@ export async function authorityReplicatedScenario(ctx) {
             upstreams: gws,
             cache: {},
             label: 'fanout-authority (cache hits)',
+            jail: profiled('authority-hits'),
           }),
         warmPasses: 2,
       },
@@ -122,6 +123,7 @@ export async function authorityReplicatedScenario(ctx) {
             cache: {},
             label: 'fanout-authority (replicated, cache on)',
             tsig: TSIG,
+            jail: profiled('authority-replicated-cached'),
           });
           await waitForReplicas(a, GATEWAYS);
           return a;
