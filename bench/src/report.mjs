@@ -119,7 +119,7 @@ function replicationDetail(s) {
         `| ${a.server} | ${a.samples} | ${int(a.records)} | ${int(a.messages)} | ${int(a.bytes)} | ${ms(a.p50)} | ${ms(a.max)} | ${fmt(a.cpuMs)} |`,
     ),
     '',
-    `The authority (cache on, every upstream replicated): start → ${s.gateways} copies loaded ${fmt(s.loadedMs / 1000, 1)} s; RSS ${mb(s.rssBytes)} MB 2 s later, ${mb(s.rssEndBytes)} MB after the change samples, VmHWM ${mb(s.hwmBytes)} MB.`,
+    `The authority (cache on, every upstream replicated): start → ${s.gateways} copies loaded ${fmt(s.loadedMs / 1000, 1)} s; RSS ${mb(s.rssBytes)} MB 2 s later, ${mb(s.rssEndBytes)} MB after the change samples, VmHWM ${mb(s.hwmBytes)} MB; V8 heap in use ${mb(s.heapUsedBytes)} MB / ${mb(s.heapUsedEndBytes)} MB at those two points.`,
     '',
     `Change → answer: an Ingress of gateway 0 written to its stand-in, polled at the authority every ${s.pollMs} ms (watch event, index update, NOTIFY after \`notify.debounceMs\`, IXFR, copy swapped, cache entries of that upstream expired).`,
     '',

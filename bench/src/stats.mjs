@@ -70,3 +70,9 @@ export function parseKdigTransfer(text) {
   const m = /;; Received (\d+) B \((\d+) messages?, (\d+) records?\)/.exec(text);
   return m ? { bytes: Number(m[1]), messages: Number(m[2]), records: Number(m[3]) } : null;
 }
+
+/** The value of an unlabelled series (e.g. prom-client's `nodejs_heap_size_used_bytes`), or NaN. */
+export function metricValue(metricsText, name) {
+  const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metricsText);
+  return m ? Number(m[1]) : Number.NaN;
+}

@@ -12,6 +12,7 @@ import { settingsFor } from '../src/run.mjs';
 import {
   cpuPer100k,
   freshReplicas,
+  metricValue,
   parseDnsperfStats,
   parseDnsperfVerbose,
   parseKdigTransfer,
@@ -342,6 +343,13 @@ describe('replication helpers', () => {
     ].join('\n');
     expect(freshReplicas(text)).toEqual(['gw0', 'gw2']);
     expect(freshReplicas('')).toEqual([]);
+  });
+
+  it('reads an unlabelled series of /metrics', () => {
+    const text =
+      '# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes 52428800\nx{a="1"} 2\n';
+    expect(metricValue(text, 'nodejs_heap_size_used_bytes')).toBe(52428800);
+    expect(metricValue(text, 'nodejs_heap_size_total_bytes')).toBeNaN();
   });
 
   it("reads kdig's transfer summary", () => {

@@ -14,7 +14,13 @@ import { startAuthority, startGateway } from '../ours.mjs';
 import { startDnsdist, startKnot } from '../peers.mjs';
 import { freePort, procTreeStats, sleep, stopProcess, waitFor } from '../proc.mjs';
 import { startBenchStandin } from '../standin.mjs';
-import { freshReplicas, latencySummary, parseKdigTransfer, percentile } from '../stats.mjs';
+import {
+  freshReplicas,
+  latencySummary,
+  metricValue,
+  parseKdigTransfer,
+  percentile,
+} from '../stats.mjs';
 import { changeToAnswer, POLL_MS } from './change.mjs';
 
 const GATEWAYS = 3;
@@ -53,6 +59,14 @@ function debugAtExit(ctx, authority) {
     );
   }, 5000);
   timer.unref();
+}
+
+/** The authority's V8 heap in use (prom-client's default series): garbage or live data? */
+async function heapUsedBytes(authority) {
+  const text = await fetch(`http://127.0.0.1:${authority.metricsPort}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+  return metricValue(text, 'nodejs_heap_size_used_bytes');
 }
 
 /** Gateway k of 3 from a manifests directory holding name i where i % 3 === k. */
@@ -295,6 +309,7 @@ export async function replicationScenario(ctx) {
     const loadedMs = performance.now() - t0;
     await sleep(2000); // let the transfers' garbage go
     const mem = procTreeStats(authority.proc.pid);
+    const heapLoaded = await heapUsedBytes(authority);
     ctx.log(
       `  authority with ${GATEWAYS} × ${n} names: RSS ${(mem.rssBytes / 2 ** 20).toFixed(1)} MB`,
     );
@@ -329,6 +344,7 @@ export async function replicationScenario(ctx) {
       `  change → answer (NOTIFY + IXFR): p50 ${change.p50?.toFixed(0)} ms, p99 ${change.p99?.toFixed(0)} ms`,
     );
     const end = procTreeStats(authority.proc.pid);
+    const heapEnd = await heapUsedBytes(authority);
     if (process.env.BENCH_DEBUG) {
       const text = await (await fetch(`http://127.0.0.1:${authority.metricsPort}/metrics`)).text();
       ctx.log(
@@ -349,6 +365,8 @@ export async function replicationScenario(ctx) {
       rssBytes: mem.rssBytes,
       rssEndBytes: end.rssBytes,
       hwmBytes: end.hwmBytes,
+      heapUsedBytes: heapLoaded,
+      heapUsedEndBytes: heapEnd,
       change,
       pollMs: POLL_MS,
       targets: { axfrMs: 1000, rssMb: 200, changeP99Ms: 300 },
