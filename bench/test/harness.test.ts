@@ -143,6 +143,15 @@ describe('settings', () => {
 });
 
 describe('report', () => {
+  const machine = {
+    cpuModel: 'x',
+    nproc: 2,
+    loadStart: '0',
+    loadEnd: '0',
+    kernel: 'k',
+    node: 'v20',
+  };
+  const settings = { seconds: 1, rounds: 1, names: 10, queryLines: 14 };
   it('replaces only the generated block', () => {
     const doc = `# B\nintro\n${START}\nold\n${END}\nmethod\n`;
     const out = spliceGenerated(doc, `${START}\nnew\n${END}`);
@@ -154,18 +163,8 @@ describe('report', () => {
       mode: 'quick',
       finishedAt: 'now',
       totalSeconds: 1,
-      settings: { seconds: 1, rounds: 1, names: 10, queryLines: 14 },
-      machine: {
-        cpuModel: 'x',
-        nproc: 2,
-        loadStart: '0',
-        loadEnd: '0',
-        kernel: 'k',
-        node: 'v20',
-        knotd: 'k',
-        dnsdist: 'd',
-        dnsperf: 'p',
-      },
+      settings,
+      machine: { ...machine, knotd: 'k', dnsdist: 'd', dnsperf: 'p' },
       scenarios: [{ id: 'gateway', error: 'cluster-gateway exited' }],
     });
     expect(md).toContain('**not measured**');
@@ -189,7 +188,7 @@ describe('report', () => {
       finishedAt: 'now',
       totalSeconds: 1,
       settings: { seconds: 1, rounds: 1, names: 10, queryLines: 14 },
-      machine: { cpuModel: 'x', nproc: 2, loadStart: '0', loadEnd: '0', kernel: 'k', node: 'v20' },
+      machine,
       scenarios: [
         {
           id: 'far',
@@ -214,15 +213,6 @@ describe('report', () => {
     expect(renderGenerated(results(1))).toContain('| no SERVFAIL, nothing lost | **not met** |');
   });
 
-  const machine = {
-    cpuModel: 'x',
-    nproc: 2,
-    loadStart: '0',
-    loadEnd: '0',
-    kernel: 'k',
-    node: 'v20',
-  };
-  const settings = { seconds: 1, rounds: 1, names: 10, queryLines: 14 };
   const row = (server: string, qps: number) => ({
     server,
     qps,
