@@ -59,11 +59,15 @@ export function endpointSlice(service, ready = 1, total = 2) {
   };
 }
 
-/** A manifests directory: JSON is YAML, and `kind: List` files of 1000 keep parsing cheap. */
-export function writeManifests(dir, count) {
+/**
+ * A manifests directory: JSON is YAML, and `kind: List` files of 1000 keep parsing cheap.
+ * `keep(i)` selects the names (as for `zoneFile`), e.g. one gateway's share.
+ */
+export function writeManifests(dir, count, keep = () => true) {
   for (let start = 0; start < count; start += 1000) {
     const items = [];
-    for (let i = start; i < Math.min(count, start + 1000); i++) items.push(ingress(i));
+    for (let i = start; i < Math.min(count, start + 1000); i++) if (keep(i)) items.push(ingress(i));
+    if (items.length === 0) continue;
     const file = join(dir, `ingresses-${String(start).padStart(6, '0')}.yaml`);
     writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
   }

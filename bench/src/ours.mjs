@@ -43,8 +43,9 @@ async function commonConfig(port, workers) {
 }
 
 /**
- * `jail`: `{ cgroup, env }` — join the cgroup directory before exec'ing Node (so every page
- * is charged to it from the start) and add `env` (NODE_OPTIONS). Used by cgroup-memory.mjs.
+ * `jail`: `{ cgroup, env, nodeArgs }` — join the cgroup directory before exec'ing Node (so
+ * every page is charged to it from the start), add `env` (NODE_OPTIONS) and Node arguments
+ * (`--cpu-prof`, which NODE_OPTIONS refuses). Used by cgroup-memory.mjs and replication.mjs.
  * Resolves once the server has logged `listening`.
  */
 async function launch(label, main, configPath, jail) {
@@ -53,6 +54,7 @@ async function launch(label, main, configPath, jail) {
     node: BENCH_NODE,
     cgroup: jail?.cgroup,
     env: jail?.env,
+    nodeArgs: jail?.nodeArgs,
     timeoutMs: 120_000,
     // A long run must not keep every line.
     maxLogLines: 200,
@@ -77,11 +79,14 @@ export async function startGateway(
     metrics,
     jail,
     health,
+    tsig,
   },
 ) {
   mkdirSync(dir, { recursive: true });
   const config = await commonConfig(port, workers);
   if (metrics) config.metrics = metrics;
+  // `tsig` ({ name, secret }): the gateway as a primary, transfers to loopback with that key.
+  if (tsig) config.transfer = { enabled: true, allow: ['127.0.0.0/8'], keys: [tsigKey(tsig)] };
   config.sources = {
     resources: ['Ingress', 'Service'],
     kubernetes: source.kubeconfig
@@ -106,19 +111,27 @@ export async function startGateway(
   return { name: label, proc, port: dnsPort, configPath };
 }
 
-/** The fanout authority in front of `upstreams` ([{ name, port }] on 127.0.0.1); `metrics` as for the gateway. */
+const tsigKey = ({ name, secret }) => ({ name, algorithm: 'hmac-sha256', secret });
+
+/**
+ * The fanout authority in front of `upstreams` ([{ name, port }] on 127.0.0.1); `metrics` as
+ * for the gateway. `tsig` ({ name, secret }): every upstream replicated (AXFR/IXFR signed
+ * with that key, NOTIFY must be) — the gateways then need the same `tsig`.
+ */
 export async function startAuthority(
   dir,
-  { upstreams, cache, workers = 1, label = 'fanout-authority', metrics, policy, jail },
+  { upstreams, cache, workers = 1, label = 'fanout-authority', metrics, policy, jail, tsig, port },
 ) {
   mkdirSync(dir, { recursive: true });
-  const config = await commonConfig(undefined, workers);
+  const config = await commonConfig(port, workers);
   if (metrics) config.metrics = metrics;
   config.zones[0].upstreams = upstreams.map((u) => ({
     name: u.name,
     address: '127.0.0.1',
     port: u.port,
+    ...(tsig ? { transfer: { enabled: true, key: tsig.name } } : {}),
   }));
+  if (tsig) config.transfer = { keys: [tsigKey(tsig)] };
   if (policy) config.zones[0].policy = policy;
   if (cache) config.cache = cache;
   // One dnsperf client stands for every client here: the per-source miss limit would measure
@@ -132,10 +145,10 @@ export async function startAuthority(
   const configPath = join(dir, 'authority.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const proc = await launch(label, AUTHORITY_MAIN, configPath, jail);
-  const port = config.listen.port;
+  const dnsPort = config.listen.port;
   await waitFor(
     `${label} answering the apex SOA`,
-    async () => (await queryOnce(port, ZONE, 'SOA', 500))?.rcode === 0,
+    async () => (await queryOnce(dnsPort, ZONE, 'SOA', 500))?.rcode === 0,
     { proc, timeoutMs: 30_000, everyMs: 100 },
   );
   // Ready = every upstream's start-up probe answered or gave up: what a Kubernetes Service
@@ -148,5 +161,5 @@ export async function startAuthority(
     },
     { proc, timeoutMs: 30_000, everyMs: 50 },
   );
-  return { name: label, proc, port, configPath };
+  return { name: label, proc, port: dnsPort, configPath, metricsPort: config.ops.metricsPort };
 }

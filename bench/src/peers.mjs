@@ -7,8 +7,11 @@ import { ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
 import { freePort, startProcess, waitFor } from './proc.mjs';
 
-/** Knot DNS with one UDP worker: the fair peer for one Node process. */
-export async function startKnot(dir, zoneText, label = 'knot') {
+/**
+ * Knot DNS with one UDP worker: the fair peer for one Node process. `tsig` ({ name, secret }):
+ * AXFR/IXFR allowed to requests signed with that key (hmac-sha256), as our primaries do.
+ */
+export async function startKnot(dir, zoneText, label = 'knot', { tsig } = {}) {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const zonePath = join(dir, `${ZONE}.zone`);
@@ -28,11 +31,24 @@ export async function startKnot(dir, zoneText, label = 'knot') {
       'log:',
       '  - target: stderr',
       '    any: warning',
+      ...(tsig
+        ? [
+            'key:',
+            `  - id: ${tsig.name}`,
+            '    algorithm: hmac-sha256',
+            `    secret: ${tsig.secret}`,
+            'acl:',
+            '  - id: xfr',
+            `    key: ${tsig.name}`,
+            '    action: transfer',
+          ]
+        : []),
       'zone:',
       `  - domain: ${ZONE}`,
       `    file: ${zonePath}`,
       '    zonefile-sync: -1',
       '    journal-content: none',
+      ...(tsig ? ['    acl: [xfr]'] : []),
       '',
     ].join('\n'),
   );

@@ -14,15 +14,29 @@ const TITLES = {
   gateway: 'Gateway answering 10k names (A, mixed AAAA/NXDOMAIN)',
   'authority-hits': 'Authority, all cache hits',
   'authority-misses': 'Authority, all misses, 3 upstream gateways',
+  'authority-replicated': 'Authority, replicated, 3 gateways (nothing cached)',
   blackhole: 'NXDOMAIN with 1 of 3 upstreams blackholed',
   far: 'Far cluster (one of 2 clusters 150 ms away)',
   change: 'Change → answer (stand-in → gateway → NOTIFY → authority)',
   memory: 'Memory: gateway with 20k objects',
+  replication: 'Zone replication, 3 gateways × 20k names',
   health: 'Health failover (EndpointSlice write → authority answers only the healthy cluster)',
   'memory-health': 'Memory: gateway with 20k objects + 20k EndpointSlices',
 };
 
+/** `s.comparisons` ([{ server, peer, targetRatio }]): named rows of the run, one verdict each. */
+function comparisonSummary(s) {
+  const row = (name) => s.rows.find((r) => r.server === name);
+  return s.comparisons.map((c) => {
+    const ours = row(c.server);
+    const peer = row(c.peer);
+    const ratio = ours && peer ? ours.qps / peer.qps : Number.NaN;
+    return `| ${TITLES[s.id]} | ${c.server}: ${int(ours?.qps)} qps | ${c.peer}: ${int(peer?.qps)} qps | ratio ${fmt(ratio, 2)} (≥ ${fmt(c.targetRatio, 1)}) | ${met(ratio >= c.targetRatio)} |`;
+  });
+}
+
 function throughputSummary(s) {
+  if (s.comparisons) return comparisonSummary(s);
   const peer = s.rows.find((r) => r.server.startsWith(s.peer));
   return s.rows
     .filter((r) => r !== peer && !r.server.includes('(reference)'))
@@ -60,6 +74,8 @@ function summaryRows(results) {
           `| ${TITLES[s.id]}, NOTIFY debounce ${v.debounceMs} ms | p50 ${ms(v.p50)} ms, p99 ${ms(v.p99)} ms | — | p99 ≤ ${s.targetP99Ms} ms | ${met(v.p99 <= s.targetP99Ms && v.timedOut === 0)} |`,
         );
       }
+    } else if (s.id === 'replication') {
+      out.push(...replicationSummary(s));
     } else if (s.id === 'health') {
       out.push(
         `| ${TITLES[s.id]}, grace 0 s | p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms | — | p99 ≤ ${s.targetP99Ms} ms | ${met(s.p99 <= s.targetP99Ms && s.timedOut === 0)} |`,
@@ -72,6 +88,46 @@ function summaryRows(results) {
     }
   }
   return out;
+}
+
+const axfrOf = (s, prefix) => s.axfr.find((a) => a.server.startsWith(prefix));
+
+function replicationSummary(s) {
+  const gw = axfrOf(s, 'cluster-gateway');
+  const knot = axfrOf(s, 'knot');
+  const c = s.change;
+  const t = s.targets;
+  const worstRss = Math.max(s.rssBytes, s.rssEndBytes);
+  return [
+    `| ${TITLES[s.id]}: AXFR of ${int(s.namesPerGateway)} names (\`kdig\`, TSIG) | ${gw.server}: p50 ${ms(gw.p50)} ms, max ${ms(gw.max)} ms | ${knot.server}: p50 ${ms(knot.p50)} ms (ratio ${fmt(gw.p50 / knot.p50, 1)}×) | ≤ ${t.axfrMs} ms | ${met(gw.max <= t.axfrMs)} |`,
+    `| ${TITLES[s.id]}: authority RSS with the ${s.gateways} copies | RSS ${mb(s.rssBytes)} MB loaded, ${mb(s.rssEndBytes)} MB after the changes (peak ${mb(s.hwmBytes)} MB) | — | RSS ≤ ${t.rssMb} MB | ${met(worstRss <= t.rssMb * 1024 * 1024)} |`,
+    `| ${TITLES[s.id]}: change → answer via NOTIFY + IXFR, debounce ${c.debounceMs} ms | p50 ${ms(c.p50)} ms, p99 ${ms(c.p99)} ms | — | p99 ≤ ${t.changeP99Ms} ms | ${met(c.p99 <= t.changeP99Ms && c.timedOut === 0)} |`,
+  ];
+}
+
+function replicationDetail(s) {
+  const c = s.change;
+  return [
+    `### ${TITLES[s.id]}`,
+    '',
+    `${s.gateways} gateways, each listing and watching ${int(s.namesPerGateway)} Ingresses from its own Kubernetes API stand-in, transfers TSIG-signed (hmac-sha256). AXFR: \`kdig axfr\` with the key, wall clock including kdig's start, interleaved with Knot serving the same zone file.`,
+    '',
+    "| AXFR from | samples | records | messages | bytes | p50 ms | max ms | server's CPU ms per AXFR (median) |",
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...s.axfr.map(
+      (a) =>
+        `| ${a.server} | ${a.samples} | ${int(a.records)} | ${int(a.messages)} | ${int(a.bytes)} | ${ms(a.p50)} | ${ms(a.max)} | ${fmt(a.cpuMs)} |`,
+    ),
+    '',
+    `The authority (cache on, every upstream replicated): start → ${s.gateways} copies loaded ${fmt(s.loadedMs / 1000, 1)} s; RSS ${mb(s.rssBytes)} MB 2 s later, ${mb(s.rssEndBytes)} MB after the change samples, VmHWM ${mb(s.hwmBytes)} MB; V8 heap in use ${mb(s.heapUsedBytes)} MB / ${mb(s.heapUsedEndBytes)} MB at those two points.`,
+    '',
+    `Change → answer: an Ingress of gateway 0 written to its stand-in, polled at the authority every ${s.pollMs} ms (watch event, index update, NOTIFY after \`notify.debounceMs\`, IXFR, copy swapped, cache entries of that upstream expired).`,
+    '',
+    '| gateway `notify.debounceMs` | samples | p50 ms | p90 ms | p99 ms | max ms | no answer within 5 s | CPU ms per change (median): gateway 0 / authority |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| ${c.debounceMs} | ${c.samples} | ${ms(c.p50)} | ${ms(c.p90)} | ${ms(c.p99)} | ${ms(c.max)} | ${c.timedOut} | ${fmt(c.cpuMsGateway)} / ${fmt(c.cpuMsAuthority)} |`,
+    '',
+  ];
 }
 
 function throughputDetail(s) {
@@ -181,6 +237,7 @@ function details(s) {
   if (s.id === 'change') return changeDetail(s);
   if (s.id === 'memory' || s.id === 'memory-health') return memoryDetail(s);
   if (s.id === 'health') return healthDetail(s);
+  if (s.id === 'replication') return replicationDetail(s);
   return [];
 }
 

@@ -19,6 +19,7 @@ import { changeScenario } from './scenarios/change.mjs';
 import { farScenario } from './scenarios/far.mjs';
 import { healthFailoverScenario, healthMemoryScenario } from './scenarios/health.mjs';
 import { memoryScenario } from './scenarios/memory.mjs';
+import { authorityReplicatedScenario, replicationScenario } from './scenarios/replication.mjs';
 import {
   authorityHitsScenario,
   authorityMissesScenario,
@@ -29,10 +30,12 @@ const SCENARIOS = {
   gateway: gatewayScenario,
   'authority-hits': authorityHitsScenario,
   'authority-misses': authorityMissesScenario,
+  'authority-replicated': authorityReplicatedScenario,
   blackhole: blackholeScenario,
   far: farScenario,
   change: changeScenario,
   memory: memoryScenario,
+  replication: replicationScenario,
   health: healthFailoverScenario,
   'memory-health': healthMemoryScenario,
 };
@@ -94,6 +97,10 @@ export function settingsFor(argv, env) {
     change: quick
       ? { samples: 5, debounces: [100], backgroundObjects: 100 }
       : { samples: 50, debounces: [250, 100], backgroundObjects: 1000 },
+    // Issue 12's sizes whatever the mode: 3 gateways × 20k names.
+    replication: quick
+      ? { namesPerGateway: 20_000, axfrSamples: 3, changeSamples: 5, debounceMs: 100 }
+      : { namesPerGateway: 20_000, axfrSamples: 10, changeSamples: 50, debounceMs: 100 },
     memory: { objectsPerKind: quick ? 2000 : 10_000, loadSeconds: quick ? 2 : 5 },
     health: quick
       ? { samples: 5, backgroundObjects: 100 }

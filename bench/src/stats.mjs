@@ -52,3 +52,27 @@ export function parseDnsperfVerbose(text) {
 export function cpuPer100k(cpuSeconds, completed) {
   return completed > 0 ? (cpuSeconds / completed) * 100_000 : Number.NaN;
 }
+
+/**
+ * Upstreams whose replica answers (`mdns_authority_replica_fresh … 1`) in the authority's
+ * /metrics text: the copies loaded and not expired.
+ */
+export function freshReplicas(metricsText) {
+  const up = [];
+  for (const m of metricsText.matchAll(/^mdns_authority_replica_fresh\{([^}]*)\} 1$/gm)) {
+    up.push(/upstream="([^"]*)"/.exec(m[1])?.[1] ?? '');
+  }
+  return up;
+}
+
+/** The closing line of a `kdig axfr`: `;; Received 123 B (4 messages, 25005 records)`. */
+export function parseKdigTransfer(text) {
+  const m = /;; Received (\d+) B \((\d+) messages?, (\d+) records?\)/.exec(text);
+  return m ? { bytes: Number(m[1]), messages: Number(m[2]), records: Number(m[3]) } : null;
+}
+
+/** The value of an unlabelled series (e.g. prom-client's `nodejs_heap_size_used_bytes`), or NaN. */
+export function metricValue(metricsText, name) {
+  const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metricsText);
+  return m ? Number(m[1]) : Number.NaN;
+}

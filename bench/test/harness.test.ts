@@ -1,11 +1,23 @@
 // The harness's pure parts: no servers, no timing. (The benchmark itself is `pnpm bench`.)
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mixedQueries, zoneFile } from '../src/dataset.mjs';
+import { mixedQueries, writeManifests, zoneFile } from '../src/dataset.mjs';
 import { buildQuery, parseResponse } from '../src/dns-wire.mjs';
 import { latencyRate } from '../src/measure.mjs';
 import { END, renderGenerated, START, spliceGenerated } from '../src/report.mjs';
 import { settingsFor } from '../src/run.mjs';
-import { cpuPer100k, parseDnsperfStats, parseDnsperfVerbose, percentile } from '../src/stats.mjs';
+import {
+  cpuPer100k,
+  freshReplicas,
+  metricValue,
+  parseDnsperfStats,
+  parseDnsperfVerbose,
+  parseKdigTransfer,
+  percentile,
+} from '../src/stats.mjs';
 
 const DNSPERF_OUT = `
 Statistics:
@@ -131,6 +143,15 @@ describe('settings', () => {
 });
 
 describe('report', () => {
+  const machine = {
+    cpuModel: 'x',
+    nproc: 2,
+    loadStart: '0',
+    loadEnd: '0',
+    kernel: 'k',
+    node: 'v20',
+  };
+  const settings = { seconds: 1, rounds: 1, names: 10, queryLines: 14 };
   it('replaces only the generated block', () => {
     const doc = `# B\nintro\n${START}\nold\n${END}\nmethod\n`;
     const out = spliceGenerated(doc, `${START}\nnew\n${END}`);
@@ -142,18 +163,8 @@ describe('report', () => {
       mode: 'quick',
       finishedAt: 'now',
       totalSeconds: 1,
-      settings: { seconds: 1, rounds: 1, names: 10, queryLines: 14 },
-      machine: {
-        cpuModel: 'x',
-        nproc: 2,
-        loadStart: '0',
-        loadEnd: '0',
-        kernel: 'k',
-        node: 'v20',
-        knotd: 'k',
-        dnsdist: 'd',
-        dnsperf: 'p',
-      },
+      settings,
+      machine: { ...machine, knotd: 'k', dnsdist: 'd', dnsperf: 'p' },
       scenarios: [{ id: 'gateway', error: 'cluster-gateway exited' }],
     });
     expect(md).toContain('**not measured**');
@@ -177,7 +188,7 @@ describe('report', () => {
       finishedAt: 'now',
       totalSeconds: 1,
       settings: { seconds: 1, rounds: 1, names: 10, queryLines: 14 },
-      machine: { cpuModel: 'x', nproc: 2, loadStart: '0', loadEnd: '0', kernel: 'k', node: 'v20' },
+      machine,
       scenarios: [
         {
           id: 'far',
@@ -200,5 +211,159 @@ describe('report', () => {
     expect(clean).toContain('first: near 150 / 170, far 150 / 170, absent 150 / 170');
     expect(clean).toContain('| no SERVFAIL, nothing lost | **met** |');
     expect(renderGenerated(results(1))).toContain('| no SERVFAIL, nothing lost | **not met** |');
+  });
+
+  const row = (server: string, qps: number) => ({
+    server,
+    qps,
+    completed: qps,
+    lost: 0,
+    rcodes: { NOERROR: qps },
+    cpuPer100k: 1,
+    cpuCores: 1,
+    rssBytes: 0,
+    hwmBytes: 0,
+    latency: { p50: 1, p90: 1, p99: 1, max: 1, qps: 100 },
+  });
+
+  it('renders each named comparison of a throughput scenario as a ratio of its own rows', () => {
+    const md = renderGenerated({
+      mode: 'quick',
+      finishedAt: 'now',
+      totalSeconds: 1,
+      settings,
+      machine,
+      scenarios: [
+        {
+          id: 'authority-replicated',
+          peer: 'dnsdist-cache',
+          targetRatio: 0.5,
+          rows: [row('dnsdist-cache', 100), row('hits', 40), row('replicated', 60)],
+          comparisons: [
+            { server: 'replicated', peer: 'dnsdist-cache', targetRatio: 0.5 },
+            { server: 'replicated', peer: 'hits', targetRatio: 1.0 },
+          ],
+        },
+      ],
+    });
+    expect(md).toContain(
+      '| replicated: 60 qps | dnsdist-cache: 100 qps | ratio 0.60 (≥ 0.5) | **met** |',
+    );
+    expect(md).toContain('| replicated: 60 qps | hits: 40 qps | ratio 1.50 (≥ 1.0) | **met** |');
+    // Not the default "every row against the peer" summary.
+    expect(md).not.toContain('| hits: 40 qps | dnsdist-cache: 100 qps |');
+  });
+
+  it('renders the replication rows; a late change or a big RSS is not met', () => {
+    const scenario = (p99: number, rssMb: number) => ({
+      id: 'replication',
+      gateways: 3,
+      namesPerGateway: 20_000,
+      axfr: [
+        {
+          server: 'cluster-gateway-0',
+          records: 25005,
+          messages: 60,
+          bytes: 9e5,
+          p50: 400,
+          max: 900,
+          cpuMs: 120,
+          samples: 3,
+        },
+        {
+          server: 'knot (same zone)',
+          records: 25004,
+          messages: 20,
+          bytes: 8e5,
+          p50: 200,
+          max: 250,
+          samples: 3,
+        },
+      ],
+      loadedMs: 2000,
+      rssBytes: rssMb * 2 ** 20,
+      rssEndBytes: rssMb * 2 ** 20,
+      hwmBytes: rssMb * 2 ** 20,
+      change: {
+        debounceMs: 100,
+        p50: 120,
+        p90: 130,
+        p99,
+        max: p99,
+        timedOut: 0,
+        samples: 5,
+        count: 5,
+        cpuMsGateway: 210,
+        cpuMsAuthority: 180,
+      },
+      pollMs: 5,
+      targets: { axfrMs: 1000, rssMb: 200, changeP99Ms: 300 },
+    });
+    const render = (s: object) =>
+      renderGenerated({
+        mode: 'quick',
+        finishedAt: 'now',
+        totalSeconds: 1,
+        settings,
+        machine,
+        scenarios: [s],
+      });
+    const good = render(scenario(150, 150));
+    expect(good).toContain(
+      'cluster-gateway-0: p50 400 ms, max 900 ms | knot (same zone): p50 200 ms (ratio 2.0×) | ≤ 1000 ms | **met** |',
+    );
+    expect(good).toContain('| RSS ≤ 200 MB | **met** |');
+    expect(good).toContain('| p99 ≤ 300 ms | **met** |');
+    expect(good).toContain('| cluster-gateway-0 | 3 | 25,005 | 60 | 900,000 | 400 | 900 | 120 |');
+    expect(good).toContain('| 100 | 5 | 120 | 130 | 150 | 150 | 0 | 210 / 180 |');
+    const bad = render(scenario(301, 201));
+    expect(bad).toContain('| RSS ≤ 200 MB | **not met** |');
+    expect(bad).toContain('| p99 ≤ 300 ms | **not met** |');
+  });
+});
+
+describe('replication helpers', () => {
+  it('counts the fresh replicas in /metrics', () => {
+    const text = [
+      '# HELP mdns_authority_replica_fresh 1 while the copy answers',
+      'mdns_authority_replica_fresh{zone="bench.test",upstream="gw0"} 1',
+      'mdns_authority_replica_fresh{zone="bench.test",upstream="gw1"} 0',
+      'mdns_authority_replica_fresh{zone="bench.test",upstream="gw2"} 1',
+      'mdns_authority_replica_records{zone="bench.test",upstream="gw1"} 1',
+    ].join('\n');
+    expect(freshReplicas(text)).toEqual(['gw0', 'gw2']);
+    expect(freshReplicas('')).toEqual([]);
+  });
+
+  it('reads an unlabelled series of /metrics', () => {
+    const text =
+      '# TYPE nodejs_heap_size_used_bytes gauge\nnodejs_heap_size_used_bytes 52428800\nx{a="1"} 2\n';
+    expect(metricValue(text, 'nodejs_heap_size_used_bytes')).toBe(52428800);
+    expect(metricValue(text, 'nodejs_heap_size_total_bytes')).toBeNaN();
+  });
+
+  it("reads kdig's transfer summary", () => {
+    const out =
+      ';; XFR for bench.test.\n;; Received 912345 B (60 messages, 25005 records)\n;; Time 2026-12-02\n';
+    expect(parseKdigTransfer(out)).toEqual({ bytes: 912345, messages: 60, records: 25005 });
+    expect(parseKdigTransfer(';; ERROR: failed to query server')).toBeNull();
+  });
+
+  it("writes one gateway's share of the manifests", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-manifests-'));
+    try {
+      writeManifests(dir, 2500, (i) => i % 3 === 1);
+      const files = readdirSync(dir).sort();
+      expect(files).toHaveLength(3);
+      const items = files.flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).items);
+      expect(items).toHaveLength(833);
+      expect(
+        items.every(
+          (o: { metadata: { name: string } }) => Number(o.metadata.name.slice(4)) % 3 === 1,
+        ),
+      ).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,7 +10,7 @@ import { startBenchStandin } from '../standin.mjs';
 import { latencySummary } from '../stats.mjs';
 
 const CHANGED = 1_000_000; // index of the object that changes; its name is app-1000000
-const POLL_MS = 5;
+export const POLL_MS = 5;
 const GIVE_UP_MS = 5000;
 // The authority invalidates its cache at most once per upstream per cache.notifyIntervalMs
 // (1 s by default) and coalesces NOTIFYs inside that into one at its end. Samples this far
@@ -20,14 +20,16 @@ const BETWEEN_SAMPLES_MS = 1000;
 
 const sampleIp = (k) => `10.99.${(k >> 8) & 255}.${k & 255}`;
 
-/** One sample: ms from the write until the authority answers the new address. */
-async function oneChange(standin, authorityPort, k) {
-  const name = hostOf(CHANGED);
-  const ip = sampleIp(k);
+/**
+ * One sample: ms from writing Ingress `index` with address `ip` to `standin` until the
+ * authority answers that address; null after 5 s.
+ */
+export async function changeToAnswer(standin, authorityPort, index, ip) {
+  const name = hostOf(index);
   // The old answer is now in the authority's cache: the change has to invalidate it.
   await queryOnce(authorityPort, name, 'A', 1000);
   const t0 = performance.now();
-  standin.apply(ingress(CHANGED, ip));
+  standin.apply(ingress(index, ip));
   while (performance.now() - t0 < GIVE_UP_MS) {
     const r = await queryOnce(authorityPort, name, 'A', 200);
     if (r?.addresses.includes(ip)) return performance.now() - t0;
@@ -55,7 +57,7 @@ async function runVariant(ctx, standin, debounceMs) {
     const times = [];
     let timedOut = 0;
     for (let k = 1; k <= ctx.change.samples; k++) {
-      const ms = await oneChange(standin, authority.port, k);
+      const ms = await changeToAnswer(standin, authority.port, CHANGED, sampleIp(k));
       if (ms === null) timedOut++;
       else times.push(ms);
       await sleep(BETWEEN_SAMPLES_MS);
