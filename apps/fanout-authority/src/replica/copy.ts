@@ -25,6 +25,8 @@ export interface ReplicaCopy {
   readonly zone: string;
   readonly serial: number;
   readonly soa: SoaFields;
+  /** The SOA record's TTL (what the workers' copies are rebuilt with, share.ts). */
+  readonly soaTtl: number;
   /** Every record but the SOA, as transferred: what the next IXFR's diffs apply to. */
   readonly records: readonly DnsRecord[];
   readonly index: RecordIndex<'zone'>;
@@ -66,6 +68,7 @@ export function buildCopy(
     zone,
     serial: soa.serial >>> 0,
     soa,
+    soaTtl: apex.soaTtl,
     records,
     index: loaded.index,
     skipped: loaded.skipped.length,

@@ -38,6 +38,23 @@ export interface ReplicaOptions {
   /** Tests: a stand-in for the TCP transfer client. */
   pull?: (request: TransferRequest) => Promise<TransferResult>;
   now?: () => number;
+  /**
+   * listen.workers > 1, in a worker: this replica follows the primary's (share.ts). It
+   * never pulls; a verified NOTIFY goes to the primary through this, and the copy and state
+   * come from it (`adoptCopy`, `adoptState`).
+   */
+  follow?: (serial?: number) => void;
+  /** In the primary of several workers: told after every check (its copy or state changed). */
+  onChecked?: (replica: Replica) => void;
+}
+
+/** What a worker's replica takes from the primary's besides the copy (share.ts). */
+export interface ReplicaSyncState {
+  checkedAtMs: number | null;
+  failures: number;
+  last: LastTransfer | null;
+  /** `transfers` as entries. */
+  transfers: [string, number][];
 }
 
 /**
@@ -78,11 +95,44 @@ export class Replica {
     return this.options.upstream;
   }
 
-  /** Starts the first pull now. */
+  /** Starts the first pull now (a follower only starts taking NOTIFYs: it never pulls). */
   start(): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
-    this.#schedule(0);
+    if (this.options.follow === undefined) this.#schedule(0);
+  }
+
+  /** The copy held, fresh or not. */
+  get copy(): ReplicaCopy | null {
+    return this.#copy;
+  }
+
+  /** The primary's state of this replica, for its followers (share.ts). */
+  syncState(): ReplicaSyncState {
+    return {
+      checkedAtMs: this.#checkedAtMs,
+      failures: this.#failures,
+      last: this.#last,
+      transfers: [...this.transfers],
+    };
+  }
+
+  /** A follower: the primary swapped in `copy` (one assignment, as after a pull of our own). */
+  adoptCopy(copy: ReplicaCopy | null): void {
+    if (this.#stopped || copy === this.#copy) return;
+    this.#copy = copy;
+    this.options.onChange?.(this.upstream.name);
+  }
+
+  /** A follower: the primary's last check (the expire clock, the last pull, the counts). */
+  adoptState(state: ReplicaSyncState): void {
+    if (this.#stopped) return;
+    if (state.checkedAtMs !== this.#checkedAtMs) this.#expiredSaid = false;
+    this.#checkedAtMs = state.checkedAtMs;
+    this.#failures = state.failures;
+    this.#last = state.last;
+    this.transfers.clear();
+    for (const [k, n] of state.transfers) this.transfers.set(k, n);
   }
 
   /** Stops the timers; a pull in flight finishes but changes nothing after. */
@@ -95,6 +145,10 @@ export class Replica {
   /** An accepted NOTIFY from this upstream; `serial` the SOA serial it announced, if any. */
   notify(serial?: number): void {
     if (!this.#started || this.#stopped) return;
+    if (this.options.follow !== undefined) {
+      this.options.follow(serial);
+      return;
+    }
     const held = this.#copy?.serial ?? null;
     if (!notifyWantsPull(held, serial)) {
       // Said once per announced serial: a primary whose serial went backwards (a restart
@@ -160,6 +214,7 @@ export class Replica {
     }
     this.#running = this.#checkOnce().finally(() => {
       this.#running = null;
+      if (!this.#stopped) this.options.onChecked?.(this);
       if (!this.#started || this.#stopped) return;
       if (this.#again) {
         this.#again = false;
