@@ -47,10 +47,10 @@ import {
   type ReplicaNotify,
   ReplicaPublisher,
 } from './replica/share.js';
-import { upstreamKey } from './upstream/upstream.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
 import { HealthShare } from './upstream/share.js';
+import { upstreamKey } from './upstream/upstream.js';
 
 const NAME = 'fanout-authority';
 const DEFAULT_CONFIG_PATH = '/etc/mdns/authority.yaml';

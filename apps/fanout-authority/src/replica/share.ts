@@ -53,7 +53,12 @@ export function copyToWire(copy: ReplicaCopy): ReplicaCopyWire {
   for (let i = 0; i < copy.records.length; i += CHUNK_RECORDS) {
     chunks.push(toWire(copy.records.slice(i, i + CHUNK_RECORDS)));
   }
-  const soa: DnsRecord = { name: copy.zone, type: 'SOA', ttl: copy.soaTtl, data: copy.soa } as DnsRecord;
+  const soa: DnsRecord = {
+    name: copy.zone,
+    type: 'SOA',
+    ttl: copy.soaTtl,
+    data: copy.soa,
+  } as DnsRecord;
   return { zone: copy.zone, serial: copy.serial, soa: toWire([soa]), chunks };
 }
 
@@ -81,11 +86,7 @@ export class ReplicaPublisher {
     const copy = replica.copy;
     if (this.#published.get(replica) !== copy) {
       this.#published.set(replica, copy);
-      this.feeds.publish(
-        COPY_TOPIC,
-        key,
-        copy === null ? null : copyToWire(copy),
-      );
+      this.feeds.publish(COPY_TOPIC, key, copy === null ? null : copyToWire(copy));
     }
     this.feeds.publish(STATE_TOPIC, key, replica.syncState());
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { registerCollected } from '../metrics/collected.js';
 import { startOpsServer } from '../server.js';
 import { onSignals } from '../signals.js';
+import { FeedHub, type PrimaryFeeds } from './feed.js';
 import {
   type AskWhat,
   combineHealth,
@@ -18,7 +19,6 @@ import {
   restartDelayMs,
   type ToWorker,
 } from './ipc.js';
-import { FeedHub, type PrimaryFeeds } from './feed.js';
 import { SiblingRouter } from './relay.js';
 import type { ListenWorkersConfig, WorkerPlan } from './sockets.js';
 import { workerPlan } from './worker.js';
