@@ -49,7 +49,7 @@ describe('with 2 workers, one replica per process and both workers answer from i
     for (let i = 0; i < count; i++) {
       const r = await dnsQuery({ host: '127.0.0.1', port: server.dnsPort, name, type: 'A' });
       const d = decode(r.bytes);
-      const a = d.ok ? (d.message.answers ?? [])[0] : undefined;
+      const a = (d.ok ? (d.message.answers ?? [])[0] : undefined) as { data?: unknown } | undefined;
       out.push(`${d.ok ? d.message.rcode : 'undecodable'} ${String(a?.data ?? '-')}`);
     }
     return out;

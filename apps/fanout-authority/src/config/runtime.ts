@@ -69,7 +69,7 @@ export interface ReplicationWiring {
    * a verified NOTIFY for the upstream with this key goes to the primary.
    */
   follow?: (upstreamKey: string, serial?: number) => void;
-  /** In the primary of several workers: told after each replica's every check. */
+  /** In the primary of several workers: told after each replica's every check (its replicas answer nothing). */
   onChecked?: ReplicaOptions['onChecked'];
 }
 
@@ -111,7 +111,7 @@ export function buildReplicas(
         onChange: replication.onChange,
         ...(replication.pull ? { pull: replication.pull } : {}),
         ...(follow ? { follow: (serial?: number) => follow(key, serial) } : {}),
-        ...(replication.onChecked ? { onChecked: replication.onChecked } : {}),
+        ...(replication.onChecked ? { onChecked: replication.onChecked, answers: false } : {}),
       };
       replicas.set(key, oldReplicas.get(replicaIdentity(key, options)) ?? new Replica(options));
     }

@@ -4,7 +4,7 @@ import { pullZone, type TransferRequest, type TransferResult } from '@mdns/trans
 import type { UpstreamTransferConfig } from '../config/schema.js';
 import type { Classification } from '../upstream/classify.js';
 import type { UpstreamAddress } from '../upstream/upstream.js';
-import { answerFromCopy, buildCopy, type ReplicaCopy } from './copy.js';
+import { answerFromCopy, buildCopy, type ReplicaCopy, warmCopy } from './copy.js';
 import { isExpired, nextCheckDelayMs, replicaTimers } from './timers.js';
 import { axfrAfterIxfr, judgeTransfer, notifyWantsPull } from './verdict.js';
 
@@ -46,6 +46,11 @@ export interface ReplicaOptions {
   follow?: (serial?: number) => void;
   /** In the primary of several workers: told after every check (its copy or state changed). */
   onChecked?: (replica: Replica) => void;
+  /**
+   * Build a new copy's answering structure before it is swapped in (default true). The
+   * primary of several workers answers nothing: it keeps the records only.
+   */
+  answers?: boolean;
 }
 
 /** What a worker's replica takes from the primary's besides the copy (share.ts). */
@@ -274,8 +279,11 @@ export class Replica {
       this.#last = { atMs, kind, result: 'up-to-date', detail: `serial ${verdict.serial}` };
       return;
     }
-    // Built aside, swapped with one assignment.
+    // Built aside (its answering structure too, unless we answer nothing), swapped with one
+    // assignment.
+    const answers = this.options.answers ?? true;
     const copy = buildCopy(this.upstream.zone, verdict.soa, verdict.records);
+    if (answers) warmCopy(copy);
     this.#copy = copy;
     this.#count(kind, verdict.via);
     this.#last = {
@@ -292,7 +300,7 @@ export class Replica {
         serial: copy.serial,
         previousSerial: held?.serial ?? null,
         records: copy.records.length,
-        skipped: copy.skipped,
+        ...(answers ? { skipped: copy.skipped } : {}),
       },
       'replica loaded',
     );

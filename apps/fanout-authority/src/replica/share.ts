@@ -1,6 +1,6 @@
 import type { PrimaryFeeds, WorkerFeeds } from '@mdns/ops';
 import { type DnsRecord, decode, encode } from '@mdns/protocol';
-import { buildCopy, type ReplicaCopy } from './copy.js';
+import { buildCopy, type ReplicaCopy, warmCopy } from './copy.js';
 import type { Replica, ReplicaSyncState } from './replica.js';
 
 // listen.workers > 1: the primary holds the replicas (one set of transfers, one copy of the
@@ -62,11 +62,11 @@ export function copyToWire(copy: ReplicaCopy): ReplicaCopyWire {
   return { zone: copy.zone, serial: copy.serial, soa: toWire([soa]), chunks };
 }
 
-/** A worker's copy from the primary's wire form: built as after a pull of its own. */
+/** A worker's copy from the primary's wire form: built (answering structure too) as after a pull. */
 export function copyFromWire(wire: ReplicaCopyWire): ReplicaCopy {
   const [soa] = fromWire(wire.soa);
   if (soa === undefined) throw new Error('a replica copy from the primary has no SOA');
-  return buildCopy(wire.zone, soa, wire.chunks.flatMap(fromWire));
+  return warmCopy(buildCopy(wire.zone, soa, wire.chunks.flatMap(fromWire)));
 }
 
 /**
