@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { ToPrimary, ToWorker } from './ipc.js';
+import { trySend } from './relay.js';
 
 /**
  * Feeds: state the primary owns and the workers follow. The primary publishes entries
@@ -82,12 +83,7 @@ export class FeedHub<P> {
   }
 
   private trySend(peer: P, message: ToWorker): boolean {
-    try {
-      this.send(peer, message);
-      return true;
-    } catch {
-      return false;
-    }
+    return trySend(this.send, peer, message);
   }
 }
 
