@@ -11,6 +11,7 @@ import {
   exportCounters,
   type Logger,
   onSignals,
+  type PrimaryContext,
   resolveTsigKeys,
   runCli,
   siblings,
@@ -19,12 +20,18 @@ import {
   superviseWorkers,
   TRANSFER_COUNTER_HELP,
   watchConfig,
+  workerFeeds,
 } from '@mdns/ops';
 import { DnsClient, DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
 import { convertAuthorityCorefile } from './config/corefile.js';
 import { AUTHORITY_ENV_OVERRIDES } from './config/env.js';
-import { buildRuntime, type ReplicationWiring, type Runtime } from './config/runtime.js';
+import {
+  buildReplicas,
+  buildRuntime,
+  type ReplicationWiring,
+  type Runtime,
+} from './config/runtime.js';
 import { type AuthorityConfig, authorityConfigSchema } from './config/schema.js';
 import { createHandler } from './dns/handler.js';
 import { routeTransfers } from './dns/transfer-route.js';
@@ -35,9 +42,16 @@ import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import { MergedZonePrimary } from './primary/primary.js';
 import { replicasSettled } from './replica/readiness.js';
 import type { Replica } from './replica/replica.js';
+import {
+  followReplicas,
+  NOTIFY_TOPIC,
+  type ReplicaNotify,
+  ReplicaPublisher,
+} from './replica/share.js';
 import { watchLoopLag } from './upstream/loop-lag.js';
 import { Prober } from './upstream/prober.js';
 import { HealthShare } from './upstream/share.js';
+import { upstreamKey } from './upstream/upstream.js';
 
 const NAME = 'fanout-authority';
 const DEFAULT_CONFIG_PATH = '/etc/mdns/authority.yaml';
@@ -48,7 +62,8 @@ const AUTHORITY_NEW_SPACE_BYTES = 32 * 1024 * 1024;
 async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   const config = ctx.config;
   const logger = createLogger({ name: NAME, level: config.log.level });
-  // listen.workers > 1: the primary only supervises (null); each worker runs the rest.
+  // listen.workers > 1: the primary supervises and runs the replicas (null); each worker
+  // runs the rest, its replicas following the primary's.
   const plan = await superviseWorkers({
     name: NAME,
     listen: config.listen,
@@ -56,6 +71,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     logger,
     metricsPrefix: METRICS_PREFIX,
     lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
+    primary: (primaryContext) => replicasInPrimary(ctx, primaryContext),
   });
   if (plan === null) return;
   // Node 24 would grow the young generation to 128 MiB (Node 20: 32 MiB), ≈+130 MB of RSS
@@ -88,15 +104,20 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       logger.warn({ err, upstream }, 'cache invalidation after a replica change failed');
     }
   };
-  const replication = (next: AuthorityConfig): ReplicationWiring => {
-    const resolved = resolveTsigKeys(next.transfer.keys);
-    if (!resolved.ok) throw new Error(resolved.error);
-    return {
-      keys: new Map(resolved.keys.map((k) => [k.name, k])),
-      logger,
-      onChange: replicaChanged,
-    };
-  };
+  // listen.workers > 1: the replicas are the primary's; this worker's follow them
+  // (replica/share.ts) and pass a verified NOTIFY on to it.
+  const feeds = plan.role === 'worker' ? workerFeeds() : null;
+  const replication = (next: AuthorityConfig): ReplicationWiring => ({
+    ...replicationKeys(next),
+    logger,
+    onChange: replicaChanged,
+    ...(feeds === null
+      ? {}
+      : {
+          follow: (upstream: string, serial?: number) =>
+            feeds.toPrimary(NOTIFY_TOPIC, { upstream, serial } satisfies ReplicaNotify),
+        }),
+  });
   let runtime = buildRuntime(
     config,
     serial,
@@ -105,6 +126,15 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     replication(config),
     healthShare?.changed,
   );
+  const followers =
+    feeds === null
+      ? null
+      : followReplicas(
+          feeds,
+          () => runtime.replicas,
+          (err, upstream) =>
+            logger.error({ err, upstream }, 'a replica copy from the primary was not applied'),
+        );
   if (config.transfer.enabled) {
     const resolved = resolveTsigKeys(config.transfer.keys);
     if (!resolved.ok) throw new Error(resolved.error);
@@ -248,6 +278,8 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
         healthShare?.changed,
       );
       warnRestartOnly(logger, runtime.config, next);
+      // A new follower takes what the primary's feeds hold already.
+      followers?.seed(built.replicas);
       // Before the swap: the zones take the primary's apex (its serial) from the first query.
       primary?.adopt(built);
       let nextCache = cache;
@@ -321,6 +353,58 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   );
   // After our own line: the primary's "every worker is serving" comes last.
   ops.listening({ dns: dnsPort });
+}
+
+/** `transfer.keys` resolved, by name, for the replicas. */
+function replicationKeys(config: AuthorityConfig): Pick<ReplicationWiring, 'keys'> {
+  const resolved = resolveTsigKeys(config.transfer.keys);
+  if (!resolved.ok) throw new Error(resolved.error);
+  return { keys: new Map(resolved.keys.map((k) => [k.name, k])) };
+}
+
+/**
+ * listen.workers > 1: the replicas run here, once per process — one set of transfers and
+ * timers, one copy of the records — and every check is published to the workers, whose
+ * replicas follow (replica/share.ts). A NOTIFY reaches a worker, which verifies it and
+ * passes it here. A config change reloads this set as a worker reloads its runtime.
+ */
+function replicasInPrimary(ctx: CliContext<AuthorityConfig>, primary: PrimaryContext): void {
+  const logger = primary.logger;
+  const publisher = new ReplicaPublisher(primary.feeds, (r) => upstreamKey(r.upstream));
+  const wiring = (config: AuthorityConfig): ReplicationWiring => ({
+    ...replicationKeys(config),
+    logger,
+    onChecked: (replica) => publisher.checked(replica),
+  });
+  let replicas = buildReplicas(ctx.config, wiring(ctx.config));
+  for (const replica of replicas.values()) replica.start();
+  primary.feeds.onWorker(NOTIFY_TOPIC, (payload) => {
+    const notify = payload as ReplicaNotify;
+    replicas
+      .get(String(notify?.upstream))
+      ?.notify(typeof notify?.serial === 'number' ? notify.serial : undefined);
+  });
+  // Lives as long as the primary: its drain ends in process.exit.
+  watchConfig(ctx.configPath, {
+    load: ctx.load,
+    onValid: (next) => {
+      try {
+        const built = buildReplicas(next, wiring(next), replicas.values());
+        const kept = new Set(built.values());
+        for (const replica of replicas.values()) {
+          if (kept.has(replica)) continue;
+          replica.stop();
+          publisher.removed(replica);
+        }
+        replicas = built;
+        for (const replica of built.values()) replica.start();
+      } catch (err) {
+        logger.error({ err }, 'config reload of the replicas failed; keeping the running ones');
+      }
+    },
+    // Each worker logs the rejection.
+    onInvalid: () => {},
+  });
 }
 
 /** Starts the replicas of `rt` not yet running (a reload keeps the running ones as they are). */

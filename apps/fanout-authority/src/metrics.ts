@@ -118,8 +118,11 @@ function registerReplicaMetrics(registry: Registry, runtime: () => Runtime): voi
       );
   registerCollected(registry, {
     name: `${P}replica_transfers_total`,
+    // With several workers each worker reports the primary's counts (replica/share.ts): max,
+    // not the sum.
     help: 'Zone transfers from each upstream by kind (AXFR, IXFR) and result (axfr, ixfr, up-to-date, or why it was rejected: connect, timeout, cut, rcode, tsig, soa-mismatch, out-of-zone, serial-backwards, ixfr-mismatch, too-large, malformed).',
     type: 'counter',
+    aggregator: 'max',
     values: each((r, labels) =>
       [...r.transfers].map(([k, value]) => {
         const [kind, result] = k.split('|');

@@ -100,7 +100,15 @@ export {
   ZoneVersions,
   type ZoneVersionsOptions,
 } from './transfer/versions.js';
-export { superviseWorkers } from './workers/primary.js';
+export {
+  FeedHub,
+  type FeedListener,
+  type PrimaryFeeds,
+  type WorkerFeeds,
+  workerFeeds,
+  workerFeedsOver,
+} from './workers/feed.js';
+export { type PrimaryContext, type PrimaryPart, superviseWorkers } from './workers/primary.js';
 export {
   type SiblingAnswerer,
   type SiblingListener,

@@ -64,6 +64,59 @@ export interface ReplicationWiring {
   onChange?: ReplicaOptions['onChange'];
   /** Tests: a stand-in for the TCP transfer client. */
   pull?: ReplicaOptions['pull'];
+  /**
+   * listen.workers > 1, in a worker: the replicas follow the primary's (replica/share.ts);
+   * a verified NOTIFY for the upstream with this key goes to the primary.
+   */
+  follow?: (upstreamKey: string, serial?: number) => void;
+  /** In the primary of several workers: told after each replica's every check (its replicas answer nothing). */
+  onChecked?: ReplicaOptions['onChecked'];
+}
+
+/**
+ * The replicas of `config` (upstreams with `transfer.enabled`), by upstream key: those of
+ * `previous` whose identity is unchanged are kept (copy, timers, counters), the others are
+ * new and not started. Used by `buildRuntime`, and alone by the primary of several workers.
+ */
+export function buildReplicas(
+  config: AuthorityConfig,
+  replication: ReplicationWiring,
+  previous?: Iterable<Replica>,
+): Map<string, Replica> {
+  const oldReplicas = new Map<string, Replica>();
+  for (const r of previous ?? []) {
+    oldReplicas.set(replicaIdentity(upstreamKey(r.upstream), r.options), r);
+  }
+  const replicas = new Map<string, Replica>();
+  for (const zc of config.zones) {
+    const zone = normalizeName(zc.name);
+    for (const uc of zc.upstreams) {
+      if (!uc.transfer.enabled) continue;
+      const where = { zone, name: uc.name, address: uc.address, port: uc.port };
+      const key = upstreamKey(where);
+      const tsig =
+        uc.transfer.key === undefined
+          ? undefined
+          : replication.keys.get(tsigKeyName(uc.transfer.key));
+      if (uc.transfer.key !== undefined && tsig === undefined) {
+        // The schema checks key names; a missing one here is a wiring bug.
+        throw new Error(`upstream ${zone}/${uc.name}: key ${uc.transfer.key} was not resolved`);
+      }
+      const follow = replication.follow;
+      const options: ReplicaOptions = {
+        upstream: where,
+        settings: uc.transfer,
+        key: tsig,
+        logger: replication.logger,
+        onChange: replication.onChange,
+        ...(replication.pull ? { pull: replication.pull } : {}),
+        ...(follow ? { follow: (serial?: number) => follow(key, serial) } : {}),
+        ...(replication.onChecked ? { onChecked: replication.onChecked, answers: false } : {}),
+      };
+      replicas.set(key, oldReplicas.get(replicaIdentity(key, options)) ?? new Replica(options));
+    }
+  }
+  return replicas;
 }
 
 /**
@@ -108,11 +161,10 @@ export function buildRuntime(
   const oldHealth = new Map<string, UpstreamHealth>();
   for (const up of previous?.upstreams ?? []) oldHealth.set(up.key, up.health);
 
-  const oldReplicas = new Map<string, Replica>();
-  for (const r of previous?.replicas.values() ?? []) {
-    oldReplicas.set(replicaIdentity(upstreamKey(r.upstream), r.options), r);
-  }
-  const replicas = new Map<string, Replica>();
+  const replicas =
+    replication === undefined
+      ? new Map<string, Replica>()
+      : buildReplicas(config, replication, previous?.replicas.values());
 
   const zones = new Map<string, ZoneRuntime>();
   const upstreams: Upstream[] = [];
@@ -125,27 +177,7 @@ export function buildRuntime(
       const upstream = new Upstream(where, health, limits, client, onCircuitChange);
       upstreams.push(upstream);
       notifiers.push({ upstream, from: notifySourceSet(uc.address, uc.notify.allowFrom) });
-      let replica: Replica | null = null;
-      if (replication !== undefined && uc.transfer.enabled) {
-        const key =
-          uc.transfer.key === undefined
-            ? undefined
-            : replication.keys.get(tsigKeyName(uc.transfer.key));
-        if (uc.transfer.key !== undefined && key === undefined) {
-          // The schema checks key names; a missing one here is a wiring bug.
-          throw new Error(`upstream ${name}/${uc.name}: key ${uc.transfer.key} was not resolved`);
-        }
-        const options: ReplicaOptions = {
-          upstream: where,
-          settings: uc.transfer,
-          key,
-          logger: replication.logger,
-          onChange: replication.onChange,
-          ...(replication.pull ? { pull: replication.pull } : {}),
-        };
-        replica = oldReplicas.get(replicaIdentity(upstream.key, options)) ?? new Replica(options);
-        replicas.set(upstream.key, replica);
-      }
+      const replica = replicas.get(upstream.key) ?? null;
       return { upstream, priority: uc.priority, replica };
     });
     const apex = zoneApexFromConfig(zc, serial);

@@ -38,13 +38,6 @@ export type NotifyAcceptor = (
   rt: Runtime,
 ) => NotifyReply;
 
-/** What one worker tells the others when a verified NOTIFY made replicas pull. */
-interface ReplicaNotifyEvent {
-  /** Upstream keys (`upstreamKey`). */
-  upstreams: string[];
-  serial?: number;
-}
-
 /** What one worker tells the others when a NOTIFY invalidated upstreams' entries. */
 interface NotifyEvent {
   upstreams: string[];
@@ -76,14 +69,6 @@ export function createNotifyAcceptor(ctx: NotifyContext, cache: CacheGuard): Not
   // Refused NOTIFYs are logged once a minute per upstream, source and reason: a spoofer
   // must not be able to write our log at its own rate.
   const refusedLog = new LogGate(60_000);
-  // Every worker keeps its own replicas; a NOTIFY reaches one worker, which verified it and
-  // passes it on so each worker's copy follows the change, not only at its next refresh.
-  ctx.siblings?.on('replica-notify', (payload) => {
-    const event = payload as ReplicaNotifyEvent;
-    if (!Array.isArray(event?.upstreams)) return;
-    const serial = typeof event.serial === 'number' ? event.serial : undefined;
-    for (const key of event.upstreams) ctx.runtime().replicas.get(String(key))?.notify(serial);
-  });
   ctx.siblings?.on('notify', (payload) => {
     const event = payload as NotifyEvent;
     if (Array.isArray(event?.upstreams)) expire(event.upstreams);
@@ -103,8 +88,6 @@ export function createNotifyAcceptor(ctx: NotifyContext, cache: CacheGuard): Not
     const upstreams: string[] = [];
     let refusal: Extract<NotifyAuth, { ok: false }> | null = null;
     let ack: { key: TsigKey; mac: Uint8Array } | null = null;
-    const pulled: string[] = [];
-    let announced: number | undefined;
     for (const u of senders) {
       const replica = rt.replicas.get(u.key);
       if (replica === undefined) {
@@ -130,9 +113,8 @@ export function createNotifyAcceptor(ctx: NotifyContext, cache: CacheGuard): Not
         continue;
       }
       upstreams.push(u.name);
+      // With several workers the replica is the primary's: this passes it on (replica/share.ts).
       replica.notify(auth.serial);
-      pulled.push(u.key);
-      announced = auth.serial;
       if (key !== undefined && auth.mac !== null) ack = { key, mac: auth.mac };
     }
     if (upstreams.length === 0) {
@@ -142,11 +124,6 @@ export function createNotifyAcceptor(ctx: NotifyContext, cache: CacheGuard): Not
       return { zone, reply: errorResponse(q, bytes, rcode, udpSize) };
     }
     for (const name of upstreams) throttle.notify(name);
-    if (pulled.length > 0) {
-      const event: ReplicaNotifyEvent = { upstreams: pulled };
-      if (announced !== undefined) event.serial = announced;
-      ctx.siblings?.tell('replica-notify', event);
-    }
     metrics.notify.accepted++;
     ctx.logger.debug({ zone, from: peer.address, upstreams }, 'NOTIFY accepted');
     let reply = buildResponse(

@@ -26,6 +26,8 @@ export interface ReplicaCopy {
   readonly zone: string;
   readonly serial: number;
   readonly soa: SoaFields;
+  /** The SOA record's TTL (what the workers' copies are rebuilt with, share.ts). */
+  readonly soaTtl: number;
   /** Every record but the SOA, as transferred: what the next IXFR's diffs apply to. */
   readonly records: readonly DnsRecord[];
   readonly index: RecordIndex<'zone'>;
@@ -38,27 +40,67 @@ export interface ReplicaCopy {
   readonly source: AnswerSource;
 }
 
-/** Builds the copy of a transfer's zone at `serial`. */
+/**
+ * Builds the copy of a transfer's zone at `serial`. The answering structure (index, rules)
+ * is built at its first use, once: the primary of several workers holds copies it never
+ * answers from (replica/share.ts), and a worker builds it at once (`warmCopy`), before the
+ * copy is swapped in, so no query pays for it.
+ */
 export function buildCopy(
   zone: string,
   soaRecord: DnsRecord,
   records: readonly DnsRecord[],
 ): ReplicaCopy {
-  const loaded = indexFromRecords(records, zone);
   const soa = { ...(soaRecord as { data: SoaFields }).data };
+  const soaTtl = (soaRecord as { ttl?: number }).ttl ?? 0;
+  let built: Pick<ReplicaCopy, 'index' | 'held' | 'skipped' | 'rules' | 'source'> | null = null;
+  const answering = () => {
+    built ??= buildAnswering(zone, soa, soaTtl, records);
+    return built;
+  };
+  return {
+    zone,
+    serial: soa.serial >>> 0,
+    soa,
+    soaTtl,
+    records,
+    get index() {
+      return answering().index;
+    },
+    get held() {
+      return answering().held;
+    },
+    get skipped() {
+      return answering().skipped;
+    },
+    get rules() {
+      return answering().rules;
+    },
+    get source() {
+      return answering().source;
+    },
+  };
+}
+
+/** Builds the answering structure of `copy` now (a worker, before the swap). */
+export function warmCopy(copy: ReplicaCopy): ReplicaCopy {
+  void copy.rules;
+  return copy;
+}
+
+function buildAnswering(
+  zone: string,
+  soa: SoaFields,
+  soaTtl: number,
+  records: readonly DnsRecord[],
+): Pick<ReplicaCopy, 'index' | 'held' | 'skipped' | 'rules' | 'source'> {
+  const loaded = indexFromRecords(records, zone);
   const ns = loaded.apex
     .filter((r) => r.type === 'NS')
     .map((r) => String((r as { data: unknown }).data).toLowerCase());
   // The primary's own apex: its NS set, and no glue rule, so its nameservers' addresses are
   // answered from the transferred A/AAAA records like any other name's.
-  const apex: ZoneApex = {
-    zone,
-    soa,
-    soaTtl: (soaRecord as { ttl?: number }).ttl ?? 0,
-    ns,
-    nsTtl: 0,
-    glue: new Map(),
-  };
+  const apex: ZoneApex = { zone, soa, soaTtl, ns, nsTtl: 0, glue: new Map() };
   const ruleZone: RuleZone = { name: zone, apex, negativeSoa: negativeSoa(apex) };
   const source: AnswerSource = {
     zoneOf: (qname) => (isAtOrBelow(qname, zone) ? ruleZone : undefined),
@@ -66,10 +108,6 @@ export function buildCopy(
     ready: () => true,
   };
   return {
-    zone,
-    serial: soa.serial >>> 0,
-    soa,
-    records,
     index: loaded.index,
     held: loaded.held,
     skipped: loaded.skipped.length,

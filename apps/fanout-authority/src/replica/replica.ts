@@ -4,7 +4,7 @@ import { pullZone, type TransferRequest, type TransferResult } from '@mdns/trans
 import type { UpstreamTransferConfig } from '../config/schema.js';
 import type { Classification } from '../upstream/classify.js';
 import type { UpstreamAddress } from '../upstream/upstream.js';
-import { answerFromCopy, buildCopy, type ReplicaCopy } from './copy.js';
+import { answerFromCopy, buildCopy, type ReplicaCopy, warmCopy } from './copy.js';
 import { isExpired, nextCheckDelayMs, replicaTimers } from './timers.js';
 import { axfrAfterIxfr, judgeTransfer, notifyWantsPull } from './verdict.js';
 
@@ -38,6 +38,28 @@ export interface ReplicaOptions {
   /** Tests: a stand-in for the TCP transfer client. */
   pull?: (request: TransferRequest) => Promise<TransferResult>;
   now?: () => number;
+  /**
+   * listen.workers > 1, in a worker: this replica follows the primary's (share.ts). It
+   * never pulls; a verified NOTIFY goes to the primary through this, and the copy and state
+   * come from it (`adoptCopy`, `adoptState`).
+   */
+  follow?: (serial?: number) => void;
+  /** In the primary of several workers: told after every check (its copy or state changed). */
+  onChecked?: (replica: Replica) => void;
+  /**
+   * Build a new copy's answering structure before it is swapped in (default true). The
+   * primary of several workers answers nothing: it keeps the records only.
+   */
+  answers?: boolean;
+}
+
+/** What a worker's replica takes from the primary's besides the copy (share.ts). */
+export interface ReplicaSyncState {
+  checkedAtMs: number | null;
+  failures: number;
+  last: LastTransfer | null;
+  /** `transfers` as entries. */
+  transfers: [string, number][];
 }
 
 /**
@@ -83,11 +105,44 @@ export class Replica {
     return this.#last !== null;
   }
 
-  /** Starts the first pull now. */
+  /** Starts the first pull now (a follower only starts taking NOTIFYs: it never pulls). */
   start(): void {
     if (this.#started || this.#stopped) return;
     this.#started = true;
-    this.#schedule(0);
+    if (this.options.follow === undefined) this.#schedule(0);
+  }
+
+  /** The copy held, fresh or not. */
+  get copy(): ReplicaCopy | null {
+    return this.#copy;
+  }
+
+  /** The primary's state of this replica, for its followers (share.ts). */
+  syncState(): ReplicaSyncState {
+    return {
+      checkedAtMs: this.#checkedAtMs,
+      failures: this.#failures,
+      last: this.#last,
+      transfers: [...this.transfers],
+    };
+  }
+
+  /** A follower: the primary swapped in `copy` (one assignment, as after a pull of our own). */
+  adoptCopy(copy: ReplicaCopy | null): void {
+    if (this.#stopped || copy === this.#copy) return;
+    this.#copy = copy;
+    this.options.onChange?.(this.upstream.name);
+  }
+
+  /** A follower: the primary's last check (the expire clock, the last pull, the counts). */
+  adoptState(state: ReplicaSyncState): void {
+    if (this.#stopped) return;
+    if (state.checkedAtMs !== this.#checkedAtMs) this.#expiredSaid = false;
+    this.#checkedAtMs = state.checkedAtMs;
+    this.#failures = state.failures;
+    this.#last = state.last;
+    this.transfers.clear();
+    for (const [k, n] of state.transfers) this.transfers.set(k, n);
   }
 
   /** Stops the timers; a pull in flight finishes but changes nothing after. */
@@ -100,6 +155,10 @@ export class Replica {
   /** An accepted NOTIFY from this upstream; `serial` the SOA serial it announced, if any. */
   notify(serial?: number): void {
     if (!this.#started || this.#stopped) return;
+    if (this.options.follow !== undefined) {
+      this.options.follow(serial);
+      return;
+    }
     const held = this.#copy?.serial ?? null;
     if (!notifyWantsPull(held, serial)) {
       // Said once per announced serial: a primary whose serial went backwards (a restart
@@ -165,6 +224,7 @@ export class Replica {
     }
     this.#running = this.#checkOnce().finally(() => {
       this.#running = null;
+      if (!this.#stopped) this.options.onChecked?.(this);
       if (!this.#started || this.#stopped) return;
       if (this.#again) {
         this.#again = false;
@@ -224,8 +284,11 @@ export class Replica {
       this.#last = { atMs, kind, result: 'up-to-date', detail: `serial ${verdict.serial}` };
       return;
     }
-    // Built aside, swapped with one assignment.
+    // Built aside (its answering structure too, unless we answer nothing), swapped with one
+    // assignment.
+    const answers = this.options.answers ?? true;
     const copy = buildCopy(this.upstream.zone, verdict.soa, verdict.records);
+    if (answers) warmCopy(copy);
     this.#copy = copy;
     this.#count(kind, verdict.via);
     this.#last = {
@@ -242,7 +305,7 @@ export class Replica {
         serial: copy.serial,
         previousSerial: held?.serial ?? null,
         records: copy.records.length,
-        skipped: copy.skipped,
+        ...(answers ? { skipped: copy.skipped } : {}),
       },
       'replica loaded',
     );

@@ -9,20 +9,24 @@ export type AskWhat = 'ready' | 'health' | 'metrics';
 /**
  * `siblings` is a one-way event; `sibling-ask` / `sibling-answer` a question to every other
  * worker: the asking worker's `id` travels to the primary and back, the primary's own relay
- * `id` to the siblings and back (see relay.ts).
+ * `id` to the siblings and back (see relay.ts). `feed` / `feed-subscribe` / `to-primary`:
+ * state the primary owns and the workers follow, and the workers' messages to it (feed.ts).
  */
 export type ToWorker =
   | { mdns: 'ask'; id: number; what: AskWhat }
   | { mdns: 'siblings'; topic: string; payload: unknown }
   | { mdns: 'sibling-ask'; id: number; topic: string; payload: unknown }
-  | { mdns: 'sibling-answer'; id: number; value: unknown };
+  | { mdns: 'sibling-answer'; id: number; value: unknown }
+  | { mdns: 'feed'; topic: string; key: string; value: unknown };
 
 export type ToPrimary =
   | { mdns: 'listening'; detail?: unknown }
   | { mdns: 'answer'; id: number; value: unknown }
   | { mdns: 'siblings'; topic: string; payload: unknown }
   | { mdns: 'sibling-ask'; id: number; topic: string; payload: unknown; timeoutMs: number }
-  | { mdns: 'sibling-answer'; id: number; value: unknown };
+  | { mdns: 'sibling-answer'; id: number; value: unknown }
+  | { mdns: 'feed-subscribe'; topic: string }
+  | { mdns: 'to-primary'; topic: string; payload: unknown };
 
 export function isToWorker(m: unknown): m is ToWorker {
   return typeof m === 'object' && m !== null && typeof (m as { mdns?: unknown }).mdns === 'string';

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { registerCollected } from '../metrics/collected.js';
 import { startOpsServer } from '../server.js';
 import { onSignals } from '../signals.js';
+import { FeedHub, type PrimaryFeeds } from './feed.js';
 import {
   type AskWhat,
   combineHealth,
@@ -42,7 +43,23 @@ export interface PrimaryOptions {
   askTimeoutMs?: number;
   /** Restart delay after a worker died: from `min` doubling to `max`. Default 1000 / 30 000 ms. */
   restartDelayMs?: { min: number; max: number };
+  /**
+   * The app's own part in the primary, run before the workers are forked: state kept once
+   * per process (an authority's replicas) published to the workers through `feeds`, and
+   * metrics of that state in `registry` (served with the workers' merged ones).
+   */
+  primary?: PrimaryPart;
 }
+
+/** What `PrimaryOptions.primary` is given. */
+export interface PrimaryContext {
+  feeds: PrimaryFeeds;
+  /** The primary's own metrics registry: metrics only the primary holds go here. */
+  registry: Registry;
+  logger: Logger;
+}
+
+export type PrimaryPart = (context: PrimaryContext) => void | Promise<void>;
 
 /** A worker alive this long before it died is restarted after the minimum delay again. */
 const QUICK_DEATH_MS = 60_000;
@@ -62,8 +79,8 @@ interface Slot {
  * The primary of a multi-worker process: forks `workers` copies of this program (same
  * script, arguments and config), serves `/metrics` (summed over the workers), `/health` and
  * `/ready` (asked of every worker), relays sibling events and questions, restarts a worker that dies, and
- * on SIGTERM/SIGINT lets every worker drain before exiting. It holds no DNS state and
- * answers no query itself; in `shared` socket mode Node's cluster module makes it the owner
+ * on SIGTERM/SIGINT lets every worker drain before exiting. It answers no query itself; the
+ * state it holds is the app's `primary` part's, published to the workers as feeds (feed.ts); in `shared` socket mode Node's cluster module makes it the owner
  * of the listening sockets the workers read.
  *
  * Resolves once started; the process then lives until a signal (or a failed start: a worker
@@ -112,10 +129,19 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       } else if (started) {
         log.info({ worker: slot.index, restarts: slot.restarts }, 'worker serving again');
       }
-    } else {
+    } else if (!feeds.route(slot, message)) {
       siblingRouter.route(slot, message);
     }
   };
+  // State the app's primary part owns, followed by each worker (feed.ts); a restarted worker
+  // subscribes again and gets the snapshot.
+  const feeds = new FeedHub<Slot>(
+    (s, message) => {
+      if (!s.worker?.isConnected()) throw new Error(`worker ${s.index} is gone`);
+      s.worker.send(message);
+    },
+    (err, topic) => log.error({ err, topic }, 'a worker message to the primary failed'),
+  );
   // Sibling events and questions between workers (relay.ts); a slot without a connected
   // worker is no peer, and a worker still starting is asked nothing: a question does not
   // wait for a worker being restarted, whose answerers may not be set up yet.
@@ -217,6 +243,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     const slot = slots.find((s) => s.worker === worker);
     if (!slot) return;
     slot.worker = null;
+    feeds.forget(slot);
     if (stopping) return;
     if (!started) {
       log.error(
@@ -271,6 +298,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
     },
   });
 
+  await options.primary?.({ feeds, registry: own, logger: log });
   for (const slot of slots) fork(slot);
   log.info(
     {
@@ -297,6 +325,8 @@ export interface SuperviseOptions {
   metricsPrefix: string;
   /** `shutdown.lameDuckSeconds` in ms: the primary's drain bound covers the workers' lame duck. */
   lameDuckMs?: number;
+  /** With `listen.workers` > 1: what the app runs once in the primary (PrimaryOptions.primary). */
+  primary?: PrimaryPart;
 }
 
 /**
@@ -317,6 +347,7 @@ export async function superviseWorkers(
     logger: options.logger,
     metricsPrefix: options.metricsPrefix,
     lameDuckMs: options.lameDuckMs,
+    primary: options.primary,
   });
   return null;
 }

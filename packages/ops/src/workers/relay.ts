@@ -89,12 +89,21 @@ export class SiblingRouter<P> {
   }
 
   private trySend(peer: P, message: ToWorker): boolean {
-    try {
-      this.send(peer, message);
-      return true;
-    } catch {
-      return false;
-    }
+    return trySend(this.send, peer, message);
+  }
+}
+
+/** `send`, false when the peer is gone (it throws): a gone worker is skipped, not fatal. */
+export function trySend<P>(
+  send: (peer: P, message: ToWorker) => void,
+  peer: P,
+  message: ToWorker,
+): boolean {
+  try {
+    send(peer, message);
+    return true;
+  } catch {
+    return false;
   }
 }
 
