@@ -1,5 +1,5 @@
 import { type Standin, startStandin } from '@mdns/kube-standin';
-import { type AppProcess, assertBuilt, type TempDir, tempDir } from '@mdns/testkit';
+import { type AppProcess, assertBuilt, type TempDir, tempDir, WORKER_COUNTS } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 /** Retries an async assertion until it passes (bounded), then throws its last failure. */
@@ -7,8 +7,8 @@ function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<voi
   return vi.waitFor(check, { timeout: timeoutMs, interval: 100 });
 }
 
-import { ask } from './support/answers.js';
-import { MAIN, startGateway, testConfig } from './support/gateway.js';
+import { askEvery as ask } from './support/answers.js';
+import { listenWith, MAIN, startGateway, testConfig } from './support/gateway.js';
 
 // Rows "answers follow application health" of docs/behaviour.md: the real gateway against
 // the kube stand-in; EndpointSlice writes are what the EndpointSlice controller would do
@@ -99,109 +99,111 @@ async function explain(gw: AppProcess, name: string) {
   };
 }
 
-async function metric(gw: AppProcess, series: string): Promise<number> {
-  const ports = gw.logs.find((l) => l.msg === 'listening')!.opsPorts as { metrics: number };
-  const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : Number.NaN;
-}
+describe.each(WORKER_COUNTS)(
+  'end to end: answers follow application health, listen.workers: %i',
+  (workers) => {
+    beforeAll(() => assertBuilt(MAIN));
+    let standin: Standin;
+    let dir: TempDir;
+    let gw: AppProcess;
 
-describe('end to end: answers follow application health', () => {
-  beforeAll(() => assertBuilt(MAIN));
-  let standin: Standin;
-  let dir: TempDir;
-  let gw: AppProcess;
-
-  beforeAll(async () => {
-    standin = await startStandin({
-      objects: [
-        webService,
-        shopIngress,
-        shopEndpoint,
-        slice('web', 2),
-        dbService,
-        dbSlice(['10.1.9.2', '10.1.9.1']),
-      ] as never,
-      bookmarkIntervalMs: 500,
+    beforeAll(async () => {
+      standin = await startStandin({
+        objects: [
+          webService,
+          shopIngress,
+          shopEndpoint,
+          slice('web', 2),
+          dbService,
+          dbSlice(['10.1.9.2', '10.1.9.1']),
+        ] as never,
+        bookmarkIntervalMs: 500,
+      });
+      dir = tempDir();
+      const config = testConfig({
+        listen: listenWith(workers),
+        sources: {
+          kubernetes: {
+            kubeconfig: standin.kubeconfigPath,
+            backoff: { initialMs: 100, maxMs: 500 },
+          },
+          health: { graceSeconds: 0 },
+        },
+        explain: { enabled: true, port: 0 },
+      });
+      gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
+      await eventually(async () =>
+        expect((await ask(gw, WEB, 'A')).answers).toEqual(['A 192.0.2.10']),
+      );
     });
-    dir = tempDir();
-    const config = testConfig({
-      sources: {
-        kubernetes: { kubeconfig: standin.kubeconfigPath, backoff: { initialMs: 100, maxMs: 500 } },
-        health: { graceSeconds: 0 },
-      },
-      explain: { enabled: true, port: 0 },
+
+    afterAll(async () => {
+      await gw?.stop();
+      await standin?.close();
+      dir?.remove();
     });
-    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
-    await eventually(async () =>
-      expect((await ask(gw, WEB, 'A')).answers).toEqual(['A 192.0.2.10']),
-    );
-  });
 
-  afterAll(async () => {
-    await gw?.stop();
-    await standin?.close();
-    dir?.remove();
-  });
+    it('scaled to zero: the name answers NODATA, the other claimant answers; back: both as before', async () => {
+      expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
+      standin.apply(slice('web', 0));
+      await eventually(async () => {
+        const web = await ask(gw, WEB, 'A');
+        expect(web.rcode).toBe('NOERROR');
+        expect(web.answers).toEqual([]);
+        expect(web.authority).toEqual(['SOA']);
+      });
+      // The Ingress is held back: the DNSEndpoint that claims the same name answers.
+      expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.30']);
+      // An independent client sees the same NODATA.
+      expect(await gw.dig(['+short', WEB, 'A'])).toBe('');
+      // The explain endpoint says who claims the name, their backends and why.
+      const report = await explain(gw, SHOP);
+      expect(report.answer).toEqual({
+        type: 'records',
+        a: ['192.0.2.30'],
+        aaaa: [],
+        cname: null,
+        txt: [],
+      });
+      expect(report.claims).toMatchObject([
+        {
+          kind: 'Ingress',
+          object: 'shop/shop',
+          a: ['192.0.2.20'],
+          healthy: false,
+          backends: [{ service: 'shop/web', state: 'down', ready: 0, total: 1 }],
+        },
+        { kind: 'DNSEndpoint', object: 'shop/shop', healthy: true, backends: null },
+      ]);
+      expect((await explain(gw, WEB)).answer).toEqual({ type: 'nodata' });
+      expect(
+        await gw.metric('mdns_gateway_health_objects{kind="Service",health="unhealthy"}'),
+      ).toBe(1);
+      expect(await gw.metric('mdns_gateway_health_transitions_total{to="unhealthy"}')).toBe(2);
 
-  it('scaled to zero: the name answers NODATA, the other claimant answers; back: both as before', async () => {
-    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
-    standin.apply(slice('web', 0));
-    await eventually(async () => {
-      const web = await ask(gw, WEB, 'A');
-      expect(web.rcode).toBe('NOERROR');
-      expect(web.answers).toEqual([]);
-      expect(web.authority).toEqual(['SOA']);
+      standin.apply(slice('web', 1));
+      await eventually(async () =>
+        expect((await ask(gw, WEB, 'A')).answers).toEqual(['A 192.0.2.10']),
+      );
+      expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
+      expect(await gw.metric('mdns_gateway_health_transitions_total{to="healthy"}')).toBe(2);
     });
-    // The Ingress is held back: the DNSEndpoint that claims the same name answers.
-    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.30']);
-    // An independent client sees the same NODATA.
-    expect(await gw.dig(['+short', WEB, 'A'])).toBe('');
-    // The explain endpoint says who claims the name, their backends and why.
-    const report = await explain(gw, SHOP);
-    expect(report.answer).toEqual({
-      type: 'records',
-      a: ['192.0.2.30'],
-      aaaa: [],
-      cname: null,
-      txt: [],
+
+    it('a headless Service naming its host answers its ready endpoints, and follows them', async () => {
+      expect((await ask(gw, DB, 'A')).answers).toEqual(['A 10.1.9.1', 'A 10.1.9.2']);
+      standin.apply(dbSlice(['10.1.9.3']));
+      await eventually(async () =>
+        expect((await ask(gw, DB, 'A')).answers).toEqual(['A 10.1.9.3']),
+      );
+      expect((await gw.dig(['+short', DB, 'A'])).trim()).toBe('10.1.9.3');
     });
-    expect(report.claims).toMatchObject([
-      {
-        kind: 'Ingress',
-        object: 'shop/shop',
-        a: ['192.0.2.20'],
-        healthy: false,
-        backends: [{ service: 'shop/web', state: 'down', ready: 0, total: 1 }],
-      },
-      { kind: 'DNSEndpoint', object: 'shop/shop', healthy: true, backends: null },
-    ]);
-    expect((await explain(gw, WEB)).answer).toEqual({ type: 'nodata' });
-    expect(await metric(gw, 'mdns_gateway_health_objects{kind="Service",health="unhealthy"}')).toBe(
-      1,
-    );
-    expect(await metric(gw, 'mdns_gateway_health_transitions_total{to="unhealthy"}')).toBe(2);
 
-    standin.apply(slice('web', 1));
-    await eventually(async () =>
-      expect((await ask(gw, WEB, 'A')).answers).toEqual(['A 192.0.2.10']),
-    );
-    expect((await ask(gw, SHOP, 'A')).answers).toEqual(['A 192.0.2.20']);
-    expect(await metric(gw, 'mdns_gateway_health_transitions_total{to="healthy"}')).toBe(2);
-  });
-
-  it('a headless Service naming its host answers its ready endpoints, and follows them', async () => {
-    expect((await ask(gw, DB, 'A')).answers).toEqual(['A 10.1.9.1', 'A 10.1.9.2']);
-    standin.apply(dbSlice(['10.1.9.3']));
-    await eventually(async () => expect((await ask(gw, DB, 'A')).answers).toEqual(['A 10.1.9.3']));
-    expect((await gw.dig(['+short', DB, 'A'])).trim()).toBe('10.1.9.3');
-  });
-
-  it('an unhealthy object deleted: its name is gone (NXDOMAIN), not a stale NODATA', async () => {
-    standin.apply(slice('web', 0));
-    await eventually(async () => expect((await ask(gw, WEB, 'A')).answers).toEqual([]));
-    expect((await ask(gw, WEB, 'A')).rcode).toBe('NOERROR');
-    standin.delete('Service', 'shop', 'web');
-    await eventually(async () => expect((await ask(gw, WEB, 'A')).rcode).toBe('NXDOMAIN'));
-  });
-});
+    it('an unhealthy object deleted: its name is gone (NXDOMAIN), not a stale NODATA', async () => {
+      standin.apply(slice('web', 0));
+      await eventually(async () => expect((await ask(gw, WEB, 'A')).answers).toEqual([]));
+      expect((await ask(gw, WEB, 'A')).rcode).toBe('NOERROR');
+      standin.delete('Service', 'shop', 'web');
+      await eventually(async () => expect((await ask(gw, WEB, 'A')).rcode).toBe('NXDOMAIN'));
+    });
+  },
+);
