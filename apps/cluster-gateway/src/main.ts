@@ -16,6 +16,7 @@ import {
   runCli,
   serverResolver,
   startExplainServer,
+  startedAtSeconds,
   startProcessOps,
   superviseWorkers,
   workerIndex,
@@ -66,8 +67,9 @@ async function run(config: GatewayConfig): Promise<void> {
   const zones = config.zones.map((z) => normalizeName(z.name));
   const reverseZones = config.reverseZones.map(normalizeName);
   const zoneSet = new ZoneSet([...zones, ...reverseZones]);
-  // One serial per process start: every answer agrees until the next start.
-  const serial = Math.floor(Date.now() / 1000);
+  // One serial per process start: every answer agrees until the next start. With workers,
+  // the primary's start second, so every worker starts from the same serial.
+  const serial = startedAtSeconds();
   const apexes = new Map<string, ZoneApex>(
     config.zones.map((z) => [normalizeName(z.name), zoneApexFromConfig(z, serial)]),
   );
@@ -114,6 +116,10 @@ async function run(config: GatewayConfig): Promise<void> {
     () => index.kindStates(),
     () => {
       logger.info({ names: index.size }, 'first full sync done: answering from the index');
+      // The synced data is the zone at the start serial, not a change after it: nothing
+      // was served before (SERVFAIL, transfers refused), and so every worker, whenever its
+      // own sync ended, holds this data at the same serial. The secondaries are told.
+      versions.baseline();
       allowSteadyYoungGrowth();
       startupDone('index');
     },
@@ -149,13 +155,14 @@ async function run(config: GatewayConfig): Promise<void> {
     debounceMs: config.notify.debounceMs,
     onCommit: () => notifier.changed(),
   });
-  index.onChange(() => versions.changed());
+  // Before the first full sync the data is still being loaded: no serial moves (see above).
+  const dataChanged = () => {
+    if (latch.synced()) versions.changed();
+  };
+  index.onChange(dataChanged);
   const transferCounters = newTransferCounters();
   // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes.
-  const held = new HeldNames(
-    (name, zone) => index.lookup(name, zone),
-    () => versions.changed(),
-  );
+  const held = new HeldNames((name, zone) => index.lookup(name, zone), dataChanged);
 
   const reverseSet = new Set(reverseZones);
   const reverse = new ReverseIndex(reverseZones, index);

@@ -100,12 +100,13 @@ export {
   ZoneVersions,
   type ZoneVersionsOptions,
 } from './transfer/versions.js';
-export { superviseWorkers } from './workers/primary.js';
+export { superviseWorkers, workerStartSecond } from './workers/primary.js';
 export {
   type SiblingAnswerer,
   type SiblingListener,
   type Siblings,
   siblings,
+  startedAtSeconds,
   startProcessOps,
   workerIndex,
 } from './workers/worker.js';
