@@ -12,7 +12,9 @@ import { listenWith, MAIN, startGateway, testConfig } from './support/gateway.js
 
 // Rows "answers follow application health" of docs/behaviour.md: the real gateway against
 // the kube stand-in; EndpointSlice writes are what the EndpointSlice controller would do
-// when a Deployment is scaled.
+// when a Deployment is scaled. Run with listen.workers 1 and 2 (issue #21): each worker
+// watches the EndpointSlices itself, every answer is asked of both (`askEvery`) and must
+// agree; the explain endpoint is worker 1's; the health metrics are merged with `max`.
 const ZONE = 'prod.example.tld';
 const WEB = `web.shop.${ZONE}`;
 const SHOP = `shop.${ZONE}`;
