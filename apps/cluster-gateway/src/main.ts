@@ -16,6 +16,7 @@ import {
   runCli,
   serverResolver,
   startExplainServer,
+  startedAtSeconds,
   startProcessOps,
   superviseWorkers,
   workerIndex,
@@ -66,8 +67,9 @@ async function run(config: GatewayConfig): Promise<void> {
   const zones = config.zones.map((z) => normalizeName(z.name));
   const reverseZones = config.reverseZones.map(normalizeName);
   const zoneSet = new ZoneSet([...zones, ...reverseZones]);
-  // One serial per process start: every answer agrees until the next start.
-  const serial = Math.floor(Date.now() / 1000);
+  // One serial per process start: every answer agrees until the next start. With workers,
+  // the primary's start second, so every worker starts from the same serial.
+  const serial = startedAtSeconds();
   const apexes = new Map<string, ZoneApex>(
     config.zones.map((z) => [normalizeName(z.name), zoneApexFromConfig(z, serial)]),
   );
@@ -114,6 +116,10 @@ async function run(config: GatewayConfig): Promise<void> {
     () => index.kindStates(),
     () => {
       logger.info({ names: index.size }, 'first full sync done: answering from the index');
+      // The synced data is the zone at the start serial, not a change after it: nothing
+      // was served before (SERVFAIL, transfers refused), and so every worker, whenever its
+      // own sync ended, holds this data at the same serial. The secondaries are told.
+      versions.baseline();
       allowSteadyYoungGrowth();
       startupDone('index');
     },
@@ -139,12 +145,13 @@ async function run(config: GatewayConfig): Promise<void> {
     soa: (zone) => apexes.get(zone),
     key: (name) => tsigKeys.get(normalizeName(name)),
   });
-  // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes
-  // (`versions` is assigned below, before any source runs).
-  const held = new HeldNames(
-    (name, zone) => index.lookup(name, zone),
-    () => versions.changed(),
-  );
+  // Before the first full sync the data is still being loaded: no serial moves (the sync
+  // itself is the baseline, above). `versions` is assigned below, before any source runs.
+  const dataChanged = () => {
+    if (latch.synced()) versions.changed();
+  };
+  // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes.
+  const held = new HeldNames((name, zone) => index.lookup(name, zone), dataChanged);
   // What transfers carry: the index's records and a marker at each held name.
   const zoneSource = {
     namesWithRecords: () => index.namesWithRecords(),
@@ -160,18 +167,7 @@ async function run(config: GatewayConfig): Promise<void> {
     debounceMs: config.notify.debounceMs,
     onCommit: () => notifier.changed(),
   });
-  index.onChange(() => versions.changed());
-  // The first full sync is committed at once, not a debounce later. Until that commit the
-  // version a transfer serves is the one taken before any source listed: the apex alone. A
-  // secondary whose refresh lands in that window (after our restart, say) would take that
-  // empty zone and answer NXDOMAIN for every name until the next commit.
-  let syncCommitted = false;
-  index.onKindState(() => {
-    if (!syncCommitted && latch.synced()) {
-      syncCommitted = true;
-      versions.commit();
-    }
-  });
+  index.onChange(dataChanged);
   const transferCounters = newTransferCounters();
 
   const reverseSet = new Set(reverseZones);

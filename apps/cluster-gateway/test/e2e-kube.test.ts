@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Standin, startStandin } from '@mdns/kube-standin';
-import { type AppProcess, assertBuilt, type TempDir, tempDir, until } from '@mdns/testkit';
+import {
+  type AppProcess,
+  assertBuilt,
+  type TempDir,
+  tempDir,
+  until,
+  WORKER_COUNTS,
+} from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ask } from './support/answers.js';
-import { MAIN, startGateway, testConfig } from './support/gateway.js';
+import { askEvery as ask } from './support/answers.js';
+import { listenWith, MAIN, startGateway, testConfig } from './support/gateway.js';
 
 const ZONE = 'prod.example.tld';
 
@@ -23,174 +30,202 @@ function ingress(
   };
 }
 
+type Kinds = Record<string, { phase: string; objects: number; secondsSinceLastEvent: number }>;
+
+/**
+ * Each worker's view of the sources from a `/ready` body: one process reports its own; with
+ * workers the primary lists each worker's report (every worker lists and watches itself).
+ */
+function kindsInEveryWorker(body: string): Kinds[] {
+  const detail = JSON.parse(body).detail as {
+    kinds?: Kinds;
+    workers?: Array<{ detail: { kinds: Kinds } }>;
+  };
+  return detail.workers?.map((w) => w.detail.kinds) ?? [detail.kinds as Kinds];
+}
+
 const lbIp = (ip: string) => ({ loadBalancer: { ingress: [{ ip }] } });
 
 // The real process against the kube stand-in (a fake API server speaking list+watch), through a
-// kubeconfig, exactly as in a cluster. DNSEndpoint's CRD is not installed at first.
-describe('end to end: Kubernetes API (kube stand-in)', () => {
-  beforeAll(() => assertBuilt(MAIN));
-  let standin: Standin;
-  let dir: TempDir;
-  let gw: AppProcess;
+// kubeconfig, exactly as in a cluster. DNSEndpoint's CRD is not installed at first. With
+// listen.workers 2 (issue #21) each worker lists and watches the API itself; every answer is
+// asked of both workers (`askEvery`) and must agree, and /ready and /metrics are the
+// primary's merge of both (the source-state series take the max: one API, not two).
+describe.each(WORKER_COUNTS)(
+  'end to end: Kubernetes API (kube stand-in), listen.workers: %i',
+  (workers) => {
+    beforeAll(() => assertBuilt(MAIN));
+    let standin: Standin;
+    let dir: TempDir;
+    let gw: AppProcess;
 
-  beforeAll(async () => {
-    standin = await startStandin({
-      kinds: [
-        'namespaces',
-        'services',
-        'ingresses',
-        'gateways',
-        'httproutes',
-        'grpcroutes',
-        'tlsroutes',
-      ],
-      objects: [
-        ingress('web', 'web', `web.${ZONE}`, lbIp('10.0.0.1')),
-        // Bad objects: each skipped (or partly skipped) with a warning, the rest serves.
-        ingress('bad', 'no-status', `nostatus.${ZONE}`, undefined),
-        ingress('bad', 'bad-host', `bad_host!.${ZONE}`, lbIp('10.0.0.2')),
-        ingress('bad', 'bad-ttl', `badttl.${ZONE}`, lbIp('10.0.0.3'), {
-          'external-dns.alpha.kubernetes.io/ttl': 'soon',
-        }),
-      ],
-    });
-    // Hold every API request: the gateway starts but cannot finish its first sync.
-    standin.stall(true);
-    dir = tempDir();
-    const config = testConfig({
-      sources: {
-        kubernetes: {
-          kubeconfig: standin.kubeconfigPath,
-          crdRecheckSeconds: 1,
-          backoff: { initialMs: 200, maxMs: 1000 },
+    beforeAll(async () => {
+      standin = await startStandin({
+        kinds: [
+          'namespaces',
+          'services',
+          'ingresses',
+          'gateways',
+          'httproutes',
+          'grpcroutes',
+          'tlsroutes',
+        ],
+        objects: [
+          ingress('web', 'web', `web.${ZONE}`, lbIp('10.0.0.1')),
+          // Bad objects: each skipped (or partly skipped) with a warning, the rest serves.
+          ingress('bad', 'no-status', `nostatus.${ZONE}`, undefined),
+          ingress('bad', 'bad-host', `bad_host!.${ZONE}`, lbIp('10.0.0.2')),
+          ingress('bad', 'bad-ttl', `badttl.${ZONE}`, lbIp('10.0.0.3'), {
+            'external-dns.alpha.kubernetes.io/ttl': 'soon',
+          }),
+        ],
+      });
+      // Hold every API request: the gateway starts but cannot finish its first sync.
+      standin.stall(true);
+      dir = tempDir();
+      const config = testConfig({
+        listen: listenWith(workers),
+        sources: {
+          kubernetes: {
+            kubeconfig: standin.kubeconfigPath,
+            crdRecheckSeconds: 1,
+            backoff: { initialMs: 200, maxMs: 1000 },
+          },
         },
-      },
+      });
+      gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
     });
-    gw = await startGateway(dir.write('gateway.yaml', JSON.stringify(config)));
-  });
 
-  afterAll(async () => {
-    await gw?.stop();
-    await standin?.close();
-    dir?.remove();
-  });
-
-  it('before the first full sync: SERVFAIL and /ready 503', async () => {
-    await sleep(300);
-    expect((await ask(gw, `web.${ZONE}`, 'A')).rcode).toBe('SERVFAIL');
-    const ready = await gw.http('/ready');
-    expect(ready.status).toBe(503);
-    expect(JSON.parse(ready.body).ready).toBe(false);
-    // The alert "gateway not ready" reads the same decision from /metrics.
-    expect((await gw.http('/metrics')).body).toMatch(/^mdns_gateway_ready 0$/m);
-    // Outside the zones nothing changes: REFUSED as always.
-    expect((await ask(gw, 'example.com', 'A')).rcode).toBe('REFUSED');
-  });
-
-  it('after it: answers; a missing CRD is "absent" and holds nothing back', async () => {
-    standin.stall(false);
-    await until(async () => (await gw.http('/ready')).status === 200, 20_000);
-    expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
-    const detail = JSON.parse((await gw.http('/ready')).body).detail;
-    expect(detail.kinds.DNSEndpoint.phase).toBe('absent');
-    expect(detail.kinds.Ingress).toMatchObject({ phase: 'synced' });
-    expect(detail.kinds.Ingress.objects).toBeGreaterThanOrEqual(1);
-    const metrics = (await gw.http('/metrics')).body;
-    expect(metrics).toMatch(/^mdns_gateway_ready 1$/m);
-    expect(metrics).toMatch(/^mdns_gateway_lists_total\{kind="Ingress"\} 1$/m);
-  });
-
-  it('bad objects: skipped with a warning naming namespace/name, the rest serves', async () => {
-    expect((await ask(gw, `nostatus.${ZONE}`, 'A')).rcode).toBe('NXDOMAIN');
-    expect((await ask(gw, `badttl.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.3']);
-    const warnings = gw.logs.filter((l) => l.level === 'warn').map((l) => JSON.stringify(l));
-    expect(warnings.some((w) => w.includes('bad/bad-host'))).toBe(true);
-    expect(warnings.some((w) => w.includes('bad/bad-ttl'))).toBe(true);
-  });
-
-  it('create, change, delete: answers follow the watch', async () => {
-    standin.apply(ingress('shop', 'shop', `shop.${ZONE}`, lbIp('10.5.0.1')));
-    await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.1');
-    standin.patchStatus('ingresses', 'shop', 'shop', lbIp('10.5.0.2'));
-    await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.2');
-    standin.apply({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'api', namespace: 'shop' },
-      spec: { type: 'LoadBalancer' },
-      status: { loadBalancer: { ingress: [{ hostname: 'api.lb.example.net' }] } },
+    afterAll(async () => {
+      await gw?.stop();
+      await standin?.close();
+      dir?.remove();
     });
-    await until(
-      async () =>
-        (await ask(gw, `api.shop.${ZONE}`, 'A')).answers[0] === 'CNAME api.lb.example.net',
-    );
-    expect((await ask(gw, `shop.${ZONE}`, 'A')).answers).toEqual(['A 10.5.0.2']);
-    standin.delete('ingresses', 'shop', 'shop');
-    // `api.shop.<zone>` (the Service) is below it: `shop.<zone>` is now an empty non-terminal.
-    await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers.length === 0);
-    expect(await ask(gw, `shop.${ZONE}`, 'A')).toMatchObject({
-      rcode: 'NOERROR',
-      authority: ['SOA'],
+
+    it('before the first full sync: SERVFAIL and /ready 503', async () => {
+      await sleep(300);
+      expect((await ask(gw, `web.${ZONE}`, 'A')).rcode).toBe('SERVFAIL');
+      const ready = await gw.http('/ready');
+      expect(ready.status).toBe(503);
+      expect(JSON.parse(ready.body).ready).toBe(false);
+      // The alert "gateway not ready" reads the same decision from /metrics.
+      expect((await gw.http('/metrics')).body).toMatch(/^mdns_gateway_ready 0$/m);
+      // Outside the zones nothing changes: REFUSED as always.
+      expect((await ask(gw, 'example.com', 'A')).rcode).toBe('REFUSED');
     });
-    standin.delete('services', 'shop', 'api');
-    await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
-  });
 
-  it('a CRD installed later is picked up', async () => {
-    standin.installKind('dnsendpoints');
-    standin.apply({
-      apiVersion: 'externaldns.k8s.io/v1alpha1',
-      kind: 'DNSEndpoint',
-      metadata: { name: 'txt', namespace: 'dns' },
-      spec: { endpoints: [{ dnsName: `txt.${ZONE}`, recordType: 'TXT', targets: ['v=1'] }] },
+    it('after it: answers; a missing CRD is "absent" and holds nothing back', async () => {
+      standin.stall(false);
+      await until(async () => (await gw.http('/ready')).status === 200, 20_000);
+      expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
+      const views = kindsInEveryWorker((await gw.http('/ready')).body);
+      expect(views).toHaveLength(workers);
+      for (const kinds of views) {
+        expect(kinds.DNSEndpoint.phase).toBe('absent');
+        expect(kinds.Ingress).toMatchObject({ phase: 'synced' });
+        expect(kinds.Ingress.objects).toBeGreaterThanOrEqual(1);
+      }
+      const metrics = (await gw.http('/metrics')).body;
+      expect(metrics).toMatch(/^mdns_gateway_ready 1$/m);
+      expect(metrics).toMatch(/^mdns_gateway_lists_total\{kind="Ingress"\} 1$/m);
     });
-    await until(async () => (await ask(gw, `txt.${ZONE}`, 'TXT')).answers[0] === 'TXT v=1', 20_000);
-  });
 
-  it('API down: answers keep coming from the index, /ready stays 200, staleness is exposed', async () => {
-    await standin.down();
-    await sleep(1500);
-    expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
-    const ready = await gw.http('/ready');
-    expect(ready.status).toBe(200);
-    const since = JSON.parse(ready.body).detail.kinds.Ingress.secondsSinceLastEvent;
-    expect(since).toBeGreaterThanOrEqual(1);
-    expect((await gw.http('/metrics')).body).toMatch(
-      /mdns_gateway_seconds_since_last_event\{kind="Ingress"\} [\d.]+/,
-    );
-  });
+    it('bad objects: skipped with a warning naming namespace/name, the rest serves', async () => {
+      expect((await ask(gw, `nostatus.${ZONE}`, 'A')).rcode).toBe('NXDOMAIN');
+      expect((await ask(gw, `badttl.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.3']);
+      const warnings = gw.logs.filter((l) => l.level === 'warn').map((l) => JSON.stringify(l));
+      expect(warnings.some((w) => w.includes('bad/bad-host'))).toBe(true);
+      expect(warnings.some((w) => w.includes('bad/bad-ttl'))).toBe(true);
+    });
 
-  it('API back: watches resume and new objects answer', async () => {
-    await standin.up();
-    standin.apply(ingress('shop', 'back', `back.${ZONE}`, lbIp('10.6.0.1')));
-    await until(
-      async () => (await ask(gw, `back.${ZONE}`, 'A')).answers[0] === 'A 10.6.0.1',
-      30_000,
-    );
-  }, 40_000);
-
-  it('a watch that cannot resume (410 Expired) re-lists, and lists_total counts it', async () => {
-    const lists = async () =>
-      Number(
-        /^mdns_gateway_lists_total\{kind="Ingress"\} (\d+)$/m.exec(
-          (await gw.http('/metrics')).body,
-        )?.[1],
+    it('create, change, delete: answers follow the watch', async () => {
+      standin.apply(ingress('shop', 'shop', `shop.${ZONE}`, lbIp('10.5.0.1')));
+      await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.1');
+      standin.patchStatus('ingresses', 'shop', 'shop', lbIp('10.5.0.2'));
+      await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers[0] === 'A 10.5.0.2');
+      standin.apply({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'api', namespace: 'shop' },
+        spec: { type: 'LoadBalancer' },
+        status: { loadBalancer: { ingress: [{ hostname: 'api.lb.example.net' }] } },
+      });
+      await until(
+        async () =>
+          (await ask(gw, `api.shop.${ZONE}`, 'A')).answers[0] === 'CNAME api.lb.example.net',
       );
-    const before = await lists();
-    expect(before).toBeGreaterThanOrEqual(1);
-    // Changes the gateway misses while the API is away, then a compaction: its watch comes
-    // back to a resourceVersion that is gone.
-    await standin.down();
-    standin.apply(ingress('shop', 'relisted', `relisted.${ZONE}`, lbIp('10.7.0.1')));
-    standin.compact();
-    await standin.up();
-    await until(async () => (await lists()) > before, 30_000);
-    expect((await ask(gw, `relisted.${ZONE}`, 'A')).answers).toEqual(['A 10.7.0.1']);
-  }, 40_000);
+      expect((await ask(gw, `shop.${ZONE}`, 'A')).answers).toEqual(['A 10.5.0.2']);
+      standin.delete('ingresses', 'shop', 'shop');
+      // `api.shop.<zone>` (the Service) is below it: `shop.<zone>` is now an empty non-terminal.
+      await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).answers.length === 0);
+      expect(await ask(gw, `shop.${ZONE}`, 'A')).toMatchObject({
+        rcode: 'NOERROR',
+        authority: ['SOA'],
+      });
+      standin.delete('services', 'shop', 'api');
+      await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
+    });
 
-  it('SIGTERM: exit 0, and the runtime printed no warning on the way', async () => {
-    expect(await gw.stop()).toBe(0);
-    // Node 24 (the images) warns about deprecated APIs used by bundled dependencies.
-    expect(gw.stderr.join('')).not.toMatch(/Warning/);
-  });
-});
+    it('a CRD installed later is picked up', async () => {
+      standin.installKind('dnsendpoints');
+      standin.apply({
+        apiVersion: 'externaldns.k8s.io/v1alpha1',
+        kind: 'DNSEndpoint',
+        metadata: { name: 'txt', namespace: 'dns' },
+        spec: { endpoints: [{ dnsName: `txt.${ZONE}`, recordType: 'TXT', targets: ['v=1'] }] },
+      });
+      await until(
+        async () => (await ask(gw, `txt.${ZONE}`, 'TXT')).answers[0] === 'TXT v=1',
+        20_000,
+      );
+    });
+
+    it('API down: answers keep coming from the index, /ready stays 200, staleness is exposed', async () => {
+      await standin.down();
+      await sleep(1500);
+      expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
+      const ready = await gw.http('/ready');
+      expect(ready.status).toBe(200);
+      for (const kinds of kindsInEveryWorker(ready.body)) {
+        expect(kinds.Ingress.secondsSinceLastEvent).toBeGreaterThanOrEqual(1);
+      }
+      expect((await gw.http('/metrics')).body).toMatch(
+        /mdns_gateway_seconds_since_last_event\{kind="Ingress"\} [\d.]+/,
+      );
+    });
+
+    it('API back: watches resume and new objects answer', async () => {
+      await standin.up();
+      standin.apply(ingress('shop', 'back', `back.${ZONE}`, lbIp('10.6.0.1')));
+      await until(
+        async () => (await ask(gw, `back.${ZONE}`, 'A')).answers[0] === 'A 10.6.0.1',
+        30_000,
+      );
+    }, 40_000);
+
+    it('a watch that cannot resume (410 Expired) re-lists, and lists_total counts it', async () => {
+      const lists = async () =>
+        Number(
+          /^mdns_gateway_lists_total\{kind="Ingress"\} (\d+)$/m.exec(
+            (await gw.http('/metrics')).body,
+          )?.[1],
+        );
+      const before = await lists();
+      expect(before).toBeGreaterThanOrEqual(1);
+      // Changes the gateway misses while the API is away, then a compaction: its watch comes
+      // back to a resourceVersion that is gone.
+      await standin.down();
+      standin.apply(ingress('shop', 'relisted', `relisted.${ZONE}`, lbIp('10.7.0.1')));
+      standin.compact();
+      await standin.up();
+      await until(async () => (await lists()) > before, 30_000);
+      expect((await ask(gw, `relisted.${ZONE}`, 'A')).answers).toEqual(['A 10.7.0.1']);
+    }, 40_000);
+
+    it('SIGTERM: exit 0, and the runtime printed no warning on the way', async () => {
+      expect(await gw.stop()).toBe(0);
+      // Node 24 (the images) warns about deprecated APIs used by bundled dependencies.
+      expect(gw.stderr.join('')).not.toMatch(/Warning/);
+    });
+  },
+);

@@ -1,11 +1,12 @@
-import { until } from '@mdns/testkit';
+import { until, WORKER_COUNTS, yamlWithWorkers } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Answer,
   type Authority,
+  burst,
   configYaml,
   sendNotify,
   startAuthority,
+  summary,
   upstreamTimeouts,
 } from './support/authority.js';
 import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
@@ -41,9 +42,10 @@ const empty = () => upstream((q) => ({ kind: 'answer', rcode: q.name === ZONE ? 
 
 async function authority(workers: number, ups: Array<[string, number]>): Promise<Authority> {
   const auth = await startAuthority(
-    configYaml([{ name: ZONE, upstreams: ups.map(([name, port]) => ({ name, port })) }])
-      .replace('port: 0 }', `port: 0, workers: ${workers} }`)
-      .replace('readyPort: 0 }', 'readyPort: 0, readyDetail: true }'),
+    yamlWithWorkers(
+      configYaml([{ name: ZONE, upstreams: ups.map(([name, port]) => ({ name, port })) }]),
+      workers,
+    ).replace('readyPort: 0 }', 'readyPort: 0, readyDetail: true }'),
   );
   cleanups.push(() => auth.stop());
   return auth;
@@ -61,24 +63,6 @@ async function healthInEveryWorker(auth: Authority, name: string): Promise<boole
     body.detail.upstreams ?? [],
   ];
   return views.map((list) => list.find((u) => u.name === name)?.healthy ?? true);
-}
-
-/** The answer as a short string: the addresses, NODATA, or the rcode (AA=0 for a data answer without AA). */
-function summary(r: Answer): string {
-  if (r.rcode === 2) return 'SERVFAIL';
-  if (!r.aa) return 'AA=0';
-  if (r.rcode === 3) return 'NXDOMAIN';
-  if (r.rcode !== 0) return `rcode ${r.rcode}`;
-  return r.answers.map((x) => `${x.data}`).join(',') || 'NODATA';
-}
-
-/** 24 queries at once, each from its own UDP socket, and 4 over TCP (one connection each). */
-async function burst(auth: Authority, name: string): Promise<Answer[]> {
-  const udp = Array.from({ length: 24 }, () => auth.query(name, 'A', { timeoutMs: 5000 }));
-  const tcp = Array.from({ length: 4 }, () =>
-    auth.query(name, 'A', { tcp: true, timeoutMs: 5000 }),
-  );
-  return Promise.all([...udp, ...tcp]);
 }
 
 async function metric(auth: Authority, series: string): Promise<number> {
@@ -103,108 +87,111 @@ async function learnDead(auth: Authority, dead: string): Promise<void> {
   await until(async () => (await healthInEveryWorker(auth, dead)).every((h) => !h), 5000, 20);
 }
 
-describe.each([1, 2])('listen.workers: %i — the fault rows answer as one server', (workers) => {
-  describe('serve-stale with the owning cluster down', () => {
-    let auth: Authority;
-    let holder: FakeUpstream;
-    beforeAll(async () => {
-      holder = await owner();
-      const other = await empty();
-      auth = await authority(workers, [
-        ['holder', holder.port],
-        ['other', other.port],
-      ]);
+describe.each(WORKER_COUNTS)(
+  'listen.workers: %i — the fault rows answer as one server',
+  (workers) => {
+    describe('serve-stale with the owning cluster down', () => {
+      let auth: Authority;
+      let holder: FakeUpstream;
+      beforeAll(async () => {
+        holder = await owner();
+        const other = await empty();
+        auth = await authority(workers, [
+          ['holder', holder.port],
+          ['other', other.port],
+        ]);
+      });
+
+      it('one query caches the answer; with its cluster gone every query still gets it', async () => {
+        const asked = () => holder.queries.filter((q) => q.name === `svc.${ZONE}`).length;
+        expect(summary(await auth.query(`svc.${ZONE}`, 'A'))).toBe('10.0.0.1');
+        // Exactly one fan-out: one worker holds the entry, the other (if any) has none.
+        expect(asked()).toBe(1);
+        const hitsBefore = await metric(auth, 'mdns_authority_cache_hits_total');
+
+        holder.setScript(() => ({ kind: 'silent' }));
+        const answers = (await burst(auth, `svc.${ZONE}`)).map(summary);
+        expect(answers).toEqual(answers.map(() => '10.0.0.1'));
+        // The worker holding the entry answered from its cache ...
+        expect(await metric(auth, 'mdns_authority_cache_hits_total')).toBeGreaterThan(hitsBefore);
+        // ... and with two workers so did the one without it: it fanned out, the cluster did
+        // not answer, its sibling's entry was served. Both workers were exercised.
+        if (workers === 2) expect(asked()).toBeGreaterThan(1);
+      });
+
+      it('once the entry has expired (NOTIFY), it is served stale (TTL 30) by every worker', async () => {
+        const ack = await sendNotify(auth.ports.dns, ZONE);
+        expect(ack).not.toBeNull();
+        expect(ack![3] & 0x0f).toBe(0);
+        const answers = await burst(auth, `svc.${ZONE}`);
+        expect(answers.map(summary)).toEqual(answers.map(() => '10.0.0.1'));
+        expect(answers.map((r) => r.answers[0]?.ttl)).toEqual(answers.map(() => 30));
+        // With two workers, the one without the entry served its sibling's.
+        const served = await metric(auth, 'mdns_authority_sibling_stale_total{result="served"}');
+        if (workers === 2) expect(served).toBeGreaterThan(0);
+        else expect(served).toBe(0);
+      });
     });
 
-    it('one query caches the answer; with its cluster gone every query still gets it', async () => {
-      const asked = () => holder.queries.filter((q) => q.name === `svc.${ZONE}`).length;
-      expect(summary(await auth.query(`svc.${ZONE}`, 'A'))).toBe('10.0.0.1');
-      // Exactly one fan-out: one worker holds the entry, the other (if any) has none.
-      expect(asked()).toBe(1);
-      const hitsBefore = await metric(auth, 'mdns_authority_cache_hits_total');
+    describe('NXDOMAIN with one dead cluster (port closed)', () => {
+      let auth: Authority;
+      beforeAll(async () => {
+        const live = await owner();
+        const dead = await empty();
+        auth = await authority(workers, [
+          ['live', live.port],
+          ['dead', dead.port],
+        ]);
+        await dead.close();
+      });
 
-      holder.setScript(() => ({ kind: 'silent' }));
-      const answers = (await burst(auth, `svc.${ZONE}`)).map(summary);
-      expect(answers).toEqual(answers.map(() => '10.0.0.1'));
-      // The worker holding the entry answered from its cache ...
-      expect(await metric(auth, 'mdns_authority_cache_hits_total')).toBeGreaterThan(hitsBefore);
-      // ... and with two workers so did the one without it: it fanned out, the cluster did
-      // not answer, its sibling's entry was served. Both workers were exercised.
-      if (workers === 2) expect(asked()).toBeGreaterThan(1);
-    });
-
-    it('once the entry has expired (NOTIFY), it is served stale (TTL 30) by every worker', async () => {
-      const ack = await sendNotify(auth.ports.dns, ZONE);
-      expect(ack).not.toBeNull();
-      expect(ack![3] & 0x0f).toBe(0);
-      const answers = await burst(auth, `svc.${ZONE}`);
-      expect(answers.map(summary)).toEqual(answers.map(() => '10.0.0.1'));
-      expect(answers.map((r) => r.answers[0]?.ttl)).toEqual(answers.map(() => 30));
-      // With two workers, the one without the entry served its sibling's.
-      const served = await metric(auth, 'mdns_authority_sibling_stale_total{result="served"}');
-      if (workers === 2) expect(served).toBeGreaterThan(0);
-      else expect(served).toBe(0);
-    });
-  });
-
-  describe('NXDOMAIN with one dead cluster (port closed)', () => {
-    let auth: Authority;
-    beforeAll(async () => {
-      const live = await owner();
-      const dead = await empty();
-      auth = await authority(workers, [
-        ['live', live.port],
-        ['dead', dead.port],
-      ]);
-      await dead.close();
-    });
-
-    it('once one worker knows the cluster is dead, every query of every worker is NXDOMAIN', async () => {
-      await learnDead(auth, 'dead');
-      const opens = await metric(
-        auth,
-        `mdns_authority_upstream_circuit_opens_total{zone="${ZONE}",upstream="dead"}`,
-      );
-      const answers = (await burst(auth, `missing.${ZONE}`)).map(summary);
-      expect(answers).toEqual(answers.map(() => 'NXDOMAIN'));
-      const positive = (await burst(auth, `svc.${ZONE}`)).map(summary);
-      expect(positive).toEqual(positive.map(() => '10.0.0.1'));
-      // Nobody had to learn it again.
-      expect(
-        await metric(
+      it('once one worker knows the cluster is dead, every query of every worker is NXDOMAIN', async () => {
+        await learnDead(auth, 'dead');
+        const opens = await metric(
           auth,
           `mdns_authority_upstream_circuit_opens_total{zone="${ZONE}",upstream="dead"}`,
-        ),
-      ).toBe(opens);
-    });
-  });
-
-  describe('blackholed cluster (never answers)', () => {
-    let auth: Authority;
-    let hole: FakeUpstream;
-    beforeAll(async () => {
-      const live = await owner();
-      hole = await upstream(() => ({ kind: 'silent' }));
-      auth = await authority(workers, [
-        ['live', live.port],
-        ['hole', hole.port],
-      ]);
+        );
+        const answers = (await burst(auth, `missing.${ZONE}`)).map(summary);
+        expect(answers).toEqual(answers.map(() => 'NXDOMAIN'));
+        const positive = (await burst(auth, `svc.${ZONE}`)).map(summary);
+        expect(positive).toEqual(positive.map(() => '10.0.0.1'));
+        // Nobody had to learn it again.
+        expect(
+          await metric(
+            auth,
+            `mdns_authority_upstream_circuit_opens_total{zone="${ZONE}",upstream="dead"}`,
+          ),
+        ).toBe(opens);
+      });
     });
 
-    it('once one worker knows it, no query of any worker waits on it again', async () => {
-      await learnDead(auth, 'hole');
-      // Client names reaching the blackhole (its probes ask the apex SOA).
-      const waited = () => hole.queries.filter((q) => q.name !== ZONE).length;
-      const before = waited();
-      const timeoutsBefore = await upstreamTimeouts(auth, 'hole');
-      const missing = (await burst(auth, `missing.${ZONE}`)).map(summary);
-      expect(missing).toEqual(missing.map(() => 'NXDOMAIN'));
-      const positive = (await burst(auth, `svc.${ZONE}`)).map(summary);
-      expect(positive).toEqual(positive.map(() => '10.0.0.1'));
-      // Cause, not a clock: no worker sent a client query to the blackhole, so none waited
-      // for one to time out.
-      expect(waited()).toBe(before);
-      expect(await upstreamTimeouts(auth, 'hole')).toBe(timeoutsBefore);
+    describe('blackholed cluster (never answers)', () => {
+      let auth: Authority;
+      let hole: FakeUpstream;
+      beforeAll(async () => {
+        const live = await owner();
+        hole = await upstream(() => ({ kind: 'silent' }));
+        auth = await authority(workers, [
+          ['live', live.port],
+          ['hole', hole.port],
+        ]);
+      });
+
+      it('once one worker knows it, no query of any worker waits on it again', async () => {
+        await learnDead(auth, 'hole');
+        // Client names reaching the blackhole (its probes ask the apex SOA).
+        const waited = () => hole.queries.filter((q) => q.name !== ZONE).length;
+        const before = waited();
+        const timeoutsBefore = await upstreamTimeouts(auth, 'hole');
+        const missing = (await burst(auth, `missing.${ZONE}`)).map(summary);
+        expect(missing).toEqual(missing.map(() => 'NXDOMAIN'));
+        const positive = (await burst(auth, `svc.${ZONE}`)).map(summary);
+        expect(positive).toEqual(positive.map(() => '10.0.0.1'));
+        // Cause, not a clock: no worker sent a client query to the blackhole, so none waited
+        // for one to time out.
+        expect(waited()).toBe(before);
+        expect(await upstreamTimeouts(auth, 'hole')).toBe(timeoutsBefore);
+      });
     });
-  });
-});
+  },
+);

@@ -108,12 +108,18 @@ export {
   workerFeeds,
   workerFeedsOver,
 } from './workers/feed.js';
-export { type PrimaryContext, type PrimaryPart, superviseWorkers } from './workers/primary.js';
+export {
+  type PrimaryContext,
+  type PrimaryPart,
+  superviseWorkers,
+  workerStartSecond,
+} from './workers/primary.js';
 export {
   type SiblingAnswerer,
   type SiblingListener,
   type Siblings,
   siblings,
+  startedAtSeconds,
   startProcessOps,
   workerIndex,
 } from './workers/worker.js';

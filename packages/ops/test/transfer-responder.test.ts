@@ -282,4 +282,31 @@ describe('what a transfer holds', () => {
     expect(t.versions.commit()).toEqual([ZONE]);
     expect(t.versions.zone(ZONE)!.apex.soa.serial).toBe(NOW);
   });
+
+  it('baseline: the data loaded before anything was served is the zone at its serial, no journal entry', () => {
+    const zones: string[][] = [];
+    let records = [a(`late.${ZONE}`, '192.0.2.4')];
+    const versions = new ZoneVersions({
+      apexes: [apex()],
+      records: () => records,
+      journal: { maxEntries: 10, maxBytes: 1 << 20 },
+      debounceMs: 0,
+      now: () => NOW,
+      onCommit: (z) => zones.push([...z]),
+    });
+    versions.baseline();
+    const zone = versions.zone(ZONE)!;
+    // Two workers that load the same data at different seconds hold it at the same serial.
+    expect(zone.apex.soa.serial).toBe(100);
+    expect(zone.records).toEqual([a(`late.${ZONE}`, '192.0.2.4')]);
+    expect(versions.commits).toBe(0);
+    expect(zone.journal.entries).toBe(0);
+    // The secondaries are told all the same.
+    expect(zones).toEqual([[ZONE]]);
+    // A change after it moves the serial as always, with its journal entry.
+    records = [a(`x.${ZONE}`, '192.0.2.9')];
+    expect(versions.commit()).toEqual([ZONE]);
+    expect(zone.apex.soa.serial).toBe(NOW);
+    expect(zone.journal.entries).toBe(1);
+  });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { combineHealth, combineReady, restartDelayMs } from '../src/workers/ipc.js';
+import { workerStartSecond } from '../src/workers/primary.js';
 import {
   listenSocketOptions,
   planWorkers,
   supportsReusePort,
   workerSocketMode,
 } from '../src/workers/sockets.js';
+import { startedAtSeconds } from '../src/workers/worker.js';
 
 const node20 = { nodeVersion: '20.20.2', platform: 'linux' };
 const node24 = { nodeVersion: '24.11.1', platform: 'linux' };
@@ -129,5 +131,20 @@ describe('restartDelayMs', () => {
     expect([1, 2, 3, 4, 5, 6, 7].map((n) => restartDelayMs(n, 1000, 30_000))).toEqual([
       1000, 2000, 4000, 8000, 16_000, 30_000, 30_000,
     ]);
+  });
+});
+
+describe('the start second workers share', () => {
+  it('workers forked at start get the primary start second; a later restart its own', () => {
+    expect(workerStartSecond(false, 1_800_000_000, 1_800_000_004_900)).toBe(1_800_000_000);
+    expect(workerStartSecond(true, 1_800_000_000, 1_800_000_004_900)).toBe(1_800_000_004);
+  });
+
+  it('a worker reads the one it was given; anything else (or no worker) is now', () => {
+    const now = 1_800_000_009_500;
+    expect(startedAtSeconds({ MDNS_STARTED_AT: '1800000000' }, true, now)).toBe(1_800_000_000);
+    expect(startedAtSeconds({ MDNS_STARTED_AT: '1800000000' }, false, now)).toBe(1_800_000_009);
+    expect(startedAtSeconds({}, true, now)).toBe(1_800_000_009);
+    expect(startedAtSeconds({ MDNS_STARTED_AT: 'soon' }, true, now)).toBe(1_800_000_009);
   });
 });

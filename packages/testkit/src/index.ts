@@ -22,3 +22,4 @@ export { udpExchange } from './udp-exchange.js';
 export type { Unbound } from './unbound.js';
 export { startUnbound } from './unbound.js';
 export { until } from './until.js';
+export { WORKER_COUNTS, yamlWithWorkers } from './workers.js';

@@ -43,3 +43,20 @@ export async function ask(
     bytes: reply.bytes.length,
   };
 }
+
+/**
+ * The answer every worker gives: 12 queries over UDP (the OS hands each to either worker)
+ * and 4 over TCP (connections handed out in turn), so with `listen.workers` > 1 both answer.
+ * Each worker follows the sources on its own; until they agree the result has rcode
+ * `DISAGREE` and the distinct answers as its one `answers` line, which no test expects, so a
+ * polled check goes on polling and an assertion fails naming what each said.
+ */
+export async function askEvery(gw: AppProcess, name: string, type: string): Promise<Seen> {
+  const all = await Promise.all([
+    ...Array.from({ length: 12 }, () => ask(gw, name, type)),
+    ...Array.from({ length: 4 }, () => ask(gw, name, type, { tcp: true })),
+  ]);
+  const distinct = [...new Set(all.map((s) => JSON.stringify(s)))];
+  if (distinct.length === 1) return all[0];
+  return { ...all[0], rcode: 'DISAGREE', answers: [`workers disagree: ${distinct.join(' | ')}`] };
+}

@@ -28,3 +28,8 @@ export function testConfig(overrides: Record<string, unknown> = {}): Record<stri
     ...overrides,
   };
 }
+
+/** `listen` on loopback with `workers` (the e2e matrix, `WORKER_COUNTS` of @mdns/testkit). */
+export function listenWith(workers: number, port = 0): Record<string, unknown> {
+  return { host: '127.0.0.1', port, workers };
+}

@@ -167,3 +167,40 @@ export function sendNotify(
   } as never);
   return udpExchange(port, packet, { source, timeoutMs: 2000 });
 }
+
+/** The answer as a short string: the addresses, NODATA, or the rcode (AA=0 for a data answer without AA). */
+export function summary(r: Answer): string {
+  if (r.rcode === 2) return 'SERVFAIL';
+  if (!r.aa) return 'AA=0';
+  if (r.rcode === 3) return 'NXDOMAIN';
+  if (r.rcode !== 0) return `rcode ${r.rcode}`;
+  return r.answers.map((x) => `${x.data}`).join(',') || 'NODATA';
+}
+
+/**
+ * 24 queries at once, each from its own UDP socket, and 4 over TCP (one connection each).
+ * With listen.workers > 1 the OS hands each UDP query to either worker and the TCP
+ * connections are handed out in turn, so a burst reaches every worker: what one answers
+ * from state another learned is checked in every answer.
+ */
+export async function burst(auth: Authority, name: string, type = 'A'): Promise<Answer[]> {
+  const udp = Array.from({ length: 24 }, () => auth.query(name, type, { timeoutMs: 5000 }));
+  const tcp = Array.from({ length: 4 }, () =>
+    auth.query(name, type, { tcp: true, timeoutMs: 5000 }),
+  );
+  return Promise.all([...udp, ...tcp]);
+}
+
+/**
+ * Until `/ready` says ready: every start-up probe has answered or given up (at most the
+ * timeout ceiling), in every worker. A test that counts an upstream's failures starts from
+ * here, so a probe still in flight cannot time out in the middle of its count.
+ */
+export async function untilReady(auth: Authority): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`http://127.0.0.1:${auth.ports.ready}/ready`).catch(() => null);
+    if (r && ((await r.json()) as { ready: boolean }).ready) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('authority never ready');
+}

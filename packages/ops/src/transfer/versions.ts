@@ -78,6 +78,28 @@ export class ZoneVersions {
     this.#timer.unref();
   }
 
+  /**
+   * Takes every zone's records now as its version at the serial it has: no new serial, no
+   * journal entry, no commit counted; then `onCommit` for the zones (the secondaries may pull).
+   * For data nobody can have been served yet (the gateway before its first full sync answers
+   * SERVFAIL and refuses transfers): so each worker of one process that syncs the same data
+   * holds the same serial for it (the start second), whenever its sync finished.
+   */
+  baseline(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const names: string[] = [];
+    for (const [name, version] of this.#zones) {
+      if (this.#options.records) {
+        const records = this.#options.records(version.apex);
+        if (records === null) continue;
+        version.records = records;
+      }
+      names.push(name);
+    }
+    if (names.length > 0) this.#options.onCommit?.(names);
+  }
+
   /** Takes the new version of every zone whose records changed; returns those zones. */
   commit(): string[] {
     const now = (this.#options.now ?? (() => Date.now() / 1000))();

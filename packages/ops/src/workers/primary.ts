@@ -105,11 +105,18 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   let nextAsk = 1;
   const asks = new Map<number, (value: unknown) => void>();
 
+  // The workers forked together share one start second, so what they derive from it (the
+  // gateway's first SOA serial) is the same in each; a worker restarted later takes its own,
+  // so what it derives is never behind what its siblings have given out since.
+  const startSecond = Math.floor(Date.now() / 1000);
   const fork = (slot: Slot) => {
     slot.timer = null;
     slot.startedAt = Date.now();
     slot.serving = false;
-    const worker = cluster.fork({ MDNS_WORKER: String(slot.index) });
+    const worker = cluster.fork({
+      MDNS_WORKER: String(slot.index),
+      MDNS_STARTED_AT: String(workerStartSecond(started, startSecond, slot.startedAt)),
+    });
     slot.worker = worker;
     worker.on('message', (message: unknown) => onMessage(slot, message));
     // An IPC write to a worker that just died: the 'exit' handler deals with the death.
@@ -350,4 +357,13 @@ export async function superviseWorkers(
     primary: options.primary,
   });
   return null;
+}
+
+/**
+ * Pure: the start second a worker is told (`startedAtSeconds()` in it). Before every worker
+ * has listened once they are one generation: the primary's start second. A restart after that
+ * takes its own fork time.
+ */
+export function workerStartSecond(started: boolean, primaryStart: number, forkMs: number): number {
+  return started ? Math.floor(forkMs / 1000) : primaryStart;
 }

@@ -12,6 +12,20 @@ export function workerIndex(): number | null {
   return Number.isInteger(n) && n > 0 ? n : null;
 }
 
+/**
+ * Unix seconds this server started: in a worker, the second its primary gave it (the same for
+ * every worker forked at start), otherwise now. What is derived from it (the gateway's first
+ * SOA serial) then agrees across the workers of one process.
+ */
+export function startedAtSeconds(
+  env: NodeJS.ProcessEnv = process.env,
+  isWorker = cluster.isWorker,
+  nowMs = Date.now(),
+): number {
+  const given = Number(env.MDNS_STARTED_AT);
+  return isWorker && Number.isInteger(given) && given > 0 ? given : Math.floor(nowMs / 1000);
+}
+
 export interface WorkerOpsOptions {
   /** This worker's metrics; the primary merges them over every worker at `/metrics`. */
   registry: Registry;
