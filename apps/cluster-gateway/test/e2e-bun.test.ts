@@ -3,7 +3,7 @@ import { AppProcess, assertBuilt, freePort, type TempDir, tempDir, until } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ask } from './support/answers.js';
-import { MAIN, testConfig } from './support/gateway.js';
+import { ingressWithIp, MAIN, testConfig } from './support/gateway.js';
 
 // The runtime matrix's fixed row: the unchanged bundle run by the pinned Bun (the whole
 // suite runs under Bun with MDNS_TEST_RUNTIME=bun). What must hold on Bun as on Node:
@@ -11,13 +11,7 @@ import { MAIN, testConfig } from './support/gateway.js';
 // and listen.workers through node:cluster.
 const ZONE = 'prod.example.tld';
 
-const ingress = (name: string, host: string, ip: string) => ({
-  apiVersion: 'networking.k8s.io/v1',
-  kind: 'Ingress',
-  metadata: { name, namespace: 'default' },
-  spec: { rules: [{ host }] },
-  status: { loadBalancer: { ingress: [{ ip }] } },
-});
+const ingress = ingressWithIp;
 
 describe('cluster-gateway on Bun: Kubernetes list+watch (kube stand-in)', () => {
   let standin: Standin;

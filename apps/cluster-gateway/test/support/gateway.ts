@@ -28,3 +28,14 @@ export function testConfig(overrides: Record<string, unknown> = {}): Record<stri
     ...overrides,
   };
 }
+
+/** An Ingress in namespace `default` whose load balancer has `ip` (manifests and stand-in). */
+export function ingressWithIp(name: string, host: string, ip: string) {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'default' },
+    spec: { rules: [{ host }] },
+    status: { loadBalancer: { ingress: [{ ip }] } },
+  };
+}

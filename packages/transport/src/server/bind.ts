@@ -1,19 +1,16 @@
 import type net from 'node:net';
 import { bindBunUdp } from './udp-bun.js';
-import { bindNodeUdp, type UdpBackend, type UdpListener, type UdpReceive } from './udp-listener.js';
+import {
+  bindNodeUdp,
+  type UdpBackend,
+  type UdpBindRequest,
+  type UdpListener,
+} from './udp-listener.js';
 
-export interface BindRequest {
-  host: string;
-  port: number;
-  recvBufferSize?: number;
-  sendBufferSize?: number;
-  reusePort: boolean;
-  /** false: share the cluster primary's socket (see DnsServerOptions.exclusive). */
-  exclusive: boolean;
+/** The UDP socket's request, plus how to pick a port and which UDP backend to use. */
+export interface BindRequest extends UdpBindRequest {
   attempts: number;
   backend: UdpBackend;
-  receive: UdpReceive;
-  onUdpError: () => void;
 }
 
 export interface BoundSockets {
@@ -33,7 +30,7 @@ export async function bindUdpAndTcp(req: BindRequest, tcp: net.Server): Promise<
   for (let attempt = 0; attempt < attempts; attempt++) {
     let udp: UdpListener;
     try {
-      udp = await bindUdp({ ...req, onError: req.onUdpError });
+      udp = await bindUdp(req);
     } catch (error) {
       throw bindError('udp', req.host, req.port, error);
     }

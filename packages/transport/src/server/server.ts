@@ -84,7 +84,7 @@ export class DnsServer implements ConnectionHost {
         backend: this.udpBackend,
         receive: (msg, address, port) => this.onUdpMessage(msg, address, port),
         // A failed send (EMSGSIZE, ENOBUFS...) must not take the process down.
-        onUdpError: () => {
+        onError: () => {
           this.counters.sendErrors++;
         },
       },

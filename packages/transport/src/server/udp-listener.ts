@@ -23,6 +23,7 @@ export interface UdpBindRequest {
   recvBufferSize?: number;
   sendBufferSize?: number;
   reusePort: boolean;
+  /** false: share the cluster primary's socket (see DnsServerOptions.exclusive). */
   exclusive: boolean;
   receive: UdpReceive;
   /** An asynchronous socket error (a failed send: EMSGSIZE, ENOBUFS...). */
