@@ -88,6 +88,8 @@ describe('cluster-gateway on Bun with listen.workers: 2', () => {
   });
 
   it('both workers listen on one port and every query is answered', async () => {
+    // Ready = every worker has its index (a worker still syncing answers SERVFAIL).
+    await gw.waitReady(20_000);
     const listening = gw.logs.filter((l) => l.msg === 'listening');
     expect(listening.map((l) => l.worker).sort()).toEqual([1, 2]);
     expect(new Set(listening.map((l) => l.dnsPort)).size).toBe(1);
