@@ -24,3 +24,5 @@ echo "$summary"
 case "$summary" in
   "0 passed,"*) echo "test.sh: no test ran (could not find any vitest summary)" >&2; exit 1 ;;
 esac
+# The same suites against servers run by Bun (the runtime matrix, issue #15).
+bash scripts/test-bun.sh

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandin } from '@mdns/kube-standin';
-import { node24 } from '@mdns/testkit';
+import { bunBinary, node24 } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module shared with the demo
 import { repoRoot, ZONE } from '../demo/topology.mjs';
@@ -38,6 +38,12 @@ const runtimes: Array<{ label: string; bin: () => string }> = [
   { label: 'Node 24 (image runtime)', bin: node24 },
   { label: `this machine's Node ${process.versions.node}`, bin: () => process.execPath },
 ];
+
+/** The Bun version pinned in the root package.json (`@oven/bun-linux-x64`). */
+function bunVersion(): string {
+  const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  return root.devDependencies['@oven/bun-linux-x64'];
+}
 
 function dig(port: number, name: string): string[] {
   return execFileSync(
@@ -168,6 +174,35 @@ describe('image payloads', () => {
       }
     });
   }
+
+  // The Bun variants (Dockerfile.<app>.bun) copy the same payload into Bun's distroless
+  // image; the exact folder runs from an empty directory on the pinned Bun.
+  it('the Bun images: same payload, non-root, pinned Bun; both bundles run on it from an empty directory and answer', async () => {
+    for (const app of apps) {
+      const text = readFileSync(join(repoRoot, 'infra', 'images', `Dockerfile.${app}.bun`), 'utf8');
+      const image = parseDockerfile(`${app}.bun`, text);
+      expect(image.from, 'runtime on the Bun the tests pin').toBe(
+        `oven/bun:${bunVersion()}-distroless`,
+      );
+      expect(image.user, 'non-root').toBe('65532:65532');
+      expect(image.payload.from).toBe(`apps/${app}/dist`);
+      expect(image.entrypoint).toEqual(['/usr/local/bin/bun', '/app/main.js']);
+      for (const p of ['53/udp', '53/tcp', '9153', '8080', '8181']) expect(text).toContain(p);
+    }
+    const base = 25480;
+    const { gw, auth, stderr } = startPair(bunBinary(), base, join(work, 'cfg-bun'), payload);
+    try {
+      await waitReady(base + 1);
+      await waitReady(base + 3);
+      expect(dig(base, `shop.${ZONE}`)).toEqual(['192.0.2.10']);
+      expect(dig(base + 2, `shop.${ZONE}`)).toEqual(['192.0.2.10']);
+    } finally {
+      expect(await stop(gw)).toBe(0);
+      expect(await stop(auth)).toBe(0);
+    }
+    // Nothing at all on stderr: no runtime warning, no unimplemented-API notice.
+    expect(stderr.join('')).toBe('');
+  });
 
   it('runs the gateway on Node 24 against a Kubernetes API (stand-in): answers, no runtime warning', async () => {
     // The production source (client-node list+watch through a kubeconfig), which is where

@@ -304,6 +304,8 @@ async function run(config: GatewayConfig): Promise<void> {
       dnsPort: port,
       opsPorts: ops.ports ?? 'primary',
       explainPort: explainServer?.port ?? null,
+      // Which UDP socket serves: Bun.udpSocket on Bun, node:dgram on Node.
+      udpBackend: dnsServer.udpBackend,
       zones,
       kinds,
     },

@@ -7,19 +7,13 @@ import {
 } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { startGateway, testConfig } from './support/gateway.js';
+import { ingressWithIp, startGateway, testConfig } from './support/gateway.js';
 
 // listen.workers: 2 with the manifests source: each worker builds its own index from the
 // same directory and answers from one shared UDP socket / TCP listener.
 const ZONE = 'prod.example.tld';
 
-const ingress = (name: string, host: string, ip: string) => ({
-  apiVersion: 'networking.k8s.io/v1',
-  kind: 'Ingress',
-  metadata: { name, namespace: 'default' },
-  spec: { rules: [{ host }] },
-  status: { loadBalancer: { ingress: [{ ip }] } },
-});
+const ingress = ingressWithIp;
 
 describe('cluster-gateway with listen.workers: 2', () => {
   let dir: TempDir;

@@ -346,6 +346,8 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       dnsPort,
       opsPorts: ops.ports ?? 'primary',
       explainPort: explainServer?.port ?? null,
+      // Which UDP socket serves: Bun.udpSocket on Bun, node:dgram on Node.
+      udpBackend: server.udpBackend,
       zones: [...runtime.zones.keys()],
       upstreams: runtime.upstreams.length,
     },

@@ -81,6 +81,10 @@ type GcFunction = (options?: { type: string; execution: string; flavor?: string 
 function gcFunction(): GcFunction {
   const exposed = (globalThis as { gc?: GcFunction }).gc;
   if (typeof exposed === 'function') return exposed;
+  // Bun (JavaScriptCore) has no V8 flags to expose `gc`; `Bun.gc(true)` is its synchronous
+  // full collection (without it the gateway died with "gc is not defined" after its first sync).
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun !== undefined) return () => bun.gc(true);
   setFlagsFromString('--expose-gc');
   try {
     return runInNewContext('gc') as GcFunction;
@@ -114,7 +118,9 @@ export interface HeapCompaction {
 export function compactHeap(): HeapCompaction {
   const gc = gcFunction();
   const before = process.memoryUsage();
-  const flavor = Number(process.versions.v8.split('.')[0]) >= 12 ? 'last-resort' : 'regular';
+  const onV8 = process.versions.bun === undefined;
+  const flavor =
+    onV8 && Number(process.versions.v8.split('.')[0]) >= 12 ? 'last-resort' : 'regular';
   const t0 = performance.now();
   if (flavor === 'last-resort') gc({ type: 'major', execution: 'sync', flavor });
   else gc();

@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type DnsQueryOptions, type DnsQueryResult, dnsQuery } from '@mdns/transport';
+import { defaultRuntime, type Runtime, runtimeBinary } from './bun.js';
 
 /** The two servers of the repository, run from their bundled `dist/main.js` as in the images. */
 export type AppName = 'cluster-gateway' | 'fanout-authority';
@@ -61,7 +62,12 @@ export interface AppProcessOptions {
   env?: Record<string, string>;
   /** Bound on the wait for "listening" (and, with workers, "every worker is serving"). Default 30 000 ms. */
   timeoutMs?: number;
-  /** The Node binary; default the one running the tests (e.g. `node24()` for the images' runtime). */
+  /**
+   * `bun` runs the bundle with the pinned Bun (`bunBinary()`); `node` with `node` below.
+   * Default `MDNS_TEST_RUNTIME`, else `node`.
+   */
+  runtime?: Runtime;
+  /** The Node binary; default the one running the tests (e.g. `node24()` for the images' runtime). Ignored with `runtime: 'bun'`. */
   node?: string;
   /** Arguments for Node before the bundle, e.g. `['--max-old-space-size=64']`. */
   nodeArgs?: string[];
@@ -99,7 +105,7 @@ function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void)
 }
 
 /**
- * One of our servers as a real process: `node MAIN --config FILE`. Collects its JSON log
+ * One of our servers as a real process: `node MAIN --config FILE` (or `bun MAIN ...`). Collects its JSON log
  * lines, learns its ports from the `listening` line both apps log with the same fields
  * (`dnsHost`, `dnsPort`, `opsPorts`, `explainPort`), and knows whether it
  * died. With `listen.workers` > 1 each worker logs `opsPorts: "primary"`: the ports come from
@@ -159,7 +165,8 @@ export class AppProcess {
     options: AppProcessOptions = {},
   ): Promise<AppProcess> {
     const argv = [...(options.nodeArgs ?? []), main, '--config', configPath];
-    const node = options.node ?? process.execPath;
+    const runtime = options.runtime ?? defaultRuntime();
+    const node = runtime === 'bun' ? runtimeBinary('bun') : (options.node ?? process.execPath);
     const [inner, innerArgs] =
       options.cgroup === undefined
         ? [node, argv]
@@ -373,11 +380,11 @@ export class AppProcess {
 export function runApp(
   main: string,
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; timeoutMs?: number; runtime?: Runtime } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
+      runtimeBinary(options.runtime ?? defaultRuntime()),
       [main, ...args],
       { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 20_000 },
       (err, stdout, stderr) => {

@@ -40,3 +40,4 @@ export type {
   StreamingHandler,
   Transport,
 } from './server/types.js';
+export type { UdpBackend } from './server/udp-listener.js';

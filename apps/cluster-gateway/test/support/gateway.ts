@@ -33,3 +33,14 @@ export function testConfig(overrides: Record<string, unknown> = {}): Record<stri
 export function listenWith(workers: number, port = 0): Record<string, unknown> {
   return { host: '127.0.0.1', port, workers };
 }
+
+/** An Ingress in namespace `default` whose load balancer has `ip` (manifests and stand-in). */
+export function ingressWithIp(name: string, host: string, ip: string) {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'default' },
+    spec: { rules: [{ host }] },
+    status: { loadBalancer: { ingress: [{ ip }] } },
+  };
+}

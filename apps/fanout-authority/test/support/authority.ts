@@ -1,6 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { decode, encode } from '@mdns/protocol';
-import { AppProcess, appMain, type LogLine, tempDir, udpExchange } from '@mdns/testkit';
+import {
+  AppProcess,
+  appMain,
+  type LogLine,
+  type Runtime,
+  tempDir,
+  udpExchange,
+} from '@mdns/testkit';
 import { dnsQuery, dnsQueryRaw } from '@mdns/transport';
 
 export const MAIN = appMain('fanout-authority');
@@ -104,10 +111,14 @@ export async function upstreamTimeouts(auth: Authority, upstream: string): Promi
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
-export async function startAuthority(yaml: string): Promise<Authority> {
+export async function startAuthority(
+  yaml: string,
+  options: { runtime?: Runtime } = {},
+): Promise<Authority> {
   const dir = tempDir('fanout-authority-');
   const configPath = dir.write('authority.yaml', yaml);
-  const server = await AppProcess.start(MAIN, configPath, { timeoutMs: 10_000 }).catch((err) => {
+  const started = AppProcess.start(MAIN, configPath, { timeoutMs: 10_000, ...options });
+  const server = await started.catch((err) => {
     dir.remove();
     throw err;
   });

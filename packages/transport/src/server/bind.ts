@@ -1,20 +1,20 @@
-import dgram from 'node:dgram';
 import type net from 'node:net';
-import { isIPv6 } from 'node:net';
+import { bindBunUdp } from './udp-bun.js';
+import {
+  bindNodeUdp,
+  type UdpBackend,
+  type UdpBindRequest,
+  type UdpListener,
+} from './udp-listener.js';
 
-export interface BindRequest {
-  host: string;
-  port: number;
-  recvBufferSize?: number;
-  sendBufferSize?: number;
-  reusePort: boolean;
-  /** false: share the cluster primary's socket (see DnsServerOptions.exclusive). */
-  exclusive: boolean;
+/** The UDP socket's request, plus how to pick a port and which UDP backend to use. */
+export interface BindRequest extends UdpBindRequest {
   attempts: number;
+  backend: UdpBackend;
 }
 
 export interface BoundSockets {
-  udp: dgram.Socket;
+  udp: UdpListener;
   tcp: net.Server;
   port: number;
 }
@@ -26,23 +26,22 @@ export interface BoundSockets {
 export async function bindUdpAndTcp(req: BindRequest, tcp: net.Server): Promise<BoundSockets> {
   let lastError: unknown;
   const attempts = req.port === 0 ? Math.max(1, req.attempts) : 1;
+  const bindUdp = req.backend === 'bun' ? bindBunUdp : bindNodeUdp;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const udp = createUdpSocket(req);
-    let port: number;
+    let udp: UdpListener;
     try {
-      port = await bindUdp(udp, req.host, req.port, req.exclusive);
+      udp = await bindUdp(req);
     } catch (error) {
-      udp.close();
       throw bindError('udp', req.host, req.port, error);
     }
     try {
-      await listenTcp(tcp, req.host, port, req.reusePort, req.exclusive);
-      return { udp, tcp, port };
+      await listenTcp(tcp, req.host, udp.port, req.reusePort, req.exclusive);
+      return { udp, tcp, port: udp.port };
     } catch (error) {
-      udp.close();
+      await udp.close();
       lastError = error;
       if (req.port !== 0 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
-        throw bindError('tcp', req.host, port, error);
+        throw bindError('tcp', req.host, udp.port, error);
       }
     }
   }
@@ -53,33 +52,6 @@ export async function bindUdpAndTcp(req: BindRequest, tcp: net.Server): Promise<
     lastError,
     `no port free for both UDP and TCP after ${attempts} attempts`,
   );
-}
-
-function createUdpSocket(req: BindRequest): dgram.Socket {
-  const options: dgram.SocketOptions & { reusePort?: boolean } = {
-    type: isIPv6(req.host) ? 'udp6' : 'udp4',
-    recvBufferSize: req.recvBufferSize,
-    sendBufferSize: req.sendBufferSize,
-  };
-  // Node < 22.12 does not know the option and ignores it.
-  if (req.reusePort) options.reusePort = true;
-  return dgram.createSocket(options);
-}
-
-function bindUdp(
-  udp: dgram.Socket,
-  host: string,
-  port: number,
-  exclusive: boolean,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    udp.once('error', onError);
-    udp.bind({ address: host, port, exclusive }, () => {
-      udp.off('error', onError);
-      resolve(udp.address().port);
-    });
-  });
 }
 
 function listenTcp(

@@ -1,4 +1,3 @@
-import type dgram from 'node:dgram';
 import net from 'node:net';
 import { bindUdpAndTcp } from './bind.js';
 import { newServerCounters, type ServerCounters } from './counters.js';
@@ -7,6 +6,12 @@ import { ResponseRateLimiter, truncatedReply } from './rate-limit.js';
 import { sourcePrefix } from './source-prefix.js';
 import { type ConnectionHost, TcpConnection } from './tcp-connection.js';
 import type { CloseOptions, DnsServerOptions, Peer, StreamingHandler } from './types.js';
+import {
+  chooseUdpBackend,
+  runningOnBun,
+  type UdpBackend,
+  type UdpListener,
+} from './udp-listener.js';
 
 type State = 'new' | 'listening' | 'closing' | 'closed';
 
@@ -30,7 +35,9 @@ export class DnsServer implements ConnectionHost {
   private readonly perSource = new Map<string, number>();
   private readonly rateLimiter: ResponseRateLimiter | null;
   private readonly tcp: net.Server;
-  private udp: dgram.Socket | null = null;
+  private udp: UdpListener | null = null;
+  /** The UDP implementation in use (see `DnsServerOptions.udpBackend`). */
+  readonly udpBackend: UdpBackend;
   private state: State = 'new';
   private boundPort = 0;
   private inFlight = 0;
@@ -56,6 +63,7 @@ export class DnsServer implements ConnectionHost {
     const rrl = options.rateLimit;
     this.rateLimiter =
       rrl !== undefined && rrl.responsesPerSecond > 0 ? new ResponseRateLimiter(rrl) : null;
+    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'auto', runningOnBun());
     this.tcp = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
   }
 
@@ -73,16 +81,17 @@ export class DnsServer implements ConnectionHost {
         reusePort: o.reusePort ?? false,
         exclusive: o.exclusive ?? true,
         attempts: o.listenAttempts ?? 10,
+        backend: this.udpBackend,
+        receive: (msg, address, port) => this.onUdpMessage(msg, address, port),
+        // A failed send (EMSGSIZE, ENOBUFS...) must not take the process down.
+        onError: () => {
+          this.counters.sendErrors++;
+        },
       },
       this.tcp,
     );
     this.udp = bound.udp;
     this.boundPort = bound.port;
-    this.udp.on('message', (msg, rinfo) => this.onUdpMessage(msg, rinfo));
-    // A failed send (EMSGSIZE, ENOBUFS...) must not take the process down.
-    this.udp.on('error', () => {
-      this.counters.sendErrors++;
-    });
     this.tcp.on('error', () => {
       this.counters.sendErrors++;
     });
@@ -118,7 +127,7 @@ export class DnsServer implements ConnectionHost {
     for (const connection of this.connections) connection.close(1000);
     const udp = this.udp!;
     this.udp = null;
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    await udp.close();
     await tcpClosed;
     this.state = 'closed';
   }
@@ -139,14 +148,14 @@ export class DnsServer implements ConnectionHost {
 
   // ---- UDP: the hot path. One peer object per datagram; closures only for async handlers.
 
-  private onUdpMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onUdpMessage(msg: Uint8Array, address: string, port: number): void {
     const counters = this.counters;
     counters.udpQueries++;
     if (this.state !== 'listening' || !looksLikeQuery(msg)) {
       counters.dropped++;
       return;
     }
-    const peer: Peer = { address: rinfo.address, port: rinfo.port, transport: 'udp' };
+    const peer: Peer = { address, port, transport: 'udp' };
     let result: unknown;
     try {
       result = this.handler(msg, peer);
@@ -195,7 +204,6 @@ export class DnsServer implements ConnectionHost {
       }
     }
     try {
-      // Node sends a Uint8Array view without copying; async failures arrive as 'error' events.
       udp.send(reply, peer.port, peer.address);
       this.counters.udpReplies++;
     } catch {

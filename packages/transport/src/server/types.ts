@@ -75,6 +75,12 @@ export interface DnsServerOptions {
    * nothing. Default true.
    */
   exclusive?: boolean;
+  /**
+   * The UDP socket implementation. `auto`: `Bun.udpSocket` when running on Bun (replies of
+   * one event-loop turn leave in one `sendMany`), `node:dgram` elsewhere. `node` forces
+   * `node:dgram` (Bun runs it too); `bun` outside Bun is an error. Default `auto`.
+   */
+  udpBackend?: 'auto' | 'node' | 'bun';
   /** Attempts to find a port free for both UDP and TCP when `port` is 0. Default 10. */
   listenAttempts?: number;
   /**
