@@ -9,6 +9,8 @@ pnpm turbo run build typecheck
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 pnpm turbo run test --concurrency=1 2>&1 | tee "$log"
+# The same suites against servers run by Bun (the runtime matrix, issue #15); counted below.
+bash scripts/test-bun.sh 2>&1 | tee -a "$log"
 # One closing line for the whole monorepo, summed over every package's vitest summary
 # ("Tests  12 passed (12)", "Tests  1 failed | 11 passed (12)"). Colour codes are stripped
 # first: where CI forces colour, vitest writes "Tests \e[22m \e[1m\e[32m71 passed".
@@ -24,5 +26,3 @@ echo "$summary"
 case "$summary" in
   "0 passed,"*) echo "test.sh: no test ran (could not find any vitest summary)" >&2; exit 1 ;;
 esac
-# The same suites against servers run by Bun (the runtime matrix, issue #15).
-bash scripts/test-bun.sh
