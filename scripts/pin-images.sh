@@ -16,7 +16,8 @@ placeholder=registry.example.invalid/mdns
 found=0
 while IFS= read -r file; do
   dir=$(dirname "$file")
-  case "$dir" in */base | */base/* | */components/*) continue ;; esac
+  # secrets/: the operator's Secret, from key files that are never committed (no image).
+  case "$dir" in */base | */base/* | */components/* | */secrets) continue ;; esac
   rendered=$(kubectl kustomize "$dir")
   for app in "${apps[@]}"; do
     # The base names its image $placeholder/<app>; an overlay pinned before names the registry's.

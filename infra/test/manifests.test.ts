@@ -284,14 +284,27 @@ describe('per-cluster overlays (infra/k8s/clusters)', () => {
       }
     });
 
-    it('the key files the Secrets are generated from are ignored by git', () => {
+    it('the overlay renders without the keys; the key files of its secrets/ are ignored by git', () => {
       for (const cluster of clusters) {
-        const kustomization = parse(
+        const overlay = parse(
           readFileSync(join(clustersDir, cluster, 'kustomization.yaml'), 'utf8'),
         );
+        // GitOps and the release workflow render the overlay from git, where no key is.
+        expect(overlay.secretGenerator, cluster).toBeUndefined();
+        expect(() =>
+          execFileSync('kubectl', ['kustomize', join(clustersDir, cluster)], { stdio: 'pipe' }),
+        ).not.toThrow();
+        const dir = join(clustersDir, cluster, 'secrets');
+        const kustomization = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'));
+        // Named as the component mounts it: no hash suffix.
+        expect(kustomization.generatorOptions?.disableNameSuffixHash, cluster).toBe(true);
+        expect(() =>
+          execFileSync('git', ['check-ignore', '-q', join(dir, 'kustomization.yaml')]),
+        ).toThrow();
         for (const gen of kustomization.secretGenerator ?? []) {
+          expect(gen.name).toBe('mdns-tsig');
           for (const entry of gen.files) {
-            const file = join(clustersDir, cluster, String(entry).split('=').pop() as string);
+            const file = join(dir, String(entry).split('=').pop() as string);
             // git check-ignore exits 1 for a path that is not ignored.
             expect(() => execFileSync('git', ['check-ignore', '-q', file]), file).not.toThrow();
           }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -42,9 +43,9 @@ export const testKeys = new Map<string, string>();
 let k8sCopy: string | null = null;
 
 /**
- * The secretGenerator files of an overlay are created by the operator and never committed
- * (the TSIG keys of zone replication), so a render of `k8sDir` happens on a copy of it
- * (made once per process) where each of them holds a fresh random key (`testKeys`).
+ * The secretGenerator files of an overlay's `secrets/` are created by the operator and never
+ * committed (the TSIG keys of zone replication), so their render happens on a copy of
+ * `k8sDir` (made once per process) where each of them holds a fresh random key (`testKeys`).
  */
 function withTestSecrets(dir: string): string {
   const rel = relative(k8sDir, dir);
@@ -69,8 +70,21 @@ function withTestSecrets(dir: string): string {
   return copy;
 }
 
-/** `kubectl kustomize DIR`, offline, parsed (operator-created secret files: test keys). */
-export function render(dir: string): K8sObject[] {
-  const out = execFileSync('kubectl', ['kustomize', withTestSecrets(dir)], { encoding: 'utf8' });
+function kustomize(dir: string): K8sObject[] {
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
   return parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
+}
+
+/**
+ * `kubectl kustomize DIR`, offline, parsed; with what the operator applies beside it: its
+ * `secrets/` kustomization (the Secret of the TSIG keys), rendered from test keys. The
+ * overlay itself renders from the repository as it is (GitOps and the release need that).
+ */
+export function render(dir: string): K8sObject[] {
+  const objects = kustomize(dir);
+  const secrets = join(dir, 'secrets');
+  if (existsSync(join(secrets, 'kustomization.yaml'))) {
+    objects.push(...kustomize(withTestSecrets(secrets)));
+  }
+  return objects;
 }
