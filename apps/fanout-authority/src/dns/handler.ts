@@ -6,6 +6,7 @@ import {
   OPCODE,
   patchAnswer,
   patchStored,
+  prepareStored,
   RCODE,
   type ResponseParts,
   type ScannedQuery,
@@ -13,12 +14,24 @@ import {
   sharedRules,
 } from '@mdns/protocol';
 import type { Handler, Peer } from '@mdns/transport';
-import { type AnswerCache, CacheGuard, type CacheHit, type SingleFlight } from '../cache/index.js';
+import {
+  type AnswerCache,
+  answerKey,
+  CacheGuard,
+  type CacheHit,
+  type SingleFlight,
+} from '../cache/index.js';
 import type { Runtime, ZoneRuntime } from '../config/runtime.js';
-import { type FanoutResult, fanout } from '../fanout/fanout.js';
+import { decideFromReplicas, type FanoutResult, fanout } from '../fanout/fanout.js';
 import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { createNotifyAcceptor } from '../notify/accept.js';
+import {
+  ReplicaAnswers,
+  type ReplicaStoredAnswer,
+  type ZoneStoredAnswers,
+} from '../replica/stored-answers.js';
+import type { Replica } from '../replica/replica.js';
 import { MissLimiter } from './miss-limit.js';
 import { answerSiblingsFromCache, staleFromSiblings } from './sibling-stale.js';
 
@@ -89,6 +102,79 @@ export function createHandler(ctx: HandlerContext): Handler {
   }
 
   const missLimiter = new MissLimiter();
+
+  const replicaAnswers = new ReplicaAnswers();
+  // Like `freshPatch`: stored replica answers are served at their stored TTLs (a copy's
+  // TTLs do not age while it is fresh; a swap makes new answers).
+  const replicaPatch = { elapsedSeconds: 0, maxSize: 0, serverUdpSize: 0 };
+
+  /**
+   * The replicated fast path: when every upstream of the zone has a fresh copy, the merged
+   * answer's stored bytes patched for this query; synchronous, nothing on the network, no
+   * fan-out. The first query of a (name, type, class, DO) per copy generation merges the
+   * copies (`decideFromReplicas`) and stores the reply the long way would have sent; null
+   * when the zone is not wholly replicated or the copies give no answer worth storing
+   * (then the long way decides, as before).
+   */
+  function fromReplicaStore(
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    peer: Peer,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    cacheKey: string | null,
+    nowMs: number,
+  ): Uint8Array | null {
+    const store = replicaAnswers.of(zone, nowMs);
+    if (store === null) return null;
+    const key = cacheKey ?? answerKey(q.qname, q.qtype, q.qclass, q.edns?.dnssecOk ?? false);
+    let entry = store.get(key) ?? null;
+    if (entry !== null) {
+      // The copies' answer counts, as if each consulted copy had answered this query.
+      const consulted = entry.consulted;
+      for (let i = 0; i < consulted.length; i++) consulted[i].answered++;
+    } else {
+      entry = storeFromReplicas(store, key, q, bytes, rt, zone, nowMs);
+      if (entry === null) return null;
+    }
+    const udpSize = rt.config.listen.udpSize;
+    replicaPatch.maxSize = maxResponseSize(q, peer.transport, udpSize);
+    replicaPatch.serverUdpSize = udpSize;
+    metrics.answers.replica++;
+    return patchStored(entry.stored, q, bytes, replicaPatch);
+  }
+
+  function storeFromReplicas(
+    store: ZoneStoredAnswers,
+    key: string,
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    nowMs: number,
+  ): ReplicaStoredAnswer | null {
+    const result = decideFromReplicas(zone, q.qname, q.qtype, nowMs);
+    if (result === null) return null;
+    const kind = result.decision.kind;
+    metrics.fanout[kind]++;
+    const partial = kind === 'nxdomain' && result.decision.partial;
+    if (kind === 'failed' || partial) return null;
+    // The full-size reply the long way builds for the cache (`fanoutAndStore`), so that
+    // patching it per query gives that path's bytes.
+    const full =
+      patchWinner(result, q, bytes, rt, 65535) ??
+      buildResponse(q, bytes, partsOf(result, zone, rt) as ResponseParts, {
+        maxSize: 65535,
+        serverUdpSize: rt.config.listen.udpSize,
+      });
+    const consulted: Replica[] = [];
+    zone.members.forEach((member, i) => {
+      if (member.replica !== null && result.fromReplica[i] !== null) consulted.push(member.replica);
+    });
+    const entry: ReplicaStoredAnswer = { stored: prepareStored(full), kind, consulted };
+    store.set(key, entry);
+    return entry;
+  }
 
   /**
    * A miss over its source's limit gets no fan-out: the stale entry when one is held, else
@@ -164,11 +250,17 @@ export function createHandler(ctx: HandlerContext): Handler {
    * A single winner's reply served as bytes (`patchAnswer`: our header, the client's question,
    * TTLs capped), or null when the long way (decode, `buildResponse`) must build it.
    */
-  function patchWinner(result: FanoutResult, m: Miss, maxSize: number): Uint8Array | null {
+  function patchWinner(
+    result: FanoutResult,
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    rt: Runtime,
+    maxSize: number,
+  ): Uint8Array | null {
     const wire = result.wire;
     if (wire === undefined || result.decision.kind !== 'positive') return null;
-    const config = m.rt.config;
-    return patchAnswer(wire.reply, wire.chain, m.q, m.bytes, {
+    const config = rt.config;
+    return patchAnswer(wire.reply, wire.chain, q, bytes, {
       maxTtl: config.cache.maxTtl,
       maxSize,
       serverUdpSize: config.listen.udpSize,
@@ -208,7 +300,7 @@ export function createHandler(ctx: HandlerContext): Handler {
       if (key !== null && result.decision.kind !== 'failed' && !partial) {
         cache.call('store', (c) => {
           const full =
-            patchWinner(result, m, 65535) ??
+            patchWinner(result, q, m.bytes, rt, 65535) ??
             buildResponse(q, m.bytes, partsOf(result, zone, rt) as ResponseParts, {
               maxSize: 65535,
               serverUdpSize: rt.config.listen.udpSize,
@@ -237,7 +329,7 @@ export function createHandler(ctx: HandlerContext): Handler {
     }
     if (result !== null) {
       const maxSize = maxResponseSize(q, peer.transport, rt.config.listen.udpSize);
-      const patched = patchWinner(result, m, maxSize);
+      const patched = patchWinner(result, q, m.bytes, rt, maxSize);
       if (patched !== null) {
         countAnswer(result);
         return observe(zone.name, q, peer, patched, m.started);
@@ -337,6 +429,10 @@ export function createHandler(ctx: HandlerContext): Handler {
         return observe(zone.name, q, peer, out, started);
       }
     }
+    // Every upstream replicated: the stored merged answer, as cheap as a cache hit. Not a
+    // miss for the limiter: nothing is asked upstream.
+    const replicated = fromReplicaStore(q, bytes, peer, rt, zone, key, Date.now());
+    if (replicated !== null) return observe(zone.name, q, peer, replicated, started);
     const stale = hit?.state === 'stale' ? hit : null;
     if (!missLimiter.allow(peer.address, peer.transport, Date.now(), rt.config.rateLimit)) {
       return overLimit({ q, bytes, peer, rt, zone, key, stale, started });
