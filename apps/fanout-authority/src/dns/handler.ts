@@ -26,12 +26,12 @@ import { decideFromReplicas, type FanoutResult, fanout } from '../fanout/fanout.
 import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { createNotifyAcceptor } from '../notify/accept.js';
+import type { Replica } from '../replica/replica.js';
 import {
   ReplicaAnswers,
   type ReplicaStoredAnswer,
   type ZoneStoredAnswers,
 } from '../replica/stored-answers.js';
-import type { Replica } from '../replica/replica.js';
 import { MissLimiter } from './miss-limit.js';
 import { answerSiblingsFromCache, staleFromSiblings } from './sibling-stale.js';
 
@@ -47,6 +47,12 @@ export interface HandlerContext {
    * and a failed fan-out may be answered from their caches (sibling-stale.ts).
    */
   siblings?: Siblings;
+  /**
+   * Serve zones whose every upstream is replicated from stored merged answers (default
+   * true). False: every replicated answer goes the long way (fan-out over the copies,
+   * `buildResponse`); tests compare the two paths' bytes with it.
+   */
+  storedReplicaAnswers?: boolean;
 }
 
 /**
@@ -125,6 +131,7 @@ export function createHandler(ctx: HandlerContext): Handler {
     cacheKey: string | null,
     nowMs: number,
   ): Uint8Array | null {
+    if (ctx.storedReplicaAnswers === false) return null;
     const store = replicaAnswers.of(zone, nowMs);
     if (store === null) return null;
     const key = cacheKey ?? answerKey(q.qname, q.qtype, q.qclass, q.edns?.dnssecOk ?? false);
