@@ -128,13 +128,12 @@ export function createHandler(ctx: HandlerContext): Handler {
     peer: Peer,
     rt: Runtime,
     zone: ZoneRuntime,
-    cacheKey: string | null,
     nowMs: number,
   ): Uint8Array | null {
     if (ctx.storedReplicaAnswers === false) return null;
     const store = replicaAnswers.of(zone, nowMs);
     if (store === null) return null;
-    const key = cacheKey ?? answerKey(q.qname, q.qtype, q.qclass, q.edns?.dnssecOk ?? false);
+    const key = answerKey(q.qname, q.qtype, q.qclass, q.edns?.dnssecOk ?? false);
     let entry = store.get(key) ?? null;
     if (entry !== null) {
       // The copies' answer counts, as if each consulted copy had answered this query.
@@ -413,6 +412,12 @@ export function createHandler(ctx: HandlerContext): Handler {
     }
     const zone = decision.zone;
 
+    // Every upstream replicated: the stored merged answer, as cheap as a cache hit and ahead
+    // of the cache (the copies are the fresher source: a swap drops these answers at once).
+    // Not a miss for the limiter either: nothing is asked upstream.
+    const replicated = fromReplicaStore(q, bytes, peer, rt, zone, Date.now());
+    if (replicated !== null) return observe(zone.name, q, peer, replicated, started);
+
     // The cache-hit fast path: synchronous, and no closure or options object per query.
     const current = ctx.cache();
     let key: string | null = null;
@@ -436,10 +441,6 @@ export function createHandler(ctx: HandlerContext): Handler {
         return observe(zone.name, q, peer, out, started);
       }
     }
-    // Every upstream replicated: the stored merged answer, as cheap as a cache hit. Not a
-    // miss for the limiter: nothing is asked upstream.
-    const replicated = fromReplicaStore(q, bytes, peer, rt, zone, key, Date.now());
-    if (replicated !== null) return observe(zone.name, q, peer, replicated, started);
     const stale = hit?.state === 'stale' ? hit : null;
     if (!missLimiter.allow(peer.address, peer.transport, Date.now(), rt.config.rateLimit)) {
       return overLimit({ q, bytes, peer, rt, zone, key, stale, started });

@@ -81,7 +81,8 @@ export class ZoneStoredAnswers {
  * with the old runtime.
  */
 export class ReplicaAnswers {
-  readonly #zones = new WeakMap<ZoneRuntime, ZoneStoredAnswers>();
+  /** null: a zone with an upstream asked per query (fixed for a zone object: never a store). */
+  readonly #zones = new WeakMap<ZoneRuntime, ZoneStoredAnswers | null>();
 
   constructor(private readonly maxPerZone = MAX_STORED_PER_ZONE) {}
 
@@ -89,11 +90,10 @@ export class ReplicaAnswers {
   of(zone: ZoneRuntime, nowMs: number): ZoneStoredAnswers | null {
     let store = this.#zones.get(zone);
     if (store === undefined) {
-      // A zone with any upstream asked per query never gets a store.
-      if (zone.members.length === 0 || zone.members.some((m) => m.replica === null)) return null;
-      store = new ZoneStoredAnswers(zone, this.maxPerZone);
+      const whole = zone.members.length > 0 && zone.members.every((m) => m.replica !== null);
+      store = whole ? new ZoneStoredAnswers(zone, this.maxPerZone) : null;
       this.#zones.set(zone, store);
     }
-    return store.current(nowMs) ? store : null;
+    return store?.current(nowMs) ? store : null;
   }
 }
