@@ -8,7 +8,7 @@ import { authorityConfigSchema } from '../src/config/schema.js';
 import { createHandler } from '../src/dns/handler.js';
 import type { FanoutResult } from '../src/fanout/fanout.js';
 import { registerAuthorityMetrics } from '../src/metrics.js';
-import { a } from './support/fake-upstream.js';
+import { a, primarySoa } from './support/fake-upstream.js';
 
 // Issue 12: a zone whose every upstream is replicated is answered from stored merged answers
 // patched per query. They must be the very bytes the long way (fan-out over the copies,
@@ -21,14 +21,7 @@ const ZONE = 'prod.test';
 const udp = { address: '127.0.0.1', port: 1, transport: 'udp' as const };
 const tcp = { ...udp, transport: 'tcp' as const };
 
-const soa = (serial: number): DnsRecord =>
-  ({
-    name: ZONE,
-    type: 'SOA',
-    class: 'IN',
-    ttl: 60,
-    data: { mname: 'ns', rname: 'h', serial, refresh: 3600, retry: 60, expire: 86400, minimum: 30 },
-  }) as DnsRecord;
+const soa = (serial: number) => primarySoa(ZONE, serial);
 const rr = (name: string, type: string, data: unknown, ttl = 120) =>
   ({ name, type, class: 'IN', ttl, data }) as DnsRecord;
 
