@@ -8,6 +8,7 @@ import { authorityConfigSchema } from '../src/config/schema.js';
 import { createHandler } from '../src/dns/handler.js';
 import type { FanoutResult } from '../src/fanout/fanout.js';
 import { registerAuthorityMetrics } from '../src/metrics.js';
+import { ReplicaAnswers } from '../src/replica/stored-answers.js';
 import { a, primarySoa } from './support/fake-upstream.js';
 
 // Issue 12: a zone whose every upstream is replicated is answered from stored merged answers
@@ -219,5 +220,27 @@ describe('a copy swap drops the stored answers', () => {
     expect(out).toBeInstanceOf(Promise);
     await out;
     expect(fast.metrics.answers.replica).toBe(1);
+  });
+});
+
+describe('the store is bounded', () => {
+  it('past its limit the store of a zone starts again empty', async () => {
+    const rt = await build('first', [[a(`svc.${ZONE}`, '10.0.0.1')]]);
+    const zone = rt.zones.get(ZONE);
+    if (zone === undefined) throw new Error('no zone');
+    const answers = new ReplicaAnswers(2);
+    const store = answers.of(zone, Date.now());
+    if (store === null) throw new Error('a wholly replicated zone has a store');
+    const entry = { stored: {} as never, kind: 'positive' as const, consulted: [] };
+    store.set('k1', entry);
+    store.set('k2', entry);
+    expect(store.size).toBe(2);
+    store.set('k3', entry);
+    expect(store.size).toBe(1);
+    expect(store.get('k1')).toBeUndefined();
+    expect(store.get('k3')).toBe(entry);
+    // The same copies: still the same generation, answers kept.
+    expect(answers.of(zone, Date.now())?.generation).toBe(1);
+    expect(store.get('k3')).toBe(entry);
   });
 });

@@ -162,9 +162,10 @@ export function createHandler(ctx: HandlerContext): Handler {
     const result = decideFromReplicas(zone, q.qname, q.qtype, nowMs);
     if (result === null) return null;
     const kind = result.decision.kind;
-    metrics.fanout[kind]++;
     const partial = kind === 'nxdomain' && result.decision.partial;
+    // Not counted here: the long way decides again and counts it.
     if (kind === 'failed' || partial) return null;
+    metrics.fanout[kind]++;
     // The full-size reply the long way builds for the cache (`fanoutAndStore`), so that
     // patching it per query gives that path's bytes.
     const full =
