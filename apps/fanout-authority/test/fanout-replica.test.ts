@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildRuntime, type Runtime } from '../src/config/runtime.js';
 import { authorityConfigSchema } from '../src/config/schema.js';
 import { fanout } from '../src/fanout/fanout.js';
-import { a, type FakeUpstream, startFakeUpstream } from './support/fake-upstream.js';
+import { a, type FakeUpstream, primarySoa, startFakeUpstream } from './support/fake-upstream.js';
 
 const dataOf = (r: DnsRecord) => (r as { data?: unknown }).data;
 
@@ -17,14 +17,7 @@ const client = new DnsClient({ sockets: 2 });
 afterAll(() => client.close());
 
 const ZONE = 'prod.test';
-const soa = (serial: number): DnsRecord =>
-  ({
-    name: ZONE,
-    type: 'SOA',
-    class: 'IN',
-    ttl: 60,
-    data: { mname: 'ns', rname: 'h', serial, refresh: 3600, retry: 60, expire: 86400, minimum: 30 },
-  }) as DnsRecord;
+const soa = (serial: number) => primarySoa(ZONE, serial);
 
 /** Each upstream's zone, by upstream name, as its stand-in primary hands it out. */
 function zones(byUpstream: Record<string, DnsRecord[]>) {

@@ -56,6 +56,15 @@ interface Entry {
 }
 
 /**
+ * The key of a stored answer: (name case-insensitively, type, class, DO bit). A DO=1 reply
+ * may carry DNSSEC records a DO=0 client must not get, hence the bit. Shared by the cache and
+ * the replicas' stored answers (replica/stored-answers.ts), which key alike.
+ */
+export function answerKey(qname: string, qtype: number, qclass: number, dnssecOk: boolean): string {
+  return `${qtype}/${qclass}/${dnssecOk ? 1 : 0}/${qname.toLowerCase()}`;
+}
+
+/**
  * In-process answer cache of prepared reply bytes, bounded by entries and bytes (LRU), with
  * negative answers (NXDOMAIN / NODATA) in a segment of their own under `negativeMaxBytes`, so
  * a random-name flood (every name a new NXDOMAIN) evicts other negatives, not the positive
@@ -104,7 +113,7 @@ export class AnswerCache {
    * records a DO=0 client must not get, hence the bit.
    */
   key(qname: string, qtype: number, qclass: number, dnssecOk: boolean): string {
-    return `${qtype}/${qclass}/${dnssecOk ? 1 : 0}/${qname.toLowerCase()}`;
+    return answerKey(qname, qtype, qclass, dnssecOk);
   }
 
   /** A fresh entry, a stale one still inside `maxStaleSeconds`, or null. Touches LRU order. */

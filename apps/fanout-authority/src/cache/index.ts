@@ -1,6 +1,7 @@
 export type { AnswerCacheOptions } from './answer-cache.js';
 export {
   AnswerCache,
+  answerKey,
   ENTRY_OVERHEAD_BYTES,
   entryBytes,
   RECORD_OVERHEAD_BYTES,

@@ -6,6 +6,7 @@ import {
   OPCODE,
   patchAnswer,
   patchStored,
+  prepareStored,
   RCODE,
   type ResponseParts,
   type ScannedQuery,
@@ -13,12 +14,24 @@ import {
   sharedRules,
 } from '@mdns/protocol';
 import type { Handler, Peer } from '@mdns/transport';
-import { type AnswerCache, CacheGuard, type CacheHit, type SingleFlight } from '../cache/index.js';
+import {
+  type AnswerCache,
+  answerKey,
+  CacheGuard,
+  type CacheHit,
+  type SingleFlight,
+} from '../cache/index.js';
 import type { Runtime, ZoneRuntime } from '../config/runtime.js';
-import { type FanoutResult, fanout } from '../fanout/fanout.js';
+import { decideFromReplicas, type FanoutResult, fanout } from '../fanout/fanout.js';
 import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { createNotifyAcceptor } from '../notify/accept.js';
+import type { Replica } from '../replica/replica.js';
+import {
+  ReplicaAnswers,
+  type ReplicaStoredAnswer,
+  type ZoneStoredAnswers,
+} from '../replica/stored-answers.js';
 import { MissLimiter } from './miss-limit.js';
 import { answerSiblingsFromCache, staleFromSiblings } from './sibling-stale.js';
 
@@ -34,6 +47,12 @@ export interface HandlerContext {
    * and a failed fan-out may be answered from their caches (sibling-stale.ts).
    */
   siblings?: Siblings;
+  /**
+   * Serve zones whose every upstream is replicated from stored merged answers (default
+   * true). False: every replicated answer goes the long way (fan-out over the copies,
+   * `buildResponse`); tests compare the two paths' bytes with it.
+   */
+  storedReplicaAnswers?: boolean;
 }
 
 /**
@@ -89,6 +108,80 @@ export function createHandler(ctx: HandlerContext): Handler {
   }
 
   const missLimiter = new MissLimiter();
+
+  const replicaAnswers = new ReplicaAnswers();
+  // Like `freshPatch`: stored replica answers are served at their stored TTLs (a copy's
+  // TTLs do not age while it is fresh; a swap makes new answers).
+  const replicaPatch = { elapsedSeconds: 0, maxSize: 0, serverUdpSize: 0 };
+
+  /**
+   * The replicated fast path: when every upstream of the zone has a fresh copy, the merged
+   * answer's stored bytes patched for this query; synchronous, nothing on the network, no
+   * fan-out. The first query of a (name, type, class, DO) per copy generation merges the
+   * copies (`decideFromReplicas`) and stores the reply the long way would have sent; null
+   * when the zone is not wholly replicated or the copies give no answer worth storing
+   * (then the long way decides, as before).
+   */
+  function fromReplicaStore(
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    peer: Peer,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    nowMs: number,
+  ): Uint8Array | null {
+    if (ctx.storedReplicaAnswers === false) return null;
+    const store = replicaAnswers.of(zone, nowMs);
+    if (store === null) return null;
+    const key = answerKey(q.qname, q.qtype, q.qclass, q.edns?.dnssecOk ?? false);
+    let entry = store.get(key) ?? null;
+    if (entry !== null) {
+      // The copies' answer counts, as if each consulted copy had answered this query.
+      const consulted = entry.consulted;
+      for (let i = 0; i < consulted.length; i++) consulted[i].answered++;
+    } else {
+      entry = storeFromReplicas(store, key, q, bytes, rt, zone, nowMs);
+      if (entry === null) return null;
+    }
+    const udpSize = rt.config.listen.udpSize;
+    replicaPatch.maxSize = maxResponseSize(q, peer.transport, udpSize);
+    replicaPatch.serverUdpSize = udpSize;
+    metrics.answers.replica++;
+    return patchStored(entry.stored, q, bytes, replicaPatch);
+  }
+
+  function storeFromReplicas(
+    store: ZoneStoredAnswers,
+    key: string,
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    rt: Runtime,
+    zone: ZoneRuntime,
+    nowMs: number,
+  ): ReplicaStoredAnswer | null {
+    const result = decideFromReplicas(zone, q.qname, q.qtype, nowMs);
+    if (result === null) return null;
+    const kind = result.decision.kind;
+    const partial = kind === 'nxdomain' && result.decision.partial;
+    // Not counted here: the long way decides again and counts it.
+    if (kind === 'failed' || partial) return null;
+    metrics.fanout[kind]++;
+    // The full-size reply the long way builds for the cache (`fanoutAndStore`), so that
+    // patching it per query gives that path's bytes.
+    const full =
+      patchWinner(result, q, bytes, rt, 65535) ??
+      buildResponse(q, bytes, partsOf(result, zone, rt) as ResponseParts, {
+        maxSize: 65535,
+        serverUdpSize: rt.config.listen.udpSize,
+      });
+    const consulted: Replica[] = [];
+    zone.members.forEach((member, i) => {
+      if (member.replica !== null && result.fromReplica[i] !== null) consulted.push(member.replica);
+    });
+    const entry: ReplicaStoredAnswer = { stored: prepareStored(full), kind, consulted };
+    store.set(key, entry);
+    return entry;
+  }
 
   /**
    * A miss over its source's limit gets no fan-out: the stale entry when one is held, else
@@ -164,11 +257,17 @@ export function createHandler(ctx: HandlerContext): Handler {
    * A single winner's reply served as bytes (`patchAnswer`: our header, the client's question,
    * TTLs capped), or null when the long way (decode, `buildResponse`) must build it.
    */
-  function patchWinner(result: FanoutResult, m: Miss, maxSize: number): Uint8Array | null {
+  function patchWinner(
+    result: FanoutResult,
+    q: ScannedQuery,
+    bytes: Uint8Array,
+    rt: Runtime,
+    maxSize: number,
+  ): Uint8Array | null {
     const wire = result.wire;
     if (wire === undefined || result.decision.kind !== 'positive') return null;
-    const config = m.rt.config;
-    return patchAnswer(wire.reply, wire.chain, m.q, m.bytes, {
+    const config = rt.config;
+    return patchAnswer(wire.reply, wire.chain, q, bytes, {
       maxTtl: config.cache.maxTtl,
       maxSize,
       serverUdpSize: config.listen.udpSize,
@@ -208,7 +307,7 @@ export function createHandler(ctx: HandlerContext): Handler {
       if (key !== null && result.decision.kind !== 'failed' && !partial) {
         cache.call('store', (c) => {
           const full =
-            patchWinner(result, m, 65535) ??
+            patchWinner(result, q, m.bytes, rt, 65535) ??
             buildResponse(q, m.bytes, partsOf(result, zone, rt) as ResponseParts, {
               maxSize: 65535,
               serverUdpSize: rt.config.listen.udpSize,
@@ -237,7 +336,7 @@ export function createHandler(ctx: HandlerContext): Handler {
     }
     if (result !== null) {
       const maxSize = maxResponseSize(q, peer.transport, rt.config.listen.udpSize);
-      const patched = patchWinner(result, m, maxSize);
+      const patched = patchWinner(result, q, m.bytes, rt, maxSize);
       if (patched !== null) {
         countAnswer(result);
         return observe(zone.name, q, peer, patched, m.started);
@@ -313,6 +412,12 @@ export function createHandler(ctx: HandlerContext): Handler {
       return observe(decision.zone?.name ?? NO_ZONE, q, peer, reply, started);
     }
     const zone = decision.zone;
+
+    // Every upstream replicated: the stored merged answer, as cheap as a cache hit and ahead
+    // of the cache (the copies are the fresher source: a swap drops these answers at once).
+    // Not a miss for the limiter either: nothing is asked upstream.
+    const replicated = fromReplicaStore(q, bytes, peer, rt, zone, Date.now());
+    if (replicated !== null) return observe(zone.name, q, peer, replicated, started);
 
     // The cache-hit fast path: synchronous, and no closure or options object per query.
     const current = ctx.cache();

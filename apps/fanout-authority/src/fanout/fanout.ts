@@ -148,6 +148,59 @@ export function fanout(
   });
 }
 
+/**
+ * The decision when every member of the zone has a fresh replica: synchronous, nothing on
+ * the network, the same `decide` and `resultOf` as `fanout` (so the same bytes follow). Only
+ * the copies that can matter are consulted: under `first` in config order and under
+ * `priority` best priority first (ties in config order, as the replicas' arrival order is in
+ * `fanout`), stopping at the first POSITIVE; `all` consults every copy. A copy not consulted
+ * is marked skipped: it can only be when a POSITIVE already decided, where skipped ones play
+ * no part. Null when a member has no fresh copy (the caller fans out).
+ */
+export function decideFromReplicas(
+  zone: ZoneRuntime,
+  qname: string,
+  qtype: number,
+  nowMs: number,
+): FanoutResult | null {
+  const started = performance.now();
+  const members = zone.members;
+  for (const m of members) if (m.replica?.fresh(nowMs) == null) return null;
+  const fromReplica: Array<Classification | null> = members.map(() => null);
+  const states: UpstreamState[] = members.map((m) => ({
+    name: m.upstream.name,
+    priority: m.priority,
+    status: 'skipped',
+    unhealthy: false,
+  }));
+  const order = consultOrder(zone);
+  let arrivals = 0;
+  for (const i of order) {
+    const outcome = members[i].replica?.answer(qname, qtype, nowMs) ?? null;
+    if (outcome === null) return null; // expired between the two reads: the long way
+    fromReplica[i] = outcome;
+    const state = states[i];
+    state.status = 'done';
+    state.outcome = outcome;
+    state.order = arrivals++;
+    if (zone.policy !== 'all' && outcome.class === 'POSITIVE') break;
+  }
+  const decision = decide({ policy: zone.policy, upstreams: states, allWaitExpired: false });
+  if (decision.kind === 'wait') return null; // cannot happen with nobody pending
+  const exchanges = members.map(() => null);
+  return resultOf(decision, qname, states, exchanges, fromReplica, 0, started);
+}
+
+/** Member indexes in the order `decideFromReplicas` consults them. */
+function consultOrder(zone: ZoneRuntime): number[] {
+  const order = zone.members.map((_, i) => i);
+  if (zone.policy === 'priority') {
+    // Array.prototype.sort is stable: equal priorities stay in config order.
+    order.sort((a, b) => zone.members[a].priority - zone.members[b].priority);
+  }
+  return order;
+}
+
 function resultOf(
   decision: Exclude<Decision, { kind: 'wait' }>,
   qname: string,

@@ -84,6 +84,8 @@ export class Replica {
   #stopped = false;
   #expiredSaid = false;
   #olderSaid: number | null = null;
+  #expireCopy: ReplicaCopy | null = null;
+  #expireMs = 0;
   /** Pulls by `${kind}|${result}`, for metrics. */
   readonly transfers = new Map<string, number>();
   /** Outcomes given from the copy in place of a query to the upstream, for metrics. */
@@ -183,16 +185,29 @@ export class Replica {
   fresh(nowMs = this.#now()): ReplicaCopy | null {
     const copy = this.#copy;
     if (copy === null) return null;
-    const timers = replicaTimers(copy.soa, this.options.settings);
-    if (!isExpired(this.#checkedAtMs, timers.expireMs, nowMs)) return copy;
+    const expireMs = this.#expireMsOf(copy);
+    if (!isExpired(this.#checkedAtMs, expireMs, nowMs)) return copy;
     if (!this.#expiredSaid) {
       this.#expiredSaid = true;
       this.options.logger.warn(
-        { ...this.#where(), serial: copy.serial, expireSeconds: timers.expireMs / 1000 },
+        { ...this.#where(), serial: copy.serial, expireSeconds: expireMs / 1000 },
         'replica expired: the primary has not confirmed it within expire; asking it per query',
       );
     }
     return null;
+  }
+
+  /**
+   * `expire` of this copy, computed once per copy: `fresh` runs for every member on every
+   * replicated query, and the settings never change for one Replica (a reload with other
+   * settings builds a new one).
+   */
+  #expireMsOf(copy: ReplicaCopy): number {
+    if (this.#expireCopy !== copy) {
+      this.#expireCopy = copy;
+      this.#expireMs = replicaTimers(copy.soa, this.options.settings).expireMs;
+    }
+    return this.#expireMs;
   }
 
   /** The replica's classified answer, or null when it has no fresh copy. */

@@ -30,6 +30,16 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
+/** A primary's SOA at `serial` (a day's expire, so a test's copy never expires), for replica tests. */
+export const primarySoa = (zone: string, serial: number): DnsRecord =>
+  ({
+    name: zone,
+    type: 'SOA',
+    class: 'IN',
+    ttl: 60,
+    data: { mname: 'ns', rname: 'h', serial, refresh: 3600, retry: 60, expire: 86400, minimum: 30 },
+  }) as DnsRecord;
+
 export const soaRecord = (zone: string): DnsRecord => ({
   name: zone,
   type: 'SOA',
