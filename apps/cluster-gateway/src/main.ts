@@ -18,8 +18,9 @@ import {
   startExplainServer,
   startedAtSeconds,
   startProcessOps,
+  type PrimaryContext,
   superviseWorkers,
-  workerIndex,
+  workerFeeds,
   ZoneVersions,
   zoneApexFromConfig,
   zoneSchema,
@@ -42,19 +43,22 @@ import { allowSteadyYoungGrowth, compactAfterStartup } from './heap-tuning.js';
 import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { ReverseIndex } from './index/reverse.js';
-import { METRICS_PREFIX, registerGatewayMetrics } from './metrics.js';
+import { METRICS_PREFIX, registerGatewayMetrics, registerSourceMetrics } from './metrics.js';
 import { newRejectionCounts } from './sources/claims/context.js';
 import { HeldNames } from './sources/health/held-names.js';
 import { HealthTally } from './sources/health/tally.js';
-import { createSources } from './sources/index.js';
+import { createSources, sourcesEnabled } from './sources/index.js';
+import { followClaims, publishingSink, teeSink } from './sources/share.js';
+import type { IndexSink, Source } from './sources/types.js';
 
 const NAME = 'cluster-gateway';
 
 /** Wires config -> sources -> index -> DNS server + ops server, and drains on SIGTERM. */
 async function run(config: GatewayConfig): Promise<void> {
   const logger = createLogger({ name: NAME, level: config.log.level });
-  // listen.workers > 1: the primary only supervises (null). Each worker runs the rest,
-  // with its own Kubernetes watches and index (N times the API load and the memory).
+  // listen.workers > 1: the primary supervises and runs the sources once (one list+watch
+  // per resource per process), publishing each object's claims (null here). Each worker
+  // runs the rest, its index following the primary's feed.
   const plan = await superviseWorkers({
     name: NAME,
     listen: config.listen,
@@ -62,11 +66,11 @@ async function run(config: GatewayConfig): Promise<void> {
     logger,
     metricsPrefix: METRICS_PREFIX,
     lameDuckMs: config.shutdown.lameDuckSeconds * 1000,
+    primary: (primary) => sourcesInPrimary(config, primary),
   });
   if (plan === null) return;
-  const zones = config.zones.map((z) => normalizeName(z.name));
-  const reverseZones = config.reverseZones.map(normalizeName);
-  const zoneSet = new ZoneSet([...zones, ...reverseZones]);
+  const feeds = plan.role === 'worker' ? workerFeeds() : null;
+  const { zones, reverseZones, zoneSet } = zoneNames(config);
   // One serial per process start: every answer agrees until the next start. With workers,
   // the primary's start second, so every worker starts from the same serial.
   const serial = startedAtSeconds();
@@ -96,21 +100,26 @@ async function run(config: GatewayConfig): Promise<void> {
   const healthTally = new HealthTally();
   // Start-up ends with the first full sync and, with Kubernetes, every watched kind's first
   // list (EndpointSlices and Gateways are not part of the sync): then one compaction.
+  // A worker runs no source: its index is whole once the feed says every kind synced.
   const startupDone = compactAfterStartup(
-    config.sources.kubernetes.enabled ? ['index', 'kubernetes'] : ['index'],
+    config.sources.kubernetes.enabled && feeds === null ? ['index', 'kubernetes'] : ['index'],
     logger,
   );
-  const sources = createSources(config.sources, {
-    zones,
-    defaultTtl: config.ttl,
-    logger: sourcesLogger,
-    rejected,
-    healthTally,
-    onKubernetesListed: () => startupDone('kubernetes'),
-  });
+  const sources: Source[] =
+    feeds === null
+      ? createSources(config.sources, {
+          zones,
+          defaultTtl: config.ttl,
+          logger: sourcesLogger,
+          rejected,
+          healthTally,
+          onKubernetesListed: () => startupDone('kubernetes'),
+        })
+      : [];
   // With no source enabled nothing will ever sync: serve the apex rather than SERVFAIL forever.
-  if (sources.length === 0) logger.warn('no source enabled: only the zone apex will answer');
-  const awaited = sources.length === 0 ? [] : kinds;
+  const anySource = sourcesEnabled(config.sources);
+  if (!anySource) logger.warn('no source enabled: only the zone apex will answer');
+  const awaited = anySource ? kinds : [];
   const latch = new SyncLatch(
     awaited,
     () => index.kindStates(),
@@ -235,8 +244,8 @@ async function run(config: GatewayConfig): Promise<void> {
     coredns: config.metrics.corednsCompatible
       ? { server: corednsServerLabel(config.listen.host, config.listen.port) }
       : undefined,
-    rejected,
-    health: healthTally,
+    // A worker's sources are the primary's: the primary exports what they count.
+    sources: feeds === null ? { rejected, health: healthTally } : null,
   });
 
   const { port } = await dnsServer.listen();
@@ -251,36 +260,16 @@ async function run(config: GatewayConfig): Promise<void> {
   // A worker has no ports of its own: the primary serves /metrics, /health, /ready for all.
   const ops = await startProcessOps(plan, config.ops, { registry, ready });
 
-  // One explain server per process: with workers, the first one's (all hold the same state).
+  // One explain server per process: with workers, the primary's (it holds the sources).
   const explainServer =
-    config.explain.enabled && (workerIndex() ?? 1) === 1
-      ? await startExplainServer({
-          host: config.explain.host,
-          port: config.explain.port,
-          usage: '/explain?name=NAME',
-          format: formatReport,
-          explain: (params) => {
-            const name = params.get('name');
-            if (!name) return { error: 'name is required' };
-            const normalized = normalizeName(name);
-            const zone = zoneSet.match(normalized) ?? null;
-            // Reverse zones answer PTR from the addresses, not from claims: nothing to explain.
-            return explainReport(
-              normalized,
-              zone,
-              zone === null || reverseSet.has(zone) ? null : held.lookup(normalized, zone),
-              sources.flatMap((s) => s.explain?.(normalized) ?? []),
-            );
-          },
-        })
+    config.explain.enabled && feeds === null
+      ? await startGatewayExplain(config, zoneSet, reverseZones, held, sources)
       : null;
 
   // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
-  for (const source of sources) {
-    source
-      .start(held.sink(index))
-      .catch((err: unknown) => logger.error({ err }, 'source failed to start'));
-  }
+  startSources(sources, held.sink(index), logger);
+  // A worker's objects come from the primary: a restarted one gets them all again first.
+  if (feeds !== null) followClaims(feeds, held.sink(index));
 
   onSignals({
     logger,
@@ -315,6 +304,84 @@ async function run(config: GatewayConfig): Promise<void> {
   // reacts to this line with SIGHUP or SIGTERM must not meet Node's default handlers.
   // After our own line: the primary's "every worker is serving" comes last.
   ops.listening({ dns: port });
+}
+
+/** The served zones and reverse zones (normalized) and the set that matches a name to one. */
+function zoneNames(config: GatewayConfig): {
+  zones: string[];
+  reverseZones: string[];
+  zoneSet: ZoneSet;
+} {
+  const zones = config.zones.map((z) => normalizeName(z.name));
+  const reverseZones = config.reverseZones.map(normalizeName);
+  return { zones, reverseZones, zoneSet: new ZoneSet([...zones, ...reverseZones]) };
+}
+
+function startSources(sources: Source[], sink: IndexSink, logger: Logger): void {
+  for (const source of sources) {
+    source
+      .start(sink)
+      .catch((err: unknown) => logger.error({ err }, 'source failed to start'));
+  }
+}
+
+/** The explain endpoint: what each object claims on a name, and what the index answers. */
+function startGatewayExplain(
+  config: GatewayConfig,
+  zoneSet: ZoneSet,
+  reverseZones: readonly string[],
+  held: HeldNames,
+  sources: readonly Source[],
+) {
+  const reverseSet = new Set(reverseZones);
+  return startExplainServer({
+    host: config.explain.host,
+    port: config.explain.port,
+    usage: '/explain?name=NAME',
+    format: formatReport,
+    explain: (params) => {
+      const name = params.get('name');
+      if (!name) return { error: 'name is required' };
+      const normalized = normalizeName(name);
+      const zone = zoneSet.match(normalized) ?? null;
+      // Reverse zones answer PTR from the addresses, not from claims: nothing to explain.
+      return explainReport(
+        normalized,
+        zone,
+        zone === null || reverseSet.has(zone) ? null : held.lookup(normalized, zone),
+        sources.flatMap((s) => s.explain?.(normalized) ?? []),
+      );
+    },
+  });
+}
+
+/**
+ * The primary's part with listen.workers > 1: the sources, once per process. Their calls go
+ * to the workers (the claims feed) and to an index of the primary's own, which the explain
+ * endpoint and the source metrics read. It lives as long as the primary (whose drain ends
+ * the process): the watches need no stop of their own.
+ */
+async function sourcesInPrimary(config: GatewayConfig, primary: PrimaryContext): Promise<void> {
+  const { logger } = primary;
+  const { zones, reverseZones, zoneSet } = zoneNames(config);
+  const kinds = config.sources.resources;
+  const index = new GatewayIndex(kinds, config.sources.ownership.conflicts);
+  const held = new HeldNames((name, zone) => index.lookup(name, zone));
+  const rejected = newRejectionCounts();
+  const healthTally = new HealthTally();
+  const sources = createSources(config.sources, {
+    zones,
+    defaultTtl: config.ttl,
+    logger: logger.child({ component: 'sources' }),
+    rejected,
+    healthTally,
+  });
+  registerSourceMetrics(primary.registry, kinds, index, { rejected, health: healthTally });
+  startSources(sources, teeSink(held.sink(index), publishingSink(primary.feeds)), logger);
+  if (config.explain.enabled) {
+    const server = await startGatewayExplain(config, zoneSet, reverseZones, held, sources);
+    logger.info({ explainPort: server.port }, 'explain endpoint listening');
+  }
 }
 
 async function drain(

@@ -31,6 +31,14 @@ export interface GatewayMetricsInputs {
   ready: () => boolean;
   /** Set (config `metrics.corednsCompatible`): also export CoreDNS's query series. */
   coredns?: { server: string };
+  /**
+   * What only the sources count; null in a worker of a multi-worker process, where the
+   * sources run in the primary and the primary exports these (`registerSourceMetrics`).
+   */
+  sources: SourceCounts | null;
+}
+
+export interface SourceCounts {
   /** Claims refused by a tenant-safety rule, per reason (counted by the sources). */
   rejected: RejectionCounts;
   /** Objects held back for health and health flips (`sources.health`). */
@@ -113,46 +121,13 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     },
   });
   registerCollected(registry, {
-    name: `${PREFIX}claims_rejected_total`,
-    help: 'Claims (or parts) refused by a tenant-safety rule, by reason: ownership, wildcard, external_ips, txt, object_too_large, unsupported (an annotation key or value mdns does not read).',
-    type: 'counter',
-    // Every worker runs its own sources and sees the same objects: max, not sum.
-    aggregator: 'max',
-    values: () =>
-      REJECT_REASONS.map((reason) => ({ value: inputs.rejected[reason], labels: { reason } })),
-  });
-  registerCollected(registry, {
     name: `${PREFIX}index_contested_names`,
     help: 'Names where another namespace claims a name its first claimant owns (sources.ownership.conflicts: first-claimant).',
     type: 'gauge',
     aggregator: 'max',
     values: () => [{ value: index.contested }],
   });
-  registerCollected(registry, {
-    name: `${PREFIX}health_objects`,
-    help: 'Objects with claims by health (sources.health): unhealthy ones have no ready endpoint and are not answered.',
-    type: 'gauge',
-    aggregator: 'max',
-    values: () =>
-      kinds.flatMap((kind) => {
-        const unhealthy = inputs.health.unhealthy(kind);
-        const all = index.objectsPerKind(kind);
-        return [
-          { value: Math.max(0, all - unhealthy), labels: { kind, health: 'healthy' } },
-          { value: unhealthy, labels: { kind, health: 'unhealthy' } },
-        ];
-      }),
-  });
-  registerCollected(registry, {
-    name: `${PREFIX}health_transitions_total`,
-    help: 'Objects whose answers turned healthy or unhealthy (backend ready endpoints), by the health they turned to.',
-    type: 'counter',
-    aggregator: 'max',
-    values: () => [
-      { value: inputs.health.transitions.healthy, labels: { to: 'healthy' } },
-      { value: inputs.health.transitions.unhealthy, labels: { to: 'unhealthy' } },
-    ],
-  });
+  if (inputs.sources !== null) registerSourceMetrics(registry, kinds, index, inputs.sources);
   exportCounters(registry, `${PREFIX}transport_`, inputs.transport, { gauges: ['tcpOpen'] });
   exportCounters(registry, `${PREFIX}handler_`, () => ({ ...inputs.handler }), {
     help: {
@@ -166,4 +141,51 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     help: TRANSFER_COUNTER_HELP,
   });
   return queries;
+}
+
+/**
+ * The series of what the sources count (refused claims, health), with `index` the index the
+ * same sources feed: in a single process its own; with workers, the primary's (which runs
+ * the sources once) in the primary's registry.
+ */
+export function registerSourceMetrics(
+  registry: Registry,
+  kinds: readonly SourceKind[],
+  index: GatewayIndex,
+  counts: SourceCounts,
+): void {
+  registerCollected(registry, {
+    name: `${PREFIX}claims_rejected_total`,
+    help: 'Claims (or parts) refused by a tenant-safety rule, by reason: ownership, wildcard, external_ips, txt, object_too_large, unsupported (an annotation key or value mdns does not read).',
+    type: 'counter',
+    // One process holds them (the primary, with workers): max of one is the value.
+    aggregator: 'max',
+    values: () =>
+      REJECT_REASONS.map((reason) => ({ value: counts.rejected[reason], labels: { reason } })),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}health_objects`,
+    help: 'Objects with claims by health (sources.health): unhealthy ones have no ready endpoint and are not answered.',
+    type: 'gauge',
+    aggregator: 'max',
+    values: () =>
+      kinds.flatMap((kind) => {
+        const unhealthy = counts.health.unhealthy(kind);
+        const all = index.objectsPerKind(kind);
+        return [
+          { value: Math.max(0, all - unhealthy), labels: { kind, health: 'healthy' } },
+          { value: unhealthy, labels: { kind, health: 'unhealthy' } },
+        ];
+      }),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}health_transitions_total`,
+    help: 'Objects whose answers turned healthy or unhealthy (backend ready endpoints), by the health they turned to.',
+    type: 'counter',
+    aggregator: 'max',
+    values: () => [
+      { value: counts.health.transitions.healthy, labels: { to: 'healthy' } },
+      { value: counts.health.transitions.unhealthy, labels: { to: 'unhealthy' } },
+    ],
+  });
 }
