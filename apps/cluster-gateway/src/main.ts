@@ -12,13 +12,13 @@ import {
   Notifier,
   newTransferCounters,
   onSignals,
+  type PrimaryContext,
   resolveTsigKeys,
   runCli,
   serverResolver,
   startExplainServer,
   startedAtSeconds,
   startProcessOps,
-  type PrimaryContext,
   superviseWorkers,
   workerFeeds,
   ZoneVersions,
@@ -319,9 +319,7 @@ function zoneNames(config: GatewayConfig): {
 
 function startSources(sources: Source[], sink: IndexSink, logger: Logger): void {
   for (const source of sources) {
-    source
-      .start(sink)
-      .catch((err: unknown) => logger.error({ err }, 'source failed to start'));
+    source.start(sink).catch((err: unknown) => logger.error({ err }, 'source failed to start'));
   }
 }
 

@@ -99,14 +99,6 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     values: () => [{ value: inputs.ready() ? 1 : 0 }],
   });
   registerCollected(registry, {
-    name: `${PREFIX}lists_total`,
-    help: 'Full lists applied per source kind: the first sync plus every re-list.',
-    type: 'counter',
-    // Every worker holds its own copy: merged with max, not summed.
-    aggregator: 'max',
-    values: () => kinds.map((kind) => ({ value: index.listsPerKind(kind), labels: { kind } })),
-  });
-  registerCollected(registry, {
     name: `${PREFIX}seconds_since_last_event`,
     help: 'Seconds since the last successful list or watch event per source kind (-1: none yet).',
     type: 'gauge',
@@ -154,6 +146,14 @@ export function registerSourceMetrics(
   index: GatewayIndex,
   counts: SourceCounts,
 ): void {
+  registerCollected(registry, {
+    name: `${PREFIX}lists_total`,
+    help: 'Full lists applied per source kind: the first sync plus every re-list.',
+    type: 'counter',
+    // Counted where the sources run (the primary, with workers).
+    aggregator: 'max',
+    values: () => kinds.map((kind) => ({ value: index.listsPerKind(kind), labels: { kind } })),
+  });
   registerCollected(registry, {
     name: `${PREFIX}claims_rejected_total`,
     help: 'Claims (or parts) refused by a tenant-safety rule, by reason: ownership, wildcard, external_ips, txt, object_too_large, unsupported (an annotation key or value mdns does not read).',
