@@ -8,6 +8,7 @@ import {
   createLogger,
   createRegistry,
   createTransferResponder,
+  exportCounters,
   type Logger,
   Notifier,
   newTransferCounters,
@@ -21,6 +22,7 @@ import {
   startProcessOps,
   superviseWorkers,
   workerFeeds,
+  workerIndex,
   ZoneVersions,
   zoneApexFromConfig,
   zoneSchema,
@@ -29,6 +31,7 @@ import {
   negativeSoa,
   normalizeName,
   type RuleZone,
+  type TsigKey,
   type ZoneApex,
   ZoneSet,
   zoneRecords,
@@ -48,7 +51,13 @@ import { newRejectionCounts } from './sources/claims/context.js';
 import { HeldNames } from './sources/health/held-names.js';
 import { HealthTally } from './sources/health/tally.js';
 import { createSources, sourcesEnabled } from './sources/index.js';
-import { followClaims, publishingSink, teeSink } from './sources/share.js';
+import {
+  followClaims,
+  publishingSink,
+  publishSerials,
+  teeSink,
+  WORKER_SYNCED_TOPIC,
+} from './sources/share.js';
 import type { IndexSink, Source } from './sources/types.js';
 
 const NAME = 'cluster-gateway';
@@ -71,31 +80,8 @@ async function run(config: GatewayConfig): Promise<void> {
   if (plan === null) return;
   const feeds = plan.role === 'worker' ? workerFeeds() : null;
   const { zones, reverseZones, zoneSet } = zoneNames(config);
-  // One serial per process start: every answer agrees until the next start. With workers,
-  // the primary's start second, so every worker starts from the same serial.
-  const serial = startedAtSeconds();
-  const apexes = new Map<string, ZoneApex>(
-    config.zones.map((z) => [normalizeName(z.name), zoneApexFromConfig(z, serial)]),
-  );
-  // A reverse zone: the default SOA, the first zone's nameservers (the same servers).
-  for (const name of reverseZones) {
-    const zone = zoneSchema.parse({ name, nameservers: config.zones[0].nameservers });
-    apexes.set(name, zoneApexFromConfig(zone, serial));
-  }
-
-  const ruleZones = new Map<string, RuleZone>(
-    [...apexes].map(([name, apex]) => [name, { name, apex, negativeSoa: negativeSoa(apex) }]),
-  );
-
   const kinds = config.sources.resources;
-  const index = new GatewayIndex(kinds, config.sources.ownership.conflicts);
   const sourcesLogger = logger.child({ component: 'sources' });
-  index.onContest((c) =>
-    sourcesLogger.warn(
-      { name: c.name, owner: c.owner, refused: c.refused },
-      `${c.name}: claimed first by ${c.owner} (namespace ${c.namespace}); refused: ${c.refused.join(', ')} (sources.ownership.conflicts: first-claimant)`,
-    ),
-  );
   const rejected = newRejectionCounts();
   const healthTally = new HealthTally();
   // Start-up ends with the first full sync and, with Kubernetes, every watched kind's first
@@ -104,6 +90,27 @@ async function run(config: GatewayConfig): Promise<void> {
   const startupDone = compactAfterStartup(
     config.sources.kubernetes.enabled && feeds === null ? ['index', 'kubernetes'] : ['index'],
     logger,
+  );
+  // With no source enabled nothing will ever sync: serve the apex rather than SERVFAIL forever.
+  if (!sourcesEnabled(config.sources)) {
+    logger.warn('no source enabled: only the zone apex will answer');
+  }
+  // A worker follows the primary's serial (`follower`): it never commits nor notifies itself.
+  const { apexes, index, held, latch, versions, notifier, tsigKeys } = zoneCore(config, logger, {
+    follower: feeds !== null,
+    onSynced: () => {
+      logger.info({ names: index.size }, 'first full sync done: answering from the index');
+      allowSteadyYoungGrowth();
+      startupDone('index');
+      // The primary sends the first NOTIFY once every worker has the zone.
+      feeds?.toPrimary(WORKER_SYNCED_TOPIC, workerIndex());
+    },
+  });
+  index.onContest((c) =>
+    sourcesLogger.warn(
+      { name: c.name, owner: c.owner, refused: c.refused },
+      `${c.name}: claimed first by ${c.owner} (namespace ${c.namespace}); refused: ${c.refused.join(', ')} (sources.ownership.conflicts: first-claimant)`,
+    ),
   );
   const sources: Source[] =
     feeds === null
@@ -116,67 +123,10 @@ async function run(config: GatewayConfig): Promise<void> {
           onKubernetesListed: () => startupDone('kubernetes'),
         })
       : [];
-  // With no source enabled nothing will ever sync: serve the apex rather than SERVFAIL forever.
-  const anySource = sourcesEnabled(config.sources);
-  if (!anySource) logger.warn('no source enabled: only the zone apex will answer');
-  const awaited = anySource ? kinds : [];
-  const latch = new SyncLatch(
-    awaited,
-    () => index.kindStates(),
-    () => {
-      logger.info({ names: index.size }, 'first full sync done: answering from the index');
-      // The synced data is the zone at the start serial, not a change after it: nothing
-      // was served before (SERVFAIL, transfers refused), and so every worker, whenever its
-      // own sync ended, holds this data at the same serial. The secondaries are told.
-      versions.baseline();
-      allowSteadyYoungGrowth();
-      startupDone('index');
-    },
+  const ruleZones = new Map<string, RuleZone>(
+    [...apexes].map(([name, apex]) => [name, { name, apex, negativeSoa: negativeSoa(apex) }]),
   );
-  // Close the latch as soon as the last kind settles, not at the next query.
-  index.onKindState(() => latch.synced());
-
   const transfer = config.transfer;
-  const resolvedKeys = resolveTsigKeys(transfer.keys);
-  if (!resolvedKeys.ok) throw new Error(resolvedKeys.error);
-  const tsigKeys = new Map(resolvedKeys.keys.map((k) => [k.name, k]));
-
-  const resolver = config.notify.resolver;
-  const notifier = new Notifier({
-    targets: config.notify.targets,
-    resolve: resolver ? serverResolver(resolver.address, resolver.port) : undefined,
-    zones: config.notify.zones?.map(normalizeName) ?? zones,
-    // The debounce happens once, in ZoneVersions: a NOTIFY follows each new serial at once.
-    debounceMs: 0,
-    timeoutMs: config.notify.timeoutMs,
-    retries: config.notify.retries,
-    logger: logger.child({ component: 'notify' }),
-    soa: (zone) => apexes.get(zone),
-    key: (name) => tsigKeys.get(normalizeName(name)),
-  });
-  // Before the first full sync the data is still being loaded: no serial moves (the sync
-  // itself is the baseline, above). `versions` is assigned below, before any source runs.
-  const dataChanged = () => {
-    if (latch.synced()) versions.changed();
-  };
-  // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes.
-  const held = new HeldNames((name, zone) => index.lookup(name, zone), dataChanged);
-  // What transfers carry: the index's records and a marker at each held name.
-  const zoneSource = {
-    namesWithRecords: () => index.namesWithRecords(),
-    heldNames: () => held.names(),
-  };
-  // The zone's serial moves with its data; the records and journal only serve transfers.
-  const versions = new ZoneVersions({
-    apexes: zones.map((z) => apexes.get(z)!),
-    records: transfer.enabled
-      ? (apex) => zoneRecords(zoneSource, apex, (name) => zoneSet.match(name) === apex.zone)
-      : undefined,
-    journal: transfer.journal,
-    debounceMs: config.notify.debounceMs,
-    onCommit: () => notifier.changed(),
-  });
-  index.onChange(dataChanged);
   const transferCounters = newTransferCounters();
 
   const reverseSet = new Set(reverseZones);
@@ -238,7 +188,8 @@ async function run(config: GatewayConfig): Promise<void> {
     index,
     transport: () => dnsServer.counters as unknown as Record<string, unknown>,
     handler: handler.counters,
-    notify: notifier.counters,
+    // A worker sends no NOTIFY: the primary exports its own counters.
+    notify: feeds === null ? notifier.counters : null,
     transfer: transferCounters,
     ready: () => latch.synced(),
     coredns: config.metrics.corednsCompatible
@@ -269,7 +220,12 @@ async function run(config: GatewayConfig): Promise<void> {
   // Sources start in the background: until they sync, in-zone queries get SERVFAIL.
   startSources(sources, held.sink(index), logger);
   // A worker's objects come from the primary: a restarted one gets them all again first.
-  if (feeds !== null) followClaims(feeds, held.sink(index));
+  // Its serial is the primary's: each arrives once the worker holds the data it names.
+  if (feeds !== null) {
+    followClaims(feeds, held.sink(index), (zone, serial) =>
+      versions.adopt(zone, serial, latch.synced()),
+    );
+  }
 
   onSignals({
     logger,
@@ -304,6 +260,110 @@ async function run(config: GatewayConfig): Promise<void> {
   // reacts to this line with SIGHUP or SIGTERM must not meet Node's default handlers.
   // After our own line: the primary's "every worker is serving" comes last.
   ops.listening({ dns: port });
+}
+
+/** What answers and transfers read: the index, its held names, the sync latch, the versions. */
+interface ZoneCore {
+  apexes: Map<string, ZoneApex>;
+  index: GatewayIndex;
+  held: HeldNames;
+  latch: SyncLatch;
+  versions: ZoneVersions;
+  notifier: Notifier;
+  tsigKeys: Map<string, TsigKey>;
+}
+
+/**
+ * The zones' state, built the same in a single process, in the primary of several workers
+ * (which owns the serial: it commits and notifies) and in each worker (`follower`: its
+ * serial is the primary's, `ZoneVersions.adopt`, and it sends no NOTIFY).
+ */
+function zoneCore(
+  config: GatewayConfig,
+  logger: Logger,
+  options: {
+    follower: boolean;
+    onSynced: () => void;
+    onCommit?: (zones: readonly string[]) => void;
+    /** false: hold the NOTIFYs (the primary, until every worker answers with the data). */
+    mayNotify?: () => boolean;
+  },
+): ZoneCore {
+  const { zones, reverseZones, zoneSet } = zoneNames(config);
+  // One serial per process start: every answer agrees until the next start. With workers,
+  // the primary's start second, so every worker starts from the same serial.
+  const serial = startedAtSeconds();
+  const apexes = new Map<string, ZoneApex>(
+    config.zones.map((z) => [normalizeName(z.name), zoneApexFromConfig(z, serial)]),
+  );
+  // A reverse zone: the default SOA, the first zone's nameservers (the same servers).
+  for (const name of reverseZones) {
+    const zone = zoneSchema.parse({ name, nameservers: config.zones[0].nameservers });
+    apexes.set(name, zoneApexFromConfig(zone, serial));
+  }
+  const kinds = config.sources.resources;
+  const index = new GatewayIndex(kinds, config.sources.ownership.conflicts);
+  const latch = new SyncLatch(
+    sourcesEnabled(config.sources) ? kinds : [],
+    () => index.kindStates(),
+    () => {
+      // The synced data is the zone at the start serial, not a change after it: nothing
+      // was served before (SERVFAIL, transfers refused), and so every worker, whenever its
+      // own sync ended, holds this data at the same serial. The secondaries are told.
+      versions.baseline();
+      options.onSynced();
+    },
+  );
+  // Close the latch as soon as the last kind settles, not at the next query.
+  index.onKindState(() => latch.synced());
+
+  const transfer = config.transfer;
+  const resolvedKeys = resolveTsigKeys(transfer.keys);
+  if (!resolvedKeys.ok) throw new Error(resolvedKeys.error);
+  const tsigKeys = new Map(resolvedKeys.keys.map((k) => [k.name, k]));
+
+  const resolver = config.notify.resolver;
+  const notifier = new Notifier({
+    targets: config.notify.targets,
+    resolve: resolver ? serverResolver(resolver.address, resolver.port) : undefined,
+    zones: config.notify.zones?.map(normalizeName) ?? zones,
+    // The debounce happens once, in ZoneVersions: a NOTIFY follows each new serial at once.
+    debounceMs: 0,
+    timeoutMs: config.notify.timeoutMs,
+    retries: config.notify.retries,
+    logger: logger.child({ component: 'notify' }),
+    soa: (zone) => apexes.get(zone),
+    key: (name) => tsigKeys.get(normalizeName(name)),
+  });
+  // Before the first full sync the data is still being loaded: no serial moves (the sync
+  // itself is the baseline, above). A follower's serial moves when its primary's does.
+  const dataChanged = () => {
+    if (!options.follower && latch.synced()) versions.changed();
+  };
+  // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes.
+  const held = new HeldNames((name, zone) => index.lookup(name, zone), dataChanged);
+  // What transfers carry: the index's records and a marker at each held name.
+  const zoneSource = {
+    namesWithRecords: () => index.namesWithRecords(),
+    heldNames: () => held.names(),
+  };
+  // The zone's serial moves with its data; the records and journal only serve transfers.
+  const versions = new ZoneVersions({
+    apexes: zones.map((z) => apexes.get(z)!),
+    records: transfer.enabled
+      ? (apex) => zoneRecords(zoneSource, apex, (name) => zoneSet.match(name) === apex.zone)
+      : undefined,
+    journal: transfer.journal,
+    debounceMs: config.notify.debounceMs,
+    onCommit: options.follower
+      ? undefined
+      : (changed) => {
+          if (options.mayNotify?.() ?? true) notifier.changed();
+          options.onCommit?.(changed);
+        },
+  });
+  index.onChange(dataChanged);
+  return { apexes, index, held, latch, versions, notifier, tsigKeys };
 }
 
 /** The served zones and reverse zones (normalized) and the set that matches a name to one. */
@@ -363,8 +423,26 @@ async function sourcesInPrimary(config: GatewayConfig, primary: PrimaryContext):
   const { logger } = primary;
   const { zones, reverseZones, zoneSet } = zoneNames(config);
   const kinds = config.sources.resources;
-  const index = new GatewayIndex(kinds, config.sources.ownership.conflicts);
-  const held = new HeldNames((name, zone) => index.lookup(name, zone));
+  // The serial is owned here: one commit per change, published to the workers after the
+  // claims it covers, and one NOTIFY per change (not one per worker).
+  // The primary syncs before its workers answer: a secondary told at once would find no
+  // worker with the zone. The first NOTIFY waits for every worker's first sync (it carries
+  // the serial then, which covers any commit before it); a restarted worker adds none.
+  const synced = new Set<number>();
+  const allSynced = () => synced.size >= config.listen.workers;
+  const { index, held, versions, notifier } = zoneCore(config, logger, {
+    follower: false,
+    onSynced: () => logger.info({ names: index.size }, 'first full sync done (primary)'),
+    onCommit: (changed) =>
+      publishSerials(primary.feeds, changed, (zone) => versions.zone(zone)?.apex.soa.serial),
+    mayNotify: allSynced,
+  });
+  primary.feeds.onWorker(WORKER_SYNCED_TOPIC, (worker) => {
+    if (allSynced() || typeof worker !== 'number') return;
+    synced.add(worker);
+    if (allSynced()) notifier.changed();
+  });
+  exportCounters(primary.registry, `${METRICS_PREFIX}notify_`, () => ({ ...notifier.counters }));
   const rejected = newRejectionCounts();
   const healthTally = new HealthTally();
   const sources = createSources(config.sources, {

@@ -25,7 +25,8 @@ export interface GatewayMetricsInputs {
   index: GatewayIndex;
   transport: () => Readonly<Record<string, unknown>>;
   handler: HandlerCounters;
-  notify: NotifyCounters;
+  /** null in a worker of several: the primary sends the NOTIFYs and exports them. */
+  notify: NotifyCounters | null;
   transfer: TransferCounters;
   /** The `/ready` decision (the sync latch): exported so an alert can see it. */
   ready: () => boolean;
@@ -128,7 +129,8 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
       storedMisses: 'Answers built from the index.',
     },
   });
-  exportCounters(registry, `${PREFIX}notify_`, () => ({ ...inputs.notify }));
+  const notify = inputs.notify;
+  if (notify !== null) exportCounters(registry, `${PREFIX}notify_`, () => ({ ...notify }));
   exportCounters(registry, `${PREFIX}transfer_`, () => ({ ...inputs.transfer }), {
     help: TRANSFER_COUNTER_HELP,
   });

@@ -12,6 +12,10 @@ import type { Claim, IndexSink, KindState, SourceKind } from './types.js';
 export const CLAIMS_TOPIC = 'gateway-claims';
 /** Each kind's sync state (readiness, `/ready` detail, metrics): key the kind, value `KindState`. */
 export const KIND_STATE_TOPIC = 'gateway-kind-state';
+/** The serial the primary committed the zone's data at: key the zone, value the serial. */
+export const SERIAL_TOPIC = 'gateway-serial';
+/** Workers to the primary: this worker (its index) finished its first full sync. */
+export const WORKER_SYNCED_TOPIC = 'gateway-worker-synced';
 
 /** The feed key of one object. A kind has no space, so the first space splits it back. */
 export function claimsKey(kind: SourceKind, key: string): string {
@@ -76,18 +80,40 @@ export function publishingSink(feeds: Pick<PrimaryFeeds, 'publish'>): IndexSink 
 }
 
 /**
- * A worker's side: the primary's entries into `sink` (the worker's held names and index).
- * The claims are followed first, so a (re)started worker gets every object before the
- * states that say its kinds are synced (the feeds keep publication order per worker).
+ * A worker's side: the primary's entries into `sink` (the worker's held names and index),
+ * and its serials to `onSerial`. The feeds keep publication order per worker, and the
+ * primary commits a serial after publishing the claims it covers: so a serial arrives once
+ * the worker holds the data it names. The claims are followed first and the kind states
+ * last, so a (re)started worker gets every object and the serial before the states that
+ * say its kinds are synced (its first version is then taken at the primary's serial).
  */
-export function followClaims(feeds: WorkerFeeds, sink: IndexSink): void {
+export function followClaims(
+  feeds: WorkerFeeds,
+  sink: IndexSink,
+  onSerial: (zone: string, serial: number) => void = () => {},
+): void {
   feeds.follow(CLAIMS_TOPIC, (feedKey, value) => {
     const { kind, key } = splitClaimsKey(feedKey);
     sink.replaceObject(kind, key, value === null ? [] : reviveClaims(value as Claim[]));
   });
+  feeds.follow(SERIAL_TOPIC, (zone, value) => {
+    if (typeof value === 'number') onSerial(zone, value);
+  });
   feeds.follow(KIND_STATE_TOPIC, (kind, value) => {
     if (value !== null) sink.setKindState(kind as SourceKind, value as KindState);
   });
+}
+
+/** The primary's side of the serial: each zone a commit moved, at its serial now. */
+export function publishSerials(
+  feeds: Pick<PrimaryFeeds, 'publish'>,
+  zones: readonly string[],
+  serialOf: (zone: string) => number | undefined,
+): void {
+  for (const zone of zones) {
+    const serial = serialOf(zone);
+    if (serial !== undefined) feeds.publish(SERIAL_TOPIC, zone, serial);
+  }
 }
 
 /** Both sinks get every call: the primary's own index and the workers' feed. */
