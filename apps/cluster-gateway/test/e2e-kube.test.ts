@@ -185,6 +185,8 @@ describe.each(WORKER_COUNTS)(
       });
       standin.delete('services', 'shop', 'api');
       await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
+      // After the series every worker serves one SOA serial (askEvery: DISAGREE otherwise).
+      await until(async () => (await ask(gw, ZONE, 'SOA')).rcode === 'NOERROR');
     });
 
     it('a CRD installed later is picked up', async () => {
@@ -246,6 +248,8 @@ describe.each(WORKER_COUNTS)(
         expect((await ask(gw, `back.${ZONE}`, 'A')).answers).toEqual(['A 10.6.0.1']);
         expect((await ask(gw, `txt.${ZONE}`, 'TXT')).answers).toEqual(['TXT v=1']);
         expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
+        // And the restarted worker serves the primary's serial, not its own start second.
+        expect((await ask(gw, ZONE, 'SOA')).rcode).toBe('NOERROR');
         // A worker listing for itself would list every resource again.
         const after = requestsPerResource(standin, 'list');
         expect(
