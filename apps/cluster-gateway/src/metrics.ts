@@ -25,12 +25,21 @@ export interface GatewayMetricsInputs {
   index: GatewayIndex;
   transport: () => Readonly<Record<string, unknown>>;
   handler: HandlerCounters;
-  notify: NotifyCounters;
+  /** null in a worker of several: the primary sends the NOTIFYs and exports them. */
+  notify: NotifyCounters | null;
   transfer: TransferCounters;
   /** The `/ready` decision (the sync latch): exported so an alert can see it. */
   ready: () => boolean;
   /** Set (config `metrics.corednsCompatible`): also export CoreDNS's query series. */
   coredns?: { server: string };
+  /**
+   * What only the sources count; null in a worker of a multi-worker process, where the
+   * sources run in the primary and the primary exports these (`registerSourceMetrics`).
+   */
+  sources: SourceCounts | null;
+}
+
+export interface SourceCounts {
   /** Claims refused by a tenant-safety rule, per reason (counted by the sources). */
   rejected: RejectionCounts;
   /** Objects held back for health and health flips (`sources.health`). */
@@ -91,14 +100,6 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     values: () => [{ value: inputs.ready() ? 1 : 0 }],
   });
   registerCollected(registry, {
-    name: `${PREFIX}lists_total`,
-    help: 'Full lists applied per source kind: the first sync plus every re-list.',
-    type: 'counter',
-    // Every worker holds its own copy: merged with max, not summed.
-    aggregator: 'max',
-    values: () => kinds.map((kind) => ({ value: index.listsPerKind(kind), labels: { kind } })),
-  });
-  registerCollected(registry, {
     name: `${PREFIX}seconds_since_last_event`,
     help: 'Seconds since the last successful list or watch event per source kind (-1: none yet).',
     type: 'gauge',
@@ -113,20 +114,56 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     },
   });
   registerCollected(registry, {
-    name: `${PREFIX}claims_rejected_total`,
-    help: 'Claims (or parts) refused by a tenant-safety rule, by reason: ownership, wildcard, external_ips, txt, object_too_large, unsupported (an annotation key or value mdns does not read).',
-    type: 'counter',
-    // Every worker runs its own sources and sees the same objects: max, not sum.
-    aggregator: 'max',
-    values: () =>
-      REJECT_REASONS.map((reason) => ({ value: inputs.rejected[reason], labels: { reason } })),
-  });
-  registerCollected(registry, {
     name: `${PREFIX}index_contested_names`,
     help: 'Names where another namespace claims a name its first claimant owns (sources.ownership.conflicts: first-claimant).',
     type: 'gauge',
     aggregator: 'max',
     values: () => [{ value: index.contested }],
+  });
+  if (inputs.sources !== null) registerSourceMetrics(registry, kinds, index, inputs.sources);
+  exportCounters(registry, `${PREFIX}transport_`, inputs.transport, { gauges: ['tcpOpen'] });
+  exportCounters(registry, `${PREFIX}handler_`, () => ({ ...inputs.handler }), {
+    help: {
+      malformed: 'Packets dropped without an answer: not a DNS query.',
+      storedHits: 'Answers served from built bytes (same name and type, index unchanged).',
+      storedMisses: 'Answers built from the index.',
+    },
+  });
+  const notify = inputs.notify;
+  if (notify !== null) exportCounters(registry, `${PREFIX}notify_`, () => ({ ...notify }));
+  exportCounters(registry, `${PREFIX}transfer_`, () => ({ ...inputs.transfer }), {
+    help: TRANSFER_COUNTER_HELP,
+  });
+  return queries;
+}
+
+/**
+ * The series of what the sources count (refused claims, health), with `index` the index the
+ * same sources feed: in a single process its own; with workers, the primary's (which runs
+ * the sources once) in the primary's registry.
+ */
+export function registerSourceMetrics(
+  registry: Registry,
+  kinds: readonly SourceKind[],
+  index: GatewayIndex,
+  counts: SourceCounts,
+): void {
+  registerCollected(registry, {
+    name: `${PREFIX}lists_total`,
+    help: 'Full lists applied per source kind: the first sync plus every re-list.',
+    type: 'counter',
+    // Counted where the sources run (the primary, with workers).
+    aggregator: 'max',
+    values: () => kinds.map((kind) => ({ value: index.listsPerKind(kind), labels: { kind } })),
+  });
+  registerCollected(registry, {
+    name: `${PREFIX}claims_rejected_total`,
+    help: 'Claims (or parts) refused by a tenant-safety rule, by reason: ownership, wildcard, external_ips, txt, object_too_large, unsupported (an annotation key or value mdns does not read).',
+    type: 'counter',
+    // One process holds them (the primary, with workers): max of one is the value.
+    aggregator: 'max',
+    values: () =>
+      REJECT_REASONS.map((reason) => ({ value: counts.rejected[reason], labels: { reason } })),
   });
   registerCollected(registry, {
     name: `${PREFIX}health_objects`,
@@ -135,7 +172,7 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     aggregator: 'max',
     values: () =>
       kinds.flatMap((kind) => {
-        const unhealthy = inputs.health.unhealthy(kind);
+        const unhealthy = counts.health.unhealthy(kind);
         const all = index.objectsPerKind(kind);
         return [
           { value: Math.max(0, all - unhealthy), labels: { kind, health: 'healthy' } },
@@ -149,21 +186,8 @@ export function registerGatewayMetrics(inputs: GatewayMetricsInputs): DnsQueryMe
     type: 'counter',
     aggregator: 'max',
     values: () => [
-      { value: inputs.health.transitions.healthy, labels: { to: 'healthy' } },
-      { value: inputs.health.transitions.unhealthy, labels: { to: 'unhealthy' } },
+      { value: counts.health.transitions.healthy, labels: { to: 'healthy' } },
+      { value: counts.health.transitions.unhealthy, labels: { to: 'unhealthy' } },
     ],
   });
-  exportCounters(registry, `${PREFIX}transport_`, inputs.transport, { gauges: ['tcpOpen'] });
-  exportCounters(registry, `${PREFIX}handler_`, () => ({ ...inputs.handler }), {
-    help: {
-      malformed: 'Packets dropped without an answer: not a DNS query.',
-      storedHits: 'Answers served from built bytes (same name and type, index unchanged).',
-      storedMisses: 'Answers built from the index.',
-    },
-  });
-  exportCounters(registry, `${PREFIX}notify_`, () => ({ ...inputs.notify }));
-  exportCounters(registry, `${PREFIX}transfer_`, () => ({ ...inputs.transfer }), {
-    help: TRANSFER_COUNTER_HELP,
-  });
-  return queries;
 }

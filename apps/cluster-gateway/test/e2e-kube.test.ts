@@ -34,7 +34,7 @@ type Kinds = Record<string, { phase: string; objects: number; secondsSinceLastEv
 
 /**
  * Each worker's view of the sources from a `/ready` body: one process reports its own; with
- * workers the primary lists each worker's report (every worker lists and watches itself).
+ * workers the primary lists each worker's report (each follows the primary's sources).
  */
 function kindsInEveryWorker(body: string): Kinds[] {
   const detail = JSON.parse(body).detail as {
@@ -46,11 +46,20 @@ function kindsInEveryWorker(body: string): Kinds[] {
 
 const lbIp = (ip: string) => ({ loadBalancer: { ingress: [{ ip }] } });
 
+/** The stand-in's requests of one verb, counted per resource (`kindKey`). */
+function requestsPerResource(standin: Standin, verb: 'list' | 'watch'): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of standin.requests) {
+    if (r.verb === verb && r.kind !== undefined) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
 // The real process against the kube stand-in (a fake API server speaking list+watch), through a
 // kubeconfig, exactly as in a cluster. DNSEndpoint's CRD is not installed at first. With
-// listen.workers 2 (issue #21) each worker lists and watches the API itself; every answer is
-// asked of both workers (`askEvery`) and must agree, and /ready and /metrics are the
-// primary's merge of both (the source-state series take the max: one API, not two).
+// listen.workers 2 (issue #21) the primary lists and watches the API once and the workers
+// follow it; every answer is asked of both workers (`askEvery`) and must agree, and /ready
+// and /metrics are the primary's merge of both (the source-state series take the max).
 describe.each(WORKER_COUNTS)(
   'end to end: Kubernetes API (kube stand-in), listen.workers: %i',
   (workers) => {
@@ -130,6 +139,18 @@ describe.each(WORKER_COUNTS)(
       expect(metrics).toMatch(/^mdns_gateway_lists_total\{kind="Ingress"\} 1$/m);
     });
 
+    it('one list and one watch per resource, whatever listen.workers (issue #21)', async () => {
+      // With workers the primary runs the sources once and the workers follow its claims.
+      await standin.waitForWatch('ingresses');
+      await standin.waitForWatch('services');
+      const lists = requestsPerResource(standin, 'list');
+      expect(lists['ingresses.networking.k8s.io']).toBe(1);
+      expect(Object.values(lists).every((n) => n === 1)).toBe(true);
+      expect(requestsPerResource(standin, 'watch')).toEqual(
+        Object.fromEntries(Object.keys(lists).map((kind) => [kind, 1])),
+      );
+    });
+
     it('bad objects: skipped with a warning naming namespace/name, the rest serves', async () => {
       expect((await ask(gw, `nostatus.${ZONE}`, 'A')).rcode).toBe('NXDOMAIN');
       expect((await ask(gw, `badttl.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.3']);
@@ -164,6 +185,8 @@ describe.each(WORKER_COUNTS)(
       });
       standin.delete('services', 'shop', 'api');
       await until(async () => (await ask(gw, `shop.${ZONE}`, 'A')).rcode === 'NXDOMAIN');
+      // After the series every worker serves one SOA serial (askEvery: DISAGREE otherwise).
+      await until(async () => (await ask(gw, ZONE, 'SOA')).rcode === 'NOERROR');
     });
 
     it('a CRD installed later is picked up', async () => {
@@ -202,6 +225,40 @@ describe.each(WORKER_COUNTS)(
         30_000,
       );
     }, 40_000);
+
+    it.runIf(workers > 1)(
+      'a SIGKILLed worker gets every object back from the primary, not from the API',
+      async () => {
+        // First the primary's own watches are back from the outage above (each re-listed).
+        await until(() =>
+          Object.keys(requestsPerResource(standin, 'list')).every(
+            (kind) => standin.openWatches(kind) >= 1,
+          ),
+        );
+        const lists = requestsPerResource(standin, 'list');
+        const first = gw.logs.find((l) => l.msg === 'listening' && l.worker === 1);
+        process.kill(first?.pid as number, 'SIGKILL');
+        await until(
+          () =>
+            gw.logs.some((l) => l.msg === 'listening' && l.worker === 1 && l.pid !== first?.pid),
+          20_000,
+        );
+        await until(async () => (await gw.http('/ready')).status === 200, 20_000);
+        // Every object, including those that came by watch event after the first list.
+        expect((await ask(gw, `back.${ZONE}`, 'A')).answers).toEqual(['A 10.6.0.1']);
+        expect((await ask(gw, `txt.${ZONE}`, 'TXT')).answers).toEqual(['TXT v=1']);
+        expect((await ask(gw, `web.${ZONE}`, 'A')).answers).toEqual(['A 10.0.0.1']);
+        // And the restarted worker serves the primary's serial, not its own start second.
+        expect((await ask(gw, ZONE, 'SOA')).rcode).toBe('NOERROR');
+        // A worker listing for itself would list every resource again.
+        const after = requestsPerResource(standin, 'list');
+        expect(
+          Object.keys(lists).filter((kind) => after[kind] !== lists[kind]),
+          JSON.stringify({ lists, after }),
+        ).toEqual([]);
+      },
+      40_000,
+    );
 
     it('a watch that cannot resume (410 Expired) re-lists, and lists_total counts it', async () => {
       const lists = async () =>

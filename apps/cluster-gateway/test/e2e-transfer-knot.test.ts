@@ -22,10 +22,10 @@ import { listenWith, MAIN, startGateway, testConfig } from './support/gateway.js
 // The gateway as a primary (RFC 5936 AXFR, RFC 1995 IXFR, RFC 8945 TSIG), with a peer that is
 // not ours: Knot DNS as its secondary. Knot is told of each change by our signed NOTIFY, pulls
 // with TSIG, and must end up holding exactly what the gateway serves; dig and kdig are the
-// other clients (unsigned, wrongly signed). With listen.workers 2 (issue #21) each worker
-// builds the zone from the manifests itself and either may take Knot's SOA query, its IXFR
-// or a dig: both must hold the same serial and the same history, or Knot would see the
-// serial jump back and forth.
+// other clients (unsigned, wrongly signed). With listen.workers 2 (issue #21) the primary
+// reads the manifests and owns the serial (one commit, one NOTIFY per change); either worker
+// may take Knot's SOA query, its IXFR or a dig: both must hold the same serial and the same
+// history, or Knot would see the serial jump back and forth.
 
 const KEY = 'xfr-key';
 const SECRET = 'jOvMv6N6cLcTGoXz7V2s1w3VtQ0lKf1xk1r8mA2n0Yc=';
@@ -140,12 +140,44 @@ describe.each(WORKER_COUNTS)(
       const after = await soaSerial(gw.dnsPort);
       await eventually(async () => (await soaSerial(knot.port)) === after, 20_000);
       expect(knot.log()).toMatch(/IXFR, incoming, remote 127\.0\.0\.1@\d+, finished/);
-      // And after the change (each worker committed it itself): see the README's known gap.
+      // And after the change: the primary committed it, every worker took its serial.
       expect((await askEvery(gw, ZONE, 'SOA')).rcode).toBe('NOERROR');
       const ours = await axfr(gw.dnsPort, SECRET);
       expect(ours).toContain(`fresh.${ZONE}. 60 in a 192.0.2.77`);
       expect(await axfr(knot.port)).toEqual(ours);
     });
+
+    it('a series of changes: one NOTIFY each, every worker at the same serial after each', async () => {
+      const notifies = () => (knot.log().match(/notify, incoming/g) ?? []).length;
+      for (let i = 1; i <= 3; i++) {
+        const before = await soaSerial(gw.dnsPort);
+        const sent = notifies();
+        manifests.write(
+          `ingress-series-${i}.yaml`,
+          stringify({
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'Ingress',
+            metadata: { name: `series-${i}`, namespace: 'web' },
+            spec: { rules: [{ host: `series-${i}.${ZONE}` }] },
+            status: { loadBalancer: { ingress: [{ ip: `192.0.2.${100 + i}` }] } },
+          }),
+        );
+        // The primary owns the serial: both workers move to it together (askEvery: one SOA).
+        await eventually(async () => {
+          const soa = await askEvery(gw, ZONE, 'SOA');
+          return soa.rcode === 'NOERROR' && (await soaSerial(gw.dnsPort)) > before;
+        }, 20_000);
+        expect((await askEvery(gw, `series-${i}.${ZONE}`, 'A')).answers).toEqual([
+          `A 192.0.2.${100 + i}`,
+        ]);
+        const serial = await soaSerial(gw.dnsPort);
+        await eventually(async () => (await soaSerial(knot.port)) === serial, 20_000);
+        // A NOTIFY per worker would have come within the debounce of the first: Knot has
+        // pulled since, so it would be in its log by now.
+        expect(notifies() - sent).toBe(1);
+        expect(await axfr(knot.port)).toEqual(await axfr(gw.dnsPort, SECRET));
+      }
+    }, 60_000);
 
     it('dig without a key gets REFUSED; a wrong secret gets NOTAUTH (BADSIG); UDP AXFR REFUSED', async () => {
       const base = ['@127.0.0.1', '-p', String(gw.dnsPort), '+tries=1', '+time=3'];

@@ -20,8 +20,7 @@ describe('query metrics cardinality', () => {
       notify: { sent: 0, acknowledged: 0, rejected: 0, failed: 0, resolveFailed: 0 },
       transfer: newTransferCounters(),
       ready: () => true,
-      rejected: newRejectionCounts(),
-      health: new HealthTally(),
+      sources: { rejected: newRejectionCounts(), health: new HealthTally() },
     });
     for (let qtype = 0; qtype < 65536; qtype += 7) queries.observe('zone.test', qtype, 3, 0.001);
     queries.observe('zone.test', 1, 0, 0.001);

@@ -286,14 +286,7 @@ describe('what a transfer holds', () => {
   it('baseline: the data loaded before anything was served is the zone at its serial, no journal entry', () => {
     const zones: string[][] = [];
     let records = [a(`late.${ZONE}`, '192.0.2.4')];
-    const versions = new ZoneVersions({
-      apexes: [apex()],
-      records: () => records,
-      journal: { maxEntries: 10, maxBytes: 1 << 20 },
-      debounceMs: 0,
-      now: () => NOW,
-      onCommit: (z) => zones.push([...z]),
-    });
+    const versions = versionsOver(() => records, zones);
     versions.baseline();
     const zone = versions.zone(ZONE)!;
     // Two workers that load the same data at different seconds hold it at the same serial.
@@ -309,4 +302,41 @@ describe('what a transfer holds', () => {
     expect(zone.apex.soa.serial).toBe(NOW);
     expect(zone.journal.entries).toBe(1);
   });
+
+  it('adopt: a follower takes its primary serial, its journal entry from its own data, no NOTIFY', () => {
+    const zones: string[][] = [];
+    let records = [a(`w.${ZONE}`, '192.0.2.1')];
+    const versions = versionsOver(() => records, zones);
+    const zone = versions.zone(ZONE)!;
+    // Before its data is whole (a restarted worker): the serial only, the records later.
+    expect(versions.adopt(ZONE, 150, false)).toBe(true);
+    expect(zone.apex.soa.serial).toBe(150);
+    expect(zone.journal.entries).toBe(0);
+    versions.baseline();
+    expect(zone.apex.soa.serial).toBe(150);
+    // The primary's next serial (not this process's clock, NOW): one entry 150 -> 151.
+    records = [a(`w.${ZONE}`, '192.0.2.1'), a(`x.${ZONE}`, '192.0.2.2')];
+    expect(versions.adopt(ZONE, 151, true)).toBe(true);
+    expect(zone.apex.soa.serial).toBe(151);
+    expect(zone.records).toEqual(records);
+    expect(zone.journal.since(150, 151)?.map((e) => e.added.length)).toEqual([1]);
+    // The same serial again changes nothing; an unknown zone neither.
+    expect(versions.adopt(ZONE, 151, true)).toBe(false);
+    expect(versions.adopt('other.test', 5, true)).toBe(false);
+    expect(versions.commits).toBe(2);
+    // Only the baseline told the secondaries: the primary sends the NOTIFYs.
+    expect(zones).toEqual([[ZONE]]);
+  });
 });
+
+/** Versions of one zone over `records`, at clock NOW, the zones of each commit kept in `zones`. */
+function versionsOver(records: () => DnsRecord[], zones: string[][]): ZoneVersions {
+  return new ZoneVersions({
+    apexes: [apex()],
+    records,
+    journal: { maxEntries: 10, maxBytes: 1 << 20 },
+    debounceMs: 0,
+    now: () => NOW,
+    onCommit: (z) => zones.push([...z]),
+  });
+}

@@ -202,10 +202,9 @@ export class AppProcess {
         const primary = await server.waitForLog((l) => l.role === 'primary' && !!l.opsPorts);
         server.opsPorts = primary.opsPorts as OpsPorts;
         await server.waitForLog((l) => l.msg === 'every worker is serving', timeoutMs);
-        // The gateway serves explain from worker 1 only, and any worker may listen first.
-        const explaining = server.logs.find(
-          (l) => l.msg === 'listening' && typeof l.explainPort === 'number',
-        );
+        // With workers, explain is served by one process: the gateway's primary (its line
+        // comes before the workers'), or one worker, and any worker may listen first.
+        const explaining = server.logs.find((l) => typeof l.explainPort === 'number');
         server.explainPort = (explaining?.explainPort as number | undefined) ?? null;
       } else {
         server.opsPorts = line.opsPorts as OpsPorts;

@@ -21,6 +21,11 @@ function failedSource(config: SourcesConfig, error: string): Source {
   };
 }
 
+/** Pure: whether the config enables any source (`createSources` returns one then). */
+export function sourcesEnabled(config: SourcesConfig): boolean {
+  return config.kubernetes.enabled || (config.manifests.enabled && !!config.manifests.directory);
+}
+
 /**
  * The sources the config enables: Kubernetes informers, a manifests directory, or both
  * (then combined into one source so their objects and kind states merge). Returns `[]`

@@ -129,6 +129,30 @@ export class ZoneVersions {
     return changed;
   }
 
+  /**
+   * A follower's commit (a gateway worker, whose primary owns the serial): the zone's data
+   * now is version `serial`. The records are taken and the journal entry written as
+   * `commit` does, from this process's own data: the follower applied the same changes up
+   * to the primary's commit, so both hold the same version. No `onCommit` (the primary sends
+   * the NOTIFY). `whole` false: the data is still loading (before the first full sync):
+   * only the serial is taken, `baseline` takes the records once they are whole. Returns
+   * whether the serial moved.
+   */
+  adopt(zone: string, serial: number, whole: boolean): boolean {
+    const version = this.#zones.get(zone);
+    if (version === undefined || version.apex.soa.serial === serial) return false;
+    const from = version.apex.soa.serial;
+    const records = whole ? this.#options.records?.(version.apex) : undefined;
+    if (records !== undefined && records !== null && version.records !== null) {
+      // Even an empty diff is an entry: the journal's chain of serials stays unbroken.
+      version.journal.append(from, serial, diffRecords(version.records, records));
+    }
+    if (records !== undefined && records !== null) version.records = records;
+    version.apex.soa.serial = serial;
+    this.#commits++;
+    return true;
+  }
+
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
