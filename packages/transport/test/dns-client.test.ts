@@ -238,15 +238,20 @@ describe('DnsClient reply matching', () => {
 
 describe('DnsClient and a busy event loop', () => {
   const onBun = typeof process.versions.bun === 'string';
+  // Long enough that a loaded machine still reaches the block before the deadline passes.
+  const TIMEOUT_MS = 400;
   let upstream: BusyUpstream;
   let blocker: dgram.Socket;
+  let blockUntil = 0;
   beforeAll(async () => {
-    upstream = await BusyUpstream.start(20);
+    // Holds each query until released (the 10 s delay is only a backstop), so the reply is
+    // sent while our loop is blocked, whatever the machine's load.
+    upstream = await BusyUpstream.start(10_000);
     // A datagram to this socket blocks the loop inside a socket callback, the way a slow
     // request handler does: after such a block both runtimes run expired timers before they
     // read the sockets again (Node: check, timers, poll; Bun: poll callbacks, then timers).
     blocker = dgram.createSocket('udp4');
-    blocker.on('message', () => busyWait(150));
+    blocker.on('message', () => blockWhileUpstreamAnswers());
     await new Promise<void>((r) => blocker.bind(0, HOST, r));
   });
   afterAll(async () => {
@@ -254,36 +259,43 @@ describe('DnsClient and a busy event loop', () => {
     await upstream.close();
   });
 
-  /** Queries the busy upstream with a 50 ms timeout and blocks the loop 150 ms via `block`. */
+  /** Blocks until the deadline is long past, the upstream's reply arriving meanwhile. */
+  function blockWhileUpstreamAnswers(): void {
+    const start = performance.now();
+    upstream.release();
+    while (upstream.state < 2 && performance.now() - start < 5000) {
+      // spin: the reply must reach our socket buffer inside the block
+    }
+    expect(upstream.state).toBe(2);
+    busyWait(blockUntil - performance.now());
+  }
+
   async function blockedQuery(block: () => void): Promise<DnsQueryResult> {
     const client = new DnsClient({ sockets: 2 });
     upstream.reset();
+    blockUntil = performance.now() + TIMEOUT_MS + 100;
     const answer = client.query({
       host: HOST,
       port: upstream.port,
       name: 'busy.example.test',
       type: 'A',
-      timeoutMs: 50,
+      timeoutMs: TIMEOUT_MS,
     });
     try {
       await upstream.queryReceived();
-      block(); // the upstream answers 20 ms into the block; our 50 ms timer is long overdue
+      block();
       return await answer;
     } finally {
       client.close();
+      if (upstream.state === 1) upstream.release(); // the block never came: free the upstream
     }
   }
 
   it('a reply that arrived while a socket callback blocked past the deadline is not a timeout', async () => {
     const saved = delta('lateTimersSaved');
-    let stateAfterBlock = -1;
-    const r = await blockedQuery(() => {
-      blocker.once('message', () => {
-        stateAfterBlock = upstream.state;
-      });
-      blocker.send(new Uint8Array(1), blocker.address().port, HOST);
-    });
-    expect(stateAfterBlock).toBe(2);
+    const r = await blockedQuery(() =>
+      blocker.send(new Uint8Array(1), blocker.address().port, HOST),
+    );
     expect(r.rcode).toBe(0);
     expect(r.query.ancount).toBe(1);
     // The deadline timer ran first on both runtimes, and its verdict waited for the read.
@@ -292,10 +304,7 @@ describe('DnsClient and a busy event loop', () => {
 
   it('a reply that arrived while an immediate blocked past the deadline is not a timeout', async () => {
     const saved = delta('lateTimersSaved');
-    const r = await blockedQuery(() => {
-      busyWait(150);
-      expect(upstream.state).toBe(2);
-    });
+    const r = await blockedQuery(blockWhileUpstreamAnswers);
     expect(r.rcode).toBe(0);
     expect(r.query.ancount).toBe(1);
     // After a block in the check phase Node runs the timers first (the verdict waits); Bun
