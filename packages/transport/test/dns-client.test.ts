@@ -61,6 +61,24 @@ describe('DnsClient against DnsServer', () => {
     client.close();
   });
 
+  it('takes any spelling of an IPv4-mapped address: the reply source matches on both runtimes', async () => {
+    // A udp6 socket reaches the IPv4 server through the mapped address; the reply comes from
+    // "::ffff:127.0.0.1". WHATWG URL, the canonicaliser before, refused forms like this on Bun.
+    const client = new DnsClient({ sockets: 1 });
+    const wrongSource = delta('mismatchedSource');
+    for (const host of [
+      '::ffff:127.0.0.1',
+      '0:0:0:0:0:FFFF:7F00:0001',
+      '::0:0:0:0:ffff:127.0.0.1',
+    ]) {
+      const r = await client.query({ host, port, name: 'mapped.example.test', type: 'A' });
+      expect(r.rcode).toBe(0);
+      expect(r.query.ancount).toBe(1);
+    }
+    expect(wrongSource()).toBe(0);
+    client.close();
+  });
+
   it('rotates each socket to a new random port after queriesPerSocket', async () => {
     const client = new DnsClient({ sockets: 1, queriesPerSocket: 3 });
     const rotated = delta('socketsRotated');
