@@ -65,6 +65,17 @@ describe('heapLimitReport', () => {
     expect(r.advice).toContain('--max-old-space-size-percentage=60');
     expect(r.advice).toContain('--max-old-space-size=153');
   });
+  it('on Bun: no heap limit to size, so no V8 advice (Bun ignores those flags)', () => {
+    const r = heapLimitReport({
+      containerLimitBytes: 256 * MiB,
+      heapSizeLimitBytes: 538 * MiB,
+      flag: '--max-old-space-size=153',
+      runtime: 'bun',
+    });
+    expect(r.advice).toBeNull();
+    expect(r.heapSizeLimitBytes).toBeNull();
+    expect(r.containerLimitBytes).toBe(256 * MiB);
+  });
   it('a heap sized from the limit (old space + young generation) fits', () => {
     expect(
       heapLimitReport({

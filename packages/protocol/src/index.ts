@@ -4,6 +4,7 @@ export type { ApexRecords, SoaFields, ZoneApex } from './apex.js';
 export { anyResponseRecord, apexAnswer, glueAnswer, negativeSoa } from './apex.js';
 export { chooseCname } from './cname-rule.js';
 export { CLASS, OPCODE, QTYPE, RCODE, rcodeName, typeName, typeNumber } from './constants.js';
+export { canonicalAddress } from './ip-address.js';
 export type {
   DecodedMessage,
   DecodeResult,

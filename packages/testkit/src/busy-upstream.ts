@@ -10,6 +10,7 @@ const socket = dgram.createSocket('udp4');
 socket.on('message', (msg, rinfo) => {
   Atomics.store(flag, 0, 1);
   Atomics.wait(flag, 1, 0, workerData.delayMs);
+  Atomics.store(flag, 1, 0);
   let at = 12;
   while (msg[at] !== 0) at += msg[at] + 1;
   at += 5;
@@ -33,9 +34,10 @@ parentPort.on('message', () => socket.close(() => parentPort.close()));
 `;
 
 /**
- * A UDP upstream in its own thread: to each query it answers `A 192.0.2.1` after `delayMs`,
- * and it publishes its progress in shared memory (1 = query received, 2 = reply sent), which
- * the test can read while its own event loop is blocked.
+ * A UDP upstream in its own thread: to each query it answers `A 192.0.2.1` after `delayMs`
+ * (or as soon as `release()` is called), and it publishes its progress in shared memory
+ * (1 = query received, 2 = reply sent), which the test can read while its own event loop is
+ * blocked.
  */
 export class BusyUpstream {
   private constructor(
@@ -61,6 +63,15 @@ export class BusyUpstream {
 
   reset(): void {
     Atomics.store(this.flag, 0, 0);
+  }
+
+  /**
+   * Answers the query held now (or the next one) without waiting out `delayMs`: callable from
+   * a blocked thread, so a test can make the reply arrive exactly while its loop is busy.
+   */
+  release(): void {
+    Atomics.store(this.flag, 1, 1);
+    Atomics.notify(this.flag, 1);
   }
 
   /** Resolves once a query has reached the upstream (polled each check phase, bounded). */

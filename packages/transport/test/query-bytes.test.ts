@@ -132,7 +132,11 @@ describe('reply source address', () => {
     expect(canonicalIp('FE80:0::1')).toBe('fe80::1');
     expect(canonicalIp('127.0.0.1')).toBe('127.0.0.1');
     expect(canonicalIp('localhost')).toBeNull();
+    expect(canonicalIp('::0:0:0:0:0.0.0.0')).toBe('::');
+    expect(canonicalIp('0:0:0:0:0:FFFF:7f00:1')).toBe('::ffff:127.0.0.1');
+    expect(canonicalIp('fe80::0001%eth0')).toBe('fe80::1%eth0');
     expect(isQueriedAddress('::ffff:127.0.0.1', canonicalIp('::ffff:127.0.0.1')!)).toBe(true);
+    expect(isQueriedAddress('::ffff:7f00:1', canonicalIp('::ffff:127.0.0.1')!)).toBe(true);
     expect(isQueriedAddress('127.0.0.2', '127.0.0.1')).toBe(false);
   });
 });

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import type { ScannedQuery } from '@mdns/protocol';
+import { canonicalAddress, type ScannedQuery } from '@mdns/protocol';
 import { DnsQueryError } from './errors.js';
 import type { ExpectedReply } from './reply-match.js';
 
@@ -71,12 +70,13 @@ export function target(req: { host: string; port: number }): string {
   return req.host.includes(':') ? `[${req.host}]:${req.port}` : `${req.host}:${req.port}`;
 }
 
-/** The form the socket reports replies from (`::1`, not `0:0:0:0:0:0:0:1`), or null. */
+/**
+ * The form the socket reports replies from (`::1`, not `0:0:0:0:0:0:0:1`; `::ffff:192.0.2.1`
+ * for an IPv4-mapped peer), or null when `host` is not an IP literal. RFC 5952 text from
+ * `@mdns/protocol`, the same on Node and Bun (WHATWG `URL` refuses valid forms on Bun).
+ */
 export function canonicalIp(host: string): string | null {
-  const family = isIP(host);
-  if (family === 4) return host;
-  if (family === 6) return new URL(`http://[${host}]`).hostname.slice(1, -1);
-  return null;
+  return canonicalAddress(host);
 }
 
 /** Did this datagram come from the address we queried? Exact match first; parse only if not. */

@@ -29,11 +29,14 @@ const DONE = 2;
 /** Answered by nobody yet, but no longer wanted: the ID stays taken so a late reply is recognised. */
 const TOMBSTONE = 3;
 
-// The deadline verdict waits for the next check phase, after a poll phase has read every
-// datagram already in the socket buffers: a reply that arrived while the event loop was busy
-// is not a timeout. A poll phase that itself took BUSY_TURN_MS or more may have left
-// datagrams unread (libuv reads at most 32 per socket per turn), so the verdict waits another
-// turn, at most MAX_DEFERRALS times: bounded, and free when the loop is idle.
+// The deadline verdict waits until a poll phase has read every datagram already in the
+// socket buffers: a reply that arrived while the event loop was busy is not a timeout. Where
+// setImmediate runs differs: Node runs it in the check phase, after the poll; Bun runs it at
+// the start of the next tick, before the poll (and its timers after the poll). So the verdict
+// waits for the second immediate after the deadline, which follows a poll on both runtimes.
+// A poll phase that itself took BUSY_TURN_MS or more may have left datagrams unread (libuv
+// reads at most 32 per socket per turn), so the verdict waits another turn, at most
+// MAX_DEFERRALS times: bounded, and free when the loop is idle.
 const BUSY_TURN_MS = 2;
 const MAX_DEFERRALS = 8;
 // How long a timed-out query's ID stays reserved, so that a late reply is recognised (and
@@ -143,11 +146,17 @@ export class PooledQuery implements PendingQuery {
     }
     if (this.phase !== WAITING) return;
     this.deadlinePassed = true;
+    setImmediate(onFirstCheck, this);
+  }
+
+  /** First immediate after the deadline: on Bun no poll has run yet, so wait one more. */
+  onFirstCheck(): void {
+    if (this.phase !== WAITING) return;
     this.turnStarted = performance.now();
     setImmediate(onCheck, this);
   }
 
-  /** Check phase after the deadline: a poll phase has run since the timer fired. */
+  /** A later immediate after the deadline: a poll phase has run since the timer fired. */
   onCheck(): void {
     if (this.phase !== WAITING) return;
     const now = performance.now();
@@ -244,6 +253,10 @@ function countMismatch(reason: 'malformed' | 'id' | 'question'): void {
 
 function onTimer(query: PooledQuery): void {
   query.onTimer();
+}
+
+function onFirstCheck(query: PooledQuery): void {
+  query.onFirstCheck();
 }
 
 function onCheck(query: PooledQuery): void {
