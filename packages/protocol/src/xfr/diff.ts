@@ -35,22 +35,33 @@ export type ApplyResult = { ok: true; records: DnsRecord[] } | { ok: false; erro
  * an error naming the record, never a silently different zone.
  */
 export function applyDiff(records: readonly DnsRecord[], diff: ZoneDiff): ApplyResult {
-  const copy = new Map(records.map((r) => [recordKey(r), r]));
+  const copy = keyedRecords(records);
+  const error = applyDiffTo(copy, diff);
+  return error === null ? { ok: true, records: [...copy.values()] } : { ok: false, error };
+}
+
+/** A zone's records by `recordKey` (duplicates count once), in their order. */
+export function keyedRecords(records: readonly DnsRecord[]): Map<string, DnsRecord> {
+  return new Map(records.map((r) => [recordKey(r), r]));
+}
+
+/**
+ * `applyDiff` on records already keyed (`keyedRecords`), in place: costs the diff's keys, not
+ * the zone's. The error of the first record that does not apply, else null; on an error the
+ * map is half changed (the caller drops it).
+ */
+export function applyDiffTo(
+  copy: Map<string, DnsRecord>,
+  diff: { readonly deleted: readonly DnsRecord[]; readonly added: readonly DnsRecord[] },
+): string | null {
   for (const r of diff.deleted) {
-    const key = recordKey(r);
-    if (!copy.delete(key)) {
-      return {
-        ok: false,
-        error: `deletion of ${r.name} ${r.type} does not match the current copy`,
-      };
-    }
+    if (!copy.delete(recordKey(r)))
+      return `deletion of ${r.name} ${r.type} does not match the current copy`;
   }
   for (const r of diff.added) {
     const key = recordKey(r);
-    if (copy.has(key)) {
-      return { ok: false, error: `addition of ${r.name} ${r.type} is already in the current copy` };
-    }
+    if (copy.has(key)) return `addition of ${r.name} ${r.type} is already in the current copy`;
     copy.set(key, r);
   }
-  return { ok: true, records: [...copy.values()] };
+  return null;
 }
