@@ -18,13 +18,24 @@ export function recordKey(record: DnsRecord): string {
 
 /** The records only in `before` (deleted) and only in `after` (added); duplicates count once. */
 export function diffRecords(before: readonly DnsRecord[], after: readonly DnsRecord[]): ZoneDiff {
-  const old = new Map(before.map((r) => [recordKey(r), r]));
-  const now = new Map(after.map((r) => [recordKey(r), r]));
+  return diffKeyed(keyedRecords(before), after).diff;
+}
+
+/**
+ * `diffRecords` with `before` already keyed (the previous version's `keyed`): only `after`'s
+ * records are keyed, and `after` keyed comes back for the next diff. A primary that keeps
+ * it halves the cost of a commit.
+ */
+export function diffKeyed(
+  before: ReadonlyMap<string, DnsRecord>,
+  after: readonly DnsRecord[],
+): { diff: ZoneDiff; keyed: Map<string, DnsRecord> } {
+  const now = keyedRecords(after);
   const deleted: DnsRecord[] = [];
   const added: DnsRecord[] = [];
-  for (const [key, r] of old) if (!now.has(key)) deleted.push(r);
-  for (const [key, r] of now) if (!old.has(key)) added.push(r);
-  return { deleted, added };
+  for (const [key, r] of before) if (!now.has(key)) deleted.push(r);
+  for (const [key, r] of now) if (!before.has(key)) added.push(r);
+  return { diff: { deleted, added }, keyed: now };
 }
 
 export type ApplyResult = { ok: true; records: DnsRecord[] } | { ok: false; error: string };
