@@ -10,6 +10,7 @@ import {
   recordKey,
   type ZoneDiff,
 } from '../src/index.js';
+import { namesUpTo, rng } from './support/seeded.js';
 
 // A secondary applies an IXFR to its loaded zone incrementally (`applyZoneDiffs`): the
 // result must answer exactly as a full rebuild (`indexFromRecords`) over the records the
@@ -20,31 +21,9 @@ import {
 // the index skips (NS below the apex, other classes), the apex NS set.
 const ZONE = 'z.test';
 
-/** mulberry32: small, seeded, good enough to pick operations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const LABELS = ['a', 'b', '*'];
 
-function namesUpTo(maxDepth: number): string[] {
-  let level = [ZONE];
-  const all = [ZONE];
-  for (let d = 0; d < maxDepth; d++) {
-    level = level.flatMap((n) => LABELS.map((l) => `${l}.${n}`));
-    all.push(...level);
-  }
-  return all;
-}
-
-const NAMES = namesUpTo(3);
+const NAMES = namesUpTo(ZONE, LABELS, 3);
 /** Query names: every owner name, and names below them (wildcard-covered, NXDOMAIN). */
 const QUERIES = [...NAMES, ...NAMES.map((n) => `x.${n}`), ...NAMES.map((n) => `y.x.${n}`)];
 
