@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Claim, RecordIndex } from '../src/index.js';
+import { namesUpTo, rng } from './support/seeded.js';
 
 // The record index (incremental counters, wildcard map) against a naive model that
 // recomputes everything from the list of claims on every lookup: existence, empty
@@ -7,30 +8,7 @@ import { type Claim, RecordIndex } from '../src/index.js';
 // address set. Random add/remove sequences from a seeded generator, so a failure repeats.
 const ZONE = 'prod.example.tld';
 
-/** mulberry32: small, seeded, good enough to pick operations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const LABELS = ['a', 'b', 'c'];
-
-/** Every name of 0..maxDepth labels from LABELS below the zone. */
-function namesUpTo(maxDepth: number): string[] {
-  let level = [ZONE];
-  const all = [ZONE];
-  for (let d = 0; d < maxDepth; d++) {
-    level = level.flatMap((n) => LABELS.map((l) => `${l}.${n}`));
-    all.push(...level);
-  }
-  return all;
-}
 
 type Looked = { kind: 'records'; wildcard: boolean; a: string[] } | { kind: 'empty' | 'nxdomain' };
 
@@ -68,8 +46,11 @@ function indexLookup(index: RecordIndex, qname: string): Looked {
 const claim = (name: string, ip: string): Claim => ({ name, a: [ip], aaaa: [], txt: [], ttl: 60 });
 
 describe('RecordIndex against a naive model', () => {
-  const owners = [...namesUpTo(3).filter((n) => n !== ZONE), ...namesUpTo(2).map((n) => `*.${n}`)];
-  const queries = namesUpTo(4);
+  const owners = [
+    ...namesUpTo(ZONE, LABELS, 3).filter((n) => n !== ZONE),
+    ...namesUpTo(ZONE, LABELS, 2).map((n) => `*.${n}`),
+  ];
+  const queries = namesUpTo(ZONE, LABELS, 4);
 
   it('agrees on every name after every step of random add/remove sequences', () => {
     for (let seed = 1; seed <= 60; seed++) {

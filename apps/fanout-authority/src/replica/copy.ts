@@ -1,13 +1,17 @@
 import {
   type AnswerSource,
   answerQuery,
+  applyZoneDiffs,
   type DnsRecord,
   type HeldNameSet,
   type IndexFound,
   indexFromRecords,
   indexRules,
   isAtOrBelow,
+  keyedRecords,
+  type LoadedZone,
   negativeSoa,
+  type RecordChanges,
   type RecordIndex,
   type RuleZone,
   type ScannedQuery,
@@ -30,6 +34,15 @@ export interface ReplicaCopy {
   readonly soaTtl: number;
   /** Every record but the SOA, as transferred: what the next IXFR's diffs apply to. */
   readonly records: readonly DnsRecord[];
+  /**
+   * The same records by `recordKey`, for the next IXFR (it copies this map and keys only the
+   * diff's records). Built at first use when the transfer did not give it (an AXFR).
+   */
+  readonly keyed: ReadonlyMap<string, DnsRecord>;
+  /** The answering structure is built (`warmCopy`, or a first query). */
+  readonly warm: boolean;
+  /** The loaded zone the index belongs to: what the next IXFR's copy is built from. */
+  readonly loaded: LoadedZone;
   readonly index: RecordIndex<'zone'>;
   /** Names the primary holds without data (its held-name markers): NODATA, not NXDOMAIN. */
   readonly held: HeldNameSet;
@@ -44,26 +57,70 @@ export interface ReplicaCopy {
  * Builds the copy of a transfer's zone at `serial`. The answering structure (index, rules)
  * is built at its first use, once: the primary of several workers holds copies it never
  * answers from (replica/share.ts), and a worker builds it at once (`warmCopy`), before the
- * copy is swapped in, so no query pays for it.
+ * copy is swapped in, so no query pays for it. `keyed`: the records by key, if the transfer
+ * gave them (an IXFR).
  */
 export function buildCopy(
   zone: string,
   soaRecord: DnsRecord,
   records: readonly DnsRecord[],
+  keyed?: ReadonlyMap<string, DnsRecord>,
+): ReplicaCopy {
+  return copyOf(zone, soaRecord, records, keyed, () => indexFromRecords(records, zone));
+}
+
+/**
+ * The copy after an IXFR, built from `previous` (warm: its answering structure exists) and
+ * the diffs in work proportional to the names they touch (`applyZoneDiffs`), at once: the
+ * new copy holds no reference to `previous`, so the old copy is garbage once swapped out.
+ * `previous` is not changed: it answers until the new copy is swapped in.
+ */
+export function copyAfterDiffs(
+  previous: ReplicaCopy,
+  soaRecord: DnsRecord,
+  records: readonly DnsRecord[],
+  keyed: ReadonlyMap<string, DnsRecord>,
+  diffs: readonly RecordChanges[],
+): ReplicaCopy {
+  const loaded = applyZoneDiffs(previous.loaded, diffs, previous.zone);
+  return warmCopy(copyOf(previous.zone, soaRecord, records, keyed, () => loaded));
+}
+
+function copyOf(
+  zone: string,
+  soaRecord: DnsRecord,
+  records: readonly DnsRecord[],
+  keyed: ReadonlyMap<string, DnsRecord> | undefined,
+  load: () => LoadedZone,
 ): ReplicaCopy {
   const soa = { ...(soaRecord as { data: SoaFields }).data };
   const soaTtl = (soaRecord as { ttl?: number }).ttl ?? 0;
-  let built: Pick<ReplicaCopy, 'index' | 'held' | 'skipped' | 'rules' | 'source'> | null = null;
+  let built: Answering | null = null;
+  let loader: (() => LoadedZone) | null = load;
   const answering = () => {
-    built ??= buildAnswering(zone, soa, soaTtl, records);
+    if (built === null) {
+      built = buildAnswering(zone, soa, soaTtl, (loader as () => LoadedZone)());
+      loader = null;
+    }
     return built;
   };
+  let byKey = keyed ?? null;
   return {
     zone,
     serial: soa.serial >>> 0,
     soa,
     soaTtl,
     records,
+    get keyed() {
+      byKey ??= keyedRecords(records);
+      return byKey;
+    },
+    get warm() {
+      return built !== null;
+    },
+    get loaded() {
+      return answering().loaded;
+    },
     get index() {
       return answering().index;
     },
@@ -82,6 +139,8 @@ export function buildCopy(
   };
 }
 
+type Answering = Pick<ReplicaCopy, 'loaded' | 'index' | 'held' | 'skipped' | 'rules' | 'source'>;
+
 /** Builds the answering structure of `copy` now (a worker, before the swap). */
 export function warmCopy(copy: ReplicaCopy): ReplicaCopy {
   void copy.rules;
@@ -92,9 +151,8 @@ function buildAnswering(
   zone: string,
   soa: SoaFields,
   soaTtl: number,
-  records: readonly DnsRecord[],
-): Pick<ReplicaCopy, 'index' | 'held' | 'skipped' | 'rules' | 'source'> {
-  const loaded = indexFromRecords(records, zone);
+  loaded: LoadedZone,
+): Answering {
   const ns = loaded.apex
     .filter((r) => r.type === 'NS')
     .map((r) => String((r as { data: unknown }).data).toLowerCase());
@@ -108,6 +166,7 @@ function buildAnswering(
     ready: () => true,
   };
   return {
+    loaded,
     index: loaded.index,
     held: loaded.held,
     skipped: loaded.skipped.length,

@@ -4,7 +4,7 @@ import { pullZone, type TransferRequest, type TransferResult } from '@mdns/trans
 import type { UpstreamTransferConfig } from '../config/schema.js';
 import type { Classification } from '../upstream/classify.js';
 import type { UpstreamAddress } from '../upstream/upstream.js';
-import { answerFromCopy, buildCopy, type ReplicaCopy, warmCopy } from './copy.js';
+import { answerFromCopy, buildCopy, copyAfterDiffs, type ReplicaCopy, warmCopy } from './copy.js';
 import { isExpired, nextCheckDelayMs, replicaTimers } from './timers.js';
 import { axfrAfterIxfr, judgeTransfer, notifyWantsPull } from './verdict.js';
 
@@ -300,9 +300,13 @@ export class Replica {
       return;
     }
     // Built aside (its answering structure too, unless we answer nothing), swapped with one
-    // assignment.
+    // assignment. An IXFR onto a copy we answer from: only the names it touches are built.
     const answers = this.options.answers ?? true;
-    const copy = buildCopy(this.upstream.zone, verdict.soa, verdict.records);
+    const { diffs, keyed } = verdict;
+    const copy =
+      diffs !== undefined && keyed !== undefined && answers && held?.warm
+        ? copyAfterDiffs(held, verdict.soa, verdict.records, keyed, diffs)
+        : buildCopy(this.upstream.zone, verdict.soa, verdict.records, keyed);
     if (answers) warmCopy(copy);
     this.#copy = copy;
     this.#count(kind, verdict.via);
@@ -336,7 +340,9 @@ export class Replica {
       zone: u.zone,
       kind,
       // An AXFR gets the held copy too: its serial is checked against ours (never backwards).
-      ...(held === null ? {} : { current: { serial: held.serial, records: held.records } }),
+      ...(held === null
+        ? {}
+        : { current: { serial: held.serial, records: held.records, keyed: held.keyed } }),
       ...(key === undefined ? {} : { key }),
       maxRecords: settings.maxRecords,
       maxBytes: settings.maxBytes,

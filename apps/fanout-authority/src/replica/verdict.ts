@@ -1,4 +1,4 @@
-import { type DnsRecord, RCODE, serialCompare } from '@mdns/protocol';
+import { type DnsRecord, RCODE, serialCompare, type ZoneDiff } from '@mdns/protocol';
 import type { TransferResult } from '@mdns/transport';
 
 /**
@@ -8,7 +8,16 @@ import type { TransferResult } from '@mdns/transport';
 
 export type TransferVerdict =
   /** A new copy at `serial`: build it aside and swap it in. */
-  | { kind: 'apply'; via: 'axfr' | 'ixfr'; serial: number; soa: DnsRecord; records: DnsRecord[] }
+  | {
+      kind: 'apply';
+      via: 'axfr' | 'ixfr';
+      serial: number;
+      soa: DnsRecord;
+      records: DnsRecord[];
+      /** An IXFR: the diffs applied, in order, and the records by key (copy.ts). */
+      diffs?: ZoneDiff[];
+      keyed?: Map<string, DnsRecord>;
+    }
   /** The primary confirmed the serial we hold: the copy is fresh again. */
   | { kind: 'up-to-date'; serial: number }
   /** Keep the copy we hold; `reason` is a short label (metrics), `detail` the log text. */
@@ -36,6 +45,8 @@ export function judgeTransfer(result: TransferResult, held: number | null): Tran
     serial: result.serial,
     soa: result.soa,
     records: result.records,
+    ...(result.diffs === undefined ? {} : { diffs: result.diffs }),
+    ...(result.keyed === undefined ? {} : { keyed: result.keyed }),
   };
 }
 

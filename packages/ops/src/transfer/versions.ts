@@ -1,7 +1,8 @@
 import {
   type DnsRecord,
-  diffRecords,
+  diffKeyed,
   type JournalLimits,
+  keyedRecords,
   nextSerial,
   type ZoneApex,
   ZoneJournal,
@@ -47,6 +48,12 @@ export class ZoneVersions {
   readonly #zones = new Map<string, ZoneVersion>();
   #timer: NodeJS.Timeout | null = null;
   #commits = 0;
+  /**
+   * Each zone's `records` by `recordKey`, kept from the commit that took them: the next
+   * commit keys only the new list (`diffKeyed`). Dropped whenever `records` is replaced
+   * otherwise (`baseline`).
+   */
+  readonly #keyed = new Map<string, ReadonlyMap<string, DnsRecord>>();
 
   constructor(options: ZoneVersionsOptions) {
     this.#options = options;
@@ -94,6 +101,7 @@ export class ZoneVersions {
         const records = this.#options.records(version.apex);
         if (records === null) continue;
         version.records = records;
+        this.#keyed.delete(name);
       }
       names.push(name);
     }
@@ -114,7 +122,9 @@ export class ZoneVersions {
       }
       const records = this.#options.records(version.apex);
       if (records === null) continue;
-      const diff = diffRecords(version.records ?? [], records);
+      const before = this.#keyed.get(name) ?? keyedRecords(version.records ?? []);
+      const { diff, keyed } = diffKeyed(before, records);
+      this.#keyed.set(name, keyed);
       if (diff.deleted.length === 0 && diff.added.length === 0) continue;
       const from = soa.serial;
       soa.serial = nextSerial(from, now);

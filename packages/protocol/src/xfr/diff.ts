@@ -18,13 +18,24 @@ export function recordKey(record: DnsRecord): string {
 
 /** The records only in `before` (deleted) and only in `after` (added); duplicates count once. */
 export function diffRecords(before: readonly DnsRecord[], after: readonly DnsRecord[]): ZoneDiff {
-  const old = new Map(before.map((r) => [recordKey(r), r]));
-  const now = new Map(after.map((r) => [recordKey(r), r]));
+  return diffKeyed(keyedRecords(before), after).diff;
+}
+
+/**
+ * `diffRecords` with `before` already keyed (the previous version's `keyed`): only `after`'s
+ * records are keyed, and `after` keyed comes back for the next diff. A primary that keeps
+ * it halves the cost of a commit.
+ */
+export function diffKeyed(
+  before: ReadonlyMap<string, DnsRecord>,
+  after: readonly DnsRecord[],
+): { diff: ZoneDiff; keyed: Map<string, DnsRecord> } {
+  const now = keyedRecords(after);
   const deleted: DnsRecord[] = [];
   const added: DnsRecord[] = [];
-  for (const [key, r] of old) if (!now.has(key)) deleted.push(r);
-  for (const [key, r] of now) if (!old.has(key)) added.push(r);
-  return { deleted, added };
+  for (const [key, r] of before) if (!now.has(key)) deleted.push(r);
+  for (const [key, r] of now) if (!before.has(key)) added.push(r);
+  return { diff: { deleted, added }, keyed: now };
 }
 
 export type ApplyResult = { ok: true; records: DnsRecord[] } | { ok: false; error: string };
@@ -35,22 +46,33 @@ export type ApplyResult = { ok: true; records: DnsRecord[] } | { ok: false; erro
  * an error naming the record, never a silently different zone.
  */
 export function applyDiff(records: readonly DnsRecord[], diff: ZoneDiff): ApplyResult {
-  const copy = new Map(records.map((r) => [recordKey(r), r]));
+  const copy = keyedRecords(records);
+  const error = applyDiffTo(copy, diff);
+  return error === null ? { ok: true, records: [...copy.values()] } : { ok: false, error };
+}
+
+/** A zone's records by `recordKey` (duplicates count once), in their order. */
+export function keyedRecords(records: readonly DnsRecord[]): Map<string, DnsRecord> {
+  return new Map(records.map((r) => [recordKey(r), r]));
+}
+
+/**
+ * `applyDiff` on records already keyed (`keyedRecords`), in place: costs the diff's keys, not
+ * the zone's. The error of the first record that does not apply, else null; on an error the
+ * map is half changed (the caller drops it).
+ */
+export function applyDiffTo(
+  copy: Map<string, DnsRecord>,
+  diff: { readonly deleted: readonly DnsRecord[]; readonly added: readonly DnsRecord[] },
+): string | null {
   for (const r of diff.deleted) {
-    const key = recordKey(r);
-    if (!copy.delete(key)) {
-      return {
-        ok: false,
-        error: `deletion of ${r.name} ${r.type} does not match the current copy`,
-      };
-    }
+    if (!copy.delete(recordKey(r)))
+      return `deletion of ${r.name} ${r.type} does not match the current copy`;
   }
   for (const r of diff.added) {
     const key = recordKey(r);
-    if (copy.has(key)) {
-      return { ok: false, error: `addition of ${r.name} ${r.type} is already in the current copy` };
-    }
+    if (copy.has(key)) return `addition of ${r.name} ${r.type} is already in the current copy`;
     copy.set(key, r);
   }
-  return { ok: true, records: [...copy.values()] };
+  return null;
 }

@@ -5,7 +5,14 @@ export type {
 } from './access.js';
 export { transferDecision } from './access.js';
 export type { ApplyResult, ZoneDiff } from './diff.js';
-export { applyDiff, diffRecords, recordKey } from './diff.js';
+export {
+  applyDiff,
+  applyDiffTo,
+  diffKeyed,
+  diffRecords,
+  keyedRecords,
+  recordKey,
+} from './diff.js';
 export type { JournalEntry, JournalLimits } from './journal.js';
 export { ZoneJournal } from './journal.js';
 export { axfrRecords, ixfrRecords, soaWithSerial, transferMessages } from './messages.js';

@@ -1,6 +1,6 @@
 import type { DnsRecord } from '../message.js';
 import { isAtOrBelow, normalizeName } from '../names.js';
-import { applyDiff, recordKey } from './diff.js';
+import { applyDiffTo, keyedRecords, recordKey, type ZoneDiff } from './diff.js';
 import { serialCompare } from './serial.js';
 
 /** Why a received transfer cannot be used; the copy we hold stays as it was. */
@@ -21,11 +21,29 @@ export interface TransferLimits {
 export interface ZoneCopy {
   serial: number;
   records: readonly DnsRecord[];
+  /**
+   * The same records by `recordKey` (`keyedRecords`), if the holder keeps them: an IXFR then
+   * copies this map and keys only the diff's records, not every record of the zone. Never
+   * changed here.
+   */
+  keyed?: ReadonlyMap<string, DnsRecord>;
 }
 
 export type TransferOutcome =
   /** The zone at `serial`: every record but the SOA. */
-  | { ok: true; kind: 'axfr' | 'ixfr'; soa: DnsRecord; serial: number; records: DnsRecord[] }
+  | {
+      ok: true;
+      kind: 'axfr' | 'ixfr';
+      soa: DnsRecord;
+      serial: number;
+      records: DnsRecord[];
+      /**
+       * IXFR: the diffs applied, in order (what an incremental secondary applies to its
+       * index), and the records by key (`keyed`, for the next IXFR's `ZoneCopy`).
+       */
+      diffs?: ZoneDiff[];
+      keyed?: Map<string, DnsRecord>;
+    }
   /** IXFR answered with our own serial: nothing to do. */
   | { ok: true; kind: 'up-to-date'; soa: DnsRecord; serial: number }
   | { ok: false; problem: TransferProblem; detail: string };
@@ -94,7 +112,9 @@ function incremental(
   current: ZoneCopy,
   limits: TransferLimits,
 ): TransferOutcome {
-  let records: DnsRecord[] = [...current.records];
+  // One copy of the held records for the whole transfer; the diffs change it in place.
+  const records = current.keyed ? new Map(current.keyed) : keyedRecords(current.records);
+  const diffs: ZoneDiff[] = [];
   let at = current.serial >>> 0;
   let i = 0;
   while (i < body.length) {
@@ -110,12 +130,12 @@ function incremental(
     if (to === undefined) return fail('malformed', `the diff from serial ${at} has no new SOA`);
     const added: DnsRecord[] = [];
     for (i++; i < body.length && body[i].type !== 'SOA'; i++) added.push(body[i]);
-    const applied = applyDiff(records, { deleted, added });
-    if (!applied.ok) return fail('ixfr-mismatch', applied.error);
-    records = applied.records;
+    const error = applyDiffTo(records, { deleted, added });
+    if (error !== null) return fail('ixfr-mismatch', error);
+    diffs.push({ deleted, added });
     at = serialOf(to);
-    if (records.length > limits.maxRecords) {
-      return fail('too-large', `${records.length} records, over the limit of ${limits.maxRecords}`);
+    if (records.size > limits.maxRecords) {
+      return fail('too-large', `${records.size} records, over the limit of ${limits.maxRecords}`);
     }
   }
   if (at !== serialOf(soa)) {
@@ -124,5 +144,13 @@ function incremental(
       `the diffs end at serial ${at}, the transfer announces ${serialOf(soa)}`,
     );
   }
-  return { ok: true, kind: 'ixfr', soa, serial: at, records };
+  return {
+    ok: true,
+    kind: 'ixfr',
+    soa,
+    serial: at,
+    records: [...records.values()],
+    diffs,
+    keyed: records,
+  };
 }

@@ -1,6 +1,7 @@
 import { typeNumber } from '../constants.js';
 import type { DnsRecord } from '../message.js';
 import { isAtOrBelow, normalizeName } from '../names.js';
+import { recordKey } from '../xfr/diff.js';
 import { HELD_TYPE, HeldNameSet } from './held-names.js';
 import { type IndexLookup, RecordIndex } from './record-index.js';
 import { type Claim, type ExtraRecord, extraRecord } from './records.js';
@@ -23,6 +24,8 @@ export interface LoadedZone {
   /** The apex SOA/NS records (they build the `ZoneApex`, the index does not hold them). */
   readonly apex: readonly DnsRecord[];
   readonly skipped: readonly SkippedRecord[];
+  /** The indexed records of each name, in transfer order: what `applyZoneDiffs` starts from. */
+  readonly byName: ReadonlyMap<string, readonly DnsRecord[]>;
 }
 
 /** The one kind of a loaded zone: every record has the same standing. */
@@ -41,37 +44,143 @@ const ZONE_KIND = 'zone';
  */
 export function indexFromRecords(records: readonly DnsRecord[], zone: string): LoadedZone {
   const apexName = normalizeName(zone);
-  const byName = new Map<string, Map<string, Claim>>();
+  const byName = new Map<string, DnsRecord[]>();
   const apex: DnsRecord[] = [];
   const skipped: SkippedRecord[] = [];
   const held = new HeldNameSet();
   for (let at = 0; at < records.length; at++) {
     const record = records[at];
     const name = normalizeName(record.name);
+    const place = placeOf(record, name, apexName);
+    if (place === 'apex') apex.push(record);
+    else if (place === 'held') held.add(name);
+    else if (place === 'index') {
+      const list = byName.get(name);
+      if (list === undefined) byName.set(name, [record]);
+      else list.push(record);
+    } else skipped.push({ at, name, type: record.type, reason: place.skip });
+  }
+  const index = new RecordIndex<'zone'>([ZONE_KIND]);
+  const objects = new Map<string, Claim[]>();
+  for (const [name, list] of byName) objects.set(name, nameClaims(name, list));
+  index.replaceKind(ZONE_KIND, objects);
+  return loaded(index, held, apex, skipped, byName);
+}
+
+/** An IXFR's diff sequences (RFC 1995), applied in order: what `applyZoneDiffs` takes. */
+export interface RecordChanges {
+  readonly deleted: readonly DnsRecord[];
+  readonly added: readonly DnsRecord[];
+}
+
+/**
+ * The zone `previous` becomes after `diffs` (already checked against the records it was
+ * loaded from: the transfer client's `validateTransfer`), built from it in work proportional
+ * to the names the diffs touch, not to the zone: the index and the held names are clones
+ * (`RecordIndex.clone`: the per-name entries are shared and copied on change), and only the
+ * touched names get new claims. `previous` is never changed (a secondary answers from it
+ * until the new one is swapped in). Answers exactly as `indexFromRecords` over the records
+ * the diffs produce. A skipped record that came by an IXFR has `at` -1.
+ */
+export function applyZoneDiffs(
+  previous: LoadedZone,
+  diffs: readonly RecordChanges[],
+  zone: string,
+): LoadedZone {
+  const apexName = normalizeName(zone);
+  const byName = new Map(previous.byName);
+  const held = previous.held.clone();
+  let apex = previous.apex;
+  let skipped = previous.skipped;
+  const touched = new Set<string>();
+  /** The names whose list is already this zone's own copy (never the previous one's). */
+  const copied = new Set<string>();
+  const listOf = (name: string): DnsRecord[] => {
+    let list = byName.get(name) as DnsRecord[] | undefined;
+    if (list === undefined) list = [];
+    else if (!copied.has(name)) list = [...list];
+    copied.add(name);
+    byName.set(name, list);
+    return list;
+  };
+  for (const diff of diffs) {
+    for (const record of diff.deleted) {
+      const name = normalizeName(record.name);
+      const place = placeOf(record, name, apexName);
+      const key = recordKey(record);
+      if (place === 'apex') apex = apex.filter((r) => recordKey(r) !== key);
+      else if (place === 'held') held.remove(name);
+      else if (place === 'index') {
+        touched.add(name);
+        const list = listOf(name).filter((r) => recordKey(r) !== key);
+        byName.set(name, list);
+      } else {
+        const at = skipped.findIndex((s) => s.name === name && s.type === record.type);
+        if (at >= 0) skipped = [...skipped.slice(0, at), ...skipped.slice(at + 1)];
+      }
+    }
+    for (const record of diff.added) {
+      const name = normalizeName(record.name);
+      const place = placeOf(record, name, apexName);
+      if (place === 'apex') apex = [...apex, record];
+      else if (place === 'held') held.add(name);
+      else if (place === 'index') {
+        touched.add(name);
+        listOf(name).push(record);
+      } else skipped = [...skipped, { at: -1, name, type: record.type, reason: place.skip }];
+    }
+  }
+  const index = previous.index.clone();
+  for (const name of touched) {
+    const list = byName.get(name) ?? [];
+    if (list.length === 0) byName.delete(name);
+    index.replaceObject(ZONE_KIND, name, list.length === 0 ? [] : nameClaims(name, list));
+  }
+  return loaded(index, held, apex, skipped, byName);
+}
+
+function loaded(
+  index: RecordIndex<'zone'>,
+  held: HeldNameSet,
+  apex: readonly DnsRecord[],
+  skipped: readonly SkippedRecord[],
+  byName: ReadonlyMap<string, readonly DnsRecord[]>,
+): LoadedZone {
+  const indexLookup = (qname: string, z: string) => index.lookup(qname, z);
+  const lookup =
+    held.size === 0
+      ? indexLookup
+      : (qname: string, z: string) => held.lookup(indexLookup, qname, z);
+  return { index, held, lookup, apex, skipped, byName };
+}
+
+/** Where one record of a zone goes: the apex SOA/NS, a held name, the index, or skipped (why). */
+function placeOf(
+  record: DnsRecord,
+  name: string,
+  apexName: string,
+): 'apex' | 'held' | 'index' | { skip: string } {
+  const type = record.type;
+  const rrClass = (record as { class?: string }).class ?? 'IN';
+  if (rrClass !== 'IN') return { skip: `class ${rrClass}: only IN is served` };
+  if (!isAtOrBelow(name, apexName)) return { skip: `outside the zone ${apexName}` };
+  if (name === apexName && (type === 'SOA' || type === 'NS')) return 'apex';
+  if (typeNumber(String(type)) === HELD_TYPE) return 'held';
+  if (SERVED.has(type)) return 'index';
+  return {
+    skip:
+      type === 'NS' ? 'NS below the apex (delegation) is not served' : `type ${type} is not served`,
+  };
+}
+
+const SERVED = new Set(['A', 'AAAA', 'CNAME', 'TXT', 'SRV', 'MX', 'CAA', 'PTR']);
+
+/** The claims of one name's served records (`placeOf` 'index'), one claim per RRset. */
+function nameClaims(name: string, records: readonly DnsRecord[]): Claim[] {
+  const claims = new Map<string, Claim>();
+  for (const record of records) {
     const type = record.type;
-    const skip = (reason: string): void => {
-      skipped.push({ at, name, type, reason });
-    };
-    const rrClass = (record as { class?: string }).class ?? 'IN';
-    if (rrClass !== 'IN') {
-      skip(`class ${rrClass}: only IN is served`);
-      continue;
-    }
-    if (!isAtOrBelow(name, apexName)) {
-      skip(`outside the zone ${apexName}`);
-      continue;
-    }
-    if (name === apexName && (type === 'SOA' || type === 'NS')) {
-      apex.push(record);
-      continue;
-    }
-    if (typeNumber(String(type)) === HELD_TYPE) {
-      held.add(name);
-      continue;
-    }
     const ttl = (record as { ttl?: number }).ttl ?? 0;
-    const claims = byName.get(name) ?? new Map<string, Claim>();
-    byName.set(name, claims);
     const rrset = (key: string): Claim => {
       let claim = claims.get(key);
       if (claim === undefined) {
@@ -122,24 +231,9 @@ export function indexFromRecords(records: readonly DnsRecord[], zone: string): L
       case 'PTR':
         extra(extraRecord({ type, data: normalizeName(String(data)) }, ttl));
         break;
-      default:
-        skip(
-          type === 'NS'
-            ? 'NS below the apex (delegation) is not served'
-            : `type ${type} is not served`,
-        );
     }
   }
-  const index = new RecordIndex<'zone'>([ZONE_KIND]);
-  const objects = new Map<string, Claim[]>();
-  for (const [name, claims] of byName) objects.set(name, [...claims.values()]);
-  index.replaceKind(ZONE_KIND, objects);
-  const indexLookup = (qname: string, z: string) => index.lookup(qname, z);
-  const lookup =
-    held.size === 0
-      ? indexLookup
-      : (qname: string, z: string) => held.lookup(indexLookup, qname, z);
-  return { index, held, lookup, apex, skipped };
+  return [...claims.values()];
 }
 
 /** dns-packet gives TXT data as a string, a Buffer, or a list of them (one per string). */

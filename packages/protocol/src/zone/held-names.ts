@@ -55,6 +55,15 @@ export class HeldNameSet {
     return this.#names.keys();
   }
 
+  /** An independent copy (a zone secondary changes the copy, never the set it answers from). */
+  clone(): HeldNameSet {
+    const copy = new HeldNameSet();
+    for (const [k, v] of this.#names) copy.#names.set(k, v);
+    for (const [k, v] of this.#exists) copy.#exists.set(k, v);
+    for (const [k, v] of this.#wildcards) copy.#wildcards.set(k, v);
+    return copy;
+  }
+
   add(name: string): void {
     this.#count(name, 1);
   }

@@ -83,6 +83,12 @@ export class RecordIndex<K extends string = string> {
   #generation = 0;
   #withRecords = 0;
   #contested = 0;
+  /**
+   * After `clone()`: the entries this index made or copied itself. Every other entry is
+   * shared with the index it was cloned from (which may be answering queries) and is copied
+   * before its first change here. null: every entry is this index's own.
+   */
+  #own: Set<NameEntry<K>> | null = null;
 
   /**
    * `kindOrder`: kind precedence; of the kinds claiming a name, the first in this order wins
@@ -95,6 +101,28 @@ export class RecordIndex<K extends string = string> {
     for (const kind of kindOrder) {
       if (!this.#rank.has(kind)) this.#rank.set(kind, this.#rank.size);
     }
+  }
+
+  /**
+   * A new index answering exactly as this one, sharing its per-name entries: changing it
+   * never changes this one (a name's entry is copied on its first change there). Costs a
+   * shallow copy of the maps (one pointer per name), not a rebuild: a zone secondary applies
+   * an IXFR to the clone of the copy it answers from. Listeners are not carried over.
+   */
+  clone(): RecordIndex<K> {
+    const copy = new RecordIndex<K>([], this.#owners);
+    for (const [kind, rank] of this.#rank) copy.#rank.set(kind, rank);
+    for (const [kind, objects] of this.#objects) copy.#objects.set(kind, new Map(objects));
+    for (const [name, entry] of this.#names) copy.#names.set(name, entry);
+    for (const [name, count] of this.#descendants) copy.#descendants.set(name, count);
+    for (const [parent, entry] of this.#wildcards) copy.#wildcards.set(parent, entry);
+    for (const [kind, n] of this.#namesPerKind) copy.#namesPerKind.set(kind, n);
+    for (const [kind, n] of this.#listsPerKind) copy.#listsPerKind.set(kind, n);
+    copy.#generation = this.#generation;
+    copy.#withRecords = this.#withRecords;
+    copy.#contested = this.#contested;
+    copy.#own = new Set();
+    return copy;
   }
 
   /** Moves on every change of what any name answers; response caches key on it. */
@@ -223,10 +251,12 @@ export class RecordIndex<K extends string = string> {
 
   #setContribution(name: string, kind: K, key: string, claims: Claim[]): boolean {
     let entry = this.#names.get(name);
+    if (entry && this.#own !== null && !this.#own.has(entry)) entry = this.#ownEntry(name, entry);
     if (!entry) {
       if (claims.length === 0) return false;
       // Created holding its first claimant: an empty array grown by push has room for 17.
       entry = { claimants: [{ kind, key, claims }], records: null, hit: null, wildHit: null };
+      this.#own?.add(entry);
       this.#names.set(name, entry);
       this.#countKindName(kind, 1);
       return this.#settle(name, entry);
@@ -253,11 +283,31 @@ export class RecordIndex<K extends string = string> {
     return this.#settle(name, entry);
   }
 
+  /** A clone's own copy of an entry shared with the index it was cloned from (`clone`). */
+  #ownEntry(name: string, shared: NameEntry<K>): NameEntry<K> {
+    const entry: NameEntry<K> = {
+      claimants: shared.claimants.map((c) => ({ ...c })),
+      records: shared.records,
+      hit: shared.hit,
+      wildHit: shared.wildHit,
+      ...(shared.refused === undefined ? {} : { refused: shared.refused }),
+    };
+    this.#own?.add(entry);
+    this.#names.set(name, entry);
+    if (name.startsWith('*.') && this.#wildcards.get(name.slice(2)) === shared) {
+      this.#wildcards.set(name.slice(2), entry);
+    }
+    return entry;
+  }
+
   /** Merges the name's claimants again; true when what it answers changed. */
   #settle(name: string, entry: NameEntry<K>): boolean {
     const before = entry.records;
     const after = this.#resolve(name, entry);
-    if (entry.claimants.length === 0) this.#names.delete(name);
+    if (entry.claimants.length === 0) {
+      this.#names.delete(name);
+      this.#own?.delete(entry);
+    }
     if (sameRecords(before, after)) return false;
     this.#setRecords(name, entry, after);
     return true;
