@@ -153,11 +153,18 @@ export class ZoneVersions {
     if (version === undefined || version.apex.soa.serial === serial) return false;
     const from = version.apex.soa.serial;
     const records = whole ? this.#options.records?.(version.apex) : undefined;
-    if (records !== undefined && records !== null && version.records !== null) {
-      // Even an empty diff is an entry: the journal's chain of serials stays unbroken.
-      version.journal.append(from, serial, diffRecords(version.records, records));
+    if (records !== undefined && records !== null) {
+      if (version.records !== null) {
+        const before = this.#keyed.get(zone) ?? keyedRecords(version.records);
+        const { diff, keyed } = diffKeyed(before, records);
+        this.#keyed.set(zone, keyed);
+        // Even an empty diff is an entry: the journal's chain of serials stays unbroken.
+        version.journal.append(from, serial, diff);
+      } else {
+        this.#keyed.delete(zone);
+      }
+      version.records = records;
     }
-    if (records !== undefined && records !== null) version.records = records;
     version.apex.soa.serial = serial;
     this.#commits++;
     return true;
