@@ -83,7 +83,11 @@ export class Deadlines {
     this.armedFor = bucket;
     // Node may fire up to a millisecond early by our clock: `fire` then finds the bucket not
     // yet passed and arms again.
-    this.timer = setTimeout(fireDeadlines, Math.max(1, bucket * GRAIN_MS - performance.now()), this);
+    this.timer = setTimeout(
+      fireDeadlines,
+      Math.max(1, bucket * GRAIN_MS - performance.now()),
+      this,
+    );
   }
 
   /** Nothing armed: drop the lazy leftovers and the timer. */
