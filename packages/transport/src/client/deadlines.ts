@@ -11,16 +11,25 @@ export interface DeadlineItem {
 // upstream timeout (RFC 6298 minimums are tens of ms and more).
 export const GRAIN_MS = 4;
 
+/** The items of one GRAIN_MS bucket; `live` counts those still armed there. */
+interface Bucket {
+  items: DeadlineItem[];
+  live: number;
+}
+
 /**
  * One coarse timer for many deadlines (the pooled client's query timeouts and tombstones):
  * deadlines fall into GRAIN_MS buckets and a single Node timer is armed for the earliest
- * bucket. `remove` is lazy (it clears `due`; the bucket skips the item when it comes round),
- * so answering a query costs no timer work. While nothing is armed no timer runs, so an idle
+ * bucket. `remove` is lazy (it clears `due` and counts the bucket down; the item stays in
+ * its list), so answering a query costs no timer work; when the timer fires, buckets left
+ * with nothing armed are dropped unvisited and the timer skips to the earliest bucket still
+ * holding a deadline. Most queries are answered long before their timeout, so the timer
+ * wakes about once per timeout, not once per grain. While nothing is armed no timer runs, so an idle
  * client never keeps the process alive; while a deadline is armed the timer does, as a
  * per-query timer would.
  */
 export class Deadlines {
-  private readonly buckets = new Map<number, DeadlineItem[]>();
+  private readonly buckets = new Map<number, Bucket>();
   private timer: NodeJS.Timeout | null = null;
   /** Bucket the timer is armed for (Infinity: none). */
   private armedFor = Number.POSITIVE_INFINITY;
@@ -29,22 +38,32 @@ export class Deadlines {
 
   /** Arms `item`'s deadline `inMs` from now; an armed one is replaced. */
   add(item: DeadlineItem, inMs: number): void {
-    if (item.due !== 0) this.live--;
+    if (item.due !== 0) this.disarm(item);
     const due = performance.now() + Math.max(0, inMs);
     item.due = due;
     this.live++;
     const bucket = bucketOf(due);
-    const list = this.buckets.get(bucket);
-    if (list === undefined) this.buckets.set(bucket, [item]);
-    else list.push(item);
+    const entry = this.buckets.get(bucket);
+    if (entry === undefined) this.buckets.set(bucket, { items: [item], live: 1 });
+    else {
+      entry.items.push(item);
+      entry.live++;
+    }
     if (bucket < this.armedFor) this.arm(bucket);
   }
 
   /** Disarms `item`'s deadline, if any. */
   remove(item: DeadlineItem): void {
     if (item.due === 0) return;
+    this.disarm(item);
+    if (this.live === 0) this.reset();
+  }
+
+  private disarm(item: DeadlineItem): void {
+    const entry = this.buckets.get(bucketOf(item.due));
+    if (entry !== undefined) entry.live--;
     item.due = 0;
-    if (--this.live === 0) this.reset();
+    this.live--;
   }
 
   /** Deadlines armed now (for tests and counters). */
@@ -59,9 +78,10 @@ export class Deadlines {
     const passed = Math.floor(performance.now() / GRAIN_MS);
     const due: DeadlineItem[][] = [];
     let next = Number.POSITIVE_INFINITY;
-    for (const [bucket, list] of this.buckets) {
-      if (bucket <= passed) {
-        due.push(list);
+    for (const [bucket, entry] of this.buckets) {
+      if (entry.live === 0) this.buckets.delete(bucket);
+      else if (bucket <= passed) {
+        due.push(entry.items);
         this.buckets.delete(bucket);
       } else if (bucket < next) next = bucket;
     }
