@@ -4,6 +4,7 @@ import { type DeadlineItem, Deadlines } from '../src/client/deadlines.js';
 function item(log: string[], name: string, then?: () => void): DeadlineItem {
   return {
     due: 0,
+    dueSlot: 0,
     onDeadline() {
       log.push(name);
       then?.();
@@ -49,7 +50,20 @@ describe('Deadlines (one coarse timer for many query deadlines)', () => {
     });
     deadlines.add(again, 1);
     await idle(deadlines);
-    expect(log).toEqual(['again', 'again', 'other', 'moved']);
+    // 'again' re-arms itself, so on a loaded box its second call may come after 'other'.
+    expect(log.filter((x) => x !== 'again')).toEqual(['other', 'moved']);
+    expect(log.filter((x) => x === 'again')).toHaveLength(2);
+  });
+
+  it('removing some items of one bucket (out of order) fires exactly the others', async () => {
+    const deadlines = new Deadlines();
+    const log: string[] = [];
+    const items = Array.from({ length: 8 }, (_, i) => item(log, `q${i}`));
+    for (const it of items) deadlines.add(it, 10);
+    for (const i of [0, 7, 3, 4]) deadlines.remove(items[i]);
+    expect(deadlines.armed).toBe(4);
+    await idle(deadlines);
+    expect(log.sort()).toEqual(['q1', 'q2', 'q5', 'q6']);
   });
 
   it('holds no timer once nothing is armed (removing the last deadline)', async () => {

@@ -2,34 +2,27 @@
 export interface DeadlineItem {
   /** `performance.now()` time of the armed deadline; 0 when none is armed. Owned by `Deadlines`. */
   due: number;
+  /** Its index in its bucket's list. Owned by `Deadlines`. */
+  dueSlot: number;
   /** The deadline passed (called once per `add`, unless `remove`d first). */
   onDeadline(): void;
 }
 
-// Deadlines are rounded up to this grain: one timer per grain that holds a deadline instead
-// of one Node timer per query. A timeout fires at most GRAIN_MS late, far below any RTT-based
+// Deadlines are rounded up to this grain: one timer for every query in flight instead of one
+// Node timer per query. A timeout fires at most GRAIN_MS late, far below any RTT-based
 // upstream timeout (RFC 6298 minimums are tens of ms and more).
 export const GRAIN_MS = 4;
-
-/** The items of one GRAIN_MS bucket; `live` counts those still armed there. */
-interface Bucket {
-  items: DeadlineItem[];
-  live: number;
-}
 
 /**
  * One coarse timer for many deadlines (the pooled client's query timeouts and tombstones):
  * deadlines fall into GRAIN_MS buckets and a single Node timer is armed for the earliest
- * bucket. `remove` is lazy (it clears `due` and counts the bucket down; the item stays in
- * its list), so answering a query costs no timer work; when the timer fires, buckets left
- * with nothing armed are dropped unvisited and the timer skips to the earliest bucket still
- * holding a deadline. Most queries are answered long before their timeout, so the timer
- * wakes about once per timeout, not once per grain. While nothing is armed no timer runs, so an idle
- * client never keeps the process alive; while a deadline is armed the timer does, as a
- * per-query timer would.
+ * bucket. `remove` takes the item out of its bucket at once (swap with the last, O(1)), so an
+ * answered query is not kept alive until its deadline (it dies young, cheap for the GC) and a
+ * bucket whose queries were all answered is dropped unvisited: the timer wakes about once per
+ * timeout, not once per grain, and never re-arms on a remove.
  */
 export class Deadlines {
-  private readonly buckets = new Map<number, Bucket>();
+  private readonly buckets = new Map<number, DeadlineItem[]>();
   private timer: NodeJS.Timeout | null = null;
   /** Bucket the timer is armed for (Infinity: none). */
   private armedFor = Number.POSITIVE_INFINITY;
@@ -43,12 +36,13 @@ export class Deadlines {
     item.due = due;
     this.live++;
     const bucket = bucketOf(due);
-    const entry = this.buckets.get(bucket);
-    if (entry === undefined) this.buckets.set(bucket, { items: [item], live: 1 });
-    else {
-      entry.items.push(item);
-      entry.live++;
+    let list = this.buckets.get(bucket);
+    if (list === undefined) {
+      list = [];
+      this.buckets.set(bucket, list);
     }
+    item.dueSlot = list.length;
+    list.push(item);
     if (bucket < this.armedFor) this.arm(bucket);
   }
 
@@ -57,13 +51,6 @@ export class Deadlines {
     if (item.due === 0) return;
     this.disarm(item);
     if (this.live === 0) this.reset();
-  }
-
-  private disarm(item: DeadlineItem): void {
-    const entry = this.buckets.get(bucketOf(item.due));
-    if (entry !== undefined) entry.live--;
-    item.due = 0;
-    this.live--;
   }
 
   /** Deadlines armed now (for tests and counters). */
@@ -76,18 +63,20 @@ export class Deadlines {
     this.timer = null;
     this.armedFor = Number.POSITIVE_INFINITY;
     const passed = Math.floor(performance.now() / GRAIN_MS);
-    const due: DeadlineItem[][] = [];
+    const due: Array<[number, DeadlineItem[]]> = [];
     let next = Number.POSITIVE_INFINITY;
-    for (const [bucket, entry] of this.buckets) {
-      if (entry.live === 0) this.buckets.delete(bucket);
+    for (const [bucket, list] of this.buckets) {
+      if (list.length === 0) this.buckets.delete(bucket);
       else if (bucket <= passed) {
-        due.push(entry.items);
+        due.push([bucket, list]);
         this.buckets.delete(bucket);
       } else if (bucket < next) next = bucket;
     }
-    for (const list of due) {
+    // Earliest deadline first, also when a busy loop let several buckets pass.
+    if (due.length > 1) due.sort((a, b) => a[0] - b[0]);
+    for (const [, list] of due) {
       for (const item of list) {
-        // Skip items removed since, or re-armed into a later bucket (they sit there too).
+        // Removed (or re-armed) by an earlier callback of this round.
         if (item.due === 0 || bucketOf(item.due) > passed) continue;
         item.due = 0;
         this.live--;
@@ -96,6 +85,21 @@ export class Deadlines {
     }
     if (this.live === 0) this.reset();
     else if (next < this.armedFor) this.arm(next);
+  }
+
+  private disarm(item: DeadlineItem): void {
+    const list = this.buckets.get(bucketOf(item.due));
+    // A list being fired is out of the map already; a new list of the same bucket does not
+    // hold the item at its slot.
+    if (list !== undefined && list[item.dueSlot] === item) {
+      const last = list.pop() as DeadlineItem;
+      if (last !== item) {
+        list[item.dueSlot] = last;
+        last.dueSlot = item.dueSlot;
+      }
+    }
+    item.due = 0;
+    this.live--;
   }
 
   private arm(bucket: number): void {
@@ -110,7 +114,7 @@ export class Deadlines {
     );
   }
 
-  /** Nothing armed: drop the lazy leftovers and the timer. */
+  /** Nothing armed: drop the timer and the empty lists. */
   private reset(): void {
     this.buckets.clear();
     if (this.timer !== null) clearTimeout(this.timer);

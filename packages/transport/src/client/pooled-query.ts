@@ -51,6 +51,8 @@ const LATE_WINDOW_MS = 1000;
 export class PooledQuery implements PendingQuery, DeadlineItem {
   /** @internal Owned by `queryDeadlines`: the armed deadline, 0 when none. */
   due = 0;
+  /** @internal Owned by `queryDeadlines`. */
+  dueSlot = 0;
   private phase = WAITING;
   private deferrals = 0;
   private turnStarted = 0;
