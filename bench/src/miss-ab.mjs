@@ -7,6 +7,8 @@
 // BASE_MAIN: the other build's main.js, e.g. a copy of apps/fanout-authority/dist made on
 // main (it must sit inside the repository so its imports resolve). RATE: dnsperf -Q
 // (default 1500; 20000 = as fast as it goes); SECONDS per run (4); ROUNDS (3).
+// MISS_AB_CPU_PROF=DIR: both builds run under `node --cpu-prof --cpu-prof-dir=DIR/<name>`
+// (the floor does not), for the breakdown of where the CPU goes.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +57,14 @@ try {
     );
     upstreams.push({ ...knot, name: `gw${k}` });
   }
-  const fresh = await startAuthority(join(dir, 'new'), { upstreams, cache: { enabled: false } });
+  const profDir = process.env.MISS_AB_CPU_PROF;
+  const profArgs = (name) =>
+    profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, name)}`] : [];
+  const fresh = await startAuthority(join(dir, 'new'), {
+    upstreams,
+    cache: { enabled: false },
+    jail: profDir ? { nodeArgs: profArgs('new') } : undefined,
+  });
   // The base build gets the same config on other ports.
   const config = JSON.parse(readFileSync(fresh.configPath, 'utf8'));
   config.listen.port = await freePort();
@@ -63,6 +72,7 @@ try {
   config.ops = { ...config.ops, metricsPort: ops, healthPort: ops, readyPort: ops };
   writeFileSync(join(dir, 'base.yaml'), JSON.stringify(config));
   const baseProc = startProcess('base', process.execPath, [
+    ...profArgs('base'),
     baseMain,
     '--config',
     join(dir, 'base.yaml'),

@@ -369,6 +369,29 @@ describe('DnsClient randomCase (0x20)', () => {
     server.close();
   });
 
+  it('the same question asked in a row (a fan-out): each copy has its own ID and case, all answered', async () => {
+    const server = await echoServer(false);
+    const client = new DnsClient({ sockets: 1 });
+    const name = 'abcdefghijklmnopqrstuvwxyz.example.test';
+    const ask = () =>
+      client.query({ host: HOST, port: server.port, name, type: 'A', randomCase: true });
+    const replies = await Promise.all([ask(), ask(), ask()]);
+    expect(new Set(replies.map((r) => r.query.id)).size).toBe(3);
+    // Three 26-letter draws all equal: 2^-52.
+    expect(new Set(server.names).size).toBe(3);
+    // A different question after them is built afresh, not served from the last one's bytes.
+    const other = await client.query({
+      host: HOST,
+      port: server.port,
+      name: 'other.test',
+      type: 'AAAA',
+    });
+    expect(other.query.qname).toBe('other.test');
+    expect(other.query.qtype).toBe(28);
+    client.close();
+    server.close();
+  });
+
   it('drops a reply whose name case differs, and times out', async () => {
     const server = await echoServer(true);
     const client = new DnsClient({ sockets: 1 });

@@ -22,7 +22,7 @@ import {
   type SingleFlight,
 } from '../cache/index.js';
 import type { Runtime, ZoneRuntime } from '../config/runtime.js';
-import { decideFromReplicas, type FanoutResult, fanout } from '../fanout/fanout.js';
+import { decideFromReplicas, type FanoutResult, startFanout } from '../fanout/fanout.js';
 import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { createNotifyAcceptor } from '../notify/accept.js';
@@ -299,30 +299,48 @@ export function createHandler(ctx: HandlerContext): Handler {
    * cluster we could not ask).
    */
   function fanoutAndStore(m: Miss): Promise<FanoutResult> {
+    // One Promise per miss: the fan-out itself reports through a callback.
+    const work = () =>
+      new Promise<FanoutResult>((resolve, reject) =>
+        startFanout(
+          m.zone,
+          m.q.qname,
+          m.q.qtype,
+          { allPolicyWaitMs: m.rt.allPolicyWaitMs },
+          (result) => {
+            try {
+              resolve(stored(m, result));
+            } catch (err) {
+              reject(err);
+            }
+          },
+        ),
+      );
+    return m.key === null ? work() : ctx.flights.run(m.key, work);
+  }
+
+  /** Counts a fan-out's decision and stores its full-size reply when it may be cached. */
+  function stored(m: Miss, result: FanoutResult): FanoutResult {
     const { q, rt, zone, key } = m;
-    const work = async (): Promise<FanoutResult> => {
-      const result = await fanout(zone, q.qname, q.qtype, { allPolicyWaitMs: rt.allPolicyWaitMs });
-      metrics.fanout[result.decision.kind]++;
-      const partial = result.decision.kind === 'nxdomain' && result.decision.partial;
-      if (key !== null && result.decision.kind !== 'failed' && !partial) {
-        cache.call('store', (c) => {
-          const full =
-            patchWinner(result, q, m.bytes, rt, 65535) ??
-            buildResponse(q, m.bytes, partsOf(result, zone, rt) as ResponseParts, {
-              maxSize: 65535,
-              serverUdpSize: rt.config.listen.udpSize,
-            });
-          c.store(
-            key,
-            full,
-            result.winners.length > 0 ? result.winners : zone.members.map((u) => u.upstream.name),
-            Date.now(),
-          );
-        });
-      }
-      return result;
-    };
-    return key === null ? work() : ctx.flights.run(key, work);
+    metrics.fanout[result.decision.kind]++;
+    const partial = result.decision.kind === 'nxdomain' && result.decision.partial;
+    if (key !== null && result.decision.kind !== 'failed' && !partial) {
+      cache.call('store', (c) => {
+        const full =
+          patchWinner(result, q, m.bytes, rt, 65535) ??
+          buildResponse(q, m.bytes, partsOf(result, zone, rt) as ResponseParts, {
+            maxSize: 65535,
+            serverUdpSize: rt.config.listen.udpSize,
+          });
+        c.store(
+          key,
+          full,
+          result.winners.length > 0 ? result.winners : zone.members.map((u) => u.upstream.name),
+          Date.now(),
+        );
+      });
+    }
+    return result;
   }
 
   /** `m.bytes` must be our own copy: the receive buffer may be reused once we yield. */

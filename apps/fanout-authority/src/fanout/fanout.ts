@@ -2,7 +2,7 @@ import { type DnsRecord, normalizeName, QTYPE, typeNumber } from '@mdns/protocol
 import type { PendingQuery } from '@mdns/transport';
 import type { ZoneRuntime } from '../config/runtime.js';
 import type { AnswerBytes, Classification } from '../upstream/classify.js';
-import type { Exchange } from '../upstream/upstream.js';
+import type { Exchange, ExchangeListener } from '../upstream/upstream.js';
 import { chooseOwnerData, type Decision, decide, type UpstreamState } from './merge.js';
 
 /** The decided result of one fan-out, before it becomes reply bytes. */
@@ -57,95 +57,161 @@ export function fanout(
   qtype: number,
   options: FanoutOptions,
 ): Promise<FanoutResult> {
-  const started = performance.now();
-  const members = zone.members;
+  return new Promise((resolve) => startFanout(zone, qname, qtype, options, resolve));
+}
+
+/** `fanout` without a Promise (the miss path): `done` is called once, maybe synchronously. */
+export function startFanout(
+  zone: ZoneRuntime,
+  qname: string,
+  qtype: number,
+  options: FanoutOptions,
+  done: (result: FanoutResult) => void,
+): void {
+  new FanoutRun(zone, qname, qtype, options, done).start();
+}
+
+/**
+ * One fan-out's state. It is the listener of every upstream query it sends (each reports
+ * under its member index), so a fan-out allocates no closure per upstream.
+ */
+class FanoutRun implements ExchangeListener {
+  private readonly started = performance.now();
+  private readonly members: ZoneRuntime['members'];
   // The losers are cancelled with a plain call (no AbortController/DOMException per query).
-  const pending: Array<PendingQuery | null> = members.map(() => null);
-  const fromReplica: Array<Classification | null> = members.map(() => null);
-  const nowMs = Date.now();
-  let arrivals = 0;
-  let sent = 0;
-  const states: UpstreamState[] = members.map((m, i) => {
-    // A fresh replica answers whatever the upstream's health: a dead primary's copy is
-    // served until it expires (the secondary-DNS contract).
-    const outcome = m.replica?.answer(qname, qtype, nowMs) ?? null;
-    if (outcome !== null) {
-      fromReplica[i] = outcome;
-      return {
-        name: m.upstream.name,
-        priority: m.priority,
-        status: 'done',
-        outcome,
-        order: arrivals++,
-        unhealthy: false,
-      };
+  private readonly pending: Array<PendingQuery | null>;
+  private readonly fromReplica: Array<Classification | null>;
+  private readonly exchanges: Array<Exchange | null>;
+  private readonly states: UpstreamState[];
+  private arrivals = 0;
+  private sent = 0;
+  private outstanding = 0;
+  private decided: FanoutResult | null = null;
+  private delivered = false;
+  private allTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly zone: ZoneRuntime,
+    private readonly qname: string,
+    private readonly qtype: number,
+    private readonly options: FanoutOptions,
+    private readonly done: (result: FanoutResult) => void,
+  ) {
+    const members = zone.members;
+    this.members = members;
+    const n = members.length;
+    this.pending = new Array(n).fill(null);
+    this.fromReplica = new Array(n).fill(null);
+    this.exchanges = new Array(n).fill(null);
+    this.states = new Array(n);
+    const nowMs = Date.now();
+    for (let i = 0; i < n; i++) {
+      const m = members[i];
+      // A fresh replica answers whatever the upstream's health: a dead primary's copy is
+      // served until it expires (the secondary-DNS contract).
+      const outcome = m.replica?.answer(qname, qtype, nowMs) ?? null;
+      if (outcome !== null) {
+        this.fromReplica[i] = outcome;
+        this.states[i] = {
+          name: m.upstream.name,
+          priority: m.priority,
+          status: 'done',
+          outcome,
+          order: this.arrivals++,
+          unhealthy: false,
+        };
+      } else {
+        this.states[i] = {
+          name: m.upstream.name,
+          priority: m.priority,
+          status: m.upstream.healthy ? 'pending' : 'skipped',
+          unhealthy: !m.upstream.healthy,
+        };
+      }
     }
-    return {
-      name: m.upstream.name,
-      priority: m.priority,
-      status: m.upstream.healthy ? 'pending' : 'skipped',
-      unhealthy: !m.upstream.healthy,
-    };
-  });
-  const exchanges: Array<Exchange | null> = members.map(() => null);
+  }
 
-  return new Promise<FanoutResult>((resolve) => {
-    let outstanding = 0;
-    let decided: FanoutResult | null = null;
-    let allTimer: NodeJS.Timeout | undefined;
-
-    const finish = () => {
-      if (allTimer) clearTimeout(allTimer);
-      if (decided && (!options.waitForAll || outstanding === 0)) resolve(decided);
-    };
-
-    const evaluate = (allWaitExpired: boolean) => {
-      if (decided) return finish();
-      for (let i = 0; i < states.length; i++) {
-        if (fromReplica[i] === null) states[i].unhealthy = !members[i].upstream.healthy;
-      }
-      const decision = decide({ policy: zone.policy, upstreams: states, allWaitExpired });
-      if (decision.kind === 'wait') {
-        if (
-          zone.policy === 'all' &&
-          !allTimer &&
-          states.some((s) => s.outcome?.class === 'POSITIVE')
-        ) {
-          allTimer = setTimeout(() => evaluate(true), options.allPolicyWaitMs);
-        }
-        return;
-      }
-      decided = resultOf(decision, qname, states, exchanges, fromReplica, sent, started);
-      if (!options.waitForAll) {
-        for (let i = 0; i < pending.length; i++) {
-          pending[i]?.cancel();
-          pending[i] = null;
-        }
-      }
-      finish();
-    };
-
+  start(): void {
     // The replicas may decide alone (a POSITIVE under `first`, or nobody left to ask).
-    if (fromReplica.some((o) => o !== null)) evaluate(false);
-    members.forEach((member, i) => {
-      if (states[i].status !== 'pending' || (decided && !options.waitForAll)) return;
-      outstanding++;
-      sent++;
-      pending[i] = member.upstream.send(qname, qtype, (exchange) => {
-        pending[i] = null;
-        outstanding--;
-        exchanges[i] = exchange;
-        if (!decided) {
-          const state = states[i]; // this fan-out's own object: updated in place
-          state.status = 'done';
-          state.outcome = exchange.outcome;
-          state.order = arrivals++;
-        }
-        evaluate(false);
-      });
-    });
-    evaluate(false);
-  });
+    if (this.fromReplica.some((o) => o !== null)) this.evaluate(false);
+    const waitForAll = this.options.waitForAll === true;
+    for (let i = 0; i < this.members.length; i++) {
+      if (this.states[i].status !== 'pending' || (this.decided && !waitForAll)) continue;
+      this.outstanding++;
+      this.sent++;
+      this.pending[i] = this.members[i].upstream.sendTo(this, i, this.qname, this.qtype);
+    }
+    this.evaluate(false);
+  }
+
+  /** An upstream query of this fan-out settled (never called for a cancelled one). */
+  onExchange(i: number, exchange: Exchange): void {
+    this.pending[i] = null;
+    this.outstanding--;
+    this.exchanges[i] = exchange;
+    if (!this.decided) {
+      const state = this.states[i]; // this fan-out's own object: updated in place
+      state.status = 'done';
+      state.outcome = exchange.outcome;
+      state.order = this.arrivals++;
+    }
+    this.evaluate(false);
+  }
+
+  /** The `all` policy's wait after the first POSITIVE ran out. */
+  onAllWait(): void {
+    this.evaluate(true);
+  }
+
+  private finish(): void {
+    if (this.allTimer) clearTimeout(this.allTimer);
+    if (this.delivered || this.decided === null) return;
+    if (this.options.waitForAll && this.outstanding !== 0) return;
+    this.delivered = true;
+    this.done(this.decided);
+  }
+
+  private evaluate(allWaitExpired: boolean): void {
+    if (this.decided) {
+      this.finish();
+      return;
+    }
+    const { states, members, zone } = this;
+    for (let i = 0; i < states.length; i++) {
+      if (this.fromReplica[i] === null) states[i].unhealthy = !members[i].upstream.healthy;
+    }
+    const decision = decide({ policy: zone.policy, upstreams: states, allWaitExpired });
+    if (decision.kind === 'wait') {
+      if (
+        zone.policy === 'all' &&
+        !this.allTimer &&
+        states.some((s) => s.outcome?.class === 'POSITIVE')
+      ) {
+        this.allTimer = setTimeout(onAllWait, this.options.allPolicyWaitMs, this);
+      }
+      return;
+    }
+    this.decided = resultOf(
+      decision,
+      this.qname,
+      states,
+      this.exchanges,
+      this.fromReplica,
+      this.sent,
+      this.started,
+    );
+    if (!this.options.waitForAll) {
+      for (let i = 0; i < this.pending.length; i++) {
+        this.pending[i]?.cancel();
+        this.pending[i] = null;
+      }
+    }
+    this.finish();
+  }
+}
+
+function onAllWait(run: FanoutRun): void {
+  run.onAllWait();
 }
 
 /**

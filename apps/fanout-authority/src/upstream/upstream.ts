@@ -58,6 +58,22 @@ export function upstreamKey(u: UpstreamAddress): string {
 
 export type ExchangeCallback = (exchange: Exchange) => void;
 
+/**
+ * The fan-out's form of `ExchangeCallback`: one object hears every upstream it asked, each
+ * by its `slot`, so a fan-out allocates no closure per upstream query.
+ */
+export interface ExchangeListener {
+  onExchange(slot: number, exchange: Exchange): void;
+}
+
+/** `send`'s callback as a listener (probes, `explain`: off the miss path). */
+class CallbackListener implements ExchangeListener {
+  constructor(private readonly done: ExchangeCallback) {}
+  onExchange(_slot: number, exchange: Exchange): void {
+    this.done(exchange);
+  }
+}
+
 const NO_RECORDS: readonly DnsRecord[] = [];
 
 export class Upstream implements UpstreamAddress {
@@ -126,9 +142,20 @@ export class Upstream implements UpstreamAddress {
     done: ExchangeCallback,
     timeoutOverrideMs?: number,
   ): PendingQuery {
+    return this.sendTo(new CallbackListener(done), 0, qname, qtype, timeoutOverrideMs);
+  }
+
+  /** `send`, reporting to `listener.onExchange(slot, exchange)` (the fan-out's hot path). */
+  sendTo(
+    listener: ExchangeListener,
+    slot: number,
+    qname: string,
+    qtype: number,
+    timeoutOverrideMs?: number,
+  ): PendingQuery {
     const timeoutMs = timeoutOverrideMs ?? this.currentTimeoutMs();
     this.health.stats.requests++;
-    const query = new UpstreamQuery(this, qname, qtype, timeoutMs, done);
+    const query = new UpstreamQuery(this, qname, qtype, timeoutMs, listener, slot);
     this.inflight.add(query);
     // The client reads the options synchronously and keeps none of them: one object per
     // upstream, not one per query.
@@ -323,8 +350,13 @@ class UpstreamQuery implements PendingQuery {
     readonly qname: string,
     readonly qtype: number,
     readonly timeoutMs: number,
-    readonly done: ExchangeCallback,
+    private readonly listener: ExchangeListener,
+    private readonly slot: number,
   ) {}
+
+  done(exchange: Exchange): void {
+    this.listener.onExchange(this.slot, exchange);
+  }
 
   cancel(): void {
     if (this.upstream.forget(this)) this.pending?.cancel();

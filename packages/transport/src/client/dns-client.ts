@@ -67,6 +67,8 @@ export class DnsClient {
   private cursor = 0;
   private closed = false;
   private readonly hosts = new Map<string, string | null>();
+  /** The last question built: a fan-out asks the same one of every upstream in a row. */
+  private question = new BuiltQuestion('', -1, 0, false, -1, false, '', '');
 
   constructor(options: DnsClientOptions = {}) {
     this.size = wholeAtLeast(options.sockets ?? DEFAULT_SOCKETS, 0, 'sockets');
@@ -121,23 +123,22 @@ export class DnsClient {
       return later(new DnsQueryError('local', `no free query ID on a udp socket`), done);
     }
     const qclass = options.class ?? 1;
-    const packet = buildQuery({
-      id,
-      name: options.name,
-      qtype,
-      qclass,
-      rd: options.rd ?? true,
-      edns:
-        options.edns === false
-          ? null
-          : { udpSize: options.udpSize ?? 1232, dnssecOk: options.dnssecOk ?? false },
-    });
-    if (typeof packet === 'string') {
+    const rd = options.rd ?? true;
+    const udpSize = options.edns === false ? -1 : (options.udpSize ?? 1232);
+    const dnssecOk = options.edns !== false && (options.dnssecOk ?? false);
+    const question = this.question.matches(options.name, qtype, qclass, rd, udpSize, dnssecOk)
+      ? this.question
+      : this.buildQuestion(options.name, qtype, qclass, rd, udpSize, dnssecOk);
+    if (typeof question.bytes === 'string') {
       if (ownSocket) socket.close();
-      return later(new DnsQueryError('local', `cannot build query: ${packet}`), done);
+      return later(new DnsQueryError('local', `cannot build query: ${question.bytes}`), done);
     }
+    // Each query its own copy: its own ID and (below) its own random case.
+    const packet = question.bytes.slice();
+    packet[0] = id >> 8;
+    packet[1] = id & 0xff;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const expect = expected(id, options.name, qtype, qclass, packet);
+    const expect: ExpectedReply = { id, qname: question.qname, qtype, qclass };
     if (options.randomCase) {
       // The name runs from the header to QTYPE/QCLASS (and the 11-byte OPT, when present).
       const nameEnd = packet.length - 4 - (options.edns === false ? 0 : 11);
@@ -223,6 +224,27 @@ export class DnsClient {
     return socket.sent >= this.queriesPerSocket || performance.now() >= socket.retireAt;
   }
 
+  private buildQuestion(
+    name: string,
+    qtype: number,
+    qclass: number,
+    rd: boolean,
+    udpSize: number,
+    dnssecOk: boolean,
+  ): BuiltQuestion {
+    const bytes = buildQuery({
+      id: 0,
+      name,
+      qtype,
+      qclass,
+      rd,
+      edns: udpSize < 0 ? null : { udpSize, dnssecOk },
+    });
+    const qname = typeof bytes === 'string' ? '' : expectedName(name, bytes);
+    this.question = new BuiltQuestion(name, qtype, qclass, rd, udpSize, dnssecOk, bytes, qname);
+    return this.question;
+  }
+
   private canonical(host: string): string | null {
     const known = this.hosts.get(host);
     if (known !== undefined) return known;
@@ -233,20 +255,51 @@ export class DnsClient {
   }
 }
 
-/** What the reply must echo; the name as `scan` normalizes it, without scanning our own packet. */
-function expected(
-  id: number,
-  name: string,
-  qtype: number,
-  qclass: number,
-  packet: Uint8Array,
-): ExpectedReply {
+/**
+ * One question's query bytes with ID 0 (or why they cannot be built), and the name a reply
+ * must echo: built once, copied per upstream.
+ */
+class BuiltQuestion {
+  constructor(
+    readonly name: string,
+    readonly qtype: number,
+    readonly qclass: number,
+    readonly rd: boolean,
+    /** -1: no OPT record. */
+    readonly udpSize: number,
+    readonly dnssecOk: boolean,
+    readonly bytes: Uint8Array | string,
+    /** As `scan` normalizes it. */
+    readonly qname: string,
+  ) {}
+
+  matches(
+    name: string,
+    qtype: number,
+    qclass: number,
+    rd: boolean,
+    udpSize: number,
+    dnssecOk: boolean,
+  ): boolean {
+    return (
+      this.name === name &&
+      this.qtype === qtype &&
+      this.qclass === qclass &&
+      this.rd === rd &&
+      this.udpSize === udpSize &&
+      this.dnssecOk === dnssecOk
+    );
+  }
+}
+
+/** The question name as `scan` normalizes it, without scanning our own packet in the usual case. */
+function expectedName(name: string, packet: Uint8Array): string {
   if (name.includes('\\')) {
     const s = scan(packet);
-    if (s.ok) return { id, qname: s.query.qname, qtype, qclass };
+    if (s.ok) return s.query.qname;
   }
   const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
-  return { id, qname: trimmed.toLowerCase(), qtype, qclass };
+  return trimmed.toLowerCase();
 }
 
 /** A query that failed before it was sent: reported on the next tick, unless cancelled. */

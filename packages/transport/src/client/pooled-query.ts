@@ -1,5 +1,6 @@
 import { type ScannedQuery, scan } from '@mdns/protocol';
 import { clientCounters } from './counters.js';
+import { type DeadlineItem, queryDeadlines } from './deadlines.js';
 import { DnsQueryError } from './errors.js';
 import { type ExchangeReply, type ExchangeRequest, isQueriedAddress, target } from './exchange.js';
 import { tcpExchange } from './exchange-tcp.js';
@@ -46,11 +47,16 @@ const LATE_WINDOW_MS = 1000;
 /**
  * One query on a pooled socket: waiting for its reply, retrying over TCP after TC=1, then
  * done; or a tombstone after a timeout or a cancel, until its own timeout has passed again.
- * Timers take `this` as an argument so no closure is allocated per query.
+ * Its deadline is an entry in the shared `queryDeadlines` sweep (one coarse timer for every
+ * query in flight, not a Node timer each); the check phase takes `this` as an argument so no
+ * closure is allocated per query.
  */
-export class PooledQuery implements PendingQuery {
+export class PooledQuery implements PendingQuery, DeadlineItem {
+  /** @internal Owned by `queryDeadlines`: the armed deadline, 0 when none. */
+  due = 0;
+  /** @internal Owned by `queryDeadlines`. */
+  dueSlot = 0;
   private phase = WAITING;
-  private timer: NodeJS.Timeout | null;
   private deferrals = 0;
   private turnStarted = 0;
   private deadlinePassed = false;
@@ -67,7 +73,7 @@ export class PooledQuery implements PendingQuery {
     private readonly done: QueryCallback,
     private readonly onLate: LateReplyCallback | undefined,
   ) {
-    this.timer = setTimeout(onTimer, timeoutMs, this);
+    queryDeadlines.add(this, timeoutMs);
   }
 
   cancel(): void {
@@ -123,8 +129,7 @@ export class PooledQuery implements PendingQuery {
 
   /** The socket closed under us (error or client close). */
   onSocketClosed(error: DnsQueryError | undefined): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    queryDeadlines.remove(this);
     if (this.phase !== WAITING) {
       if (this.phase === TOMBSTONE) this.phase = DONE;
       return;
@@ -137,9 +142,8 @@ export class PooledQuery implements PendingQuery {
     );
   }
 
-  /** Timer phase: the deadline (or a tombstone's end) passed. */
-  onTimer(): void {
-    this.timer = null;
+  /** Timer phase: the deadline (or a tombstone's end) passed (`queryDeadlines` disarmed it). */
+  onDeadline(): void {
     if (this.phase === TOMBSTONE) {
       this.release();
       return;
@@ -212,12 +216,11 @@ export class PooledQuery implements PendingQuery {
    */
   private bury(forMs = this.timeoutMs): void {
     this.phase = TOMBSTONE;
-    if (this.timer === null) this.timer = setTimeout(onTimer, forMs, this);
+    if (this.due === 0) queryDeadlines.add(this, forMs);
   }
 
   private release(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    queryDeadlines.remove(this);
     if (this.phase === TOMBSTONE) this.phase = DONE;
     this.socket.release(this);
   }
@@ -249,10 +252,6 @@ function countMismatch(reason: 'malformed' | 'id' | 'question'): void {
   clientCounters.mismatched++;
   if (reason === 'id') clientCounters.mismatchedId++;
   else clientCounters.mismatchedQuestion++;
-}
-
-function onTimer(query: PooledQuery): void {
-  query.onTimer();
 }
 
 function onFirstCheck(query: PooledQuery): void {
