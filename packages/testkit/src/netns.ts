@@ -69,6 +69,10 @@ function run(argv: string[], input?: string, timeoutMs = 20_000): Promise<string
         else resolve(stdout);
       },
     );
+    // A command that exits without reading its stdin (most of them: `ip netns add`, `nft`
+    // with a bad rule) closes the pipe under our write: EPIPE. Its exit status and stderr are
+    // the error worth reporting (above); an unhandled EPIPE would kill the test process.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }
