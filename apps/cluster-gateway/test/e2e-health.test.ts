@@ -4,6 +4,7 @@ import {
   assertBuilt,
   freePort,
   type Knotd,
+  kdigAxfr,
   knotSecondaryOf,
   startKnotd,
   type TempDir,
@@ -221,21 +222,9 @@ describe.each(WORKER_COUNTS)(
           /status: (\w+)/,
         )?.[1];
       const marker = async () =>
-        (
-          await tool('kdig', [
-            '-y',
-            `hmac-sha256:${KEY}:${SECRET}`,
-            '@127.0.0.1',
-            '-p',
-            String(gw.dnsPort),
-            'AXFR',
-            ZONE,
-            '+nocomments',
-          ])
-        )
-          .split('\n')
-          .filter((l) => /\bTYPE65432\b/.test(l))
-          .map((l) => l.split(/\s+/)[0]);
+        (await kdigAxfr(gw.dnsPort, ZONE, { name: KEY, secret: SECRET }))
+          .filter((l) => /\btype65432\b/.test(l))
+          .map((l) => l.split(' ')[0]);
       await eventually(async () =>
         expect(
           await tool('kdig', ['@127.0.0.1', '-p', String(knot.port), '+short', WEB, 'A']),

@@ -5,7 +5,9 @@ import {
   until as eventually,
   freePort,
   type Knotd,
+  kdigAxfr,
   knotSecondaryOf,
+  soaSerial as serialOf,
   startKnotd,
   type TempDir,
   tempDir,
@@ -31,29 +33,10 @@ const KEY = 'xfr-key';
 const SECRET = 'jOvMv6N6cLcTGoXz7V2s1w3VtQ0lKf1xk1r8mA2n0Yc=';
 const WRONG = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-/** The zone's records as `kdig` prints them, one normalized line each, sorted. */
-async function axfr(port: number, key?: string): Promise<string[]> {
-  const args = ['@127.0.0.1', '-p', String(port), 'AXFR', ZONE, '+nocomments', '+nostats'];
-  const out = await tool('kdig', key ? ['-y', `hmac-sha256:${KEY}:${key}`, ...args] : args);
-  return out
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith(';') && !/\bTSIG\b/.test(l))
-    .map((l) => l.trim().split(/\s+/).join(' ').toLowerCase())
-    .sort();
-}
-
-async function soaSerial(port: number): Promise<number> {
-  const out = await tool('dig', [
-    '@127.0.0.1',
-    '-p',
-    String(port),
-    '+short',
-    '+tries=1',
-    'SOA',
-    ZONE,
-  ]);
-  return Number(out.trim().split(/\s+/)[2] ?? Number.NaN);
-}
+/** The zone's records as `kdig` prints them (signed with `secret` when given). */
+const axfr = (port: number, secret?: string) =>
+  kdigAxfr(port, ZONE, secret ? { name: KEY, secret } : undefined);
+const soaSerial = (port: number) => serialOf(port, ZONE);
 
 describe.each(WORKER_COUNTS)(
   'Knot DNS as a secondary of the gateway, listen.workers: %i',

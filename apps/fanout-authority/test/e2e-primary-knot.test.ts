@@ -4,7 +4,10 @@ import {
   assertBuilt,
   freePort,
   type Knotd,
+  kdigAxfr,
+  kdigRecords,
   knotSecondaryOf,
+  soaSerial as serialOf,
   startKnotd,
   tempDir,
   runTool as tool,
@@ -77,33 +80,11 @@ function authorityYaml(
   ].join('\n');
 }
 
-/** A zone's records as `kdig` prints them, one normalized line each, sorted. */
-async function axfr(port: number, zone = ZONE, key: string | null = SECRET): Promise<string[]> {
-  const args = ['@127.0.0.1', '-p', String(port), 'AXFR', zone, '+nocomments', '+nostats'];
-  const out = await tool('kdig', key ? ['-y', `hmac-sha256:${KEY}:${key}`, ...args] : args);
-  return records(out);
-}
-
-function records(out: string): string[] {
-  return out
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith(';') && !/\bTSIG\b/.test(l))
-    .map((l) => l.trim().split(/\s+/).join(' ').toLowerCase())
-    .sort();
-}
-
-async function soaSerial(port: number): Promise<number> {
-  const out = await tool('dig', [
-    '@127.0.0.1',
-    '-p',
-    String(port),
-    '+short',
-    '+tries=1',
-    'SOA',
-    ZONE,
-  ]);
-  return Number(out.trim().split(/\s+/)[2] ?? Number.NaN);
-}
+/** A zone's records as `kdig` prints them (signed unless `key` is null). */
+const axfr = (port: number, zone = ZONE, key: string | null = SECRET) =>
+  kdigAxfr(port, zone, key ? { name: KEY, secret: key } : undefined);
+const records = kdigRecords;
+const soaSerial = (port: number) => serialOf(port, ZONE);
 
 /** name, type and data of a record line (the TTL left out: a cached answer counts down). */
 const withoutTtl = (line: string) => {

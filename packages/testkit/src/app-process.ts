@@ -406,3 +406,46 @@ export function runTool(cmd: string, args: string[], timeoutMs = 20_000): Promis
     });
   });
 }
+
+/** A TSIG key as `kdig -y` takes it (hmac-sha256). */
+export interface KdigKey {
+  name: string;
+  secret: string;
+}
+
+/**
+ * A zone by AXFR with `kdig` (signed with `key` when given): its records, one line each as
+ * kdig prints them with blanks squeezed and in lower case, TSIG and comment lines left out,
+ * sorted. An empty list when the transfer was refused.
+ */
+export async function kdigAxfr(port: number, zone: string, key?: KdigKey): Promise<string[]> {
+  const args = ['@127.0.0.1', '-p', String(port), 'AXFR', zone, '+nocomments', '+nostats'];
+  const out = await runTool(
+    'kdig',
+    key ? ['-y', `hmac-sha256:${key.name}:${key.secret}`, ...args] : args,
+  );
+  return kdigRecords(out);
+}
+
+/** kdig's output as records: one line each, blanks squeezed, lower case, no TSIG, sorted. */
+export function kdigRecords(out: string): string[] {
+  return out
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith(';') && !/\bTSIG\b/.test(l))
+    .map((l) => l.trim().split(/\s+/).join(' ').toLowerCase())
+    .sort();
+}
+
+/** The SOA serial `dig` reads at 127.0.0.1:`port` for `zone` (NaN when none came). */
+export async function soaSerial(port: number, zone: string): Promise<number> {
+  const out = await runTool('dig', [
+    '@127.0.0.1',
+    '-p',
+    String(port),
+    '+short',
+    '+tries=1',
+    'SOA',
+    zone,
+  ]);
+  return Number(out.trim().split(/\s+/)[2] ?? Number.NaN);
+}

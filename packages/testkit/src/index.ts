@@ -1,5 +1,16 @@
 export type { AppName, AppProcessOptions, LogLine, MemorySample, OpsPorts } from './app-process.js';
-export { AppProcess, appMain, assertBuilt, readMemory, runApp, runTool } from './app-process.js';
+export {
+  AppProcess,
+  appMain,
+  assertBuilt,
+  type KdigKey,
+  kdigAxfr,
+  kdigRecords,
+  readMemory,
+  runApp,
+  runTool,
+  soaSerial,
+} from './app-process.js';
 export { bunBinary, defaultRuntime, type Runtime, runtimeBinary } from './bun.js';
 export { BusyUpstream, busyWait } from './busy-upstream.js';
 export type { ConfigDocProblems, ParsingSchema } from './config-docs.js';
