@@ -3,6 +3,7 @@ import { type Standin, startStandin } from '@mdns/kube-standin';
 import {
   type AppProcess,
   assertBuilt,
+  freePort,
   type TempDir,
   tempDir,
   until,
@@ -93,7 +94,9 @@ describe.each(WORKER_COUNTS)(
       standin.stall(true);
       dir = tempDir();
       const config = testConfig({
-        listen: listenWith(workers),
+        // A fixed port: on Bun each worker binds its own SO_REUSEPORT socket, and with port 0
+        // every worker (and a restarted one) would get a port of its own.
+        listen: listenWith(workers, await freePort()),
         sources: {
           kubernetes: {
             kubeconfig: standin.kubeconfigPath,
