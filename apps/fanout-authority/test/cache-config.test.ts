@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { containerMemoryLimit } from '@mdns/ops';
+import { describe, expect, it } from 'vitest';
 import { cacheBudget, cacheConfigSchema, defaultCacheConfig } from '../src/cache/index.js';
 
 describe('cacheConfigSchema', () => {
@@ -63,7 +63,6 @@ describe('maxBytes default from the container memory limit', () => {
     expect(cacheBudget(100 * 1024 * 1024)).toBe(12.5 * 1024 * 1024);
     expect(cacheBudget(null)).toBe(64 * 1024 * 1024);
   });
-
 
   it('negativeMaxBytes defaults to a quarter of an explicit maxBytes', () => {
     expect(cacheConfigSchema.parse({ maxBytes: 4_000_000 }).negativeMaxBytes).toBe(1_000_000);
