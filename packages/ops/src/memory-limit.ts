@@ -38,10 +38,9 @@ const CGROUP_V1_MEMORY_ROOT = '/sys/fs/cgroup/memory';
  * (a Kubernetes pod's group above the container's, or a systemd slice) binds too. Inside a
  * container with its own cgroup namespace the path is `/` and only the root files remain.
  *
- * Why not `process.constrainedMemory()` alone: Node 20's libuv reads the root files only,
- * so a process in a child group (cgroup v1 without a cgroup namespace, a systemd scope, the
- * bench's `cgroup-memory.mjs`) is told "no limit" where Bun, which walks the process's own
- * group, finds it: the same build then sized its caches differently per runtime.
+ * `process.constrainedMemory()` (Node 20 and 24, Bun) reads the process's own group only
+ * (checked in a v1 child group: all three report its limit); the files add the ancestors
+ * and work where the runtime has no such call.
  */
 export function cgroupLimitFiles(procSelfCgroup: string | null): string[] {
   const v2: string[] = [];
