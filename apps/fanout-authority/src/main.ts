@@ -16,6 +16,7 @@ import {
   runCli,
   siblings,
   startExplainServer,
+  startedAtSeconds,
   startProcessOps,
   superviseWorkers,
   TRANSFER_COUNTER_HELP,
@@ -40,6 +41,7 @@ import { explain, formatExplain, parseExplainRequest } from './explain/explain.j
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import { MergedZonePrimary } from './primary/primary.js';
+import { MERGED_SERIAL_TOPIC, MergedSerialOwner } from './primary/serials.js';
 import { replicasSettled } from './replica/readiness.js';
 import type { Replica } from './replica/replica.js';
 import {
@@ -77,7 +79,9 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   // Node 24 would grow the young generation to 128 MiB (Node 20: 32 MiB), ≈+130 MB of RSS
   // for no CPU gained on the bench: hold it near Node 20's size.
   allowYoungGrowth(AUTHORITY_NEW_SPACE_BYTES);
-  let serial = Math.floor(Date.now() / 1000);
+  // The start second: with workers, the process primary's, so every worker starts from the
+  // same SOA serial (the merged zones' serial is then the primary's, primary/serials.ts).
+  let serial = startedAtSeconds();
   // Every upstream query goes through this pool of long-lived UDP sockets (`upstream.sockets`);
   // a reload that changes the size swaps it, shutdown closes it.
   let client = new DnsClient({ sockets: config.upstream.sockets });
@@ -143,6 +147,12 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       keys: resolved.keys,
       runtime: () => runtime,
       logger,
+      follower: feeds !== null,
+    });
+    // After the copies' feeds: a serial arrives once this worker holds the copies it covers.
+    const follower = primary;
+    feeds?.follow(MERGED_SERIAL_TOPIC, (zone, value) => {
+      if (typeof value === 'number') follower.adoptSerial(zone, value);
     });
   }
   const registry = createRegistry();
@@ -192,10 +202,14 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
         help: TRANSFER_COUNTER_HELP,
       },
     );
-    // Outgoing NOTIFY to the secondaries (`notify_total` counts the incoming ones).
-    exportCounters(registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
-      ...transferPrimary.notifyCounters,
-    }));
+    // Outgoing NOTIFY to the secondaries (`notify_total` counts the incoming ones); with
+    // workers, the process primary sends them and exports these.
+    const notifyCounters = transferPrimary.notifyCounters;
+    if (notifyCounters !== null) {
+      exportCounters(registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
+        ...notifyCounters,
+      }));
+    }
   }
 
   // Ready once every upstream's start-up probe has answered (its RTT is the first sample,
@@ -369,16 +383,37 @@ function replicationKeys(config: AuthorityConfig): Pick<ReplicationWiring, 'keys
  * timers, one copy of the records — and every check is published to the workers, whose
  * replicas follow (replica/share.ts). A NOTIFY reaches a worker, which verifies it and
  * passes it here. A config change reloads this set as a worker reloads its runtime.
+ * With `transfer.enabled` the merged zones' serials are owned here too (primary/serials.ts):
+ * one serial per change for every worker, and the one NOTIFY.
  */
 function replicasInPrimary(ctx: CliContext<AuthorityConfig>, primary: PrimaryContext): void {
   const logger = primary.logger;
   const publisher = new ReplicaPublisher(primary.feeds, (r) => upstreamKey(r.upstream));
+  let serials: MergedSerialOwner | null = null;
   const wiring = (config: AuthorityConfig): ReplicationWiring => ({
     ...replicationKeys(config),
     logger,
-    onChecked: (replica) => publisher.checked(replica),
+    onChecked: (replica) => {
+      if (publisher.checked(replica)) serials?.copyChanged(upstreamKey(replica.upstream));
+    },
   });
   let replicas = buildReplicas(ctx.config, wiring(ctx.config));
+  const config = ctx.config;
+  if (config.transfer.enabled) {
+    const resolved = resolveTsigKeys(config.transfer.keys);
+    if (!resolved.ok) throw new Error(resolved.error);
+    serials = new MergedSerialOwner({
+      config,
+      feeds: primary.feeds,
+      keys: resolved.keys,
+      replicas: () => replicas,
+      logger,
+    });
+    const owner = serials;
+    exportCounters(primary.registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
+      ...owner.notifyCounters,
+    }));
+  }
   for (const replica of replicas.values()) replica.start();
   primary.feeds.onWorker(NOTIFY_TOPIC, (payload) => {
     const notify = payload as ReplicaNotify;
@@ -400,6 +435,7 @@ function replicasInPrimary(ctx: CliContext<AuthorityConfig>, primary: PrimaryCon
         }
         replicas = built;
         for (const replica of built.values()) replica.start();
+        serials?.reloaded(next);
       } catch (err) {
         logger.error({ err }, 'config reload of the replicas failed; keeping the running ones');
       }
