@@ -22,6 +22,7 @@ import {
   TRANSFER_COUNTER_HELP,
   watchConfig,
   workerFeeds,
+  workerIndex,
 } from '@mdns/ops';
 import { DnsClient, DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
@@ -41,7 +42,11 @@ import { explain, formatExplain, parseExplainRequest } from './explain/explain.j
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import { MergedZonePrimary } from './primary/primary.js';
-import { MERGED_SERIAL_TOPIC, MergedSerialOwner } from './primary/serials.js';
+import {
+  MERGED_SERIAL_TOPIC,
+  MERGED_WORKER_SERVING_TOPIC,
+  MergedSerialOwner,
+} from './primary/serials.js';
 import { replicasSettled } from './replica/readiness.js';
 import type { Replica } from './replica/replica.js';
 import {
@@ -190,6 +195,8 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       logger.error({ err, peer: peer.address }, 'handler failed; answered SERVFAIL'),
   });
   const { port: dnsPort } = await server.listen();
+  // The copies and serial feeds were followed before: the primary's first NOTIFY may go.
+  if (transferPrimary !== null) feeds?.toPrimary(MERGED_WORKER_SERVING_TOPIC, workerIndex());
   exportCounters(registry, `${METRICS_PREFIX}server_`, () => ({ ...server.counters }), {
     gauges: ['tcpConnections'],
   });
@@ -408,8 +415,12 @@ function replicasInPrimary(ctx: CliContext<AuthorityConfig>, primary: PrimaryCon
       keys: resolved.keys,
       replicas: () => replicas,
       logger,
+      workers: config.listen.workers,
     });
     const owner = serials;
+    primary.feeds.onWorker(MERGED_WORKER_SERVING_TOPIC, (worker) => {
+      if (typeof worker === 'number') owner.workerServing(worker);
+    });
     exportCounters(primary.registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
       ...owner.notifyCounters,
     }));

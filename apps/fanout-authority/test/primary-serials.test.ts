@@ -77,6 +77,7 @@ function owner(fresh: Map<string, boolean>, start = config()) {
     keys: [],
     replicas,
     logger: createLogger({ name: 'test', level: 'silent' }),
+    workers: 2,
   });
   return { serials, published };
 }

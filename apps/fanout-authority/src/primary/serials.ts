@@ -22,6 +22,8 @@ import { upstreamKey } from '../upstream/upstream.js';
 
 /** The serial the primary moved a merged zone to: key the zone, value the serial. */
 export const MERGED_SERIAL_TOPIC = 'authority-merged-serial';
+/** Workers to the primary: this worker (its index) is serving, its copies and serial followed. */
+export const MERGED_WORKER_SERVING_TOPIC = 'authority-merged-worker-serving';
 
 /** A merged zone as the serial owner sees it: its name and its members' upstream keys. */
 export interface ZoneMembers {
@@ -68,13 +70,18 @@ export interface MergedSerialOwnerOptions {
   /** The primary's replicas now, by upstream key (a reload swaps the set). */
   replicas: () => ReadonlyMap<string, Replica>;
   logger: Logger;
+  /** `listen.workers`: the first NOTIFY waits until this many workers are serving. */
+  workers: number;
 }
 
 /**
  * The primary's side: each merged zone's serial (from the start second, as in every worker),
  * moved `transfer.notify.debounceMs` after the first change not yet committed, published on
  * `MERGED_SERIAL_TOPIC` after the copies it covers (the feeds keep publication order per
- * worker), then one NOTIFY round to `transfer.notify.targets`.
+ * worker), then one NOTIFY round to `transfer.notify.targets`. The replicas here load before
+ * the workers listen: a secondary told at once would find no worker (Knot then waits its
+ * retry interval), so the first NOTIFY waits until every worker is serving (`workerServing`;
+ * it carries the serial then, which covers any commit before it); a restarted worker adds none.
  */
 export class MergedSerialOwner {
   readonly #options: MergedSerialOwnerOptions;
@@ -85,6 +92,9 @@ export class MergedSerialOwner {
   readonly #changedUpstreams = new Set<string>();
   readonly #changedZones = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
+  readonly #serving = new Set<number>();
+  /** A serial moved while the NOTIFY was held (not every worker serving yet). */
+  #held = false;
 
   constructor(options: MergedSerialOwnerOptions) {
     this.#options = options;
@@ -169,9 +179,25 @@ export class MergedSerialOwner {
         { zones: moved.map((z) => `${z}@${this.#apexes.get(z)?.soa.serial}`) },
         'merged zone changed: new serial',
       );
-      this.#notifier.changed();
+      this.#notify();
     }
     return moved;
+  }
+
+  /** A worker (by index) is serving; once all are, the held NOTIFY goes. */
+  workerServing(index: number): void {
+    if (this.#allServing()) return;
+    this.#serving.add(index);
+    if (this.#allServing() && this.#held) this.#notify();
+  }
+
+  #allServing(): boolean {
+    return this.#serving.size >= this.#options.workers;
+  }
+
+  #notify(): void {
+    this.#held = !this.#allServing();
+    if (!this.#held) this.#notifier.changed();
   }
 
   async stop(): Promise<void> {
