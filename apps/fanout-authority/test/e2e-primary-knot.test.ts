@@ -300,6 +300,24 @@ describe.each(WORKER_COUNTS)(
       expect(await axfr(knot.port, ZONE, null)).toEqual(await axfr(dnsPort));
     }, 120_000);
 
+    it.runIf(workers > 1)(
+      'a restarted worker takes the copies and the serial from the primary: one serial, one zone',
+      async () => {
+        const [serial, ...others] = await serialsOfEveryWorker();
+        expect(others).toEqual([]);
+        const zone = await axfr(dnsPort);
+        const pid = server.logs.find((l) => l.msg === 'listening' && l.worker === 2)?.pid as number;
+        process.kill(pid, 'SIGKILL');
+        await server.waitForLog((l) => l.msg === 'worker serving again' && l.worker === 2, 15_000);
+        // Its own start second first, then the primary's serial (the feeds' snapshot).
+        await until(async () => {
+          const serials = await serialsOfEveryWorker();
+          return serials.length === 1 && serials[0] === serial;
+        }, 10_000);
+        for (let n = 0; n < 4; n++) expect(await axfr(dnsPort)).toEqual(zone);
+      },
+    );
+
     it('refused without a key and from a source outside allow; SERVFAIL while a copy is missing', async () => {
       const base = ['@127.0.0.1', '-p', String(dnsPort), '+tries=1', '+time=3'];
       expect(await tool('dig', [...base, 'AXFR', ZONE])).toMatch(/Transfer failed|REFUSED/);
