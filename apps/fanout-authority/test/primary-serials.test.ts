@@ -20,17 +20,27 @@ const ZONES = [
   { name: 'b.test', members: [C] },
 ];
 
-describe('zonesToMove: a new copy of a member moves its zone, once it can be listed', () => {
+describe('zonesToMove: a new copy of a member, or a reload, moves the zone once it can be listed', () => {
   const allFresh = () => true;
+  const copies = (...upstreams: string[]) => ({
+    upstreams: new Set(upstreams),
+    zones: new Set<string>(),
+  });
   it('only the zones with a changed member', () => {
-    expect(zonesToMove(ZONES, new Set([B]), allFresh)).toEqual(['a.test']);
-    expect(zonesToMove(ZONES, new Set([A, C]), allFresh)).toEqual(['a.test', 'b.test']);
-    expect(zonesToMove(ZONES, new Set(), allFresh)).toEqual([]);
+    expect(zonesToMove(ZONES, copies(B), allFresh)).toEqual(['a.test']);
+    expect(zonesToMove(ZONES, copies(A, C), allFresh)).toEqual(['a.test', 'b.test']);
+    expect(zonesToMove(ZONES, copies(), allFresh)).toEqual([]);
+  });
+  it('the zones a reload touched, without a new copy', () => {
+    const pending = { upstreams: new Set<string>(), zones: new Set(['b.test']) };
+    expect(zonesToMove(ZONES, pending, allFresh)).toEqual(['b.test']);
   });
   it('not while a member has no fresh copy (its transfers answer SERVFAIL): the serial stays', () => {
-    expect(zonesToMove(ZONES, new Set([A]), (k) => k !== B)).toEqual([]);
+    expect(zonesToMove(ZONES, copies(A), (k) => k !== B)).toEqual([]);
+    const reload = { upstreams: new Set<string>(), zones: new Set(['a.test']) };
+    expect(zonesToMove(ZONES, reload, (k) => k !== B)).toEqual([]);
     // The member that completes the zone is itself a change.
-    expect(zonesToMove(ZONES, new Set([B]), allFresh)).toEqual(['a.test']);
+    expect(zonesToMove(ZONES, copies(B), allFresh)).toEqual(['a.test']);
   });
 });
 

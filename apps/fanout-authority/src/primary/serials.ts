@@ -31,20 +31,29 @@ export interface ZoneMembers {
   members: readonly string[];
 }
 
+/** What changed since the last commit: members with a new copy, zones a reload touched. */
+export interface PendingChanges {
+  /** Upstream keys. */
+  upstreams: ReadonlySet<string>;
+  /** Zone names. */
+  zones: ReadonlySet<string>;
+}
+
 /**
- * Pure: the zones a round of copy changes moves: those with a changed member (`changed`, by
- * upstream key) whose every member holds a fresh copy now (`fresh`) — a zone that cannot be
- * listed keeps its serial, as a single process's commit skips it.
+ * Pure: the zones a commit moves: those a reload touched or with a member that has a new
+ * copy, whose every member holds a fresh copy now (`fresh`) — a zone that cannot be listed
+ * keeps its serial, as a single process's commit skips it.
  */
 export function zonesToMove(
   zones: Iterable<ZoneMembers>,
-  changed: ReadonlySet<string>,
+  pending: PendingChanges,
   fresh: (upstreamKey: string) => boolean,
 ): string[] {
   const moved: string[] = [];
   for (const zone of zones) {
-    if (!zone.members.some((m) => changed.has(m))) continue;
-    if (zone.members.every(fresh)) moved.push(zone.name);
+    const touched =
+      pending.zones.has(zone.name) || zone.members.some((m) => pending.upstreams.has(m));
+    if (touched && zone.members.every(fresh)) moved.push(zone.name);
   }
   return moved;
 }
@@ -160,15 +169,13 @@ export class MergedSerialOwner {
   commit(nowSeconds = Date.now() / 1000): string[] {
     const replicas = this.#options.replicas();
     const fresh = (key: string) => replicas.get(key)?.fresh() != null;
-    const byCopy = zonesToMove(this.#zones(), this.#changedUpstreams, fresh);
-    const byReload = zonesToMove(
-      this.#zones().filter((z) => this.#changedZones.has(z.name)),
-      new Set(this.#zones().flatMap((z) => z.members)),
+    const moved = zonesToMove(
+      this.#zones(),
+      { upstreams: this.#changedUpstreams, zones: this.#changedZones },
       fresh,
     );
     this.#changedUpstreams.clear();
     this.#changedZones.clear();
-    const moved = [...new Set([...byCopy, ...byReload])];
     for (const zone of moved) {
       const apex = this.#apexes.get(zone) as ZoneApex;
       apex.soa.serial = nextSerial(apex.soa.serial, nowSeconds);
@@ -208,10 +215,10 @@ export class MergedSerialOwner {
 
   #arm(): void {
     if (this.#timer) return;
+    // The debounce is bound at start, as the rest of `transfer` (a reload warns).
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.commit();
-      // Bound at start, as the rest of `transfer` (a reload warns).
     }, this.#options.config.transfer.notify.debounceMs);
     this.#timer.unref();
   }
