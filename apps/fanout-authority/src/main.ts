@@ -44,8 +44,10 @@ import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import { MergedZonePrimary } from './primary/primary.js';
 import {
   MERGED_SERIAL_TOPIC,
-  MERGED_WORKER_SERVING_TOPIC,
+  MERGED_WORKER_TOPIC,
   MergedSerialOwner,
+  mergeConfigKey,
+  type WorkerMergeConfig,
 } from './primary/serials.js';
 import { replicasSettled } from './replica/readiness.js';
 import type { Replica } from './replica/replica.js';
@@ -195,8 +197,17 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       logger.error({ err, peer: peer.address }, 'handler failed; answered SERVFAIL'),
   });
   const { port: dnsPort } = await server.listen();
-  // The copies and serial feeds were followed before: the primary's first NOTIFY may go.
-  if (transferPrimary !== null) feeds?.toPrimary(MERGED_WORKER_SERVING_TOPIC, workerIndex());
+  // The copies and serial feeds were followed before: the primary's first NOTIFY may go. And
+  // after each reload: the primary commits only once every worker merges by its config.
+  const reportMergeConfig = (running: AuthorityConfig) => {
+    const worker = workerIndex();
+    if (transferPrimary === null || feeds === null || worker === null) return;
+    feeds.toPrimary(MERGED_WORKER_TOPIC, {
+      worker,
+      config: mergeConfigKey(running),
+    } satisfies WorkerMergeConfig);
+  };
+  reportMergeConfig(config);
   exportCounters(registry, `${METRICS_PREFIX}server_`, () => ({ ...server.counters }), {
     gauges: ['tcpConnections'],
   });
@@ -319,6 +330,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       // A copy no longer served: what the cache took from it gives way to the live upstream.
       for (const stopped of stopReplicas(previous, built)) replicaChanged(stopped.upstream.name);
       startReplicas(built);
+      reportMergeConfig(next);
       logger.info(
         {
           zones: [...built.zones.keys()],
@@ -418,8 +430,11 @@ function replicasInPrimary(ctx: CliContext<AuthorityConfig>, primary: PrimaryCon
       workers: config.listen.workers,
     });
     const owner = serials;
-    primary.feeds.onWorker(MERGED_WORKER_SERVING_TOPIC, (worker) => {
-      if (typeof worker === 'number') owner.workerServing(worker);
+    primary.feeds.onWorker(MERGED_WORKER_TOPIC, (payload) => {
+      const report = payload as WorkerMergeConfig;
+      if (typeof report?.worker === 'number' && typeof report.config === 'string') {
+        owner.workerReport(report);
+      }
     });
     exportCounters(primary.registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
       ...owner.notifyCounters,

@@ -2,8 +2,11 @@ import { createLogger, parseConfigText } from '@mdns/ops';
 import { describe, expect, it } from 'vitest';
 import { type AuthorityConfig, authorityConfigSchema } from '../src/config/schema.js';
 import {
+  CONFIG_AGREEMENT_WAIT_MS,
   MERGED_SERIAL_TOPIC,
   MergedSerialOwner,
+  mayCommit,
+  mergeConfigKey,
   zonesReloaded,
   zonesToMove,
 } from '../src/primary/serials.js';
@@ -71,6 +74,24 @@ describe('zonesReloaded: the zones a reload may change the merged records of', (
   });
   it('every zone when cache.maxTtl (the merge TTL cap) changed', () => {
     expect(zonesReloaded(config(), config('ns1', 60))).toEqual(['a.test', 'b.test']);
+  });
+});
+
+describe('mayCommit: a serial waits until every worker merges by the primary config', () => {
+  it('the same config key everywhere (or no worker reported yet): now', () => {
+    const key = mergeConfigKey(config());
+    expect(mergeConfigKey(config())).toBe(key);
+    expect(mayCommit(key, [key, key], 0)).toBe(true);
+    expect(mayCommit(key, [], 0)).toBe(true);
+  });
+  it('a worker still on the old config (it reads the file later): wait, but not forever', () => {
+    const old = mergeConfigKey(config());
+    const next = mergeConfigKey(config('ns2'));
+    expect(next).not.toBe(old);
+    // The apex and the TTL cap are what the records depend on.
+    expect(mergeConfigKey(config('ns1', 60))).not.toBe(old);
+    expect(mayCommit(next, [next, old], 0)).toBe(false);
+    expect(mayCommit(next, [next, old], CONFIG_AGREEMENT_WAIT_MS)).toBe(true);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type Logger,
   Notifier,
@@ -22,8 +23,44 @@ import { upstreamKey } from '../upstream/upstream.js';
 
 /** The serial the primary moved a merged zone to: key the zone, value the serial. */
 export const MERGED_SERIAL_TOPIC = 'authority-merged-serial';
-/** Workers to the primary: this worker (its index) is serving, its copies and serial followed. */
-export const MERGED_WORKER_SERVING_TOPIC = 'authority-merged-worker-serving';
+/**
+ * Workers to the primary (`WorkerMergeConfig`): this worker is serving (its copies and serial
+ * followed), sent once it listens, and again after each reload, with the config it merges by.
+ */
+export const MERGED_WORKER_TOPIC = 'authority-merged-worker';
+
+export interface WorkerMergeConfig {
+  worker: number;
+  /** `mergeConfigKey` of the config the worker runs. */
+  config: string;
+}
+
+/** How long a commit waits for every worker to run the primary's config before it goes anyway. */
+export const CONFIG_AGREEMENT_WAIT_MS = 10_000;
+
+/**
+ * Pure: what the merged records depend on besides the copies (the zones' entries: apex,
+ * policy, members; the `cache.maxTtl` cap), as a short key. The workers and the primary
+ * each read the config file on their own: a serial is committed only when every worker runs
+ * the primary's config, so each computes the records at it with the same config.
+ */
+export function mergeConfigKey(config: AuthorityConfig): string {
+  return createHash('sha256')
+    .update(JSON.stringify([config.zones, config.cache.maxTtl]))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+/**
+ * Pure: a pending commit goes now when every worker that reported runs the primary's config
+ * (`own`), or once it waited `CONFIG_AGREEMENT_WAIT_MS` (a worker that failed to reload must
+ * not hold the serial forever: it then serves the old config's records at that serial).
+ */
+export function mayCommit(own: string, workers: Iterable<string>, waitedMs: number): boolean {
+  if (waitedMs >= CONFIG_AGREEMENT_WAIT_MS) return true;
+  for (const config of workers) if (config !== own) return false;
+  return true;
+}
 
 /** A merged zone as the serial owner sees it: its name and its members' upstream keys. */
 export interface ZoneMembers {
@@ -101,13 +138,18 @@ export class MergedSerialOwner {
   readonly #changedUpstreams = new Set<string>();
   readonly #changedZones = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
-  readonly #serving = new Set<number>();
+  /** Each worker that reported, with the config key it runs. */
+  readonly #workers = new Map<number, string>();
+  #configKey: string;
+  /** When the pending commit first waited for the workers' config, or null. */
+  #waitingSince: number | null = null;
   /** A serial moved while the NOTIFY was held (not every worker serving yet). */
   #held = false;
 
   constructor(options: MergedSerialOwnerOptions) {
     this.#options = options;
     this.#config = options.config;
+    this.#configKey = mergeConfigKey(options.config);
     const settings = options.config.transfer;
     const serial = startedAtSeconds();
     for (const zc of options.config.zones) {
@@ -162,6 +204,7 @@ export class MergedSerialOwner {
       Object.assign(apex, { ...fields, soa: { ...fields.soa, serial: apex.soa.serial } });
     }
     this.#config = next;
+    this.#configKey = mergeConfigKey(next);
     if (this.#changedZones.size > 0) this.#arm();
   }
 
@@ -191,15 +234,18 @@ export class MergedSerialOwner {
     return moved;
   }
 
-  /** A worker (by index) is serving; once all are, the held NOTIFY goes. */
-  workerServing(index: number): void {
-    if (this.#allServing()) return;
-    this.#serving.add(index);
-    if (this.#allServing() && this.#held) this.#notify();
+  /**
+   * A worker is serving (first report) or reloaded, with the config it runs. Once every
+   * worker served, the held NOTIFY goes.
+   */
+  workerReport(report: WorkerMergeConfig): void {
+    const served = this.#allServing();
+    this.#workers.set(report.worker, report.config);
+    if (!served && this.#allServing() && this.#held) this.#notify();
   }
 
   #allServing(): boolean {
-    return this.#serving.size >= this.#options.workers;
+    return this.#workers.size >= this.#options.workers;
   }
 
   #notify(): void {
@@ -218,6 +264,20 @@ export class MergedSerialOwner {
     // The debounce is bound at start, as the rest of `transfer` (a reload warns).
     this.#timer = setTimeout(() => {
       this.#timer = null;
+      const now = Date.now();
+      this.#waitingSince ??= now;
+      if (!mayCommit(this.#configKey, this.#workers.values(), now - this.#waitingSince)) {
+        // A worker has not read the file the primary did: its records would be the old ones.
+        this.#arm();
+        return;
+      }
+      if (now - this.#waitingSince >= CONFIG_AGREEMENT_WAIT_MS) {
+        this.#options.logger.warn(
+          { waitedMs: now - this.#waitingSince },
+          'merged zone serial moved before every worker ran the same config',
+        );
+      }
+      this.#waitingSince = null;
       this.commit();
     }, this.#options.config.transfer.notify.debounceMs);
     this.#timer.unref();
