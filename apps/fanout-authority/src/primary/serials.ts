@@ -126,7 +126,7 @@ export interface MergedSerialOwnerOptions {
  * `MERGED_SERIAL_TOPIC` after the copies it covers (the feeds keep publication order per
  * worker), then one NOTIFY round to `transfer.notify.targets`. The replicas here load before
  * the workers listen: a secondary told at once would find no worker (Knot then waits its
- * retry interval), so the first NOTIFY waits until every worker is serving (`workerServing`;
+ * retry interval), so the first NOTIFY waits until every worker is serving (`workerReport`;
  * it carries the serial then, which covers any commit before it); a restarted worker adds none.
  */
 export class MergedSerialOwner {
