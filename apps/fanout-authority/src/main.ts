@@ -16,11 +16,13 @@ import {
   runCli,
   siblings,
   startExplainServer,
+  startedAtSeconds,
   startProcessOps,
   superviseWorkers,
   TRANSFER_COUNTER_HELP,
   watchConfig,
   workerFeeds,
+  workerIndex,
 } from '@mdns/ops';
 import { DnsClient, DnsServer } from '@mdns/transport';
 import { AnswerCache, SingleFlight } from './cache/index.js';
@@ -40,6 +42,13 @@ import { explain, formatExplain, parseExplainRequest } from './explain/explain.j
 import type { FanoutResult } from './fanout/fanout.js';
 import { METRICS_PREFIX, registerAuthorityMetrics } from './metrics.js';
 import { MergedZonePrimary } from './primary/primary.js';
+import {
+  MERGED_SERIAL_TOPIC,
+  MERGED_WORKER_TOPIC,
+  MergedSerialOwner,
+  mergeConfigKey,
+  type WorkerMergeConfig,
+} from './primary/serials.js';
 import { replicasSettled } from './replica/readiness.js';
 import type { Replica } from './replica/replica.js';
 import {
@@ -77,7 +86,9 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   // Node 24 would grow the young generation to 128 MiB (Node 20: 32 MiB), ≈+130 MB of RSS
   // for no CPU gained on the bench: hold it near Node 20's size.
   allowYoungGrowth(AUTHORITY_NEW_SPACE_BYTES);
-  let serial = Math.floor(Date.now() / 1000);
+  // The start second: with workers, the process primary's, so every worker starts from the
+  // same SOA serial (the merged zones' serial is then the primary's, primary/serials.ts).
+  let serial = startedAtSeconds();
   // Every upstream query goes through this pool of long-lived UDP sockets (`upstream.sockets`);
   // a reload that changes the size swaps it, shutdown closes it.
   let client = new DnsClient({ sockets: config.upstream.sockets });
@@ -143,6 +154,12 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       keys: resolved.keys,
       runtime: () => runtime,
       logger,
+      follower: feeds !== null,
+    });
+    // After the copies' feeds: a serial arrives once this worker holds the copies it covers.
+    const follower = primary;
+    feeds?.follow(MERGED_SERIAL_TOPIC, (zone, value) => {
+      if (typeof value === 'number') follower.adoptSerial(zone, value);
     });
   }
   const registry = createRegistry();
@@ -180,6 +197,17 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       logger.error({ err, peer: peer.address }, 'handler failed; answered SERVFAIL'),
   });
   const { port: dnsPort } = await server.listen();
+  // The copies and serial feeds were followed before: the primary's first NOTIFY may go. And
+  // after each reload: the primary commits only once every worker merges by its config.
+  const reportMergeConfig = (running: AuthorityConfig) => {
+    const worker = workerIndex();
+    if (transferPrimary === null || feeds === null || worker === null) return;
+    feeds.toPrimary(MERGED_WORKER_TOPIC, {
+      worker,
+      config: mergeConfigKey(running),
+    } satisfies WorkerMergeConfig);
+  };
+  reportMergeConfig(config);
   exportCounters(registry, `${METRICS_PREFIX}server_`, () => ({ ...server.counters }), {
     gauges: ['tcpConnections'],
   });
@@ -192,10 +220,14 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
         help: TRANSFER_COUNTER_HELP,
       },
     );
-    // Outgoing NOTIFY to the secondaries (`notify_total` counts the incoming ones).
-    exportCounters(registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
-      ...transferPrimary.notifyCounters,
-    }));
+    // Outgoing NOTIFY to the secondaries (`notify_total` counts the incoming ones); with
+    // workers, the process primary sends them and exports these.
+    const notifyCounters = transferPrimary.notifyCounters;
+    if (notifyCounters !== null) {
+      exportCounters(registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
+        ...notifyCounters,
+      }));
+    }
   }
 
   // Ready once every upstream's start-up probe has answered (its RTT is the first sample,
@@ -298,6 +330,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       // A copy no longer served: what the cache took from it gives way to the live upstream.
       for (const stopped of stopReplicas(previous, built)) replicaChanged(stopped.upstream.name);
       startReplicas(built);
+      reportMergeConfig(next);
       logger.info(
         {
           zones: [...built.zones.keys()],
@@ -369,16 +402,44 @@ function replicationKeys(config: AuthorityConfig): Pick<ReplicationWiring, 'keys
  * timers, one copy of the records — and every check is published to the workers, whose
  * replicas follow (replica/share.ts). A NOTIFY reaches a worker, which verifies it and
  * passes it here. A config change reloads this set as a worker reloads its runtime.
+ * With `transfer.enabled` the merged zones' serials are owned here too (primary/serials.ts):
+ * one serial per change for every worker, and the one NOTIFY.
  */
 function replicasInPrimary(ctx: CliContext<AuthorityConfig>, primary: PrimaryContext): void {
   const logger = primary.logger;
   const publisher = new ReplicaPublisher(primary.feeds, (r) => upstreamKey(r.upstream));
+  let serials: MergedSerialOwner | null = null;
   const wiring = (config: AuthorityConfig): ReplicationWiring => ({
     ...replicationKeys(config),
     logger,
-    onChecked: (replica) => publisher.checked(replica),
+    onChecked: (replica) => {
+      if (publisher.checked(replica)) serials?.copyChanged(upstreamKey(replica.upstream));
+    },
   });
   let replicas = buildReplicas(ctx.config, wiring(ctx.config));
+  const config = ctx.config;
+  if (config.transfer.enabled) {
+    const resolved = resolveTsigKeys(config.transfer.keys);
+    if (!resolved.ok) throw new Error(resolved.error);
+    serials = new MergedSerialOwner({
+      config,
+      feeds: primary.feeds,
+      keys: resolved.keys,
+      replicas: () => replicas,
+      logger,
+      workers: config.listen.workers,
+    });
+    const owner = serials;
+    primary.feeds.onWorker(MERGED_WORKER_TOPIC, (payload) => {
+      const report = payload as WorkerMergeConfig;
+      if (typeof report?.worker === 'number' && typeof report.config === 'string') {
+        owner.workerReport(report);
+      }
+    });
+    exportCounters(primary.registry, `${METRICS_PREFIX}transfer_notify_`, () => ({
+      ...owner.notifyCounters,
+    }));
+  }
   for (const replica of replicas.values()) replica.start();
   primary.feeds.onWorker(NOTIFY_TOPIC, (payload) => {
     const notify = payload as ReplicaNotify;
@@ -400,6 +461,7 @@ function replicasInPrimary(ctx: CliContext<AuthorityConfig>, primary: PrimaryCon
         }
         replicas = built;
         for (const replica of built.values()) replica.start();
+        serials?.reloaded(next);
       } catch (err) {
         logger.error({ err }, 'config reload of the replicas failed; keeping the running ones');
       }

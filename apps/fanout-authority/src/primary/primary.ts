@@ -23,6 +23,11 @@ export interface MergedZonePrimaryOptions {
   /** Read at each use: a reload swaps the runtime. */
   runtime: () => Runtime;
   logger: Logger;
+  /**
+   * listen.workers > 1, in a worker: the process primary owns the serial (serials.ts). No
+   * commit of our own and no NOTIFY: `adoptSerial` takes each serial it publishes.
+   */
+  follower?: boolean;
 }
 
 /**
@@ -31,12 +36,16 @@ export interface MergedZonePrimaryOptions {
  * records being `mergedZone` over the fresh copies; a copy swapped in (`changed`) is a
  * commit within `notify.debounceMs`, a commit that moved a serial sends NOTIFY. The apex
  * objects are the runtime's own, so the SOA the authority answers carries the transfer serial.
+ * A `follower` (a worker of several) never commits: the process primary's serial arrives by
+ * `adoptSerial`, after the copies it covers, and the records and journal entry at it are
+ * computed here from this worker's copies (`ZoneVersions.adopt`).
  */
 export class MergedZonePrimary {
   readonly counters: TransferCounters = newTransferCounters();
   readonly respond: TransferResponder;
   readonly #versions: ZoneVersions;
-  readonly #notifier: Notifier;
+  /** null: a follower (the process primary sends the one NOTIFY). */
+  readonly #notifier: Notifier | null;
   readonly #options: MergedZonePrimaryOptions;
   /** Why a zone cannot be listed now (logged when it changes). */
   readonly #why = new Map<string, string>();
@@ -46,33 +55,33 @@ export class MergedZonePrimary {
     const { settings, logger } = options;
     const rt = options.runtime();
     const keys = new Map(options.keys.map((k) => [k.name, k]));
-    this.#notifier = new Notifier({
-      targets: settings.notify.targets,
-      zones: [...rt.zones.keys()],
-      // The debounce happens once, in ZoneVersions: a NOTIFY follows each new serial at once.
-      debounceMs: 0,
-      timeoutMs: settings.notify.timeoutMs,
-      retries: settings.notify.retries,
-      logger: logger.child({ component: 'notify' }),
-      soa: (zone) => this.#versions.zone(zone)?.apex,
-      key: (name) => keys.get(tsigKeyName(name)),
-    });
+    this.#notifier = options.follower
+      ? null
+      : new Notifier({
+          targets: settings.notify.targets,
+          zones: [...rt.zones.keys()],
+          // The debounce happens once, in ZoneVersions: a NOTIFY follows each new serial at once.
+          debounceMs: 0,
+          timeoutMs: settings.notify.timeoutMs,
+          retries: settings.notify.retries,
+          logger: logger.child({ component: 'notify' }),
+          soa: (zone) => this.#versions.zone(zone)?.apex,
+          key: (name) => keys.get(tsigKeyName(name)),
+        });
     this.#versions = new ZoneVersions({
       apexes: [...rt.zones.values()].map((z) => z.apex),
       records: (apex) => this.#records(apex),
       journal: settings.journal,
       debounceMs: settings.notify.debounceMs,
+      // A follower commits nothing: only `baseline` (records taken at the serial it has) calls it.
       onCommit: (zones) => {
-        const now = this.#options.runtime();
-        for (const name of zones) {
-          const zone = now.zones.get(name);
-          if (zone) zone.negativeSoa = negativeSoa(zone.apex);
-        }
+        this.#serialMoved(zones);
+        if (options.follower) return;
         logger.info(
           { zones: zones.map((z) => `${z}@${this.#versions.zone(z)?.apex.soa.serial}`) },
           'merged zone changed: new serial',
         );
-        this.#notifier.changed();
+        this.#notifier?.changed();
       },
     });
     this.respond = createTransferResponder({
@@ -89,14 +98,25 @@ export class MergedZonePrimary {
     });
   }
 
-  /** NOTIFY to the secondaries: sent, acknowledged, rejected, failed, resolveFailed. */
-  get notifyCounters(): NotifyCounters {
-    return this.#notifier.counters;
+  /** NOTIFY to the secondaries: sent, acknowledged, …; null in a follower (the primary's). */
+  get notifyCounters(): NotifyCounters | null {
+    return this.#notifier?.counters ?? null;
   }
 
   /** A copy was swapped in (or a reload): the merged records may have changed. */
   changed(): void {
-    this.#versions.changed();
+    if (!this.#options.follower) this.#versions.changed();
+  }
+
+  /**
+   * A follower: the process primary moved `zone` to `serial` (or told its start serial). The
+   * copies it covers arrived before it: the records at it and the journal entry to it are
+   * this worker's own. Equal to ours with no records yet (a worker restarted in the second
+   * of the last commit): the records are taken at it.
+   */
+  adoptSerial(zone: string, serial: number): void {
+    if (this.#versions.adopt(zone, serial, true)) this.#serialMoved([zone]);
+    else if (this.#versions.zone(zone)?.records === null) this.#versions.baseline();
   }
 
   /**
@@ -124,7 +144,8 @@ export class MergedZonePrimary {
       if (version === undefined) continue;
       adoptApex(version.apex, zone);
     }
-    this.#versions.changed();
+    // A follower's serial moves with the primary's, which reloads the same file.
+    this.changed();
   }
 
   /** Serial of a zone as the primary serves it (tests, explain). */
@@ -134,7 +155,16 @@ export class MergedZonePrimary {
 
   async stop(): Promise<void> {
     this.#versions.stop();
-    await this.#notifier.stop();
+    await this.#notifier?.stop();
+  }
+
+  /** The runtime's negative answers carry the new SOA. */
+  #serialMoved(zones: readonly string[]): void {
+    const now = this.#options.runtime();
+    for (const name of zones) {
+      const zone = now.zones.get(name);
+      if (zone) zone.negativeSoa = negativeSoa(zone.apex);
+    }
   }
 
   #records(apex: ZoneApex): DnsRecord[] | null {

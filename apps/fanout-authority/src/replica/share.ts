@@ -81,14 +81,17 @@ export class ReplicaPublisher {
     private readonly keyOf: (replica: Replica) => string,
   ) {}
 
-  checked(replica: Replica): void {
+  /** Returns whether a new copy was published (the merged zones' serial owner moves on it). */
+  checked(replica: Replica): boolean {
     const key = this.keyOf(replica);
     const copy = replica.copy;
-    if (this.#published.get(replica) !== copy) {
+    const changed = this.#published.get(replica) !== copy;
+    if (changed) {
       this.#published.set(replica, copy);
       this.feeds.publish(COPY_TOPIC, key, copy === null ? null : copyToWire(copy));
     }
     this.feeds.publish(STATE_TOPIC, key, replica.syncState());
+    return changed;
   }
 
   /** A replica no longer run: the workers drop what they hold of it. */
