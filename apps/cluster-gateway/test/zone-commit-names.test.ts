@@ -8,6 +8,7 @@ import {
   ZoneSet,
   zoneRecords,
 } from '@mdns/protocol';
+import { seededRandom } from '@mdns/testkit';
 import { describe, expect, it } from 'vitest';
 import { GatewayIndex } from '../src/index/gateway-index.js';
 import { gatewayZoneNames } from '../src/index/zone-names.js';
@@ -55,18 +56,6 @@ function apexOf(zone: string, serial: number): ZoneApex {
     nsTtl: 300,
     glue: new Map([[`ns1.${ZONE}`, { a: ['192.0.2.53'], aaaa: ['2001:db8::53'] }]]),
   } as ZoneApex;
-}
-
-/** mulberry32: a small seeded generator, so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomClaim(rnd: () => number, name: string, namespace: string, createdAt: number): Claim {
@@ -136,7 +125,7 @@ function gateway(serial: number, clock: () => number) {
 describe('gateway commit name by name (issue 12)', () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     it(`seed ${seed}: records equal the full listing and the journal chains (primary and follower)`, () => {
-      const rnd = random(seed);
+      const rnd = seededRandom(seed);
       let now = 1_800_000_000;
       const clock = () => now;
       const primary = gateway(1000, clock);
