@@ -51,7 +51,7 @@ export {
 } from './heap.js';
 export { LogGate } from './log-gate.js';
 export { createLogger, type Logger } from './logger.js';
-export { checkHeapLimit } from './memory-limit.js';
+export { checkHeapLimit, containerMemoryLimit } from './memory-limit.js';
 export { registerCollected } from './metrics/collected.js';
 export { exportCounters } from './metrics/counters.js';
 export {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
@@ -26,29 +27,93 @@ export const OLD_SPACE_PERCENTAGE = 60;
 /** Values at or above this are "no limit" (cgroup v1 writes ~2^63, constrainedMemory 2^64). */
 const UNLIMITED = 2 ** 60;
 
+/** Where the cgroup file systems are mounted (v2 unified; v1's memory controller). */
+const CGROUP_V2_ROOT = '/sys/fs/cgroup';
+const CGROUP_V1_MEMORY_ROOT = '/sys/fs/cgroup/memory';
+
 /**
- * The container's memory limit in bytes, or null without one: `process.constrainedMemory()`
- * (Node ≥ 19.6), else the cgroup v2 `memory.max` or the v1 `memory.limit_in_bytes`.
+ * Pure: the limit files that bind this process, most specific first, from the text of
+ * `/proc/self/cgroup` (null when it could not be read: the mount's root files only). A
+ * group's own file and every ancestor's up to the mount's root: a limit set on a parent
+ * (a Kubernetes pod's group above the container's, or a systemd slice) binds too. Inside a
+ * container with its own cgroup namespace the path is `/` and only the root files remain.
+ *
+ * `process.constrainedMemory()` (Node 20 and 24, Bun) reads the process's own group only
+ * (checked in a v1 child group: all three report its limit); the files add the ancestors
+ * and work where the runtime has no such call.
+ */
+export function cgroupLimitFiles(procSelfCgroup: string | null): string[] {
+  const v2: string[] = [];
+  const v1: string[] = [];
+  for (const line of (procSelfCgroup ?? '').split('\n')) {
+    const [id, controllers, path] = line.split(':', 3) as [string, string?, string?];
+    if (path === undefined || !path.startsWith('/')) continue;
+    if (id === '0' && controllers === '') v2.push(...ancestors(path));
+    else if (controllers?.split(',').includes('memory')) v1.push(...ancestors(path));
+  }
+  const files = [
+    ...v2.map((p) => `${CGROUP_V2_ROOT}${p}memory.max`),
+    ...v1.map((p) => `${CGROUP_V1_MEMORY_ROOT}${p}memory.limit_in_bytes`),
+    `${CGROUP_V2_ROOT}/memory.max`,
+    `${CGROUP_V1_MEMORY_ROOT}/memory.limit_in_bytes`,
+  ];
+  return [...new Set(files)];
+}
+
+/** Pure: `/a/b` → `/a/b/`, `/a/`, `/` (each with a trailing slash, ready for a file name). */
+function ancestors(path: string): string[] {
+  const parts = path.split('/').filter((p) => p !== '');
+  const out: string[] = [];
+  for (let n = parts.length; n >= 0; n--) {
+    out.push(n === 0 ? '/' : `/${parts.slice(0, n).join('/')}/`);
+  }
+  return out;
+}
+
+/** Pure: a limit file's text as bytes, or null for "max", garbage or "unlimited" (~2^63). */
+export function parseLimit(text: string): number | null {
+  const trimmed = text.trim();
+  if (trimmed === 'max' || !/^\d+$/.test(trimmed)) return null;
+  const n = Number(trimmed);
+  return n > 0 && n < UNLIMITED ? n : null;
+}
+
+/**
+ * The memory limit this process runs under in bytes, or null without one: the smallest of
+ * `process.constrainedMemory()` (Node ≥ 19.6; Bun) and the cgroup limit files that bind the
+ * process (`cgroupLimitFiles`), v2 `memory.max` or v1 `memory.limit_in_bytes`. A limit at or
+ * above the machine's memory is no limit either (nothing to size for). The one place both
+ * apps ask (heap check, the authority's cache budget).
  */
 export function containerMemoryLimit(
   constrained: (() => number | undefined) | null = (
     process as { constrainedMemory?: () => number | undefined }
   ).constrainedMemory?.bind(process) ?? null,
   read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+  machineBytes: number = totalmem(),
 ): number | null {
-  const fromNode = constrained?.();
-  if (fromNode !== undefined && fromNode > 0) return fromNode < UNLIMITED ? fromNode : null;
-  for (const path of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+  const limits: number[] = [];
+  const fromRuntime = constrained?.();
+  if (fromRuntime !== undefined && fromRuntime > 0 && fromRuntime < UNLIMITED) {
+    limits.push(fromRuntime);
+  }
+  let procSelfCgroup: string | null = null;
+  try {
+    procSelfCgroup = read('/proc/self/cgroup');
+  } catch {
+    // not Linux, or no /proc: the root files only
+  }
+  for (const file of cgroupLimitFiles(procSelfCgroup)) {
     try {
-      const text = read(path).trim();
-      if (text === 'max') return null;
-      const n = Number(text);
-      if (Number.isFinite(n) && n > 0) return n < UNLIMITED ? n : null;
+      const limit = parseLimit(read(file));
+      if (limit !== null) limits.push(limit);
     } catch {
-      // not this cgroup version
+      // not this cgroup version, or not this group's mount
     }
   }
-  return null;
+  if (limits.length === 0) return null;
+  const limit = Math.min(...limits);
+  return limit < machineBytes ? limit : null;
 }
 
 /** The heap-size flag this process was started with (argv or NODE_OPTIONS), or null. */

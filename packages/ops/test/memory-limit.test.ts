@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { containerMemoryLimit, explicitHeapFlag, heapLimitReport } from '../src/memory-limit.js';
+import {
+  cgroupLimitFiles,
+  containerMemoryLimit,
+  explicitHeapFlag,
+  heapLimitReport,
+  parseLimit,
+} from '../src/memory-limit.js';
 
 const MiB = 2 ** 20;
 
@@ -8,6 +14,7 @@ describe('containerMemoryLimit', () => {
     if (!(path in table)) throw new Error('ENOENT');
     return table[path];
   };
+  const GiB = 2 ** 30;
   it('takes Node’s constrainedMemory when it has one', () => {
     expect(containerMemoryLimit(() => 256 * MiB, files({}))).toBe(256 * MiB);
   });
@@ -32,6 +39,61 @@ describe('containerMemoryLimit', () => {
       ),
     ).toBeNull();
     expect(containerMemoryLimit(null, files({}))).toBeNull();
+  });
+  it('a limit at or above the machine’s memory is no limit', () => {
+    expect(containerMemoryLimit(() => 16 * GiB, files({}), 16 * GiB)).toBeNull();
+    expect(containerMemoryLimit(() => 15 * GiB, files({}), 16 * GiB)).toBe(15 * GiB);
+  });
+  it('a child group’s own limit counts where Node reads only the root (cgroup v1, no namespace)', () => {
+    // What the bench box shows: the root unlimited, the process's group limited, and
+    // Node 20's constrainedMemory() reporting the root's "unlimited".
+    const read = files({
+      '/proc/self/cgroup': '9:systemd:/\n4:memory:/bench/gw\n0::/\n',
+      '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n',
+      '/sys/fs/cgroup/memory/bench/gw/memory.limit_in_bytes': '268435456\n',
+    });
+    expect(containerMemoryLimit(() => 2 ** 64, read, 24 * GiB)).toBe(256 * MiB);
+  });
+  it('a parent group’s limit binds a child without one (a pod above its container); the smallest wins', () => {
+    const read = files({
+      '/proc/self/cgroup': '0::/kubepods/pod1/ctr\n',
+      '/sys/fs/cgroup/kubepods/pod1/ctr/memory.max': 'max\n',
+      '/sys/fs/cgroup/kubepods/pod1/memory.max': '536870912\n',
+      '/sys/fs/cgroup/kubepods/memory.max': '1073741824\n',
+    });
+    expect(containerMemoryLimit(null, read, 24 * GiB)).toBe(512 * MiB);
+    expect(containerMemoryLimit(() => 300 * MiB, read, 24 * GiB)).toBe(300 * MiB);
+  });
+});
+
+describe('cgroupLimitFiles', () => {
+  it('the own group, its ancestors, then the roots; v2 and v1', () => {
+    expect(cgroupLimitFiles('0::/a/b\n')).toEqual([
+      '/sys/fs/cgroup/a/b/memory.max',
+      '/sys/fs/cgroup/a/memory.max',
+      '/sys/fs/cgroup/memory.max',
+      '/sys/fs/cgroup/memory/memory.limit_in_bytes',
+    ]);
+    expect(cgroupLimitFiles('5:cpu,memory:/x\n1:cpu:/y\n')).toEqual([
+      '/sys/fs/cgroup/memory/x/memory.limit_in_bytes',
+      '/sys/fs/cgroup/memory/memory.limit_in_bytes',
+      '/sys/fs/cgroup/memory.max',
+    ]);
+  });
+  it('unreadable or odd /proc/self/cgroup: the root files only', () => {
+    const roots = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'];
+    expect(cgroupLimitFiles(null)).toEqual(roots);
+    expect(cgroupLimitFiles('garbage\n\n4:memory:relative\n')).toEqual(roots);
+  });
+});
+
+describe('parseLimit', () => {
+  it('bytes; "max", garbage and cgroup v1’s "unlimited" are null', () => {
+    expect(parseLimit('268435456\n')).toBe(256 * MiB);
+    expect(parseLimit('max\n')).toBeNull();
+    expect(parseLimit('9223372036854771712')).toBeNull();
+    expect(parseLimit('12abc')).toBeNull();
+    expect(parseLimit('0')).toBeNull();
   });
 });
 

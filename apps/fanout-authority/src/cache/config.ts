@@ -1,5 +1,5 @@
+import { containerMemoryLimit } from '@mdns/ops';
 import { z } from 'zod';
-import { containerMemoryLimit } from './memory-limit.js';
 
 const seconds = z.number().int().min(0);
 
@@ -78,8 +78,8 @@ export const CACHE_SHARE_OF_MEMORY_LIMIT = 0.125;
 export const NEGATIVE_SHARE_OF_MAX_BYTES = 0.25;
 
 /** The default `maxBytes`: an eighth of the memory limit when there is one, else 64 MiB. */
-export function cacheBudget(memoryLimitBytes: number | undefined): number {
-  if (memoryLimitBytes === undefined) return DEFAULT_MAX_BYTES;
+export function cacheBudget(memoryLimitBytes: number | null): number {
+  if (memoryLimitBytes === null) return DEFAULT_MAX_BYTES;
   return Math.max(4096, Math.floor(memoryLimitBytes * CACHE_SHARE_OF_MEMORY_LIMIT));
 }
 

@@ -17,7 +17,6 @@ export {
   prefetchConfigSchema,
 } from './config.js';
 export { CacheGuard } from './guard.js';
-export { containerMemoryLimit, effectiveLimit } from './memory-limit.js';
 export type { ReplyTtl, TtlLimits } from './reply-ttl.js';
 export { clampTtl, readReplyTtl } from './reply-ttl.js';
 export { SingleFlight } from './single-flight.js';
