@@ -275,7 +275,7 @@ describe('what a transfer holds', () => {
     const lists = t.lists();
     const req = signed(request('IXFR', first));
     const diff = verifiedRecords(t.ask(req.bytes), req.mac);
-    expect(diff.filter((r) => r.type === 'A').map((r) => r.data)).toEqual([
+    expect(diff.filter((r) => r.type === 'A').map((r) => (r as { data: unknown }).data)).toEqual([
       '192.0.2.1',
       '192.0.2.2',
     ]);
@@ -283,7 +283,9 @@ describe('what a transfer holds', () => {
     for (let i = 0; i < 2; i++) {
       const axfr = signed(request('AXFR'));
       const all = verifiedRecords(t.ask(axfr.bytes), axfr.mac);
-      expect(all.filter((r) => r.type === 'A').map((r) => r.data)).toEqual(['192.0.2.2']);
+      expect(all.filter((r) => r.type === 'A').map((r) => (r as { data: unknown }).data)).toEqual([
+        '192.0.2.2',
+      ]);
     }
     expect(t.lists()).toBe(lists + 1);
   });
