@@ -34,7 +34,6 @@ import {
   type TsigKey,
   type ZoneApex,
   ZoneSet,
-  zoneRecords,
 } from '@mdns/protocol';
 import { addressSet, DnsServer } from '@mdns/transport';
 import { convertGatewayCorefile } from './config/corefile.js';
@@ -46,6 +45,7 @@ import { allowSteadyYoungGrowth, compactAfterStartup } from './heap-tuning.js';
 import { GatewayIndex } from './index/gateway-index.js';
 import { readinessDetail, SyncLatch } from './index/readiness.js';
 import { ReverseIndex } from './index/reverse.js';
+import { gatewayZoneNames } from './index/zone-names.js';
 import { METRICS_PREFIX, registerGatewayMetrics, registerSourceMetrics } from './metrics.js';
 import { newRejectionCounts } from './sources/claims/context.js';
 import { HeldNames } from './sources/health/held-names.js';
@@ -342,16 +342,12 @@ function zoneCore(
   };
   // Names held back for health answer NODATA, not NXDOMAIN; their changes are data changes.
   const held = new HeldNames((name, zone) => index.lookup(name, zone), dataChanged);
-  // What transfers carry: the index's records and a marker at each held name.
-  const zoneSource = {
-    namesWithRecords: () => index.namesWithRecords(),
-    heldNames: () => held.names(),
-  };
-  // The zone's serial moves with its data; the records and journal only serve transfers.
+  // The zone's serial moves with its data; the records and journal only serve transfers:
+  // the index's records and a marker at each held name, committed name by name.
   const versions = new ZoneVersions({
     apexes: zones.map((z) => apexes.get(z)!),
-    records: transfer.enabled
-      ? (apex) => zoneRecords(zoneSource, apex, (name) => zoneSet.match(name) === apex.zone)
+    names: transfer.enabled
+      ? gatewayZoneNames(index, held, (apex, name) => zoneSet.match(name) === apex.zone)
       : undefined,
     journal: transfer.journal,
     debounceMs: config.notify.debounceMs,

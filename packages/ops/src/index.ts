@@ -96,6 +96,7 @@ export {
   transferSchema,
 } from './transfer/schema.js';
 export {
+  type ZoneNames,
   type ZoneVersion,
   ZoneVersions,
   type ZoneVersionsOptions,

@@ -48,12 +48,25 @@ function apex(): ZoneApex {
 const a = (name: string, ip: string) =>
   ({ name, type: 'A', class: 'IN', ttl: 60, data: ip }) as DnsRecord;
 
-function setup(options: { allow?: string[]; ready?: boolean } = {}) {
+function setup(options: { allow?: string[]; ready?: boolean; byName?: boolean } = {}) {
   let records: DnsRecord[] | null = [a(`web.${ZONE}`, '192.0.2.1')];
   let now = NOW;
+  // `byName`: the zone read name by name (`names`, as the gateway); `lists` counts the
+  // whole lists built (each starts with the fixed records).
+  let lists = 0;
+  const owners = () => (records ?? []).map((r) => r.name);
+  const names = {
+    all: owners,
+    changed: owners,
+    fixed: () => {
+      lists++;
+      return [];
+    },
+    records: (_: ZoneApex, name: string) => (records ?? []).filter((r) => r.name === name),
+  };
   const versions = new ZoneVersions({
     apexes: [apex()],
-    records: () => records,
+    ...(options.byName ? { names } : { records: () => records }),
     journal: { maxEntries: 10, maxBytes: 1 << 20 },
     debounceMs: 0,
     now: () => now,
@@ -90,6 +103,7 @@ function setup(options: { allow?: string[]; ready?: boolean } = {}) {
     setNow: (t: number) => {
       now = t;
     },
+    lists: () => lists,
   };
 }
 
@@ -251,6 +265,29 @@ describe('what a transfer holds', () => {
     const now = signed(request('IXFR', current));
     expect(verifiedRecords(t.ask(now.bytes), now.mac).map((r) => r.type)).toEqual(['SOA']);
     expect(t.counters).toMatchObject({ ixfr: 2, ixfrFullZone: 1 });
+  });
+
+  it('IXFR from the journal reads no whole zone; an AXFR builds the list once per version (names)', () => {
+    const t = setup({ byName: true });
+    const first = t.versions.zone(ZONE)!.apex.soa.serial;
+    t.setRecords([a(`web.${ZONE}`, '192.0.2.2')]);
+    t.versions.commit();
+    const lists = t.lists();
+    const req = signed(request('IXFR', first));
+    const diff = verifiedRecords(t.ask(req.bytes), req.mac);
+    expect(diff.filter((r) => r.type === 'A').map((r) => (r as { data: unknown }).data)).toEqual([
+      '192.0.2.1',
+      '192.0.2.2',
+    ]);
+    expect(t.lists()).toBe(lists);
+    for (let i = 0; i < 2; i++) {
+      const axfr = signed(request('AXFR'));
+      const all = verifiedRecords(t.ask(axfr.bytes), axfr.mac);
+      expect(all.filter((r) => r.type === 'A').map((r) => (r as { data: unknown }).data)).toEqual([
+        '192.0.2.2',
+      ]);
+    }
+    expect(t.lists()).toBe(lists + 1);
   });
 
   it('IXFR without the client SOA: FORMERR', () => {

@@ -68,6 +68,6 @@ export type {
   NameRecords,
 } from './zone/records.js';
 export { extraRecord, mergeClaims, originOf, sameRecords } from './zone/records.js';
-export type { ZoneSource } from './zone/zone-records.js';
-export { zoneRecords } from './zone/zone-records.js';
+export type { NameSource, ZoneSource } from './zone/zone-records.js';
+export { apexRecords, ownedNameRecords, zoneRecords } from './zone/zone-records.js';
 export { ZoneSet } from './zone-set.js';

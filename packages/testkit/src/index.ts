@@ -24,6 +24,7 @@ export { freePort, knotSecondaryOf, startKnotd } from './knot.js';
 export type { LabNode, NetLab } from './netns.js';
 export { createNetLab, LAB_PREFIX, netLabUnavailable, removeStaleLabs } from './netns.js';
 export { node24 } from './node24.js';
+export { seededRandom } from './seeded.js';
 export { netCoreSysctl, udpSocketMemory } from './socket-memory.js';
 export type { TempDir } from './temp-dir.js';
 export { tempDir } from './temp-dir.js';

@@ -221,11 +221,13 @@ export function createTransferResponder(options: TransferResponderOptions) {
 
     const zone = version!;
     const soa = soaRecord(zone.apex);
-    const records = zone.records ?? [];
+    // Read only for a whole zone: a primary that keeps its records per name builds the
+    // list when it is read, and an IXFR from the journal needs none of it.
+    const whole = () => zone.records ?? [];
     let sequence: DnsRecord[];
     if (kind === 'axfr') {
       counters.axfr++;
-      sequence = axfrRecords(soa, records);
+      sequence = axfrRecords(soa, whole());
     } else {
       const clientSerial = ixfrSerial(signed.unsigned);
       if (clientSerial === null) {
@@ -236,7 +238,7 @@ export function createTransferResponder(options: TransferResponderOptions) {
       const entries = zone.journal.since(clientSerial, zone.apex.soa.serial);
       if (entries === null) {
         counters.ixfrFullZone++;
-        sequence = axfrRecords(soa, records);
+        sequence = axfrRecords(soa, whole());
       } else {
         counters.ixfr++;
         sequence = ixfrRecords(soa, entries);

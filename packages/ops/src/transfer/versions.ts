@@ -1,21 +1,27 @@
 import {
   type DnsRecord,
   diffKeyed,
+  isAtOrBelow,
   type JournalLimits,
   keyedRecords,
   nextSerial,
   type ZoneApex,
+  type ZoneDiff,
   ZoneJournal,
 } from '@mdns/protocol';
+import { RecordsByName, type ZoneNames } from './records-by-name.js';
+
+export type { ZoneNames } from './records-by-name.js';
 
 /** One zone as a primary serves it: the serial, the records at that serial, its journal. */
 export interface ZoneVersion {
   readonly apex: ZoneApex;
   /**
    * The records (SOA excluded) at `apex.soa.serial`; null while transfers are off, or (the
-   * authority) until the zone's data was first complete.
+   * authority) until the zone's data was first complete. With `names`, built when first
+   * read after a change (an AXFR), from the records kept per name.
    */
-  records: DnsRecord[] | null;
+  readonly records: DnsRecord[] | null;
   readonly journal: ZoneJournal;
 }
 
@@ -27,6 +33,11 @@ export interface ZoneVersionsOptions {
    * null: not known now (the authority with a copy missing): the version stays as it is.
    */
   records?: (apex: ZoneApex) => DnsRecord[] | null;
+  /**
+   * The zones' records name by name (the gateway), in place of `records`: a commit diffs
+   * only the names `changed` reports, against the records kept per name.
+   */
+  names?: ZoneNames;
   journal: JournalLimits;
   /** A change is committed this long after the first change not yet committed. */
   debounceMs: number;
@@ -34,6 +45,13 @@ export interface ZoneVersionsOptions {
   now?: () => number;
   /** After a commit that changed these zones (NOTIFY goes out from here). */
   onCommit?: (zones: readonly string[]) => void;
+}
+
+/** A zone's version as kept here: `records` replaced whole, or (with `names`) a getter. */
+interface Version {
+  readonly apex: ZoneApex;
+  records: DnsRecord[] | null;
+  readonly journal: ZoneJournal;
 }
 
 /**
@@ -45,7 +63,9 @@ export interface ZoneVersionsOptions {
  */
 export class ZoneVersions {
   readonly #options: ZoneVersionsOptions;
-  readonly #zones = new Map<string, ZoneVersion>();
+  readonly #zones = new Map<string, Version>();
+  /** With `names`: each zone's records per name, and the names changed since its last commit. */
+  readonly #byName = new Map<string, { kept: RecordsByName; pending: Set<string> }>();
   #timer: NodeJS.Timeout | null = null;
   #commits = 0;
   /**
@@ -57,13 +77,26 @@ export class ZoneVersions {
 
   constructor(options: ZoneVersionsOptions) {
     this.#options = options;
+    const names = options.names;
     for (const apex of options.apexes) {
+      const journal = new ZoneJournal(options.journal);
+      if (names === undefined) {
+        const records = options.records ? options.records(apex) : null;
+        this.#zones.set(apex.zone, { apex, records, journal });
+        continue;
+      }
+      const kept = new RecordsByName(() => names.fixed(apex));
+      kept.reset(names.all(), (name) => names.records(apex, name));
+      this.#byName.set(apex.zone, { kept, pending: new Set() });
       this.#zones.set(apex.zone, {
         apex,
-        records: options.records ? options.records(apex) : null,
-        journal: new ZoneJournal(options.journal),
+        journal,
+        get records() {
+          return kept.list();
+        },
       });
     }
+    if (names !== undefined) this.#takeChanged(names);
   }
 
   /** Commits that moved a serial: answers built before one carry an old SOA. */
@@ -96,8 +129,14 @@ export class ZoneVersions {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const names: string[] = [];
+    const byName = this.#options.names;
+    if (byName !== undefined) this.#takeChanged(byName);
     for (const [name, version] of this.#zones) {
-      if (this.#options.records) {
+      const zone = this.#byName.get(name);
+      if (byName !== undefined && zone !== undefined) {
+        zone.kept.reset(byName.all(), (owner) => byName.records(version.apex, owner));
+        zone.pending.clear();
+      } else if (this.#options.records) {
         const records = this.#options.records(version.apex);
         if (records === null) continue;
         version.records = records;
@@ -112,8 +151,18 @@ export class ZoneVersions {
   commit(): string[] {
     const now = (this.#options.now ?? (() => Date.now() / 1000))();
     const changed: string[] = [];
+    if (this.#options.names !== undefined) this.#takeChanged(this.#options.names);
     for (const [name, version] of this.#zones) {
       const soa = version.apex.soa;
+      const byName = this.#takeDiff(name);
+      if (byName !== null) {
+        if (byName.deleted.length === 0 && byName.added.length === 0) continue;
+        const from = soa.serial;
+        soa.serial = nextSerial(from, now);
+        version.journal.append(from, soa.serial, byName);
+        changed.push(name);
+        continue;
+      }
       if (this.#options.records === undefined) {
         // Transfers off: no copy to compare with, so every zone takes the change.
         soa.serial = nextSerial(soa.serial, now);
@@ -152,7 +201,15 @@ export class ZoneVersions {
     const version = this.#zones.get(zone);
     if (version === undefined || version.apex.soa.serial === serial) return false;
     const from = version.apex.soa.serial;
-    const records = whole ? this.#options.records?.(version.apex) : undefined;
+    if (this.#options.names !== undefined && whole) {
+      this.#takeChanged(this.#options.names);
+      // Even an empty diff is an entry: the journal's chain of serials stays unbroken.
+      version.journal.append(from, serial, this.#takeDiff(zone) ?? { deleted: [], added: [] });
+    }
+    const records =
+      whole && this.#options.names === undefined
+        ? this.#options.records?.(version.apex)
+        : undefined;
     if (records !== undefined && records !== null) {
       if (version.records !== null) {
         const before = this.#keyed.get(zone) ?? keyedRecords(version.records);
@@ -168,6 +225,31 @@ export class ZoneVersions {
     version.apex.soa.serial = serial;
     this.#commits++;
     return true;
+  }
+
+  /** Hands the names changed since the last call to each zone they are at or below. */
+  #takeChanged(names: ZoneNames): void {
+    for (const name of names.changed()) {
+      for (const [zone, { pending }] of this.#byName) {
+        if (isAtOrBelow(name, zone)) pending.add(name);
+      }
+    }
+  }
+
+  /**
+   * With `names`: the zone's pending names taken into its kept records, and what that
+   * changed; null without `names`.
+   */
+  #takeDiff(zone: string): ZoneDiff | null {
+    const state = this.#byName.get(zone);
+    const version = this.#zones.get(zone);
+    if (state === undefined || version === undefined || this.#options.names === undefined) {
+      return null;
+    }
+    const names = this.#options.names;
+    const diff = state.kept.update(state.pending, (name) => names.records(version.apex, name));
+    state.pending.clear();
+    return diff;
   }
 
   stop(): void {

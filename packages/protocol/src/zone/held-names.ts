@@ -64,6 +64,11 @@ export class HeldNameSet {
     return copy;
   }
 
+  /** Whether `name` itself is held (not merely made to exist by a held name below it). */
+  has(name: string): boolean {
+    return this.#names.has(name);
+  }
+
   add(name: string): void {
     this.#count(name, 1);
   }

@@ -89,6 +89,8 @@ export class RecordIndex<K extends string = string> {
    * before its first change here. null: every entry is this index's own.
    */
   #own: Set<NameEntry<K>> | null = null;
+  /** Names whose records changed since the last `takeChangedNames` (`trackChangedNames`). */
+  #changedNames: Set<string> | null = null;
 
   /**
    * `kindOrder`: kind precedence; of the kinds claiming a name, the first in this order wins
@@ -123,6 +125,22 @@ export class RecordIndex<K extends string = string> {
     copy.#contested = this.#contested;
     copy.#own = new Set();
     return copy;
+  }
+
+  /**
+   * From now on, note every name whose records change (added, removed, merged anew: a
+   * claimant replaced, a kind relisted, a conflict won by another object), wildcards as
+   * their `*.` name: a zone primary's commit then costs the names changed, not the zone.
+   */
+  trackChangedNames(): void {
+    this.#changedNames ??= new Set();
+  }
+
+  /** The names whose records changed since the last call (`trackChangedNames` first). */
+  takeChangedNames(): Set<string> {
+    const names = this.#changedNames ?? new Set<string>();
+    if (this.#changedNames !== null) this.#changedNames = new Set();
+    return names;
   }
 
   /** Moves on every change of what any name answers; response caches key on it. */
@@ -368,6 +386,7 @@ export class RecordIndex<K extends string = string> {
   #setRecords(name: string, entry: NameEntry<K>, records: NameRecords<K> | null): void {
     const had = entry.records !== null;
     entry.records = records;
+    this.#changedNames?.add(name);
     const isWildcard = name.startsWith('*.');
     entry.hit = records ? { type: 'records', records, wildcard: false } : null;
     entry.wildHit = records && isWildcard ? { type: 'records', records, wildcard: true } : null;

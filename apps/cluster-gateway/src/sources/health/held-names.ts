@@ -27,6 +27,8 @@ export class HeldNames {
   private readonly held = new HeldNameSet();
   /** Bumped on every change of the held names: part of the answer cache's generation. */
   generation = 0;
+  /** Names held or let go since the last `takeChangedNames` (`trackChangedNames`). */
+  private changedNames: Set<string> | null = null;
 
   constructor(
     /** The index's own lookup. */
@@ -41,6 +43,23 @@ export class HeldNames {
   /** Every distinct held name, for the zone's transfer markers. */
   names(): IterableIterator<string> {
     return this.held.names();
+  }
+
+  /** Whether `name` itself is held (it gets a marker in a zone transfer). */
+  isHeld(name: string): boolean {
+    return this.held.has(name);
+  }
+
+  /** From now on, note the names held or let go (a name-by-name zone commit reads them). */
+  trackChangedNames(): void {
+    this.changedNames ??= new Set();
+  }
+
+  /** The names held or let go since the last call (`trackChangedNames` first). */
+  takeChangedNames(): Set<string> {
+    const names = this.changedNames ?? new Set<string>();
+    if (this.changedNames !== null) this.changedNames = new Set();
+    return names;
   }
 
   /** `inner` (the index), with every object's held claims noted on the way. */
@@ -78,8 +97,14 @@ export class HeldNames {
     const old = this.objects.get(id);
     if (!old && names.length === 0) return false;
     if (old && old.length === names.length && old.every((n, i) => n === names[i])) return false;
-    for (const name of old ?? []) this.held.remove(name);
-    for (const name of names) this.held.add(name);
+    for (const name of old ?? []) {
+      this.held.remove(name);
+      this.changedNames?.add(name);
+    }
+    for (const name of names) {
+      this.held.add(name);
+      this.changedNames?.add(name);
+    }
     if (names.length > 0) this.objects.set(id, names);
     else this.objects.delete(id);
     return true;
