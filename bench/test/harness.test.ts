@@ -173,6 +173,16 @@ describe('report', () => {
     node: 'v20',
   };
   const settings = { seconds: 1, rounds: 1, names: 10, queryLines: 14 };
+  /** The generated block of a quick run with these scenarios. */
+  const renderResults = (scenarios: object[], runMachine: object = machine) =>
+    renderGenerated({
+      mode: 'quick',
+      finishedAt: 'now',
+      totalSeconds: 1,
+      settings,
+      machine: runMachine,
+      scenarios,
+    });
   it('replaces only the generated block', () => {
     const doc = `# B\nintro\n${START}\nold\n${END}\nmethod\n`;
     const out = spliceGenerated(doc, `${START}\nnew\n${END}`);
@@ -252,26 +262,18 @@ describe('report', () => {
       ...row(server, qps),
       latencyAtHalfMax: { p50: 0.2, p90: 0.3, p99, max: 5, qps: qps / 2 },
     });
-    const md = renderGenerated({
-      mode: 'quick',
-      finishedAt: 'now',
-      totalSeconds: 1,
-      settings,
-      machine: { ...machine, runtime: 'bun 1.4.4' },
-      scenarios: [
-        {
-          id: 'gateway',
-          peer: 'knot',
-          targetRatio: 1,
-          targetP99HalfMaxMs: 1,
-          rows: [
-            withHalf('knot', 100_000, 0.4),
-            withHalf('cluster-gateway', 40_000, 1.5),
-            withHalf('bun-echo (reference)', 60_000, 0.5),
-          ],
-        },
+    const gateway = {
+      id: 'gateway',
+      peer: 'knot',
+      targetRatio: 1,
+      targetP99HalfMaxMs: 1,
+      rows: [
+        withHalf('knot', 100_000, 0.4),
+        withHalf('cluster-gateway', 40_000, 1.5),
+        withHalf('bun-echo (reference)', 60_000, 0.5),
       ],
-    });
+    };
+    const md = renderResults([gateway], { ...machine, runtime: 'bun 1.4.4' });
     expect(md).toContain('| runtime of our servers (`BENCH_NODE`) | bun 1.4.4 |');
     expect(md).toContain(
       '| cluster-gateway: p99 1.50 ms at 20,000 qps | knot: p99 0.40 ms at 50,000 qps | p99 ≤ 1 ms | **not met** |',
@@ -279,16 +281,7 @@ describe('report', () => {
     expect(md).not.toContain('bun-echo (reference): p99');
     expect(md).toContain('| 0.20 / 1.50 / 5.00 at 20,000 qps |');
     // Results saved before the runtime row: Node's version alone.
-    expect(
-      renderGenerated({
-        mode: 'quick',
-        finishedAt: 'now',
-        totalSeconds: 1,
-        settings,
-        machine,
-        scenarios: [],
-      }),
-    ).toContain('| node v20 |');
+    expect(renderResults([])).toContain('| node v20 |');
   });
 
   it('renders each named comparison of a throughput scenario as a ratio of its own rows', () => {
@@ -364,15 +357,7 @@ describe('report', () => {
       pollMs: 5,
       targets: { axfrMs: 1000, rssMb: 200, changeP99Ms: 300 },
     });
-    const render = (s: object) =>
-      renderGenerated({
-        mode: 'quick',
-        finishedAt: 'now',
-        totalSeconds: 1,
-        settings,
-        machine,
-        scenarios: [s],
-      });
+    const render = (s: object) => renderResults([s]);
     const good = render(scenario(150, 150));
     expect(good).toContain(
       'cluster-gateway-0: p50 400 ms, max 900 ms | knot (same zone): p50 200 ms (ratio 2.0×) | ≤ 1000 ms | **met** |',
