@@ -35,6 +35,13 @@ export function latencyRate(configured, bestQps) {
 }
 
 /**
+ * Issue 15's load point, per server: half of that server's own best throughput (at least
+ * 100 qps). Unlike `latencyRate` it differs between servers: each is measured at the same
+ * share of its capacity, the rate a deployment sized at 2x headroom would see.
+ */
+export const halfMaxRate = (bestQps) => Math.max(100, Math.floor(bestQps / 2));
+
+/**
  * `specs`: `[{ start: () => Promise<{ name, proc, port }>, warmPasses? }]`.
  * Every server is started first, measured `rounds` times (the best round is kept: the one
  * least disturbed by others), latency-sampled, and always stopped.
@@ -63,15 +70,23 @@ export async function compareServers(ctx, specs) {
       servers.map((s) => bestRun(s.runs).qps),
     );
     for (const s of servers) {
+      const best = bestRun(s.runs);
       const lat = await latencyAtRate(s.server.port, ctx.queryFile, m.latencySeconds, rate);
+      const half = halfMaxRate(best.qps);
+      const atHalf = await latencyAtRate(s.server.port, ctx.queryFile, m.latencySeconds, half);
       const mem = procTreeStats(s.server.proc.pid);
       rows.push({
         server: s.server.name,
-        ...bestRun(s.runs),
+        ...best,
         rounds: s.runs.map((r) => Math.round(r.qps)),
         rssBytes: mem.rssBytes,
         hwmBytes: mem.hwmBytes,
         latency: { ...latencySummary(lat.latencies), qps: rate, lost: lat.stats.lost },
+        latencyAtHalfMax: {
+          ...latencySummary(atHalf.latencies),
+          qps: half,
+          lost: atHalf.stats.lost,
+        },
       });
     }
     return rows;

@@ -1,5 +1,6 @@
 // Our two servers as real processes (`node apps/<app>/dist/main.js --config FILE`),
 // configured for loopback high ports. Configs are written as JSON, which is YAML.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,7 @@ import { AppProcess } from '@mdns/testkit';
 import { ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
 import { adoptApp, freePort, waitFor } from './proc.mjs';
+import { runtimeLabel } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const GATEWAY_MAIN = join(ROOT, 'apps/cluster-gateway/dist/main.js');
@@ -17,6 +19,19 @@ export const AUTHORITY_MAIN = join(ROOT, 'apps/fanout-authority/dist/main.js');
  * listen.workers uses SO_REUSEPORT) or the one running the harness.
  */
 export const BENCH_NODE = process.env.BENCH_NODE || process.execPath;
+
+/**
+ * `bun 1.4.4` or `node v20.20.2`: what `BENCH_NODE` is (the variable's name predates Bun;
+ * a Bun binary there runs our servers on Bun). Asked once, from the binary itself.
+ */
+export const BENCH_RUNTIME = runtimeOf(BENCH_NODE);
+
+function runtimeOf(binary) {
+  const r = spawnSync(binary, ['-p', 'JSON.stringify(process.versions)'], { encoding: 'utf8' });
+  if (r.status !== 0)
+    throw new Error(`BENCH_NODE=${binary}: could not run it: ${r.stderr || r.error}`);
+  return runtimeLabel(JSON.parse(r.stdout));
+}
 
 export const appsBuilt = () => existsSync(GATEWAY_MAIN) && existsSync(AUTHORITY_MAIN);
 

@@ -10,6 +10,20 @@ const mb = (bytes) => fmt(bytes / 1024 / 1024, 1);
 const ms = (v) => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toFixed(0)) : '—');
 const met = (ok) => (ok ? '**met**' : '**not met**');
 
+/**
+ * `process.versions` of the runtime our servers ran on → `{ name, version, label }`
+ * (`bun 1.4.4`, `node v20.20.2`). Bun reports a `node` version too (the one it mimics),
+ * so `bun` decides.
+ */
+export function runtimeLabel(versions) {
+  if (versions.bun) return { name: 'bun', version: versions.bun, label: `bun ${versions.bun}` };
+  const v = `v${String(versions.node).replace(/^v/, '')}`;
+  return { name: 'node', version: v, label: `node ${v}` };
+}
+
+/** The runtime row of a results file; older files have only `machine.node`. */
+const runtimeOfMachine = (m) => m.runtime ?? `node ${m.node}`;
+
 const TITLES = {
   gateway: 'Gateway answering 10k names (A, mixed AAAA/NXDOMAIN)',
   'authority-hits': 'Authority, all cache hits',
@@ -35,7 +49,27 @@ function comparisonSummary(s) {
   });
 }
 
+/** Issue 15: our rows' p99 at half of their own max qps against `targetP99HalfMaxMs`. */
+function halfMaxSummary(s) {
+  if (!s.targetP99HalfMaxMs) return [];
+  const peer = s.rows.find((r) => r.server.startsWith(s.peer));
+  const at = (r) =>
+    r?.latencyAtHalfMax
+      ? `p99 ${ms(r.latencyAtHalfMax.p99)} ms at ${int(r.latencyAtHalfMax.qps)} qps`
+      : '—';
+  return s.rows
+    .filter((r) => r !== peer && !r.server.includes('(reference)') && r.latencyAtHalfMax)
+    .map(
+      (r) =>
+        `| ${TITLES[s.id]}: p99 at half its max qps | ${r.server}: ${at(r)} | ${peer?.server}: ${at(peer)} | p99 ≤ ${fmt(s.targetP99HalfMaxMs, 0)} ms | ${met(r.latencyAtHalfMax.p99 <= s.targetP99HalfMaxMs)} |`,
+    );
+}
+
 function throughputSummary(s) {
+  return [...qpsSummary(s), ...halfMaxSummary(s)];
+}
+
+function qpsSummary(s) {
   if (s.comparisons) return comparisonSummary(s);
   const peer = s.rows.find((r) => r.server.startsWith(s.peer));
   return s.rows
@@ -134,15 +168,17 @@ function throughputDetail(s) {
   const head = [
     `### ${TITLES[s.id]}`,
     '',
-    '| server | qps | lost | CPU s / 100k q | CPU busy (cores) | latency p50 / p90 / p99 / max (ms) at fixed rate | RSS MB (peak) | response codes |',
-    '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+    '| server | qps | lost | CPU s / 100k q | CPU busy (cores) | latency p50 / p90 / p99 / max (ms) at fixed rate | p50 / p99 / max (ms) at half its max qps | RSS MB (peak) | response codes |',
+    '| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |',
   ];
   const rows = s.rows.map((r) => {
     const l = r.latency;
     const codes = Object.entries(r.rcodes)
       .map(([k, v]) => `${k} ${fmt((100 * v) / r.completed, 0)}%`)
       .join(', ');
-    return `| ${r.server} | ${int(r.qps)} | ${int(r.lost)} | ${fmt(r.cpuPer100k, 2)} | ${fmt(r.cpuCores, 2)} | ${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)} at ${int(l.qps)} qps | ${mb(r.rssBytes)} (${mb(r.hwmBytes)}) | ${codes} |`;
+    const h = r.latencyAtHalfMax;
+    const half = h ? `${ms(h.p50)} / ${ms(h.p99)} / ${ms(h.max)} at ${int(h.qps)} qps` : '—';
+    return `| ${r.server} | ${int(r.qps)} | ${int(r.lost)} | ${fmt(r.cpuPer100k, 2)} | ${fmt(r.cpuCores, 2)} | ${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)} at ${int(l.qps)} qps | ${half} | ${mb(r.rssBytes)} (${mb(r.hwmBytes)}) | ${codes} |`;
   });
   return [...head, ...rows, ''];
 }
@@ -254,7 +290,7 @@ export function renderGenerated(results) {
     `| CPU | ${m.cpuModel}, \`nproc\` = ${m.nproc} |`,
     `| load average (1 min) at start / end | ${m.loadStart} / ${m.loadEnd} (other engineers share this box) |`,
     `| kernel | ${m.kernel} |`,
-    `| node | ${m.node} |`,
+    `| runtime of our servers (\`BENCH_NODE\`) | ${runtimeOfMachine(m)} |`,
     `| knotd | ${m.knotd} |`,
     `| dnsdist | ${m.dnsdist} |`,
     `| dnsperf | ${m.dnsperf} |`,

@@ -3,14 +3,13 @@
 //   node src/run.mjs --report-from dist/results/full.json   (re-render BENCHMARKS.md only)
 // Env: BENCH_SECONDS (dnsperf seconds per server and round, default 10), BENCH_ROUNDS
 // (interleaved rounds, best kept, default 2), BENCH_WORKERS (default "1,2").
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mixedQueries, writeLines, writeManifests } from './dataset.mjs';
 import { dnsperfVersion } from './dnsperf.mjs';
-import { appsBuilt, BENCH_NODE } from './ours.mjs';
+import { appsBuilt, BENCH_RUNTIME } from './ours.mjs';
 import { peerVersions } from './peers.mjs';
 import { killAllNow, stopAll } from './proc.mjs';
 import { renderGenerated, spliceGenerated } from './report.mjs';
@@ -114,8 +113,10 @@ function machine() {
     nproc: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     kernel: release(),
-    // The Node our servers run on (BENCH_NODE), which may differ from the harness's.
-    node: spawnSync(BENCH_NODE, ['-v'], { encoding: 'utf8' }).stdout.trim() || process.version,
+    // The runtime our servers run on (BENCH_NODE: Node or Bun), which may differ from the
+    // harness's; `node` is kept for older readers of the JSON.
+    runtime: BENCH_RUNTIME.label,
+    node: BENCH_RUNTIME.version,
     knotd: version('knotd'),
     dnsdist: version('dnsdist'),
     dnsperf: dnsperfVersion(),

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mixedQueries, writeManifests, zoneFile } from '../src/dataset.mjs';
 import { buildQuery, parseResponse } from '../src/dns-wire.mjs';
-import { latencyRate } from '../src/measure.mjs';
-import { END, renderGenerated, START, spliceGenerated } from '../src/report.mjs';
+import { halfMaxRate, latencyRate } from '../src/measure.mjs';
+import { END, renderGenerated, runtimeLabel, START, spliceGenerated } from '../src/report.mjs';
 import { settingsFor } from '../src/run.mjs';
 import {
   cpuPer100k,
   freshReplicas,
+  latencySummary,
   metricValue,
   parseDnsperfStats,
   parseDnsperfVerbose,
@@ -68,6 +69,26 @@ describe('numbers', () => {
     expect(latencyRate(10_000, [80_000, 45_000])).toBe(10_000);
     expect(latencyRate(10_000, [80_000, 2_080])).toBe(1_000);
     expect(latencyRate(10_000, [80_000, 50])).toBe(100);
+  });
+
+  it('half max rate: half of the server own throughput, at least 100', () => {
+    expect(halfMaxRate(45_001)).toBe(22_500);
+    expect(halfMaxRate(150)).toBe(100);
+  });
+
+  it('latency summary of more values than a call takes arguments', () => {
+    const many = Array.from({ length: 300_000 }, (_, i) => i / 1000);
+    expect(latencySummary(many).max).toBe(299.999);
+    expect(latencySummary([]).max).toBeNaN();
+  });
+
+  it('runtime label: bun when Bun says so (it reports a node version too)', () => {
+    expect(runtimeLabel({ node: '24.3.0', bun: '1.4.4' }).label).toBe('bun 1.4.4');
+    expect(runtimeLabel({ node: '20.20.2' })).toEqual({
+      name: 'node',
+      version: 'v20.20.2',
+      label: 'node v20.20.2',
+    });
   });
 });
 
@@ -152,6 +173,16 @@ describe('report', () => {
     node: 'v20',
   };
   const settings = { seconds: 1, rounds: 1, names: 10, queryLines: 14 };
+  /** The generated block of a quick run with these scenarios. */
+  const renderResults = (scenarios: object[], runMachine: object = machine) =>
+    renderGenerated({
+      mode: 'quick',
+      finishedAt: 'now',
+      totalSeconds: 1,
+      settings,
+      machine: runMachine,
+      scenarios,
+    });
   it('replaces only the generated block', () => {
     const doc = `# B\nintro\n${START}\nold\n${END}\nmethod\n`;
     const out = spliceGenerated(doc, `${START}\nnew\n${END}`);
@@ -224,6 +255,33 @@ describe('report', () => {
     rssBytes: 0,
     hwmBytes: 0,
     latency: { p50: 1, p90: 1, p99: 1, max: 1, qps: 100 },
+  });
+
+  it('renders the runtime and, per server, p99 at half its max qps against the target', () => {
+    const withHalf = (server: string, qps: number, p99: number) => ({
+      ...row(server, qps),
+      latencyAtHalfMax: { p50: 0.2, p90: 0.3, p99, max: 5, qps: qps / 2 },
+    });
+    const gateway = {
+      id: 'gateway',
+      peer: 'knot',
+      targetRatio: 1,
+      targetP99HalfMaxMs: 1,
+      rows: [
+        withHalf('knot', 100_000, 0.4),
+        withHalf('cluster-gateway', 40_000, 1.5),
+        withHalf('bun-echo (reference)', 60_000, 0.5),
+      ],
+    };
+    const md = renderResults([gateway], { ...machine, runtime: 'bun 1.4.4' });
+    expect(md).toContain('| runtime of our servers (`BENCH_NODE`) | bun 1.4.4 |');
+    expect(md).toContain(
+      '| cluster-gateway: p99 1.50 ms at 20,000 qps | knot: p99 0.40 ms at 50,000 qps | p99 ≤ 1 ms | **not met** |',
+    );
+    expect(md).not.toContain('bun-echo (reference): p99');
+    expect(md).toContain('| 0.20 / 1.50 / 5.00 at 20,000 qps |');
+    // Results saved before the runtime row: Node's version alone.
+    expect(renderResults([])).toContain('| node v20 |');
   });
 
   it('renders each named comparison of a throughput scenario as a ratio of its own rows', () => {
@@ -299,15 +357,7 @@ describe('report', () => {
       pollMs: 5,
       targets: { axfrMs: 1000, rssMb: 200, changeP99Ms: 300 },
     });
-    const render = (s: object) =>
-      renderGenerated({
-        mode: 'quick',
-        finishedAt: 'now',
-        totalSeconds: 1,
-        settings,
-        machine,
-        scenarios: [s],
-      });
+    const render = (s: object) => renderResults([s]);
     const good = render(scenario(150, 150));
     expect(good).toContain(
       'cluster-gateway-0: p50 400 ms, max 900 ms | knot (same zone): p50 200 ms (ratio 2.0×) | ≤ 1000 ms | **met** |',

@@ -158,6 +158,27 @@ describe('scan odd but valid queries', () => {
     const r = scan(packet([1, 0, 0, 0], 3, 0x61, 0x2e, 0x62, 2, 0x20, 0xff, 0, 0, 1, 0, 1));
     expect(r).toMatchObject({ ok: true, query: { qname: 'a\\.b.\\032\\255' } });
   });
+  it('names cached by their text: more names than cache slots, same lengths, one byte apart, case and escapes', () => {
+    const label = (text: string) => [text.length, ...[...text].map((c) => c.charCodeAt(0))];
+    const question = (labels: number[][]) => packet([1, 0, 0, 0], ...labels.flat(), 0, 0, 1, 0, 1);
+    // 3 000 names of one length (a slot holds one name: most collide with another), each
+    // asked twice in different orders, plus names one byte apart and one with an odd byte.
+    const names = Array.from({ length: 3000 }, (_, i) => `n${String(i).padStart(4, '0')}`);
+    for (const order of [names, [...names].reverse()]) {
+      for (const n of order) {
+        const r = scan(question([label(n), label('example')]));
+        expect(r.ok && r.query.qname).toBe(`${n}.example`);
+      }
+    }
+    expect(scan(question([label('ABc')]))).toMatchObject({ query: { qname: 'abc' } });
+    expect(scan(question([label('abd')]))).toMatchObject({ query: { qname: 'abd' } });
+    expect(scan(question([[3, 0x61, 0x62, 0xe9]]))).toMatchObject({
+      query: { qname: 'ab\\233' },
+    });
+    expect(scan(question([[3, 0x61, 0x62, 0xe9]]))).toMatchObject({
+      query: { qname: 'ab\\233' },
+    });
+  });
   it('finds the OPT after answer/authority records', () => {
     const bytes = encode({
       type: 'query',

@@ -26,10 +26,13 @@ function fail(error: string, offset: number): number {
 }
 
 // Recently seen query names: a direct-mapped cache so that a repeated name (the common case
-// for a server) costs a hash and a byte compare instead of a string allocation.
+// for a server) costs a hash and a compare instead of a string allocation. The cached text is
+// compared with the scratch bytes directly: it was made by a latin1 decode of those bytes, so
+// its char codes are the bytes. No copy of the bytes is kept: on Bun that copy (`slice` of
+// a Buffer goes through the Buffer constructor) was 49 of 1 253 answer-path samples in a
+// gateway profile (BENCHMARKS.md, "Issue 15 follow-up"), and a second object per slot.
 const CACHE_SLOTS = 1024;
-const cachedBytes: (Uint8Array | undefined)[] = new Array(CACHE_SLOTS);
-const cachedText: string[] = new Array(CACHE_SLOTS);
+const cachedText: string[] = new Array(CACHE_SLOTS).fill('');
 
 /** The text collected by the last `readName(..., true)`: lowercase, no trailing dot. */
 export function collectedName(): string {
@@ -38,19 +41,18 @@ export function collectedName(): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < len; i++) hash = Math.imul(hash ^ scratch[i], 0x01000193);
   const slot = (hash >>> 0) & (CACHE_SLOTS - 1);
-  const known = cachedBytes[slot];
-  if (known !== undefined && known.length === len) {
+  const known = cachedText[slot];
+  if (known.length === len) {
     let same = true;
     for (let i = 0; i < len; i++) {
-      if (known[i] !== scratch[i]) {
+      if (known.charCodeAt(i) !== scratch[i]) {
         same = false;
         break;
       }
     }
-    if (same) return cachedText[slot];
+    if (same) return known;
   }
   const text = latin1Slice.call(scratch, 0, len);
-  cachedBytes[slot] = Uint8Array.prototype.slice.call(scratch, 0, len);
   cachedText[slot] = text;
   return text;
 }
