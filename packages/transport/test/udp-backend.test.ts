@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { decode, encode } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsServer } from '../src/index.js';
+import { DnsClient, DnsServer } from '../src/index.js';
 import { ReplyBatch } from '../src/server/udp-bun.js';
 import { chooseUdpBackend, runningOnBun } from '../src/server/udp-listener.js';
 import { testZoneHandler } from './support/test-zone.js';
@@ -112,5 +112,38 @@ describe(`DnsServer UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
     }
     expect(wrong).toBe(0);
     expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+  });
+});
+
+describe(`DnsClient UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
+  const server = new DnsServer({ host: '127.0.0.1', port: 0, handler: testZoneHandler() });
+  let port = 0;
+  beforeAll(async () => {
+    port = (await server.listen()).port;
+  });
+  afterAll(() => server.close({ drainMs: 100 }));
+
+  it(`uses the ${onBun ? 'Bun.udpSocket' : 'node:dgram'} backend; "bun" elsewhere is an error naming the client`, () => {
+    const client = new DnsClient();
+    expect(client.udpBackend).toBe(onBun ? 'bun' : 'node');
+    client.close();
+    expect(new DnsClient({ udpBackend: 'node' }).udpBackend).toBe('node');
+    if (!onBun)
+      expect(() => new DnsClient({ udpBackend: 'bun' })).toThrow(/DnsClient: udpBackend "bun"/);
+  });
+
+  it('a fan-out burst asked in one turn (batched on Bun) is answered in full, each by its own reply', async () => {
+    for (const udpBackend of onBun ? (['bun', 'node'] as const) : (['node'] as const)) {
+      const client = new DnsClient({ sockets: 2, udpBackend });
+      const names = Array.from({ length: 60 }, (_, i) => `n${i}.example.test`);
+      const results = await Promise.all(
+        names.map((name) =>
+          client.query({ host: '127.0.0.1', port, name, type: 'A', timeoutMs: 3000 }),
+        ),
+      );
+      expect(results.map((r) => r.query.qname)).toEqual(names);
+      for (const r of results) expect(r.rcode).toBe(0);
+      client.close();
+    }
   });
 });

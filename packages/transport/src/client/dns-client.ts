@@ -1,4 +1,5 @@
 import { scan, typeNumber } from '@mdns/protocol';
+import { chooseUdpBackend, runningOnBun, type UdpBackend } from '../server/udp-listener.js';
 import { clientCounters } from './counters.js';
 import { DnsQueryError } from './errors.js';
 import { canonicalIp, type ExchangeRequest } from './exchange.js';
@@ -30,6 +31,12 @@ export interface DnsClientOptions {
   maxPendingPerSocket?: number;
   /** `SO_RCVBUF` of each socket in bytes (the kernel caps it at `net.core.rmem_max`); 0 = OS default. Default 1 MiB. */
   recvBufferBytes?: number;
+  /**
+   * The sockets: `auto` (default) is `Bun.udpSocket` on Bun (the queries of one event-loop
+   * turn leave in one `sendMany` per socket) and `node:dgram` elsewhere; `node` forces
+   * `node:dgram`; `bun` outside Bun throws.
+   */
+  udpBackend?: 'auto' | UdpBackend;
 }
 
 /** One question for `DnsClient`: `dnsQuery`'s options without `tcp` and `signal`, plus `randomCase`. */
@@ -63,6 +70,8 @@ export class DnsClient {
   private readonly lifetimeMs: number;
   private readonly maxPending: number;
   private readonly recvBufferBytes: number;
+  /** Which UDP sockets this client's queries use (`DnsClientOptions.udpBackend`). */
+  readonly udpBackend: UdpBackend;
   private readonly slots: Record<'udp4' | 'udp6', Array<PoolSocket | null>>;
   private cursor = 0;
   private closed = false;
@@ -92,6 +101,7 @@ export class DnsClient {
       0,
       'recvBufferBytes',
     );
+    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'auto', runningOnBun(), 'DnsClient');
     this.slots = { udp4: new Array(this.size).fill(null), udp6: new Array(this.size).fill(null) };
   }
 
@@ -206,7 +216,7 @@ export class DnsClient {
           socket.retire();
           clientCounters.socketsRotated++;
         }
-        socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs);
+        socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs, this.udpBackend);
         slots[this.cursor] = socket;
       }
       if (socket.pending.size < this.maxPending) return socket;
@@ -215,7 +225,7 @@ export class DnsClient {
   }
 
   private ownSocket(family: 'udp4' | 'udp6'): PoolSocket {
-    const socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs);
+    const socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs, this.udpBackend);
     socket.retired = true; // closes once its one query is answered or its tombstone expires
     return socket;
   }
