@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { decode, encode } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsClient, DnsServer } from '../src/index.js';
+import { clientCounters, DnsClient, DnsServer } from '../src/index.js';
 import { ReplyBatch } from '../src/server/udp-bun.js';
 import { chooseUdpBackend, runningOnBun } from '../src/server/udp-listener.js';
 import { testZoneHandler } from './support/test-zone.js';
@@ -135,6 +135,7 @@ describe(`DnsClient UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
   it('a fan-out burst asked in one turn (batched on Bun) is answered in full, each by its own reply', async () => {
     for (const udpBackend of onBun ? (['bun', 'node'] as const) : (['node'] as const)) {
       const client = new DnsClient({ sockets: 2, udpBackend });
+      const opened = clientCounters.socketsOpened;
       const names = Array.from({ length: 60 }, (_, i) => `n${i}.example.test`);
       const results = await Promise.all(
         names.map((name) =>
@@ -143,6 +144,8 @@ describe(`DnsClient UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
       );
       expect(results.map((r) => r.query.qname)).toEqual(names);
       for (const r of results) expect(r.rcode).toBe(0);
+      // Bun: one turn, one socket, one sendMany; node:dgram: the sockets in turn.
+      expect(clientCounters.socketsOpened - opened).toBe(udpBackend === 'bun' ? 1 : 2);
       client.close();
     }
   });
