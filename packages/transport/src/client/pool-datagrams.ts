@@ -112,7 +112,11 @@ class BunPoolDatagrams implements PoolDatagrams {
           socket.close();
           return;
         }
-        if (recvBufferSize > 0) await setBufferSizes(socket.fd, recvBufferSize);
+        if (recvBufferSize > 0) {
+          // A tuning, not a condition of working: where libc's setsockopt is out of reach
+          // (bun:ffi, glibc) the socket keeps the OS default rather than failing every query.
+          await setBufferSizes(socket.fd, recvBufferSize).catch(() => {});
+        }
         this.socket = socket;
         // What was sent while binding leaves now.
         if (this.closed) socket.close();
