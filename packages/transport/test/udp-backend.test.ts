@@ -132,6 +132,26 @@ describe(`DnsClient UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
       expect(() => new DnsClient({ udpBackend: 'bun' })).toThrow(/DnsClient: udpBackend "bun"/);
   });
 
+  it('a closed upstream port is a timeout, and the queries sharing its socket still succeed', async () => {
+    // Bun reports the ICMP port unreachable as a socket error; Node does not see it at all.
+    const closed = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', resolve));
+    const closedPort = closed.address().port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const client = new DnsClient({ sockets: 1 });
+    const ask = (p: number, timeoutMs: number) =>
+      client.query({ host: '127.0.0.1', port: p, name: 'www.example.test', type: 'A', timeoutMs });
+    const dead = ask(closedPort, 300).then(
+      () => 'answered',
+      (error: { kind: string }) => error.kind,
+    );
+    const live = await ask(port, 3000);
+    expect(live.rcode).toBe(0);
+    expect(await dead).toBe('timeout');
+    expect((await ask(port, 3000)).rcode).toBe(0);
+    client.close();
+  });
+
   it('a fan-out burst asked in one turn (batched on Bun) is answered in full, each by its own reply', async () => {
     for (const udpBackend of onBun ? (['bun', 'node'] as const) : (['node'] as const)) {
       const client = new DnsClient({ sockets: 2, udpBackend });

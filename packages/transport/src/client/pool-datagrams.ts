@@ -103,7 +103,11 @@ class BunPoolDatagrams implements PoolDatagrams {
             this.waitingForDrain = false;
             this.flush();
           },
-          error: (_socket, error) => owner.onError(error),
+          // Bun reports asynchronous errors here, ECONNREFUSED from an ICMP port unreachable
+          // among them, without saying which send caused it. Node never does on an unconnected
+          // socket (no IP_RECVERR): there the queries to a closed port time out, and so they
+          // do here, rather than failing every query on the socket with it.
+          error: () => {},
         },
       })
       .then(async (socket) => {

@@ -16,7 +16,8 @@ interface BunUdpHandler {
   /** `message` is a Buffer (Bun's default `binaryType`). */
   data(socket: BunUdpSocket, message: Buffer, port: number, address: string): void;
   drain(socket: BunUdpSocket): void;
-  error(socket: BunUdpSocket, error: Error): void;
+  /** `this` is the socket. Also called for an ICMP error (ECONNREFUSED), unconnected or not. */
+  error(this: BunUdpSocket, error: Error): void;
 }
 export interface BunRuntime {
   udpSocket(options: {
