@@ -11,7 +11,8 @@
 // There the floor runs twice: node-fanout (node:dgram, as on Node) and bun-fanout
 // (`fanout-floor.mjs --batch`: Bun.udpSocket, one sendMany per socket per turn).
 // MISS_AB_CPU_PROF=DIR: both builds run under `node --cpu-prof --cpu-prof-dir=DIR/<name>`
-// (the floor does not), for the breakdown of where the CPU goes.
+// (the floor does not, unless MISS_AB_CPU_PROF_FLOOR=1: then node-fanout too, to compare
+// the cost of the same `dgram.send` in both), for the breakdown of where the CPU goes.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,7 @@ try {
   ]);
   const floorPort = await freePort();
   const floorProc = startProcess('node-fanout', BENCH_NODE, [
+    ...(process.env.MISS_AB_CPU_PROF_FLOOR === '1' ? profArgs('node-fanout') : []),
     FLOOR,
     String(floorPort),
     ...upstreams.map((u) => u.port),
