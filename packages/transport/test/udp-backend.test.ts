@@ -66,7 +66,7 @@ describe('ReplyBatch', () => {
   });
 });
 
-describe(`DnsServer UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
+describe(`DnsServer and DnsClient UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
   const server = new DnsServer({ host: '127.0.0.1', port: 0, handler: testZoneHandler() });
   let port = 0;
   beforeAll(async () => {
@@ -113,17 +113,8 @@ describe(`DnsServer UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
     expect(wrong).toBe(0);
     expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
   });
-});
 
-describe(`DnsClient UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
-  const server = new DnsServer({ host: '127.0.0.1', port: 0, handler: testZoneHandler() });
-  let port = 0;
-  beforeAll(async () => {
-    port = (await server.listen()).port;
-  });
-  afterAll(() => server.close({ drainMs: 100 }));
-
-  it(`uses the ${onBun ? 'Bun.udpSocket' : 'node:dgram'} backend; "bun" elsewhere is an error naming the client`, () => {
+  it(`DnsClient uses the ${onBun ? 'Bun.udpSocket' : 'node:dgram'} backend; "bun" elsewhere is an error naming the client`, () => {
     const client = new DnsClient();
     expect(client.udpBackend).toBe(onBun ? 'bun' : 'node');
     client.close();
