@@ -7,16 +7,20 @@
 // BASE_MAIN: the other build's main.js, e.g. a copy of apps/fanout-authority/dist made on
 // main (it must sit inside the repository so its imports resolve). RATE: dnsperf -Q
 // (default 1500; 20000 = as fast as it goes); SECONDS per run (4); ROUNDS (3).
+// Every process runs on BENCH_NODE (default: this Node), e.g. Bun's binary for the Bun rows.
+// There the floor runs twice: node-fanout (node:dgram, as on Node) and bun-fanout
+// (`fanout-floor.mjs --batch`: Bun.udpSocket, one sendMany per socket per turn).
 // MISS_AB_CPU_PROF=DIR: both builds run under `node --cpu-prof --cpu-prof-dir=DIR/<name>`
-// (the floor does not), for the breakdown of where the CPU goes.
-import { execFileSync } from 'node:child_process';
+// (the floor does not, unless MISS_AB_CPU_PROF_FLOOR=1: then node-fanout too, to compare
+// the cost of the same `dgram.send` in both), for the breakdown of where the CPU goes.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mixedQueries, writeLines, ZONE, zoneFile } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
-import { startAuthority } from './ours.mjs';
+import { BENCH_NODE, startAuthority } from './ours.mjs';
 import { startKnot } from './peers.mjs';
 import { freePort, startProcess, stopAll, waitFor } from './proc.mjs';
 
@@ -71,14 +75,15 @@ try {
   const ops = await freePort();
   config.ops = { ...config.ops, metricsPort: ops, healthPort: ops, readyPort: ops };
   writeFileSync(join(dir, 'base.yaml'), JSON.stringify(config));
-  const baseProc = startProcess('base', process.execPath, [
+  const baseProc = startProcess('base', BENCH_NODE, [
     ...profArgs('base'),
     baseMain,
     '--config',
     join(dir, 'base.yaml'),
   ]);
   const floorPort = await freePort();
-  const floorProc = startProcess('node-fanout', process.execPath, [
+  const floorProc = startProcess('node-fanout', BENCH_NODE, [
+    ...(process.env.MISS_AB_CPU_PROF_FLOOR === '1' ? profArgs('node-fanout') : []),
     FLOOR,
     String(floorPort),
     ...upstreams.map((u) => u.port),
@@ -88,6 +93,17 @@ try {
     { name: 'new', pid: fresh.proc.pid, port: fresh.port },
     await serve('node-fanout', floorPort, floorProc),
   ];
+  const onBun = spawnSync(BENCH_NODE, ['-e', 'console.log(typeof Bun)'], { encoding: 'utf8' });
+  if (onBun.stdout.trim() === 'object') {
+    const port = await freePort();
+    const proc = startProcess('bun-fanout', BENCH_NODE, [
+      FLOOR,
+      '--batch',
+      String(port),
+      ...upstreams.map((u) => u.port),
+    ]);
+    servers.push(await serve('bun-fanout', port, proc));
+  }
   writeLines(join(dir, 'queries.txt'), mixedQueries(NAMES));
   const perQuery = Object.fromEntries(servers.map((s) => [s.name, []]));
   for (let r = 0; r < Number(rounds); r++) {
@@ -119,13 +135,16 @@ try {
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const floor = median(perQuery['node-fanout']);
+  const bunFloor = perQuery['bun-fanout'] ? median(perQuery['bun-fanout']) : 0;
   for (const s of servers) {
     const m = median(perQuery[s.name]);
     const all = perQuery[s.name].map((x) => x.toFixed(1)).join(', ');
+    const vsBun = bunFloor > 0 ? `, ${(m / bunFloor).toFixed(2)}x bun-fanout` : '';
     console.log(
-      `${s.name}: median ${m.toFixed(2)} CPU s/100k (${all}), ${(m / floor).toFixed(2)}x node-fanout`,
+      `${s.name}: median ${m.toFixed(2)} CPU s/100k (${all}), ${(m / floor).toFixed(2)}x node-fanout${vsBun}`,
     );
   }
+  console.log(`runtime: ${BENCH_NODE}`);
   console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 } finally {
   await stopAll();

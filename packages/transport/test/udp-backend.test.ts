@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { decode, encode } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsServer } from '../src/index.js';
+import { clientCounters, DnsClient, DnsServer } from '../src/index.js';
 import { ReplyBatch } from '../src/server/udp-bun.js';
 import { chooseUdpBackend, runningOnBun } from '../src/server/udp-listener.js';
 import { testZoneHandler } from './support/test-zone.js';
@@ -66,7 +66,7 @@ describe('ReplyBatch', () => {
   });
 });
 
-describe(`DnsServer UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
+describe(`DnsServer and DnsClient UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
   const server = new DnsServer({ host: '127.0.0.1', port: 0, handler: testZoneHandler() });
   let port = 0;
   beforeAll(async () => {
@@ -112,5 +112,52 @@ describe(`DnsServer UDP on ${onBun ? 'Bun' : 'Node'}`, () => {
     }
     expect(wrong).toBe(0);
     expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+  });
+
+  it(`DnsClient uses the ${onBun ? 'Bun.udpSocket' : 'node:dgram'} backend; "bun" elsewhere is an error naming the client`, () => {
+    const client = new DnsClient();
+    expect(client.udpBackend).toBe(onBun ? 'bun' : 'node');
+    client.close();
+    expect(new DnsClient({ udpBackend: 'node' }).udpBackend).toBe('node');
+    if (!onBun)
+      expect(() => new DnsClient({ udpBackend: 'bun' })).toThrow(/DnsClient: udpBackend "bun"/);
+  });
+
+  it('a closed upstream port is a timeout, and the queries sharing its socket still succeed', async () => {
+    // Bun reports the ICMP port unreachable as a socket error; Node does not see it at all.
+    const closed = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', resolve));
+    const closedPort = closed.address().port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const client = new DnsClient({ sockets: 1 });
+    const ask = (p: number, timeoutMs: number) =>
+      client.query({ host: '127.0.0.1', port: p, name: 'www.example.test', type: 'A', timeoutMs });
+    const dead = ask(closedPort, 300).then(
+      () => 'answered',
+      (error: { kind: string }) => error.kind,
+    );
+    const live = await ask(port, 3000);
+    expect(live.rcode).toBe(0);
+    expect(await dead).toBe('timeout');
+    expect((await ask(port, 3000)).rcode).toBe(0);
+    client.close();
+  });
+
+  it('a fan-out burst asked in one turn (batched on Bun) is answered in full, each by its own reply', async () => {
+    for (const udpBackend of onBun ? (['bun', 'node'] as const) : (['node'] as const)) {
+      const client = new DnsClient({ sockets: 2, udpBackend });
+      const opened = clientCounters.socketsOpened;
+      const names = Array.from({ length: 60 }, (_, i) => `n${i}.example.test`);
+      const results = await Promise.all(
+        names.map((name) =>
+          client.query({ host: '127.0.0.1', port, name, type: 'A', timeoutMs: 3000 }),
+        ),
+      );
+      expect(results.map((r) => r.query.qname)).toEqual(names);
+      for (const r of results) expect(r.rcode).toBe(0);
+      // Bun: one turn, one socket, one sendMany; node:dgram: the sockets in turn.
+      expect(clientCounters.socketsOpened - opened).toBe(udpBackend === 'bun' ? 1 : 2);
+      client.close();
+    }
   });
 });

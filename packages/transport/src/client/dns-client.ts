@@ -1,4 +1,5 @@
 import { scan, typeNumber } from '@mdns/protocol';
+import { chooseUdpBackend, runningOnBun, type UdpBackend } from '../server/udp-listener.js';
 import { clientCounters } from './counters.js';
 import { DnsQueryError } from './errors.js';
 import { canonicalIp, type ExchangeRequest } from './exchange.js';
@@ -30,6 +31,12 @@ export interface DnsClientOptions {
   maxPendingPerSocket?: number;
   /** `SO_RCVBUF` of each socket in bytes (the kernel caps it at `net.core.rmem_max`); 0 = OS default. Default 1 MiB. */
   recvBufferBytes?: number;
+  /**
+   * The sockets: `auto` (default) is `Bun.udpSocket` on Bun (the queries of one event-loop
+   * turn leave in one `sendMany` per socket) and `node:dgram` elsewhere; `node` forces
+   * `node:dgram`; `bun` outside Bun throws.
+   */
+  udpBackend?: 'auto' | UdpBackend;
 }
 
 /** One question for `DnsClient`: `dnsQuery`'s options without `tcp` and `signal`, plus `randomCase`. */
@@ -63,8 +70,20 @@ export class DnsClient {
   private readonly lifetimeMs: number;
   private readonly maxPending: number;
   private readonly recvBufferBytes: number;
+  /** Which UDP sockets this client's queries use (`DnsClientOptions.udpBackend`). */
+  readonly udpBackend: UdpBackend;
   private readonly slots: Record<'udp4' | 'udp6', Array<PoolSocket | null>>;
   private cursor = 0;
+  /**
+   * On Bun: the pooled socket of this event-loop turn, per family. Every query of a turn goes
+   * on it, so the turn's queries leave in one `sendMany` (16 sockets in turn would split a
+   * burst into 16 calls); the next turn takes the next socket.
+   */
+  private readonly turnSockets: Record<'udp4' | 'udp6', PoolSocket | null> = {
+    udp4: null,
+    udp6: null,
+  };
+  private turnEndScheduled = false;
   private closed = false;
   private readonly hosts = new Map<string, string | null>();
   /** The last question built: a fan-out asks the same one of every upstream in a row. */
@@ -92,6 +111,7 @@ export class DnsClient {
       0,
       'recvBufferBytes',
     );
+    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'auto', runningOnBun(), 'DnsClient');
     this.slots = { udp4: new Array(this.size).fill(null), udp6: new Array(this.size).fill(null) };
   }
 
@@ -193,10 +213,35 @@ export class DnsClient {
   /**
    * The next pooled socket in turn (replaced when it reached its query count or age), or the
    * next one with room when it is busy; a retired socket of its own (strict mode, or every
-   * pooled socket full) otherwise.
+   * pooled socket full) otherwise. On Bun the turn is the event-loop turn's, not the query's.
    */
   private socketFor(family: 'udp4' | 'udp6'): PoolSocket {
     if (this.size === 0) return this.ownSocket(family);
+    const current = this.turnSockets[family];
+    if (current !== null && this.hasRoom(current)) return current;
+    const socket = this.nextPooled(family);
+    if (socket !== null && this.udpBackend === 'bun') {
+      this.turnSockets[family] = socket;
+      if (!this.turnEndScheduled) {
+        this.turnEndScheduled = true;
+        setImmediate(endTurn, this);
+      }
+    }
+    return socket ?? this.ownSocket(family);
+  }
+
+  /** @internal The event-loop turn is over: the next query takes the next socket in turn. */
+  endTurn(): void {
+    this.turnEndScheduled = false;
+    this.turnSockets.udp4 = null;
+    this.turnSockets.udp6 = null;
+  }
+
+  private hasRoom(socket: PoolSocket): boolean {
+    return !socket.retired && socket.pending.size < this.maxPending && !this.worn(socket);
+  }
+
+  private nextPooled(family: 'udp4' | 'udp6'): PoolSocket | null {
     const slots = this.slots[family];
     for (let tries = 0; tries < this.size; tries++) {
       this.cursor = (this.cursor + 1) % this.size;
@@ -206,16 +251,16 @@ export class DnsClient {
           socket.retire();
           clientCounters.socketsRotated++;
         }
-        socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs);
+        socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs, this.udpBackend);
         slots[this.cursor] = socket;
       }
       if (socket.pending.size < this.maxPending) return socket;
     }
-    return this.ownSocket(family);
+    return null;
   }
 
   private ownSocket(family: 'udp4' | 'udp6'): PoolSocket {
-    const socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs);
+    const socket = new PoolSocket(family, this.recvBufferBytes, this.lifetimeMs, this.udpBackend);
     socket.retired = true; // closes once its one query is answered or its tombstone expires
     return socket;
   }
@@ -321,4 +366,8 @@ function wholeAtLeast(n: number, min: number, what: string): number {
     throw new RangeError(`DnsClient ${what} must be a whole number >= ${min}, got ${n}`);
   }
   return n;
+}
+
+function endTurn(client: DnsClient): void {
+  client.endTurn();
 }

@@ -1,6 +1,7 @@
-import dgram from 'node:dgram';
+import type { UdpBackend } from '../server/udp-listener.js';
 import { clientCounters } from './counters.js';
 import { DnsQueryError } from './errors.js';
+import { type DatagramOwner, openPoolDatagrams, type PoolDatagrams } from './pool-datagrams.js';
 import type { PooledQuery } from './pooled-query.js';
 import { nextQueryId } from './query-bytes.js';
 
@@ -14,7 +15,7 @@ const ID_DRAWS = 64;
  * is answered or its tombstone expires (see `PooledQuery`), so a late reply can never be
  * taken for a newer query's answer.
  */
-export class PoolSocket {
+export class PoolSocket implements DatagramOwner {
   readonly pending = new Map<number, PooledQuery>();
   /** Queries sent on this socket (rotation counts these). */
   sent = 0;
@@ -24,22 +25,16 @@ export class PoolSocket {
   /** No new queries; closes once the last pending ID is released. */
   retired = false;
   closed = false;
-  private readonly socket: dgram.Socket;
+  private readonly socket: PoolDatagrams;
 
-  constructor(family: 'udp4' | 'udp6', recvBufferSize: number, lifetimeMs: number) {
+  constructor(
+    family: 'udp4' | 'udp6',
+    recvBufferSize: number,
+    lifetimeMs: number,
+    backend: UdpBackend = 'node',
+  ) {
     this.retireAt = this.openedAt + lifetimeMs * (0.5 + Math.random() / 2);
-    // A shared socket holds the replies of many queries: while the event loop is busy they
-    // queue in its receive buffer, and a full buffer drops replies of healthy servers.
-    this.socket = dgram.createSocket(
-      recvBufferSize > 0 ? { type: family, recvBufferSize } : { type: family },
-    );
-    this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-    this.socket.on('error', (error) => this.onError(error));
-    // Exclusive: in a node:cluster worker a plain bind(0) would share ONE socket among all
-    // workers through the primary, and replies would reach the wrong worker.
-    this.socket.bind({ port: 0, exclusive: true });
-    // The pool must not keep a process alive; a pending query's timer does.
-    this.socket.unref();
+    this.socket = openPoolDatagrams(backend, family, recvBufferSize, this);
     clientCounters.socketsOpened++;
   }
 
@@ -52,13 +47,11 @@ export class PoolSocket {
     return -1;
   }
 
-  /** Registers `query` under its ID and sends its packet. Sends made while binding are queued by Node. */
+  /** Registers `query` under its ID and sends its packet (queued while binding). */
   send(query: PooledQuery, packet: Uint8Array): void {
     this.pending.set(query.id, query);
     this.sent++;
-    this.socket.send(packet, query.req.port, query.req.host, (error) => {
-      if (error) query.onSendError(error);
-    });
+    this.socket.send(query, packet);
   }
 
   /** Frees `query`'s ID; a retired socket closes with its last ID. */
@@ -80,14 +73,11 @@ export class PoolSocket {
     const queries = [...this.pending.values()];
     this.pending.clear();
     for (const q of queries) q.onSocketClosed(error);
-    try {
-      this.socket.close();
-    } catch {
-      // already closed by an error: nothing to release
-    }
+    this.socket.close();
   }
 
-  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  /** @internal A datagram on this socket (`DatagramOwner`). */
+  onMessage(msg: Buffer, address: string, port: number): void {
     if (msg.length < 12) {
       clientCounters.malformedReplies++;
       return;
@@ -99,10 +89,11 @@ export class PoolSocket {
       clientCounters.mismatchedId++;
       return;
     }
-    query.onDatagram(msg, rinfo.address, rinfo.port);
+    query.onDatagram(msg, address, port);
   }
 
-  private onError(error: Error): void {
+  /** @internal The datagram socket failed (`DatagramOwner`): every query on it fails. */
+  onError(error: Error): void {
     this.close(
       new DnsQueryError('network', `udp client socket: ${error.message}`, { cause: error }),
     );

@@ -1,20 +1,25 @@
 import cluster from 'node:cluster';
 import type { UdpBindRequest, UdpListener } from './udp-listener.js';
 
-// The slice of Bun's UDP API this backend uses (the package does not depend on bun-types).
-interface BunUdpSocket {
+// The slice of Bun's UDP API the server and client backends use (the package does not
+// depend on bun-types).
+export interface BunUdpSocket {
   readonly port: number;
   readonly fd: number;
   readonly closed: boolean;
   sendMany(packets: readonly (Uint8Array | number | string)[]): number;
+  /** The socket no longer keeps the process alive. */
+  unref(): void;
   close(): void;
 }
 interface BunUdpHandler {
-  data(socket: BunUdpSocket, message: Uint8Array, port: number, address: string): void;
+  /** `message` is a Buffer (Bun's default `binaryType`). */
+  data(socket: BunUdpSocket, message: Buffer, port: number, address: string): void;
   drain(socket: BunUdpSocket): void;
-  error(socket: BunUdpSocket, error: Error): void;
+  /** `this` is the socket. Also called for an ICMP error (ECONNREFUSED), unconnected or not. */
+  error(this: BunUdpSocket, error: Error): void;
 }
-interface BunRuntime {
+export interface BunRuntime {
   udpSocket(options: {
     hostname: string;
     port: number;
@@ -166,7 +171,7 @@ let setsockopt: SetSockOpt | null = null;
  * SO_RCVBUF / SO_SNDBUF on a `Bun.udpSocket`, which has no option for them: libc's
  * `setsockopt` through `bun:ffi` (Bun itself links glibc, so the library is there).
  */
-async function setBufferSizes(fd: number, recv?: number, send?: number): Promise<void> {
+export async function setBufferSizes(fd: number, recv?: number, send?: number): Promise<void> {
   if (setsockopt === null) {
     // A computed specifier: bundlers leave it alone, and Node never reaches this line.
     const specifier = 'bun:ffi';

@@ -39,9 +39,13 @@ export function runningOnBun(): boolean {
  * The backend for a server: `auto` is Bun's own UDP socket on Bun and `node:dgram`
  * everywhere else (Bun also runs `node:dgram`, which is how `node` can be forced there).
  */
-export function chooseUdpBackend(setting: 'auto' | UdpBackend, onBun: boolean): UdpBackend {
+export function chooseUdpBackend(
+  setting: 'auto' | UdpBackend,
+  onBun: boolean,
+  owner = 'DnsServer',
+): UdpBackend {
   if (setting === 'bun' && !onBun) {
-    throw new Error('DnsServer: udpBackend "bun" needs the Bun runtime');
+    throw new Error(`${owner}: udpBackend "bun" needs the Bun runtime`);
   }
   if (setting === 'auto') return onBun ? 'bun' : 'node';
   return setting;
