@@ -121,7 +121,8 @@ function incremental(
   limits: TransferLimits,
 ): TransferOutcome {
   if (current.keyed === undefined && current.recordsAt !== undefined) {
-    return checkedDiffs(soa, body, current, limits, new NamedRecords(current.records, current.recordsAt));
+    const named = new NamedRecords(current.records, current.recordsAt);
+    return checkedDiffs(soa, body, current, limits, named);
   }
   // One copy of the held records for the whole transfer; the diffs change it in place.
   const records = current.keyed ? new Map(current.keyed) : keyedRecords(current.records);
