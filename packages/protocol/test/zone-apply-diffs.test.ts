@@ -59,6 +59,16 @@ function randomRecord(next: () => number): DnsRecord {
   }
 }
 
+/** 30 random records, none twice. */
+function randomZone(next: () => number): DnsRecord[] {
+  const records: DnsRecord[] = [];
+  for (let i = 0; i < 30; i++) {
+    const r = randomRecord(next);
+    if (!records.some((h) => recordKey(h) === recordKey(r))) records.push(r);
+  }
+  return records;
+}
+
 /** A diff that applies to `records`: some deleted, some new ones (never held already). */
 function randomDiff(records: readonly DnsRecord[], next: () => number): ZoneDiff {
   const deleted = records.filter(() => next() < 0.25);
@@ -94,11 +104,7 @@ describe('applyZoneDiffs: an IXFR applied to a loaded zone, name by name', () =>
   for (let seed = 1; seed <= 40; seed++) {
     it(`answers as a full rebuild, and leaves the zone it started from as it was (seed ${seed})`, () => {
       const next = rng(seed);
-      let records: DnsRecord[] = [];
-      for (let i = 0; i < 30; i++) {
-        const r = randomRecord(next);
-        if (!records.some((h) => recordKey(h) === recordKey(r))) records.push(r);
-      }
+      let records = randomZone(next);
       let zone = indexFromRecords(records, ZONE);
       for (let step = 0; step < 12; step++) {
         // One transfer carries one to three diff sequences, applied in order.
@@ -173,11 +179,7 @@ describe('validateTransfer: an IXFR checked against the records per name (record
   for (let seed = 1; seed <= 30; seed++) {
     it(`gives the outcome of the records keyed, good diffs and bad (seed ${seed})`, () => {
       const next = rng(seed + 1000);
-      const records: DnsRecord[] = [];
-      for (let i = 0; i < 30; i++) {
-        const r = randomRecord(next);
-        if (!records.some((h) => recordKey(h) === recordKey(r))) records.push(r);
-      }
+      const records = randomZone(next);
       const zone = indexFromRecords(records, ZONE);
       for (let step = 0; step < 10; step++) {
         const body: DnsRecord[] = [];
