@@ -119,10 +119,8 @@ export function applyZoneDiffs(
       const name = normalizeName(record.name);
       const place = placeOf(record, name, apexName);
       const key = recordKey(record);
-      byName.set(
-        name,
-        listOf(name).filter((r) => recordKey(r) !== key),
-      );
+      const stays = listOf(name).filter((r) => recordKey(r) !== key);
+      byName.set(name, stays);
       if (place === 'apex') apex = apex.filter((r) => recordKey(r) !== key);
       else if (place === 'held') held.remove(name);
       else if (place === 'index') touched.add(name);
