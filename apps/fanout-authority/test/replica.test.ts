@@ -125,6 +125,12 @@ describe('pulls: applied whole, or the last good copy kept', () => {
     expect(h.replica.answer(`web.team.${ZONE}`, QTYPE.A)?.class).toBe('POSITIVE');
     await h.replica.check();
     expect(h.requests[1]).toMatchObject({ kind: 'IXFR', current: { serial: 1 } });
+    // Checked against the served copy's records per name: no second copy of them by key.
+    const current = h.requests[1].current;
+    expect(current?.keyed).toBeUndefined();
+    const held = current?.recordsAt?.(`web.team.${ZONE}`) ?? [];
+    expect(held.map(dataOf)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(current?.recordsAt?.(ZONE).map((r) => r.type)).toEqual(['NS']);
     expect(h.replica.answer(`new.${ZONE}`, QTYPE.A)?.class).toBe('POSITIVE');
     expect(h.replica.answer(`txt.${ZONE}`, QTYPE.TXT)?.class).toBe('NXDOMAIN');
     expect(h.changes).toEqual(['cluster-a', 'cluster-a']);

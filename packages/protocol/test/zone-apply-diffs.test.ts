@@ -8,6 +8,8 @@ import {
   indexFromRecords,
   type LoadedZone,
   recordKey,
+  type TransferOutcome,
+  validateTransfer,
   type ZoneDiff,
 } from '../src/index.js';
 import { namesUpTo, rng } from './support/seeded.js';
@@ -57,6 +59,16 @@ function randomRecord(next: () => number): DnsRecord {
   }
 }
 
+/** 30 random records, none twice. */
+function randomZone(next: () => number): DnsRecord[] {
+  const records: DnsRecord[] = [];
+  for (let i = 0; i < 30; i++) {
+    const r = randomRecord(next);
+    if (!records.some((h) => recordKey(h) === recordKey(r))) records.push(r);
+  }
+  return records;
+}
+
 /** A diff that applies to `records`: some deleted, some new ones (never held already). */
 function randomDiff(records: readonly DnsRecord[], next: () => number): ZoneDiff {
   const deleted = records.filter(() => next() < 0.25);
@@ -83,6 +95,8 @@ function answers(zone: LoadedZone): unknown {
     skipped: zone.skipped.length,
     size: zone.index.size,
     held: [...zone.held.names()].sort(),
+    // What the next IXFR is checked against (`recordsAt`): every record of each name.
+    recordsAt: Object.fromEntries(NAMES.map((n) => [n, zone.recordsAt(n).map(recordKey).sort()])),
   };
 }
 
@@ -90,11 +104,7 @@ describe('applyZoneDiffs: an IXFR applied to a loaded zone, name by name', () =>
   for (let seed = 1; seed <= 40; seed++) {
     it(`answers as a full rebuild, and leaves the zone it started from as it was (seed ${seed})`, () => {
       const next = rng(seed);
-      let records: DnsRecord[] = [];
-      for (let i = 0; i < 30; i++) {
-        const r = randomRecord(next);
-        if (!records.some((h) => recordKey(h) === recordKey(r))) records.push(r);
-      }
+      let records = randomZone(next);
       let zone = indexFromRecords(records, ZONE);
       for (let step = 0; step < 12; step++) {
         // One transfer carries one to three diff sequences, applied in order.
@@ -141,3 +151,68 @@ describe('applyZoneDiffs: an IXFR applied to a loaded zone, name by name', () =>
     expect(old.type === 'records' && old.records.cname).toBe(null);
   });
 });
+
+const soa = (serial: number): DnsRecord =>
+  ({
+    name: ZONE,
+    type: 'SOA',
+    ttl: 300,
+    data: {
+      mname: `ns.${ZONE}`,
+      rname: `hostmaster.${ZONE}`,
+      serial,
+      refresh: 60,
+      retry: 30,
+      expire: 600,
+      minimum: 60,
+    },
+  }) as DnsRecord;
+
+/** An outcome with its record list as sorted keys (the two ways list records in other orders). */
+function comparable(outcome: TransferOutcome): unknown {
+  if (!outcome.ok || outcome.kind !== 'ixfr') return outcome;
+  const { keyed: _keyed, records, ...rest } = outcome;
+  return { ...rest, records: records.map(recordKey).sort() };
+}
+
+describe('validateTransfer: an IXFR checked against the records per name (recordsAt)', () => {
+  for (let seed = 1; seed <= 30; seed++) {
+    it(`gives the outcome of the records keyed, good diffs and bad (seed ${seed})`, () => {
+      const next = rng(seed + 1000);
+      const records = randomZone(next);
+      const zone = indexFromRecords(records, ZONE);
+      for (let step = 0; step < 10; step++) {
+        const body: DnsRecord[] = [];
+        let after = records;
+        let serial = 1;
+        for (let d = 1 + Math.floor(next() * 3); d > 0; d--) {
+          const diff = randomDiff(after, next);
+          const bad = next();
+          // A deletion the copy does not hold, or an addition it already holds.
+          if (bad < 0.15) diff.deleted.push(rr(`nothere.${ZONE}`, 'A', '10.1.1.1'));
+          else if (bad < 0.3 && after.length > 0) diff.added.push(after[0]);
+          const applied = applyDiff(after, diff);
+          if (applied.ok) after = applied.records;
+          body.push(soa(serial), ...diff.deleted, soa(serial + 1), ...diff.added);
+          serial++;
+        }
+        const answers = [soa(serial), ...body, soa(serial)];
+        const limits = { maxRecords: 10_000 };
+        const keyed = validateTransfer(ZONE, answers, { serial: 1, records }, limits);
+        const byName = validateTransfer(
+          ZONE,
+          answers,
+          { serial: 1, records, recordsAt: zone.recordsAt },
+          limits,
+        );
+        expect(comparable(byName)).toEqual(comparable(keyed));
+        // The holder's lists are never changed.
+        expect(answersOfRecords(zone)).toEqual(answersOfRecords(indexFromRecords(records, ZONE)));
+      }
+    });
+  }
+});
+
+function answersOfRecords(zone: LoadedZone): unknown {
+  return Object.fromEntries(NAMES.map((n) => [n, zone.recordsAt(n).map(recordKey)]));
+}

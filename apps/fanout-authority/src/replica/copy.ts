@@ -18,6 +18,7 @@ import {
   type SharedRules,
   type SoaFields,
   type ZoneApex,
+  type ZoneCopy,
 } from '@mdns/protocol';
 import { type Classification, classifyReply } from '../upstream/classify.js';
 
@@ -35,8 +36,10 @@ export interface ReplicaCopy {
   /** Every record but the SOA, as transferred: what the next IXFR's diffs apply to. */
   readonly records: readonly DnsRecord[];
   /**
-   * The same records by `recordKey`, for the next IXFR (it copies this map and keys only the
-   * diff's records). Built at first use when the transfer did not give it (an AXFR).
+   * The same records by `recordKey`, for the next IXFR of a copy that answers nothing (the
+   * primary of several workers): it copies this map and keys only the diff's records. Built
+   * at first use when the transfer did not give it. A warm copy never builds it: its IXFR is
+   * checked against its per-name lists (`heldForTransfer`), so the zone is not kept twice.
    */
   readonly keyed: ReadonlyMap<string, DnsRecord>;
   /** The answering structure is built (`warmCopy`, or a first query). */
@@ -79,11 +82,21 @@ export function copyAfterDiffs(
   previous: ReplicaCopy,
   soaRecord: DnsRecord,
   records: readonly DnsRecord[],
-  keyed: ReadonlyMap<string, DnsRecord>,
   diffs: readonly RecordChanges[],
 ): ReplicaCopy {
   const loaded = applyZoneDiffs(previous.loaded, diffs, previous.zone);
-  return warmCopy(copyOf(previous.zone, soaRecord, records, keyed, () => loaded));
+  return warmCopy(copyOf(previous.zone, soaRecord, records, undefined, () => loaded));
+}
+
+/**
+ * What the next transfer is checked against (the transfer client's `ZoneCopy`): a warm
+ * copy's records per name (an IXFR keys only the names it touches), else the records by key.
+ */
+export function heldForTransfer(copy: ReplicaCopy): ZoneCopy {
+  const { serial, records } = copy;
+  return copy.warm
+    ? { serial, records, recordsAt: copy.loaded.recordsAt }
+    : { serial, records, keyed: copy.keyed };
 }
 
 function copyOf(

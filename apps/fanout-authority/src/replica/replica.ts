@@ -4,7 +4,14 @@ import { pullZone, type TransferRequest, type TransferResult } from '@mdns/trans
 import type { UpstreamTransferConfig } from '../config/schema.js';
 import type { Classification } from '../upstream/classify.js';
 import type { UpstreamAddress } from '../upstream/upstream.js';
-import { answerFromCopy, buildCopy, copyAfterDiffs, type ReplicaCopy, warmCopy } from './copy.js';
+import {
+  answerFromCopy,
+  buildCopy,
+  copyAfterDiffs,
+  heldForTransfer,
+  type ReplicaCopy,
+  warmCopy,
+} from './copy.js';
 import { isExpired, nextCheckDelayMs, replicaTimers } from './timers.js';
 import { axfrAfterIxfr, judgeTransfer, notifyWantsPull } from './verdict.js';
 
@@ -304,8 +311,8 @@ export class Replica {
     const answers = this.options.answers ?? true;
     const { diffs, keyed } = verdict;
     const copy =
-      diffs !== undefined && keyed !== undefined && answers && held?.warm
-        ? copyAfterDiffs(held, verdict.soa, verdict.records, keyed, diffs)
+      diffs !== undefined && answers && held?.warm
+        ? copyAfterDiffs(held, verdict.soa, verdict.records, diffs)
         : buildCopy(this.upstream.zone, verdict.soa, verdict.records, keyed);
     if (answers) warmCopy(copy);
     this.#copy = copy;
@@ -340,9 +347,7 @@ export class Replica {
       zone: u.zone,
       kind,
       // An AXFR gets the held copy too: its serial is checked against ours (never backwards).
-      ...(held === null
-        ? {}
-        : { current: { serial: held.serial, records: held.records, keyed: held.keyed } }),
+      ...(held === null ? {} : { current: heldForTransfer(held) }),
       ...(key === undefined ? {} : { key }),
       maxRecords: settings.maxRecords,
       maxBytes: settings.maxBytes,

@@ -27,6 +27,14 @@ export interface ZoneCopy {
    * changed here.
    */
   keyed?: ReadonlyMap<string, DnsRecord>;
+  /**
+   * Every record held at one owner name (normalized), if the holder keeps its records per
+   * name (without `keyed`): an IXFR then keys only the records at the names its diffs touch,
+   * and the holder needs no map of the whole zone by key. The same record objects as
+   * `records` (the IXFR's list is `records` with the touched names' lists replaced). Never
+   * changed here.
+   */
+  recordsAt?(name: string): readonly DnsRecord[];
 }
 
 export type TransferOutcome =
@@ -112,8 +120,39 @@ function incremental(
   current: ZoneCopy,
   limits: TransferLimits,
 ): TransferOutcome {
+  if (current.keyed === undefined && current.recordsAt !== undefined) {
+    const named = new NamedRecords(current.records, current.recordsAt);
+    return checkedDiffs(soa, body, current, limits, named);
+  }
   // One copy of the held records for the whole transfer; the diffs change it in place.
   const records = current.keyed ? new Map(current.keyed) : keyedRecords(current.records);
+  const held: HeldRecords = {
+    apply: (diff) => applyDiffTo(records, diff),
+    get size() {
+      return records.size;
+    },
+    result: () => ({ records: [...records.values()], keyed: records }),
+  };
+  return checkedDiffs(soa, body, current, limits, held);
+}
+
+/** The records an IXFR's diffs apply to, as `incremental` needs them. */
+interface HeldRecords {
+  /** Applies one diff in place; the error of the first record that does not apply, else null. */
+  apply(diff: ZoneDiff): string | null;
+  readonly size: number;
+  /** The zone after every diff (and the records by key, if that is how they are held). */
+  result(): { records: DnsRecord[]; keyed?: Map<string, DnsRecord> };
+}
+
+/** Reads and applies the diff sequences of `body` to `held`, checking each serial. */
+function checkedDiffs(
+  soa: DnsRecord,
+  body: readonly DnsRecord[],
+  current: ZoneCopy,
+  limits: TransferLimits,
+  held: HeldRecords,
+): TransferOutcome {
   const diffs: ZoneDiff[] = [];
   let at = current.serial >>> 0;
   let i = 0;
@@ -130,12 +169,12 @@ function incremental(
     if (to === undefined) return fail('malformed', `the diff from serial ${at} has no new SOA`);
     const added: DnsRecord[] = [];
     for (i++; i < body.length && body[i].type !== 'SOA'; i++) added.push(body[i]);
-    const error = applyDiffTo(records, { deleted, added });
+    const error = held.apply({ deleted, added });
     if (error !== null) return fail('ixfr-mismatch', error);
     diffs.push({ deleted, added });
     at = serialOf(to);
-    if (records.size > limits.maxRecords) {
-      return fail('too-large', `${records.size} records, over the limit of ${limits.maxRecords}`);
+    if (held.size > limits.maxRecords) {
+      return fail('too-large', `${held.size} records, over the limit of ${limits.maxRecords}`);
     }
   }
   if (at !== serialOf(soa)) {
@@ -144,13 +183,71 @@ function incremental(
       `the diffs end at serial ${at}, the transfer announces ${serialOf(soa)}`,
     );
   }
-  return {
-    ok: true,
-    kind: 'ixfr',
-    soa,
-    serial: at,
-    records: [...records.values()],
-    diffs,
-    keyed: records,
-  };
+  return { ok: true, kind: 'ixfr', soa, serial: at, ...held.result(), diffs };
+}
+
+/**
+ * The held records seen per owner name (`ZoneCopy.recordsAt`): a diff keys only the records
+ * at the names it touches, each name's list copied at its first touch (the holder's lists
+ * are never changed). The same rules as `applyDiffTo` over the whole zone keyed: a record is
+ * its `recordKey`, duplicates count once, a deletion must match a held record and an
+ * addition must not.
+ */
+class NamedRecords implements HeldRecords {
+  /** The touched names' records after the diffs so far. */
+  readonly #touched = new Map<string, DnsRecord[]>();
+  /** The held records of the touched names: their lists replace them in the zone's list. */
+  readonly #replaced = new Set<DnsRecord>();
+  #size: number;
+
+  constructor(
+    private readonly records: readonly DnsRecord[],
+    private readonly recordsAt: (name: string) => readonly DnsRecord[],
+  ) {
+    this.#size = records.length;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  apply(diff: ZoneDiff): string | null {
+    for (const r of diff.deleted) {
+      const list = this.#at(r);
+      const key = recordKey(r);
+      const stays = list.filter((held) => recordKey(held) !== key);
+      if (stays.length === list.length)
+        return `deletion of ${r.name} ${r.type} does not match the current copy`;
+      this.#size -= list.length - stays.length;
+      this.#touched.set(normalizeName(r.name), stays);
+    }
+    for (const r of diff.added) {
+      const list = this.#at(r);
+      const key = recordKey(r);
+      if (list.some((held) => recordKey(held) === key))
+        return `addition of ${r.name} ${r.type} is already in the current copy`;
+      list.push(r);
+      this.#size++;
+    }
+    return null;
+  }
+
+  result(): { records: DnsRecord[] } {
+    const replaced = this.#replaced;
+    const records = this.records.filter((r) => !replaced.has(r));
+    for (const list of this.#touched.values()) records.push(...list);
+    return { records };
+  }
+
+  #at(record: DnsRecord): DnsRecord[] {
+    const name = normalizeName(record.name);
+    let list = this.#touched.get(name);
+    if (list === undefined) {
+      const held = this.recordsAt(name);
+      for (const r of held) this.#replaced.add(r);
+      list = [...held];
+      this.#touched.set(name, list);
+    }
+    return list;
+  }
 }

@@ -24,8 +24,15 @@ export interface LoadedZone {
   /** The apex SOA/NS records (they build the `ZoneApex`, the index does not hold them). */
   readonly apex: readonly DnsRecord[];
   readonly skipped: readonly SkippedRecord[];
-  /** The indexed records of each name, in transfer order: what `applyZoneDiffs` starts from. */
+  /**
+   * Every record of each owner name (normalized), in transfer order, indexed or not: what
+   * `applyZoneDiffs` starts from, and what an IXFR's diffs are checked against
+   * (`recordsAt`, the transfer client's `ZoneCopy.recordsAt`), so a copy keeps its records
+   * once, not also by key.
+   */
   readonly byName: ReadonlyMap<string, readonly DnsRecord[]>;
+  /** The records held at `name` (normalized); none: an empty list. */
+  recordsAt(name: string): readonly DnsRecord[];
 }
 
 /** The one kind of a loaded zone: every record has the same standing. */
@@ -52,17 +59,21 @@ export function indexFromRecords(records: readonly DnsRecord[], zone: string): L
     const record = records[at];
     const name = normalizeName(record.name);
     const place = placeOf(record, name, apexName);
+    const list = byName.get(name);
+    if (list === undefined) byName.set(name, [record]);
+    else list.push(record);
     if (place === 'apex') apex.push(record);
     else if (place === 'held') held.add(name);
-    else if (place === 'index') {
-      const list = byName.get(name);
-      if (list === undefined) byName.set(name, [record]);
-      else list.push(record);
-    } else skipped.push({ at, name, type: record.type, reason: place.skip });
+    else if (place !== 'index') skipped.push({ at, name, type: record.type, reason: place.skip });
   }
   const index = new RecordIndex<'zone'>([ZONE_KIND]);
   const objects = new Map<string, Claim[]>();
-  for (const [name, list] of byName) objects.set(name, nameClaims(name, list));
+  for (const [name, list] of byName) {
+    // A list grown by push keeps room for 17 records; most names have one or two.
+    if (list.length > 1) byName.set(name, list.slice());
+    const claims = nameClaims(name, list, apexName);
+    if (claims.length > 0) objects.set(name, claims);
+  }
   index.replaceKind(ZONE_KIND, objects);
   return loaded(index, held, apex, skipped, byName);
 }
@@ -108,13 +119,12 @@ export function applyZoneDiffs(
       const name = normalizeName(record.name);
       const place = placeOf(record, name, apexName);
       const key = recordKey(record);
+      const stays = listOf(name).filter((r) => recordKey(r) !== key);
+      byName.set(name, stays);
       if (place === 'apex') apex = apex.filter((r) => recordKey(r) !== key);
       else if (place === 'held') held.remove(name);
-      else if (place === 'index') {
-        touched.add(name);
-        const list = listOf(name).filter((r) => recordKey(r) !== key);
-        byName.set(name, list);
-      } else {
+      else if (place === 'index') touched.add(name);
+      else {
         const at = skipped.findIndex((s) => s.name === name && s.type === record.type);
         if (at >= 0) skipped = [...skipped.slice(0, at), ...skipped.slice(at + 1)];
       }
@@ -122,19 +132,21 @@ export function applyZoneDiffs(
     for (const record of diff.added) {
       const name = normalizeName(record.name);
       const place = placeOf(record, name, apexName);
+      listOf(name).push(record);
       if (place === 'apex') apex = [...apex, record];
       else if (place === 'held') held.add(name);
-      else if (place === 'index') {
-        touched.add(name);
-        listOf(name).push(record);
-      } else skipped = [...skipped, { at: -1, name, type: record.type, reason: place.skip }];
+      else if (place === 'index') touched.add(name);
+      else skipped = [...skipped, { at: -1, name, type: record.type, reason: place.skip }];
     }
+  }
+  for (const name of copied) {
+    const list = byName.get(name) ?? [];
+    if (list.length === 0) byName.delete(name);
+    else byName.set(name, list.slice());
   }
   const index = previous.index.clone();
   for (const name of touched) {
-    const list = byName.get(name) ?? [];
-    if (list.length === 0) byName.delete(name);
-    index.replaceObject(ZONE_KIND, name, list.length === 0 ? [] : nameClaims(name, list));
+    index.replaceObject(ZONE_KIND, name, nameClaims(name, byName.get(name) ?? [], apexName));
   }
   return loaded(index, held, apex, skipped, byName);
 }
@@ -151,7 +163,8 @@ function loaded(
     held.size === 0
       ? indexLookup
       : (qname: string, z: string) => held.lookup(indexLookup, qname, z);
-  return { index, held, lookup, apex, skipped, byName };
+  const recordsAt = (name: string) => byName.get(name) ?? NO_RECORDS;
+  return { index, held, lookup, apex, skipped, byName, recordsAt };
 }
 
 /** Where one record of a zone goes: the apex SOA/NS, a held name, the index, or skipped (why). */
@@ -173,12 +186,18 @@ function placeOf(
   };
 }
 
+const NO_RECORDS: readonly DnsRecord[] = Object.freeze([]);
+
 const SERVED = new Set(['A', 'AAAA', 'CNAME', 'TXT', 'SRV', 'MX', 'CAA', 'PTR']);
 
-/** The claims of one name's served records (`placeOf` 'index'), one claim per RRset. */
-function nameClaims(name: string, records: readonly DnsRecord[]): Claim[] {
+/**
+ * The claims of one name's served records (`placeOf` 'index'; the name's others are not the
+ * index's), one claim per RRset.
+ */
+function nameClaims(name: string, records: readonly DnsRecord[], apexName: string): Claim[] {
   const claims = new Map<string, Claim>();
   for (const record of records) {
+    if (placeOf(record, name, apexName) !== 'index') continue;
     const type = record.type;
     const ttl = (record as { ttl?: number }).ttl ?? 0;
     const rrset = (key: string): Claim => {
@@ -233,8 +252,22 @@ function nameClaims(name: string, records: readonly DnsRecord[]): Claim[] {
         break;
     }
   }
-  return [...claims.values()];
+  const out = [...claims.values()];
+  for (const claim of out) {
+    // Kept as long as the zone is: arrays grown by push hold room for 17 values (~150
+    // bytes each), and most are empty or hold one.
+    claim.a = exact(claim.a);
+    claim.aaaa = exact(claim.aaaa);
+    claim.txt = exact(claim.txt);
+    if (claim.extra !== undefined) claim.extra = claim.extra.slice();
+  }
+  return out;
 }
+
+/** Claims never change once built: every empty value list can be one array. */
+const NO_VALUES = Object.freeze([]) as unknown as string[];
+
+const exact = (values: string[]): string[] => (values.length === 0 ? NO_VALUES : values.slice());
 
 /** dns-packet gives TXT data as a string, a Buffer, or a list of them (one per string). */
 function txtValue(data: unknown): string {
