@@ -119,13 +119,14 @@ const NO_TEXTS: string[] = [];
 
 /**
  * A claim as the ledger keeps it (and the index, which shares it): its empty lists are the
- * one shared `NO_VALUES`, two arrays less per object; frozen, so that nothing changes a
- * claim the index and its merged records hold (`mergeClaims` shares single-value lists).
+ * one shared `NO_VALUES`, two arrays less per object. Its other lists are not frozen:
+ * JavaScriptCore turns a frozen array into a sparse one (one more cell and a hash table
+ * each); nothing changes a stored claim (`Claim` in @mdns/protocol).
  */
 function storedClaim(claim: Claim): Claim {
-  claim.a = claim.a.length === 0 ? NO_VALUES : (Object.freeze(claim.a) as string[]);
-  claim.aaaa = claim.aaaa.length === 0 ? NO_VALUES : (Object.freeze(claim.aaaa) as string[]);
-  claim.txt = claim.txt.length === 0 ? NO_VALUES : (Object.freeze(claim.txt) as string[]);
+  if (claim.a.length === 0) claim.a = NO_VALUES;
+  if (claim.aaaa.length === 0) claim.aaaa = NO_VALUES;
+  if (claim.txt.length === 0) claim.txt = NO_VALUES;
   return claim;
 }
 
