@@ -503,7 +503,8 @@ export class ClaimLedger {
     // A headless Service follows its own slices for its addresses, health or not.
     this.linkBackends(kind, key, headless ? [key] : backends);
     // Unchanged: keep the arrays the index already holds, and let the new ones go.
-    // `slice`: exact size, where the array built by push has room for 17 (~150 bytes).
+    // A new array of exact size (one built by push has room for 17, ~150 bytes), each
+    // claim with the shared empty list for a type it has no values of.
     const claims = same ? previous.claims : result.claims.map(storedClaim);
     const healthy = this.healthy(backends);
     const entry: Entry = { claims, warnings, route, backends, healthy };
