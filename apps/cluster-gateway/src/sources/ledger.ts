@@ -16,6 +16,7 @@ import { ServiceHealth } from './health/service-health.js';
 import type { HealthTally } from './health/tally.js';
 import { claimHealthy, type HealthRequirement } from './health/verdict.js';
 import { applyOwnership, OPEN_POLICY } from './ownership.js';
+import { addRef, deleteRef, type RefSets, refsOf } from './ref-sets.js';
 import {
   objectKey,
   type SlimMeta,
@@ -56,6 +57,9 @@ interface Entry {
   headless?: SlimService;
 }
 
+/** One frozen empty list for every claim without values of a type (most have no AAAA, no TXT). */
+const NO_VALUES = Object.freeze([]) as unknown as string[];
+
 /**
  * An unhealthy object's claims: its names, no data. The names stay claimed (first-claimant
  * ownership does not move while a backend is down); the index answers them from the other
@@ -63,7 +67,7 @@ interface Entry {
  */
 export function withoutData(claims: readonly Claim[]): Claim[] {
   return claims.map((c) => {
-    const out: Claim = { name: c.name, a: [], aaaa: [], txt: [], ttl: c.ttl };
+    const out: Claim = { name: c.name, a: NO_VALUES, aaaa: NO_VALUES, txt: NO_VALUES, ttl: c.ttl };
     if (c.origin) out.origin = c.origin;
     return out;
   });
@@ -112,6 +116,19 @@ export function sameClaims(x: readonly Claim[], y: readonly Claim[]): boolean {
 }
 
 const NO_TEXTS: string[] = [];
+
+/**
+ * A claim as the ledger keeps it (and the index, which shares it): its empty lists are the
+ * one shared `NO_VALUES`, two arrays less per object. Its other lists are not frozen:
+ * JavaScriptCore turns a frozen array into a sparse one (one more cell and a hash table
+ * each); nothing changes a stored claim (`Claim` in @mdns/protocol).
+ */
+function storedClaim(claim: Claim): Claim {
+  if (claim.a.length === 0) claim.a = NO_VALUES;
+  if (claim.aaaa.length === 0) claim.aaaa = NO_VALUES;
+  if (claim.txt.length === 0) claim.txt = NO_VALUES;
+  return claim;
+}
 
 /** Each extra record as `TYPE text`: equal lists mean equal records. */
 function extraTexts(claim: Claim): string[] {
@@ -235,9 +252,9 @@ export class ClaimLedger {
   private readonly gateways = new Map<string, GatewayTarget>();
   private readonly gatewayWarnings = new Map<string, string>();
   /** Gateway key -> `${kind} ${routeKey}` of each route naming it. */
-  private readonly routesByGateway = new Map<string, Set<string>>();
+  private readonly routesByGateway: RefSets = new Map();
   /** Service key -> `${kind} ${key}` of each object whose health follows it. */
-  private readonly dependents = new Map<string, Set<string>>();
+  private readonly dependents: RefSets = new Map();
   private readonly health: ServiceHealth | null;
   private readonly ctx: ClaimContext;
 
@@ -411,7 +428,7 @@ export class ClaimLedger {
   /** Re-decides every object following the Services; sends those whose health flipped. */
   private healthChanged(services: readonly string[]): void {
     const objects = new Set<string>();
-    for (const s of services) for (const o of this.dependents.get(s) ?? []) objects.add(o);
+    for (const s of services) for (const o of refsOf(this.dependents, s)) objects.add(o);
     for (const o of objects) {
       const [kind, key] = splitObjectRef<SourceKind>(o);
       const entry = this.entries.get(kind)?.get(key);
@@ -447,19 +464,11 @@ export class ClaimLedger {
   }
 
   private linkBackends(kind: SourceKind, key: string, backends: string[] | null): void {
-    for (const s of backends ?? []) {
-      const set = this.dependents.get(s) ?? new Set<string>();
-      set.add(`${kind} ${key}`);
-      this.dependents.set(s, set);
-    }
+    for (const s of backends ?? []) addRef(this.dependents, s, `${kind} ${key}`);
   }
 
   private unlinkBackends(kind: SourceKind, key: string, backends: string[] | null): void {
-    for (const s of backends ?? []) {
-      const set = this.dependents.get(s);
-      set?.delete(`${kind} ${key}`);
-      if (set?.size === 0) this.dependents.delete(s);
-    }
+    for (const s of backends ?? []) deleteRef(this.dependents, s, `${kind} ${key}`);
   }
 
   private record(
@@ -494,8 +503,9 @@ export class ClaimLedger {
     // A headless Service follows its own slices for its addresses, health or not.
     this.linkBackends(kind, key, headless ? [key] : backends);
     // Unchanged: keep the arrays the index already holds, and let the new ones go.
-    // `slice`: exact size, where the array built by push has room for 17 (~150 bytes).
-    const claims = same ? previous.claims : result.claims.slice();
+    // A new array of exact size (one built by push has room for 17, ~150 bytes), each
+    // claim with the shared empty list for a type it has no values of.
+    const claims = same ? previous.claims : result.claims.map(storedClaim);
     const healthy = this.healthy(backends);
     const entry: Entry = { claims, warnings, route, backends, healthy };
     if (headless) entry.headless = headless;
@@ -512,20 +522,13 @@ export class ClaimLedger {
   }
 
   private linkRoute(kind: SourceKind, key: string, route: SlimRoute): void {
-    for (const gw of parentGatewayKeys(route)) {
-      const set = this.routesByGateway.get(gw) ?? new Set<string>();
-      set.add(`${kind} ${key}`);
-      this.routesByGateway.set(gw, set);
-    }
+    for (const gw of parentGatewayKeys(route)) addRef(this.routesByGateway, gw, `${kind} ${key}`);
   }
 
   private unlinkRoute(kind: SourceKind, key: string, route: SlimRoute | undefined): void {
     if (!route) return;
-    for (const gw of parentGatewayKeys(route)) {
-      const set = this.routesByGateway.get(gw);
-      set?.delete(`${kind} ${key}`);
-      if (set?.size === 0) this.routesByGateway.delete(gw);
-    }
+    for (const gw of parentGatewayKeys(route))
+      deleteRef(this.routesByGateway, gw, `${kind} ${key}`);
   }
 
   /** The Gateway's target, or null when filtered out or malformed. */
@@ -580,7 +583,7 @@ export class ClaimLedger {
 
   private reemitRoutesOf(gatewayKeys: readonly string[]): void {
     const routes = new Set<string>();
-    for (const gw of gatewayKeys) for (const r of this.routesByGateway.get(gw) ?? []) routes.add(r);
+    for (const gw of gatewayKeys) for (const r of refsOf(this.routesByGateway, gw)) routes.add(r);
     for (const r of routes) {
       const [kind, key] = splitObjectRef<RouteKind>(r);
       const entry = this.entries.get(kind)?.get(key);

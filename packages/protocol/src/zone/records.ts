@@ -46,7 +46,10 @@ export interface ClaimOrigin {
   readonly createdAt: number;
 }
 
-/** One name claimed by one source object: what it wants the name to answer. */
+/**
+ * One name claimed by one source object: what it wants the name to answer. Not changed
+ * once handed to an index: the merged records may share its arrays (`mergeClaims`).
+ */
 export interface Claim {
   /** Normalized (lowercase, no trailing dot); may start with '*.' (wildcard). */
   name: string;
@@ -152,11 +155,22 @@ export function mergeClaims<K extends string>(
   const hasAddress = a.length > 0 || aaaa.length > 0;
   const cname = chooseCname(hasAddress, hostNames);
   if (!hasAddress && cname === null && txt.length === 0 && extra.size === 0) return null;
+  // Nearly every name has one claim with one value: its records share the claim's array
+  // (one array less per name). Safe because claims are not changed once handed to an index.
+  const only = claims.length === 1 ? claims[0] : null;
   return {
-    a: sortedUnique(a),
-    aaaa: sortedUnique(aaaa),
+    a: only !== null && a.length === 1 && only.a.length === 1 ? only.a : sortedUnique(a),
+    aaaa:
+      only !== null && aaaa.length === 1 && only.aaaa.length === 1 && only.aaaa[0] === aaaa[0]
+        ? only.aaaa
+        : sortedUnique(aaaa),
     cname,
-    txt: cname === null ? sortedUnique(txt) : NONE,
+    txt:
+      cname !== null
+        ? NONE
+        : only !== null && txt.length === 1 && only.txt.length === 1
+          ? only.txt
+          : sortedUnique(txt),
     // A CNAME that stays drops the name's other data (RFC 1034 3.6.2), as for TXT.
     extra:
       cname === null && extra.size > 0
