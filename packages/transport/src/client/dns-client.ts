@@ -32,9 +32,12 @@ export interface DnsClientOptions {
   /** `SO_RCVBUF` of each socket in bytes (the kernel caps it at `net.core.rmem_max`); 0 = OS default. Default 1 MiB. */
   recvBufferBytes?: number;
   /**
-   * The sockets: `auto` (default) is `Bun.udpSocket` on Bun (the queries of one event-loop
-   * turn leave in one `sendMany` per socket) and `node:dgram` elsewhere; `node` forces
-   * `node:dgram`; `bun` outside Bun throws.
+   * The sockets: `node` (default) is `node:dgram` on both runtimes; `auto` is `Bun.udpSocket`
+   * on Bun (the queries of one event-loop turn leave in one `sendMany` per socket: −35–41 %
+   * CPU per miss on Bun) and `node:dgram` elsewhere; `bun` outside Bun throws. Not `auto` by
+   * default: on Bun at full speed the batched sockets saw upstream timeouts that `node:dgram`
+   * did not (400 in 5 s against 0, circuits opened, names answered NXDOMAIN; BENCHMARKS.md
+   * "Upstream sends batched on Bun"), cause not yet found.
    */
   udpBackend?: 'auto' | UdpBackend;
 }
@@ -111,7 +114,7 @@ export class DnsClient {
       0,
       'recvBufferBytes',
     );
-    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'auto', runningOnBun(), 'DnsClient');
+    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'node', runningOnBun(), 'DnsClient');
     this.slots = { udp4: new Array(this.size).fill(null), udp6: new Array(this.size).fill(null) };
   }
 
