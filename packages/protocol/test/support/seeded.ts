@@ -1,14 +1,6 @@
-/** mulberry32: small, seeded, good enough to pick operations (a failing seed repeats). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The kit's generator by path: the kit depends on this package, so turbo refuses it as a
+// devDependency here (the cycle), as for transport's tests.
+export { seededRandom as rng } from '../../../testkit/src/seeded.js';
 
 /** Every name of 0..maxDepth labels from `labels` below `zone`. */
 export function namesUpTo(zone: string, labels: readonly string[], maxDepth: number): string[] {
