@@ -65,8 +65,42 @@ function halfMaxSummary(s) {
     );
 }
 
+/**
+ * Pure: the response codes of `ours` against the peer's for the same query file, as
+ * percentage points: the largest difference and its code. A server fast but wrong (an
+ * NXDOMAIN for a name that exists, a SERVFAIL under load) must not read as a win: the Bun
+ * upstream client once answered NXDOMAIN 13 % for a 10 % mix at full speed, every test green
+ * (BENCHMARKS.md, "Upstream sends batched on Bun").
+ */
+export function rcodeDrift(ours, peer) {
+  const share = (r, code) => (r.completed > 0 ? (100 * (r.rcodes[code] ?? 0)) / r.completed : 0);
+  let worst = { code: null, points: 0 };
+  for (const code of new Set([...Object.keys(ours.rcodes), ...Object.keys(peer.rcodes)])) {
+    const points = Math.abs(share(ours, code) - share(peer, code));
+    if (points > worst.points) worst = { code, points };
+  }
+  return worst;
+}
+
+/** Most a row's response-code shares may differ from the peer's (dnsperf's own spread). */
+const RCODE_DRIFT_POINTS = 1;
+
+/** Our rows' answers against the peer's: the same query file gives the same response codes. */
+function answersSummary(s) {
+  const peer = s.rows.find((r) => r.server.startsWith(s.peer));
+  if (!peer?.rcodes) return [];
+  return s.rows
+    .filter((r) => r !== peer && !r.server.includes('(reference)') && r.rcodes)
+    .map((r) => {
+      const d = rcodeDrift(r, peer);
+      const said =
+        d.code === null ? 'the same codes' : `${d.code} ${fmt(d.points, 1)} points apart`;
+      return `| ${TITLES[s.id]}: response codes as the peer's | ${r.server}: ${said} | ${peer.server} | within ${RCODE_DRIFT_POINTS} point | ${met(d.points <= RCODE_DRIFT_POINTS)} |`;
+    });
+}
+
 function throughputSummary(s) {
-  return [...qpsSummary(s), ...halfMaxSummary(s)];
+  return [...qpsSummary(s), ...halfMaxSummary(s), ...answersSummary(s)];
 }
 
 function qpsSummary(s) {

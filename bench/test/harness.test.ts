@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { mixedQueries, writeManifests, zoneFile } from '../src/dataset.mjs';
 import { buildQuery, parseResponse } from '../src/dns-wire.mjs';
 import { halfMaxRate, latencyRate } from '../src/measure.mjs';
-import { END, renderGenerated, runtimeLabel, START, spliceGenerated } from '../src/report.mjs';
+import {
+  END,
+  rcodeDrift,
+  renderGenerated,
+  runtimeLabel,
+  START,
+  spliceGenerated,
+} from '../src/report.mjs';
 import { settingsFor } from '../src/run.mjs';
 import {
   cpuPer100k,
@@ -282,6 +289,31 @@ describe('report', () => {
     expect(md).toContain('| 0.20 / 1.50 / 5.00 at 20,000 qps |');
     // Results saved before the runtime row: Node's version alone.
     expect(renderResults([])).toContain('| node v20 |');
+  });
+
+  it('response codes against the peer: a fast but wrong row is not met', () => {
+    const codes = (server: string, rcodes: Record<string, number>) => ({
+      ...row(server, 1000),
+      completed: Object.values(rcodes).reduce((a, b) => a + b, 0),
+      rcodes,
+    });
+    const peer = codes('dnsdist', { NOERROR: 900, NXDOMAIN: 100 });
+    expect(rcodeDrift(codes('a', { NOERROR: 900, NXDOMAIN: 100 }), peer).points).toBe(0);
+    // What the batched Bun client answered under overload: NXDOMAIN 14 % for a 10 % mix.
+    const wrong = codes('fanout-authority', { NOERROR: 850, SERVFAIL: 10, NXDOMAIN: 140 });
+    expect(rcodeDrift(wrong, peer)).toEqual({ code: 'NOERROR', points: 5 });
+    const md = renderResults([
+      {
+        id: 'authority-misses',
+        peer: 'dnsdist',
+        targetRatio: 0.5,
+        rows: [peer, wrong, codes('node-fanout (reference)', { NOERROR: 800, NXDOMAIN: 200 })],
+      },
+    ]);
+    expect(md).toContain(
+      '| fanout-authority: NOERROR 5.0 points apart | dnsdist | within 1 point | **not met** |',
+    );
+    expect(md).not.toContain('node-fanout (reference): NXDOMAIN');
   });
 
   it('renders each named comparison of a throughput scenario as a ratio of its own rows', () => {
