@@ -73,8 +73,9 @@ function nodePoolDatagrams(
  * upstream's default buffer, and the queries it dropped timed out (issue 15: ≈260 drops per
  * upstream in `/proc/net/udp`, 0 late replies, 0 drops on our sockets). Small batches spread
  * the sends over the turn the way one `send` per query does. Timeouts in 5 s at full speed on
- * Bun (3 Knot upstreams, one run each): 256 (a turn's socket) ≈270, 64: 8, 16: 9, 8: 0–11,
- * 4: 0 in 3 runs; still a quarter of the syscalls.
+ * Bun (3 Knot upstreams): a turn's socket (≤ 256) 41–269 a run, 64: 8, 16: 9, 8: 0–11,
+ * 4: 0 in 8 of 9 runs (9 in one, a burst after a stall of our loop); a quarter of the
+ * syscalls of one `send` per query (BENCHMARKS.md, "Upstream sends batched on Bun, fixed").
  */
 export const MAX_SEND_BATCH = 4;
 
