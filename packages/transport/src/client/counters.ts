@@ -43,6 +43,8 @@ export interface ClientCounters {
   socketsRotated: number;
   /** DnsClient: timeouts whose verdict was deferred past a busy event loop and then saved. */
   lateTimersSaved: number;
+  /** DnsClient: send calls (syscalls) its pooled sockets made: one per query on `node:dgram`, one per `sendMany` batch on Bun. */
+  udpSendCalls: number;
 }
 
 export const clientCounters: ClientCounters = {
@@ -66,4 +68,5 @@ export const clientCounters: ClientCounters = {
   socketsOpened: 0,
   socketsRotated: 0,
   lateTimersSaved: 0,
+  udpSendCalls: 0,
 };

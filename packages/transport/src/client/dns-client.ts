@@ -32,12 +32,10 @@ export interface DnsClientOptions {
   /** `SO_RCVBUF` of each socket in bytes (the kernel caps it at `net.core.rmem_max`); 0 = OS default. Default 1 MiB. */
   recvBufferBytes?: number;
   /**
-   * The sockets: `node` (default) is `node:dgram` on both runtimes; `auto` is `Bun.udpSocket`
-   * on Bun (the queries of one event-loop turn leave in one `sendMany` per socket: −35–41 %
-   * CPU per miss on Bun) and `node:dgram` elsewhere; `bun` outside Bun throws. Not `auto` by
-   * default: on Bun at full speed the batched sockets saw upstream timeouts that `node:dgram`
-   * did not (400 in 5 s against 0, circuits opened, names answered NXDOMAIN; BENCHMARKS.md
-   * "Upstream sends batched on Bun"), cause not yet found.
+   * The sockets: `auto` (default) is `Bun.udpSocket` on Bun (the queries of one event-loop
+   * turn leave in `sendMany` calls of 4 per socket: less CPU per miss on Bun, BENCHMARKS.md
+   * "Upstream sends batched on Bun") and `node:dgram` elsewhere; `node` is `node:dgram` on
+   * both runtimes; `bun` outside Bun throws.
    */
   udpBackend?: 'auto' | UdpBackend;
 }
@@ -114,7 +112,7 @@ export class DnsClient {
       0,
       'recvBufferBytes',
     );
-    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'node', runningOnBun(), 'DnsClient');
+    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'auto', runningOnBun(), 'DnsClient');
     this.slots = { udp4: new Array(this.size).fill(null), udp6: new Array(this.size).fill(null) };
   }
 

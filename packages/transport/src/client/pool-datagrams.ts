@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { type BunRuntime, type BunUdpSocket, setBufferSizes } from '../server/udp-bun.js';
 import type { UdpBackend } from '../server/udp-listener.js';
+import { clientCounters } from './counters.js';
 import type { PooledQuery } from './pooled-query.js';
 
 /** What a `PoolSocket` hears from its datagram socket. */
@@ -50,6 +51,7 @@ function nodePoolDatagrams(
   return {
     send(query, packet) {
       // Sends made while binding are queued by Node.
+      clientCounters.udpSendCalls++;
       socket.send(packet, query.req.port, query.req.host, (error) => {
         if (error) query.onSendError(error);
       });
@@ -64,6 +66,19 @@ function nodePoolDatagrams(
   };
 }
 
+/**
+ * Most datagrams one `sendMany` carries: a fuller queue leaves at once, mid-turn. On loopback a
+ * `sendMany` lands every datagram in the server's receive buffer within microseconds; a
+ * whole turn's queries in one call (hundreds per upstream at full speed) overflowed a Knot
+ * upstream's default buffer, and the queries it dropped timed out (issue 15: ≈260 drops per
+ * upstream in `/proc/net/udp`, 0 late replies, 0 drops on our sockets). Small batches spread
+ * the sends over the turn the way one `send` per query does. Timeouts in 5 s at full speed on
+ * Bun (3 Knot upstreams): a turn's socket (≤ 256) 41–269 a run, 64: 8, 16: 9, 8: 0–11,
+ * 4: 0 in 8 of 9 runs (9 in one, a burst after a stall of our loop); a quarter of the
+ * syscalls of one `send` per query (BENCHMARKS.md, "Upstream sends batched on Bun, fixed").
+ */
+export const MAX_SEND_BATCH = 4;
+
 /** Pool sockets with queries queued since the last flush; one `setImmediate` flushes them all. */
 const dirty = new Set<BunPoolDatagrams>();
 let flushScheduled = false;
@@ -77,11 +92,11 @@ function flushDirty(): void {
 }
 
 /**
- * `Bun.udpSocket`: the queries sent in one event-loop turn leave in one `sendMany` per
- * socket (one syscall), at the start of the next turn, the way the server backend batches
- * replies. A fan-out asks every upstream in the same turn, so a receive burst of N misses is
- * a few calls instead of 3N. The queue is bounded by the pool's `maxPendingPerSocket` (a
- * queued query is already pending on its socket).
+ * `Bun.udpSocket`: the queries sent in one event-loop turn leave in `sendMany` calls (one
+ * syscall each) of `MAX_SEND_BATCH` as they queue up, the rest at the start of the next turn,
+ * the way the server backend batches replies. A fan-out asks every upstream in the same turn,
+ * so a receive burst of N misses is 3N / 4 calls instead of 3N. The queue is bounded by the
+ * pool's `maxPendingPerSocket` (a queued query is already pending on its socket).
  */
 class BunPoolDatagrams implements PoolDatagrams {
   private socket: BunUdpSocket | null = null;
@@ -135,6 +150,11 @@ class BunPoolDatagrams implements PoolDatagrams {
     this.packets.push(packet, query.req.port, query.req.host);
     this.queries.push(query);
     if (this.socket === null || this.waitingForDrain) return; // bound / drained: flushed then
+    if (this.queries.length >= MAX_SEND_BATCH) {
+      dirty.delete(this);
+      this.flush();
+      return;
+    }
     dirty.add(this);
     if (!flushScheduled) {
       flushScheduled = true;
@@ -151,13 +171,16 @@ class BunPoolDatagrams implements PoolDatagrams {
     this.packets = [];
     this.queries = [];
     let sent: number;
+    clientCounters.udpSendCalls++;
     try {
       sent = socket.sendMany(packets);
     } catch (error) {
       // One error for the whole call: which datagrams left is unknown, so every query of the
       // batch fails as its own failed `send` would (kind 'network').
+      // Deferred: `send` flushes a full batch itself, and a failed send never calls back
+      // synchronously (`PoolDatagrams.send`).
       const cause = error instanceof Error ? error : new Error(String(error));
-      for (const q of queries) q.onSendError(cause);
+      setImmediate(failBatch, queries, cause);
       return;
     }
     if (sent < queries.length) {
@@ -176,4 +199,8 @@ class BunPoolDatagrams implements PoolDatagrams {
     this.queries = [];
     this.socket?.close();
   }
+}
+
+function failBatch(queries: PooledQuery[], cause: Error): void {
+  for (const q of queries) q.onSendError(cause);
 }
