@@ -32,10 +32,13 @@ export interface DnsClientOptions {
   /** `SO_RCVBUF` of each socket in bytes (the kernel caps it at `net.core.rmem_max`); 0 = OS default. Default 1 MiB. */
   recvBufferBytes?: number;
   /**
-   * The sockets: `auto` (default) is `Bun.udpSocket` on Bun (the queries of one event-loop
-   * turn leave in `sendMany` calls of 4 per socket: less CPU per miss on Bun, BENCHMARKS.md
-   * "Upstream sends batched on Bun") and `node:dgram` elsewhere; `node` is `node:dgram` on
-   * both runtimes; `bun` outside Bun throws.
+   * The sockets: `node` (default) is `node:dgram` on both runtimes; `auto` is `Bun.udpSocket`
+   * on Bun (the queries of one event-loop turn leave in `sendMany` calls of at most 4 per
+   * socket: −25–27 % CPU per miss on Bun, BENCHMARKS.md "Upstream sends batched on Bun,
+   * fixed") and `node:dgram` elsewhere; `bun` outside Bun throws. Not `auto` by default yet:
+   * with batches of 4, one full-speed run in nine still overflowed an upstream's receive
+   * buffer after a stall of our loop (9 timeouts, circuits opened) where `node:dgram` had
+   * none; the choice is the operator's only once it is a config option.
    */
   udpBackend?: 'auto' | UdpBackend;
 }
@@ -112,7 +115,7 @@ export class DnsClient {
       0,
       'recvBufferBytes',
     );
-    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'auto', runningOnBun(), 'DnsClient');
+    this.udpBackend = chooseUdpBackend(options.udpBackend ?? 'node', runningOnBun(), 'DnsClient');
     this.slots = { udp4: new Array(this.size).fill(null), udp6: new Array(this.size).fill(null) };
   }
 
