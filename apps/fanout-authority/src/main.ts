@@ -91,7 +91,7 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   let serial = startedAtSeconds();
   // Every upstream query goes through this pool of long-lived UDP sockets (`upstream.sockets`);
   // a reload that changes the size swaps it, shutdown closes it.
-  let client = new DnsClient({ sockets: config.upstream.sockets });
+  let client = upstreamClient(config);
   // Upstream timeouts add our own event-loop stalls (upstream/loop-lag.ts): measured from now.
   watchLoopLag();
   // listen.workers > 1: what one worker learns of an upstream's health, every worker knows
@@ -299,8 +299,11 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
     let nextClient = client;
     try {
       serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
-      if (next.upstream.sockets !== runtime.config.upstream.sockets)
-        nextClient = new DnsClient({ sockets: next.upstream.sockets });
+      if (
+        next.upstream.sockets !== runtime.config.upstream.sockets ||
+        next.upstream.udpBackend !== runtime.config.upstream.udpBackend
+      )
+        nextClient = upstreamClient(next);
       const built = buildRuntime(
         next,
         serial,
@@ -381,6 +384,8 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
       explainPort: explainServer?.port ?? null,
       // Which UDP socket serves: Bun.udpSocket on Bun, node:dgram on Node.
       udpBackend: server.udpBackend,
+      // Which UDP sockets ask the upstreams (`upstream.udpBackend`).
+      upstreamUdpBackend: client.udpBackend,
       zones: [...runtime.zones.keys()],
       upstreams: runtime.upstreams.length,
     },
@@ -388,6 +393,14 @@ async function start(ctx: CliContext<AuthorityConfig>): Promise<void> {
   );
   // After our own line: the primary's "every worker is serving" comes last.
   ops.listening({ dns: dnsPort });
+}
+
+/** The pool of upstream sockets `upstream.sockets` and `upstream.udpBackend` ask for. */
+function upstreamClient(config: AuthorityConfig): DnsClient {
+  return new DnsClient({
+    sockets: config.upstream.sockets,
+    udpBackend: config.upstream.udpBackend,
+  });
 }
 
 /** `transfer.keys` resolved, by name, for the replicas. */

@@ -36,6 +36,7 @@ describe('config schema', () => {
       probeIntervalMs: 2000,
       allPolicyWaitMs: 300,
       sockets: 64,
+      udpBackend: 'node',
       randomCase: true,
     });
     expect(r.config.listen).toMatchObject({

@@ -30,8 +30,27 @@ describe('fanout-authority on Bun', () => {
   });
   afterAll(() => auth?.stop());
 
-  it('runs on Bun and serves UDP from Bun.udpSocket', () => {
-    expect(auth.logs.find((l) => l.msg === 'listening')?.udpBackend).toBe('bun');
+  it('runs on Bun and serves UDP from Bun.udpSocket; asks upstreams through node:dgram by default', () => {
+    const listening = auth.logs.find((l) => l.msg === 'listening');
+    expect(listening?.udpBackend).toBe('bun');
+    expect(listening?.upstreamUdpBackend).toBe('node');
+  });
+
+  it('upstream.udpBackend: auto asks the upstreams through Bun.udpSocket, and answers', async () => {
+    const batched = await startAuthority(
+      configYaml(
+        [{ name: ZONE, upstreams: [{ name: 'x', port: upstream.port }] }],
+        'upstream: { udpBackend: auto }\n',
+      ),
+      { runtime: 'bun' },
+    );
+    try {
+      expect(batched.logs.find((l) => l.msg === 'listening')?.upstreamUdpBackend).toBe('bun');
+      const reply = await batched.query(`svc.${ZONE}`, 'A');
+      expect(reply.answers.map((r) => r.data)).toEqual(['10.0.0.1']);
+    } finally {
+      await batched.stop();
+    }
   });
 
   it('fans out, then answers the repeat from its cache, over UDP and TCP', async () => {

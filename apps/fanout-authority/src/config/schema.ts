@@ -136,6 +136,11 @@ export const upstreamLimitsSchema = z
     // 64: four times the ports a blind spoofer must cover than 16, at no measured CPU cost
     // (BENCHMARKS.md); a socket per query costs about half as much CPU again per miss.
     sockets: z.number().int().min(0).max(1024).default(64),
+    // Which UDP sockets the upstream queries use: `node` (node:dgram, on both runtimes) or
+    // `auto` (on Bun, Bun.udpSocket with sendMany batches of at most 4: -25-27 % CPU per miss;
+    // node:dgram on Node). Not `auto` by default: at full speed one run in nine still
+    // overflowed an upstream's receive buffer (transport README, "Runtimes").
+    udpBackend: z.enum(['node', 'auto']).default('node'),
     // 0x20 on upstream queries: random letter case, exact echo required. Our gateways and
     // Knot echo the question; turn off only for an upstream that lowercases it.
     randomCase: z.boolean().default(true),
