@@ -13,9 +13,12 @@ export const LOAD = {
   outstanding: 500,
 };
 
-function run(args, limitSeconds) {
+/** `cpus`: a taskset list the load generator is pinned to (latency runs with a pinned server). */
+function run(args, limitSeconds, cpus) {
   return new Promise((resolve, reject) => {
-    const child = spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = cpus
+      ? spawn('taskset', ['-c', cpus, 'dnsperf', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks = [];
     let err = '';
     child.stdout.on('data', (c) => chunks.push(c));
@@ -74,8 +77,8 @@ function fixedRateArgs(port, queryFile, seconds, qps) {
 }
 
 /** Per-query latencies (ms) at a fixed rate. */
-export async function latencyAtRate(port, queryFile, seconds, qps) {
-  const out = await run([...fixedRateArgs(port, queryFile, seconds, qps), '-v'], seconds);
+export async function latencyAtRate(port, queryFile, seconds, qps, cpus) {
+  const out = await run([...fixedRateArgs(port, queryFile, seconds, qps), '-v'], seconds, cpus);
   return { stats: parseDnsperfStats(out), latencies: parseDnsperfVerbose(out) };
 }
 

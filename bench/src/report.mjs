@@ -53,15 +53,25 @@ function comparisonSummary(s) {
 function halfMaxSummary(s) {
   if (!s.targetP99HalfMaxMs) return [];
   const peer = s.rows.find((r) => r.server.startsWith(s.peer));
-  const at = (r) =>
-    r?.latencyAtHalfMax
-      ? `p99 ${ms(r.latencyAtHalfMax.p99)} ms at ${int(r.latencyAtHalfMax.qps)} qps`
-      : '—';
+  // The verdict reads the pinned run (the server alone on its core) when there is one; the
+  // shared-core p99 is shown beside it.
+  const judged = (r) => r?.latencyAtHalfMaxPinned ?? r?.latencyAtHalfMax;
+  const at = (r) => {
+    const j = judged(r);
+    if (!j) return '—';
+    const shared = r.latencyAtHalfMaxPinned
+      ? ` (sharing cores: ${ms(r.latencyAtHalfMax.p99)})`
+      : '';
+    return `p99 ${ms(j.p99)} ms at ${int(j.qps)} qps${shared}`;
+  };
+  const title = s.rows.some((r) => r.latencyAtHalfMaxPinned)
+    ? 'p99 at half its max qps, server on its own core'
+    : 'p99 at half its max qps';
   return s.rows
-    .filter((r) => r !== peer && !r.server.includes('(reference)') && r.latencyAtHalfMax)
+    .filter((r) => r !== peer && !r.server.includes('(reference)') && judged(r))
     .map(
       (r) =>
-        `| ${TITLES[s.id]}: p99 at half its max qps | ${r.server}: ${at(r)} | ${peer?.server}: ${at(peer)} | p99 ≤ ${fmt(s.targetP99HalfMaxMs, 0)} ms | ${met(r.latencyAtHalfMax.p99 <= s.targetP99HalfMaxMs)} |`,
+        `| ${TITLES[s.id]}: ${title} | ${r.server}: ${at(r)} | ${peer?.server}: ${at(peer)} | p99 ≤ ${fmt(s.targetP99HalfMaxMs, 0)} ms | ${met(judged(r).p99 <= s.targetP99HalfMaxMs)} |`,
     );
 }
 
@@ -211,7 +221,11 @@ function throughputDetail(s) {
       .map(([k, v]) => `${k} ${fmt((100 * v) / r.completed, 0)}%`)
       .join(', ');
     const h = r.latencyAtHalfMax;
-    const half = h ? `${ms(h.p50)} / ${ms(h.p99)} / ${ms(h.max)} at ${int(h.qps)} qps` : '—';
+    const p = r.latencyAtHalfMaxPinned;
+    const pinned = p ? `; own core: ${ms(p.p50)} / ${ms(p.p99)} / ${ms(p.max)}` : '';
+    const half = h
+      ? `${ms(h.p50)} / ${ms(h.p99)} / ${ms(h.max)} at ${int(h.qps)} qps${pinned}`
+      : '—';
     return `| ${r.server} | ${int(r.qps)} | ${int(r.lost)} | ${fmt(r.cpuPer100k, 2)} | ${fmt(r.cpuCores, 2)} | ${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.max)} at ${int(l.qps)} qps | ${half} | ${mb(r.rssBytes)} (${mb(r.hwmBytes)}) | ${codes} |`;
   });
   return [...head, ...rows, ''];

@@ -291,6 +291,26 @@ describe('report', () => {
     expect(renderResults([])).toContain('| node v20 |');
   });
 
+  it('judges p99 at half max from the pinned run (server on its own core) when there is one', () => {
+    const withPinned = (server: string, qps: number, shared: number, own: number) => ({
+      ...row(server, qps),
+      latencyAtHalfMax: { p50: 0.2, p90: 0.3, p99: shared, max: 5, qps: qps / 2 },
+      latencyAtHalfMaxPinned: { p50: 0.1, p90: 0.2, p99: own, max: 3, qps: qps / 2 },
+    });
+    const gateway = {
+      id: 'gateway',
+      peer: 'knot',
+      targetRatio: 1,
+      targetP99HalfMaxMs: 1,
+      rows: [withPinned('knot', 100_000, 2, 0.3), withPinned('cluster-gateway', 40_000, 3, 0.8)],
+    };
+    const md = renderResults([gateway], machine);
+    expect(md).toContain(
+      'p99 at half its max qps, server on its own core | cluster-gateway: p99 0.80 ms at 20,000 qps (sharing cores: 3.00) | knot: p99 0.30 ms at 50,000 qps (sharing cores: 2.00) | p99 ≤ 1 ms | **met** |',
+    );
+    expect(md).toContain('| 0.20 / 3.00 / 5.00 at 20,000 qps; own core: 0.10 / 0.80 / 3.00 |');
+  });
+
   it('response codes against the peer: a fast but wrong row is not met', () => {
     const codes = (server: string, rcodes: Record<string, number>) => ({
       ...row(server, 1000),
