@@ -22,5 +22,6 @@ echo "test-bun: $("$bun" --version)"
 # Every end-to-end suite of the authority: replication (also across
 # network namespaces, root), primary/Knot, workers, faults, far cluster, health failover,
 # lame duck, metrics, ops exposure, NOTIFY flood, spoof room, miss limit, edge names, ...
-# About 13 min on a loaded 2-core box (BENCHMARKS.md "Authority on Bun: e2e suites and memory").
+# 7.6 min as this one vitest run on a loaded 2-core box (BENCHMARKS.md "Authority on Bun:
+# e2e suites and memory"). e2e-far-cluster fails under such load on Node and Bun alike.
 (cd apps/fanout-authority && MDNS_TEST_RUNTIME=bun npx vitest run test/e2e-)
