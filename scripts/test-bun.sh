@@ -19,7 +19,7 @@ echo "test-bun: $("$bun" --version)"
 # The apps' suites stay on Node; the servers they start run on Bun. Several workers on Bun
 # need a fixed port, which the suites pick there (@mdns/testkit workersListenPort).
 (cd apps/cluster-gateway && MDNS_TEST_RUNTIME=bun npx vitest run test/e2e-bun.test.ts test/e2e-kube.test.ts test/e2e-sighup.test.ts test/e2e-health.test.ts)
-# Every end-to-end suite of the authority: replication (also across
+# Every end-to-end suite of the authority (its image runs Bun): replication (also across
 # network namespaces, root), primary/Knot, workers, faults, far cluster, health failover,
 # lame duck, metrics, ops exposure, NOTIFY flood, spoof room, miss limit, edge names, ...
 # 7.6 min as this one vitest run on a loaded 2-core box (BENCHMARKS.md "Authority on Bun:
