@@ -2,10 +2,10 @@ import { chmodSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandin } from '@mdns/kube-standin';
-import { node24 } from '@mdns/testkit';
+import { bunBinary, node24 } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { containerArgv, expandVars, readImage } from './support/image.js';
+import { containerArgv, expandVars, imageRuntime, readImage } from './support/image.js';
 import { FORWARDER, type InClusterApi, startInClusterApi } from './support/in-cluster-api.js';
 import { clusters, clustersDir, type K8sObject, render, testKeys } from './support/kustomize.js';
 import {
@@ -228,7 +228,8 @@ describe.skipIf(!isRoot)(
         root,
         image,
         payloadDir: join(clustersDir, '..', '..', '..', image.payload.from),
-        nodeBin: node24(),
+        // The image's runtime: Node 24 (the gateway) or the pinned Bun (the authority).
+        runtimeBin: imageRuntime(image) === 'bun' ? bunBinary() : node24(),
         pod,
         container,
         objects,
@@ -275,7 +276,7 @@ describe.skipIf(!isRoot)(
         if (gate) writeFileSync(gate, '');
         // Wait until the pod's namespaces exist and the image's program runs.
         for (let i = 0; i < 100 && running.exited() === null; i++) {
-          if (isExecd(running.child.pid as number, 'node')) break;
+          if (isExecd(running.child.pid as number, imageRuntime(image))) break;
           await sleep(50);
         }
         expect(running.exited(), `exited early:\n${running.output()}`).toBeNull();

@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppProcess, assertBuilt, type TempDir, tempDir, WORKER_COUNTS } from '@mdns/testkit';
+import {
+  AppProcess,
+  assertBuilt,
+  type TempDir,
+  tempDir,
+  WORKER_COUNTS,
+  workersListenPort,
+} from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askEvery } from './support/answers.js';
 import { listenWith, MAIN, testConfig } from './support/gateway.js';
@@ -16,7 +23,8 @@ describe.each(WORKER_COUNTS)('SIGHUP (real process), listen.workers: %i', (worke
   it('keeps running and answering, and says that it does not reload', async () => {
     dir = tempDir();
     const config = testConfig({
-      listen: listenWith(workers),
+      // Port 0, or a fixed port where the workers cannot share one socket (Bun).
+      listen: listenWith(workers, await workersListenPort(workers)),
       sources: { kubernetes: { enabled: false } },
     });
     const file = dir.write('gateway.yaml', JSON.stringify(config));

@@ -104,10 +104,23 @@ describe('fanout-authority on Bun with listen.workers: 2', () => {
     await auth.server.waitReady(20_000);
     const listening = auth.logs.filter((l) => l.msg === 'listening');
     expect(listening.map((l) => l.worker).sort()).toEqual([1, 2]);
+    expect(listening.map((l) => l.dnsPort)).toEqual([auth.ports.dns, auth.ports.dns]);
     const answers = await Promise.all(
       Array.from({ length: 40 }, () => auth.query(`svc.${ZONE}`, 'A')),
     );
     expect(answers.filter((r) => r.answers.length !== 1)).toEqual([]);
     expect(await auth.stop()).toBe(0);
+  });
+
+  it('port 0 is refused at start, naming listen.port: each worker would get a port of its own', async () => {
+    const yaml = configYaml([
+      { name: ZONE, upstreams: [{ name: 'x', port: upstream.port }] },
+    ]).replace(
+      'listen: { host: 127.0.0.1, port: 0 }',
+      'listen: { host: 127.0.0.1, port: 0, workers: 2 }',
+    );
+    await expect(startAuthority(yaml, { runtime: 'bun', keepPort: true })).rejects.toThrow(
+      /exited 1 first.*listen\.workers: 2 on Bun needs a fixed listen\.port/s,
+    );
   });
 });

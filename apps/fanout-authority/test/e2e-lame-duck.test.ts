@@ -1,4 +1,11 @@
-import { AppProcess, appMain, assertBuilt, tempDir } from '@mdns/testkit';
+import {
+  AppProcess,
+  appMain,
+  assertBuilt,
+  fixedListenPort,
+  tempDir,
+  yamlWithListenPort,
+} from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { GATEWAY_MAIN } from './support/gateway.js';
@@ -51,8 +58,11 @@ interface Outcome {
  */
 async function sigtermWhileQuerying(main: string, yaml: string): Promise<Outcome> {
   const dir = tempDir('lame-duck-');
+  // Several workers on Bun need a fixed port (docs/behaviour.md, "Runtimes").
+  const port = await fixedListenPort(yaml);
+  const config = port === null ? yaml : yamlWithListenPort(yaml, port);
   // Resolves once it serves: with workers, once the primary says every worker is serving.
-  const server = await AppProcess.start(main, dir.write('config.yaml', yaml), {
+  const server = await AppProcess.start(main, dir.write('config.yaml', config), {
     timeoutMs: 20_000,
   });
   const seen = (msg: string) => server.logs.some((l) => l.msg === msg);

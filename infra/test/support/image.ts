@@ -77,6 +77,18 @@ export function parseDockerfile(app: string, text: string): ImageConfig {
   return { app, from, entrypoint, cmd, env, workdir, user, payload };
 }
 
+/**
+ * The runtime an image runs, from its ENTRYPOINT's program: Bun's distroless image keeps
+ * `/usr/local/bin/bun`, distroless/nodejs `/nodejs/bin/node`. Anything else is an error
+ * naming the image (a test would otherwise lay out the wrong binary).
+ */
+export function imageRuntime(image: Pick<ImageConfig, 'app' | 'entrypoint'>): 'node' | 'bun' {
+  const program = image.entrypoint[0];
+  if (program === '/usr/local/bin/bun') return 'bun';
+  if (program === '/nodejs/bin/node') return 'node';
+  throw new Error(`Dockerfile.${image.app}: ENTRYPOINT ${program} is neither Node nor Bun`);
+}
+
 export function readImage(app: string): ImageConfig {
   return parseDockerfile(app, readFileSync(join(infraDir, 'images', `Dockerfile.${app}`), 'utf8'));
 }

@@ -17,7 +17,8 @@ import type { K8sObject } from './kustomize.js';
 // Runs one rendered container the way a node would, without a container runtime:
 //
 // - the root filesystem is a temporary directory: the image's payload where the
-//   Dockerfile copies it, the image runtime's node at /nodejs/bin/node, each mounted
+//   Dockerfile copies it, the image runtime's binary at its ENTRYPOINT path (node at
+//   /nodejs/bin/node, bun at /usr/local/bin/bun), each mounted
 //   ConfigMap's keys at the mount path, everything read-only;
 // - every absolute path in the argv is rewritten into that directory (the one
 //   substitution for a chroot: the config files the manifests ship hold no paths);
@@ -164,8 +165,8 @@ export function runMountPaths(container: any): string[] {
 }
 
 /**
- * Lays out the container's root filesystem under `root`: the image payload, the node
- * runtime, every mounted ConfigMap and Secret with the modes the volume gives (a volume of
+ * Lays out the container's root filesystem under `root`: the image payload, the runtime
+ * (`runtimeBin` at the ENTRYPOINT's program path), every mounted ConfigMap and Secret with the modes the volume gives (a volume of
  * another type is an error naming it). Root owns the files, as the kubelet's do without an
  * fsGroup, so a mode the pod's user cannot read fails here as it would in a cluster.
  */
@@ -173,7 +174,7 @@ export function layOutRootfs(opts: {
   root: string;
   image: ImageConfig;
   payloadDir: string;
-  nodeBin: string;
+  runtimeBin: string;
   pod: any;
   container: any;
   objects: K8sObject[];
@@ -183,12 +184,12 @@ export function layOutRootfs(opts: {
   chmodSync(root, 0o755);
   const payload = join(root, image.payload.to);
   cpSync(opts.payloadDir, payload, { recursive: true });
-  const node = join(root, image.entrypoint[0]);
-  mkdirSync(dirname(node), { recursive: true, mode: 0o755 });
+  const program = join(root, image.entrypoint[0]);
+  mkdirSync(dirname(program), { recursive: true, mode: 0o755 });
   try {
-    linkSync(opts.nodeBin, node);
+    linkSync(opts.runtimeBin, program);
   } catch {
-    copyFileSync(opts.nodeBin, node);
+    copyFileSync(opts.runtimeBin, program);
   }
   for (const mount of container.volumeMounts ?? []) {
     const volume = (pod.volumes ?? []).find((v: any) => v.name === mount.name);

@@ -11,6 +11,8 @@ import { startedAtSeconds } from '../src/workers/worker.js';
 
 const node20 = { nodeVersion: '20.20.2', platform: 'linux' };
 const node24 = { nodeVersion: '24.11.1', platform: 'linux' };
+// Bun 1.4.4 reports process.versions.node 26.3.0.
+const bun = { nodeVersion: '26.3.0', platform: 'linux', runtime: 'bun' as const };
 
 describe('supportsReusePort', () => {
   it.each([
@@ -44,6 +46,16 @@ describe('workerSocketMode', () => {
     const port0 = workerSocketMode({ ...base, port: 0, setting: 'reuseport', ...node24 });
     expect((port0 as Error).message).toMatch(/listen\.workerSockets.*fixed listen\.port/);
   });
+  it('Bun: every worker binds its own socket, so port 0 is an error with any setting', () => {
+    for (const setting of ['auto', 'shared', 'reuseport'] as const) {
+      const port0 = workerSocketMode({ ...base, port: 0, setting, ...bun });
+      expect(port0).toBeInstanceOf(Error);
+      expect((port0 as Error).message).toMatch(/listen\.workers: 2 on Bun.*fixed listen\.port/);
+    }
+    expect(workerSocketMode({ ...base, setting: 'auto', ...bun })).toBe('reuseport');
+    // Node with port 0 keeps sharing the primary's socket.
+    expect(workerSocketMode({ ...base, port: 0, setting: 'auto', ...node24 })).toBe('shared');
+  });
 });
 
 describe('planWorkers', () => {
@@ -76,6 +88,8 @@ describe('planWorkers', () => {
       { isPrimary: true, ...node20 },
     );
     expect(plan).toBeInstanceOf(Error);
+    const bunPort0 = planWorkers({ ...listen, port: 0 }, { isPrimary: true, ...bun });
+    expect(bunPort0).toBeInstanceOf(Error);
   });
   it('listenSocketOptions per mode', () => {
     expect(listenSocketOptions('single')).toEqual({ exclusive: true, reusePort: false });

@@ -35,4 +35,11 @@ export { udpExchange } from './udp-exchange.js';
 export type { Unbound } from './unbound.js';
 export { startUnbound } from './unbound.js';
 export { until } from './until.js';
-export { WORKER_COUNTS, yamlWithWorkers } from './workers.js';
+export {
+  fixedListenPort,
+  listenOf,
+  WORKER_COUNTS,
+  workersListenPort,
+  yamlWithListenPort,
+  yamlWithWorkers,
+} from './workers.js';

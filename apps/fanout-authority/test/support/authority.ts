@@ -3,10 +3,13 @@ import { decode, encode } from '@mdns/protocol';
 import {
   AppProcess,
   appMain,
+  defaultRuntime,
+  fixedListenPort,
   type LogLine,
   type Runtime,
   tempDir,
   udpExchange,
+  yamlWithListenPort,
 } from '@mdns/testkit';
 import { dnsQuery, dnsQueryRaw } from '@mdns/transport';
 
@@ -64,6 +67,7 @@ export interface Authority {
     options?: { tcp?: boolean; timeoutMs?: number },
   ): Promise<Answer>;
   waitForLog(pred: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Writes the config file (with the fixed port start chose on Bun, see `startAuthority`). */
   writeConfig(yaml: string): void;
   stop(): Promise<number | null>;
 }
@@ -111,13 +115,23 @@ export async function upstreamTimeouts(auth: Authority, upstream: string): Promi
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
+/**
+ * Starts the authority on `yaml`. With several workers on Bun its `listen` port 0 becomes a
+ * free fixed port (`fixedListenPort`: Bun's workers cannot share one socket), in the file
+ * `writeConfig` writes later too; `keepPort: true` starts the config as written.
+ */
 export async function startAuthority(
   yaml: string,
-  options: { runtime?: Runtime } = {},
+  options: { runtime?: Runtime; keepPort?: boolean } = {},
 ): Promise<Authority> {
+  const { keepPort = false, ...processOptions } = options;
+  const port = keepPort
+    ? null
+    : await fixedListenPort(yaml, processOptions.runtime ?? defaultRuntime());
+  const onPort = (text: string) => (port === null ? text : yamlWithListenPort(text, port));
   const dir = tempDir('fanout-authority-');
-  const configPath = dir.write('authority.yaml', yaml);
-  const started = AppProcess.start(MAIN, configPath, { timeoutMs: 10_000, ...options });
+  const configPath = dir.write('authority.yaml', onPort(yaml));
+  const started = AppProcess.start(MAIN, configPath, { timeoutMs: 10_000, ...processOptions });
   const server = await started.catch((err) => {
     dir.remove();
     throw err;
@@ -149,7 +163,7 @@ export async function startAuthority(
       return decodeAnswer(r.bytes, performance.now() - started);
     },
     writeConfig(text) {
-      writeFileSync(configPath, text);
+      writeFileSync(configPath, onPort(text));
     },
     async stop() {
       const code = await server.stop(10_000);

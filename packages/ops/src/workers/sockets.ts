@@ -17,6 +17,8 @@ export interface SocketModeInput {
   nodeVersion: string;
   /** `process.platform`. */
   platform: string;
+  /** The runtime this process is on; default `node`. */
+  runtime?: 'node' | 'bun';
 }
 
 /**
@@ -40,6 +42,14 @@ export function supportsReusePort(nodeVersion: string, platform: string): boolea
  * - `auto`: `reuseport` where it is supported and the port is fixed, else `shared`.
  */
 export function workerSocketMode(input: SocketModeInput): 'shared' | 'reuseport' | Error {
+  if (input.runtime === 'bun' && input.port === 0) {
+    // Bun cannot pass a socket from the primary to a worker: every worker binds its own
+    // with SO_REUSEPORT whatever the setting, and port 0 would give each a port of its own —
+    // a server split over ports nobody was told about, not one server.
+    return new Error(
+      `listen.workers: ${input.workers} on Bun needs a fixed listen.port (Bun cannot share one socket between workers; with port 0 each worker would get its own port)`,
+    );
+  }
   const supported = supportsReusePort(input.nodeVersion, input.platform);
   if (input.setting === 'shared') return 'shared';
   if (input.setting === 'reuseport') {
@@ -83,7 +93,7 @@ export interface ListenWorkersConfig {
 /** Pure: the plan for a process that is (`isPrimary`) or is not a cluster primary. */
 export function planWorkers(
   listen: ListenWorkersConfig,
-  runtime: { isPrimary: boolean; nodeVersion: string; platform: string },
+  runtime: { isPrimary: boolean; nodeVersion: string; platform: string; runtime?: 'node' | 'bun' },
 ): WorkerPlan | Error {
   if (listen.workers <= 1) return { role: 'single', sockets: listenSocketOptions('single') };
   const mode = workerSocketMode({
@@ -92,6 +102,7 @@ export function planWorkers(
     port: listen.port,
     nodeVersion: runtime.nodeVersion,
     platform: runtime.platform,
+    runtime: runtime.runtime,
   });
   if (mode instanceof Error) return mode;
   return runtime.isPrimary

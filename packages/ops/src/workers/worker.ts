@@ -203,6 +203,7 @@ export function workerPlan(listen: ListenWorkersConfig): WorkerPlan {
     isPrimary: cluster.isPrimary,
     nodeVersion: process.versions.node,
     platform: process.platform,
+    runtime: typeof process.versions.bun === 'string' ? 'bun' : 'node',
   });
   if (plan instanceof Error) throw plan;
   return plan;
