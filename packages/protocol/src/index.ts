@@ -42,8 +42,8 @@ export type {
   SharedRules,
 } from './shared-rules.js';
 export { sharedRules } from './shared-rules.js';
-export type { PatchOptions, PrepareResult, StoredAnswer } from './stored.js';
-export { patchStored, prepareStored, tryPrepareStored } from './stored.js';
+export type { PatchOptions, PrepareResult, StoredAnswer, StoredLayout } from './stored.js';
+export { patchStored, patchStoredFrom, prepareStored, tryPrepareStored } from './stored.js';
 export * from './xfr/index.js';
 export type { Answer, AnswerSource, IndexFound } from './zone/answer.js';
 export {
