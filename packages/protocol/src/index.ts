@@ -25,6 +25,11 @@ export {
   validateHostname,
   validateQueryName,
 } from './names.js';
+export {
+  MAX_QUERY_NAME_CACHE_SLOTS,
+  queryNameCacheSlots,
+  setQueryNameCacheSlots,
+} from './private/wire-name.js';
 export type { ResponseOptions, ResponseParts, Transport } from './response.js';
 export {
   buildResponse,

@@ -8,8 +8,10 @@ import {
   maxResponseSize,
   prepareStored,
   QTYPE,
+  queryNameCacheSlots,
   type ScannedQuery,
   scan,
+  setQueryNameCacheSlots,
 } from '@mdns/protocol';
 import { StoredAnswerTable } from './stored-table.js';
 
@@ -51,6 +53,21 @@ export type TransferHandler = (
   peer: QueryVia & { port?: number },
 ) => Uint8Array | Uint8Array[] | null;
 
+/** Most slots the handler asks of `scan`'s name cache: 512 KiB of slots on 64-bit. */
+const MAX_NAME_CACHE_SLOTS = 65536;
+
+/**
+ * Slots for `scan`'s query-name cache: room for every name of a full young half (the next
+ * power of two), at most 65 536. With fewer slots than the names asked, nearly every query
+ * makes a new name string (garbage that grew Bun's heap under load); the strings a slot
+ * keeps are mostly the stored answers' own keys, so a bigger cache costs little more.
+ */
+export function nameCacheSlotsFor(halfEntries: number): number {
+  let slots = 1024;
+  while (slots < halfEntries && slots < MAX_NAME_CACHE_SLOTS) slots *= 2;
+  return slots;
+}
+
 /** Estimated bytes per stored answer beside its own bytes (key, Map slot, objects). */
 const ENTRY_OVERHEAD_BYTES = 200;
 
@@ -82,6 +99,9 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
   const halfEntries = Math.max(1, Math.floor((options.maxStoredAnswers ?? 100_000) / 2));
   const halfBytes = Math.max(1, Math.floor((options.maxStoredBytes ?? 16 * 1024 * 1024) / 2));
   const counters: HandlerCounters = { malformed: 0, storedHits: 0, storedMisses: 0 };
+  // Process-wide (per worker thread): only ever grown, so handlers never shrink each other's.
+  const nameSlots = nameCacheSlotsFor(halfEntries);
+  if (queryNameCacheSlots() < nameSlots) setQueryNameCacheSlots(nameSlots);
   const rules = indexRules(source);
   // One options object for every patch (handle is synchronous): no allocation per query.
   const patchOptions = { elapsedSeconds: 0, maxSize: 0, serverUdpSize };
