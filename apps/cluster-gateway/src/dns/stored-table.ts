@@ -19,11 +19,13 @@ const FIRST_CAPACITY = 1024;
  *
  * An answer is five integers in one growing `Uint32Array` (its arena chunk, where its bytes
  * start, how long they are, its layout and its zone), and the name map holds the answer's
- * slot number (a small integer: no allocation on either runtime). Measured before (20k
- * names, Bun 1.4.4): every answer as one object plus one `Buffer` view over a shared chunk
- * grew RSS by 23-36 MB while the answers filled, because JavaScriptCore does not compact its
- * heap and those cells pinned half-empty blocks. Here filling the table allocates per answer
- * only its name key and its map slot (and, for a new shape, a layout).
+ * slot number (a small integer: no allocation on either runtime). Before, every answer was
+ * one object plus one `Buffer` view over a shared chunk: cells that live as long as the
+ * answer, and JavaScriptCore (Bun) does not compact its heap, so they pinned half-empty
+ * blocks. Here filling the table allocates per answer only its name key and its map slot
+ * (and, for a new shape, a layout). With 20k names on Bun the RSS growth across the
+ * bench's load phase went from a median of 20.0 to 17.0 MB (BENCHMARKS.md, "membun15"):
+ * most of what is left is the load burst's garbage, not the stored answers.
  *
  * - Bytes are copied into dense 64 KB chunks (one ArrayBuffer per hundred-odd answers).
  * - Layouts (header fields, TTL offsets, TTLs, cuts) are shared between answers with equal
