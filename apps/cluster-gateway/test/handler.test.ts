@@ -1,6 +1,13 @@
-import { decode, negativeSoa, RCODE, type ZoneApex, ZoneSet } from '@mdns/protocol';
+import {
+  decode,
+  negativeSoa,
+  queryNameCacheSlots,
+  RCODE,
+  type ZoneApex,
+  ZoneSet,
+} from '@mdns/protocol';
 import { describe, expect, it } from 'vitest';
-import { createGatewayHandler } from '../src/dns/handler.js';
+import { createGatewayHandler, nameCacheSlotsFor } from '../src/dns/handler.js';
 import { GatewayIndex } from '../src/index/gateway-index.js';
 import type { Claim } from '../src/sources/types.js';
 import { queryBytes } from './support/query.js';
@@ -204,5 +211,19 @@ describe('handler: names no object can claim', () => {
     }
     expect(handler.counters.storedHits).toBe(0);
     expect(ask(good)?.msg.answers.map((a: { data: string }) => a.data)).toEqual(['10.0.0.9']);
+  });
+});
+
+describe("handler: scan's name cache", () => {
+  it('holds a full young half of names (a power of two, at most 65 536), never shrunk', () => {
+    expect(nameCacheSlotsFor(1)).toBe(1024);
+    expect(nameCacheSlotsFor(3000)).toBe(4096);
+    expect(nameCacheSlotsFor(50_000)).toBe(65536);
+    expect(nameCacheSlotsFor(5_000_000)).toBe(65536);
+    // The default bound (100 000 answers, halves of 50 000).
+    setup();
+    expect(queryNameCacheSlots()).toBe(65536);
+    setup(true, 4);
+    expect(queryNameCacheSlots()).toBe(65536);
   });
 });

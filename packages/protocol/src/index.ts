@@ -25,6 +25,11 @@ export {
   validateHostname,
   validateQueryName,
 } from './names.js';
+export {
+  MAX_QUERY_NAME_CACHE_SLOTS,
+  queryNameCacheSlots,
+  setQueryNameCacheSlots,
+} from './private/wire-name.js';
 export type { ResponseOptions, ResponseParts, Transport } from './response.js';
 export {
   buildResponse,
@@ -42,8 +47,8 @@ export type {
   SharedRules,
 } from './shared-rules.js';
 export { sharedRules } from './shared-rules.js';
-export type { PatchOptions, PrepareResult, StoredAnswer } from './stored.js';
-export { patchStored, prepareStored, tryPrepareStored } from './stored.js';
+export type { PatchOptions, PrepareResult, StoredAnswer, StoredLayout } from './stored.js';
+export { patchStored, patchStoredFrom, prepareStored, tryPrepareStored } from './stored.js';
 export * from './xfr/index.js';
 export type { Answer, AnswerSource, IndexFound } from './zone/answer.js';
 export {

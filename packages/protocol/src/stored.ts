@@ -4,12 +4,11 @@ import { DEFAULT_UDP_SIZE, errorResponse, OPT_SIZE, writeOpt } from './response.
 import type { ScannedQuery } from './scan.js';
 
 /**
- * A reply kept for re-use (a cache entry): the bytes without their OPT, where each TTL sits,
- * and where each RRset ends, so that serving it is one copy plus a few byte writes.
+ * Everything about a stored reply except its bytes: what `patchStoredFrom` needs beside them.
+ * Answers of one shape (same name length, TTLs and counts) have equal layouts, so a store of
+ * many similar answers can keep one layout for all of them and only a place per answer.
  */
-export interface StoredAnswer {
-  /** The reply without its OPT record (ARCOUNT adjusted). */
-  readonly bytes: Buffer;
+export interface StoredLayout {
   /** Header flags of the stored reply (opcode, AA and rcode are kept when serving). */
   readonly flags: number;
   /** Full rcode, extended bits from the stored OPT included. */
@@ -23,6 +22,15 @@ export interface StoredAnswer {
   readonly ttls: Uint32Array;
   /** RRset boundaries as [offset, an, ns, ar] quads; the first is the end of the question. */
   readonly cuts: Uint32Array;
+}
+
+/**
+ * A reply kept for re-use (a cache entry): the bytes without their OPT, where each TTL sits,
+ * and where each RRset ends, so that serving it is one copy plus a few byte writes.
+ */
+export interface StoredAnswer extends StoredLayout {
+  /** The reply without its OPT record (ARCOUNT adjusted). */
+  readonly bytes: Buffer;
   /** Smallest TTL in the answer and authority sections (0 when both are empty). */
   readonly minTtl: number;
 }
@@ -171,14 +179,31 @@ export function patchStored(
   queryBytes: Uint8Array,
   options: PatchOptions,
 ): Uint8Array {
+  const bytes = stored.bytes;
+  return patchStoredFrom(stored, bytes, 0, bytes.length, query, queryBytes, options);
+}
+
+/**
+ * `patchStored` for a reply whose bytes are `src[start, start + length)` (a slice of a larger
+ * arena) and whose layout is kept apart from them: a store of many answers then needs no
+ * object or view per answer, only numbers saying where each one sits.
+ */
+export function patchStoredFrom(
+  stored: StoredLayout,
+  src: Uint8Array,
+  start: number,
+  length: number,
+  query: ScannedQuery,
+  queryBytes: Uint8Array,
+  options: PatchOptions,
+): Uint8Array {
   const edns = query.edns;
   const serverUdpSize = options.serverUdpSize ?? DEFAULT_UDP_SIZE;
   if (edns !== null && edns.version > 0) {
     return errorResponse(query, queryBytes, RCODE.BADVERS, serverUdpSize);
   }
   const optSize = edns === null ? 0 : OPT_SIZE;
-  const src = stored.bytes;
-  let end = src.length;
+  let end = length;
   let an = stored.ancount;
   let ns = stored.nscount;
   let ar = stored.arcount;
@@ -202,8 +227,8 @@ export function patchStored(
         : given.subarray(0, total)
       : Buffer.allocUnsafe(total);
   // Replies are small: a byte loop beats the native copy's call overhead up to ~1 KB.
-  if (end <= 1024) for (let i = 0; i < end; i++) out[i] = src[i];
-  else src.copy(out, 0, 0, end);
+  if (end <= 1024) for (let i = 0; i < end; i++) out[i] = src[start + i];
+  else out.set(src.subarray(start, start + end));
 
   out[0] = query.id >> 8;
   out[1] = query.id & 0xff;
@@ -215,7 +240,7 @@ export function patchStored(
   if (qEnd === stored.questionEnd && query.qdcount === 1) {
     for (let i = 12; i < qEnd; i++) out[i] = queryBytes[i];
   }
-  if (end !== src.length) {
+  if (end !== length) {
     out[6] = an >> 8;
     out[7] = an & 0xff;
     out[8] = ns >> 8;

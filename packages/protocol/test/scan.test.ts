@@ -1,7 +1,14 @@
 import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode, normalizeName, scan, typeNumber } from '../src/index.js';
+import {
+  encode,
+  normalizeName,
+  queryNameCacheSlots,
+  scan,
+  setQueryNameCacheSlots,
+  typeNumber,
+} from '../src/index.js';
 import { query } from './support/arbitraries.js';
 
 const CLASSES: Record<string, number> = { IN: 1, CS: 2, CH: 3, HS: 4, ANY: 255 };
@@ -178,6 +185,30 @@ describe('scan odd but valid queries', () => {
     expect(scan(question([[3, 0x61, 0x62, 0xe9]]))).toMatchObject({
       query: { qname: 'ab\\233' },
     });
+  });
+  it('the name cache can be sized: a power of two up to 2^20, names right at any size', () => {
+    const label = (text: string) => [text.length, ...[...text].map((c) => c.charCodeAt(0))];
+    const question = (labels: number[][]) => packet([1, 0, 0, 0], ...labels.flat(), 0, 0, 1, 0, 1);
+    expect(queryNameCacheSlots()).toBe(1024);
+    for (const bad of [0, 3, 1000, 2 ** 21, 1.5, Number.NaN]) {
+      expect(() => setQueryNameCacheSlots(bad)).toThrow(
+        new RegExp(`power of two from 1 to 1048576, got ${bad}`),
+      );
+    }
+    try {
+      for (const slots of [1, 8192]) {
+        setQueryNameCacheSlots(slots);
+        expect(queryNameCacheSlots()).toBe(slots);
+        for (let round = 0; round < 2; round++) {
+          for (let i = 0; i < 3000; i++) {
+            const r = scan(question([label(`h${i}`), label('zone')]));
+            expect(r.ok && r.query.qname).toBe(`h${i}.zone`);
+          }
+        }
+      }
+    } finally {
+      setQueryNameCacheSlots(1024);
+    }
   });
   it('finds the OPT after answer/authority records', () => {
     const bytes = encode({

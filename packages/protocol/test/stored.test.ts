@@ -5,6 +5,7 @@ import {
   decode,
   negativeSoa,
   patchStored,
+  patchStoredFrom,
   prepareStored,
   RCODE,
   tryPrepareStored,
@@ -185,5 +186,30 @@ describe('patchStored', () => {
     const reply = patchStored(stored, query, bytes, { elapsedSeconds: 0, maxSize: 512, out });
     expect(reply.buffer).toBe(out.buffer);
     expect(decoded(reply).answers).toHaveLength(2);
+  });
+});
+
+describe('patchStoredFrom', () => {
+  it('serves bytes kept at an offset in a larger buffer exactly as patchStored does', () => {
+    const stored = prepareStored(
+      storedReply(
+        Array.from({ length: 80 }, (_, i) => a('www.example.tld', `10.0.0.${i}`, 60 + i)),
+      ),
+    );
+    // The bytes 40 into an arena with other bytes around them; the layout alone, apart.
+    const arena = new Uint8Array(stored.bytes.length + 80).fill(0xee);
+    arena.set(stored.bytes, 40);
+    // Over 1 KB: the native copy path as well as the byte loop (512).
+    expect(stored.bytes.length).toBeGreaterThan(1024);
+    const { bytes: _bytes, minTtl: _minTtl, ...layout } = stored;
+    for (const edns of [null, { udpSize: 1232 }]) {
+      for (const maxSize of [512, 65535]) {
+        const { bytes, query } = makeQuery({ name: 'WWW.example.TLD', edns });
+        const options = { elapsedSeconds: 3, maxSize };
+        const want = Buffer.from(patchStored(stored, query, bytes, options));
+        const got = patchStoredFrom(layout, arena, 40, stored.bytes.length, query, bytes, options);
+        expect(Buffer.from(got).equals(want)).toBe(true);
+      }
+    }
   });
 });

@@ -6,13 +6,14 @@ import {
   CLASS,
   indexRules,
   maxResponseSize,
-  patchStored,
   prepareStored,
   QTYPE,
+  queryNameCacheSlots,
   type ScannedQuery,
   scan,
+  setQueryNameCacheSlots,
 } from '@mdns/protocol';
-import { StoredCompactor, type StoredEntry } from './compact-stored.js';
+import { StoredAnswerTable } from './stored-table.js';
 
 /** Called once per answered query; `zone` is `'none'` for names outside every zone. */
 export type ObserveQuery = (
@@ -52,6 +53,21 @@ export type TransferHandler = (
   peer: QueryVia & { port?: number },
 ) => Uint8Array | Uint8Array[] | null;
 
+/** Most slots the handler asks of `scan`'s name cache: 512 KiB of slots on 64-bit. */
+const MAX_NAME_CACHE_SLOTS = 65536;
+
+/**
+ * Slots for `scan`'s query-name cache: room for every name of a full young half (the next
+ * power of two), at most 65 536. With fewer slots than the names asked, nearly every query
+ * makes a new name string (garbage that grew Bun's heap under load); the strings a slot
+ * keeps are mostly the stored answers' own keys, so a bigger cache costs little more.
+ */
+export function nameCacheSlotsFor(halfEntries: number): number {
+  let slots = 1024;
+  while (slots < halfEntries && slots < MAX_NAME_CACHE_SLOTS) slots *= 2;
+  return slots;
+}
+
 /** Estimated bytes per stored answer beside its own bytes (key, Map slot, objects). */
 const ENTRY_OVERHEAD_BYTES = 200;
 
@@ -71,9 +87,9 @@ export interface GatewayHandler {
  * The hot path: scan -> (reused answer | answer from the index) -> bytes.
  *
  * Every answer of an IN-class query inside a zone is built once per index generation and kept
- * as a protocol `StoredAnswer`, keyed by (qtype, qname). A repeat is then a scan, two Map
- * probes and one copy (`patchStored` writes the new ID, the client's question case and the
- * client's OPT). The key does not need the DO bit or the zone: we do not sign, so the records
+ * in a `StoredAnswerTable` (bytes in arena chunks, a shared layout, no object per answer),
+ * keyed by (qtype, qname). A repeat is then a scan, two Map probes and one copy
+ * (`patchStoredFrom` writes the new ID, the client's question case and the client's OPT). The key does not need the DO bit or the zone: we do not sign, so the records
  * do not depend on DO, the OPT is written per query, and a name belongs to one zone for the
  * life of the process. Any index change moves the generation and drops every stored answer,
  * which keeps invalidation trivially correct; answers are rebuilt lazily.
@@ -83,48 +99,46 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
   const halfEntries = Math.max(1, Math.floor((options.maxStoredAnswers ?? 100_000) / 2));
   const halfBytes = Math.max(1, Math.floor((options.maxStoredBytes ?? 16 * 1024 * 1024) / 2));
   const counters: HandlerCounters = { malformed: 0, storedHits: 0, storedMisses: 0 };
-  const compactor = new StoredCompactor();
+  // Process-wide (per worker thread): only ever grown, so handlers never shrink each other's.
+  const nameSlots = nameCacheSlotsFor(halfEntries);
+  if (queryNameCacheSlots() < nameSlots) setQueryNameCacheSlots(nameSlots);
   const rules = indexRules(source);
   // One options object for every patch (handle is synchronous): no allocation per query.
   const patchOptions = { elapsedSeconds: 0, maxSize: 0, serverUdpSize };
-  /** Young half: qtype -> qname -> answer. */
-  let young = new Map<number, Map<string, StoredEntry>>();
-  let old = new Map<number, Map<string, StoredEntry>>();
-  let youngCount = 0;
-  let youngBytes = 0;
+  /** Young and old half, each a table of its own: dropping one frees its answers at once. */
+  let young = new StoredAnswerTable();
+  let old: StoredAnswerTable | null = null;
   let storedGeneration = generation();
 
   function dropAll(): void {
-    young = new Map();
-    old = new Map();
-    youngCount = 0;
-    youngBytes = 0;
+    young = new StoredAnswerTable();
+    old = null;
   }
 
-  function remember(qtype: number, qname: string, entry: StoredEntry): void {
-    if (youngCount >= halfEntries || youngBytes >= halfBytes) {
+  /** The young half, rotated first when it is full. */
+  function youngWithRoom(): StoredAnswerTable {
+    if (young.count >= halfEntries || young.bytes >= halfBytes) {
       old = young;
-      young = new Map();
-      youngCount = 0;
-      youngBytes = 0;
+      young = new StoredAnswerTable();
     }
-    let byName = young.get(qtype);
-    if (!byName) {
-      byName = new Map();
-      young.set(qtype, byName);
-    }
-    byName.set(qname, entry);
-    youngCount++;
-    // The name key and the objects around the bytes cost about as much again as small bytes.
-    youngBytes += entry.bytes.length + ENTRY_OVERHEAD_BYTES;
+    return young;
   }
 
-  function lookup(qtype: number, qname: string): StoredEntry | undefined {
-    const hit = young.get(qtype)?.get(qname);
-    if (hit !== undefined || old.size === 0) return hit;
-    const aged = old.get(qtype)?.get(qname);
-    if (aged !== undefined) remember(qtype, qname, aged);
-    return aged;
+  /** The table and slot of the answer for (qtype, qname), an old one moved to the young half. */
+  let foundIn: StoredAnswerTable = young;
+  function lookup(qtype: number, qname: string): number {
+    const hit = young.find(qtype, qname);
+    if (hit >= 0 || old === null) {
+      foundIn = young;
+      return hit;
+    }
+    const from = old;
+    const aged = from.find(qtype, qname);
+    if (aged < 0) return aged;
+    // The name key and the map slot cost about as much again as small bytes.
+    const into = youngWithRoom();
+    foundIn = into;
+    return into.adopt(from, aged, qtype, qname, ENTRY_OVERHEAD_BYTES);
   }
 
   function handle(bytes: Uint8Array, peer: QueryVia): Uint8Array | Uint8Array[] | null {
@@ -157,12 +171,19 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
         storedGeneration = gen;
       }
       const hit = lookup(q.qtype, q.qname);
-      if (hit) {
+      if (hit >= 0) {
         counters.storedHits++;
         patchOptions.maxSize = maxSize;
-        const out = patchStored(hit, q, bytes, patchOptions);
+        const table = foundIn;
+        const out = table.patch(hit, q, bytes, patchOptions);
         if (observe) {
-          observe(hit.zone, q.qtype, hit.rcode, (performance.now() - started) / 1000, peer);
+          observe(
+            table.zoneOf(hit),
+            q.qtype,
+            table.rcodeOf(hit),
+            (performance.now() - started) / 1000,
+            peer,
+          );
         }
         return out;
       }
@@ -174,10 +195,16 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     if (reusable && answer.cacheable && answer.zone !== null) {
       // Build the full answer once; each client gets it cut to its own size limit.
       const full = buildResponse(q, bytes, answer.parts, { maxSize: 65535, serverUdpSize });
-      const stored = compactor.compact(prepareStored(full), answer.zone);
-      remember(q.qtype, q.qname, stored);
+      const table = youngWithRoom();
+      const slot = table.add(
+        q.qtype,
+        q.qname,
+        prepareStored(full),
+        answer.zone,
+        ENTRY_OVERHEAD_BYTES,
+      );
       patchOptions.maxSize = maxSize;
-      out = patchStored(stored, q, bytes, patchOptions);
+      out = table.patch(slot, q, bytes, patchOptions);
     } else {
       out = buildResponse(q, bytes, answer.parts, { maxSize, serverUdpSize });
     }

@@ -31,8 +31,41 @@ function fail(error: string, offset: number): number {
 // its char codes are the bytes. No copy of the bytes is kept: on Bun that copy (`slice` of
 // a Buffer goes through the Buffer constructor) was 49 of 1 253 answer-path samples in a
 // gateway profile (BENCHMARKS.md, "Issue 15 follow-up"), and a second object per slot.
-const CACHE_SLOTS = 1024;
-const cachedText: string[] = new Array(CACHE_SLOTS).fill('');
+//
+// 1024 slots by default. A server that answers many distinct names over and over (the
+// gateway: 20k names) sets more with `setQueryNameCacheSlots`: with fewer slots than names
+// nearly every query makes a new string, garbage that on Bun grew the heap (and RSS) by tens
+// of MB under load, because JavaScriptCore keeps the blocks such bursts fill.
+let cacheMask = 1023;
+let cachedText: string[] = new Array(cacheMask + 1).fill('');
+
+/** Largest cache `setQueryNameCacheSlots` accepts (8 MiB of slots on a 64-bit runtime). */
+export const MAX_QUERY_NAME_CACHE_SLOTS = 1 << 20;
+
+/**
+ * Sizes the query-name cache of `scan` (process-wide; the cached names are dropped). `slots`
+ * is a power of two from 1 to 2^20; the default is 1024. Each slot holds at most one name
+ * string, which a caller that keeps the names anyway (as map keys) shares with the cache.
+ */
+export function setQueryNameCacheSlots(slots: number): void {
+  if (
+    !Number.isInteger(slots) ||
+    slots < 1 ||
+    slots > MAX_QUERY_NAME_CACHE_SLOTS ||
+    (slots & (slots - 1)) !== 0
+  ) {
+    throw new RangeError(
+      `setQueryNameCacheSlots: slots must be a power of two from 1 to ${MAX_QUERY_NAME_CACHE_SLOTS}, got ${slots}`,
+    );
+  }
+  cacheMask = slots - 1;
+  cachedText = new Array(slots).fill('');
+}
+
+/** Slots of the query-name cache (`setQueryNameCacheSlots`). */
+export function queryNameCacheSlots(): number {
+  return cacheMask + 1;
+}
 
 /** The text collected by the last `readName(..., true)`: lowercase, no trailing dot. */
 export function collectedName(): string {
@@ -40,7 +73,7 @@ export function collectedName(): string {
   if (len === 0) return '';
   let hash = 0x811c9dc5;
   for (let i = 0; i < len; i++) hash = Math.imul(hash ^ scratch[i], 0x01000193);
-  const slot = (hash >>> 0) & (CACHE_SLOTS - 1);
+  const slot = (hash >>> 0) & cacheMask;
   const known = cachedText[slot];
   if (known.length === len) {
     let same = true;
