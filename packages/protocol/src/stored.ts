@@ -200,7 +200,10 @@ export function patchStored(
       ? given.length === total
         ? given
         : given.subarray(0, total)
-      : Buffer.allocUnsafe(total);
+      : // A plain Uint8Array, not Buffer.allocUnsafe: on Bun the latter is a native call
+        // (~2.4x the cost of a small Uint8Array, 2.6 % of a gateway profile's samples);
+        // on Node it is a view of the shared pool, no cheaper for a reply this small.
+        new Uint8Array(total);
   // Replies are small: a byte loop beats the native copy's call overhead up to ~1 KB.
   if (end <= 1024) for (let i = 0; i < end; i++) out[i] = src[i];
   else src.copy(out, 0, 0, end);
