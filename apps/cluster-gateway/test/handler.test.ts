@@ -216,8 +216,9 @@ describe('handler: names no object can claim', () => {
 
 describe("handler: scan's name cache", () => {
   it('holds a full young half of names (a power of two, at most 65 536), never shrunk', () => {
-    expect(nameCacheSlotsFor(1)).toBe(1024);
-    expect(nameCacheSlotsFor(3000)).toBe(4096);
+    expect(nameCacheSlotsFor(1)).toBe(8192);
+    expect(nameCacheSlotsFor(3000)).toBe(8192);
+    expect(nameCacheSlotsFor(10_000)).toBe(16384);
     expect(nameCacheSlotsFor(50_000)).toBe(65536);
     expect(nameCacheSlotsFor(5_000_000)).toBe(65536);
     // The default bound (100 000 answers, halves of 50 000).

@@ -28,6 +28,7 @@ async function startUpstreams(ctx, tag) {
 const withWorkers = (label, w) => (w > 1 ? `${label} (${w} workers)` : label);
 
 const ECHO = fileURLToPath(new URL('../echo-server.mjs', import.meta.url));
+const ECHO_BATCHED_BUN = fileURLToPath(new URL('../echo-batched-bun.mjs', import.meta.url));
 const FANOUT_FLOOR = fileURLToPath(new URL('../fanout-floor.mjs', import.meta.url));
 
 /**
@@ -51,6 +52,18 @@ async function startReference(label, script, args = []) {
 /** Answers every packet with itself (see echo-server.mjs). */
 const startEcho = () => startReference(`${BENCH_RUNTIME.name}-echo (reference)`, ECHO);
 
+/**
+ * On Bun only: the echo written the way our Bun UDP backend writes (one `sendMany` per
+ * event-loop turn, echo-batched-bun.mjs). `bun-echo` sends one datagram per call, which costs
+ * more than our servers do, so this row is the floor "above the echo" means on Bun.
+ */
+const echoSpecs = () => [
+  { start: startEcho },
+  ...(BENCH_RUNTIME.name === 'bun'
+    ? [{ start: () => startReference('bun-echo-batched (reference)', ECHO_BATCHED_BUN) }]
+    : []),
+];
+
 /** Issue 15: p99 at half of the server's own max qps, gateway and cache hits. */
 const P99_AT_HALF_MAX_MS = 1;
 
@@ -66,7 +79,7 @@ export async function gatewayScenario(ctx) {
           label: withWorkers('cluster-gateway', w),
         }),
     })),
-    { start: startEcho },
+    ...echoSpecs(),
   ];
   return {
     id: 'gateway',

@@ -168,6 +168,17 @@ function dedupeCuts(cuts: number[]): number[] {
 }
 
 /**
+ * A reply's memory, per runtime. Bun: a plain Uint8Array, as `Buffer.allocUnsafe` is a native
+ * call there (2.6 % of a gateway profile's samples; `patchStored` 146-158 against 148-217 ns
+ * in the package bench). Node: `Buffer.allocUnsafe`, a view of the shared pool, as a
+ * Uint8Array over 64 bytes gets a backing store of its own (1 230-1 600 against 380-480 ns).
+ */
+const allocReply: (size: number) => Uint8Array =
+  typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined'
+    ? (size) => new Uint8Array(size)
+    : (size) => Buffer.allocUnsafe(size);
+
+/**
  * Serves a stored reply to a new query with one copy: the query's ID, its question bytes
  * (client case), RD/CD from the query, TTLs aged by `elapsedSeconds` (or `ttlOverride`),
  * the client's OPT (our UDP size, DO echoed) and, when over `maxSize`, a cut at the last
@@ -225,7 +236,7 @@ export function patchStoredFrom(
       ? given.length === total
         ? given
         : given.subarray(0, total)
-      : Buffer.allocUnsafe(total);
+      : allocReply(total);
   // Replies are small: a byte loop beats the native copy's call overhead up to ~1 KB.
   if (end <= 1024) for (let i = 0; i < end; i++) out[i] = src[start + i];
   else out.set(src.subarray(start, start + end));

@@ -63,7 +63,7 @@ const MAX_NAME_CACHE_SLOTS = 65536;
  * keeps are mostly the stored answers' own keys, so a bigger cache costs little more.
  */
 export function nameCacheSlotsFor(halfEntries: number): number {
-  let slots = 1024;
+  let slots = 8192; // the protocol's default: never fewer
   while (slots < halfEntries && slots < MAX_NAME_CACHE_SLOTS) slots *= 2;
   return slots;
 }

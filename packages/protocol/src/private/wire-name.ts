@@ -32,11 +32,14 @@ function fail(error: string, offset: number): number {
 // a Buffer goes through the Buffer constructor) was 49 of 1 253 answer-path samples in a
 // gateway profile (BENCHMARKS.md, "Issue 15 follow-up"), and a second object per slot.
 //
-// 1024 slots by default. A server that answers many distinct names over and over (the
+// 8192 slots by default (64 KiB of references): direct-mapped, a zone of n names asked
+// uniformly hits about (m/n)(1 - e^(-n/m)) of the time, 87 % for the bench's 2 285 names (41 %
+// with 1024 slots, where every miss cost a latin1 decode and a string: BENCHMARKS.md "Gateway
+// on Bun: where the time goes"). A server that answers many distinct names over and over (the
 // gateway: 20k names) sets more with `setQueryNameCacheSlots`: with fewer slots than names
 // nearly every query makes a new string, garbage that on Bun grew the heap (and RSS) by tens
 // of MB under load, because JavaScriptCore keeps the blocks such bursts fill.
-let cacheMask = 1023;
+let cacheMask = 8191;
 let cachedText: string[] = new Array(cacheMask + 1).fill('');
 
 /** Largest cache `setQueryNameCacheSlots` accepts (8 MiB of slots on a 64-bit runtime). */
@@ -44,7 +47,7 @@ export const MAX_QUERY_NAME_CACHE_SLOTS = 1 << 20;
 
 /**
  * Sizes the query-name cache of `scan` (process-wide; the cached names are dropped). `slots`
- * is a power of two from 1 to 2^20; the default is 1024. Each slot holds at most one name
+ * is a power of two from 1 to 2^20; the default is 8192. Each slot holds at most one name
  * string, which a caller that keeps the names anyway (as map keys) shares with the cache.
  */
 export function setQueryNameCacheSlots(slots: number): void {
