@@ -64,10 +64,14 @@ try {
   const profDir = process.env.MISS_AB_CPU_PROF;
   const profArgs = (name) =>
     profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, name)}`] : [];
+  // MISS_AB_NEW_NODE_ARGS / MISS_AB_BASE_NODE_ARGS: V8 flags for one side (space-separated),
+  // e.g. the same build twice with and without `--max-semi-space-size`.
+  const argsOf = (name) => (process.env[name] ?? '').split(' ').filter(Boolean);
+  const newArgs = [...profArgs('new'), ...argsOf('MISS_AB_NEW_NODE_ARGS')];
   const fresh = await startAuthority(join(dir, 'new'), {
     upstreams,
     cache: { enabled: false },
-    jail: profDir ? { nodeArgs: profArgs('new') } : undefined,
+    jail: newArgs.length > 0 ? { nodeArgs: newArgs } : undefined,
   });
   // The base build gets the same config on other ports.
   const config = JSON.parse(readFileSync(fresh.configPath, 'utf8'));
@@ -77,6 +81,7 @@ try {
   writeFileSync(join(dir, 'base.yaml'), JSON.stringify(config));
   const baseProc = startProcess('base', BENCH_NODE, [
     ...profArgs('base'),
+    ...argsOf('MISS_AB_BASE_NODE_ARGS'),
     baseMain,
     '--config',
     join(dir, 'base.yaml'),

@@ -157,6 +157,10 @@ export async function startAuthority(
   if (process.env.BENCH_UPSTREAM_SOCKETS !== undefined) {
     config.upstream = { sockets: Number(process.env.BENCH_UPSTREAM_SOCKETS) };
   }
+  // `upstream.udpBackend` (node | auto): the batched Bun client, opt-in (miss-drops.mjs).
+  if (process.env.BENCH_UPSTREAM_UDP_BACKEND !== undefined) {
+    config.upstream = { ...config.upstream, udpBackend: process.env.BENCH_UPSTREAM_UDP_BACKEND };
+  }
   const configPath = join(dir, 'authority.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const proc = await launch(label, AUTHORITY_MAIN, configPath, jail);

@@ -186,6 +186,15 @@ describe('replies that are never stored', () => {
     expect(() => c.lookup(k(c, 'a'), T0)).not.toThrow();
   });
 
+  it('willStore: false when disabled, counted as a refused store (the miss path then builds nothing)', () => {
+    const off = cache({ enabled: false });
+    expect(off.willStore()).toBe(false);
+    expect(off.stats.notStored).toBe(1);
+    const on = cache({});
+    expect(on.willStore()).toBe(true);
+    expect(on.stats.notStored).toBe(0);
+  });
+
   it('nothing is stored or found when disabled', () => {
     const c = cache({ enabled: false });
     c.store(k(c, 'a'), positive('a', 60), [], T0);

@@ -106,8 +106,14 @@ describe('parseCircuitEvent: what arrives over IPC is checked', () => {
 function heldClient() {
   const waiting: Array<(outcome: DnsQueryResult | DnsQueryError) => void> = [];
   const client = {
-    send(_options: unknown, onOutcome: (outcome: DnsQueryResult | DnsQueryError) => void) {
-      waiting.push(onOutcome);
+    // As DnsClient.send: `done` gets the outcome and the context given here.
+    send(
+      _options: unknown,
+      done: (outcome: DnsQueryResult | DnsQueryError, context: unknown) => void,
+      _onLate: unknown,
+      context: unknown,
+    ) {
+      waiting.push((outcome) => done(outcome, context));
       return { cancel() {} };
     },
   } as unknown as DnsClient;

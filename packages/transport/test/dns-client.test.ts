@@ -65,6 +65,32 @@ describe('DnsClient against DnsServer', () => {
     client.close();
   });
 
+  it("hands send()'s context back to done, for a reply and for a query never sent", async () => {
+    const client = new DnsClient({ sockets: 1 });
+    const mine = { name: 'ctx' };
+    const got = await new Promise<[number, unknown]>((resolve) =>
+      client.send(
+        { host: HOST, port, name: 'ctx.example.test', type: 'A', timeoutMs: 3000 },
+        (outcome, context) =>
+          resolve([outcome instanceof DnsQueryError ? -1 : outcome.rcode, context]),
+        undefined,
+        mine,
+      ),
+    );
+    expect(got).toEqual([0, mine]);
+    const failed = await new Promise<[string, unknown]>((resolve) =>
+      client.send(
+        { host: 'not-an-ip', port, name: 'ctx.example.test', type: 'A' },
+        (outcome, context) =>
+          resolve([outcome instanceof DnsQueryError ? outcome.kind : 'ok', context]),
+        undefined,
+        mine,
+      ),
+    );
+    expect(failed).toEqual(['local', mine]);
+    client.close();
+  });
+
   it('takes any spelling of an IPv4-mapped address: the reply source matches on both runtimes', async () => {
     // A udp6 socket reaches the IPv4 server through the mapped address; the reply comes from
     // "::ffff:127.0.0.1". WHATWG URL, the canonicaliser before, refused forms like this on Bun.

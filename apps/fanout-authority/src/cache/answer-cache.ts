@@ -174,6 +174,16 @@ export class AnswerCache {
    * reply-ttl.ts); a reply it will not keep is counted under 'not_stored' with a reason.
    * `upstreams` are the names that supplied it (several when merged), for `expireUpstream`.
    */
+  /**
+   * False when caching is off, counted as a store refused for that reason ('disabled'): the
+   * caller then skips building the reply it would have stored (the miss path's second build).
+   */
+  willStore(): boolean {
+    if (this.config.enabled) return true;
+    this.counters.notStored('disabled');
+    return false;
+  }
+
   store(key: string, response: Uint8Array, upstreams: readonly string[], nowMs: number): void {
     try {
       const reason = this.tryStore(key, response, upstreams, nowMs);

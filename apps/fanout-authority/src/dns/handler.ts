@@ -71,6 +71,11 @@ interface Miss {
   stale: CacheHit | null;
   /** performance.now() at receive, for the duration metric. */
   started: number;
+  /**
+   * The full-size reply this miss's own fan-out built for the cache (`stored`): when it fits
+   * the client's size it is the client's reply too, byte for byte, so it is not built twice.
+   */
+  full?: Uint8Array;
 }
 
 const NO_ZONE = 'none';
@@ -326,12 +331,15 @@ export function createHandler(ctx: HandlerContext): Handler {
     const partial = result.decision.kind === 'nxdomain' && result.decision.partial;
     if (key !== null && result.decision.kind !== 'failed' && !partial) {
       cache.call('store', (c) => {
+        // Caching off: nothing to build (the refusal is counted as a store would count it).
+        if (!c.willStore()) return;
         const full =
           patchWinner(result, q, m.bytes, rt, 65535) ??
           buildResponse(q, m.bytes, partsOf(result, zone, rt) as ResponseParts, {
             maxSize: 65535,
             serverUdpSize: rt.config.listen.udpSize,
           });
+        m.full = full;
         c.store(
           key,
           full,
@@ -354,6 +362,12 @@ export function createHandler(ctx: HandlerContext): Handler {
     }
     if (result !== null) {
       const maxSize = maxResponseSize(q, peer.transport, rt.config.listen.udpSize);
+      // Set only for a decision the long way answers with its parts (not failed, not partial).
+      const full = m.full;
+      if (full !== undefined && full.length <= maxSize) {
+        countAnswer(result);
+        return observe(zone.name, q, peer, full, m.started);
+      }
       const patched = patchWinner(result, q, m.bytes, rt, maxSize);
       if (patched !== null) {
         countAnswer(result);

@@ -191,12 +191,15 @@ class FanoutRun implements ExchangeListener {
       }
       return;
     }
+    // The result may share this run's arrays unless `waitForAll` lets exchanges arrive after
+    // the decision (the losers are cancelled below: nothing writes to them again).
+    const own = this.options.waitForAll === true;
     this.decided = resultOf(
       decision,
       this.qname,
       states,
-      this.exchanges,
-      this.fromReplica,
+      own ? [...this.exchanges] : this.exchanges,
+      own ? [...this.fromReplica] : this.fromReplica,
       this.sent,
       this.started,
     );
@@ -271,8 +274,8 @@ function resultOf(
   decision: Exclude<Decision, { kind: 'wait' }>,
   qname: string,
   states: readonly UpstreamState[],
-  exchanges: ReadonlyArray<Exchange | null>,
-  fromReplica: ReadonlyArray<Classification | null>,
+  exchanges: Array<Exchange | null>,
+  fromReplica: Array<Classification | null>,
   sent: number,
   started: number,
 ): FanoutResult {
@@ -283,8 +286,8 @@ function resultOf(
       records: [],
       additionals: [],
       winners: [],
-      exchanges: [...exchanges],
-      fromReplica: [...fromReplica],
+      exchanges,
+      fromReplica,
       sent,
       decidedAfterMs,
     };
@@ -302,8 +305,8 @@ function resultOf(
       },
       wire: only.wire,
       winners: [states[decision.winners[0]].name],
-      exchanges: [...exchanges],
-      fromReplica: [...fromReplica],
+      exchanges,
+      fromReplica,
       sent,
       decidedAfterMs,
     };
@@ -314,8 +317,8 @@ function resultOf(
     records: answer.records,
     additionals: answer.additionals,
     winners: decision.winners.map((i) => states[i].name),
-    exchanges: [...exchanges],
-    fromReplica: [...fromReplica],
+    exchanges,
+    fromReplica,
     sent,
     decidedAfterMs,
   };

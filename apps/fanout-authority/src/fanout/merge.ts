@@ -60,10 +60,11 @@ function decidePositive({ policy, upstreams, allWaitExpired }: MergeInput): Deci
     if (upstreams[i].outcome?.class === 'POSITIVE') positives.push(i);
   }
   if (positives.length === 0) return null;
-  const byArrival = (a: number, b: number) => (upstreams[a].order ?? 0) - (upstreams[b].order ?? 0);
-  positives.sort(byArrival);
-  const pending = upstreams.filter((u) => u.status === 'pending');
+  if (positives.length > 1) {
+    positives.sort((a, b) => (upstreams[a].order ?? 0) - (upstreams[b].order ?? 0));
+  }
 
+  // `first`, the miss path's usual policy, needs neither the sort nor the pending list.
   if (policy === 'first') {
     return {
       kind: 'positive',
@@ -71,6 +72,7 @@ function decidePositive({ policy, upstreams, allWaitExpired }: MergeInput): Deci
       why: `first POSITIVE: ${upstreams[positives[0]].name}`,
     };
   }
+  const pending = upstreams.filter((u) => u.status === 'pending');
   if (policy === 'all') {
     if (pending.length > 0 && !allWaitExpired) return WAIT;
     const names = positives.map((i) => upstreams[i].name).join(', ');

@@ -164,7 +164,7 @@ export class Upstream implements UpstreamAddress {
     options.type = qtype;
     options.timeoutMs = timeoutMs;
     options.randomCase = this.limits.randomCase ?? true;
-    query.pending = this.client.send(options, query.onOutcome, this.onLate);
+    query.pending = this.client.send(options, settleUpstreamQuery, this.onLate, query);
     return query;
   }
 
@@ -335,15 +335,22 @@ export class Upstream implements UpstreamAddress {
   }
 }
 
+/** The transport's callback for every upstream query: the query comes back as the context. */
+function settleUpstreamQuery(outcome: DnsQueryResult | DnsQueryError, query: UpstreamQuery): void {
+  query.settle(outcome);
+}
+
 /**
- * One question to one upstream: the transport's callback target and the caller's handle.
- * `onOutcome` is created once per query, the only closure on the miss path per upstream.
+ * One question to one upstream: the transport's callback context and the caller's handle
+ * (no closure per upstream query: `settleUpstreamQuery` is shared).
  */
 class UpstreamQuery implements PendingQuery {
   pending: PendingQuery | null = null;
   readonly started = performance.now();
-  readonly onOutcome = (outcome: DnsQueryResult | DnsQueryError) =>
+
+  settle(outcome: DnsQueryResult | DnsQueryError): void {
     this.upstream.settle(this, outcome);
+  }
 
   constructor(
     private readonly upstream: Upstream,

@@ -124,7 +124,13 @@ export class DnsClient {
    * synchronously), unless the returned query is cancelled first. `onLate` hears of a reply
    * that still arrives after a timeout (see `LateReplyCallback`).
    */
-  send(options: DnsClientQuery, done: QueryCallback, onLate?: LateReplyCallback): PendingQuery {
+  send<C = undefined>(
+    options: DnsClientQuery,
+    done: QueryCallback<C>,
+    onLate?: LateReplyCallback,
+    context?: C,
+  ): PendingQuery {
+    const callback = done as QueryCallback;
     clientCounters.queries++;
     clientCounters.pooledQueries++;
     const host = this.canonical(options.host);
@@ -138,13 +144,18 @@ export class DnsClient {
       problem = new DnsQueryError('local', `port ${port} is not 1..65535`);
     else if (qtype == null)
       problem = new DnsQueryError('local', `unknown query type "${options.type}"`);
-    if (problem !== null || host === null || qtype == null) return later(problem, done);
+    if (problem !== null || host === null || qtype == null)
+      return later(problem, callback, context);
 
     const socket = this.socketFor(host.includes(':') ? 'udp6' : 'udp4');
     const ownSocket = socket.retired; // strict mode or overflow: this query only
     const id = socket.freeId();
     if (id < 0) {
-      return later(new DnsQueryError('local', `no free query ID on a udp socket`), done);
+      return later(
+        new DnsQueryError('local', `no free query ID on a udp socket`),
+        callback,
+        context,
+      );
     }
     const qclass = options.class ?? 1;
     const rd = options.rd ?? true;
@@ -155,7 +166,11 @@ export class DnsClient {
       : this.buildQuestion(options.name, qtype, qclass, rd, udpSize, dnssecOk);
     if (typeof question.bytes === 'string') {
       if (ownSocket) socket.close();
-      return later(new DnsQueryError('local', `cannot build query: ${question.bytes}`), done);
+      return later(
+        new DnsQueryError('local', `cannot build query: ${question.bytes}`),
+        callback,
+        context,
+      );
     }
     // Each query its own copy: its own ID and (below) its own random case.
     const packet = question.bytes.slice();
@@ -178,7 +193,7 @@ export class DnsClient {
       signal: undefined,
     };
     clientCounters.udpExchanges++;
-    const query = new PooledQuery(id, socket, req, timeoutMs, done, onLate);
+    const query = new PooledQuery(id, socket, req, timeoutMs, callback, onLate, context);
     socket.send(query, packet);
     return query;
   }
@@ -352,11 +367,11 @@ function expectedName(name: string, packet: Uint8Array): string {
 }
 
 /** A query that failed before it was sent: reported on the next tick, unless cancelled. */
-function later(error: DnsQueryError | null, done: QueryCallback): PendingQuery {
+function later(error: DnsQueryError | null, done: QueryCallback, context: unknown): PendingQuery {
   let cancelled = false;
   const failure = countedFailure(error);
   process.nextTick(() => {
-    if (!cancelled) done(failure);
+    if (!cancelled) done(failure, context);
   });
   return {
     cancel: () => {

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { ipLiteralLookup } from '../ip-lookup.js';
 import { type BunRuntime, type BunUdpSocket, setBufferSizes } from '../server/udp-bun.js';
 import type { UdpBackend } from '../server/udp-listener.js';
 import { clientCounters } from './counters.js';
@@ -39,8 +40,11 @@ function nodePoolDatagrams(
 ): PoolDatagrams {
   // A shared socket holds the replies of many queries: while the event loop is busy they
   // queue in its receive buffer, and a full buffer drops replies of healthy servers.
+  // Queries go to canonical IPs: sent inside `send`, not a tick later (ip-lookup.ts).
   const socket = dgram.createSocket(
-    recvBufferSize > 0 ? { type: family, recvBufferSize } : { type: family },
+    recvBufferSize > 0
+      ? { type: family, recvBufferSize, lookup: ipLiteralLookup }
+      : { type: family, lookup: ipLiteralLookup },
   );
   socket.on('message', (msg, rinfo) => owner.onMessage(msg, rinfo.address, rinfo.port));
   socket.on('error', (error) => owner.onError(error));

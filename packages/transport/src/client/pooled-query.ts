@@ -14,8 +14,15 @@ export interface PendingQuery {
   cancel(): void;
 }
 
-/** Called exactly once per query that is not cancelled: a result or a `DnsQueryError`. */
-export type QueryCallback = (outcome: DnsQueryResult | DnsQueryError) => void;
+/**
+ * Called exactly once per query that is not cancelled: a result or a `DnsQueryError`, and the
+ * `context` given to `send` (so a caller can pass one module-level function and its own
+ * object instead of a closure per query).
+ */
+export type QueryCallback<C = unknown> = (
+  outcome: DnsQueryResult | DnsQueryError,
+  context: C,
+) => void;
 
 /**
  * Called at most once, after a query failed with 'timeout', when its reply still arrives
@@ -72,6 +79,7 @@ export class PooledQuery implements PendingQuery, DeadlineItem {
     private readonly timeoutMs: number,
     private readonly done: QueryCallback,
     private readonly onLate: LateReplyCallback | undefined,
+    private readonly context: unknown = undefined,
   ) {
     queryDeadlines.add(this, timeoutMs);
   }
@@ -139,6 +147,7 @@ export class PooledQuery implements PendingQuery, DeadlineItem {
       countedFailure(
         error ?? new DnsQueryError('aborted', `query to ${target(this.req)}: client closed`),
       ),
+      this.context,
     );
   }
 
@@ -179,13 +188,13 @@ export class PooledQuery implements PendingQuery, DeadlineItem {
           );
     this.timedOut = error.kind === 'timeout';
     this.bury(Math.max(this.timeoutMs, LATE_WINDOW_MS));
-    this.done(countedFailure(error));
+    this.done(countedFailure(error), this.context);
   }
 
   private succeed(reply: ExchangeReply, transport: 'udp' | 'tcp', truncatedRetry: boolean): void {
     this.phase = DONE;
     this.release();
-    this.done(this.result(reply.bytes, reply.reply, transport, truncatedRetry));
+    this.done(this.result(reply.bytes, reply.reply, transport, truncatedRetry), this.context);
   }
 
   private result(
@@ -207,7 +216,7 @@ export class PooledQuery implements PendingQuery, DeadlineItem {
   private fail(error: DnsQueryError): void {
     this.phase = DONE;
     this.release();
-    this.done(countedFailure(error));
+    this.done(countedFailure(error), this.context);
   }
 
   /**
@@ -238,7 +247,7 @@ export class PooledQuery implements PendingQuery, DeadlineItem {
       (error: unknown) => {
         if (this.phase !== TCP) return;
         this.phase = DONE;
-        this.done(countedFailure(error));
+        this.done(countedFailure(error), this.context);
       },
     );
   }

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { ipLiteralLookup } from '../ip-lookup.js';
 
 /** Which UDP socket implementation a `DnsServer` uses (see `DnsServerOptions.udpBackend`). */
 export type UdpBackend = 'node' | 'bun';
@@ -57,6 +58,8 @@ export function bindNodeUdp(req: UdpBindRequest): Promise<UdpListener> {
     type: isIPv6(req.host) ? 'udp6' : 'udp4',
     recvBufferSize: req.recvBufferSize,
     sendBufferSize: req.sendBufferSize,
+    // Replies go to `rinfo` addresses: sent inside `send`, not a tick later (ip-lookup.ts).
+    lookup: ipLiteralLookup,
   };
   // Node < 22.12 does not know the option and ignores it.
   if (req.reusePort) options.reusePort = true;
