@@ -1,6 +1,9 @@
 // dnsperf runs: a throughput run (as fast as the server answers, bounded by -l) and a
 // latency run (-v at a fixed -Q rate, so percentiles compare servers at equal load).
 import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseDnsperfStats, parseDnsperfVerbose } from './stats.mjs';
 
 // One dnsperf thread and socket with 500 queries in flight: on 2 cores it gave the highest
@@ -13,15 +16,23 @@ export const LOAD = {
   outstanding: 500,
 };
 
-/** `cpus`: a taskset list the load generator is pinned to (latency runs with a pinned server). */
-function run(args, limitSeconds, cpus) {
+/**
+ * `cpus`: a taskset list the load generator is pinned to (latency runs with a pinned server).
+ * `toFile`: dnsperf's stdout goes to that file, not a pipe. With `-v` it prints a line per
+ * query (MB/s at tens of thousands of qps): into a 64 KiB pipe that this process reads only
+ * when it gets the CPU, dnsperf's writes block and the queries it has in flight look slow.
+ */
+function run(args, limitSeconds, { cpus, toFile } = {}) {
   return new Promise((resolve, reject) => {
+    const outFd = toFile ? openSync(toFile, 'w') : null;
+    const stdio = ['ignore', outFd ?? 'pipe', 'pipe'];
     const child = cpus
-      ? spawn('taskset', ['-c', cpus, 'dnsperf', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      ? spawn('taskset', ['-c', cpus, 'dnsperf', ...args], { stdio })
+      : spawn('dnsperf', args, { stdio });
+    if (outFd !== null) closeSync(outFd); // the child holds its own copy
     const chunks = [];
     let err = '';
-    child.stdout.on('data', (c) => chunks.push(c));
+    child.stdout?.on('data', (c) => chunks.push(c));
     child.stderr.on('data', (c) => {
       err = (err + c).slice(-4096);
     });
@@ -33,7 +44,7 @@ function run(args, limitSeconds, cpus) {
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const out = Buffer.concat(chunks).toString();
+      const out = toFile ? readFileSync(toFile, 'utf8') : Buffer.concat(chunks).toString();
       if (code !== 0)
         reject(new Error(`dnsperf ${args.join(' ')} exited ${code}: ${err || out.slice(-2000)}`));
       else resolve(out);
@@ -78,7 +89,11 @@ function fixedRateArgs(port, queryFile, seconds, qps) {
 
 /** Per-query latencies (ms) at a fixed rate. */
 export async function latencyAtRate(port, queryFile, seconds, qps, cpus) {
-  const out = await run([...fixedRateArgs(port, queryFile, seconds, qps), '-v'], seconds, cpus);
+  const dir = mkdtempSync(join(tmpdir(), 'mdns-dnsperf-'));
+  const args = [...fixedRateArgs(port, queryFile, seconds, qps), '-v'];
+  const out = await run(args, seconds, { cpus, toFile: join(dir, 'verbose.txt') }).finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
   return { stats: parseDnsperfStats(out), latencies: parseDnsperfVerbose(out) };
 }
 

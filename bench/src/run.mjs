@@ -138,8 +138,23 @@ function writeReport(results, write) {
   return generated;
 }
 
+const USAGE = `usage: node src/run.mjs [--quick] [--only ${Object.keys(SCENARIOS).join(',')}] [--no-write]
+       node src/run.mjs --report-from dist/results/full.json
+env: BENCH_NODE (runtime of our servers: a node or bun binary), BENCH_SECONDS, BENCH_ROUNDS,
+     BENCH_WORKERS, BENCH_CLIENTS, BENCH_UPSTREAM_SOCKETS, BENCH_UPSTREAM_UDP_BACKEND (bench/README.md)`;
+
 async function main() {
   const argv = process.argv.slice(2);
+  // --help used to fall through to a full run (every scenario, ~30 min).
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const known = new Set(['--quick', '--only', '--no-write', '--report-from']);
+  const unknownFlag = argv.find(
+    (a, i) => a.startsWith('-') && !known.has(a) && argv[i - 1] !== '--only',
+  );
+  if (unknownFlag) throw new Error(`unknown option ${unknownFlag}\n${USAGE}`);
   const from = argv.indexOf('--report-from');
   if (from >= 0) {
     // Re-render BENCHMARKS.md from a saved run (after editing its hand-written part).
