@@ -18,10 +18,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mixedQueries, writeLines, ZONE, zoneFile } from './dataset.mjs';
+import { mixedQueries, writeLines, ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
 import { BENCH_NODE, startAuthority } from './ours.mjs';
-import { startKnot } from './peers.mjs';
+import { startKnotGateways } from './peers.mjs';
 import { freePort, startProcess, stopAll, waitFor } from './proc.mjs';
 
 const [baseMain, rate = '1500', seconds = '4', rounds = '3'] = process.argv.slice(2);
@@ -52,15 +52,7 @@ function cpuSeconds(pid) {
 }
 
 try {
-  const upstreams = [];
-  for (let k = 0; k < 3; k++) {
-    const knot = await startKnot(
-      join(dir, `up${k}`),
-      zoneFile(NAMES, (i) => i % 3 === k),
-      `knot-${k}`,
-    );
-    upstreams.push({ ...knot, name: `gw${k}` });
-  }
+  const upstreams = await startKnotGateways(dir, NAMES);
   const profDir = process.env.MISS_AB_CPU_PROF;
   const profArgs = (name) =>
     profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, name)}`] : [];

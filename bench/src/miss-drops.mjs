@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mixedQueries, writeLines, zoneFile } from './dataset.mjs';
+import { mixedQueries, writeLines } from './dataset.mjs';
 import { startAuthority } from './ours.mjs';
-import { startKnot } from './peers.mjs';
+import { startKnotGateways } from './peers.mjs';
 import { stopAll, stopProcess } from './proc.mjs';
 
 const [runs = '10', seconds = '5'] = process.argv.slice(2);
@@ -56,15 +56,7 @@ function metricSum(text, metric, ...having) {
 }
 
 try {
-  const knots = [];
-  for (let k = 0; k < 3; k++) {
-    const knot = await startKnot(
-      join(dir, `up${k}`),
-      zoneFile(NAMES, (i) => i % 3 === k),
-      `knot-${k}`,
-    );
-    knots.push({ ...knot, name: `gw${k}` });
-  }
+  const knots = await startKnotGateways(dir, NAMES);
   writeLines(join(dir, 'queries.txt'), mixedQueries(NAMES));
   for (let r = 0; r < Number(runs); r++) {
     const auth = await startAuthority(join(dir, `run${r}`), {

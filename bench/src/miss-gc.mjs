@@ -7,10 +7,10 @@ import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { mixedQueries, writeLines, ZONE, zoneFile } from './dataset.mjs';
+import { mixedQueries, writeLines, ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
 import { AUTHORITY_MAIN, startAuthority } from './ours.mjs';
-import { startKnot } from './peers.mjs';
+import { startKnotGateways } from './peers.mjs';
 import { freePort, stopAll, waitFor } from './proc.mjs';
 
 const args = process.argv.slice(2);
@@ -23,15 +23,7 @@ const execAsync = async (cmd, a) =>
 const dir = mkdtempSync(join(tmpdir(), 'miss-gc-'));
 let child = null;
 try {
-  const upstreams = [];
-  for (let k = 0; k < 3; k++) {
-    const knot = await startKnot(
-      join(dir, `up${k}`),
-      zoneFile(NAMES, (i) => i % 3 === k),
-      `knot-${k}`,
-    );
-    upstreams.push({ ...knot, name: `gw${k}` });
-  }
+  const upstreams = await startKnotGateways(dir, NAMES);
   const ref = await startAuthority(join(dir, 'ref'), { upstreams, cache: { enabled: false } });
   const config = JSON.parse(readFileSync(ref.configPath, 'utf8'));
   config.listen.port = await freePort();

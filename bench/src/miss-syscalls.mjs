@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mixedQueries, writeLines, ZONE, zoneFile } from './dataset.mjs';
+import { mixedQueries, writeLines, ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
 import { BENCH_NODE, startAuthority } from './ours.mjs';
-import { startKnot } from './peers.mjs';
+import { startKnotGateways } from './peers.mjs';
 import { freePort, startProcess, stopAll, waitFor } from './proc.mjs';
 
 const [rate = '1500', seconds = '3'] = process.argv.slice(2);
@@ -19,15 +19,7 @@ const FLOOR = fileURLToPath(new URL('./fanout-floor.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'miss-sys-'));
 
 try {
-  const upstreams = [];
-  for (let k = 0; k < 3; k++) {
-    const knot = await startKnot(
-      join(dir, `up${k}`),
-      zoneFile(NAMES, (i) => i % 3 === k),
-      `knot-${k}`,
-    );
-    upstreams.push({ ...knot, name: `gw${k}` });
-  }
+  const upstreams = await startKnotGateways(dir, NAMES);
   const ours = await startAuthority(join(dir, 'ours'), { upstreams, cache: { enabled: false } });
   const floorPort = await freePort();
   const floorProc = startProcess('node-fanout', BENCH_NODE, [

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ZONE } from './dataset.mjs';
+import { ZONE, zoneFile } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
 import { freePort, startProcess, waitFor } from './proc.mjs';
 
@@ -98,4 +98,22 @@ export function peerVersions() {
     knotd: first('knotd', ['--version']),
     dnsdist: first('dnsdist', ['--version']),
   };
+}
+
+/**
+ * Three Knot servers standing in for three gateways of one zone: name i of `names` (the
+ * dataset's zone) lives on gateway i % 3, the others answer NXDOMAIN for it. The miss
+ * scenario's upstreams, and the miss probes' (miss-ab, miss-drops, miss-gc, miss-syscalls).
+ */
+export async function startKnotGateways(dir, names, prefix = '') {
+  const gateways = [];
+  for (let k = 0; k < 3; k++) {
+    const knot = await startKnot(
+      join(dir, `${prefix}up${k}`),
+      zoneFile(names, (i) => i % 3 === k),
+      `knot-upstream-${k}`,
+    );
+    gateways.push({ ...knot, name: `gw${k}` });
+  }
+  return gateways;
 }

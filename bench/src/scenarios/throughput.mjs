@@ -6,24 +6,11 @@ import { hostOf, ZONE, zoneFile } from '../dataset.mjs';
 import { queryOnce } from '../dns-wire.mjs';
 import { compareServers } from '../measure.mjs';
 import { BENCH_NODE, BENCH_RUNTIME, startAuthority, startGateway } from '../ours.mjs';
-import { startDnsdist, startKnot } from '../peers.mjs';
+import { startDnsdist, startKnot, startKnotGateways } from '../peers.mjs';
 import { freePort, startProcess, stopProcess, waitFor } from '../proc.mjs';
 
 /** Three Knot "gateways", name i living on gateway i % 3 (the others say NXDOMAIN). */
-async function startUpstreams(ctx, tag) {
-  const ups = [];
-  for (let k = 0; k < 3; k++) {
-    const dir = join(ctx.dir, `${tag}-up${k}`);
-    ups.push(
-      await startKnot(
-        dir,
-        zoneFile(ctx.names, (i) => i % 3 === k),
-        `knot-upstream-${k}`,
-      ),
-    );
-  }
-  return ups.map((u, k) => ({ ...u, name: `gw${k}` }));
-}
+const startUpstreams = (ctx, tag) => startKnotGateways(ctx.dir, ctx.names, `${tag}-`);
 
 const withWorkers = (label, w) => (w > 1 ? `${label} (${w} workers)` : label);
 
