@@ -72,8 +72,8 @@ export async function throughput(port, queryFile, seconds) {
   return parseDnsperfStats(await run(args, seconds));
 }
 
-/** dnsperf at a fixed rate `qps` for `seconds`, one client thread. */
-function fixedRateArgs(port, queryFile, seconds, qps) {
+/** dnsperf at a fixed rate `qps` for `seconds`, one client thread (also the miss probes' load). */
+export function fixedRateArgs(port, queryFile, seconds, qps) {
   return [
     ...baseArgs(port, queryFile),
     '-l',

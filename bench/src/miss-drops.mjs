@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mixedQueries, writeLines } from './dataset.mjs';
+import { fixedRateArgs } from './dnsperf.mjs';
 import { startAuthority } from './ours.mjs';
 import { startKnotGateways } from './peers.mjs';
 import { stopAll, stopProcess } from './proc.mjs';
@@ -69,22 +70,7 @@ try {
     const before = udpDrops();
     const perf = execFileSync(
       'dnsperf',
-      [
-        '-s',
-        '127.0.0.1',
-        '-p',
-        String(auth.port),
-        '-d',
-        join(dir, 'queries.txt'),
-        '-l',
-        seconds,
-        '-c',
-        '1',
-        '-Q',
-        '20000',
-        '-t',
-        '2',
-      ],
+      fixedRateArgs(auth.port, join(dir, 'queries.txt'), seconds, 20000),
       { encoding: 'utf8' },
     );
     const after = udpDrops();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { mixedQueries, writeLines, ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
+import { fixedRateArgs } from './dnsperf.mjs';
 import { AUTHORITY_MAIN, startAuthority } from './ours.mjs';
 import { startKnotGateways } from './peers.mjs';
 import { freePort, stopAll, waitFor } from './proc.mjs';
@@ -57,22 +58,10 @@ try {
     setTimeout(() => child?.kill('SIGUSR2'), 1500);
     setTimeout(() => child?.kill('SIGUSR2'), 3500);
   }
-  const perf = await execAsync('dnsperf', [
-    '-s',
-    '127.0.0.1',
-    '-p',
-    String(config.listen.port),
-    '-d',
-    join(dir, 'queries.txt'),
-    '-l',
-    seconds,
-    '-c',
-    '1',
-    '-Q',
-    '20000',
-    '-t',
-    '2',
-  ]);
+  const perf = await execAsync(
+    'dnsperf',
+    fixedRateArgs(config.listen.port, join(dir, 'queries.txt'), seconds, 20000),
+  );
   const toMs = performance.now() - spawnedAt;
   child.kill('SIGTERM');
   await exited;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mixedQueries, writeLines, ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
+import { fixedRateArgs } from './dnsperf.mjs';
 import { BENCH_NODE, startAuthority } from './ours.mjs';
 import { startKnotGateways } from './peers.mjs';
 import { freePort, startProcess, stopAll, waitFor } from './proc.mjs';
@@ -44,22 +45,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     const perf = execFileSync(
       'dnsperf',
-      [
-        '-s',
-        '127.0.0.1',
-        '-p',
-        String(s.port),
-        '-d',
-        join(dir, 'queries.txt'),
-        '-l',
-        seconds,
-        '-c',
-        '1',
-        '-Q',
-        rate,
-        '-t',
-        '2',
-      ],
+      fixedRateArgs(s.port, join(dir, 'queries.txt'), seconds, rate),
       { encoding: 'utf8' },
     );
     tracer.kill('SIGINT');
