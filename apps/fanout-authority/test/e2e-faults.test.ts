@@ -6,6 +6,7 @@ import {
   configYaml,
   startAuthority,
   untilReady,
+  upstreamFailures,
   upstreamTimeouts,
 } from './support/authority.js';
 import {
@@ -146,6 +147,39 @@ describe.each(WORKER_COUNTS)('listen.workers: %i', (workers) => {
         await authorityWith(workers, await badUpstream({ kind: 'wrong-question' })),
       );
     });
+  });
+
+  // On Bun (the image's runtime) a socket hears ICMP errors, and Linux fails the NEXT send on
+  // it with one: the query to a closed port went out, the good cluster's query sent after it
+  // on the same socket did not, and the positive answer became SERVFAIL. One socket and no
+  // cache make every miss ask the closed port, then the good cluster, on that socket.
+  it("a closed port asked first never fails the good cluster's query sent after it", async () => {
+    const g = await good();
+    const auth = await startAuthority(
+      yamlWithWorkers(
+        configYaml(
+          [
+            {
+              name: ZONE,
+              upstreams: [
+                { name: 'bad', port: await closedPort() },
+                { name: 'good', port: g.port },
+              ],
+            },
+          ],
+          'cache: { enabled: false }\nupstream: { sockets: 1 }\n',
+        ),
+        workers,
+      ),
+    );
+    cleanups.push(() => auth.stop());
+    await untilReady(auth);
+    const goodFailures = await upstreamFailures(auth, 'good');
+    const rcodes: number[] = [];
+    // Bounded: 20 misses, one after the other.
+    for (let i = 0; i < 20; i++) rcodes.push((await auth.query(`svc.${ZONE}`, 'A')).rcode);
+    expect(rcodes).toEqual(Array.from({ length: 20 }, () => 0));
+    expect(await upstreamFailures(auth, 'good')).toBe(goodFailures);
   });
 
   describe('fault table: TC=1 over UDP, full answer over TCP', () => {

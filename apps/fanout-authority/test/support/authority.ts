@@ -103,16 +103,25 @@ export function decodeAnswer(bytes: Uint8Array, elapsedMs: number): Answer {
  * unchanged count across a query shows the answer was not held up (cause, not a clock).
  */
 export async function upstreamTimeouts(auth: Authority, upstream: string): Promise<number> {
+  return upstreamFailures(auth, upstream, 'timeout');
+}
+
+/** `mdns_authority_upstream_failures_total` of one upstream: of one kind, or of every kind. */
+export async function upstreamFailures(
+  auth: Authority,
+  upstream: string,
+  kind?: string,
+): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${auth.ports.metrics}/metrics`)).text();
-  const line = text
+  return text
     .split('\n')
-    .find(
+    .filter(
       (l) =>
         l.startsWith('mdns_authority_upstream_failures_total{') &&
         l.includes(`upstream="${upstream}"`) &&
-        l.includes('kind="timeout"'),
-    );
-  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+        (kind === undefined || l.includes(`kind="${kind}"`)),
+    )
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
 /**

@@ -45,6 +45,11 @@ export interface ClientCounters {
   lateTimersSaved: number;
   /** DnsClient: send calls (syscalls) its pooled sockets made: one per query on `node:dgram`, one per `sendMany` batch on Bun. */
   udpSendCalls: number;
+  /**
+   * DnsClient: ICMP errors about earlier queries (an upstream's port closed) seen on its
+   * sockets; a send they failed was sent again. Bun only (IP_RECVERR; `isIcmpReport`).
+   */
+  icmpReports: number;
 }
 
 export const clientCounters: ClientCounters = {
@@ -69,4 +74,5 @@ export const clientCounters: ClientCounters = {
   socketsRotated: 0,
   lateTimersSaved: 0,
   udpSendCalls: 0,
+  icmpReports: 0,
 };

@@ -1,6 +1,12 @@
 import dgram from 'node:dgram';
 import { ipLiteralLookup } from '../ip-lookup.js';
-import { type BunRuntime, type BunUdpSocket, setBufferSizes } from '../server/udp-bun.js';
+import {
+  type BunRuntime,
+  type BunUdpSocket,
+  isIcmpReport,
+  sendManyPastIcmpReports,
+  setBufferSizes,
+} from '../server/udp-bun.js';
 import type { UdpBackend } from '../server/udp-listener.js';
 import { clientCounters } from './counters.js';
 import type { PooledQuery } from './pooled-query.js';
@@ -55,10 +61,20 @@ function nodePoolDatagrams(
   return {
     send(query, packet) {
       // Sends made while binding are queued by Node.
-      clientCounters.udpSendCalls++;
-      socket.send(packet, query.req.port, query.req.host, (error) => {
-        if (error) query.onSendError(error);
-      });
+      const attempt = (left: number) => {
+        clientCounters.udpSendCalls++;
+        socket.send(packet, query.req.port, query.req.host, (error) => {
+          if (!error) return;
+          // On Bun (IP_RECVERR) the ICMP error of an EARLIER query (an upstream down, its
+          // port closed) fails whichever send comes next on the socket, this one unsent: it
+          // is not this upstream's failure. Send again; the report was consumed.
+          if (isIcmpReport(error) && left > 0) {
+            clientCounters.icmpReports++;
+            attempt(left - 1);
+          } else query.onSendError(error);
+        });
+      };
+      attempt(MAX_ICMP_RESENDS);
     },
     close() {
       try {
@@ -82,6 +98,13 @@ function nodePoolDatagrams(
  * syscalls of one `send` per query (BENCHMARKS.md, "Upstream sends batched on Bun, fixed").
  */
 export const MAX_SEND_BATCH = 4;
+
+/**
+ * Times one query is sent again after an ICMP report of an earlier one (`isIcmpReport`):
+ * each report is consumed by the send it fails, so a second report in a row needs a second
+ * dead upstream answering in between; past this the query fails as a network error.
+ */
+const MAX_ICMP_RESENDS = 3;
 
 /** Pool sockets with queries queued since the last flush; one `setImmediate` flushes them all. */
 const dirty = new Set<BunPoolDatagrams>();
@@ -126,7 +149,9 @@ class BunPoolDatagrams implements PoolDatagrams {
           // among them, without saying which send caused it. Node never does on an unconnected
           // socket (no IP_RECVERR): there the queries to a closed port time out, and so they
           // do here, rather than failing every query on the socket with it.
-          error: () => {},
+          error: (error) => {
+            if (isIcmpReport(error)) clientCounters.icmpReports++;
+          },
         },
       })
       .then(async (socket) => {
@@ -174,17 +199,15 @@ class BunPoolDatagrams implements PoolDatagrams {
     const queries = this.queries;
     this.packets = [];
     this.queries = [];
-    let sent: number;
     clientCounters.udpSendCalls++;
-    try {
-      sent = socket.sendMany(packets);
-    } catch (error) {
-      // One error for the whole call: which datagrams left is unknown, so every query of the
-      // batch fails as its own failed `send` would (kind 'network').
+    // Past the ICMP reports of earlier queries (an upstream down): not these queries' failure.
+    const { sent, failed } = sendManyPastIcmpReports(socket, packets);
+    if (failed !== null) {
+      // One error for the rest of the call: every query not sent fails as its own failed
+      // `send` would (kind 'network').
       // Deferred: `send` flushes a full batch itself, and a failed send never calls back
       // synchronously (`PoolDatagrams.send`).
-      const cause = error instanceof Error ? error : new Error(String(error));
-      setImmediate(failBatch, queries, cause);
+      setImmediate(failBatch, queries.slice(sent), failed);
       return;
     }
     if (sent < queries.length) {

@@ -27,6 +27,12 @@ export interface ServerCounters {
   rrlSlipped: number;
   /** Socket send/write errors (UDP send failures, TCP socket errors). */
   sendErrors: number;
+  /**
+   * ICMP errors the kernel reported about earlier UDP replies (port unreachable: the client
+   * closed its socket, or the query's source was spoofed). Only on Bun (IP_RECVERR); every
+   * reply of other clients is still sent (`sendManyPastIcmpReports`). Not failures of ours.
+   */
+  udpIcmpReports: number;
   /** TCP connections accepted (total). */
   tcpConnections: number;
   /** TCP connections open now (a gauge). */
@@ -61,6 +67,7 @@ export function newServerCounters(): ServerCounters {
     rrlDropped: 0,
     rrlSlipped: 0,
     sendErrors: 0,
+    udpIcmpReports: 0,
     tcpConnections: 0,
     tcpOpen: 0,
     tcpRejected: 0,

@@ -87,6 +87,9 @@ export class DnsServer implements ConnectionHost {
         onError: () => {
           this.counters.sendErrors++;
         },
+        onIcmpReport: () => {
+          this.counters.udpIcmpReports++;
+        },
       },
       this.tcp,
     );

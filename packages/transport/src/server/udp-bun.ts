@@ -16,7 +16,7 @@ interface BunUdpHandler {
   /** `message` is a Buffer (Bun's default `binaryType`). */
   data(socket: BunUdpSocket, message: Buffer, port: number, address: string): void;
   drain(socket: BunUdpSocket): void;
-  /** `this` is the socket. Also called for an ICMP error (ECONNREFUSED), unconnected or not. */
+  /** `this` is the socket. Also called for an ICMP error (ECONNREFUSED), unconnected or not: `isIcmpReport`. */
   error(this: BunUdpSocket, error: Error): void;
 }
 export interface BunRuntime {
@@ -89,11 +89,9 @@ export async function bindBunUdp(req: UdpBindRequest): Promise<UdpListener> {
     flushScheduled = false;
     if (batch.size === 0 || socket.closed) return;
     const taken = batch.take();
-    let sent: number;
-    try {
-      sent = socket.sendMany(taken);
-    } catch {
-      // Bun reports one error for the whole call; which replies left is unknown, none is resent.
+    const { sent, failed } = sendManyPastIcmpReports(socket, taken);
+    if (failed !== null) {
+      // Bun reports one error for the whole call: what was not sent is not resent.
       req.onError();
       return;
     }
@@ -122,7 +120,9 @@ export async function bindBunUdp(req: UdpBindRequest): Promise<UdpListener> {
         waitingForDrain = false;
         flush();
       },
-      error: () => req.onError(),
+      // ICMP errors about earlier replies arrive here too (a client gone, a spoofed source):
+      // counted apart, they are no failure of ours.
+      error: (error) => (isIcmpReport(error) ? req.onIcmpReport() : req.onError()),
     },
   });
   if (req.recvBufferSize || req.sendBufferSize) {
@@ -151,6 +151,79 @@ export async function bindBunUdp(req: UdpBindRequest): Promise<UdpListener> {
       socket.close();
     },
   };
+}
+
+/**
+ * Socket errors that report an ICMP message about an EARLIER datagram (RFC 1122 4.1.3.3:
+ * port unreachable is ECONNREFUSED on Linux; host/net unreachable, admin prohibited, TTL
+ * exceeded map to the others). Bun turns on IP_RECVERR, so an unconnected UDP socket sees
+ * them, as `error` callbacks and, worse, as the result of the NEXT send: the kernel hands the
+ * pending error to whichever datagram is sent next, and that datagram does not leave.
+ * Node's `node:dgram` never sets IP_RECVERR; its unconnected sockets never see them.
+ */
+export function isIcmpReport(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ICMP_REPORT_CODES.has(code);
+}
+
+const ICMP_REPORT_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENONET',
+  'EPROTO',
+  'ENOPROTOOPT',
+]);
+
+function isFullBuffer(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'ENOBUFS';
+}
+
+/** What `sendManyPastIcmpReports` did: datagrams sent from the start of the list, and the error that stopped it (null: none; the rest, if any, waits for 'drain'). */
+export interface SentMany {
+  sent: number;
+  failed: Error | null;
+}
+
+/**
+ * `socket.sendMany(packets)` (the flat `[data, port, address, ...]` list) that does not let
+ * one client's ICMP report cost other clients their datagrams. The kernel returns a pending
+ * ICMP error (`isIcmpReport`) from the next `sendmmsg`: as a throw when it hits the first
+ * datagram, as a short count when it hits a later one, the datagram it hit unsent either way.
+ * Without this, one client that closed its port before its reply arrived (or a query with a
+ * spoofed source) dropped the whole next batch of replies to everyone else (70 % of a
+ * victim's answers under such a flood, measured). Each report is consumed by the call it
+ * fails, so the rest is sent again at once; a short count with no report behind it (the
+ * next call sends nothing) is a full buffer, left for 'drain'. Bounded: every round sends a
+ * datagram or consumes a report, and reports are capped at the list's length.
+ */
+export function sendManyPastIcmpReports(
+  socket: Pick<BunUdpSocket, 'sendMany'>,
+  packets: (Uint8Array | number | string)[],
+): SentMany {
+  const total = packets.length / 3;
+  let sent = 0;
+  let reports = 0;
+  while (sent < total) {
+    let n: number;
+    try {
+      n = socket.sendMany(sent === 0 ? packets : packets.slice(sent * 3));
+    } catch (error) {
+      // A full buffer after a short count: the short count already armed 'drain'.
+      if (sent > 0 && isFullBuffer(error)) break;
+      if (!isIcmpReport(error) || reports >= total) {
+        return { sent, failed: error instanceof Error ? error : new Error(String(error)) };
+      }
+      // Counted where Bun delivers the same report to the `error` callback (once each).
+      reports++;
+      continue;
+    }
+    if (n <= 0) break;
+    sent += n;
+  }
+  return { sent, failed: null };
 }
 
 // Linux socket option numbers (the same on x86-64 and arm64).

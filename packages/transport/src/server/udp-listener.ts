@@ -29,6 +29,8 @@ export interface UdpBindRequest {
   receive: UdpReceive;
   /** An asynchronous socket error (a failed send: EMSGSIZE, ENOBUFS...). */
   onError: () => void;
+  /** An ICMP error about an earlier reply (Bun only: `isIcmpReport`); nothing was lost. */
+  onIcmpReport: () => void;
 }
 
 /** True when this process runs on Bun (whose `Bun.udpSocket` batches replies). */
