@@ -303,7 +303,9 @@ describe('DnsServer with a LaterReply (the callback form of an async handler)', 
       const udp = await udpAsk(port, query(name, 21));
       const d = udp && decode(udp);
       expect(d?.ok && d.message.id).toBe(21);
-      expect(d?.ok && d.message.answers?.map((r) => r.data)).toEqual(['192.0.2.7']);
+      expect(d?.ok && d.message.answers?.map((r) => (r as { data: string }).data)).toEqual([
+        '192.0.2.7',
+      ]);
       const tcp = await runDig('kdig', HOST, port, [name, 'A', '+tcp']);
       expect(tcp.status).toBe('NOERROR');
       expect(tcp.answers[0].at(-1)).toBe('192.0.2.7');
