@@ -10,6 +10,8 @@
 // Every process runs on BENCH_NODE (default: this Node), e.g. Bun's binary for the Bun rows.
 // There the floor runs twice: node-fanout (node:dgram, as on Node) and bun-fanout
 // (`fanout-floor.mjs --batch`: Bun.udpSocket, one sendMany per socket per turn).
+// MISS_AB_BASE_UPSTREAM='{"udpBackend":"auto"}': the base's `upstream:` keys differ (JSON);
+// MISS_AB_BASE_ENV='{"MIMALLOC_PURGE_DELAY":"1000"}': environment of the base process only.
 // MISS_AB_CPU_PROF=DIR: both builds run under `node --cpu-prof --cpu-prof-dir=DIR/<name>`
 // (the floor does not, unless MISS_AB_CPU_PROF_FLOOR=1: then node-fanout too, to compare
 // the cost of the same `dgram.send` in both), for the breakdown of where the CPU goes.
@@ -66,19 +68,30 @@ try {
     cache: { enabled: false },
     jail: newArgs.length > 0 ? { nodeArgs: newArgs } : undefined,
   });
-  // The base build gets the same config on other ports.
+  // The base build gets the same config on other ports; MISS_AB_BASE_UPSTREAM (JSON) changes
+  // its `upstream:` keys, e.g. '{"udpBackend":"auto"}' to compare one build's two clients.
   const config = JSON.parse(readFileSync(fresh.configPath, 'utf8'));
+  if (process.env.MISS_AB_BASE_UPSTREAM) {
+    config.upstream = { ...config.upstream, ...JSON.parse(process.env.MISS_AB_BASE_UPSTREAM) };
+  }
   config.listen.port = await freePort();
   const ops = await freePort();
   config.ops = { ...config.ops, metricsPort: ops, healthPort: ops, readyPort: ops };
   writeFileSync(join(dir, 'base.yaml'), JSON.stringify(config));
-  const baseProc = startProcess('base', BENCH_NODE, [
-    ...profArgs('base'),
-    ...argsOf('MISS_AB_BASE_NODE_ARGS'),
-    baseMain,
-    '--config',
-    join(dir, 'base.yaml'),
-  ]);
+  // MISS_AB_BASE_ENV (JSON): environment of the base process only, e.g. an allocator knob.
+  const baseEnv = process.env.MISS_AB_BASE_ENV ? JSON.parse(process.env.MISS_AB_BASE_ENV) : {};
+  const baseProc = startProcess(
+    'base',
+    BENCH_NODE,
+    [
+      ...profArgs('base'),
+      ...argsOf('MISS_AB_BASE_NODE_ARGS'),
+      baseMain,
+      '--config',
+      join(dir, 'base.yaml'),
+    ],
+    { env: baseEnv },
+  );
   const floorPort = await freePort();
   const floorProc = startProcess('node-fanout', BENCH_NODE, [
     ...(process.env.MISS_AB_CPU_PROF_FLOOR === '1' ? profArgs('node-fanout') : []),

@@ -1,6 +1,6 @@
 import { createRegistry, parseConfigText } from '@mdns/ops';
 import { decode, encode } from '@mdns/protocol';
-import { DnsClient } from '@mdns/transport';
+import { DnsClient, LaterReply } from '@mdns/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnswerCache, SingleFlight } from '../src/cache/index.js';
 import { buildRuntime, type Runtime } from '../src/config/runtime.js';
@@ -53,9 +53,9 @@ describe('the handler answers hits and local answers synchronously', () => {
   });
   afterAll(() => up.close());
 
-  it('a miss is a promise; the same question again is bytes, with the new ID', async () => {
+  it('a miss is a reply given later (a thenable, no Promise); the same question again is bytes, with the new ID', async () => {
     const miss = handler(query(`svc.${ZONE}`, 'A', 1), peer);
-    expect(miss).toBeInstanceOf(Promise);
+    expect(miss).toBeInstanceOf(LaterReply);
     await miss;
     const hit = handler(query(`SVC.${ZONE}`, 'A', 2), peer);
     expect(hit).toBeInstanceOf(Uint8Array);

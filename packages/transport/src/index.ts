@@ -27,6 +27,7 @@ export {
 } from './client/transfer.js';
 export { type AddressSet, addressSet, inAddressSet } from './server/address-set.js';
 export type { ServerCounters } from './server/counters.js';
+export { LaterReply, type LaterReplySink } from './server/later-reply.js';
 export type { RateLimitOptions } from './server/rate-limit.js';
 export { DnsServer } from './server/server.js';
 export { sourcePrefix } from './server/source-prefix.js';

@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { type DnsQuestion, decode, encode, RCODE, scan } from '@mdns/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsServer, type Peer } from '../src/index.js';
+import { DnsServer, LaterReply, type Peer } from '../src/index.js';
 import { runDig } from './support/dig.js';
 import { RawTcpClient } from './support/raw-tcp.js';
 import { testZoneHandler } from './support/test-zone.js';
@@ -259,6 +259,81 @@ describe('DnsServer handler failures', () => {
     const before = server.counters.noReply;
     expect(await udpAsk(port, query('null.example.test'), 300)).toBeNull();
     expect(server.counters.noReply).toBe(before + 1);
+  });
+});
+
+describe('DnsServer with a LaterReply (the callback form of an async handler)', () => {
+  const errors: unknown[] = [];
+  // later.*: settled on a timer; now.*: settled before the handler returns; fail.*: failed.
+  const handler = (bytes: Uint8Array): LaterReply => {
+    const s = scan(bytes);
+    const later = new LaterReply();
+    if (!s.ok) {
+      later.reply(null);
+      return later;
+    }
+    const q = s.query;
+    const answer = () =>
+      encode({
+        id: q.id,
+        type: 'response',
+        flags: 0x0400,
+        questions: [{ name: q.qname, type: 'A', class: 'IN' }],
+        answers: [{ name: q.qname, type: 'A', ttl: 60, data: '192.0.2.7' }],
+      });
+    if (q.qname.startsWith('now.')) later.reply(answer());
+    else if (q.qname.startsWith('fail.')) setTimeout(() => later.fail(new Error('upstreams')), 5);
+    else setTimeout(() => later.reply(answer()), 5);
+    return later;
+  };
+  const server = new DnsServer({
+    host: HOST,
+    port: 0,
+    handler,
+    onHandlerError: (e) => errors.push(e),
+  });
+  let port = 0;
+  beforeAll(async () => {
+    port = (await server.listen()).port;
+  });
+  afterAll(() => server.close({ drainMs: 100 }));
+
+  for (const name of ['later.example.test', 'now.example.test']) {
+    it(`answers ${name} over UDP and TCP`, async () => {
+      const udp = await udpAsk(port, query(name, 21));
+      const d = udp && decode(udp);
+      expect(d?.ok && d.message.id).toBe(21);
+      expect(d?.ok && d.message.answers?.map((r) => (r as { data: string }).data)).toEqual([
+        '192.0.2.7',
+      ]);
+      const tcp = await runDig('kdig', HOST, port, [name, 'A', '+tcp']);
+      expect(tcp.status).toBe('NOERROR');
+      expect(tcp.answers[0].at(-1)).toBe('192.0.2.7');
+    });
+  }
+
+  it('a failed one is SERVFAIL over UDP and TCP, reported like a rejection', async () => {
+    const before = server.counters.handlerErrors;
+    const udp = await udpAsk(port, query('fail.example.test', 22));
+    expect(udp && udp[3] & 0x0f).toBe(RCODE.SERVFAIL);
+    const tcp = await runDig('kdig', HOST, port, ['fail.example.test', 'A', '+tcp']);
+    expect(tcp.status).toBe('SERVFAIL');
+    expect(server.counters.handlerErrors).toBe(before + 2);
+    expect(String(errors.at(-1))).toContain('upstreams');
+  });
+
+  it('can be awaited like the promise it replaces, settled before or after', async () => {
+    const early = new LaterReply();
+    early.reply(null);
+    expect(await early).toBeNull();
+    const late = new LaterReply();
+    setTimeout(() => late.fail(new Error('late')), 1);
+    await expect(late).rejects.toThrow('late');
+    // Only the first settlement counts.
+    const once = new LaterReply();
+    once.reply(new Uint8Array([1]));
+    once.fail(new Error('ignored'));
+    expect(await once).toEqual(new Uint8Array([1]));
   });
 });
 

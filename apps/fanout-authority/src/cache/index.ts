@@ -19,7 +19,7 @@ export {
 export { CacheGuard } from './guard.js';
 export type { ReplyTtl, TtlLimits } from './reply-ttl.js';
 export { clampTtl, readReplyTtl } from './reply-ttl.js';
-export { SingleFlight } from './single-flight.js';
+export { Flight, type FlightFailure, type FlightListener, SingleFlight } from './single-flight.js';
 export type { StoredAnswer } from './stored.js';
 export type {
   CacheEntryInfo,

@@ -13,16 +13,25 @@ import {
   scan,
   sharedRules,
 } from '@mdns/protocol';
-import type { Handler, Peer } from '@mdns/transport';
+import { type Handler, LaterReply, type Peer } from '@mdns/transport';
 import {
   type AnswerCache,
   answerKey,
   CacheGuard,
   type CacheHit,
+  type Flight,
+  type FlightFailure,
+  type FlightListener,
   type SingleFlight,
 } from '../cache/index.js';
 import type { Runtime, ZoneRuntime } from '../config/runtime.js';
-import { decideFromReplicas, type FanoutResult, startFanout } from '../fanout/fanout.js';
+import {
+  decideFromReplicas,
+  type FanoutListener,
+  type FanoutOptions,
+  type FanoutResult,
+  startFanout,
+} from '../fanout/fanout.js';
 import { capTtls } from '../fanout/ttl-cap.js';
 import type { AuthorityMetrics } from '../metrics.js';
 import { createNotifyAcceptor } from '../notify/accept.js';
@@ -299,29 +308,88 @@ export function createHandler(ctx: HandlerContext): Handler {
   }
 
   /**
-   * One fan-out per (key) however many ask at once; the caller that started it stores the
-   * full-size reply in the cache (partial negatives are not stored: the name may live on a
-   * cluster we could not ask).
+   * One miss from receive to reply, in one object: the reply the server waits for (a
+   * `LaterReply`: no Promise), the listener of the key's flight and, when this miss starts
+   * the fan-out, of the fan-out itself. One fan-out per key however many ask at once; the
+   * miss that started it stores the full-size reply in the cache (partial negatives are not
+   * stored: the name may live on a cluster we could not ask).
    */
-  function fanoutAndStore(m: Miss): Promise<FanoutResult> {
-    // One Promise per miss: the fan-out itself reports through a callback.
-    const work = () =>
-      new Promise<FanoutResult>((resolve, reject) =>
-        startFanout(
-          m.zone,
-          m.q.qname,
-          m.q.qtype,
-          { allPolicyWaitMs: m.rt.allPolicyWaitMs },
-          (result) => {
-            try {
-              resolve(stored(m, result));
-            } catch (err) {
-              reject(err);
-            }
-          },
-        ),
-      );
-    return m.key === null ? work() : ctx.flights.run(m.key, work);
+  class MissReply extends LaterReply implements Miss, FlightListener<FanoutResult>, FanoutListener {
+    full?: Uint8Array;
+    /** The flight this miss started (null: it joined one, or there is no key). */
+    flight: Flight<FanoutResult> | null = null;
+
+    constructor(
+      readonly q: ScannedQuery,
+      /** Our own copy: the receive buffer may be reused once we yield. */
+      readonly bytes: Uint8Array,
+      readonly peer: Peer,
+      readonly rt: Runtime,
+      readonly zone: ZoneRuntime,
+      readonly key: string | null,
+      readonly stale: CacheHit | null,
+      readonly started: number,
+      /** A background refresh of a fresh entry: stores, answers nobody. */
+      readonly prefetch: boolean,
+    ) {
+      super();
+    }
+
+    /** Asks the upstreams: joins (or starts) the key's flight, or fans out alone without a key. */
+    ask(): void {
+      if (this.key !== null) {
+        ctx.flights.join(this.key, this, startMissFlight);
+        return;
+      }
+      try {
+        fanoutFor(this);
+      } catch (error) {
+        this.flightEnded(undefined, { error });
+      }
+    }
+
+    /** The fan-out this miss started decided: count, store, then everyone waiting hears. */
+    onFanout(result: FanoutResult): void {
+      try {
+        stored(this, result);
+      } catch (error) {
+        if (this.flight !== null) this.flight.fail(error);
+        else this.flightEnded(undefined, { error });
+        return;
+      }
+      if (this.flight !== null) this.flight.done(result);
+      else this.flightEnded(result, null);
+    }
+
+    flightEnded(result: FanoutResult | undefined, failed: FlightFailure | null): void {
+      if (failed !== null) {
+        const what = this.prefetch ? 'prefetch failed' : 'fan-out failed';
+        ctx.logger.warn({ err: failed.error, qname: this.q.qname }, what);
+      }
+      if (this.prefetch) return;
+      try {
+        answerMiss(this, failed === null ? (result as FanoutResult) : null);
+      } catch (error) {
+        this.fail(error); // the server answers SERVFAIL, as for a rejected promise
+      }
+    }
+  }
+
+  function startMissFlight(flight: Flight<FanoutResult>, m: MissReply): void {
+    m.flight = flight;
+    fanoutFor(m);
+  }
+
+  // One options object per runtime, not per miss (the fan-out only reads it).
+  let optionsOf: Runtime | null = null;
+  let fanoutOptions: FanoutOptions = { allPolicyWaitMs: 0 };
+
+  function fanoutFor(m: MissReply): void {
+    if (optionsOf !== m.rt) {
+      optionsOf = m.rt;
+      fanoutOptions = { allPolicyWaitMs: m.rt.allPolicyWaitMs };
+    }
+    startFanout(m.zone, m.q.qname, m.q.qtype, fanoutOptions, m);
   }
 
   /** Counts a fan-out's decision and stores its full-size reply when it may be cached. */
@@ -351,46 +419,66 @@ export function createHandler(ctx: HandlerContext): Handler {
     return result;
   }
 
-  /** `m.bytes` must be our own copy: the receive buffer may be reused once we yield. */
-  async function fromUpstreams(m: Miss): Promise<Uint8Array> {
+  /** The reply to a miss once the upstreams decided (`result` null: the fan-out failed). */
+  function answerMiss(m: MissReply, result: FanoutResult | null): void {
     const { q, peer, rt, zone } = m;
-    let result: FanoutResult | null = null;
-    try {
-      result = await fanoutAndStore(m);
-    } catch (err) {
-      ctx.logger.warn({ err, qname: q.qname }, 'fan-out failed');
-    }
     if (result !== null) {
       const maxSize = maxResponseSize(q, peer.transport, rt.config.listen.udpSize);
       // Set only for a decision the long way answers with its parts (not failed, not partial).
       const full = m.full;
       if (full !== undefined && full.length <= maxSize) {
         countAnswer(result);
-        return observe(zone.name, q, peer, full, m.started);
+        m.reply(observe(zone.name, q, peer, full, m.started));
+        return;
       }
       const patched = patchWinner(result, q, m.bytes, rt, maxSize);
       if (patched !== null) {
         countAnswer(result);
-        return observe(zone.name, q, peer, patched, m.started);
+        m.reply(observe(zone.name, q, peer, patched, m.started));
+        return;
       }
     }
     const parts = result ? partsOf(result, zone, rt) : null;
     const partial = result?.decision.kind === 'nxdomain' && result.decision.partial;
     if ((parts === null || partial) && m.stale !== null) {
       const out = serveStale(m, m.stale);
-      if (out) return observe(zone.name, q, peer, out, m.started);
+      if (out) {
+        m.reply(observe(zone.name, q, peer, out, m.started));
+        return;
+      }
     }
     if ((parts === null || partial) && m.stale === null && ctx.siblings && m.key !== null) {
       // Another worker may hold the entry this one lacks (sibling-stale.ts).
       const maxSize = maxResponseSize(q, peer.transport, rt.config.listen.udpSize);
-      const out = await staleFromSiblings(ctx.siblings, m.key, m.bytes, maxSize);
-      if (out !== null) {
-        metrics.siblingStale.served++;
-        metrics.answers.stale++;
-        return observe(zone.name, q, peer, out, m.started);
-      }
-      metrics.siblingStale.none++;
+      staleFromSiblings(ctx.siblings, m.key, m.bytes, maxSize).then(
+        (out) => {
+          try {
+            if (out !== null) {
+              metrics.siblingStale.served++;
+              metrics.answers.stale++;
+              m.reply(observe(zone.name, q, peer, out, m.started));
+              return;
+            }
+            metrics.siblingStale.none++;
+            m.reply(lastAnswer(m, result, parts));
+          } catch (error) {
+            m.fail(error);
+          }
+        },
+        (error: unknown) => m.fail(error),
+      );
+      return;
     }
+    m.reply(lastAnswer(m, result, parts));
+  }
+
+  /** The upstreams' decision as built parts, or SERVFAIL when there is none. */
+  function lastAnswer(
+    m: MissReply,
+    result: FanoutResult | null,
+    parts: ResponseParts | null,
+  ): Uint8Array {
+    const { q, peer, rt, zone } = m;
     if (parts === null) {
       metrics.answers.servfail++;
       return observe(
@@ -414,13 +502,7 @@ export function createHandler(ctx: HandlerContext): Handler {
     }
   }
 
-  /** A fresh hit near its expiry refreshes the entry in the background (its own copy of the query). */
-  function prefetch(m: Miss): void {
-    metrics.prefetches++;
-    fanoutAndStore(m).catch((err) => ctx.logger.warn({ err, qname: m.q.qname }, 'prefetch failed'));
-  }
-
-  return (bytes: Uint8Array, peer: Peer): Uint8Array | null | Promise<Uint8Array> => {
+  return (bytes: Uint8Array, peer: Peer): Uint8Array | null | LaterReply => {
     const started = performance.now();
     const scanned = scan(bytes);
     if (!scanned.ok) return null; // not a DNS message: no answer (counted by the server)
@@ -467,8 +549,11 @@ export function createHandler(ctx: HandlerContext): Handler {
       const out = patchFresh(hit, q, bytes, peer, udpSize);
       if (out !== null) {
         if (hit.prefetch && key !== null) {
+          // A fresh hit near its expiry refreshes the entry in the background (its own copy
+          // of the query).
+          metrics.prefetches++;
           const copy = Uint8Array.from(bytes);
-          prefetch({ q, bytes: copy, peer, rt, zone, key, stale: null, started });
+          new MissReply(q, copy, peer, rt, zone, key, null, started, true).ask();
         }
         metrics.answers.cache++;
         return observe(zone.name, q, peer, out, started);
@@ -479,7 +564,18 @@ export function createHandler(ctx: HandlerContext): Handler {
       return overLimit({ q, bytes, peer, rt, zone, key, stale, started });
     }
     // The fan-out yields: it keeps its own copy of the query, not the receive buffer.
-    const copy = Uint8Array.from(bytes);
-    return fromUpstreams({ q, bytes: copy, peer, rt, zone, key, stale, started });
+    const miss = new MissReply(
+      q,
+      Uint8Array.from(bytes),
+      peer,
+      rt,
+      zone,
+      key,
+      stale,
+      started,
+      false,
+    );
+    miss.ask();
+    return miss;
   };
 }

@@ -57,18 +57,32 @@ export function fanout(
   qtype: number,
   options: FanoutOptions,
 ): Promise<FanoutResult> {
-  return new Promise((resolve) => startFanout(zone, qname, qtype, options, resolve));
+  return new Promise((resolve) =>
+    startFanout(zone, qname, qtype, options, new ResolveOnFanout(resolve)),
+  );
 }
 
-/** `fanout` without a Promise (the miss path): `done` is called once, maybe synchronously. */
+/** Hears a fan-out's result (the miss path's own per-miss record: no closure per miss). */
+export interface FanoutListener {
+  onFanout(result: FanoutResult): void;
+}
+
+class ResolveOnFanout implements FanoutListener {
+  constructor(private readonly resolve: (result: FanoutResult) => void) {}
+  onFanout(result: FanoutResult): void {
+    this.resolve(result);
+  }
+}
+
+/** `fanout` without a Promise (the miss path): `listener` hears once, maybe synchronously. */
 export function startFanout(
   zone: ZoneRuntime,
   qname: string,
   qtype: number,
   options: FanoutOptions,
-  done: (result: FanoutResult) => void,
+  listener: FanoutListener,
 ): void {
-  new FanoutRun(zone, qname, qtype, options, done).start();
+  new FanoutRun(zone, qname, qtype, options, listener).start();
 }
 
 /**
@@ -95,7 +109,7 @@ class FanoutRun implements ExchangeListener {
     private readonly qname: string,
     private readonly qtype: number,
     private readonly options: FanoutOptions,
-    private readonly done: (result: FanoutResult) => void,
+    private readonly listener: FanoutListener,
   ) {
     const members = zone.members;
     this.members = members;
@@ -168,7 +182,7 @@ class FanoutRun implements ExchangeListener {
     if (this.delivered || this.decided === null) return;
     if (this.options.waitForAll && this.outstanding !== 0) return;
     this.delivered = true;
-    this.done(this.decided);
+    this.listener.onFanout(this.decided);
   }
 
   private evaluate(allWaitExpired: boolean): void {

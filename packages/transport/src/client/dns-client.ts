@@ -79,9 +79,11 @@ export class DnsClient {
   private readonly slots: Record<'udp4' | 'udp6', Array<PoolSocket | null>>;
   private cursor = 0;
   /**
-   * On Bun: the pooled socket of this event-loop turn, per family. Every query of a turn goes
-   * on it, so the turn's queries leave in one `sendMany` (16 sockets in turn would split a
-   * burst into 16 calls); the next turn takes the next socket.
+   * The pooled socket of this event-loop turn, per family: every query of a turn goes on it
+   * and the next turn takes the next socket. On Bun the turn's queries leave in one
+   * `sendMany` (16 sockets in turn would split a burst into 16 calls); on both runtimes the
+   * replies to a fan-out (one question to several upstreams) come back on one socket, read
+   * in one wake-up instead of one wake-up (and one empty read, EAGAIN) per reply.
    */
   private readonly turnSockets: Record<'udp4' | 'udp6', PoolSocket | null> = {
     udp4: null,
@@ -232,14 +234,14 @@ export class DnsClient {
   /**
    * The next pooled socket in turn (replaced when it reached its query count or age), or the
    * next one with room when it is busy; a retired socket of its own (strict mode, or every
-   * pooled socket full) otherwise. On Bun the turn is the event-loop turn's, not the query's.
+   * pooled socket full) otherwise. The turn is the event-loop turn's, not the query's.
    */
   private socketFor(family: 'udp4' | 'udp6'): PoolSocket {
     if (this.size === 0) return this.ownSocket(family);
     const current = this.turnSockets[family];
     if (current !== null && this.hasRoom(current)) return current;
     const socket = this.nextPooled(family);
-    if (socket !== null && this.udpBackend === 'bun') {
+    if (socket !== null) {
       this.turnSockets[family] = socket;
       if (!this.turnEndScheduled) {
         this.turnEndScheduled = true;

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { bindUdpAndTcp } from './bind.js';
 import { newServerCounters, type ServerCounters } from './counters.js';
+import { LaterReply, type LaterReplySink } from './later-reply.js';
 import { isThenable, looksLikeQuery, MAX_UDP_PAYLOAD, servfailFor } from './query-gate.js';
 import { ResponseRateLimiter, truncatedReply } from './rate-limit.js';
 import { sourcePrefix } from './source-prefix.js';
@@ -20,7 +21,7 @@ type State = 'new' | 'listening' | 'closing' | 'closed';
  * What to answer is the handler's business; this class only moves packets,
  * frames TCP, bounds resources and counts.
  */
-export class DnsServer implements ConnectionHost {
+export class DnsServer implements ConnectionHost, LaterReplySink {
   readonly counters: ServerCounters = newServerCounters();
   readonly handler: StreamingHandler;
   readonly maxPipelined: number;
@@ -170,6 +171,12 @@ export class DnsServer implements ConnectionHost {
       this.sendUdp(result, peer);
       return;
     }
+    if (result instanceof LaterReply) {
+      // The handler's callback form: one call, no closure or microtask per query.
+      this.queryStarted();
+      result.deliverTo(this, msg, peer);
+      return;
+    }
     if (!isThenable(result)) {
       this.sendUdp(this.replyOf(result, msg, peer), peer);
       return;
@@ -185,6 +192,18 @@ export class DnsServer implements ConnectionHost {
         this.sendUdp(this.handlerFailed(error, msg, peer), peer);
       },
     );
+  }
+
+  /** @internal A `LaterReply` a UDP query's handler returned settled (`LaterReplySink`). */
+  laterReplied(reply: unknown, query: Uint8Array, peer: Peer): void {
+    this.queryFinished();
+    this.sendUdp(this.replyOf(reply, query, peer), peer);
+  }
+
+  /** @internal The same, failed: SERVFAIL as for a rejected promise. */
+  laterFailed(error: unknown, query: Uint8Array, peer: Peer): void {
+    this.queryFinished();
+    this.sendUdp(this.handlerFailed(error, query, peer), peer);
   }
 
   private sendUdp(answer: Uint8Array | null, peer: Peer): void {

@@ -1,3 +1,4 @@
+import type { LaterReply } from './later-reply.js';
 import type { RateLimitOptions } from './rate-limit.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -18,15 +19,19 @@ export type MessageList = readonly Uint8Array[];
  * Bytes in, bytes out. Return `null` to send nothing. The query bytes may be a
  * view into a larger receive buffer: copy them if they must outlive the call.
  * A returned view (subarray) is sent without copying. An array of messages is a TCP-only
- * reply (over UDP it counts as a handler error).
+ * reply (over UDP it counts as a handler error). A `LaterReply` is a promise without the
+ * Promise: settled by the handler's own call, heard by the server without a closure.
  */
-export type Handler = (query: Uint8Array, peer: Peer) => HandlerReply | Promise<HandlerReply>;
+export type Handler = (
+  query: Uint8Array,
+  peer: Peer,
+) => HandlerReply | Promise<HandlerReply> | LaterReply;
 
 /** A handler that may also answer a TCP query with several messages (`MessageList`). */
 export type StreamingHandler = (
   query: Uint8Array,
   peer: Peer,
-) => HandlerReply | MessageList | Promise<HandlerReply | MessageList>;
+) => HandlerReply | MessageList | Promise<HandlerReply | MessageList> | LaterReply;
 
 export interface DnsServerOptions {
   /** Address for both UDP and TCP. IPv4 or IPv6 literal. Default `'0.0.0.0'`. */
