@@ -124,16 +124,14 @@ try {
         if (comm !== 'main' && d >= 0.005) other[comm] = d;
       }
       const faults = ((after.minflt - before.minflt) / completed) * 1000;
-      results
-        .get(s.name)
-        .push({
-          user: per(after.user - before.user),
-          sys: per(after.sys - before.sys),
-          lost,
-          qps,
-          other,
-          faults,
-        });
+      results.get(s.name).push({
+        user: per(after.user - before.user),
+        sys: per(after.sys - before.sys),
+        lost,
+        qps,
+        other,
+        faults,
+      });
       loads.push(loadavg()[0]);
     }
   }
