@@ -14,6 +14,13 @@ const { buildResponse, maxResponseSize, patchStored, prepareStored, scan } = awa
 
 const [mode, portText] = process.argv.slice(2);
 const port = Number(portText);
+// LAYERS_BALLAST=N: N small live objects (a string and a nested object each, like a slimmed
+// Kubernetes object), held for the life of the process: the heap-size hypothesis, alone.
+const ballast = [];
+for (let i = 0; i < Number(process.env.LAYERS_BALLAST ?? 0); i++) {
+  ballast.push({ name: `object-${i}`, spec: { host: `app-${i}.bench.test`, port: i } });
+}
+globalThis.__layersBallast = ballast;
 const byType = new Map();
 const patch = { elapsedSeconds: 0, maxSize: 0, serverUdpSize: 1232 };
 

@@ -33,6 +33,17 @@ function runtimeOf(binary) {
   return runtimeLabel(JSON.parse(r.stdout));
 }
 
+/**
+ * `BENCH_SERVER_ENV=K=V,K=V`: added to the environment of every server of ours the harness
+ * starts (e.g. `MDNS_UDP_TRACE=/tmp/trace.json`, a runtime's allocator or GC setting).
+ */
+export const SERVER_ENV = Object.fromEntries(
+  (process.env.BENCH_SERVER_ENV ?? '')
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+
 export const appsBuilt = () => existsSync(GATEWAY_MAIN) && existsSync(AUTHORITY_MAIN);
 
 const zoneConfig = () => ({
@@ -68,7 +79,7 @@ async function launch(label, main, configPath, jail) {
     name: label,
     node: BENCH_NODE,
     cgroup: jail?.cgroup,
-    env: jail?.env,
+    env: { ...SERVER_ENV, ...jail?.env },
     nodeArgs: jail?.nodeArgs,
     timeoutMs: 120_000,
     // A long run must not keep every line.
@@ -95,6 +106,7 @@ export async function startGateway(
     jail,
     health,
     tsig,
+    main = GATEWAY_MAIN,
   },
 ) {
   mkdirSync(dir, { recursive: true });
@@ -116,7 +128,7 @@ export async function startGateway(
   if (notify) config.notify = notify;
   const configPath = join(dir, 'gateway.yaml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = await launch(label, GATEWAY_MAIN, configPath, jail);
+  const proc = await launch(label, main, configPath, jail);
   const dnsPort = config.listen.port;
   await waitFor(
     `${label} answering ${readyName}`,

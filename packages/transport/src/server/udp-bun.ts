@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { UdpBindRequest, UdpListener } from './udp-listener.js';
+import { traceFromEnv } from './udp-trace.js';
 
 // The slice of Bun's UDP API the server and client backends use (the package does not
 // depend on bun-types).
@@ -82,6 +83,8 @@ export class ReplyBatch {
 export async function bindBunUdp(req: UdpBindRequest): Promise<UdpListener> {
   const bun = (globalThis as unknown as { Bun: BunRuntime }).Bun;
   const batch = new ReplyBatch();
+  // Opt-in latency trace (MDNS_UDP_TRACE=FILE, udp-trace.ts): one null check per datagram when off.
+  const trace = traceFromEnv();
   let flushScheduled = false;
   let waitingForDrain = false;
 
@@ -89,12 +92,15 @@ export async function bindBunUdp(req: UdpBindRequest): Promise<UdpListener> {
     flushScheduled = false;
     if (batch.size === 0 || socket.closed) return;
     const taken = batch.take();
+    const started = trace === null ? 0 : performance.now();
     const { sent, failed } = sendManyPastIcmpReports(socket, taken);
     if (failed !== null) {
       // Bun reports one error for the whole call: what was not sent is not resent.
       req.onError();
+      trace?.flushed(started, performance.now(), taken.length / 3);
       return;
     }
+    trace?.flushed(started, performance.now(), sent);
     if (sent * 3 < taken.length) {
       // The kernel buffer is full: the rest waits for 'drain'.
       batch.requeue(taken, sent);
@@ -115,7 +121,13 @@ export async function bindBunUdp(req: UdpBindRequest): Promise<UdpListener> {
     port: req.port,
     flags: share ? LISTEN_REUSE_PORT | LISTEN_DISALLOW_REUSE_PORT_FAILURE : 0,
     socket: {
-      data: (_socket, message, port, address) => req.receive(message, address, port),
+      data:
+        trace === null
+          ? (_socket, message, port, address) => req.receive(message, address, port)
+          : (_socket, message, port, address) => {
+              trace.received(performance.now());
+              req.receive(message, address, port);
+            },
       drain: () => {
         waitingForDrain = false;
         flush();
@@ -142,6 +154,7 @@ export async function bindBunUdp(req: UdpBindRequest): Promise<UdpListener> {
         req.onError();
         return;
       }
+      trace?.handed(performance.now());
       schedule();
     },
     async close() {
@@ -149,6 +162,7 @@ export async function bindBunUdp(req: UdpBindRequest): Promise<UdpListener> {
       waitingForDrain = false;
       flush();
       socket.close();
+      trace?.write();
     },
   };
 }
