@@ -3,6 +3,7 @@ import type { DnsRecord } from '../message.js';
 import { isAtOrBelow, normalizeName } from '../names.js';
 import { recordKey } from '../xfr/diff.js';
 import { HELD_TYPE, HeldNameSet } from './held-names.js';
+import { OverlayMap } from './overlay-map.js';
 import { type IndexLookup, RecordIndex } from './record-index.js';
 import { type Claim, type ExtraRecord, extraRecord } from './records.js';
 
@@ -75,7 +76,8 @@ export function indexFromRecords(records: readonly DnsRecord[], zone: string): L
     if (claims.length > 0) objects.set(name, claims);
   }
   index.replaceKind(ZONE_KIND, objects);
-  return loaded(index, held, apex, skipped, byName);
+  // An OverlayMap: the next IXFR's copy shares it (`applyZoneDiffs`), a plain Map till then.
+  return loaded(index, held, apex, skipped, new OverlayMap(byName));
 }
 
 /** An IXFR's diff sequences (RFC 1995), applied in order: what `applyZoneDiffs` takes. */
@@ -87,9 +89,10 @@ export interface RecordChanges {
 /**
  * The zone `previous` becomes after `diffs` (already checked against the records it was
  * loaded from: the transfer client's `validateTransfer`), built from it in work proportional
- * to the names the diffs touch, not to the zone: the index and the held names are clones
- * (`RecordIndex.clone`: the per-name entries are shared and copied on change), and only the
- * touched names get new claims. `previous` is never changed (a secondary answers from it
+ * to the names the diffs touch, not to the zone: the records by name, the index and the held
+ * names are clones (`OverlayMap.clone`, `RecordIndex.clone`: the maps share a frozen base,
+ * the per-name entries are shared and copied on change), and only the touched names get
+ * new lists and claims. `previous` is never changed (a secondary answers from it
  * until the new one is swapped in). Answers exactly as `indexFromRecords` over the records
  * the diffs produce. A skipped record that came by an IXFR has `at` -1.
  */
@@ -99,7 +102,10 @@ export function applyZoneDiffs(
   zone: string,
 ): LoadedZone {
   const apexName = normalizeName(zone);
-  const byName = new Map(previous.byName);
+  const byName =
+    previous.byName instanceof OverlayMap
+      ? (previous.byName.clone() as OverlayMap<string, readonly DnsRecord[]>)
+      : new OverlayMap(new Map(previous.byName));
   const held = previous.held.clone();
   let apex = previous.apex;
   let skipped = previous.skipped;

@@ -1,4 +1,5 @@
 import { parentName } from '../names.js';
+import { OverlayMap } from './overlay-map.js';
 import {
   type Claim,
   type Claimant,
@@ -70,11 +71,13 @@ interface NameEntry<K extends string> {
  */
 export class RecordIndex<K extends string = string> {
   readonly #rank: Map<K, number>;
-  readonly #objects = new Map<K, Map<string, Claim[]>>();
-  readonly #names = new Map<string, NameEntry<K>>();
-  readonly #descendants = new Map<string, number>();
+  // The per-name maps are OverlayMaps: plain Maps until cloned, then a clone costs the
+  // names changed since the last fold, not the zone (a secondary clones per IXFR).
+  readonly #objects = new Map<K, OverlayMap<string, Claim[]>>();
+  #names = new OverlayMap<string, NameEntry<K>>();
+  #descendants = new OverlayMap<string, number>();
   /** Wildcard entries keyed by the wildcard's parent (`apps.zone` for `*.apps.zone`). */
-  readonly #wildcards = new Map<string, NameEntry<K>>();
+  #wildcards = new OverlayMap<string, NameEntry<K>>();
   readonly #namesPerKind = new Map<K, number>();
   readonly #listsPerKind = new Map<K, number>();
   readonly #listeners: Array<(generation: number) => void> = [];
@@ -107,17 +110,19 @@ export class RecordIndex<K extends string = string> {
 
   /**
    * A new index answering exactly as this one, sharing its per-name entries: changing it
-   * never changes this one (a name's entry is copied on its first change there). Costs a
-   * shallow copy of the maps (one pointer per name), not a rebuild: a zone secondary applies
-   * an IXFR to the clone of the copy it answers from. Listeners are not carried over.
+   * never changes this one (a name's entry is copied on its first change there). Costs the
+   * names changed since the maps' last fold (`OverlayMap.clone`, ~sqrt(2n) at most), not a
+   * copy per name: a zone secondary applies an IXFR to the clone of the copy it answers
+   * from. Listeners are not carried over. This index is not changed after it is cloned (the
+   * entries are shared).
    */
   clone(): RecordIndex<K> {
     const copy = new RecordIndex<K>([], this.#owners);
     for (const [kind, rank] of this.#rank) copy.#rank.set(kind, rank);
-    for (const [kind, objects] of this.#objects) copy.#objects.set(kind, new Map(objects));
-    for (const [name, entry] of this.#names) copy.#names.set(name, entry);
-    for (const [name, count] of this.#descendants) copy.#descendants.set(name, count);
-    for (const [parent, entry] of this.#wildcards) copy.#wildcards.set(parent, entry);
+    for (const [kind, objects] of this.#objects) copy.#objects.set(kind, objects.clone());
+    copy.#names = this.#names.clone();
+    copy.#descendants = this.#descendants.clone();
+    copy.#wildcards = this.#wildcards.clone();
     for (const [kind, n] of this.#namesPerKind) copy.#namesPerKind.set(kind, n);
     for (const [kind, n] of this.#listsPerKind) copy.#listsPerKind.set(kind, n);
     copy.#generation = this.#generation;
@@ -174,7 +179,7 @@ export class RecordIndex<K extends string = string> {
   }
 
   /** After a (re)list: objects not in `objects` are dropped, all in one synchronous step. */
-  replaceKind(kind: K, objects: Map<string, Claim[]>): void {
+  replaceKind(kind: K, objects: ReadonlyMap<string, Claim[]>): void {
     this.#listsPerKind.set(kind, (this.#listsPerKind.get(kind) ?? 0) + 1);
     let changed = false;
     const current = this.#objects.get(kind);
@@ -246,7 +251,7 @@ export class RecordIndex<K extends string = string> {
     const old = perKind?.get(key);
     if (!old && claims.length === 0) return false;
     if (!perKind) {
-      perKind = new Map();
+      perKind = new OverlayMap();
       this.#objects.set(kind, perKind);
     }
     if (claims.length === 0) perKind.delete(key);
