@@ -138,7 +138,9 @@ describe('OverlayMap', () => {
     expect([...map.keys()]).toEqual(['b', 'c', 'a']);
     expect(map.deltaSize).toBe(0);
     const seen: string[] = [];
-    map.forEach((value, key) => seen.push(`${key}=${value}`));
+    map.forEach((value, key) => {
+      seen.push(`${key}=${value}`);
+    });
     expect(seen).toEqual(['b=1', 'c=3', 'a=4']);
   });
 
