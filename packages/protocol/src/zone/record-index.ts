@@ -257,6 +257,12 @@ export class RecordIndex<K extends string = string> {
     if (claims.length === 0) perKind.delete(key);
     else perKind.set(key, claims);
 
+    // Nearly every object claims one name, before and after: no Set of names to build (a
+    // zone transfer's load runs this for every name).
+    const only = (claims[0] ?? (old as Claim[])[0]).name;
+    if (allOn(claims, only) && (old === undefined || allOn(old, only))) {
+      return this.#setContribution(only, kind, key, claims);
+    }
     const touched = new Set<string>();
     if (old) for (const claim of old) touched.add(claim.name);
     for (const claim of claims) touched.add(claim.name);
@@ -414,4 +420,10 @@ export class RecordIndex<K extends string = string> {
   #countKindName(kind: K, delta: number): void {
     this.#namesPerKind.set(kind, (this.#namesPerKind.get(kind) ?? 0) + delta);
   }
+}
+
+/** Every claim is on `name`. */
+function allOn(claims: readonly Claim[], name: string): boolean {
+  for (const claim of claims) if (claim.name !== name) return false;
+  return true;
 }
