@@ -12,7 +12,7 @@ export type {
   DnsQuestion,
   DnsRecord,
 } from './message.js';
-export { decode, EncodeError, encode } from './message.js';
+export { decode, EncodeError, encode, flatRecord } from './message.js';
 export {
   ancestors,
   isAtOrBelow,

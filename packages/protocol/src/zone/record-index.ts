@@ -51,7 +51,10 @@ const NXDOMAIN: IndexLookup = { type: 'nxdomain' };
 interface NameEntry<K extends string> {
   readonly claimants: Claimant<K>[];
   records: NameRecords<K> | null;
-  /** Cached lookup result so a hit allocates nothing. */
+  /**
+   * Cached lookup result so a hit allocates nothing; made at the name's first hit, not with
+   * its records (a 20k-name zone copy holds 20k names nobody may ask for: ~1 MB).
+   */
   hit: IndexLookup | null;
   /** The same for a wildcard name, answering a query it covers; null for other names. */
   wildHit: IndexLookup | null;
@@ -228,7 +231,11 @@ export class RecordIndex<K extends string = string> {
    */
   lookup(qname: string, zone: string): IndexLookup {
     const entry = this.#names.get(qname);
-    if (entry?.hit) return entry.hit;
+    if (entry !== undefined && entry.records !== null) {
+      // Cached on the entry even when a clone shares it: the records it wraps are the same.
+      entry.hit ??= { type: 'records', records: entry.records, wildcard: false };
+      return entry.hit;
+    }
     if (qname === zone || this.#descendants.has(qname)) return EMPTY;
     // RFC 4592: find the closest encloser, then the source of synthesis `*.<encloser>`.
     let n = qname;
@@ -399,7 +406,7 @@ export class RecordIndex<K extends string = string> {
     entry.records = records;
     this.#changedNames?.add(name);
     const isWildcard = name.startsWith('*.');
-    entry.hit = records ? { type: 'records', records, wildcard: false } : null;
+    entry.hit = null;
     entry.wildHit = records && isWildcard ? { type: 'records', records, wildcard: true } : null;
     if (isWildcard) {
       const parent = name.slice(2);
