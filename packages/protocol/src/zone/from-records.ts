@@ -204,15 +204,21 @@ function nameClaims(name: string, records: readonly DnsRecord[], apexName: strin
   // A short list searched by type, not a Map, and no closures: this runs for every name of
   // every transfer, and what it allocates beyond the claims kept is garbage.
   const claims: Claim[] = [];
-  const types: string[] = [];
+  /** The type of each claim; a list only from the second type on (most names have one). */
+  let firstType: string | null = null;
+  let types: string[] | null = null;
   for (const record of records) {
     if (placeOf(record, name, apexName) !== 'index') continue;
     const type = record.type;
     const ttl = (record as { ttl?: number }).ttl ?? 0;
-    let at = types.indexOf(type);
+    let at = type === firstType ? 0 : types === null ? -1 : types.indexOf(type);
     if (at < 0) {
-      at = types.length;
-      types.push(type);
+      at = claims.length;
+      if (firstType === null) firstType = type;
+      else {
+        types ??= [firstType];
+        types.push(type);
+      }
       claims.push({ name, a: NO_VALUES, aaaa: NO_VALUES, txt: NO_VALUES, ttl });
     }
     const claim = claims[at];

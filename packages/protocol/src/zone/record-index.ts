@@ -1,4 +1,4 @@
-import { parentName } from '../names.js';
+import { labelBoundary, parentName } from '../names.js';
 import { OverlayMap } from './overlay-map.js';
 import {
   type Claim,
@@ -81,6 +81,8 @@ export class RecordIndex<K extends string = string> {
   #descendants = new OverlayMap<string, number>();
   /** Wildcard entries keyed by the wildcard's parent (`apps.zone` for `*.apps.zone`). */
   #wildcards = new OverlayMap<string, NameEntry<K>>();
+  /** The parent name last made per length (`#parentOf`). */
+  readonly #parents = new Map<number, string>();
   readonly #namesPerKind = new Map<K, number>();
   readonly #listsPerKind = new Map<K, number>();
   readonly #listeners: Array<(generation: number) => void> = [];
@@ -416,12 +418,27 @@ export class RecordIndex<K extends string = string> {
     if (had === (records !== null)) return;
     this.#withRecords += records ? 1 : -1;
     const delta = records ? 1 : -1;
-    for (let n = parentName(name); ; n = parentName(n)) {
+    for (let n = this.#parentOf(name); ; n = this.#parentOf(n)) {
       const count = (this.#descendants.get(n) ?? 0) + delta;
       if (count > 0) this.#descendants.set(n, count);
       else this.#descendants.delete(n);
       if (n === '') break;
     }
+  }
+
+  /**
+   * `parentName`, without a new string when the parent is one seen last at that length (the
+   * names of a zone share a few parents): loading 20k names made 40k throwaway substrings.
+   */
+  #parentOf(name: string): string {
+    const dot = labelBoundary(name);
+    if (dot < 0) return '';
+    const length = name.length - dot - 1;
+    const seen = this.#parents.get(length);
+    if (seen !== undefined && name.endsWith(seen)) return seen;
+    const parent = name.slice(dot + 1);
+    this.#parents.set(length, parent);
+    return parent;
   }
 
   #countKindName(kind: K, delta: number): void {
