@@ -12,7 +12,7 @@ export type {
   DnsQuestion,
   DnsRecord,
 } from './message.js';
-export { decode, EncodeError, encode } from './message.js';
+export { decode, EncodeError, encode, flatRecord } from './message.js';
 export {
   ancestors,
   isAtOrBelow,
@@ -61,6 +61,7 @@ export {
 export type { LoadedZone, SkippedRecord } from './zone/from-records.js';
 export { applyZoneDiffs, indexFromRecords, type RecordChanges } from './zone/from-records.js';
 export { HELD_TYPE, HELD_TYPE_NAME, HeldNameSet, heldMarker } from './zone/held-names.js';
+export { foldAt, OverlayMap } from './zone/overlay-map.js';
 export type { ContestedName, IndexLookup, OwnerRule } from './zone/record-index.js';
 export { RecordIndex } from './zone/record-index.js';
 export type {

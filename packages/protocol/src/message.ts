@@ -69,3 +69,29 @@ function writeQuestion(w: WireWriter, q: Question): void {
   w.u16(type);
   w.u16(classNumber(q.class));
 }
+
+/** Where `flatRecord` leaves its reads. */
+let _flatReads = 0;
+
+/**
+ * Makes the strings of a decoded record flat, in place, and returns it: for a record kept as
+ * long as a zone copy is (a transfer's records). dns-packet builds names and addresses by
+ * concatenation, which JavaScriptCore keeps as ropes holding every piece (each label, each
+ * octet) until the string is first read: a 3 × 20k-name copy held 120k such pieces, ~5 MB
+ * of heap and ~9 MB of RSS on Bun. Reading one character flattens a rope (and a V8 cons
+ * string). The name, string data, and the string fields of object data (SOA, MX, SRV, ...).
+ */
+export function flatRecord(record: DnsRecord): DnsRecord {
+  const r = record as { name: string; data?: unknown };
+  let read = r.name.charCodeAt(0);
+  const data = r.data;
+  if (typeof data === 'string') read ^= data.charCodeAt(0);
+  else if (data !== null && typeof data === 'object' && !ArrayBuffer.isView(data)) {
+    for (const value of Object.values(data)) {
+      if (typeof value === 'string') read ^= value.charCodeAt(0);
+    }
+  }
+  // Kept where the optimizer cannot prove the reads unused.
+  _flatReads ^= read | 0;
+  return record;
+}

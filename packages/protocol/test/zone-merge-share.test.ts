@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Claim, mergeClaims } from '../src/index.js';
 
@@ -33,5 +34,30 @@ describe('mergeClaims shares a lone claim single-value lists (one array less per
     const r = mergeClaims('Ingress', [x, y]);
     expect(r?.a).toEqual(['10.0.0.1']);
     expect(r?.a).not.toBe(x.a);
+  });
+});
+
+describe('mergeClaims: the one-value-per-RRset fast path merges as the general path', () => {
+  // A claim with an empty `extra` list contributes nothing but sends the merge down the
+  // general path: both must give the same records for any claims.
+  const inert: Claim = { name: 'n.test', a: [], aaaa: [], txt: [], ttl: 0, extra: [] };
+  const values = (gen: fc.Arbitrary<string>) => fc.array(gen, { maxLength: 2 });
+  const claim = fc.record({
+    name: fc.constant('n.test'),
+    a: values(fc.constantFrom('10.0.0.1', '10.0.0.2')),
+    aaaa: values(fc.constantFrom('fd00::1', 'FD00::2', 'fd00::2')),
+    txt: values(fc.constantFrom('x', 'y')),
+    ttl: fc.integer({ min: 0, max: 600 }),
+  });
+  const withCname = fc
+    .tuple(claim, fc.option(fc.constantFrom('t.other.test')))
+    .map(([c, cname]): Claim => (cname === null ? c : { ...c, cname }));
+  it('for random claims (one to three, any values)', () => {
+    fc.assert(
+      fc.property(fc.array(withCname, { minLength: 1, maxLength: 3 }), (claims) => {
+        expect(mergeClaims('zone', claims)).toEqual(mergeClaims('zone', [...claims, inert]));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

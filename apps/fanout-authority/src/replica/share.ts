@@ -1,5 +1,5 @@
 import type { PrimaryFeeds, WorkerFeeds } from '@mdns/ops';
-import { type DnsRecord, decode, encode } from '@mdns/protocol';
+import { type DnsRecord, decode, encode, flatRecord } from '@mdns/protocol';
 import { buildCopy, type ReplicaCopy, warmCopy } from './copy.js';
 import type { Replica, ReplicaSyncState } from './replica.js';
 
@@ -44,7 +44,8 @@ function toWire(records: readonly DnsRecord[]): string {
 function fromWire(base64: string): DnsRecord[] {
   const d = decode(Buffer.from(base64, 'base64'));
   if (!d.ok) throw new Error(`a replica copy from the primary does not decode: ${d.error}`);
-  return (d.message.answers ?? []) as DnsRecord[];
+  // Kept as long as the copy: flat strings (`flatRecord`), as a transfer's records.
+  return ((d.message.answers ?? []) as DnsRecord[]).map((r) => flatRecord(r));
 }
 
 /** The copy of a pull, for the workers. */

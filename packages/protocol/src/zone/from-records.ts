@@ -3,6 +3,7 @@ import type { DnsRecord } from '../message.js';
 import { isAtOrBelow, normalizeName } from '../names.js';
 import { recordKey } from '../xfr/diff.js';
 import { HELD_TYPE, HeldNameSet } from './held-names.js';
+import { OverlayMap } from './overlay-map.js';
 import { type IndexLookup, RecordIndex } from './record-index.js';
 import { type Claim, type ExtraRecord, extraRecord } from './records.js';
 
@@ -75,7 +76,8 @@ export function indexFromRecords(records: readonly DnsRecord[], zone: string): L
     if (claims.length > 0) objects.set(name, claims);
   }
   index.replaceKind(ZONE_KIND, objects);
-  return loaded(index, held, apex, skipped, byName);
+  // An OverlayMap: the next IXFR's copy shares it (`applyZoneDiffs`), a plain Map till then.
+  return loaded(index, held, apex, skipped, new OverlayMap(byName));
 }
 
 /** An IXFR's diff sequences (RFC 1995), applied in order: what `applyZoneDiffs` takes. */
@@ -87,9 +89,10 @@ export interface RecordChanges {
 /**
  * The zone `previous` becomes after `diffs` (already checked against the records it was
  * loaded from: the transfer client's `validateTransfer`), built from it in work proportional
- * to the names the diffs touch, not to the zone: the index and the held names are clones
- * (`RecordIndex.clone`: the per-name entries are shared and copied on change), and only the
- * touched names get new claims. `previous` is never changed (a secondary answers from it
+ * to the names the diffs touch, not to the zone: the records by name, the index and the held
+ * names are clones (`OverlayMap.clone`, `RecordIndex.clone`: the maps share a frozen base,
+ * the per-name entries are shared and copied on change), and only the touched names get
+ * new lists and claims. `previous` is never changed (a secondary answers from it
  * until the new one is swapped in). Answers exactly as `indexFromRecords` over the records
  * the diffs produce. A skipped record that came by an IXFR has `at` -1.
  */
@@ -99,7 +102,10 @@ export function applyZoneDiffs(
   zone: string,
 ): LoadedZone {
   const apexName = normalizeName(zone);
-  const byName = new Map(previous.byName);
+  const byName =
+    previous.byName instanceof OverlayMap
+      ? (previous.byName.clone() as OverlayMap<string, readonly DnsRecord[]>)
+      : new OverlayMap(new Map(previous.byName));
   const held = previous.held.clone();
   let apex = previous.apex;
   let skipped = previous.skipped;
@@ -195,79 +201,97 @@ const SERVED = new Set(['A', 'AAAA', 'CNAME', 'TXT', 'SRV', 'MX', 'CAA', 'PTR'])
  * index's), one claim per RRset.
  */
 function nameClaims(name: string, records: readonly DnsRecord[], apexName: string): Claim[] {
-  const claims = new Map<string, Claim>();
+  // A short list searched by type, not a Map, and no closures: this runs for every name of
+  // every transfer, and what it allocates beyond the claims kept is garbage.
+  const claims: Claim[] = [];
+  /** The type of each claim; a list only from the second type on (most names have one). */
+  let firstType: string | null = null;
+  let types: string[] | null = null;
   for (const record of records) {
     if (placeOf(record, name, apexName) !== 'index') continue;
     const type = record.type;
     const ttl = (record as { ttl?: number }).ttl ?? 0;
-    const rrset = (key: string): Claim => {
-      let claim = claims.get(key);
-      if (claim === undefined) {
-        claim = { name, a: [], aaaa: [], txt: [], ttl };
-        claims.set(key, claim);
+    let at = type === firstType ? 0 : types === null ? -1 : types.indexOf(type);
+    if (at < 0) {
+      at = claims.length;
+      if (firstType === null) firstType = type;
+      else {
+        types ??= [firstType];
+        types.push(type);
       }
-      claim.ttl = Math.min(claim.ttl, ttl);
-      return claim;
-    };
+      claims.push({ name, a: NO_VALUES, aaaa: NO_VALUES, txt: NO_VALUES, ttl });
+    }
+    const claim = claims[at];
+    claim.ttl = Math.min(claim.ttl, ttl);
     const data = (record as { data?: unknown }).data;
-    const extra = (e: ExtraRecord) => {
-      const claim = rrset(type);
-      claim.extra ??= [];
-      claim.extra.push(e);
-    };
     switch (type) {
       case 'A':
-        rrset(type).a.push(String(data));
+        claim.a = withValue(claim.a, String(data));
         break;
       case 'AAAA':
-        rrset(type).aaaa.push(String(data).toLowerCase());
+        claim.aaaa = withValue(claim.aaaa, String(data).toLowerCase());
         break;
       case 'CNAME':
-        rrset(type).cname = normalizeName(String(data));
+        claim.cname = normalizeName(String(data));
         break;
       case 'TXT':
-        rrset(type).txt.push(txtValue(data));
+        claim.txt = withValue(claim.txt, txtValue(data));
         break;
-      case 'SRV': {
-        const d = data as { priority: number; weight?: number; port: number; target: string };
-        const target = normalizeName(d.target);
-        const { priority, weight = 0, port } = d;
-        extra(extraRecord({ type, data: { priority, weight, port, target } }, ttl));
-        break;
+      default: {
+        const extra = extraOf(type, data, ttl);
+        if (extra !== null) {
+          claim.extra ??= [];
+          claim.extra.push(extra);
+        }
       }
-      case 'MX': {
-        const d = data as { preference?: number; exchange: string };
-        const exchange = normalizeName(d.exchange);
-        extra(extraRecord({ type, data: { preference: d.preference ?? 0, exchange } }, ttl));
-        break;
-      }
-      case 'CAA': {
-        const d = data as { flags?: number; tag: string; value: string; issuerCritical?: boolean };
-        const flags = d.flags ?? (d.issuerCritical ? 128 : 0);
-        extra(extraRecord({ type, data: { flags, tag: d.tag, value: d.value } }, ttl));
-        break;
-      }
-      case 'PTR':
-        extra(extraRecord({ type, data: normalizeName(String(data)) }, ttl));
-        break;
     }
   }
-  const out = [...claims.values()];
-  for (const claim of out) {
-    // Kept as long as the zone is: arrays grown by push hold room for 17 values (~150
-    // bytes each), and most are empty or hold one.
-    claim.a = exact(claim.a);
-    claim.aaaa = exact(claim.aaaa);
-    claim.txt = exact(claim.txt);
+  for (const claim of claims) {
+    // Kept as long as the zone is: an array grown by push holds room for 17 values (~150
+    // bytes); a single value is a literal of one slot already.
+    if (claim.a.length > 1) claim.a = claim.a.slice();
+    if (claim.aaaa.length > 1) claim.aaaa = claim.aaaa.slice();
+    if (claim.txt.length > 1) claim.txt = claim.txt.slice();
     if (claim.extra !== undefined) claim.extra = claim.extra.slice();
   }
-  return out;
+  return claims;
+}
+
+/** `values` with `value` added: the shared empty list becomes a one-slot literal. */
+function withValue(values: string[], value: string): string[] {
+  if (values === NO_VALUES) return [value];
+  values.push(value);
+  return values;
+}
+
+/** The extra record (SRV, MX, CAA, PTR) of one served record; null for the other types. */
+function extraOf(type: string, data: unknown, ttl: number): ExtraRecord | null {
+  switch (type) {
+    case 'SRV': {
+      const d = data as { priority: number; weight?: number; port: number; target: string };
+      const target = normalizeName(d.target);
+      const { priority, weight = 0, port } = d;
+      return extraRecord({ type, data: { priority, weight, port, target } }, ttl);
+    }
+    case 'MX': {
+      const d = data as { preference?: number; exchange: string };
+      const exchange = normalizeName(d.exchange);
+      return extraRecord({ type, data: { preference: d.preference ?? 0, exchange } }, ttl);
+    }
+    case 'CAA': {
+      const d = data as { flags?: number; tag: string; value: string; issuerCritical?: boolean };
+      const flags = d.flags ?? (d.issuerCritical ? 128 : 0);
+      return extraRecord({ type, data: { flags, tag: d.tag, value: d.value } }, ttl);
+    }
+    case 'PTR':
+      return extraRecord({ type, data: normalizeName(String(data)) }, ttl);
+    default:
+      return null;
+  }
 }
 
 /** Claims never change once built: every empty value list can be one array. */
 const NO_VALUES = Object.freeze([]) as unknown as string[];
-
-const exact = (values: string[]): string[] => (values.length === 0 ? NO_VALUES : values.slice());
 
 /** dns-packet gives TXT data as a string, a Buffer, or a list of them (one per string). */
 function txtValue(data: unknown): string {

@@ -1,5 +1,6 @@
 import type { DnsRecord } from '../message.js';
 import { parentName } from '../names.js';
+import { OverlayMap } from './overlay-map.js';
 import type { IndexLookup } from './record-index.js';
 
 /**
@@ -38,12 +39,13 @@ const EMPTY: IndexLookup = { type: 'empty' };
  * the transfer's markers.
  */
 export class HeldNameSet {
+  // OverlayMaps: a secondary's clone per IXFR costs the names changed, not every held name.
   /** Each held name -> how many times it is held. */
-  readonly #names = new Map<string, number>();
+  #names = new OverlayMap<string, number>();
   /** Each held name and every ancestor of it -> how many held names make it exist. */
-  readonly #exists = new Map<string, number>();
+  #exists = new OverlayMap<string, number>();
   /** `x` for each held `*.x` -> how many. */
-  readonly #wildcards = new Map<string, number>();
+  #wildcards = new OverlayMap<string, number>();
 
   /** Distinct held names. */
   get size(): number {
@@ -55,12 +57,15 @@ export class HeldNameSet {
     return this.#names.keys();
   }
 
-  /** An independent copy (a zone secondary changes the copy, never the set it answers from). */
+  /**
+   * An independent copy (a zone secondary changes the copy, never the set it answers from);
+   * costs the changes since the maps' last fold (`OverlayMap.clone`).
+   */
   clone(): HeldNameSet {
     const copy = new HeldNameSet();
-    for (const [k, v] of this.#names) copy.#names.set(k, v);
-    for (const [k, v] of this.#exists) copy.#exists.set(k, v);
-    for (const [k, v] of this.#wildcards) copy.#wildcards.set(k, v);
+    copy.#names = this.#names.clone();
+    copy.#exists = this.#exists.clone();
+    copy.#wildcards = this.#wildcards.clone();
     return copy;
   }
 
@@ -106,7 +111,7 @@ export class HeldNameSet {
   }
 }
 
-function add(m: Map<string, number>, key: string, delta: number): void {
+function add(m: OverlayMap<string, number>, key: string, delta: number): void {
   const v = (m.get(key) ?? 0) + delta;
   if (v > 0) m.set(key, v);
   else m.delete(key);

@@ -128,6 +128,8 @@ export function mergeClaims<K extends string>(
   kind: K,
   claims: readonly Claim[],
 ): NameRecords<K> | null {
+  const simple = simpleMerge(kind, claims);
+  if (simple !== undefined) return simple;
   const a: string[] = [];
   const aaaa: string[] = [];
   const txt: string[] = [];
@@ -183,6 +185,52 @@ export function mergeClaims<K extends string>(
     aTtl: seconds(aTtl),
     aaaaTtl: seconds(aaaaTtl),
     txtTtl: seconds(txtTtl),
+    kind,
+  };
+}
+
+/**
+ * `mergeClaims` of the common case, allocating only the result: no CNAME, no extra records,
+ * and at most one value of each of A, AAAA, TXT, from one claim each (a zone's RRsets of one
+ * record: a transfer's name with an A and an AAAA is two claims). The records share the
+ * claims' arrays. `undefined`: not that case (the general merge decides; the same result).
+ * Loading a 20k-name zone merged every name through two Maps and four arrays of garbage.
+ */
+function simpleMerge<K extends string>(
+  kind: K,
+  claims: readonly Claim[],
+): NameRecords<K> | null | undefined {
+  let a: Claim | null = null;
+  let aaaa: Claim | null = null;
+  let txt: Claim | null = null;
+  for (const claim of claims) {
+    if (claim.cname || claim.extra !== undefined) return undefined;
+    if (claim.a.length > 1 || claim.aaaa.length > 1 || claim.txt.length > 1) return undefined;
+    if (claim.a.length === 1) {
+      if (a !== null) return undefined;
+      a = claim;
+    }
+    if (claim.aaaa.length === 1) {
+      // Shared only when already lowercase (the general merge lowercases AAAA values).
+      if (aaaa !== null || claim.aaaa[0] !== claim.aaaa[0].toLowerCase()) return undefined;
+      aaaa = claim;
+    }
+    if (claim.txt.length === 1) {
+      if (txt !== null) return undefined;
+      txt = claim;
+    }
+  }
+  if (a === null && aaaa === null && txt === null) return null;
+  return {
+    a: a?.a ?? NONE,
+    aaaa: aaaa?.aaaa ?? NONE,
+    cname: null,
+    txt: txt?.txt ?? NONE,
+    extra: NO_EXTRA,
+    ttl: 0,
+    aTtl: a === null ? 0 : seconds(a.ttl),
+    aaaaTtl: aaaa === null ? 0 : seconds(aaaa.ttl),
+    txtTtl: txt === null ? 0 : seconds(txt.ttl),
     kind,
   };
 }

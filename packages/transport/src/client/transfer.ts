@@ -3,6 +3,7 @@ import {
   type DnsRecord,
   decode,
   encode,
+  flatRecord,
   RCODE,
   serialCompare,
   type TransferOutcome,
@@ -235,7 +236,8 @@ export class TransferReader {
     if (!d.ok)
       return { kind: 'fail', failure: 'malformed', detail: `message ${this.messages}: ${d.error}` };
     for (const r of d.message.answers ?? []) {
-      this.answers.push(r);
+      // Kept as long as the zone copy: flat strings, not ropes of every label (flatRecord).
+      this.answers.push(flatRecord(r));
       if (this.answers.length > 1 && r.type === 'SOA' && this.#isEnd(r)) {
         if (this.key && this.#unsigned.length > 0) {
           return { kind: 'fail', failure: 'tsig', detail: 'the last message is not signed' };
