@@ -113,3 +113,11 @@ export function dnsperfVersion() {
   const r = spawnSync('dnsperf', ['-h'], { encoding: 'utf8' });
   return /Version ([\d.]+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
 }
+
+/** One dnsperf run against 127.0.0.1:`port`, waited for (bounded: `seconds` + 30 s). */
+export function dnsperfSync(port, queryFile, args, seconds) {
+  return spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, ...args], {
+    encoding: 'utf8',
+    timeout: (seconds + 30) * 1000,
+  });
+}

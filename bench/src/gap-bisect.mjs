@@ -4,16 +4,15 @@
 //   knot | echo | layer:MODE[:ballast=N] | app[:main=BUNDLE][:env=K=V,K=V]
 //   BENCH_NODE=<bun> node bench/src/gap-bisect.mjs [--names N] [--rate Q] [--seconds S]
 //     [--rounds R] VARIANT...
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostOf, mixedQueries, writeLines, writeManifests, ZONE, zoneFile } from './dataset.mjs';
-import { queryOnce } from './dns-wire.mjs';
-import { BENCH_NODE, startGateway } from './ours.mjs';
+import { hostOf, mixedQueries, writeLines, writeManifests, zoneFile } from './dataset.mjs';
+import { dnsperfSync } from './dnsperf.mjs';
+import { startGateway, startReference } from './ours.mjs';
 import { startKnot } from './peers.mjs';
-import { freePort, startProcess, stopAll, waitFor } from './proc.mjs';
+import { stopAll } from './proc.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -46,19 +45,6 @@ function cpuOf(pid) {
   return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100, minflt: Number(f[7]), threads };
 }
 
-async function reference(name, argv, env) {
-  const port = await freePort();
-  const proc = startProcess(name, BENCH_NODE, [...argv, String(port)], { env });
-  await waitFor(name, async () => (await queryOnce(port, ZONE, 'A', 300)) !== null, { proc });
-  return { name, proc, port };
-}
-
-const dnsperf = (port, queryFile, extra) =>
-  spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, ...extra], {
-    encoding: 'utf8',
-    timeout: (SECONDS + 30) * 1000,
-  });
-
 const dir = mkdtempSync(join(tmpdir(), 'mdns-gap-'));
 try {
   const manifests = join(dir, 'manifests');
@@ -75,10 +61,10 @@ try {
     if (kind === 'knot')
       servers.push({ ...(await startKnot(join(dir, `knot${n}`), zoneFile(NAMES), v)), name: v });
     else if (kind === 'echo')
-      servers.push(await reference(v, [script('echo-batched-bun.mjs')], env));
+      servers.push(await startReference(v, [script('echo-batched-bun.mjs')], env));
     else if (kind === 'layer')
       servers.push(
-        await reference(v, [script('layers-server.mjs'), parts[0]], {
+        await startReference(v, [script('layers-server.mjs'), parts[0]], {
           ...env,
           LAYERS_BALLAST: o.ballast ?? '0',
         }),
@@ -94,7 +80,8 @@ try {
       servers.push({ ...s, name: v });
     } else throw new Error(`unknown variant ${v}`);
   }
-  for (const s of servers) dnsperf(s.port, queryFile, ['-n', '1', '-c', '1', '-q', '100']);
+  for (const s of servers)
+    dnsperfSync(s.port, queryFile, ['-n', '1', '-c', '1', '-q', '100'], SECONDS);
   const results = new Map(servers.map((s) => [s.name, []]));
   const loads = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -102,17 +89,12 @@ try {
       const before = cpuOf(s.proc.pid);
       // --rate 0: full speed (dnsperf keeps 500 queries in flight), as layers.mjs and the bench.
       const rate = RATE > 0 ? ['-Q', String(RATE)] : [];
-      const run = dnsperf(s.port, queryFile, [
-        '-l',
-        String(SECONDS),
-        ...rate,
-        '-c',
-        '1',
-        '-T',
-        '1',
-        '-q',
-        '500',
-      ]);
+      const run = dnsperfSync(
+        s.port,
+        queryFile,
+        ['-l', String(SECONDS), ...rate, '-c', '1', '-T', '1', '-q', '500'],
+        SECONDS,
+      );
       const after = cpuOf(s.proc.pid);
       const completed = Number(/Queries completed:\s+(\d+)/.exec(run.stdout)?.[1]);
       const lost = Number(/Queries lost:\s+(\d+)/.exec(run.stdout)?.[1]);

@@ -3,16 +3,15 @@
 // itself, each loaded by dnsperf in turn (order reversed every other round), CPU from
 // /proc over each run. Bun only (the echo and the `hot` layer use Bun.udpSocket).
 //   BENCH_NODE=<bun> node bench/src/layers.mjs [rounds=5] [seconds=3]
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostOf, mixedQueries, writeLines, writeManifests, ZONE, zoneFile } from './dataset.mjs';
-import { queryOnce } from './dns-wire.mjs';
-import { BENCH_NODE, BENCH_RUNTIME, startGateway } from './ours.mjs';
+import { hostOf, mixedQueries, writeLines, writeManifests, zoneFile } from './dataset.mjs';
+import { dnsperfSync } from './dnsperf.mjs';
+import { BENCH_RUNTIME, startGateway, startReference } from './ours.mjs';
 import { startKnot } from './peers.mjs';
-import { freePort, procStats, startProcess, stopAll, waitFor } from './proc.mjs';
+import { procStats, stopAll } from './proc.mjs';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 3);
@@ -25,19 +24,6 @@ if (BENCH_RUNTIME.name !== 'bun') {
 const script = (name) => fileURLToPath(new URL(name, import.meta.url));
 const NAMES = 2000;
 
-async function reference(name, args) {
-  const port = await freePort();
-  const proc = startProcess(name, BENCH_NODE, [...args, String(port)]);
-  await waitFor(name, async () => (await queryOnce(port, ZONE, 'A', 300)) !== null, { proc });
-  return { name, proc, port };
-}
-
-const dnsperf = (port, queryFile, args) =>
-  spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, ...args], {
-    encoding: 'utf8',
-    timeout: (seconds + 30) * 1000,
-  });
-
 const dir = mkdtempSync(join(tmpdir(), 'mdns-layers-'));
 try {
   const manifests = join(dir, 'manifests');
@@ -45,9 +31,9 @@ try {
   writeManifests(manifests, NAMES);
   const queryFile = writeLines(join(dir, 'queries.txt'), mixedQueries(NAMES));
   const servers = [await startKnot(join(dir, 'knot'), zoneFile(NAMES), 'knot')];
-  servers.push(await reference('bun-echo-batched', [script('echo-batched-bun.mjs')]));
+  servers.push(await startReference('bun-echo-batched', [script('echo-batched-bun.mjs')]));
   for (const mode of ['hot', 'server', 'observe']) {
-    servers.push(await reference(mode, [script('layers-server.mjs'), mode]));
+    servers.push(await startReference(mode, [script('layers-server.mjs'), mode]));
   }
   servers.push(
     await startGateway(join(dir, 'gateway'), {
@@ -56,23 +42,18 @@ try {
     }),
   );
   // One pass each first: every answer built and stored before anything is measured.
-  for (const s of servers) dnsperf(s.port, queryFile, ['-n', '1', '-c', '1', '-q', '100']);
+  for (const s of servers)
+    dnsperfSync(s.port, queryFile, ['-n', '1', '-c', '1', '-q', '100'], seconds);
   const results = new Map(servers.map((s) => [s.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const s of r % 2 ? [...servers].reverse() : servers) {
       const before = procStats(s.proc.pid);
-      const run = dnsperf(s.port, queryFile, [
-        '-t',
-        '2',
-        '-l',
-        String(seconds),
-        '-c',
-        '1',
-        '-T',
-        '1',
-        '-q',
-        '500',
-      ]);
+      const run = dnsperfSync(
+        s.port,
+        queryFile,
+        ['-t', '2', '-l', String(seconds), '-c', '1', '-T', '1', '-q', '500'],
+        seconds,
+      );
       const after = procStats(s.proc.pid);
       const completed = Number(/Queries completed:\s+(\d+)/.exec(run.stdout)?.[1]);
       const qps = Number(/Queries per second:\s+([\d.]+)/.exec(run.stdout)?.[1]);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { AppProcess } from '@mdns/testkit';
 import { ZONE } from './dataset.mjs';
 import { queryOnce } from './dns-wire.mjs';
-import { adoptApp, freePort, waitFor } from './proc.mjs';
+import { adoptApp, freePort, startProcess, waitFor } from './proc.mjs';
 import { runtimeLabel } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -193,4 +193,15 @@ export async function startAuthority(
     { proc, timeoutMs: 30_000, everyMs: 50 },
   );
   return { name: label, proc, port: dnsPort, configPath, metricsPort: config.ops.metricsPort };
+}
+
+/**
+ * A reference server of the probes (an echo, a layered copy) run by `BENCH_NODE` as
+ * `argv… <port>` on a free port, once it answers the zone's apex.
+ */
+export async function startReference(name, argv, env) {
+  const port = await freePort();
+  const proc = startProcess(name, BENCH_NODE, [...argv, String(port)], { env });
+  await waitFor(name, async () => (await queryOnce(port, ZONE, 'A', 300)) !== null, { proc });
+  return { name, proc, port };
 }

@@ -50,18 +50,25 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function authorityWith(workers: number, badPort: number, extra = ''): Promise<Authority> {
+/** The authority in front of a good cluster and a bad one (`badFirst`: listed, so asked, first). */
+async function authorityWith(
+  workers: number,
+  badPort: number,
+  extra = '',
+  badFirst = false,
+): Promise<Authority> {
   const g = await good();
+  const upstreams = [
+    { name: 'good', port: g.port },
+    { name: 'bad', port: badPort },
+  ];
   const auth = await startAuthority(
     yamlWithWorkers(
       configYaml(
         [
           {
             name: ZONE,
-            upstreams: [
-              { name: 'good', port: g.port },
-              { name: 'bad', port: badPort },
-            ],
+            upstreams: badFirst ? upstreams.reverse() : upstreams,
           },
         ],
         extra,
@@ -154,25 +161,12 @@ describe.each(WORKER_COUNTS)('listen.workers: %i', (workers) => {
   // on the same socket did not, and the positive answer became SERVFAIL. One socket and no
   // cache make every miss ask the closed port, then the good cluster, on that socket.
   it("a closed port asked first never fails the good cluster's query sent after it", async () => {
-    const g = await good();
-    const auth = await startAuthority(
-      yamlWithWorkers(
-        configYaml(
-          [
-            {
-              name: ZONE,
-              upstreams: [
-                { name: 'bad', port: await closedPort() },
-                { name: 'good', port: g.port },
-              ],
-            },
-          ],
-          'cache: { enabled: false }\nupstream: { sockets: 1 }\n',
-        ),
-        workers,
-      ),
+    const auth = await authorityWith(
+      workers,
+      await closedPort(),
+      'cache: { enabled: false }\nupstream: { sockets: 1 }\n',
+      true,
     );
-    cleanups.push(() => auth.stop());
     await untilReady(auth);
     const goodFailures = await upstreamFailures(auth, 'good');
     const rcodes: number[] = [];
