@@ -512,7 +512,13 @@ export function createHandler(ctx: HandlerContext): Handler {
     const udpSize = rt.config.listen.udpSize;
     if (q.opcode === OPCODE.NOTIFY) {
       const notified = acceptNotify(q, bytes, peer, rt);
-      return observe(notified.zone ?? NO_ZONE, q, peer, notified.reply, started);
+      const zoneName = notified.zone ?? NO_ZONE;
+      if (notified.relayed === null) return observe(zoneName, q, peer, notified.reply, started);
+      // Acked once the sibling workers expired the same entries (notify/accept.ts).
+      const acked = new LaterReply();
+      const ack = () => acked.reply(observe(zoneName, q, peer, notified.reply, started));
+      notified.relayed.then(ack, ack);
+      return acked;
     }
 
     // The shared rules (docs/behaviour.md) answer locally; only `data` is fanned out.

@@ -40,8 +40,8 @@ export interface ThrottleCounts {
 }
 
 /**
- * The timers around `decideNotify`. `invalidate(upstream)` is the real work (expire that
- * upstream's entries and the negatives, tell sibling workers). State is per upstream name;
+ * The timers around `decideNotify`. `invalidate(upstream, trailing)` is the real work (expire
+ * that upstream's entries and the negatives, here and in the sibling workers). State is per upstream name;
  * names come from the config, so the map is bounded by it.
  */
 export class NotifyThrottle {
@@ -50,20 +50,23 @@ export class NotifyThrottle {
   constructor(
     private readonly counts: ThrottleCounts,
     private readonly intervalMs: () => number,
-    private readonly invalidate: (upstream: string) => void,
+    /** `trailing`: the coalesced invalidation at the end of an interval (no NOTIFY waits on it). */
+    private readonly invalidate: (upstream: string, trailing: boolean) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A NOTIFY accepted for `upstream`. */
-  notify(upstream: string): void {
+  /** A NOTIFY accepted for `upstream`; true when it invalidated at once (not coalesced). */
+  notify(upstream: string): boolean {
     const nowMs = this.now();
     const state = this.states.get(upstream);
     const decision = decideNotify(state, nowMs, this.intervalMs());
     if (decision.kind === 'now') {
       this.states.set(upstream, { lastAtMs: nowMs, trailingAtMs: null });
       this.counts.immediate++;
-      this.invalidate(upstream);
-    } else if (decision.kind === 'coalesced') {
+      this.invalidate(upstream, false);
+      return true;
+    }
+    if (decision.kind === 'coalesced') {
       this.counts.coalesced++;
     } else if (state !== undefined) {
       state.trailingAtMs = decision.atMs;
@@ -73,8 +76,9 @@ export class NotifyThrottle {
         state.lastAtMs = this.now();
         state.trailingAtMs = null;
         this.counts.trailing++;
-        this.invalidate(upstream);
+        this.invalidate(upstream, true);
       }, decision.atMs - nowMs).unref();
     }
+    return false;
   }
 }

@@ -102,13 +102,6 @@ export function decodeAnswer(bytes: Uint8Array, elapsedMs: number): Answer {
  * had waited for a dead or silent cluster would have counted that wait's timeout first, so an
  * unchanged count across a query shows the answer was not held up (cause, not a clock).
  */
-/**
- * How long after a NOTIFY's ack the other workers may still answer from what it replaced:
- * the worker that took it tells them through the primary's relay after acking
- * (docs/behaviour.md "Runtimes": up to ~500 ms seen on Bun under load).
- */
-export const NOTIFY_RELAY_MS = 500;
-
 export async function upstreamTimeouts(auth: Authority, upstream: string): Promise<number> {
   return upstreamFailures(auth, upstream, 'timeout');
 }
