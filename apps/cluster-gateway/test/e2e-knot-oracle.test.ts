@@ -5,6 +5,7 @@ import {
   startKnotd as startKnot,
   type TempDir,
   tempDir,
+  udpExchange,
   until,
 } from '@mdns/testkit';
 import { dnsQuery } from '@mdns/transport';
@@ -149,6 +150,26 @@ describe('gateway answers compared with Knot serving the same zone', () => {
   it.each(QUESTIONS)('%s %s', async (name, type) => {
     const { ours, knots } = await both(name, type);
     expect(ours).toEqual(knots);
+  });
+
+  // A query with bytes after its last record: Knot answers FORMERR (it gave NOERROR with the
+  // answer here before), and the stored answer of the same name stays right afterwards.
+  it('a query with trailing bytes is FORMERR at both; the plain query still answered', async () => {
+    const labels = `web.${ZONE}`.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]);
+    const header = [0x42, 0x42, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    const question = [...labels, 0, 0, 1, 0, 1]; // A IN
+    const trailing = new Uint8Array([...header, ...question, 0xde, 0xad, 0xbe, 0xef]);
+    for (const port of [gw.dnsPort, knot.port]) {
+      const reply = await udpExchange(port, trailing, { timeoutMs: 3000 });
+      expect(reply, `port ${port}`).not.toBeNull();
+      expect({ id: reply!.readUInt16BE(0), rcode: reply![3] & 0x0f }).toEqual({
+        id: 0x4242,
+        rcode: 1,
+      });
+    }
+    const { ours, knots } = await both(`web.${ZONE}`, 'A');
+    expect(ours).toEqual(knots);
+    expect(ours.answers.length).toBe(1);
   });
 
   // Found by this oracle: the gateway gave out `ns1.<zone>` as NS glue but answered

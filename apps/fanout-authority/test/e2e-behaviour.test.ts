@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { defaultRuntime, WORKER_COUNTS, yamlWithWorkers } from '@mdns/testkit';
+import { defaultRuntime, udpExchange, WORKER_COUNTS, yamlWithWorkers } from '@mdns/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Authority,
@@ -263,6 +263,19 @@ describe.each(WORKER_COUNTS)('listen.workers: %i', (workers) => {
       const r = await auth.query('example.com', 'A');
       expect(r.rcode).toBe(5);
       expect(x.queries.some((q) => q.name === 'example.com')).toBe(false);
+    });
+
+    it('a query with bytes after its last record is FORMERR (as Knot), never forwarded', async () => {
+      const labels = `trailing.${ZONE}`.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]);
+      const header = [0x42, 0x43, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+      const packet = new Uint8Array([...header, ...labels, 0, 0, 1, 0, 1, 0xde, 0xad]);
+      const reply = await udpExchange(auth.ports.dns, packet, { timeoutMs: 3000 });
+      expect(reply).not.toBeNull();
+      expect({ id: reply!.readUInt16BE(0), rcode: reply![3] & 0x0f }).toEqual({
+        id: 0x4243,
+        rcode: 1,
+      });
+      expect(x.queries.some((q) => q.name === `trailing.${ZONE}`)).toBe(false);
     });
 
     it('apex SOA and NS (with glue) are answered locally', async () => {

@@ -32,6 +32,11 @@ export interface ScannedQuery {
   qtype: number;
   qclass: number;
   edns: EdnsInfo | null;
+  /**
+   * Bytes after the last record the header counts (0 in any well-formed message). A query
+   * with any is answered FORMERR (the shared rules), as Knot and BIND do.
+   */
+  trailing: number;
 }
 
 export type ScanResult =
@@ -133,6 +138,7 @@ export function scan(packet: Uint8Array): ScanResult {
       qtype,
       qclass,
       edns,
+      trailing: len - pos,
     },
   };
 }

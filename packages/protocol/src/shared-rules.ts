@@ -19,6 +19,7 @@ export type RuleReason =
   | 'edns-version'
   | 'opcode'
   | 'qdcount'
+  | 'trailing'
   | 'class'
   | 'zone'
   | 'transfer'
@@ -95,6 +96,7 @@ export function sharedRules<F, Z extends RuleZone>(
   if (q.edns !== null && q.edns.version > 0) return error<Z>(RCODE.BADVERS, 'edns-version');
   if (q.opcode !== OPCODE.QUERY) return error<Z>(RCODE.NOTIMP, 'opcode');
   if (q.qdcount !== 1) return error<Z>(RCODE.FORMERR, 'qdcount');
+  if (q.trailing !== 0) return error<Z>(RCODE.FORMERR, 'trailing');
   const { qname, qtype, qclass } = q;
   if (qclass !== CLASS.IN && !(qclass === CLASS.ANY && qtype === QTYPE.SOA)) {
     return error<Z>(RCODE.REFUSED, 'class');

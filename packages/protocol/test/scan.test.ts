@@ -161,6 +161,22 @@ describe('scan odd but valid queries', () => {
       query: { qdcount: 2, qname: 'www', qtype: 1, questionEnd: 21 },
     });
   });
+  it('counts the bytes after the last record (the shared rules answer FORMERR)', () => {
+    const query = [...WWW, 0, 1, 0, 1];
+    expect(scan(packet([1, 0, 0, 0], ...query))).toMatchObject({
+      ok: true,
+      query: { trailing: 0 },
+    });
+    expect(scan(packet([1, 0, 0, 0], ...query, 0xde, 0xad, 0xbe))).toMatchObject({
+      ok: true,
+      query: { qname: 'www', trailing: 3 },
+    });
+    const opt = [0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0];
+    expect(scan(packet([1, 0, 0, 1], ...query, ...opt, 0))).toMatchObject({
+      ok: true,
+      query: { edns: { udpSize: 1232 }, trailing: 1 },
+    });
+  });
   it('escapes dots and odd bytes inside labels so they never alias plain names', () => {
     const r = scan(packet([1, 0, 0, 0], 3, 0x61, 0x2e, 0x62, 2, 0x20, 0xff, 0, 0, 1, 0, 1));
     expect(r).toMatchObject({ ok: true, query: { qname: 'a\\.b.\\032\\255' } });

@@ -47,6 +47,11 @@ describe('shared rules: the same verdict on both servers', () => {
   const rows: [string, ScannedQuery, string][] = [
     ['opcode STATUS', q({ name: `web.${ZONE}` }, { opcode: OPCODE.STATUS }), 'error NOTIMP opcode'],
     ['QDCOUNT 2', q({ name: `web.${ZONE}` }, { qdcount: 2 }), 'error FORMERR qdcount'],
+    [
+      'bytes after the last record',
+      q({ name: `web.${ZONE}` }, { trailing: 4 }),
+      'error FORMERR trailing',
+    ],
     ['class CH', q({ name: `web.${ZONE}` }, { qclass: CLASS.CH }), 'error REFUSED class'],
     [
       'class ANY for SOA',

@@ -162,7 +162,8 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     }
     const maxSize = maxResponseSize(q, peer.transport, serverUdpSize);
     const badVersion = q.edns !== null && q.edns.version > 0;
-    const reusable = q.opcode === 0 && q.qdcount === 1 && q.qclass === CLASS.IN && !badVersion;
+    const reusable =
+      q.opcode === 0 && q.qdcount === 1 && q.qclass === CLASS.IN && !badVersion && q.trailing === 0;
 
     if (reusable) {
       const gen = generation();

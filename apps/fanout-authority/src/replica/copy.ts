@@ -212,6 +212,7 @@ export function answerFromCopy(copy: ReplicaCopy, qname: string, qtype: number):
     qtype,
     qclass: 1,
     edns: null,
+    trailing: 0,
   };
   const { parts } = answerQuery(query, copy.source, copy.rules);
   return classifyReply(
